@@ -1,0 +1,5 @@
+using BenchmarkDotNet.Running;
+
+// Each benchmark is selected by name: dotnet run -c Release --project bench/FlyteSharp.Benchmarks -- <name>
+// End-to-end scripts live next to this project in bench/*.sh.
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -1,0 +1,52 @@
+using System.CommandLine;
+
+namespace FlyteSharp.Cli;
+
+/// <summary>
+/// The <c>flytesharp</c> command line. Tests call <see cref="RunAsync"/> in-process with their own writers.
+/// Each command lives in its own file (<c>*Command.cs</c>) and is registered here.
+/// </summary>
+internal static class FlyteCli
+{
+    /// <summary>Exit code for bad input and failed work.</summary>
+    public const int Failure = 1;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var console = new CliConsole(output, error);
+        var root = new RootCommand("FlyteSharp: content-addressed images and per-run code bundles for .NET and Python tasks.");
+        foreach (var command in Commands(console))
+        {
+            root.Subcommands.Add(command);
+        }
+
+        var parse = root.Parse(args);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (FlyteSharpException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return Failure;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("cancelled");
+            return 130;
+        }
+    }
+
+    private static IEnumerable<Command> Commands(CliConsole console)
+    {
+        // Registered commands (one line per command file).
+        yield return VersionCommand.Create(console);
+    }
+}
+
+/// <summary>The writers a command prints to, and whether output goes to a terminal (for progress display).</summary>
+internal sealed record CliConsole(TextWriter Out, TextWriter Error)
+{
+    /// <summary>True when stdout is an interactive terminal (progress is shown only then).</summary>
+    public bool IsInteractive => ReferenceEquals(Out, Console.Out) && !Console.IsOutputRedirected;
+}

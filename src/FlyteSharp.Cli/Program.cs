@@ -1,0 +1,3 @@
+using FlyteSharp.Cli;
+
+return await FlyteCli.RunAsync(args, Console.Out, Console.Error);

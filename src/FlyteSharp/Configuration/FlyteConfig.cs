@@ -1,0 +1,230 @@
+using System.Collections;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace FlyteSharp.Configuration;
+
+/// <summary>
+/// FlyteSharp's settings: where things are stored, which registry and base images to use.
+/// Loaded from a TOML file (see <see cref="Load"/>) with environment-variable overrides; every
+/// value has a production default, so an empty configuration works.
+/// </summary>
+public sealed record FlyteConfig
+{
+    /// <summary>Name of the project-level config file searched for from the working directory upwards.</summary>
+    public const string ProjectFileName = "flytesharp.toml";
+
+    /// <summary>FlyteSharp's home: the default store, run database and caches live here.</summary>
+    public string Home { get; init; } = DefaultHome();
+
+    /// <summary>The config file these settings came from, if any.</summary>
+    public string? SourceFile { get; init; }
+
+    /// <summary>The code bundle's root directory (absolute), if configured.</summary>
+    public string? RootDir { get; init; }
+
+    /// <summary>Registry host (and optional path prefix) that image URIs start with, e.g. <c>localhost:5000</c>.</summary>
+    public string Registry { get; init; } = "localhost:5000";
+
+    /// <summary>Default repository name of images, e.g. <c>flytesharp</c>.</summary>
+    public string ImageName { get; init; } = "flytesharp";
+
+    /// <summary>Base image for Python environments; <c>{python}</c> is replaced by the Python version.</summary>
+    public string PythonBaseImage { get; init; } = "python:{python}-slim-bookworm";
+
+    /// <summary>Base image for .NET environments.</summary>
+    public string DotnetBaseImage { get; init; } = "mcr.microsoft.com/dotnet/runtime:10.0";
+
+    /// <summary>Image the uv binary is copied from.</summary>
+    public string UvImage { get; init; } = "ghcr.io/astral-sh/uv:0.9.5";
+
+    /// <summary>Image builder: <c>auto</c>, <c>podman</c> or <c>docker</c>.</summary>
+    public string Builder { get; init; } = "auto";
+
+    /// <summary>Registries reached over plain HTTP (no TLS), e.g. a local test registry.</summary>
+    public IReadOnlyList<string> InsecureRegistries { get; init; } = ["localhost:5000", "127.0.0.1:5000"];
+
+    /// <summary>Blob store URI for code bundles and run data (<c>file://…</c> or <c>oci://host/repo</c>).</summary>
+    public string? StoreUri { get; init; }
+
+    /// <summary>Path of the SQLite run database.</summary>
+    public string? RunDatabase { get; init; }
+
+    /// <summary>Base URL that run URLs start with (what <c>flytesharp serve</c> answers on).</summary>
+    public string ConsoleUrl { get; init; } = "http://localhost:8177";
+
+    /// <summary>Python interpreter for local Python tasks when the project has no <c>.venv</c>.</summary>
+    public string Python { get; init; } = "python3";
+
+    /// <summary>Maximum number of child actions running at once within one run.</summary>
+    public int MaxConcurrency { get; init; } = 32;
+
+    /// <summary>The store URI in effect: <see cref="StoreUri"/> or <c>file://{Home}/store</c>.</summary>
+    public string EffectiveStoreUri => StoreUri ?? new Uri(Path.Combine(Home, "store")).AbsoluteUri;
+
+    /// <summary>The run database in effect: <see cref="RunDatabase"/> or <c>{Home}/runs.db</c>.</summary>
+    public string EffectiveRunDatabase => RunDatabase ?? Path.Combine(Home, "runs.db");
+
+    /// <summary>
+    /// Loads settings. The file is, in order: <paramref name="path"/>; <c>$FLYTESHARP_CONFIG</c>;
+    /// the nearest <c>flytesharp.toml</c> from <paramref name="workingDirectory"/> upwards;
+    /// <c>{home}/config.toml</c>. Then <c>FLYTESHARP_*</c> environment variables override single values.
+    /// </summary>
+    /// <param name="path">An explicit config file; it must exist.</param>
+    /// <param name="workingDirectory">Where the upward search starts (default: the current directory).</param>
+    /// <param name="environment">Environment variables (default: the process environment).</param>
+    public static FlyteConfig Load(string? path = null, string? workingDirectory = null, IDictionary<string, string?>? environment = null)
+    {
+        var env = environment ?? ReadProcessEnvironment();
+        string? Env(string name) => env.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+
+        var home = Env("FLYTESHARP_HOME") is { } h ? Path.GetFullPath(h) : DefaultHome();
+        var file = path ?? Env("FLYTESHARP_CONFIG");
+        if (file is not null && !System.IO.File.Exists(file))
+        {
+            throw new FlyteSharpException("config file not found", Path.GetFullPath(file),
+                fix: "create it, or point --config / FLYTESHARP_CONFIG at an existing file");
+        }
+
+        file ??= FindProjectFile(workingDirectory ?? Directory.GetCurrentDirectory());
+        if (file is null && System.IO.File.Exists(Path.Combine(home, "config.toml")))
+        {
+            file = Path.Combine(home, "config.toml");
+        }
+
+        var config = file is null ? new FlyteConfig { Home = home } : Parse(Path.GetFullPath(file), home);
+        return config with
+        {
+            Home = Env("FLYTESHARP_HOME") is null ? config.Home : home,
+            Registry = Env("FLYTESHARP_REGISTRY") ?? config.Registry,
+            ImageName = Env("FLYTESHARP_IMAGE_NAME") ?? config.ImageName,
+            PythonBaseImage = Env("FLYTESHARP_PYTHON_BASE_IMAGE") ?? config.PythonBaseImage,
+            DotnetBaseImage = Env("FLYTESHARP_DOTNET_BASE_IMAGE") ?? config.DotnetBaseImage,
+            UvImage = Env("FLYTESHARP_UV_IMAGE") ?? config.UvImage,
+            Builder = Env("FLYTESHARP_BUILDER") ?? config.Builder,
+            StoreUri = Env("FLYTESHARP_STORE") ?? config.StoreUri,
+            RunDatabase = Env("FLYTESHARP_RUN_DB") ?? config.RunDatabase,
+            ConsoleUrl = Env("FLYTESHARP_CONSOLE_URL") ?? config.ConsoleUrl,
+            Python = Env("FLYTESHARP_PYTHON") ?? config.Python,
+        };
+    }
+
+    private static string DefaultHome() =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".flytesharp");
+
+    private static Dictionary<string, string?> ReadProcessEnvironment()
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            result[(string)e.Key] = e.Value as string;
+        }
+
+        return result;
+    }
+
+    private static string? FindProjectFile(string start)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, ProjectFileName);
+            if (System.IO.File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static FlyteConfig Parse(string file, string home)
+    {
+        TomlTable root;
+        try
+        {
+            root = TomlSerializer.Deserialize<TomlTable>(System.IO.File.ReadAllText(file), new TomlSerializerOptions { SourceName = file })
+                ?? new TomlTable();
+        }
+        catch (TomlException ex)
+        {
+            throw new FlyteSharpException($"malformed TOML: {ex.Message}", file, ex.Line > 0 ? ex.Line : null,
+                "fix the TOML syntax (https://toml.io)", ex);
+        }
+
+        var dir = Path.GetDirectoryName(file)!;
+        var reader = new TableReader(root, file);
+        var images = reader.Table("images");
+        var storage = reader.Table("storage");
+        var runs = reader.Table("runs");
+        var defaults = new FlyteConfig();
+        var configHome = reader.String("home") is { } hh ? Path.GetFullPath(Path.Combine(dir, hh)) : home;
+
+        var config = new FlyteConfig
+        {
+            SourceFile = file,
+            Home = configHome,
+            RootDir = reader.String("root_dir") is { } r ? Path.GetFullPath(Path.Combine(dir, r)) : null,
+            Registry = images.String("registry") ?? defaults.Registry,
+            ImageName = images.String("name") ?? defaults.ImageName,
+            PythonBaseImage = images.String("python_base") ?? defaults.PythonBaseImage,
+            DotnetBaseImage = images.String("dotnet_base") ?? defaults.DotnetBaseImage,
+            UvImage = images.String("uv_image") ?? defaults.UvImage,
+            Builder = images.String("builder") ?? defaults.Builder,
+            InsecureRegistries = images.StringList("insecure_registries") ?? defaults.InsecureRegistries,
+            StoreUri = storage.String("uri"),
+            RunDatabase = runs.String("database") is { } db ? Path.GetFullPath(Path.Combine(dir, db)) : null,
+            ConsoleUrl = runs.String("console_url") ?? defaults.ConsoleUrl,
+            Python = runs.String("python") ?? defaults.Python,
+            MaxConcurrency = (int?)runs.Integer("max_concurrency") ?? defaults.MaxConcurrency,
+        };
+        if (config.Builder is not ("auto" or "podman" or "docker"))
+        {
+            throw new FlyteSharpException($"images.builder must be auto, podman or docker, not '{config.Builder}'", file,
+                fix: "set builder = \"auto\" (or remove the key)");
+        }
+
+        if (config.MaxConcurrency < 1)
+        {
+            throw new FlyteSharpException("runs.max_concurrency must be at least 1", file, fix: "set it to a positive number, e.g. 32");
+        }
+
+        return config;
+    }
+
+    /// <summary>Typed access to a TOML table with errors that name the file and key.</summary>
+    private readonly struct TableReader(TomlTable? table, string file)
+    {
+        public TableReader Table(string key) => Get(key) switch
+        {
+            null => new TableReader(null, file),
+            TomlTable t => new TableReader(t, file),
+            _ => throw Wrong(key, "a table"),
+        };
+
+        public string? String(string key) => Get(key) switch
+        {
+            null => null,
+            string s => s,
+            _ => throw Wrong(key, "a string"),
+        };
+
+        public long? Integer(string key) => Get(key) switch
+        {
+            null => null,
+            long l => l,
+            _ => throw Wrong(key, "an integer"),
+        };
+
+        public IReadOnlyList<string>? StringList(string key) => Get(key) switch
+        {
+            null => null,
+            TomlArray a when a.All(x => x is string) => a.Cast<string>().ToList(),
+            _ => throw Wrong(key, "an array of strings"),
+        };
+
+        private object? Get(string key) => table is not null && table.TryGetValue(key, out var v) ? v : null;
+
+        private FlyteSharpException Wrong(string key, string expected) =>
+            new($"'{key}' must be {expected}", file, fix: $"change '{key}' to {expected}; see docs/configuration.md");
+    }
+}
