@@ -83,21 +83,41 @@ public static class BundleExtractor
 
     private static void Publish(string temp, string destination, string digest)
     {
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            // rename(2): atomic; replaces an empty directory, fails on a non-empty one.
-            Directory.Move(temp, destination);
-        }
-        catch (IOException) when (IsAlreadyExtracted(destination, digest))
-        {
-            // Another extractor of the same bundle got there first.
-        }
-        catch (IOException ex)
-        {
-            throw new FlyteSharpException("destination already exists and does not hold this bundle", destination,
-                fix: "extract into a new or empty directory (each bundle digest gets its own directory)", inner: ex);
+            try
+            {
+                // rename(2) is atomic: readers see no destination or a whole one.
+                Directory.Move(temp, destination);
+                return;
+            }
+            catch (IOException) when (IsAlreadyExtracted(destination, digest))
+            {
+                // Another extractor of the same bundle got there first.
+                return;
+            }
+            catch (IOException) when (attempt < 3 && IsEmptyDirectory(destination))
+            {
+                // An empty destination (e.g. a pre-created mount point) is replaced; if another extractor fills it
+                // first, the next attempt finds its marker.
+                try
+                {
+                    Directory.Delete(destination);
+                }
+                catch (IOException)
+                {
+                }
+            }
+            catch (IOException ex)
+            {
+                throw new FlyteSharpException("destination already exists and does not hold this bundle", destination,
+                    fix: "extract into a new or empty directory (each bundle digest gets its own directory)", inner: ex);
+            }
         }
     }
+
+    private static bool IsEmptyDirectory(string path) =>
+        Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any();
 
     private static bool IsAlreadyExtracted(string destination, string digest)
     {
