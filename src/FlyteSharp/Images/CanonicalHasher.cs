@@ -37,7 +37,7 @@ internal sealed class CanonicalHasher : IDisposable
     public void Field(string name, IReadOnlyList<string> values)
     {
         Write(3, Encoding.UTF8.GetBytes(name));
-        Write(6, BitConverter.GetBytes((long)values.Count));
+        Write(6, Count(values.Count));
         foreach (var v in values)
         {
             Write(5, Encoding.UTF8.GetBytes(v));
@@ -56,7 +56,7 @@ internal sealed class CanonicalHasher : IDisposable
     public void Files(string name, IReadOnlyList<SelectedFile> files, FileDigestCache cache)
     {
         Write(3, Encoding.UTF8.GetBytes(name));
-        Write(6, BitConverter.GetBytes((long)files.Count));
+        Write(6, Count(files.Count));
         foreach (var f in files)
         {
             File(f.RelativePath, f.Executable, cache.Sha256(f.FullPath));
@@ -68,6 +68,13 @@ internal sealed class CanonicalHasher : IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _md5.Dispose();
+
+    private static byte[] Count(long n)
+    {
+        var bytes = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes, n);
+        return bytes;
+    }
 
     private void Write(byte kind, ReadOnlySpan<byte> data)
     {

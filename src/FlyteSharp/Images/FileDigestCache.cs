@@ -27,7 +27,7 @@ internal sealed class FileDigestCache(TimeProvider time)
     private long _filesRead;
     private long _bytesRead;
 
-    /// <summary>The process-wide cache used by <see cref="Image.Resolve"/>.</summary>
+    /// <summary>The process-wide cache used by <see cref="Image.Resolve(ImageResolveOptions)"/>.</summary>
     public static FileDigestCache Shared { get; } = new(TimeProvider.System);
 
     /// <summary>How many files were read (cache misses) since creation.</summary>
