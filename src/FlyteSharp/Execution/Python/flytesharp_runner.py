@@ -55,15 +55,20 @@ import traceback
 def _error(exc):
     t = type(exc)
     name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-    # Drop the runner's own frames: the traceback starts in the user's code.
-    tb = exc.__traceback__
-    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(__file__):
-        tb = tb.tb_next
-    return {
-        "type": name,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(t, exc, tb)),
-    }
+    return {"type": name, "message": str(exc), "traceback": _user_traceback(exc)}
+
+
+def _user_traceback(exc):
+    """The traceback without the runner's and asyncio's frames: it starts in the task's own code."""
+    hidden = (os.path.abspath(__file__), os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep)
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(f.filename) != hidden[0] and not os.path.abspath(f.filename).startswith(hidden[1])
+    ]
+    text = "".join(traceback.format_exception_only(type(exc), exc))
+    if not frames:
+        return text
+    return "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + text
 
 
 def _split(ref):
