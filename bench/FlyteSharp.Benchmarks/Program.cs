@@ -2,4 +2,9 @@ using BenchmarkDotNet.Running;
 
 // Each benchmark is selected by name: dotnet run -c Release --project bench/FlyteSharp.Benchmarks -- <name>
 // End-to-end scripts live next to this project in bench/*.sh.
+if (FlyteSharp.Benchmarks.Runs.RunBenchmarks.TryRun(args))
+{
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
