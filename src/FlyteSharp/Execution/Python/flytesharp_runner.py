@@ -202,7 +202,24 @@ def _setup_path(bundle_dir):
     return bundle_dir
 
 
+def _exit_with_parent():
+    """Ends the worker when the process that started it dies (killed, crashed), even in the middle of a task."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="flytesharp-parent-watch", daemon=True).start()
+
+
 def serve(bundle_dir):
+    _exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
     for line in sys.stdin:
