@@ -41,6 +41,7 @@ internal static class FlyteCli
     {
         // Registered commands (one line per command file).
         yield return VersionCommand.Create(console);
+        yield return BundleCommand.Create(console);
     }
 }
 
