@@ -43,6 +43,7 @@ internal static class FlyteCli
         yield return VersionCommand.Create(console);
         yield return ImagesCommand.Create(console);
         yield return DoctorCommand.Create(console);
+        yield return BundleCommand.Create(console);
     }
 }
 
