@@ -57,24 +57,26 @@ internal sealed class IgnoreRules
     }
 
     /// <summary>True when the bundle-relative <paramref name="relativePath"/> is excluded.</summary>
+    /// <remarks>Called for every entry of the tree, so it allocates nothing unless a rule needs wildmatch.</remarks>
     public bool IsIgnored(string relativePath, bool isDirectory)
     {
-        var ignored = false;
-        foreach (var level in _levels)
+        var basename = relativePath.AsSpan(relativePath.LastIndexOf('/') + 1);
+
+        // The last matching rule wins, deeper levels after shallower ones: search from the end, stop at the first match.
+        for (var l = _levels.Count - 1; l >= 0; l--)
         {
-            var local = relativePath[level.Prefix.Length..];
-            var slash = local.LastIndexOf('/');
-            var basename = slash < 0 ? local : local[(slash + 1)..];
-            foreach (var rule in level.Rules)
+            var level = _levels[l];
+            for (var r = level.Rules.Count - 1; r >= 0; r--)
             {
-                if (rule.Matches(local, basename, isDirectory))
+                var rule = level.Rules[r];
+                if (rule.Matches(relativePath, level.Prefix.Length, basename, isDirectory))
                 {
-                    ignored = !rule.Negated;
+                    return !rule.Negated;
                 }
             }
         }
 
-        return ignored;
+        return false;
     }
 
     private static List<Rule> Parse(IEnumerable<(string Line, int Number)> lines, string source)
@@ -127,10 +129,11 @@ internal sealed class IgnoreRules
         private readonly string? _literal = IsLiteral(rule.Pattern) ? rule.Pattern : null;
         private readonly string? _suffix = rule.Pattern.StartsWith('*') && IsLiteral(rule.Pattern[1..]) ? rule.Pattern[1..] : null;
         private readonly bool _directoryOnly = rule.PatternFlags.HasFlag(PatternFlags.DIRECTORY);
+        private readonly bool _patternHasSlash = rule.Pattern.Contains('/');
 
         public bool Negated { get; } = rule.PatternFlags.HasFlag(PatternFlags.NEGATION);
 
-        public bool Matches(string localPath, string basename, bool isDirectory)
+        public bool Matches(string relativePath, int levelPrefixLength, ReadOnlySpan<char> basename, bool isDirectory)
         {
             if (!_anchored)
             {
@@ -141,7 +144,7 @@ internal sealed class IgnoreRules
 
                 if (_literal is not null)
                 {
-                    return string.Equals(basename, _literal, StringComparison.Ordinal);
+                    return basename.SequenceEqual(_literal);
                 }
 
                 if (_suffix is not null)
@@ -149,16 +152,17 @@ internal sealed class IgnoreRules
                     return basename.EndsWith(_suffix, StringComparison.Ordinal);
                 }
 
-                return rule.IsMatch(basename, isDirectory);
+                return rule.IsMatch(basename.ToString(), isDirectory);
             }
 
             // "/name" (leading slash, no other slash) only matches at the top of its level.
-            if (!rule.Pattern.Contains('/') && localPath.Contains('/'))
+            var local = relativePath.AsSpan(levelPrefixLength);
+            if (!_patternHasSlash && local.Contains('/'))
             {
                 return false;
             }
 
-            return rule.IsMatch(localPath, isDirectory);
+            return rule.IsMatch(levelPrefixLength == 0 ? relativePath : local.ToString(), isDirectory);
         }
     }
 }
