@@ -29,6 +29,9 @@ public static class BundleFiles
 
     private static readonly string[] IgnoreFileNames = [".gitignore", FlyteIgnoreFileName];
 
+    // Immutable (WithDirectory returns a new instance), so parsed once per process.
+    private static readonly Lazy<IgnoreRules> StandardRules = new(() => IgnoreRules.FromPatterns(StandardIgnores));
+
     /// <summary>
     /// Lists the bundle's files under <paramref name="rootDir"/>, sorted ordinally by
     /// <see cref="BundleFile.RelativePath"/>. Reads no file contents (only ignore files).
@@ -43,8 +46,7 @@ public static class BundleFiles
         var root = CheckRoot(rootDir);
         var realRoot = RealPath(root);
         var files = new List<(BundleFile, StatInfo?)>();
-        var rules = IgnoreRules.FromPatterns(StandardIgnores);
-        Walk(root, "", rules, realRoot, realRoot, [realRoot], files);
+        Walk(root, "", StandardRules.Value, realRoot, realRoot, [realRoot], files);
         files.Sort((a, b) => string.CompareOrdinal(a.Item1.RelativePath, b.Item1.RelativePath));
         return files;
     }
