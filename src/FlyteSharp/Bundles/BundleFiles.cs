@@ -29,6 +29,9 @@ public static class BundleFiles
 
     private static readonly string[] IgnoreFileNames = [".gitignore", FlyteIgnoreFileName];
 
+    // Immutable (WithDirectory returns a new instance), so parsed once per process.
+    private static readonly Lazy<IgnoreRules> StandardRules = new(() => IgnoreRules.FromPatterns(StandardIgnores));
+
     /// <summary>
     /// Lists the bundle's files under <paramref name="rootDir"/>, sorted ordinally by
     /// <see cref="BundleFile.RelativePath"/>. Reads no file contents (only ignore files).
@@ -43,8 +46,7 @@ public static class BundleFiles
         var root = CheckRoot(rootDir);
         var realRoot = RealPath(root);
         var files = new List<(BundleFile, StatInfo?)>();
-        var rules = IgnoreRules.FromPatterns(StandardIgnores);
-        Walk(root, "", rules, realRoot, realRoot, [realRoot], files);
+        Walk(root, "", StandardRules.Value, realRoot, realRoot, [realRoot], files);
         files.Sort((a, b) => string.CompareOrdinal(a.Item1.RelativePath, b.Item1.RelativePath));
         return files;
     }
@@ -98,13 +100,22 @@ public static class BundleFiles
         ReturnSpecialDirectories = false,
     };
 
-    // One lstat per entry (plus a stat for links): metadata calls dominate selection time, so nothing is asked twice.
+    // Metadata calls are all a warm rebuild does, so each entry costs at most one: directories none (d_type says
+    // what they are), files one fstatat relative to their open directory, and ignored files none at all.
     private static void Walk(string dir, string prefix, IgnoreRules parentRules, string realRoot, string realDir, HashSet<string> realAncestors, List<(BundleFile, StatInfo?)> files)
     {
-        List<string> names;
+        var entries = new List<DirectoryEntry>();
+        nint handle;
         try
         {
-            names = [.. new FileSystemEnumerable<string>(dir, (ref FileSystemEntry e) => e.FileName.ToString(), NamesOnly)];
+            handle = UnixStat.OpenAndReadDirectory(dir, entries);
+            if (handle == 0)
+            {
+                foreach (var name in new FileSystemEnumerable<string>(dir, (ref FileSystemEntry e) => e.FileName.ToString(), NamesOnly))
+                {
+                    entries.Add(new DirectoryEntry(name, UnixStat.DtUnknown));
+                }
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -112,84 +123,116 @@ public static class BundleFiles
                 fix: "make it readable, or exclude it in .flyteignore");
         }
 
-        var rules = parentRules.WithDirectory(dir, prefix, IgnoreFileNames.Where(names.Contains));
-        foreach (var name in names)
+        List<(string Full, string Relative, string Real)>? subdirectories = null;
+        IgnoreRules rules;
+        try
         {
-            if (name == ".git")
+            var fd = handle == 0 ? -1 : UnixStat.DirectoryFd(handle);
+            rules = parentRules.WithDirectory(dir, prefix, IgnoreFileNames.Where(n => entries.Exists(e => e.Name == n)));
+            foreach (var (name, type) in entries)
             {
-                continue;
-            }
-
-            var full = Path.Join(dir, name);
-            var relative = prefix + name;
-            StatInfo? stat = null;
-            bool isLink, isDirectory;
-            if (UnixStat.TryStat(full, followLinks: false, out var lst))
-            {
-                isLink = lst.IsSymlink;
-                isDirectory = lst.IsDirectory;
-                stat = isLink ? null : lst;
-            }
-            else
-            {
-                var info = new FileInfo(full);
-                isLink = info.LinkTarget is not null;
-                isDirectory = !isLink && Directory.Exists(full);
-            }
-
-            if (isLink)
-            {
-                // Ignore rules see the link's own path; judge it by what it points at (git would not follow, we do).
-                if (rules.IsIgnored(relative, Directory.Exists(full)))
+                if (name == ".git")
                 {
                     continue;
                 }
 
-                isDirectory = ResolveInside(new FileInfo(full), realRoot) is DirectoryInfo;
-                stat = UnixStat.TryStat(full, followLinks: true, out var target) ? target : null;
-            }
-
-            if (rules.IsIgnored(relative, isDirectory))
-            {
-                continue;
-            }
-
-            if (isDirectory)
-            {
-                // Only a link can lead back up the tree; a plain directory's real path extends its parent's.
-                var real = isLink ? RealPath(full) : Path.Join(realDir, name);
-                if (!realAncestors.Add(real))
+                var relative = prefix + name;
+                if (type == UnixStat.DtDirectory)
                 {
-                    throw new FlyteSharpException($"symlink loop: '{relative}' leads back to one of its parent directories", full,
-                        fix: $"remove the link, or exclude '{relative}' in {FlyteIgnoreFileName}");
+                    // A plain directory (d_type never says "directory" for a link): no stat, and its real path extends its parent's.
+                    if (!rules.IsIgnored(relative, isDirectory: true))
+                    {
+                        (subdirectories ??= []).Add((Path.Join(dir, name), relative, Path.Join(realDir, name)));
+                    }
+
+                    continue;
                 }
 
-                Walk(full, relative + "/", rules, realRoot, real, realAncestors, files);
-                realAncestors.Remove(real);
-                continue;
-            }
-
-            bool executable;
-            long size;
-            if (stat is { } st)
-            {
-                if (!st.IsRegularFile)
+                var knownFile = type == UnixStat.DtRegular;
+                if (knownFile && rules.IsIgnored(relative, isDirectory: false))
                 {
-                    throw new FlyteSharpException("not a regular file (FIFO, socket or device) inside root_dir", full,
-                        fix: $"remove it, or exclude '{relative}' in {FlyteIgnoreFileName}");
+                    continue;
                 }
 
-                executable = (st.Mode & 0b001_000_000) != 0;
-                size = st.Size;
+                var full = Path.Join(dir, name);
+                StatInfo? stat = null;
+                bool isLink, isDirectory;
+                if (fd >= 0 ? UnixStat.TryStatAt(fd, name, out var lst) : UnixStat.TryStat(full, followLinks: false, out lst))
+                {
+                    isLink = lst.IsSymlink;
+                    isDirectory = lst.IsDirectory;
+                    stat = isLink ? null : lst;
+                }
+                else
+                {
+                    var info = new FileInfo(full);
+                    isLink = info.LinkTarget is not null;
+                    isDirectory = !isLink && Directory.Exists(full);
+                }
+
+                if (isLink)
+                {
+                    // Ignore rules see the link's own path; judge it by what it points at (git would not follow, we do).
+                    if (rules.IsIgnored(relative, Directory.Exists(full)))
+                    {
+                        continue;
+                    }
+
+                    isDirectory = ResolveInside(new FileInfo(full), realRoot) is DirectoryInfo;
+                    stat = UnixStat.TryStat(full, followLinks: true, out var target) ? target : null;
+                }
+
+                // d_type said "regular file" and it was checked as one above; anything else is checked as what it is.
+                if (!(knownFile && !isLink && !isDirectory) && rules.IsIgnored(relative, isDirectory))
+                {
+                    continue;
+                }
+
+                if (isDirectory)
+                {
+                    (subdirectories ??= []).Add((full, relative, isLink ? RealPath(full) : Path.Join(realDir, name)));
+                    continue;
+                }
+
+                bool executable;
+                long size;
+                if (stat is { } st)
+                {
+                    if (!st.IsRegularFile)
+                    {
+                        throw new FlyteSharpException("not a regular file (FIFO, socket or device) inside root_dir", full,
+                            fix: $"remove it, or exclude '{relative}' in {FlyteIgnoreFileName}");
+                    }
+
+                    executable = (st.Mode & 0b001_000_000) != 0;
+                    size = st.Size;
+                }
+                else
+                {
+                    var info = new FileInfo(full);
+                    executable = !OperatingSystem.IsWindows() && (info.UnixFileMode & UnixFileMode.UserExecute) != 0;
+                    size = info.Length;
+                }
+
+                files.Add((new BundleFile(relative, full, executable, size), stat));
             }
-            else
+        }
+        finally
+        {
+            // Closed before descending: open descriptors stay bounded whatever the tree's depth.
+            UnixStat.CloseDirectory(handle);
+        }
+
+        foreach (var (full, relative, real) in subdirectories ?? [])
+        {
+            if (!realAncestors.Add(real))
             {
-                var info = new FileInfo(full);
-                executable = !OperatingSystem.IsWindows() && (info.UnixFileMode & UnixFileMode.UserExecute) != 0;
-                size = info.Length;
+                throw new FlyteSharpException($"symlink loop: '{relative}' leads back to one of its parent directories", full,
+                    fix: $"remove the link, or exclude '{relative}' in {FlyteIgnoreFileName}");
             }
 
-            files.Add((new BundleFile(relative, full, executable, size), stat));
+            Walk(full, relative + "/", rules, realRoot, real, realAncestors, files);
+            realAncestors.Remove(real);
         }
     }
 

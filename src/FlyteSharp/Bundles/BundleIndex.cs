@@ -1,5 +1,6 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
 
 namespace FlyteSharp.Bundles;
 
@@ -18,8 +19,10 @@ namespace FlyteSharp.Bundles;
 /// </remarks>
 internal sealed record BundleIndex(int Version, string RootDir, int CompressionLevel, string Digest, long ArchiveBytes, List<IndexEntry> Entries)
 {
-    /// <summary>Bump when the archive format changes: old indexes then miss.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>Bump when the archive or the index format changes: old indexes then miss.</summary>
+    public const int CurrentVersion = 2;
+
+    private const uint Magic = 0x49425346; // "FSBI"
 
     /// <summary>
     /// How close to the index's write time a file's mtime/ctime may be before the file is re-hashed on the next build:
@@ -29,16 +32,44 @@ internal sealed record BundleIndex(int Version, string RootDir, int CompressionL
     public static TimeSpan RacyWindow(long indexTimeNs) =>
         indexTimeNs % 1_000_000_000 != 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Reads an index written by <see cref="Save"/> in one go. Null when it is missing, from another
+    /// format version, truncated or damaged (a trailing XxHash64 of the whole file guards that):
+    /// a bad index only costs a cold build.
+    /// </summary>
     public static BundleIndex? TryLoad(string path)
     {
         try
         {
-            using var stream = File.OpenRead(path);
-            return JsonSerializer.Deserialize(stream, BundleIndexJson.Default.BundleIndex);
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length < 16 || BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(^8)) != XxHash64.HashToUInt64(bytes.AsSpan(..^8)))
+            {
+                return null;
+            }
+
+            using var reader = new BinaryReader(new MemoryStream(bytes, 0, bytes.Length - 8, writable: false), Encoding.UTF8);
+            if (reader.ReadUInt32() != Magic || reader.ReadInt32() != CurrentVersion)
+            {
+                return null;
+            }
+
+            var (rootDir, level, digest, archiveBytes, count) = (reader.ReadString(), reader.ReadInt32(), reader.ReadString(), reader.ReadInt64(), reader.ReadInt32());
+            if (count < 0 || count > bytes.Length)
+            {
+                return null;
+            }
+
+            var entries = new List<IndexEntry>(count);
+            for (var i = 0; i < count; i++)
+            {
+                entries.Add(new IndexEntry(reader.ReadString(), reader.ReadBoolean(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(),
+                    reader.ReadUInt64(), reader.ReadUInt64(), new UInt128(reader.ReadUInt64(), reader.ReadUInt64()), reader.ReadBoolean()));
+            }
+
+            return new BundleIndex(CurrentVersion, rootDir, level, digest, archiveBytes, entries);
         }
-        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A missing or damaged index only costs a cold build.
             return null;
         }
     }
@@ -59,9 +90,14 @@ internal sealed record BundleIndex(int Version, string RootDir, int CompressionL
             {
                 Entries = Entries.Select(e => e with { Racy = e.MTimeNs >= threshold || e.CTimeNs >= threshold }).ToList(),
             };
-            using (var stream = File.Create(temp))
+            using (var stream = new MemoryStream())
             {
-                JsonSerializer.Serialize(stream, marked, BundleIndexJson.Default.BundleIndex);
+                marked.Write(stream);
+                var hash = XxHash64.HashToUInt64(stream.GetBuffer().AsSpan(0, (int)stream.Length));
+                Span<byte> trailer = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(trailer, hash);
+                stream.Write(trailer);
+                File.WriteAllBytes(temp, stream.ToArray());
             }
 
             File.Move(temp, path, overwrite: true);
@@ -71,10 +107,35 @@ internal sealed record BundleIndex(int Version, string RootDir, int CompressionL
             File.Delete(temp);
         }
     }
+
+    private void Write(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        writer.Write(Magic);
+        writer.Write(CurrentVersion);
+        writer.Write(RootDir);
+        writer.Write(CompressionLevel);
+        writer.Write(Digest);
+        writer.Write(ArchiveBytes);
+        writer.Write(Entries.Count);
+        foreach (var e in Entries)
+        {
+            writer.Write(e.Path);
+            writer.Write(e.Executable);
+            writer.Write(e.Size);
+            writer.Write(e.MTimeNs);
+            writer.Write(e.CTimeNs);
+            writer.Write(e.Inode);
+            writer.Write(e.Device);
+            writer.Write((ulong)(e.ContentHash >> 64));
+            writer.Write((ulong)e.ContentHash);
+            writer.Write(e.Racy);
+        }
+    }
 }
 
-/// <summary>One file's fingerprint. Times are nanoseconds since the Unix epoch.</summary>
-internal sealed record IndexEntry(string Path, bool Executable, long Size, long MTimeNs, long CTimeNs, ulong Inode, ulong Device, string ContentHash, bool Racy = false)
+/// <summary>One file's fingerprint and content hash (XxHash128). Times are nanoseconds since the Unix epoch.</summary>
+internal sealed record IndexEntry(string Path, bool Executable, long Size, long MTimeNs, long CTimeNs, ulong Inode, ulong Device, UInt128 ContentHash, bool Racy = false)
 {
     public static bool TryFingerprint(string fullPath, StatInfo? known, out long size, out long mtimeNs, out long ctimeNs, out ulong inode, out ulong device)
     {
@@ -98,7 +159,3 @@ internal sealed record IndexEntry(string Path, bool Executable, long Size, long 
         return true;
     }
 }
-
-[JsonSerializable(typeof(BundleIndex))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class BundleIndexJson : JsonSerializerContext;

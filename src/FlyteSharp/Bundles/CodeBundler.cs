@@ -44,7 +44,7 @@ public static class CodeBundler
         var files = selected.ConvertAll(f => f.File);
         var cache = options.EffectiveCacheDirectory;
         var realRoot = BundleFiles.RealPath(root);
-        var indexPath = Path.Combine(cache, "index", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(realRoot))) + ".json");
+        var indexPath = Path.Combine(cache, "index", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(realRoot))) + ".idx");
 
         if (BundleIndex.TryLoad(indexPath) is { } index && IsUnchanged(index, realRoot, options, selected, cancellationToken) &&
             ArchivePath(cache, index.Digest) is var cached && new FileInfo(cached) is { Exists: true } info && info.Length == index.ArchiveBytes)
@@ -93,7 +93,7 @@ public static class CodeBundler
         return true;
     }
 
-    private static string HashFile(string path, BundleOptions options)
+    private static UInt128? HashFile(string path, BundleOptions options)
     {
         options.FileRead?.Invoke(path);
         try
@@ -101,11 +101,11 @@ public static class CodeBundler
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
             var hash = new XxHash128();
             hash.Append(stream);
-            return Convert.ToHexStringLower(hash.GetCurrentHash());
+            return hash.GetCurrentHashAsUInt128();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return "";
+            return null;
         }
     }
 
@@ -197,7 +197,7 @@ public static class CodeBundler
             }
 
             tar.EndFile(size);
-            entries.Add(new IndexEntry(file.RelativePath, file.Executable, size, mtime, ctime, inode, device, Convert.ToHexStringLower(hash.GetCurrentHash())));
+            entries.Add(new IndexEntry(file.RelativePath, file.Executable, size, mtime, ctime, inode, device, hash.GetCurrentHashAsUInt128()));
             return size;
         }
     }

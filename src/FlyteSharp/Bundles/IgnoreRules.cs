@@ -57,24 +57,26 @@ internal sealed class IgnoreRules
     }
 
     /// <summary>True when the bundle-relative <paramref name="relativePath"/> is excluded.</summary>
+    /// <remarks>Called for every entry of the tree, so it allocates nothing unless a rule needs wildmatch.</remarks>
     public bool IsIgnored(string relativePath, bool isDirectory)
     {
-        var ignored = false;
-        foreach (var level in _levels)
+        var basename = relativePath.AsSpan(relativePath.LastIndexOf('/') + 1);
+
+        // The last matching rule wins, deeper levels after shallower ones: search from the end, stop at the first match.
+        for (var l = _levels.Count - 1; l >= 0; l--)
         {
-            var local = relativePath[level.Prefix.Length..];
-            var slash = local.LastIndexOf('/');
-            var basename = slash < 0 ? local : local[(slash + 1)..];
-            foreach (var rule in level.Rules)
+            var level = _levels[l];
+            for (var r = level.Rules.Count - 1; r >= 0; r--)
             {
-                if (rule.Matches(local, basename, isDirectory))
+                var rule = level.Rules[r];
+                if (rule.Matches(relativePath, level.Prefix.Length, basename, isDirectory))
                 {
-                    ignored = !rule.Negated;
+                    return !rule.Negated;
                 }
             }
         }
 
-        return ignored;
+        return false;
     }
 
     private static List<Rule> Parse(IEnumerable<(string Line, int Number)> lines, string source)
@@ -90,7 +92,7 @@ internal sealed class IgnoreRules
 
             try
             {
-                rules.Add(new Rule(new IgnoreRule(line, MatchFlags.PATHNAME, number)));
+                rules.Add(Rule.Parse(line, number));
             }
             catch (ArgumentException ex)
             {
@@ -118,19 +120,63 @@ internal sealed class IgnoreRules
 
     private sealed record Level(string Prefix, List<Rule> Rules);
 
-    private sealed class Rule(IgnoreRule rule)
+    private sealed class Rule
     {
-        private readonly bool _anchored =
-            rule.PatternFlags.HasFlag(PatternFlags.ABSOLUTE_PATH) || rule.Pattern.Contains('/');
+        // Null for the literal fast paths: MAB.DotIgnore builds a Regex per rule (and compiles its own on first use),
+        // which cost a CLI warm rebuild more than the whole tree walk; only patterns that need wildmatch pay for it.
+        private readonly IgnoreRule? _wildmatch;
+        private readonly bool _anchored;
+        private readonly bool _patternHasSlash;
+        private readonly bool _directoryOnly;
 
         // Fast paths for the common unanchored forms ("name", "*.ext"); everything else goes to wildmatch.
-        private readonly string? _literal = IsLiteral(rule.Pattern) ? rule.Pattern : null;
-        private readonly string? _suffix = rule.Pattern.StartsWith('*') && IsLiteral(rule.Pattern[1..]) ? rule.Pattern[1..] : null;
-        private readonly bool _directoryOnly = rule.PatternFlags.HasFlag(PatternFlags.DIRECTORY);
+        private readonly string? _literal;
+        private readonly string? _suffix;
 
-        public bool Negated { get; } = rule.PatternFlags.HasFlag(PatternFlags.NEGATION);
+        private Rule(IgnoreRule? wildmatch, string pattern, bool negated, bool absolute, bool directoryOnly)
+        {
+            _wildmatch = wildmatch;
+            Negated = negated;
+            _directoryOnly = directoryOnly;
+            _patternHasSlash = pattern.Contains('/');
+            _anchored = absolute || _patternHasSlash;
+            _literal = !_anchored && IsLiteral(pattern) ? pattern : null;
+            _suffix = !_anchored && pattern.StartsWith('*') && IsLiteral(pattern[1..]) ? pattern[1..] : null;
+        }
 
-        public bool Matches(string localPath, string basename, bool isDirectory)
+        public bool Negated { get; }
+
+        /// <summary>Splits off <c>!</c>, a leading <c>/</c> and a trailing <c>/</c> as MAB.DotIgnore's <see cref="IgnoreRule"/> does.</summary>
+        /// <exception cref="ArgumentException">The pattern is invalid.</exception>
+        public static Rule Parse(string line, int number)
+        {
+            var (pattern, negated, absolute, directoryOnly) = (line, false, false, false);
+            if (pattern.StartsWith('!'))
+            {
+                (pattern, negated) = (pattern[1..], true);
+            }
+
+            if (pattern.StartsWith('/'))
+            {
+                (pattern, absolute) = (pattern[1..], true);
+            }
+
+            if (pattern.EndsWith('/'))
+            {
+                (pattern, directoryOnly) = (pattern[..^1], true);
+            }
+
+            if (!absolute && (IsLiteral(pattern) || pattern.StartsWith('*') && IsLiteral(pattern[1..])))
+            {
+                return new Rule(null, pattern, negated, absolute, directoryOnly);
+            }
+
+            var rule = new IgnoreRule(line, MatchFlags.PATHNAME, number);
+            return new Rule(rule, rule.Pattern, rule.PatternFlags.HasFlag(PatternFlags.NEGATION),
+                rule.PatternFlags.HasFlag(PatternFlags.ABSOLUTE_PATH), rule.PatternFlags.HasFlag(PatternFlags.DIRECTORY));
+        }
+
+        public bool Matches(string relativePath, int levelPrefixLength, ReadOnlySpan<char> basename, bool isDirectory)
         {
             if (!_anchored)
             {
@@ -141,7 +187,7 @@ internal sealed class IgnoreRules
 
                 if (_literal is not null)
                 {
-                    return string.Equals(basename, _literal, StringComparison.Ordinal);
+                    return basename.SequenceEqual(_literal);
                 }
 
                 if (_suffix is not null)
@@ -149,16 +195,17 @@ internal sealed class IgnoreRules
                     return basename.EndsWith(_suffix, StringComparison.Ordinal);
                 }
 
-                return rule.IsMatch(basename, isDirectory);
+                return _wildmatch!.IsMatch(basename.ToString(), isDirectory);
             }
 
             // "/name" (leading slash, no other slash) only matches at the top of its level.
-            if (!rule.Pattern.Contains('/') && localPath.Contains('/'))
+            var local = relativePath.AsSpan(levelPrefixLength);
+            if (!_patternHasSlash && local.Contains('/'))
             {
                 return false;
             }
 
-            return rule.IsMatch(localPath, isDirectory);
+            return _wildmatch!.IsMatch(levelPrefixLength == 0 ? relativePath : local.ToString(), isDirectory);
         }
     }
 }

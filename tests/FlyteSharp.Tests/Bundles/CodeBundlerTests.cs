@@ -204,6 +204,48 @@ public class CodeBundlerTests
     }
 
     [Fact]
+    public async Task CreateAsync_SameSizeEditWithMtimeRestored_ChangesDigest()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var options = new BundleOptions { CacheDirectory = cache.Root };
+        var cold = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        await Task.Delay(TimeSpan.FromSeconds(2.1), Ct);
+        await CodeBundler.CreateAsync(t.Root, options, Ct); // every entry now old enough to be trusted by stat alone
+
+        // Same size, mtime put back: only ctime (which user space cannot set) shows the edit.
+        var core = t.Path_("pkg/core.py");
+        var mtime = File.GetLastWriteTimeUtc(core);
+        await File.WriteAllTextAsync(core, "def f():\n    return 2\n", Ct);
+        File.SetLastWriteTimeUtc(core, mtime);
+        var edited = await CodeBundler.CreateAsync(t.Root, options, Ct);
+
+        Assert.NotEqual(cold.Digest, edited.Digest);
+    }
+
+    [Fact]
+    public async Task CreateAsync_DamagedIndex_RebuildsSameDigest()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var read = new List<string>();
+        var options = new BundleOptions { CacheDirectory = cache.Root, FileRead = read.Add };
+        var cold = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        var index = Assert.Single(Directory.GetFiles(Path.Combine(cache.Root, "index")));
+        var bytes = await File.ReadAllBytesAsync(index, Ct);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(index, bytes, Ct);
+        read.Clear();
+
+        var again = await CodeBundler.CreateAsync(t.Root, options, Ct);
+
+        Assert.Equal(cold.Digest, again.Digest);
+        Assert.Equal(5, read.Count); // the damaged index was not trusted: every file was read again
+    }
+
+    [Fact]
     public async Task CreateAsync_FileAddedOrRemoved_Rebuilds()
     {
         using var t = new TempTree();
