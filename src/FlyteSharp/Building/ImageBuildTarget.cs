@@ -1,0 +1,14 @@
+namespace FlyteSharp.Building;
+
+/// <summary>
+/// One image to make sure exists: its reference parts, its Dockerfile, a way to write its build
+/// context, and the environments that use it.
+/// </summary>
+internal sealed record ImageBuildTarget(
+    string Uri,
+    string? Registry,
+    string Repository,
+    string Tag,
+    string Dockerfile,
+    Func<string, CancellationToken, Task> WriteContextAsync,
+    IReadOnlyList<string> Environments);
