@@ -29,7 +29,7 @@ public static class ImageBuilders
 
     private static async Task<IImageBuilder> DetectCached(CancellationToken cancellationToken)
     {
-        var lazy = Detected.GetOrAdd("auto", _ => new Lazy<Task<IImageBuilder>>(() => DetectAsync(CancellationToken.None)));
+        var lazy = Detected.GetOrAdd("auto", _ => new Lazy<Task<IImageBuilder>>(() => DetectAsync(CliProcess.IsOnPath, CancellationToken.None)));
         try
         {
             return await lazy.Value.WaitAsync(cancellationToken);
@@ -42,10 +42,10 @@ public static class ImageBuilders
         }
     }
 
-    internal static async Task<IImageBuilder> DetectAsync(CancellationToken cancellationToken)
+    internal static async Task<IImageBuilder> DetectAsync(Func<string, bool> isOnPath, CancellationToken cancellationToken)
     {
         var tried = new List<string>();
-        if (CliProcess.IsOnPath("podman"))
+        if (isOnPath("podman"))
         {
             var info = await CliProcess.RunAsync("podman", ["info", "--format", "{{.Host.OCIRuntime.Name}}"], cancellationToken: cancellationToken);
             if (info.Succeeded)
@@ -60,7 +60,7 @@ public static class ImageBuilders
             tried.Add("podman is not on PATH");
         }
 
-        if (CliProcess.IsOnPath("docker"))
+        if (isOnPath("docker"))
         {
             var info = await CliProcess.RunAsync("docker", ["info", "--format", "{{.ServerVersion}}"], cancellationToken: cancellationToken);
             var buildx = info.Succeeded
