@@ -1,0 +1,248 @@
+namespace FlyteSharp.Bundles;
+
+/// <summary>
+/// Selects the files of a code bundle under <c>root_dir</c>: the directory you would <c>cd</c> into
+/// before <c>python -c "import my_module"</c> (<c>src/</c> for src layout, the project root for flat layout).
+/// The same selection feeds the bundle archive and the full-build <c>COPY</c> of <c>WithCodeBundle()</c>.
+/// </summary>
+/// <remarks>
+/// Ignore rules, lowest precedence first: <see cref="StandardIgnores"/>; then, per directory from
+/// root_dir down, its <c>.gitignore</c> followed by its <c>.flyteignore</c> (full gitignore semantics:
+/// negation, anchoring, directory-only patterns, <c>**</c>). A <c>.git</c> entry is always excluded.
+/// An excluded directory is not entered, so nothing below it can be re-included (as in git).
+/// Symlinks that resolve inside root_dir are followed (stored as their target's content); a symlink
+/// that resolves outside root_dir, or is broken, is an error naming the link.
+/// </remarks>
+public static class BundleFiles
+{
+    /// <summary>Name of the FlyteSharp-specific ignore file (gitignore syntax), read in every directory.</summary>
+    public const string FlyteIgnoreFileName = ".flyteignore";
+
+    /// <summary>Patterns excluded from every bundle unless an ignore file re-includes them with <c>!pattern</c>.</summary>
+    public static IReadOnlyList<string> StandardIgnores { get; } =
+    [
+        ".venv/", "venv/", "__pycache__/", "*.pyc", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".idea/",
+        "*.egg-info/", "dist/", "build/", "bin/", "obj/",
+    ];
+
+    private static readonly string[] IgnoreFileNames = [".gitignore", FlyteIgnoreFileName];
+
+    /// <summary>
+    /// Lists the bundle's files under <paramref name="rootDir"/>, sorted ordinally by
+    /// <see cref="BundleFile.RelativePath"/>. Reads no file contents (only ignore files).
+    /// </summary>
+    /// <exception cref="FlyteSharpException">root_dir is missing or not a directory; a symlink points
+    /// outside root_dir or nowhere; a special file (FIFO, socket, device) is not ignored; a directory is unreadable.</exception>
+    public static IReadOnlyList<BundleFile> Select(string rootDir)
+    {
+        var root = CheckRoot(rootDir);
+        var realRoot = RealPath(root);
+        var files = new List<BundleFile>();
+        var rules = IgnoreRules.FromPatterns(StandardIgnores);
+        Walk(new DirectoryInfo(root), "", rules, realRoot, [realRoot], files);
+        files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
+        return files;
+    }
+
+    /// <summary>
+    /// Warnings about a root_dir that is almost certainly wrong: a file system root or a home directory
+    /// would bundle far too much. Empty when root_dir looks reasonable.
+    /// </summary>
+    public static IReadOnlyList<string> Warnings(string rootDir)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDir));
+        var warnings = new List<string>();
+        if (Path.GetPathRoot(full) is { } r && Path.TrimEndingDirectorySeparator(r) == full || full.Length == 0)
+        {
+            warnings.Add($"root_dir '{rootDir}' is a file system root: the bundle would hold far too much; set root_dir to your project's source directory");
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (home.Length > 0 && string.Equals(full, Path.TrimEndingDirectorySeparator(Path.GetFullPath(home)), StringComparison.Ordinal))
+        {
+            warnings.Add($"root_dir '{rootDir}' is your home directory: the bundle would hold far too much; set root_dir to your project's source directory");
+        }
+
+        return warnings;
+    }
+
+    internal static string CheckRoot(string rootDir)
+    {
+        ArgumentNullException.ThrowIfNull(rootDir);
+        var root = Path.GetFullPath(rootDir);
+        if (File.Exists(root))
+        {
+            throw new FlyteSharpException("root_dir is a file, not a directory", root,
+                fix: "set root_dir to the directory you would cd into before `python -c \"import my_module\"`");
+        }
+
+        if (!Directory.Exists(root))
+        {
+            throw new FlyteSharpException("root_dir does not exist", root,
+                fix: "create it, or set root_dir to your project's source directory (src/ for src layout)");
+        }
+
+        return root;
+    }
+
+    private static void Walk(DirectoryInfo dir, string prefix, IgnoreRules parentRules, string realRoot, HashSet<string> realAncestors, List<BundleFile> files)
+    {
+        var rules = parentRules.WithDirectory(dir.FullName, prefix, IgnoreFileNames);
+        FileSystemInfo[] entries;
+        try
+        {
+            entries = dir.GetFileSystemInfos();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FlyteSharpException($"cannot list directory: {ex.Message}", dir.FullName,
+                fix: "make it readable, or exclude it in .flyteignore");
+        }
+
+        foreach (var entry in entries)
+        {
+            var relative = prefix + entry.Name;
+            if (entry.Name == ".git")
+            {
+                continue;
+            }
+
+            FileSystemInfo target = entry;
+            if (entry.LinkTarget is not null)
+            {
+                // Ignore rules see the link's own path; judge by what it points at (git would not follow, we do).
+                var isDirTarget = entry is DirectoryInfo;
+                if (rules.IsIgnored(relative, isDirTarget))
+                {
+                    continue;
+                }
+
+                target = ResolveInside(entry, realRoot);
+            }
+
+            var isDirectory = target is DirectoryInfo;
+            if (rules.IsIgnored(relative, isDirectory))
+            {
+                continue;
+            }
+
+            if (isDirectory)
+            {
+                var real = RealPath(target.FullName);
+                if (!realAncestors.Add(real))
+                {
+                    throw new FlyteSharpException($"symlink loop: '{relative}' leads back to one of its parent directories", entry.FullName,
+                        fix: $"remove the link, or exclude '{relative}' in {FlyteIgnoreFileName}");
+                }
+
+                Walk(new DirectoryInfo(entry.FullName), relative + "/", rules, realRoot, realAncestors, files);
+                realAncestors.Remove(real);
+                continue;
+            }
+
+            if ((target.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) != 0 || !IsRegularFile(target))
+            {
+                throw new FlyteSharpException("not a regular file (FIFO, socket or device) inside root_dir", entry.FullName,
+                    fix: $"remove it, or exclude '{relative}' in {FlyteIgnoreFileName}");
+            }
+
+            var executable = !OperatingSystem.IsWindows() && (target.UnixFileMode & UnixFileMode.UserExecute) != 0;
+            files.Add(new BundleFile(relative, entry.FullName, executable, ((FileInfo)target).Length));
+        }
+    }
+
+    private static bool IsRegularFile(FileSystemInfo info)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return info is FileInfo;
+        }
+
+        // .NET reports FIFOs, sockets and devices as plain FileInfo; only stat's file type tells them apart.
+        return info is FileInfo && (!UnixStat.TryStat(info.FullName, followLinks: true, out var st) || st.IsRegularFile);
+    }
+
+    private static FileSystemInfo ResolveInside(FileSystemInfo link, string realRoot)
+    {
+        string real;
+        try
+        {
+            real = RealPath(link.FullName);
+        }
+        catch (IOException ex)
+        {
+            throw new FlyteSharpException($"cannot resolve symlink: {ex.Message}", link.FullName,
+                fix: "fix or remove the link, or exclude it in .flyteignore");
+        }
+
+        FileSystemInfo target = Directory.Exists(real) ? new DirectoryInfo(real) : new FileInfo(real);
+        if (!target.Exists)
+        {
+            throw new FlyteSharpException($"broken symlink (points to '{link.LinkTarget}', which does not exist)", link.FullName,
+                fix: "fix or remove the link, or exclude it in .flyteignore");
+        }
+
+        if (!IsUnder(real, realRoot))
+        {
+            throw new FlyteSharpException($"symlink points outside root_dir (to '{real}')", link.FullName,
+                fix: "copy the target into root_dir, move root_dir up so it contains the target, or exclude the link in .flyteignore");
+        }
+
+        return target;
+    }
+
+    internal static bool IsUnder(string path, string root) =>
+        path == root || path.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>The canonical path with every symlink component resolved (like POSIX <c>realpath</c>).</summary>
+    internal static string RealPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var root = Path.GetPathRoot(full) ?? "/";
+        var pending = new Stack<string>(full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse());
+        var current = root;
+        var hops = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending.Pop();
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? root;
+                continue;
+            }
+
+            var next = Path.Combine(current, part);
+            var info = new FileInfo(next);
+            if (info.LinkTarget is { } linkTarget)
+            {
+                if (++hops > 40)
+                {
+                    throw new IOException($"too many levels of symbolic links at '{next}'");
+                }
+
+                // Push the target's raw components: ".." must apply to resolved directories, not lexically.
+                if (Path.IsPathRooted(linkTarget))
+                {
+                    current = Path.GetPathRoot(linkTarget) ?? root;
+                    linkTarget = linkTarget[current.Length..];
+                }
+
+                foreach (var p in linkTarget.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse())
+                {
+                    pending.Push(p);
+                }
+
+                continue;
+            }
+
+            current = next;
+        }
+
+        return current;
+    }
+}

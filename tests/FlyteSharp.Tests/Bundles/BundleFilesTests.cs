@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using FlyteSharp.Bundles;
+
+namespace FlyteSharp.Tests.Bundles;
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class BundleFilesTests
+{
+    private static List<string> Paths(string root) => BundleFiles.Select(root).Select(f => f.RelativePath).ToList();
+
+    [Fact]
+    public void Select_FlatTree_ReturnsPosixRelativePathsSortedOrdinally()
+    {
+        using var t = new TempTree();
+        t.Write("b.py");
+        t.Write("a/z.py");
+        t.Write("a/B.py");
+        t.Write("A.py");
+        t.Write("a-b/c.py");
+
+        Assert.Equal(["A.py", "a-b/c.py", "a/B.py", "a/z.py", "b.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_StandardIgnores_ExcludesCachesVenvsAndBuildOutput()
+    {
+        using var t = new TempTree();
+        t.Write("pkg/mod.py");
+        foreach (var ignored in new[]
+                 {
+                     ".git/config", ".venv/lib/x.py", "venv/x.py", "pkg/__pycache__/mod.cpython-311.pyc", "pkg/stray.pyc",
+                     ".mypy_cache/x", ".pytest_cache/x", ".ruff_cache/x", ".idea/x.xml", "pkg.egg-info/PKG-INFO",
+                     "dist/pkg.whl", "build/lib/x.py", "bin/Debug/x.dll", "obj/x.json", "pkg/sub/build/out.txt",
+                 })
+        {
+            t.Write(ignored);
+        }
+
+        Assert.Equal(["pkg/mod.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_GitFile_IsExcluded()
+    {
+        using var t = new TempTree();
+        t.Write(".git", "gitdir: /elsewhere");
+        t.Write("main.py");
+        Assert.Equal(["main.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_NestedGitignoreWithNegation_FollowsGitSemantics()
+    {
+        using var t = new TempTree();
+        t.Write(".gitignore", "*.log\n!keep.log\n/top_only.txt\ndata/\n# comment\n\ndocs/*.html\n**/secret\n");
+        t.Write("a.log");
+        t.Write("keep.log");
+        t.Write("top_only.txt");
+        t.Write("sub/top_only.txt");
+        t.Write("data/x.csv");
+        t.Write("sub/data/y.csv");
+        t.Write("data.txt");
+        t.Write("docs/a.html");
+        t.Write("docs/deep/b.html");
+        t.Write("x/y/secret");
+        t.Write("secret");
+        t.Write("pkg/.gitignore", "!a.log\nlocal.txt\n/anchored.txt\n");
+        t.Write("pkg/a.log");
+        t.Write("pkg/b.log");
+        t.Write("pkg/local.txt");
+        t.Write("local.txt");
+        t.Write("pkg/anchored.txt");
+        t.Write("pkg/inner/anchored.txt");
+        t.Write("main.py");
+
+        Assert.Equal(
+        [
+            ".gitignore", "data.txt", "docs/deep/b.html", "keep.log", "local.txt", "main.py",
+            "pkg/.gitignore", "pkg/a.log", "pkg/inner/anchored.txt", "sub/top_only.txt",
+        ], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_ExcludedDirectory_CannotBeReincludedByNegatedFile()
+    {
+        using var t = new TempTree();
+        t.Write(".gitignore", "logs/\n!logs/important.log\n");
+        t.Write("logs/important.log");
+        t.Write("main.py");
+        Assert.Equal([".gitignore", "main.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_StarThenNegatedDirectory_DoesNotReincludeFilesMatchedByStar()
+    {
+        // git: "*" excludes files by basename everywhere; "!src/" only re-includes the directory itself.
+        using var t = new TempTree();
+        t.Write(".gitignore", "*\n!src/\n!*.py\n");
+        t.Write("src/a.py");
+        t.Write("src/a.txt");
+        t.Write("readme.md");
+        Assert.Equal(["src/a.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_Flyteignore_AppliesAfterGitignoreAndCanReinclude()
+    {
+        using var t = new TempTree();
+        t.Write(".gitignore", "generated.py\n");
+        t.Write(".flyteignore", "!generated.py\nnotebooks/\n");
+        t.Write("generated.py");
+        t.Write("notebooks/x.ipynb");
+        t.Write("sub/.flyteignore", "*.csv\n");
+        t.Write("sub/a.csv");
+        t.Write("b.csv");
+        Assert.Equal([".flyteignore", ".gitignore", "b.csv", "generated.py", "sub/.flyteignore"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_StandardIgnore_CanBeReincludedByFlyteignore()
+    {
+        using var t = new TempTree();
+        t.Write(".flyteignore", "!build/\n");
+        t.Write("build/__init__.py");
+        Assert.Equal([".flyteignore", "build/__init__.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_ExecutableBit_IsReported()
+    {
+        using var t = new TempTree();
+        var script = t.Write("run.sh", "#!/bin/sh\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        t.Write("lib.py", "12345");
+
+        var files = BundleFiles.Select(t.Root);
+        Assert.False(files.Single(f => f.RelativePath == "lib.py").Executable);
+        Assert.Equal(5, files.Single(f => f.RelativePath == "lib.py").Length);
+        Assert.True(files.Single(f => f.RelativePath == "run.sh").Executable);
+    }
+
+    [Fact]
+    public void Select_SymlinkInsideRoot_IsStoredAsTargetContent()
+    {
+        using var t = new TempTree();
+        t.Write("real/config.py", "abc");
+        File.CreateSymbolicLink(t.Path_("alias.py"), "real/config.py");
+        Directory.CreateSymbolicLink(t.Path_("linked"), "real");
+
+        var files = BundleFiles.Select(t.Root);
+        Assert.Equal(["alias.py", "linked/config.py", "real/config.py"], files.Select(f => f.RelativePath));
+        Assert.All(files, f => Assert.Equal(3, f.Length));
+    }
+
+    [Fact]
+    public void Select_SymlinkOutsideRoot_ThrowsNamingTheLink()
+    {
+        using var outside = new TempTree();
+        outside.Write("secret.txt");
+        using var t = new TempTree();
+        File.CreateSymbolicLink(t.Path_("leak.txt"), outside.Path_("secret.txt"));
+
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
+        Assert.Equal(t.Path_("leak.txt"), ex.File);
+        Assert.Contains("outside root_dir", ex.Reason);
+    }
+
+    [Fact]
+    public void Select_RelativeSymlinkEscapingThroughDotDot_Throws()
+    {
+        using var t = new TempTree();
+        t.Write("src/a.py");
+        t.Write("other.txt");
+        File.CreateSymbolicLink(Path.Combine(t.Root, "src", "up.txt"), "../other.txt");
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(Path.Combine(t.Root, "src")));
+        Assert.Contains("outside root_dir", ex.Reason);
+    }
+
+    [Fact]
+    public void Select_IgnoredSymlinkOutsideRoot_IsNotAnError()
+    {
+        using var t = new TempTree();
+        t.Write("main.py");
+        Directory.CreateSymbolicLink(t.Path_(".venv"), "/usr");
+        Assert.Equal(["main.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_BrokenSymlink_ThrowsNamingTheLink()
+    {
+        using var t = new TempTree();
+        File.CreateSymbolicLink(t.Path_("dangling.py"), "nowhere.py");
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
+        Assert.Equal(t.Path_("dangling.py"), ex.File);
+    }
+
+    [Fact]
+    public void Select_SymlinkLoop_Throws()
+    {
+        using var t = new TempTree();
+        t.Write("a/x.py");
+        Directory.CreateSymbolicLink(t.Path_("a/loop"), "..");
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
+        Assert.Contains("loop", ex.Reason);
+    }
+
+    [Fact]
+    public void Select_Fifo_ThrowsNamingIt()
+    {
+        using var t = new TempTree();
+        var fifo = t.Path_("pipe");
+        using (var p = Process.Start("mkfifo", fifo))
+        {
+            p.WaitForExit();
+        }
+
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
+        Assert.Equal(fifo, ex.File);
+    }
+
+    [Fact]
+    public void Select_MissingRoot_ThrowsWithFix()
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select("/definitely/not/here"));
+        Assert.Equal("root_dir does not exist", ex.Reason);
+        Assert.NotNull(ex.Fix);
+    }
+
+    [Fact]
+    public void Select_RootIsAFile_Throws()
+    {
+        using var t = new TempTree();
+        var file = t.Write("f.py");
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(file));
+        Assert.Contains("not a directory", ex.Reason);
+    }
+
+    [Fact]
+    public void Warnings_FileSystemRootOrHome_Warns()
+    {
+        Assert.Single(BundleFiles.Warnings("/"));
+        Assert.Single(BundleFiles.Warnings(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)));
+        using var t = new TempTree();
+        Assert.Empty(BundleFiles.Warnings(t.Root));
+    }
+}
