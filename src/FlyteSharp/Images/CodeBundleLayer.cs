@@ -1,0 +1,41 @@
+using FlyteSharp.Bundles;
+
+namespace FlyteSharp.Images;
+
+/// <summary>
+/// The seed's <c>with_code_bundle()</c>: one image definition for development and production. In fast deploy
+/// (<see cref="CopyStyle.All"/>) it is a no-op — it adds nothing to the tag or the Dockerfile and the code
+/// travels as a per-run bundle. In full build (<see cref="CopyStyle.None"/>) it becomes a <c>COPY</c> of exactly
+/// the code bundle's files (<see cref="BundleFiles.Select"/> under root_dir), which are then part of the tag.
+/// </summary>
+/// <param name="Destination">Where the code lands in the image; relative paths are taken from the working directory (default <c>.</c>, i.e. <c>/root</c>).</param>
+public sealed record CodeBundleLayer(string Destination) : ImageLayer
+{
+    internal override void Apply(ImageBuildPlan plan)
+    {
+        if (plan.Options.CopyStyle == CopyStyle.All)
+        {
+            return;
+        }
+
+        var rootDir = plan.Options.RootDir ?? plan.Config.RootDir
+            ?? throw new FlyteSharpException("a full build (CopyStyle.None) bakes the code bundle into the image, but no root_dir is set",
+                plan.Config.SourceFile, fix: "pass ImageResolveOptions.RootDir / --root-dir, or set root_dir in flytesharp.toml");
+        var selected = BundleFiles.Select(rootDir);
+        var files = selected.Select(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable)).ToList();
+        var destination = plan.InImage(Destination);
+        plan.Hash.Begin("code-bundle");
+        plan.Hash.Field("destination", destination);
+        plan.Hash.Files("files", files, plan.Cache);
+        plan.Hash.End();
+        var contextDir = plan.LayerDirectory("code");
+        foreach (var f in files)
+        {
+            plan.AddFile(contextDir + "/" + f.RelativePath, f.FullPath, f.Executable);
+        }
+
+        plan.CodeDirectory = destination;
+        plan.Line("# code bundle (full build)");
+        plan.Line(files.Count == 0 ? $"RUN mkdir -p {destination}" : $"COPY {contextDir}/ {destination}/");
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace FlyteSharp.Images;
+
+/// <summary>
+/// <c>.dockerignore</c> rules with Docker's semantics (moby/patternmatcher): patterns are relative to the
+/// copied root, <c>*</c> and <c>?</c> stay within one path segment, <c>**</c> spans any number of
+/// segments, a pattern that matches a directory excludes everything below it, <c>!</c> re-includes,
+/// and the last matching rule wins.
+/// </summary>
+internal sealed class DockerIgnore
+{
+    /// <summary>What is never part of an image: VCS data, virtualenvs, caches, build output.</summary>
+    public static readonly IReadOnlyList<string> StandardPatterns =
+    [
+        "**/.git", "**/.hg", "**/.svn", "**/.venv", "**/venv", "**/__pycache__", "**/*.pyc", "**/*.pyo",
+        "**/.mypy_cache", "**/.pytest_cache", "**/.ruff_cache", "**/.tox", "**/.nox", "**/*.egg-info",
+        "**/.idea", "**/.vscode", "**/.DS_Store", "**/node_modules", "**/bin", "**/obj",
+    ];
+
+    private readonly List<(Regex Pattern, bool Exclude)> _rules;
+
+    private DockerIgnore(List<(Regex, bool)> rules) => _rules = rules;
+
+    /// <summary>An ignore set that excludes nothing.</summary>
+    public static DockerIgnore Empty { get; } = new([]);
+
+    /// <summary>Parses <c>.dockerignore</c> lines (comments and blank lines are skipped).</summary>
+    public static DockerIgnore Parse(IEnumerable<string> lines, string? file = null)
+    {
+        var rules = new List<(Regex, bool)>();
+        var lineNo = 0;
+        foreach (var raw in lines)
+        {
+            lineNo++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var exclude = true;
+            if (line.StartsWith('!'))
+            {
+                exclude = false;
+                line = line[1..].Trim();
+            }
+
+            var pattern = Clean(line);
+            if (pattern.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                rules.Add((new Regex(Compile(pattern), RegexOptions.CultureInvariant), exclude));
+            }
+            catch (ArgumentException ex)
+            {
+                throw new FlyteSharpException($"invalid .dockerignore pattern '{raw.Trim()}': {ex.Message}", file, file is null ? null : lineNo,
+                    "fix the pattern (see https://docs.docker.com/build/concepts/context/#dockerignore-files)");
+            }
+        }
+
+        return new DockerIgnore(rules);
+    }
+
+    /// <summary>The rules of <paramref name="other"/> appended after these (later rules win).</summary>
+    public DockerIgnore Then(DockerIgnore other) => new([.. _rules, .. other._rules]);
+
+    /// <summary>True when <paramref name="relativePath"/> (POSIX, relative to the root) is excluded.</summary>
+    public bool IsExcluded(string relativePath)
+    {
+        var excluded = false;
+        foreach (var (pattern, exclude) in _rules)
+        {
+            if (excluded == exclude)
+            {
+                continue; // this rule cannot change the outcome
+            }
+
+            if (MatchesOrParentMatches(pattern, relativePath))
+            {
+                excluded = exclude;
+            }
+        }
+
+        return excluded;
+    }
+
+    private static bool MatchesOrParentMatches(Regex pattern, string path)
+    {
+        if (pattern.IsMatch(path))
+        {
+            return true;
+        }
+
+        for (var i = path.LastIndexOf('/'); i > 0; i = path.LastIndexOf('/', i - 1))
+        {
+            if (pattern.IsMatch(path[..i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Like Go's filepath.Clean for a relative pattern: no leading "/", no "." segments, ".." folded.
+    private static string Clean(string pattern)
+    {
+        var parts = new List<string>();
+        foreach (var part in pattern.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part == ".." && parts.Count > 0 && parts[^1] != "..")
+            {
+                parts.RemoveAt(parts.Count - 1);
+                continue;
+            }
+
+            parts.Add(part);
+        }
+
+        return string.Join('/', parts);
+    }
+
+    private static string Compile(string pattern)
+    {
+        var sb = new StringBuilder("^");
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            switch (c)
+            {
+                case '*' when i + 1 < pattern.Length && pattern[i + 1] == '*':
+                    i++;
+                    if (i + 1 < pattern.Length && pattern[i + 1] == '/')
+                    {
+                        i++;
+                        sb.Append("(.*/)?"); // "**/" : zero or more whole directories
+                    }
+                    else
+                    {
+                        sb.Append(".*");
+                    }
+
+                    break;
+                case '*':
+                    sb.Append("[^/]*");
+                    break;
+                case '?':
+                    sb.Append("[^/]");
+                    break;
+                case '[':
+                    var end = pattern.IndexOf(']', i + 1);
+                    if (end < 0)
+                    {
+                        throw new ArgumentException("unterminated character class");
+                    }
+
+                    var cls = pattern[(i + 1)..end];
+                    sb.Append('[').Append(cls.StartsWith('^') || cls.StartsWith('!') ? "^" + Regex.Escape(cls[1..]) : Regex.Escape(cls)).Append(']');
+                    i = end;
+                    break;
+                case '\\' when i + 1 < pattern.Length:
+                    sb.Append(Regex.Escape(pattern[++i].ToString()));
+                    break;
+                default:
+                    sb.Append(Regex.Escape(c.ToString()));
+                    break;
+            }
+        }
+
+        return sb.Append('$').ToString();
+    }
+}

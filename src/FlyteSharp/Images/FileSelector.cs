@@ -1,0 +1,67 @@
+namespace FlyteSharp.Images;
+
+/// <summary>A file chosen for an image layer: its POSIX path relative to the layer's root, and where it is on disk.</summary>
+internal sealed record SelectedFile(string RelativePath, string FullPath, bool Executable);
+
+/// <summary>Walks a folder the way a Docker build context is filtered: standard ignores, the folder's own <c>.dockerignore</c>, then extra rules.</summary>
+internal static class FileSelector
+{
+    /// <summary>
+    /// Every file under <paramref name="root"/> that the ignore rules keep, sorted ordinally by POSIX
+    /// relative path (so the order is the same on every OS and file system).
+    /// </summary>
+    public static IReadOnlyList<SelectedFile> Select(string root, DockerIgnore extra)
+    {
+        root = Path.GetFullPath(root);
+        var ignore = Standard.Value;
+        var own = Path.Combine(root, ".dockerignore");
+        if (File.Exists(own))
+        {
+            ignore = ignore.Then(DockerIgnore.Parse(File.ReadAllLines(own), own));
+        }
+
+        ignore = ignore.Then(extra);
+        var result = new List<SelectedFile>();
+        Walk(root, "", ignore, result);
+        result.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
+        return result;
+    }
+
+    /// <summary>True when the file is executable by its owner (always false on Windows).</summary>
+    public static bool IsExecutable(string path) =>
+        !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
+
+    private static readonly Lazy<DockerIgnore> Standard = new(() => DockerIgnore.Parse(DockerIgnore.StandardPatterns));
+
+    private static void Walk(string dir, string prefix, DockerIgnore ignore, List<SelectedFile> result)
+    {
+        foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
+        {
+            var rel = prefix.Length == 0 ? entry.Name : prefix + "/" + entry.Name;
+            if (ignore.IsExcluded(rel))
+            {
+                continue;
+            }
+
+            if (entry is DirectoryInfo sub)
+            {
+                if (sub.LinkTarget is not null)
+                {
+                    throw new FlyteSharpException($"'{rel}' is a symbolic link to a directory; FlyteSharp does not follow those into images", sub.FullName,
+                        fix: "replace the link with a real directory, or exclude it in .dockerignore");
+                }
+
+                Walk(sub.FullName, rel, ignore, result);
+            }
+            else if (entry is FileInfo file)
+            {
+                if (file.LinkTarget is not null && !File.Exists(file.FullName))
+                {
+                    throw new FlyteSharpException($"'{rel}' is a broken symbolic link", file.FullName, fix: "remove it or exclude it in .dockerignore");
+                }
+
+                result.Add(new SelectedFile(rel, file.FullName, IsExecutable(file.FullName)));
+            }
+        }
+    }
+}
