@@ -33,6 +33,13 @@ internal static class CliProcess
     /// Runs <paramref name="file"/> with <paramref name="arguments"/>, sending each output line to
     /// <paramref name="onLine"/> as it arrives. Cancelling kills the process tree and throws.
     /// </summary>
+    /// <param name="file">The program.</param>
+    /// <param name="arguments">Its arguments, one list element each.</param>
+    /// <param name="onLine">Receives every output line (stdout and stderr interleaved).</param>
+    /// <param name="cancellationToken">Kills the process.</param>
+    /// <param name="standardInput">Copied to the process's stdin, which is then closed.</param>
+    /// <param name="environment">Extra environment variables.</param>
+    /// <param name="onOutput">Receives (<c>stdout</c>|<c>stderr</c>, line) for every output line.</param>
     /// <exception cref="FlyteSharpException">The program is not installed.</exception>
     public static async Task<CliResult> RunAsync(
         string file,
@@ -40,7 +47,8 @@ internal static class CliProcess
         Action<string>? onLine = null,
         CancellationToken cancellationToken = default,
         Stream? standardInput = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null,
+        Action<string, string>? onOutput = null)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -66,7 +74,7 @@ internal static class CliProcess
         var stderr = new StringBuilder();
         var combined = new StringBuilder();
         var gate = new object();
-        void Collect(StringBuilder own, string? line)
+        void Collect(StringBuilder own, string? line, string stream)
         {
             if (line is null)
             {
@@ -78,11 +86,12 @@ internal static class CliProcess
                 own.AppendLine(line);
                 combined.AppendLine(line);
                 onLine?.Invoke(line);
+                onOutput?.Invoke(stream, line);
             }
         }
 
-        process.OutputDataReceived += (_, e) => Collect(stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => Collect(stderr, e.Data);
+        process.OutputDataReceived += (_, e) => Collect(stdout, e.Data, "stdout");
+        process.ErrorDataReceived += (_, e) => Collect(stderr, e.Data, "stderr");
         try
         {
             process.Start();

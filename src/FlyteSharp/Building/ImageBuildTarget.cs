@@ -1,3 +1,5 @@
+using FlyteSharp.Images;
+
 namespace FlyteSharp.Building;
 
 /// <summary>
@@ -11,4 +13,9 @@ internal sealed record ImageBuildTarget(
     string Tag,
     string Dockerfile,
     Func<string, CancellationToken, Task> WriteContextAsync,
-    IReadOnlyList<string> Environments);
+    IReadOnlyList<string> Environments)
+{
+    /// <summary>The target for a resolved image used by <paramref name="environments"/>.</summary>
+    public static ImageBuildTarget From(ResolvedImage image, params IReadOnlyList<string> environments) =>
+        new(image.Uri, image.Registry, image.Repository, image.Tag, image.Dockerfile, image.WriteBuildContextAsync, environments);
+}
