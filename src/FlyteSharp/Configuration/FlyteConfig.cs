@@ -59,6 +59,12 @@ public sealed record FlyteConfig
     /// <summary>Maximum number of child actions running at once within one run.</summary>
     public int MaxConcurrency { get; init; } = 32;
 
+    /// <summary>How deep task calls may nest inside one run before the run fails with a clear error.</summary>
+    public int MaxDepth { get; init; } = 32;
+
+    /// <summary>Where Python task actions run: <c>local</c> (a local python3 process, default) or <c>container</c>.</summary>
+    public string Mode { get; init; } = "local";
+
     /// <summary>The store URI in effect: <see cref="StoreUri"/> or <c>file://{Home}/store</c>.</summary>
     public string EffectiveStoreUri => StoreUri ?? new Uri(Path.Combine(Home, "store")).AbsoluteUri;
 
@@ -106,6 +112,7 @@ public sealed record FlyteConfig
             RunDatabase = Env("FLYTESHARP_RUN_DB") ?? config.RunDatabase,
             ConsoleUrl = Env("FLYTESHARP_CONSOLE_URL") ?? config.ConsoleUrl,
             Python = Env("FLYTESHARP_PYTHON") ?? config.Python,
+            Mode = Env("FLYTESHARP_MODE") ?? config.Mode,
         };
     }
 
@@ -176,6 +183,8 @@ public sealed record FlyteConfig
             ConsoleUrl = runs.String("console_url") ?? defaults.ConsoleUrl,
             Python = runs.String("python") ?? defaults.Python,
             MaxConcurrency = (int?)runs.Integer("max_concurrency") ?? defaults.MaxConcurrency,
+            MaxDepth = (int?)runs.Integer("max_depth") ?? defaults.MaxDepth,
+            Mode = runs.String("mode") ?? defaults.Mode,
         };
         if (config.Builder is not ("auto" or "podman" or "docker"))
         {
@@ -186,6 +195,17 @@ public sealed record FlyteConfig
         if (config.MaxConcurrency < 1)
         {
             throw new FlyteSharpException("runs.max_concurrency must be at least 1", file, fix: "set it to a positive number, e.g. 32");
+        }
+
+        if (config.MaxDepth < 1)
+        {
+            throw new FlyteSharpException("runs.max_depth must be at least 1", file, fix: "set it to a positive number, e.g. 32");
+        }
+
+        if (config.Mode is not ("local" or "container"))
+        {
+            throw new FlyteSharpException($"runs.mode must be local or container, not '{config.Mode}'", file,
+                fix: "set mode = \"local\" (or remove the key)");
         }
 
         return config;

@@ -1,5 +1,270 @@
-"""FlyteSharp's Python task runner (standard library only).
+"""FlyteSharp's Python task runner (standard library only, Python 3.9+).
 
-SKELETON: the tasks-and-runs work fills this in. It is shipped inside every image FlyteSharp
-builds (its bytes are part of the image tag) and used for local runs as well.
+Runs plain Python functions named ``package.module:function`` from a code bundle directory. No
+FlyteSharp package is imported by task code. The same file is used for local runs (copied into the
+run's sandbox) and inside images (at /opt/flytesharp/flytesharp_runner.py).
+
+Protocol
+--------
+Values cross as JSON. Inputs are one JSON object keyed by parameter name; the output is the
+function's return value (async functions are awaited with asyncio.run). Errors are JSON objects
+``{"type": ..., "message": ..., "traceback": ...}``.
+
+One call (containers; exit code 0 on success, 1 when the task raised)::
+
+    python3 flytesharp_runner.py --bundle-dir DIR --task pkg.mod:fn --inputs in.json --outputs out.json
+
+  out.json is ``{"ok": true, "output": <value>}`` or ``{"ok": false, "error": {...}}``.
+  The task's stdout/stderr go to the process's stdout/stderr.
+
+Describe (checked before a run starts)::
+
+    python3 flytesharp_runner.py --bundle-dir DIR --describe pkg.mod:fn [pkg.mod:fn ...]
+
+  prints one JSON array, per reference either
+  ``{"task", "ok": true, "file": <path relative to DIR>, "is_async", "parameters": [{"name", "annotation", "kind", "has_default"}]}``
+  or ``{"task", "ok": false, "error": {"type", "message", "defined": [names the module defines]}}``.
+  Error types: ModuleNotFoundError, ModuleOutsideBundle, ImportError (module raised on import),
+  FunctionNotFound, NotCallable.
+
+Serve (a warm interpreter per run and environment)::
+
+    python3 flytesharp_runner.py --bundle-dir DIR --serve
+
+  reads one JSON request per line on stdin and writes one JSON response per line on the protocol
+  stream (the original stdout; fd 1 is pointed at stderr so stray writes cannot corrupt it):
+  ``{"id": N, "op": "call", "task": "pkg.mod:fn", "inputs": {...}}`` ->
+  ``{"id": N, "ok": true, "output": <value>, "stdout": "...", "stderr": "..."}`` (or ``"ok": false, "error"``);
+  ``{"id": N, "op": "describe", "tasks": [...]}`` -> ``{"id": N, "ok": true, "output": [<as describe>]}``.
+  The task's sys.stdout/sys.stderr are captured per call. End of input ends the process.
 """
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import io
+import json
+import os
+import sys
+import traceback
+
+
+def _error(exc):
+    t = type(exc)
+    name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+    # Drop the runner's own frames: the traceback starts in the user's code.
+    tb = exc.__traceback__
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(__file__):
+        tb = tb.tb_next
+    return {
+        "type": name,
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(t, exc, tb)),
+    }
+
+
+def _split(ref):
+    module, sep, function = ref.partition(":")
+    if not sep or not module or not function:
+        raise ValueError(f"task reference {ref!r} is not of the form package.module:function")
+    return module, function
+
+
+def _defined_names(module):
+    return sorted(
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and callable(value) and getattr(value, "__module__", None) == module.__name__
+    )
+
+
+def _inside(path, root):
+    path = os.path.realpath(path)
+    root = os.path.realpath(root)
+    return path == root or path.startswith(root + os.sep)
+
+
+def describe(ref, bundle_dir):
+    try:
+        module_name, function_name = _split(ref)
+    except ValueError as exc:
+        return {"task": ref, "ok": False, "error": {"type": "ValueError", "message": str(exc), "defined": []}}
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError) as exc:
+        spec = None
+        find_error = str(exc)
+    else:
+        find_error = None
+    if spec is None or spec.origin is None:
+        return {"task": ref, "ok": False, "error": {
+            "type": "ModuleNotFoundError",
+            "message": find_error or f"No module named {module_name!r}",
+            "defined": []}}
+    if not _inside(spec.origin, bundle_dir):
+        return {"task": ref, "ok": False, "error": {
+            "type": "ModuleOutsideBundle",
+            "message": f"module {module_name!r} resolves to {spec.origin}, outside the code bundle",
+            "defined": []}}
+    try:
+        module = importlib.import_module(module_name)
+    except BaseException as exc:  # the module itself raised on import
+        err = _error(exc)
+        err["defined"] = []
+        err["type"] = "ImportError"
+        err["message"] = f"importing {module_name!r} raised {type(exc).__name__}: {exc}"
+        return {"task": ref, "ok": False, "error": err}
+    relative = os.path.relpath(os.path.realpath(spec.origin), os.path.realpath(bundle_dir)).replace(os.sep, "/")
+    fn = getattr(module, function_name, None)
+    if fn is None:
+        return {"task": ref, "ok": False, "error": {
+            "type": "FunctionNotFound",
+            "message": f"module {module_name!r} ({relative}) defines no {function_name!r}",
+            "defined": _defined_names(module)}}
+    if not callable(fn):
+        return {"task": ref, "ok": False, "error": {
+            "type": "NotCallable",
+            "message": f"{module_name}.{function_name} is a {type(fn).__name__}, not a function",
+            "defined": _defined_names(module)}}
+    parameters = []
+    for p in inspect.signature(fn).parameters.values():
+        annotation = p.annotation
+        if annotation is inspect.Parameter.empty:
+            text = None
+        elif isinstance(annotation, str):
+            text = annotation
+        elif isinstance(annotation, type):
+            text = annotation.__name__
+        else:
+            text = str(annotation).replace("typing.", "")
+        parameters.append({
+            "name": p.name,
+            "annotation": text,
+            "kind": p.kind.name,
+            "has_default": p.default is not inspect.Parameter.empty,
+        })
+    return {
+        "task": ref,
+        "ok": True,
+        "file": relative,
+        "is_async": inspect.iscoroutinefunction(fn),
+        "parameters": parameters,
+    }
+
+
+def _resolve(ref):
+    module_name, function_name = _split(ref)
+    module = importlib.import_module(module_name)
+    fn = getattr(module, function_name, None)
+    if fn is None:
+        raise AttributeError(
+            f"module {module_name!r} defines no {function_name!r}; it defines: {', '.join(_defined_names(module)) or 'nothing'}")
+    return fn
+
+
+def call(ref, inputs):
+    """Runs the function; returns the JSON text of its output (raises on failure)."""
+    fn = _resolve(ref)
+    result = fn(**inputs)
+    if inspect.isawaitable(result):
+        result = asyncio.run(_await(result))
+    try:
+        return json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise OutputNotJson(
+            f"{ref} returned a {type(result).__name__}, which JSON cannot carry ({exc}); "
+            "return numbers, strings, bools, None, lists or dicts") from None
+
+
+async def _await(awaitable):
+    return await awaitable
+
+
+class OutputNotJson(TypeError):
+    """The task returned a value that cannot cross as JSON."""
+
+
+OutputNotJson.__module__ = "flytesharp"
+
+
+def _setup_path(bundle_dir):
+    bundle_dir = os.path.abspath(bundle_dir)
+    if bundle_dir not in sys.path:
+        sys.path.insert(0, bundle_dir)
+    return bundle_dir
+
+
+def serve(bundle_dir):
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        rid = request.get("id")
+        out, err = io.StringIO(), io.StringIO()
+        response = {"id": rid}
+        try:
+            if request.get("op") == "describe":
+                response["output"] = [describe(r, bundle_dir) for r in request["tasks"]]
+                response["ok"] = True
+                body = json.dumps(response)
+            else:
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                    output = call(request["task"], request.get("inputs") or {})
+                response.update(ok=True, stdout=out.getvalue(), stderr=err.getvalue())
+                body = json.dumps(response)
+                # Splice the already-serialized output in rather than parsing it back.
+                body = body[:-1] + ', "output": ' + output + "}"
+        except BaseException as exc:  # report everything, including SystemExit from task code
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            response.update(ok=False, error=_error(exc), stdout=out.getvalue(), stderr=err.getvalue())
+            body = json.dumps(response)
+        proto.write(body + "\n")
+        proto.flush()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="FlyteSharp Python task runner")
+    parser.add_argument("--bundle-dir", required=True, help="directory the code bundle is extracted in")
+    parser.add_argument("--task", help="package.module:function to call once")
+    parser.add_argument("--inputs", help="JSON file with the inputs object")
+    parser.add_argument("--outputs", help="JSON file the result is written to")
+    parser.add_argument("--describe", nargs="+", metavar="REF", help="describe task references as JSON")
+    parser.add_argument("--serve", action="store_true", help="serve JSON-lines requests on stdin")
+    args = parser.parse_args(argv)
+    bundle_dir = _setup_path(args.bundle_dir)
+
+    if args.serve:
+        serve(bundle_dir)
+        return 0
+    if args.describe:
+        print(json.dumps([describe(r, bundle_dir) for r in args.describe]))
+        return 0
+    if not (args.task and args.inputs and args.outputs):
+        parser.error("--task, --inputs and --outputs are required for a single call")
+    try:
+        with open(args.inputs, encoding="utf-8") as f:
+            inputs = json.load(f)
+        output = call(args.task, inputs)
+        result = '{"ok": true, "output": ' + output + "}"
+        code = 0
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        traceback.print_exc()
+        result = json.dumps({"ok": False, "error": _error(exc)})
+        code = 1
+    tmp = args.outputs + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(result)
+    os.replace(tmp, args.outputs)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+using System.Text;
+
+namespace FlyteSharp.Execution;
+
+/// <summary>
+/// One attempt of one action, flowing with the task body's async calls (AsyncLocal). Task calls made
+/// while it is current become its children; console output written while it is current becomes its log.
+/// </summary>
+internal sealed class ActionScope
+{
+    private static readonly AsyncLocal<ActionScope?> CurrentScope = new();
+    private readonly StringBuilder?[] _partialLines = new StringBuilder?[2];
+    private int _childSequence;
+
+    public ActionScope(RunController controller, ActionState action, int attempt, CancellationToken cancellationToken)
+    {
+        Controller = controller;
+        Action = action;
+        Attempt = attempt;
+        CancellationToken = cancellationToken;
+    }
+
+    public static ActionScope? Current
+    {
+        get => CurrentScope.Value;
+        set => CurrentScope.Value = value;
+    }
+
+    public RunController Controller { get; }
+
+    public ActionState Action { get; }
+
+    public string ActionId => Action.Id;
+
+    public int Attempt { get; }
+
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>The call sequence number of the next child (1-based, in call order).</summary>
+    public int NextChildSequence() => Interlocked.Increment(ref _childSequence);
+
+    /// <summary>Appends console text, logging each completed line.</summary>
+    public void WriteConsole(int stream, ReadOnlySpan<char> text)
+    {
+        lock (_partialLines)
+        {
+            var buffer = _partialLines[stream] ??= new StringBuilder();
+            foreach (var c in text)
+            {
+                if (c == '\n')
+                {
+                    if (buffer.Length > 0 && buffer[^1] == '\r')
+                    {
+                        buffer.Length--;
+                    }
+
+                    Controller.Log(ActionId, stream == 0 ? "stdout" : "stderr", buffer.ToString());
+                    buffer.Clear();
+                }
+                else
+                {
+                    buffer.Append(c);
+                }
+            }
+        }
+    }
+
+    /// <summary>Logs any unterminated console line.</summary>
+    public void FlushConsole()
+    {
+        lock (_partialLines)
+        {
+            for (var i = 0; i < _partialLines.Length; i++)
+            {
+                if (_partialLines[i] is { Length: > 0 } b)
+                {
+                    Controller.Log(ActionId, i == 0 ? "stdout" : "stderr", b.ToString());
+                    b.Clear();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace FlyteSharp.Execution;
+
+/// <summary>Where Python task actions run.</summary>
+public enum ExecutionMode
+{
+    /// <summary>A local <c>python3</c> process running from the bundle extracted into a per-run sandbox (default).</summary>
+    Local = 0,
+
+    /// <summary>A container of the task environment's image, the bundle extracted at container start.</summary>
+    Container = 1,
+}

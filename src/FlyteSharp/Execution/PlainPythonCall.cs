@@ -1,0 +1,60 @@
+using FlyteSharp.Execution.Python;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Execution;
+
+/// <summary>
+/// A Python task called outside any run: a plain call of the function from root_dir's source (no bundle, no
+/// run record), like calling the Python function directly.
+/// </summary>
+internal static class PlainPythonCall
+{
+    public static async Task<object?> CallAsync(TaskDefinition task, object?[] inputs)
+    {
+        var config = Flyte.CurrentConfig;
+        var rootDir = Flyte.CurrentRootDir ?? throw new FlyteSharpException(
+            $"Python task {task.Name} was called outside a run, but root_dir is not set",
+            fix: "call Flyte.InitFromConfig(rootDir: …) first, or start a run with Flyte.Run");
+        var sandbox = Path.Combine(config.Home, "sandboxes", "plain-" + Guid.NewGuid().ToString("n"));
+        var bundle = new PythonBundle("source", null, null, rootDir);
+        var executor = new LocalPythonExecutor(new PythonExecutorContext("plain", sandbox, bundle, config, rootDir));
+        try
+        {
+            if (task.Parameters is null)
+            {
+                await PythonTaskChecker.CheckAsync(executor, [task], rootDir, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            var inputsJson = TaskJson.SerializeInputs(task, task.Parameters!, inputs);
+            var result = await executor.ExecuteAsync(
+                new PythonTaskRequest(task.Python!, task.Environment, inputsJson, "plain", (stream, line) => (stream == "stdout" ? Console.Out : Console.Error).WriteLine(line)),
+                CancellationToken.None).ConfigureAwait(false);
+            if (result.Error is { } e)
+            {
+                throw new PythonTaskException(task.Name, e.Type, e.Message, e.Traceback);
+            }
+
+            return TaskJson.DeserializeOutput(task, result.OutputJson!);
+        }
+        finally
+        {
+            await executor.DisposeAsync().ConfigureAwait(false);
+            TryDelete(sandbox);
+        }
+    }
+
+    internal static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A leftover sandbox is harmless; the next run uses a new directory.
+        }
+    }
+}

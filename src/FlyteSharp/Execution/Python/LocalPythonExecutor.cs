@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Execution.Python;
+
+/// <summary>
+/// Runs Python actions in local interpreters started from the run's extracted bundle. Workers are kept warm
+/// per environment for the run's lifetime; a worker whose action is cancelled (timeout) is killed, not reused.
+/// </summary>
+internal sealed class LocalPythonExecutor : IPythonTaskExecutor
+{
+    private readonly PythonExecutorContext _context;
+    private readonly string _interpreter;
+    private readonly string _runnerPath;
+    private readonly ConcurrentDictionary<string, ConcurrentBag<PythonWorker>> _idle = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<PythonWorker, byte> _all = new();
+    private int _disposed;
+
+    public LocalPythonExecutor(PythonExecutorContext context)
+    {
+        _context = context;
+        _interpreter = PythonInterpreter.Resolve(context.Config, context.RootDir);
+        Directory.CreateDirectory(context.SandboxDirectory);
+        _runnerPath = Path.Combine(context.SandboxDirectory, PythonRunnerScript.FileName);
+        File.WriteAllBytes(_runnerPath, PythonRunnerScript.Bytes);
+    }
+
+    /// <summary>The interpreter in use.</summary>
+    public string Interpreter => _interpreter;
+
+    public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
+    {
+        var request = new Dictionary<string, object?> { ["op"] = "describe", ["tasks"] = tasks.Select(t => t.ToString()).ToArray() };
+        using var doc = await SendAsync(environment, request, null, cancellationToken).ConfigureAwait(false);
+        return doc.RootElement.GetProperty("output").EnumerateArray().Select(ParseInfo).ToArray();
+    }
+
+    public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
+    {
+        var message = new Dictionary<string, object?>
+        {
+            ["op"] = "call",
+            ["task"] = request.Task.ToString(),
+            ["inputs"] = JsonDocument.Parse(request.InputsJson).RootElement,
+        };
+        using var doc = await SendAsync(request.Environment, message, request.Log, cancellationToken).ConfigureAwait(false);
+        var root = doc.RootElement;
+        foreach (var stream in new[] { "stdout", "stderr" })
+        {
+            if (root.TryGetProperty(stream, out var text) && text.GetString() is { Length: > 0 } s)
+            {
+                foreach (var line in s.TrimEnd('\n').Split('\n'))
+                {
+                    request.Log(stream, line);
+                }
+            }
+        }
+
+        if (root.GetProperty("ok").GetBoolean())
+        {
+            return new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
+        }
+
+        var error = root.GetProperty("error");
+        return new PythonTaskResult(null, new PythonError(
+            error.GetProperty("type").GetString() ?? "Exception",
+            error.GetProperty("message").GetString() ?? "",
+            error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(_all.Keys.Select(w => w.DisposeAsync().AsTask())).ConfigureAwait(false);
+        _all.Clear();
+    }
+
+    private async Task<JsonDocument> SendAsync(TaskEnvironment environment, Dictionary<string, object?> request, Action<string, string>? log, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var bag = _idle.GetOrAdd(environment.Name, _ => new ConcurrentBag<PythonWorker>());
+        PythonWorker? worker = null;
+        while (bag.TryTake(out var candidate))
+        {
+            if (!candidate.HasExited)
+            {
+                worker = candidate;
+                break;
+            }
+
+            _all.TryRemove(candidate, out _);
+            await candidate.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (worker is null)
+        {
+            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory);
+            _all[worker] = 0;
+        }
+
+        try
+        {
+            var doc = await worker.SendAsync(request, log, cancellationToken).ConfigureAwait(false);
+            bag.Add(worker);
+            return doc;
+        }
+        catch
+        {
+            // Cancelled mid-call, or the process died: its state is unknown, so it is never reused.
+            worker.Kill();
+            _all.TryRemove(worker, out _);
+            await worker.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static PythonFunctionInfo ParseInfo(JsonElement e)
+    {
+        var ok = e.GetProperty("ok").GetBoolean();
+        if (ok)
+        {
+            return new PythonFunctionInfo(
+                e.GetProperty("task").GetString()!, true, e.GetProperty("file").GetString(), e.GetProperty("is_async").GetBoolean(),
+                e.GetProperty("parameters").EnumerateArray().Select(p => new PythonParameterInfo(
+                    p.GetProperty("name").GetString()!,
+                    p.GetProperty("annotation").ValueKind == JsonValueKind.String ? p.GetProperty("annotation").GetString() : null,
+                    p.GetProperty("kind").GetString()!,
+                    p.GetProperty("has_default").GetBoolean())).ToArray(),
+                null, null, []);
+        }
+
+        var error = e.GetProperty("error");
+        return new PythonFunctionInfo(
+            e.GetProperty("task").GetString()!, false, null, false, [],
+            error.GetProperty("type").GetString(), error.GetProperty("message").GetString(),
+            error.TryGetProperty("defined", out var d) ? d.EnumerateArray().Select(x => x.GetString()!).ToArray() : []);
+    }
+}

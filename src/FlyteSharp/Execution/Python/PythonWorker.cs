@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace FlyteSharp.Execution.Python;
+
+/// <summary>
+/// A warm <c>flytesharp_runner.py --serve</c> process: one request at a time over JSON lines. Reusing it per
+/// run and environment saves the interpreter start and module imports on every call.
+/// </summary>
+internal sealed class PythonWorker : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stderrTail = new();
+    private readonly Task _stderrPump;
+    private long _nextId;
+    private volatile Action<string, string>? _currentLog;
+
+    private PythonWorker(Process process)
+    {
+        _process = process;
+        _stderrPump = Task.Run(PumpStderrAsync);
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static PythonWorker Start(string interpreter, string runnerPath, string bundleDirectory, string workingDirectory)
+    {
+        var start = new ProcessStartInfo(interpreter)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var arg in new[] { "-u", runnerPath, "--bundle-dir", bundleDirectory, "--serve" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["PYTHONUNBUFFERED"] = "1";
+        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        start.Environment["PYTHONIOENCODING"] = "utf-8";
+        start.Environment.Remove("PYTHONPATH");
+        start.Environment.Remove("PYTHONHOME");
+        try
+        {
+            var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");
+            process.StandardInput.AutoFlush = true;
+            return new PythonWorker(process);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new FlyteSharpException($"could not start Python interpreter '{interpreter}': {ex.Message}",
+                fix: "install Python 3 or set [runs] python / FLYTESHARP_PYTHON to a working interpreter", inner: ex);
+        }
+    }
+
+    /// <summary>Sends one request object (without id) and returns the response document.</summary>
+    public async Task<JsonDocument> SendAsync(Dictionary<string, object?> request, Action<string, string>? log, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        request["id"] = id;
+        _currentLog = log;
+        try
+        {
+            await _process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(request).AsMemory(), cancellationToken).ConfigureAwait(false);
+            var line = await _process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (line is null)
+            {
+                await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                await _stderrPump.ConfigureAwait(false);
+                string tail;
+                lock (_stderrTail)
+                {
+                    tail = _stderrTail.ToString();
+                }
+
+                throw new PythonWorkerDiedException(_process.ExitCode, tail);
+            }
+
+            var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.GetProperty("id").GetInt64() != id)
+            {
+                throw new InvalidOperationException($"runner answered request {doc.RootElement.GetProperty("id")} instead of {id}");
+            }
+
+            return doc;
+        }
+        finally
+        {
+            _currentLog = null;
+        }
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.StandardInput.Close(); // end of input ends the runner
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Kill();
+                }
+            }
+        }
+        catch (IOException)
+        {
+            Kill();
+        }
+
+        _process.Dispose();
+    }
+
+    private async Task PumpStderrAsync()
+    {
+        try
+        {
+            while (await _process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                if (_currentLog is { } log)
+                {
+                    log("stderr", line);
+                }
+
+                lock (_stderrTail)
+                {
+                    _stderrTail.AppendLine(line);
+                    if (_stderrTail.Length > 8192)
+                    {
+                        _stderrTail.Remove(0, _stderrTail.Length - 8192);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The process went away; SendAsync reports it.
+        }
+    }
+}
+
+/// <summary>The Python process ended while a task was running in it (os._exit, a crash, being killed).</summary>
+internal sealed class PythonWorkerDiedException(int exitCode, string stderrTail)
+    : Exception($"the Python process exited with code {exitCode} while running the task{(stderrTail.Length > 0 ? ":\n" + stderrTail : "")}")
+{
+    public int ExitCode { get; } = exitCode;
+}

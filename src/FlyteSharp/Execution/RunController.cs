@@ -1,0 +1,277 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Python;
+using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Execution;
+
+/// <summary>
+/// Executes one run: the root action and every child action its tasks call, with deterministic ids, a
+/// per-run concurrency bound, a depth bound, retries, timeouts and caching; records everything in the run store.
+/// </summary>
+internal sealed class RunController
+{
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _runCancellation;
+    private readonly ConcurrentDictionary<TaskDefinition, Lazy<Task>> _checked = new();
+    private readonly ConcurrentDictionary<string, string> _cacheWrites = new(StringComparer.Ordinal);
+    private readonly Func<CancellationToken, Task<PythonRuntime>> _pythonFactory;
+    private Lazy<Task<PythonRuntime>> _python;
+
+    public RunController(RunSettings settings, RunStore store, RunStoreWriter writer, Func<CancellationToken, Task<PythonRuntime>> pythonFactory, CancellationToken cancellationToken)
+    {
+        Settings = settings;
+        Store = store;
+        Writer = writer;
+        _slots = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
+        _runCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _pythonFactory = pythonFactory;
+        _python = new Lazy<Task<PythonRuntime>>(() => _pythonFactory(_runCancellation.Token));
+    }
+
+    public RunSettings Settings { get; }
+
+    public string RunName => Settings.RunName;
+
+    public RunStore Store { get; }
+
+    public RunStoreWriter Writer { get; }
+
+    public TimeProvider Time => Settings.TimeProvider;
+
+    public CancellationToken RunCancellation => _runCancellation.Token;
+
+    /// <summary>Uses an already-prepared Python runtime (prepared and checked before the run started).</summary>
+    public void UsePython(PythonRuntime runtime, IEnumerable<TaskDefinition> checkedTasks)
+    {
+        _python = new Lazy<Task<PythonRuntime>>(Task.FromResult(runtime));
+        foreach (var task in checkedTasks)
+        {
+            _checked[task] = new Lazy<Task>(Task.CompletedTask);
+        }
+    }
+
+    /// <summary>The Python runtime, if one was created (for disposal).</summary>
+    public Task<PythonRuntime>? PythonIfCreated => _python.IsValueCreated ? _python.Value : null;
+
+    public void Cancel() => _runCancellation.Cancel();
+
+    public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, line, Time.GetUtcNow());
+
+    /// <summary>Runs the root action.</summary>
+    public Task<ActionOutcome> RunRootAsync(TaskDefinition task, object?[] inputs, string inputsJson)
+    {
+        var id = ActionIds.Root(task, inputsJson);
+        return ExecuteActionAsync(task, inputs, inputsJson, id, null, 0);
+    }
+
+    /// <summary>A task called from inside a running action: a child action of it.</summary>
+    public async Task<object?> CallChildAsync(ActionScope parent, TaskDefinition task, object?[] inputs)
+    {
+        parent.CancellationToken.ThrowIfCancellationRequested();
+        var sequence = parent.NextChildSequence();
+        if (task.Kind == TaskKind.Python)
+        {
+            await EnsureCheckedAsync(task).ConfigureAwait(false);
+        }
+
+        var inputsJson = TaskJson.SerializeInputs(task, task.Parameters!, inputs);
+        var id = ActionIds.Child(parent.ActionId, task, inputsJson, sequence);
+        var depth = parent.Action.Depth + 1;
+        if (depth > Settings.MaxDepth)
+        {
+            throw new FlyteSharpException(
+                $"task calls are nested more than {Settings.MaxDepth} deep ({Chain(parent.Action, task)})",
+                fix: "check for unbounded recursion between tasks, or raise [runs] max_depth in flytesharp.toml");
+        }
+
+        var inputsHash = TaskJson.Hash(inputsJson);
+        for (var a = parent.Action; a is not null; a = a.Parent)
+        {
+            if (ReferenceEquals(a.Task, task) && a.InputsHash == inputsHash)
+            {
+                throw new FlyteSharpException(
+                    $"task '{task.Name}' calls itself with the same inputs, a cycle that never ends ({Chain(parent.Action, task)})",
+                    fix: "make each recursive call change its inputs towards a base case");
+            }
+        }
+
+        parent.Action.ChildStarting();
+        try
+        {
+            var outcome = await ExecuteActionAsync(task, inputs, inputsJson, id, parent.Action, sequence).ConfigureAwait(false);
+            return outcome.Value;
+        }
+        finally
+        {
+            await parent.Action.ChildFinishedAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ActionOutcome> ExecuteActionAsync(TaskDefinition task, object?[] inputs, string inputsJson, string id, ActionState? parent, int sequence)
+    {
+        var depth = parent is null ? 0 : parent.Depth + 1;
+        var action = new ActionState(id, parent, task, TaskJson.Hash(inputsJson), depth, _slots);
+        var kind = task.Kind == TaskKind.Python ? "python" : "csharp";
+        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsJson, Time.GetUtcNow());
+
+        string? cacheKey = null;
+        if (task.Options.Cache)
+        {
+            cacheKey = TaskJson.Hash("cache", task.Name, task.Options.CacheVersion, inputsJson);
+            var cached = _cacheWrites.TryGetValue(cacheKey, out var pending) ? pending : Store.TryGetCached(cacheKey);
+            if (cached is not null)
+            {
+                var value = TaskJson.DeserializeOutput(task, cached);
+                Writer.ActionFinished(id, ActionStatus.Cached, 0, true, cached, null, Time.GetUtcNow());
+                return new ActionOutcome(value, cached);
+            }
+        }
+
+        await action.AcquireSlotAsync(_runCancellation.Token).ConfigureAwait(false);
+        try
+        {
+            var attempts = task.Options.Retries + 1;
+            for (var attempt = 1; ; attempt++)
+            {
+                using var timeout = task.Options.Timeout is { } limit ? new CancellationTokenSource(limit, Time) : new CancellationTokenSource();
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(_runCancellation.Token, timeout.Token);
+                var scope = new ActionScope(this, action, attempt, linked.Token);
+                Exception error;
+                try
+                {
+                    var outcome = await RunAttemptAsync(scope, task, inputs, inputsJson).ConfigureAwait(false);
+                    if (cacheKey is not null)
+                    {
+                        _cacheWrites[cacheKey] = outcome.Json;
+                        Writer.CachePut(cacheKey, task.Name, task.Options.CacheVersion, outcome.Json, id, Time.GetUtcNow());
+                    }
+
+                    Writer.ActionFinished(id, ActionStatus.Succeeded, attempt, false, outcome.Json, null, Time.GetUtcNow());
+                    return outcome;
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_runCancellation.IsCancellationRequested)
+                {
+                    error = new TaskTimeoutException(task.Name, task.Options.Timeout!.Value, attempt);
+                }
+                catch (OperationCanceledException ex) when (_runCancellation.IsCancellationRequested)
+                {
+                    Writer.ActionFinished(id, ActionStatus.Cancelled, attempt, false, null, ToError(ex), Time.GetUtcNow());
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    error = ex;
+                }
+                finally
+                {
+                    scope.FlushConsole();
+                }
+
+                if (attempt >= attempts)
+                {
+                    var status = error is TaskTimeoutException ? ActionStatus.TimedOut : ActionStatus.Failed;
+                    Writer.ActionFinished(id, status, attempt, false, null, ToError(error), Time.GetUtcNow());
+                    ExceptionDispatchInfo.Capture(error).Throw();
+                }
+
+                var delay = task.Options.RetryBackoff * Math.Pow(2, attempt - 1);
+                Log(id, "flytesharp", $"attempt {attempt} of {attempts} failed: {error.GetType().Name}: {error.Message}; retrying in {delay}");
+                await Task.Delay(delay, Time, _runCancellation.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            action.ReleaseSlot();
+        }
+    }
+
+    private async Task<ActionOutcome> RunAttemptAsync(ActionScope scope, TaskDefinition task, object?[] inputs, string inputsJson)
+    {
+        if (task.Kind == TaskKind.CSharp)
+        {
+            var value = await InvokeInScopeAsync(scope, task, inputs).WaitAsync(scope.CancellationToken).ConfigureAwait(false);
+            return new ActionOutcome(value, TaskJson.SerializeOutput(task, value));
+        }
+
+        var runtime = await _python.Value.WaitAsync(scope.CancellationToken).ConfigureAwait(false);
+        var request = new PythonTaskRequest(task.Python!, task.Environment, inputsJson, scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line));
+        PythonTaskResult result;
+        try
+        {
+            result = await runtime.Executor.ExecuteAsync(request, scope.CancellationToken).ConfigureAwait(false);
+        }
+        catch (PythonWorkerDiedException ex)
+        {
+            throw new PythonTaskException(task.Name, "ProcessExited", ex.Message, "");
+        }
+
+        if (result.Error is { } e)
+        {
+            throw new PythonTaskException(task.Name, e.Type, e.Message, e.Traceback);
+        }
+
+        return new ActionOutcome(TaskJson.DeserializeOutput(task, result.OutputJson!), result.OutputJson!);
+    }
+
+    private static async Task<object?> InvokeInScopeAsync(ActionScope scope, TaskDefinition task, object?[] inputs)
+    {
+        // Setting the AsyncLocal inside this async method scopes it to the body's flow, not the caller's.
+        ActionScope.Current = scope;
+        return await task.InvokeBodyAsync(inputs).ConfigureAwait(false);
+    }
+
+    private Task EnsureCheckedAsync(TaskDefinition task) =>
+        _checked.GetOrAdd(task, t => new Lazy<Task>(async () =>
+        {
+            var runtime = await _python.Value.ConfigureAwait(false);
+            await PythonTaskChecker.CheckAsync(runtime.Executor, [t], runtime.RootDir, _runCancellation.Token).ConfigureAwait(false);
+        })).Value;
+
+    private static string Chain(ActionState parent, TaskDefinition next)
+    {
+        var names = new List<string> { next.Name };
+        for (var a = parent; a is not null; a = a.Parent)
+        {
+            names.Add(a.Task.Name);
+        }
+
+        names.Reverse();
+        return names.Count <= 8 ? string.Join(" → ", names) : string.Join(" → ", names.Take(3)) + " → … → " + string.Join(" → ", names.TakeLast(3));
+    }
+
+    internal static TaskError ToError(Exception ex) => ex switch
+    {
+        PythonTaskException p => new TaskError(p.PythonType, p.PythonMessage, p.PythonTraceback),
+        _ => new TaskError(ex.GetType().FullName ?? ex.GetType().Name, ex.Message, ex.StackTrace),
+    };
+}
+
+/// <summary>An action's output, as a value and as the JSON recorded for it.</summary>
+internal readonly record struct ActionOutcome(object? Value, string Json);
+
+/// <summary>The resolved settings of one run.</summary>
+internal sealed record RunSettings(
+    string RunName,
+    string Url,
+    FlyteConfig Config,
+    string? RootDir,
+    ExecutionMode Mode,
+    int MaxConcurrency,
+    int MaxDepth,
+    TimeProvider TimeProvider,
+    string SandboxDirectory);
+
+/// <summary>A run's Python side: its bundle and executor.</summary>
+internal sealed record PythonRuntime(PythonBundle Bundle, IPythonTaskExecutor Executor, string? RootDir);
+
+/// <summary>Deterministic action ids: a hash of the parent's id, the task, the inputs and the call's sequence number.</summary>
+internal static class ActionIds
+{
+    public static string Root(TaskDefinition task, string inputsJson) => "a" + TaskJson.Hash("", task.Name, inputsJson, "0")[..15];
+
+    public static string Child(string parentId, TaskDefinition task, string inputsJson, int sequence) =>
+        "a" + TaskJson.Hash(parentId, task.Name, inputsJson, sequence.ToString(System.Globalization.CultureInfo.InvariantCulture))[..15];
+}

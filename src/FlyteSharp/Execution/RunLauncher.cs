@@ -1,0 +1,153 @@
+using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Python;
+using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Execution;
+
+/// <summary>
+/// Starts a run: resolves settings, prepares the code bundle and checks every Python task of the root task's
+/// environment (before anything is recorded), records the run and starts the root action.
+/// </summary>
+internal static class RunLauncher
+{
+    public static async Task<Run> StartAsync(TaskDefinition task, object?[] inputs, RunOptions? options, Func<RunStartInfo, Run> createHandle)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        options ??= new RunOptions();
+        var config = options.Config ?? Flyte.CurrentConfig;
+        var rootDir = options.RootDir is { } r ? Path.GetFullPath(r) : options.Config is null ? Flyte.CurrentRootDir ?? config.RootDir : config.RootDir;
+        var time = options.TimeProvider ?? TimeProvider.System;
+        var mode = options.Mode ?? ParseMode(config);
+        var maxConcurrency = options.MaxConcurrency ?? config.MaxConcurrency;
+        if (maxConcurrency < 1)
+        {
+            throw new FlyteSharpException($"MaxConcurrency must be at least 1, not {maxConcurrency}", fix: "use a positive number, e.g. 32");
+        }
+
+        if (inputs.Length != task.InputTypes.Count)
+        {
+            throw new FlyteSharpException($"task '{task.Name}' takes {task.InputTypes.Count} input(s) but {inputs.Length} were given",
+                fix: "pass one value per input");
+        }
+
+        var now = time.GetUtcNow();
+        var name = options.Name is { } n ? RunNames.Validate(n) : RunNames.Generate(task.Name, now);
+        var url = RunUrl(config, name);
+        var sandbox = Path.Combine(config.Home, "sandboxes", name);
+        var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox);
+        var store = RunStore.Open(config.EffectiveRunDatabase, time);
+
+        var pythonTasks = task.Environment.Tasks.Append(task).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
+        PythonRuntime? runtime = null;
+        try
+        {
+            if (pythonTasks.Length > 0)
+            {
+                runtime = await PreparePythonAsync(settings, options.CancellationToken).ConfigureAwait(false);
+                await PythonTaskChecker.CheckAsync(runtime.Executor, pythonTasks, rootDir, options.CancellationToken).ConfigureAwait(false);
+            }
+
+            var inputsJson = TaskJson.SerializeInputs(task, task.Parameters!, inputs);
+            store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsJson, null, null, url, now, null,
+                runtime?.Bundle.Digest, ModeText(mode)), rootDir);
+
+            var writer = new RunStoreWriter(store, name);
+            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, ct), options.CancellationToken);
+            if (runtime is not null)
+            {
+                controller.UsePython(runtime, pythonTasks);
+            }
+
+            ConsoleCapture.Install();
+            var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsJson));
+            return createHandle(new RunStartInfo(name, url, runtime?.Bundle.Digest, store, controller, completion));
+        }
+        catch
+        {
+            if (runtime is not null)
+            {
+                await runtime.Executor.DisposeAsync().ConfigureAwait(false);
+            }
+
+            PlainPythonCall.TryDelete(sandbox);
+            throw;
+        }
+    }
+
+    /// <summary>The console URL of a run.</summary>
+    public static string RunUrl(FlyteConfig config, string name) => $"{config.ConsoleUrl.TrimEnd('/')}/runs/{Uri.EscapeDataString(name)}";
+
+    internal static string ModeText(ExecutionMode mode) => mode == ExecutionMode.Container ? "container" : "local";
+
+    private static ExecutionMode ParseMode(FlyteConfig config) => config.Mode switch
+    {
+        "local" => ExecutionMode.Local,
+        "container" => ExecutionMode.Container,
+        var m => throw new FlyteSharpException($"runs.mode must be local or container, not '{m}'", config.SourceFile, fix: "set mode = \"local\""),
+    };
+
+    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, CancellationToken cancellationToken)
+    {
+        var rootDir = settings.RootDir ?? throw new FlyteSharpException(
+            "this run has Python tasks but no root_dir, so there is no code bundle to run them from",
+            settings.Config.SourceFile,
+            fix: "call Flyte.InitFromConfig(rootDir: …) with the directory you would cd into before `python -c \"import your_module\"`, or set root_dir in flytesharp.toml");
+        if (!Directory.Exists(rootDir))
+        {
+            throw new FlyteSharpException("root_dir does not exist", rootDir, fix: "point root_dir at your Python source directory (e.g. src/)");
+        }
+
+        var bundle = await RunBundles.PrepareAsync(rootDir, settings.Config, settings.SandboxDirectory, cancellationToken).ConfigureAwait(false);
+        var executor = PythonExecutors.Create(settings.Mode, new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, bundle, settings.Config, rootDir));
+        return new PythonRuntime(bundle, executor, rootDir);
+    }
+
+    private static async Task<RunResult> RunToEndAsync(RunController controller, TaskDefinition task, object?[] inputs, string inputsJson)
+    {
+        RunResult result;
+        try
+        {
+            var outcome = await controller.RunRootAsync(task, inputs, inputsJson).ConfigureAwait(false);
+            result = new RunResult(RunStatus.Succeeded, outcome.Value, outcome.Json, null);
+        }
+        catch (OperationCanceledException ex) when (controller.RunCancellation.IsCancellationRequested)
+        {
+            result = new RunResult(RunStatus.Cancelled, null, null, ex);
+        }
+        catch (Exception ex)
+        {
+            result = new RunResult(RunStatus.Failed, null, null, ex);
+        }
+
+        controller.Writer.RunFinished(result.Status, result.OutputJson, result.Error is null ? null : RunController.ToError(result.Error), controller.Time.GetUtcNow());
+        try
+        {
+            await controller.Writer.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (controller.PythonIfCreated is { } python)
+            {
+                try
+                {
+                    await (await python.ConfigureAwait(false)).Executor.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception) when (python.IsFaulted)
+                {
+                    // Preparing Python failed; that error is already the action's.
+                }
+            }
+
+            PlainPythonCall.TryDelete(controller.Settings.SandboxDirectory);
+        }
+
+        return result;
+    }
+}
+
+/// <summary>How a run ended.</summary>
+internal sealed record RunResult(RunStatus Status, object? Value, string? OutputJson, Exception? Error);
+
+/// <summary>What a <see cref="Run"/> handle is made from.</summary>
+internal sealed record RunStartInfo(string Name, string Url, string? BundleDigest, RunStore Store, RunController Controller, Task<RunResult> Completion);

@@ -1,0 +1,82 @@
+namespace FlyteSharp.Runs;
+
+/// <summary>A run as recorded in the run store.</summary>
+/// <param name="Name">The run's unique name.</param>
+/// <param name="Task">The root task's name.</param>
+/// <param name="Environment">The root task's environment.</param>
+/// <param name="Status">The run's state.</param>
+/// <param name="InputsJson">The root inputs, a JSON object keyed by parameter name.</param>
+/// <param name="OutputsJson">The root output as JSON, once succeeded.</param>
+/// <param name="Error">The error, once failed or abandoned.</param>
+/// <param name="Url">The run's console URL.</param>
+/// <param name="CreatedAt">When the run started.</param>
+/// <param name="EndedAt">When it ended.</param>
+/// <param name="BundleDigest">The code bundle's digest, when the run used one.</param>
+/// <param name="Mode">Where Python actions ran (<c>local</c> or <c>container</c>).</param>
+public sealed record RunRecord(
+    string Name,
+    string Task,
+    string Environment,
+    RunStatus Status,
+    string? InputsJson,
+    string? OutputsJson,
+    TaskError? Error,
+    string Url,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? EndedAt,
+    string? BundleDigest,
+    string Mode)
+{
+    /// <summary>How long the run took (so far).</summary>
+    public TimeSpan? Duration => EndedAt - CreatedAt;
+}
+
+/// <summary>One action of a run's tree as recorded in the run store.</summary>
+/// <param name="Id">The deterministic action id.</param>
+/// <param name="ParentId">The calling action's id; null for the root.</param>
+/// <param name="Sequence">The call's position among its parent's calls (1-based; 0 for the root).</param>
+/// <param name="Depth">Nesting depth (0 for the root).</param>
+/// <param name="Task">The task's name.</param>
+/// <param name="Kind"><c>csharp</c> or <c>python</c>.</param>
+/// <param name="Environment">The task's environment.</param>
+/// <param name="Status">The action's state.</param>
+/// <param name="Attempts">How many attempts ran.</param>
+/// <param name="CacheHit">True when the output came from the cache.</param>
+/// <param name="InputsJson">Inputs, a JSON object keyed by parameter name.</param>
+/// <param name="OutputsJson">The output as JSON.</param>
+/// <param name="Error">The error of the last attempt, when failed.</param>
+/// <param name="StartedAt">When the action started.</param>
+/// <param name="EndedAt">When it ended.</param>
+public sealed record ActionRecord(
+    string Id,
+    string? ParentId,
+    int Sequence,
+    int Depth,
+    string Task,
+    string Kind,
+    string Environment,
+    ActionStatus Status,
+    int Attempts,
+    bool CacheHit,
+    string? InputsJson,
+    string? OutputsJson,
+    TaskError? Error,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt)
+{
+    /// <summary>How long the action took (so far).</summary>
+    public TimeSpan? Duration => EndedAt - StartedAt;
+}
+
+/// <summary>An error as recorded: its type, message and (Python) traceback or (C#) stack trace.</summary>
+/// <param name="Type">The exception type (C# full name or Python type).</param>
+/// <param name="Message">The message.</param>
+/// <param name="Traceback">The Python traceback or C# stack trace, if any.</param>
+public sealed record TaskError(string Type, string Message, string? Traceback);
+
+/// <summary>One captured line of an action's output.</summary>
+/// <param name="ActionId">The action that wrote it.</param>
+/// <param name="At">When it was captured.</param>
+/// <param name="Stream"><c>stdout</c>, <c>stderr</c> or <c>flytesharp</c> (FlyteSharp's own notes, e.g. retries).</param>
+/// <param name="Text">The line, without its newline.</param>
+public sealed record LogLine(string ActionId, DateTimeOffset At, string Stream, string Text);

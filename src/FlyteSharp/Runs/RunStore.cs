@@ -1,0 +1,361 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace FlyteSharp.Runs;
+
+/// <summary>
+/// The run database (SQLite in WAL mode): runs, their action trees, logs and the task cache. Several processes
+/// may write at once (busy timeout, immediate transactions); a run whose owning process is gone, or whose
+/// heartbeat is stale, is marked abandoned when it is read.
+/// </summary>
+internal sealed class RunStore
+{
+    /// <summary>The schema version this code writes (PRAGMA user_version).</summary>
+    public const int SchemaVersion = 1;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS runs(
+          name TEXT PRIMARY KEY, task TEXT NOT NULL, environment TEXT NOT NULL, status TEXT NOT NULL,
+          inputs TEXT, outputs TEXT, error TEXT, url TEXT NOT NULL, mode TEXT NOT NULL,
+          created_at TEXT NOT NULL, ended_at TEXT,
+          owner_host TEXT NOT NULL, owner_pid INTEGER NOT NULL, owner_start INTEGER NOT NULL, heartbeat_at TEXT NOT NULL,
+          bundle_digest TEXT, root_dir TEXT);
+        CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+        CREATE TABLE IF NOT EXISTS actions(
+          run_name TEXT NOT NULL, id TEXT NOT NULL, parent_id TEXT, seq INTEGER NOT NULL, depth INTEGER NOT NULL,
+          task TEXT NOT NULL, kind TEXT NOT NULL, environment TEXT NOT NULL, status TEXT NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0, cache_hit INTEGER NOT NULL DEFAULT 0,
+          inputs TEXT, outputs TEXT, error TEXT, started_at TEXT NOT NULL, ended_at TEXT,
+          PRIMARY KEY(run_name, id));
+        CREATE TABLE IF NOT EXISTS logs(
+          id INTEGER PRIMARY KEY AUTOINCREMENT, run_name TEXT NOT NULL, action_id TEXT NOT NULL,
+          at TEXT NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS logs_run ON logs(run_name, action_id, id);
+        CREATE TABLE IF NOT EXISTS cache(
+          key TEXT PRIMARY KEY, task TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL,
+          created_at TEXT NOT NULL, run_name TEXT, action_id TEXT);
+        """;
+
+    private readonly string _connectionString;
+
+    private RunStore(string path, TimeProvider timeProvider)
+    {
+        Path = path;
+        TimeProvider = timeProvider;
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 30 }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>How old a heartbeat may be before a run owned by another host counts as abandoned.</summary>
+    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often owners refresh their runs' heartbeat.</summary>
+    public static TimeSpan HeartbeatInterval { get; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>This process's identity as a run owner: host, pid and start time (so a reused pid is not mistaken for us).</summary>
+    public static (string Host, int Pid, long Start) Self { get; } = CurrentOwner();
+
+    /// <summary>Opens (creating or upgrading) the database at <paramref name="path"/>.</summary>
+    public static RunStore Open(string path, TimeProvider? timeProvider = null)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var store = new RunStore(full, timeProvider ?? TimeProvider.System);
+        store.Migrate();
+        return store;
+    }
+
+    public SqliteConnection Connect()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset ParseTime(string text) =>
+        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    public static string? ErrorJson(TaskError? error) => error is null ? null : JsonSerializer.Serialize(error, ErrorJsonOptions);
+
+    public static TaskError? ParseError(string? json) => json is null ? null : JsonSerializer.Deserialize<TaskError>(json, ErrorJsonOptions);
+
+    /// <summary>Records a new run. Throws when the name is taken.</summary>
+    public void InsertRun(RunRecord run, string? rootDir)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO runs(name, task, environment, status, inputs, url, mode, created_at, owner_host, owner_pid, owner_start, heartbeat_at, bundle_digest, root_dir)
+            VALUES($name, $task, $env, 'running', $inputs, $url, $mode, $created, $host, $pid, $start, $created, $digest, $root)
+            """;
+        command.Parameters.AddWithValue("$name", run.Name);
+        command.Parameters.AddWithValue("$task", run.Task);
+        command.Parameters.AddWithValue("$env", run.Environment);
+        command.Parameters.AddWithValue("$inputs", (object?)run.InputsJson ?? DBNull.Value);
+        command.Parameters.AddWithValue("$url", run.Url);
+        command.Parameters.AddWithValue("$mode", run.Mode);
+        command.Parameters.AddWithValue("$created", Time(run.CreatedAt));
+        command.Parameters.AddWithValue("$host", Self.Host);
+        command.Parameters.AddWithValue("$pid", Self.Pid);
+        command.Parameters.AddWithValue("$start", Self.Start);
+        command.Parameters.AddWithValue("$digest", (object?)run.BundleDigest ?? DBNull.Value);
+        command.Parameters.AddWithValue("$root", (object?)rootDir ?? DBNull.Value);
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
+        {
+            throw new FlyteSharpException($"a run named '{run.Name}' already exists", Path, fix: "choose another run name, or leave it unset for a generated one");
+        }
+    }
+
+    /// <summary>The most recent runs, newest first (abandoned runs are detected and marked).</summary>
+    public IReadOnlyList<RunRecord> ListRuns(int limit = 100)
+    {
+        using var connection = Connect();
+        MarkAbandoned(connection, null);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {RunColumns} FROM runs ORDER BY created_at DESC, name LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit);
+        return ReadRuns(command);
+    }
+
+    /// <summary>One run, or null when no run has that name.</summary>
+    public RunRecord? GetRun(string name)
+    {
+        using var connection = Connect();
+        MarkAbandoned(connection, name);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {RunColumns} FROM runs WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return ReadRuns(command).SingleOrDefault();
+    }
+
+    /// <summary>A run's actions, parents before children, siblings in call order.</summary>
+    public IReadOnlyList<ActionRecord> GetActions(string runName)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, parent_id, seq, depth, task, kind, environment, status, attempts, cache_hit, inputs, outputs, error, started_at, ended_at
+            FROM actions WHERE run_name = $run ORDER BY depth, started_at, seq
+            """;
+        command.Parameters.AddWithValue("$run", runName);
+        var result = new List<ActionRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            result.Add(new ActionRecord(
+                reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3),
+                reader.GetString(4), reader.GetString(5), reader.GetString(6), ParseActionStatus(reader.GetString(7)),
+                reader.GetInt32(8), reader.GetInt32(9) != 0, Nullable(reader, 10), Nullable(reader, 11), ParseError(Nullable(reader, 12)),
+                ParseTime(reader.GetString(13)), reader.IsDBNull(14) ? null : ParseTime(reader.GetString(14))));
+        }
+
+        return TreeOrder(result);
+    }
+
+    /// <summary>A run's log lines, optionally of one action, in the order they were written.</summary>
+    public IReadOnlyList<LogLine> GetLogs(string runName, string? actionId = null)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT action_id, at, stream, line FROM logs WHERE run_name = $run AND ($action IS NULL OR action_id = $action) ORDER BY id";
+        command.Parameters.AddWithValue("$run", runName);
+        command.Parameters.AddWithValue("$action", (object?)actionId ?? DBNull.Value);
+        var result = new List<LogLine>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            result.Add(new LogLine(reader.GetString(0), ParseTime(reader.GetString(1)), reader.GetString(2), reader.GetString(3)));
+        }
+
+        return result;
+    }
+
+    /// <summary>The cached output JSON for <paramref name="key"/>, or null.</summary>
+    public string? TryGetCached(string key)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT outputs FROM cache WHERE key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    internal static ActionStatus ParseActionStatus(string text) => text switch
+    {
+        "running" => ActionStatus.Running,
+        "succeeded" => ActionStatus.Succeeded,
+        "failed" => ActionStatus.Failed,
+        "timed_out" => ActionStatus.TimedOut,
+        "cached" => ActionStatus.Cached,
+        "cancelled" => ActionStatus.Cancelled,
+        "abandoned" => ActionStatus.Abandoned,
+        _ => throw new InvalidDataException($"unknown action status '{text}'"),
+    };
+
+    internal static string Text(ActionStatus status) => status switch
+    {
+        ActionStatus.TimedOut => "timed_out",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    internal static string Text(RunStatus status) => status.ToString().ToLowerInvariant();
+
+    private const string RunColumns = "name, task, environment, status, inputs, outputs, error, url, created_at, ended_at, bundle_digest, mode";
+
+    private static readonly JsonSerializerOptions ErrorJsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static IReadOnlyList<ActionRecord> TreeOrder(List<ActionRecord> actions)
+    {
+        var children = actions.ToLookup(a => a.ParentId ?? "");
+        var ordered = new List<ActionRecord>(actions.Count);
+        var stack = new Stack<ActionRecord>(children[""].OrderByDescending(a => a.Sequence));
+        while (stack.TryPop(out var action))
+        {
+            ordered.Add(action);
+            foreach (var child in children[action.Id].OrderByDescending(a => a.Sequence))
+            {
+                stack.Push(child);
+            }
+        }
+
+        return ordered;
+    }
+
+    private static string? Nullable(SqliteDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+
+    private static List<RunRecord> ReadRuns(SqliteCommand command)
+    {
+        var result = new List<RunRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            result.Add(new RunRecord(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), Enum.Parse<RunStatus>(reader.GetString(3), ignoreCase: true),
+                Nullable(reader, 4), Nullable(reader, 5), ParseError(Nullable(reader, 6)), reader.GetString(7),
+                ParseTime(reader.GetString(8)), reader.IsDBNull(9) ? null : ParseTime(reader.GetString(9)), Nullable(reader, 10), reader.GetString(11)));
+        }
+
+        return result;
+    }
+
+    private void Migrate()
+    {
+        using var connection = Connect();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var version = connection.CreateCommand();
+        version.Transaction = transaction;
+        version.CommandText = "PRAGMA user_version;";
+        var current = Convert.ToInt32(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+        if (current > SchemaVersion)
+        {
+            throw new FlyteSharpException($"the run database has schema version {current}, newer than this FlyteSharp understands ({SchemaVersion})", Path,
+                fix: "upgrade FlyteSharp, or point [runs] database / FLYTESHARP_RUN_DB at another file");
+        }
+
+        if (current < SchemaVersion)
+        {
+            using var create = connection.CreateCommand();
+            create.Transaction = transaction;
+            create.CommandText = Schema + $"PRAGMA user_version = {SchemaVersion};";
+            create.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Marks running runs whose owner is gone (same host: pid dead or reused; other host: stale heartbeat) as abandoned.</summary>
+    private void MarkAbandoned(SqliteConnection connection, string? name)
+    {
+        var candidates = new List<(string Name, string Host, int Pid, long Start, DateTimeOffset Heartbeat)>();
+        using (var query = connection.CreateCommand())
+        {
+            query.CommandText = "SELECT name, owner_host, owner_pid, owner_start, heartbeat_at FROM runs WHERE status = 'running' AND ($name IS NULL OR name = $name)";
+            query.Parameters.AddWithValue("$name", (object?)name ?? DBNull.Value);
+            using var reader = query.ExecuteReader();
+            while (reader.Read())
+            {
+                candidates.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), ParseTime(reader.GetString(4))));
+            }
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        foreach (var run in candidates)
+        {
+            string? reason = null;
+            if (run.Host == Self.Host)
+            {
+                if (!IsAlive(run.Pid, run.Start))
+                {
+                    reason = $"the process that ran it (pid {run.Pid} on {run.Host}) is gone";
+                }
+            }
+            else if (now - run.Heartbeat > StaleAfter)
+            {
+                reason = $"no heartbeat from {run.Host} (pid {run.Pid}) since {Time(run.Heartbeat)}";
+            }
+
+            if (reason is null)
+            {
+                continue;
+            }
+
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var update = connection.CreateCommand();
+            update.Transaction = transaction;
+            update.CommandText = """
+                UPDATE runs SET status = 'abandoned', ended_at = $now, error = $error WHERE name = $name AND status = 'running';
+                UPDATE actions SET status = 'abandoned', ended_at = $now WHERE run_name = $name AND status = 'running';
+                """;
+            update.Parameters.AddWithValue("$now", Time(now));
+            update.Parameters.AddWithValue("$name", run.Name);
+            update.Parameters.AddWithValue("$error", ErrorJson(new TaskError("Abandoned", $"run abandoned: {reason}", null)));
+            update.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+
+    private static bool IsAlive(int pid, long start)
+    {
+        if (pid == Self.Pid && start == Self.Start)
+        {
+            return true;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks == start;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private static (string, int, long) CurrentOwner()
+    {
+        using var self = Process.GetCurrentProcess();
+        return (Environment.MachineName, self.Id, self.StartTime.ToUniversalTime().Ticks);
+    }
+}

@@ -1,0 +1,275 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace FlyteSharp.Runs;
+
+/// <summary>
+/// Writes one run's records from a queue on a background task, many per transaction: a fan-out of thousands
+/// of actions costs a few commits, not thousands. Every commit leaves the database consistent, so a killed
+/// process loses at most the last unflushed batch and never leaves half a record.
+/// </summary>
+internal sealed class RunStoreWriter : IAsyncDisposable
+{
+    private const int MaxBatch = 4096;
+    private readonly RunStore _store;
+    private readonly string _runName;
+    private readonly Channel<Op> _queue = Channel.CreateUnbounded<Op>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+    private readonly ITimer _heartbeat;
+    private Exception? _fault;
+
+    public RunStoreWriter(RunStore store, string runName)
+    {
+        _store = store;
+        _runName = runName;
+        _loop = Task.Run(LoopAsync);
+        _heartbeat = store.TimeProvider.CreateTimer(_ => Enqueue(new Heartbeat(store.TimeProvider.GetUtcNow())), null,
+            RunStore.HeartbeatInterval, RunStore.HeartbeatInterval);
+    }
+
+    public void ActionStarted(string id, string? parentId, int sequence, int depth, string task, string kind, string environment, string inputsJson, DateTimeOffset at) =>
+        Enqueue(new ActionStart(id, parentId, sequence, depth, task, kind, environment, inputsJson, at));
+
+    public void ActionFinished(string id, ActionStatus status, int attempts, bool cacheHit, string? outputsJson, TaskError? error, DateTimeOffset at) =>
+        Enqueue(new ActionEnd(id, RunStore.Text(status), attempts, cacheHit, outputsJson, RunStore.ErrorJson(error), at));
+
+    public void Log(string actionId, string stream, string line, DateTimeOffset at) => Enqueue(new LogOp(actionId, stream, line, at));
+
+    public void CachePut(string key, string task, string version, string outputsJson, string actionId, DateTimeOffset at) =>
+        Enqueue(new CacheOp(key, task, version, outputsJson, actionId, at));
+
+    public void RunFinished(RunStatus status, string? outputsJson, TaskError? error, DateTimeOffset at) =>
+        Enqueue(new RunEnd(RunStore.Text(status), outputsJson, RunStore.ErrorJson(error), at));
+
+    /// <summary>Waits until everything queued so far is committed.</summary>
+    public Task FlushAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new FlushOp(done));
+        return done.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        if (_fault is not null)
+        {
+            throw new FlyteSharpException($"could not write run '{_runName}' to the run store: {_fault.Message}", _store.Path,
+                fix: "check that the database file is writable and the disk is not full", inner: _fault);
+        }
+    }
+
+    private void Enqueue(Op op)
+    {
+        if (!_queue.Writer.TryWrite(op) && op is FlushOp f)
+        {
+            f.Done.TrySetResult();
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        using var connection = _store.Connect();
+        var commands = new Commands(connection);
+        var batch = new List<Op>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var op))
+            {
+                batch.Add(op);
+            }
+
+            if (_fault is null)
+            {
+                try
+                {
+                    await CommitAsync(connection, commands, batch).ConfigureAwait(false);
+                }
+                catch (SqliteException ex)
+                {
+                    _fault = ex;
+                }
+            }
+
+            foreach (var flush in batch.OfType<FlushOp>())
+            {
+                if (_fault is null)
+                {
+                    flush.Done.TrySetResult();
+                }
+                else
+                {
+                    flush.Done.TrySetException(_fault);
+                }
+            }
+        }
+
+        commands.Dispose();
+    }
+
+    private async Task CommitAsync(SqliteConnection connection, Commands commands, List<Op> batch)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var transaction = connection.BeginTransaction(deferred: false);
+                commands.Bind(transaction);
+                foreach (var op in batch)
+                {
+                    Execute(commands, op);
+                }
+
+                transaction.Commit();
+                return;
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 && attempt < 5)
+            {
+                // Busy beyond the busy timeout: another process holds the write lock for long; try again.
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), _store.TimeProvider).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void Execute(Commands c, Op op)
+    {
+        switch (op)
+        {
+            case ActionStart s:
+                c.ActionStart.Parameters["$run"].Value = _runName;
+                c.ActionStart.Parameters["$id"].Value = s.Id;
+                c.ActionStart.Parameters["$parent"].Value = (object?)s.ParentId ?? DBNull.Value;
+                c.ActionStart.Parameters["$seq"].Value = s.Sequence;
+                c.ActionStart.Parameters["$depth"].Value = s.Depth;
+                c.ActionStart.Parameters["$task"].Value = s.Task;
+                c.ActionStart.Parameters["$kind"].Value = s.Kind;
+                c.ActionStart.Parameters["$env"].Value = s.Environment;
+                c.ActionStart.Parameters["$inputs"].Value = s.InputsJson;
+                c.ActionStart.Parameters["$at"].Value = RunStore.Time(s.At);
+                c.ActionStart.ExecuteNonQuery();
+                break;
+            case ActionEnd e:
+                c.ActionEnd.Parameters["$run"].Value = _runName;
+                c.ActionEnd.Parameters["$id"].Value = e.Id;
+                c.ActionEnd.Parameters["$status"].Value = e.Status;
+                c.ActionEnd.Parameters["$attempts"].Value = e.Attempts;
+                c.ActionEnd.Parameters["$cache"].Value = e.CacheHit ? 1 : 0;
+                c.ActionEnd.Parameters["$outputs"].Value = (object?)e.OutputsJson ?? DBNull.Value;
+                c.ActionEnd.Parameters["$error"].Value = (object?)e.ErrorJson ?? DBNull.Value;
+                c.ActionEnd.Parameters["$at"].Value = RunStore.Time(e.At);
+                c.ActionEnd.ExecuteNonQuery();
+                break;
+            case LogOp l:
+                c.Log.Parameters["$run"].Value = _runName;
+                c.Log.Parameters["$action"].Value = l.ActionId;
+                c.Log.Parameters["$at"].Value = RunStore.Time(l.At);
+                c.Log.Parameters["$stream"].Value = l.Stream;
+                c.Log.Parameters["$line"].Value = l.Line;
+                c.Log.ExecuteNonQuery();
+                break;
+            case CacheOp k:
+                c.Cache.Parameters["$key"].Value = k.Key;
+                c.Cache.Parameters["$task"].Value = k.Task;
+                c.Cache.Parameters["$version"].Value = k.Version;
+                c.Cache.Parameters["$outputs"].Value = k.OutputsJson;
+                c.Cache.Parameters["$at"].Value = RunStore.Time(k.At);
+                c.Cache.Parameters["$run"].Value = _runName;
+                c.Cache.Parameters["$action"].Value = k.ActionId;
+                c.Cache.ExecuteNonQuery();
+                break;
+            case RunEnd r:
+                c.RunEnd.Parameters["$run"].Value = _runName;
+                c.RunEnd.Parameters["$status"].Value = r.Status;
+                c.RunEnd.Parameters["$outputs"].Value = (object?)r.OutputsJson ?? DBNull.Value;
+                c.RunEnd.Parameters["$error"].Value = (object?)r.ErrorJson ?? DBNull.Value;
+                c.RunEnd.Parameters["$at"].Value = RunStore.Time(r.At);
+                c.RunEnd.ExecuteNonQuery();
+                break;
+            case Heartbeat h:
+                c.Heartbeat.Parameters["$run"].Value = _runName;
+                c.Heartbeat.Parameters["$at"].Value = RunStore.Time(h.At);
+                c.Heartbeat.ExecuteNonQuery();
+                break;
+            case FlushOp:
+                break;
+        }
+    }
+
+    private sealed class Commands(SqliteConnection connection) : IDisposable
+    {
+        public SqliteCommand ActionStart { get; } = Create(connection, """
+            INSERT INTO actions(run_name, id, parent_id, seq, depth, task, kind, environment, status, inputs, started_at)
+            VALUES($run, $id, $parent, $seq, $depth, $task, $kind, $env, 'running', $inputs, $at)
+            """, "$run", "$id", "$parent", "$seq", "$depth", "$task", "$kind", "$env", "$inputs", "$at");
+
+        public SqliteCommand ActionEnd { get; } = Create(connection, """
+            UPDATE actions SET status = $status, attempts = $attempts, cache_hit = $cache, outputs = $outputs, error = $error, ended_at = $at
+            WHERE run_name = $run AND id = $id
+            """, "$run", "$id", "$status", "$attempts", "$cache", "$outputs", "$error", "$at");
+
+        public SqliteCommand Log { get; } = Create(connection,
+            "INSERT INTO logs(run_name, action_id, at, stream, line) VALUES($run, $action, $at, $stream, $line)",
+            "$run", "$action", "$at", "$stream", "$line");
+
+        public SqliteCommand Cache { get; } = Create(connection, """
+            INSERT OR REPLACE INTO cache(key, task, version, outputs, created_at, run_name, action_id)
+            VALUES($key, $task, $version, $outputs, $at, $run, $action)
+            """, "$key", "$task", "$version", "$outputs", "$at", "$run", "$action");
+
+        public SqliteCommand RunEnd { get; } = Create(connection,
+            "UPDATE runs SET status = $status, outputs = $outputs, error = $error, ended_at = $at, heartbeat_at = $at WHERE name = $run",
+            "$run", "$status", "$outputs", "$error", "$at");
+
+        public SqliteCommand Heartbeat { get; } = Create(connection,
+            "UPDATE runs SET heartbeat_at = $at WHERE name = $run AND status = 'running'", "$run", "$at");
+
+        public void Bind(SqliteTransaction transaction)
+        {
+            foreach (var command in All)
+            {
+                command.Transaction = transaction;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in All)
+            {
+                command.Dispose();
+            }
+        }
+
+        private IEnumerable<SqliteCommand> All => [ActionStart, ActionEnd, Log, Cache, RunEnd, Heartbeat];
+
+        private static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var p in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter(p, null));
+            }
+
+            return command;
+        }
+    }
+
+    private abstract record Op;
+
+    private sealed record ActionStart(string Id, string? ParentId, int Sequence, int Depth, string Task, string Kind, string Environment, string InputsJson, DateTimeOffset At) : Op;
+
+    private sealed record ActionEnd(string Id, string Status, int Attempts, bool CacheHit, string? OutputsJson, string? ErrorJson, DateTimeOffset At) : Op;
+
+    private sealed record LogOp(string ActionId, string Stream, string Line, DateTimeOffset At) : Op;
+
+    private sealed record CacheOp(string Key, string Task, string Version, string OutputsJson, string ActionId, DateTimeOffset At) : Op;
+
+    private sealed record RunEnd(string Status, string? OutputsJson, string? ErrorJson, DateTimeOffset At) : Op;
+
+    private sealed record Heartbeat(DateTimeOffset At) : Op;
+
+    private sealed record FlushOp(TaskCompletionSource Done) : Op;
+}

@@ -1,0 +1,147 @@
+// Typed task handles for 0 to 4 inputs. Generated shape; keep the arities in step.
+namespace FlyteSharp.Tasks;
+
+/// <summary>A task with 0 input(s) and an output of type <typeparamref name="TOut"/>; call it with <see cref="InvokeAsync"/>.</summary>
+/// <typeparam name="TOut">The output's type.</typeparam>
+public sealed class FlyteTask<TOut> : TaskDefinition
+{
+    private readonly Func<Task<TOut>>? _body;
+
+    internal FlyteTask(TaskEnvironment environment, string name, Func<Task<TOut>> body, TaskOptions? options)
+        : base(environment, name, TaskKind.CSharp, [], typeof(TOut), options, DelegateParameters.Names(body, 0), null)
+    {
+        _body = body;
+    }
+
+    internal FlyteTask(TaskEnvironment environment, PythonTaskReference python, TaskOptions? options, IReadOnlyList<string>? parameterNames)
+        : base(environment, python.ToString(), TaskKind.Python, [], typeof(TOut), options, parameterNames, python)
+    {
+    }
+
+    /// <summary>Calls the task: inside a run this creates a child action; outside a run it is a plain call.</summary>
+    /// <returns>The task's output.</returns>
+    public Task<TOut> InvokeAsync() => CallAsync<TOut>([]);
+
+    internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
+        _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body());
+}
+
+/// <summary>A task with 1 input(s) and an output of type <typeparamref name="TOut"/>; call it with <see cref="InvokeAsync"/>.</summary>
+/// <typeparam name="T1">The first input's type.</typeparam>
+/// <typeparam name="TOut">The output's type.</typeparam>
+public sealed class FlyteTask<T1, TOut> : TaskDefinition
+{
+    private readonly Func<T1, Task<TOut>>? _body;
+
+    internal FlyteTask(TaskEnvironment environment, string name, Func<T1, Task<TOut>> body, TaskOptions? options)
+        : base(environment, name, TaskKind.CSharp, [typeof(T1)], typeof(TOut), options, DelegateParameters.Names(body, 1), null)
+    {
+        _body = body;
+    }
+
+    internal FlyteTask(TaskEnvironment environment, PythonTaskReference python, TaskOptions? options, IReadOnlyList<string>? parameterNames)
+        : base(environment, python.ToString(), TaskKind.Python, [typeof(T1)], typeof(TOut), options, parameterNames, python)
+    {
+    }
+
+    /// <summary>Calls the task: inside a run this creates a child action; outside a run it is a plain call.</summary>
+    /// <param name="input1">The first input.</param>
+    /// <returns>The task's output.</returns>
+    public Task<TOut> InvokeAsync(T1 input1) => CallAsync<TOut>([input1]);
+
+    internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
+        _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body((T1)inputs[0]!));
+}
+
+/// <summary>A task with 2 input(s) and an output of type <typeparamref name="TOut"/>; call it with <see cref="InvokeAsync"/>.</summary>
+/// <typeparam name="T1">The first input's type.</typeparam>
+/// <typeparam name="T2">The second input's type.</typeparam>
+/// <typeparam name="TOut">The output's type.</typeparam>
+public sealed class FlyteTask<T1, T2, TOut> : TaskDefinition
+{
+    private readonly Func<T1, T2, Task<TOut>>? _body;
+
+    internal FlyteTask(TaskEnvironment environment, string name, Func<T1, T2, Task<TOut>> body, TaskOptions? options)
+        : base(environment, name, TaskKind.CSharp, [typeof(T1), typeof(T2)], typeof(TOut), options, DelegateParameters.Names(body, 2), null)
+    {
+        _body = body;
+    }
+
+    internal FlyteTask(TaskEnvironment environment, PythonTaskReference python, TaskOptions? options, IReadOnlyList<string>? parameterNames)
+        : base(environment, python.ToString(), TaskKind.Python, [typeof(T1), typeof(T2)], typeof(TOut), options, parameterNames, python)
+    {
+    }
+
+    /// <summary>Calls the task: inside a run this creates a child action; outside a run it is a plain call.</summary>
+    /// <param name="input1">The first input.</param>
+    /// <param name="input2">The second input.</param>
+    /// <returns>The task's output.</returns>
+    public Task<TOut> InvokeAsync(T1 input1, T2 input2) => CallAsync<TOut>([input1, input2]);
+
+    internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
+        _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body((T1)inputs[0]!, (T2)inputs[1]!));
+}
+
+/// <summary>A task with 3 input(s) and an output of type <typeparamref name="TOut"/>; call it with <see cref="InvokeAsync"/>.</summary>
+/// <typeparam name="T1">The first input's type.</typeparam>
+/// <typeparam name="T2">The second input's type.</typeparam>
+/// <typeparam name="T3">The third input's type.</typeparam>
+/// <typeparam name="TOut">The output's type.</typeparam>
+public sealed class FlyteTask<T1, T2, T3, TOut> : TaskDefinition
+{
+    private readonly Func<T1, T2, T3, Task<TOut>>? _body;
+
+    internal FlyteTask(TaskEnvironment environment, string name, Func<T1, T2, T3, Task<TOut>> body, TaskOptions? options)
+        : base(environment, name, TaskKind.CSharp, [typeof(T1), typeof(T2), typeof(T3)], typeof(TOut), options, DelegateParameters.Names(body, 3), null)
+    {
+        _body = body;
+    }
+
+    internal FlyteTask(TaskEnvironment environment, PythonTaskReference python, TaskOptions? options, IReadOnlyList<string>? parameterNames)
+        : base(environment, python.ToString(), TaskKind.Python, [typeof(T1), typeof(T2), typeof(T3)], typeof(TOut), options, parameterNames, python)
+    {
+    }
+
+    /// <summary>Calls the task: inside a run this creates a child action; outside a run it is a plain call.</summary>
+    /// <param name="input1">The first input.</param>
+    /// <param name="input2">The second input.</param>
+    /// <param name="input3">The third input.</param>
+    /// <returns>The task's output.</returns>
+    public Task<TOut> InvokeAsync(T1 input1, T2 input2, T3 input3) => CallAsync<TOut>([input1, input2, input3]);
+
+    internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
+        _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body((T1)inputs[0]!, (T2)inputs[1]!, (T3)inputs[2]!));
+}
+
+/// <summary>A task with 4 input(s) and an output of type <typeparamref name="TOut"/>; call it with <see cref="InvokeAsync"/>.</summary>
+/// <typeparam name="T1">The first input's type.</typeparam>
+/// <typeparam name="T2">The second input's type.</typeparam>
+/// <typeparam name="T3">The third input's type.</typeparam>
+/// <typeparam name="T4">The fourth input's type.</typeparam>
+/// <typeparam name="TOut">The output's type.</typeparam>
+public sealed class FlyteTask<T1, T2, T3, T4, TOut> : TaskDefinition
+{
+    private readonly Func<T1, T2, T3, T4, Task<TOut>>? _body;
+
+    internal FlyteTask(TaskEnvironment environment, string name, Func<T1, T2, T3, T4, Task<TOut>> body, TaskOptions? options)
+        : base(environment, name, TaskKind.CSharp, [typeof(T1), typeof(T2), typeof(T3), typeof(T4)], typeof(TOut), options, DelegateParameters.Names(body, 4), null)
+    {
+        _body = body;
+    }
+
+    internal FlyteTask(TaskEnvironment environment, PythonTaskReference python, TaskOptions? options, IReadOnlyList<string>? parameterNames)
+        : base(environment, python.ToString(), TaskKind.Python, [typeof(T1), typeof(T2), typeof(T3), typeof(T4)], typeof(TOut), options, parameterNames, python)
+    {
+    }
+
+    /// <summary>Calls the task: inside a run this creates a child action; outside a run it is a plain call.</summary>
+    /// <param name="input1">The first input.</param>
+    /// <param name="input2">The second input.</param>
+    /// <param name="input3">The third input.</param>
+    /// <param name="input4">The fourth input.</param>
+    /// <returns>The task's output.</returns>
+    public Task<TOut> InvokeAsync(T1 input1, T2 input2, T3 input3, T4 input4) => CallAsync<TOut>([input1, input2, input3, input4]);
+
+    internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
+        _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body((T1)inputs[0]!, (T2)inputs[1]!, (T3)inputs[2]!, (T4)inputs[3]!));
+}
