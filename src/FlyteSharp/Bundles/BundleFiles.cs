@@ -22,7 +22,7 @@ public static class BundleFiles
     public static IReadOnlyList<string> StandardIgnores { get; } =
     [
         ".venv/", "venv/", "__pycache__/", "*.pyc", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".idea/",
-        "*.egg-info/", "dist/", "build/", "bin/", "obj/",
+        "*.egg-info/", "dist/", "build/", "bin/", "obj/", BundleExtractor.MarkerFileName,
     ];
 
     private static readonly string[] IgnoreFileNames = [".gitignore", FlyteIgnoreFileName];

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FlyteSharp.Bundles;
+
+/// <summary>
+/// What the last build of one root_dir saw: per file its stat fingerprint (size, mtime, ctime, inode,
+/// device, exec bit) and a content hash, plus the archive's digest. A rebuild whose selection and
+/// fingerprints all match returns that digest without reading any file.
+/// </summary>
+/// <remarks>
+/// Why that is safe: any write to a file updates its mtime and ctime; ctime cannot be set from user space
+/// (restoring an mtime with <c>touch -d</c> bumps it), and replacing a file (editor save-by-rename,
+/// <c>git checkout</c>) changes the inode. The one hole is the "racy git" case: a write within the
+/// file system's timestamp granularity of the moment the fingerprint was taken leaves size and
+/// timestamps unchanged. Entries whose mtime or ctime is within <see cref="RacyWindow"/> of the index's
+/// own write time are marked racy, and a later rebuild re-reads and re-hashes those few files.
+/// </remarks>
+internal sealed record BundleIndex(int Version, string RootDir, int CompressionLevel, string Digest, long ArchiveBytes, List<IndexEntry> Entries)
+{
+    /// <summary>Bump when the archive format changes: old indexes then miss.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>
+    /// How close to the index's write time a file's mtime/ctime may be before the file is re-hashed on the next build:
+    /// 100 ms on file systems with sub-second timestamps (they tick with the kernel's coarse clock, a few ms),
+    /// 2 s where timestamps are whole seconds (FAT has 2-second mtimes).
+    /// </summary>
+    public static TimeSpan RacyWindow(long indexTimeNs) =>
+        indexTimeNs % 1_000_000_000 != 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(2);
+
+    public static BundleIndex? TryLoad(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return JsonSerializer.Deserialize(stream, BundleIndexJson.Default.BundleIndex);
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            // A missing or damaged index only costs a cold build.
+            return null;
+        }
+    }
+
+    /// <summary>Writes the index atomically, marking entries racy relative to the file system's own clock.</summary>
+    public void Save(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            File.WriteAllBytes(temp, []);
+            var now = UnixStat.TryStat(temp, followLinks: true, out var st)
+                ? st.MTimeSeconds * 1_000_000_000 + st.MTimeNanoseconds
+                : new DateTimeOffset(File.GetLastWriteTimeUtc(temp)).ToUnixTimeMilliseconds() * 1_000_000;
+            var threshold = now - (long)RacyWindow(now).TotalNanoseconds;
+            var marked = this with
+            {
+                Entries = Entries.Select(e => e with { Racy = e.MTimeNs >= threshold || e.CTimeNs >= threshold }).ToList(),
+            };
+            using (var stream = File.Create(temp))
+            {
+                JsonSerializer.Serialize(stream, marked, BundleIndexJson.Default.BundleIndex);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}
+
+/// <summary>One file's fingerprint. Times are nanoseconds since the Unix epoch.</summary>
+internal sealed record IndexEntry(string Path, bool Executable, long Size, long MTimeNs, long CTimeNs, ulong Inode, ulong Device, string ContentHash, bool Racy = false)
+{
+    public static bool TryFingerprint(string fullPath, out long size, out long mtimeNs, out long ctimeNs, out ulong inode, out ulong device)
+    {
+        if (UnixStat.TryStat(fullPath, followLinks: true, out var st))
+        {
+            (size, mtimeNs, ctimeNs, inode, device) =
+                (st.Size, st.MTimeSeconds * 1_000_000_000 + st.MTimeNanoseconds, st.CTimeSeconds * 1_000_000_000 + st.CTimeNanoseconds, st.Inode, st.Device);
+            return true;
+        }
+
+        // Without stat (non-Linux): size and mtime only, still guarded by the racy check.
+        var info = new FileInfo(fullPath);
+        if (!info.Exists)
+        {
+            (size, mtimeNs, ctimeNs, inode, device) = (0, 0, 0, 0, 0);
+            return false;
+        }
+
+        var ticks = (info.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100;
+        (size, mtimeNs, ctimeNs, inode, device) = (info.Length, ticks, ticks, 0, 0);
+        return true;
+    }
+}
+
+[JsonSerializable(typeof(BundleIndex))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class BundleIndexJson : JsonSerializerContext;

@@ -1,0 +1,264 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using FlyteSharp.Bundles;
+
+namespace FlyteSharp.Tests.Bundles;
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class BundleExtractorTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<CodeBundle> BundleOf(TempTree tree, TempTree cache)
+    {
+        tree.Write("app/main.py", "print('hi')\n");
+        tree.Write("app/lib/util.py", "X = 1\n");
+        File.SetUnixFileMode(tree.Write("run.sh", "#!/bin/sh\n"), (UnixFileMode)0b111_101_101);
+        return await CodeBundler.CreateAsync(tree.Root, new BundleOptions { CacheDirectory = cache.Root }, Ct);
+    }
+
+    /// <summary>Writes a gzip'd tar made by <paramref name="write"/> and returns its digest (correct, so the entry checks are what refuses it).</summary>
+    private static string Craft(string path, Action<TarWriter> write)
+    {
+        using (var file = File.Create(path))
+        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Gnu))
+        {
+            write(tar);
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+    }
+
+    private static GnuTarEntry File_(string name, string content = "evil")
+    {
+        return new GnuTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)) };
+    }
+
+    [Fact]
+    public async Task ExtractAsync_ValidBundle_RestoresFilesModesAndMarker()
+    {
+        using var tree = new TempTree();
+        using var cache = new TempTree();
+        using var work = new TempTree();
+        var bundle = await BundleOf(tree, cache);
+        var dest = Path.Combine(work.Root, "bundle");
+
+        await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, dest, cancellationToken: Ct);
+
+        Assert.Equal("print('hi')\n", await File.ReadAllTextAsync(Path.Combine(dest, "app", "main.py"), Ct));
+        Assert.Equal("X = 1\n", await File.ReadAllTextAsync(Path.Combine(dest, "app", "lib", "util.py"), Ct));
+        Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(Path.Combine(dest, "run.sh")));
+        Assert.Equal((UnixFileMode)0b110_100_100, File.GetUnixFileMode(Path.Combine(dest, "app", "main.py")));
+        Assert.Equal(bundle.Digest, (await File.ReadAllTextAsync(Path.Combine(dest, BundleExtractor.MarkerFileName), Ct)).Trim());
+        Assert.Equal(["bundle"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task ExtractAsync_EightConcurrentExtractionsIntoOneDestination_AllSucceed()
+    {
+        using var tree = new TempTree();
+        using var cache = new TempTree();
+        using var work = new TempTree();
+        var bundle = await BundleOf(tree, cache);
+        var dest = Path.Combine(work.Root, "shared");
+        using var start = new ManualResetEventSlim();
+
+        var tasks = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            start.Wait(Ct);
+            await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, dest, cancellationToken: Ct);
+        }, Ct)).ToList();
+        start.Set();
+        await Task.WhenAll(tasks);
+
+        Assert.All(tasks, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.Equal("print('hi')\n", await File.ReadAllTextAsync(Path.Combine(dest, "app", "main.py"), Ct));
+        Assert.Equal(["shared"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName)); // no temp siblings left
+    }
+
+    [Fact]
+    public async Task ExtractAsync_AlreadyExtracted_IsANoOp()
+    {
+        using var tree = new TempTree();
+        using var cache = new TempTree();
+        using var work = new TempTree();
+        var bundle = await BundleOf(tree, cache);
+        var dest = Path.Combine(work.Root, "b");
+        await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, dest, cancellationToken: Ct);
+        var stamp = File.GetLastWriteTimeUtc(Path.Combine(dest, "app", "main.py"));
+
+        await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, dest, cancellationToken: Ct);
+
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(dest, "app", "main.py")));
+    }
+
+    [Fact]
+    public async Task ExtractAsync_EmptyDestinationDirectory_IsReplaced()
+    {
+        using var tree = new TempTree();
+        using var cache = new TempTree();
+        using var work = new TempTree();
+        var bundle = await BundleOf(tree, cache);
+        var dest = work.Dir("empty");
+        await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, dest, cancellationToken: Ct);
+        Assert.True(File.Exists(Path.Combine(dest, "run.sh")));
+    }
+
+    [Fact]
+    public async Task ExtractAsync_DestinationHoldsOtherFiles_ThrowsAndKeepsThem()
+    {
+        using var tree = new TempTree();
+        using var cache = new TempTree();
+        using var work = new TempTree();
+        var bundle = await BundleOf(tree, cache);
+        work.Write("dest/precious.txt", "keep");
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, work.Path_("dest"), cancellationToken: Ct));
+
+        Assert.Contains("does not hold this bundle", ex.Reason);
+        Assert.Equal(["precious.txt"], Directory.EnumerateFileSystemEntries(work.Path_("dest")).Select(Path.GetFileName));
+        Assert.Equal(["dest"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task ExtractAsync_DigestMismatch_ThrowsBeforeWritingAnything()
+    {
+        using var tree = new TempTree();
+        using var cache = new TempTree();
+        using var work = new TempTree();
+        var bundle = await BundleOf(tree, cache);
+        var wrong = "sha256:" + new string('0', 64);
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(bundle.ArchivePath, wrong, work.Path_("d"), cancellationToken: Ct));
+
+        Assert.Contains("digest mismatch", ex.Reason);
+        Assert.Equal(bundle.ArchivePath, ex.File);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work.Root));
+    }
+
+    [Fact]
+    public async Task ExtractAsync_TruncatedArchiveWithItsOwnDigest_ThrowsCorruptAndWritesNothing()
+    {
+        using var tree = new TempTree();
+        using var cache = new TempTree();
+        using var work = new TempTree();
+        tree.Write("big.bin", Convert.ToBase64String(RandomNumberGenerator.GetBytes(200_000)));
+        var bundle = await CodeBundler.CreateAsync(tree.Root, new BundleOptions { CacheDirectory = cache.Root }, Ct);
+        var truncated = work.Write("t.tar.gz");
+        await File.WriteAllBytesAsync(truncated, (await File.ReadAllBytesAsync(bundle.ArchivePath, Ct))[..(int)(bundle.Bytes / 2)], Ct);
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(truncated, Ct)));
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(truncated, digest, work.Path_("d"), cancellationToken: Ct));
+
+        Assert.Contains("corrupt or truncated", ex.Reason);
+        Assert.Equal(["t.tar.gz"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task ExtractAsync_NotAGzipFile_ThrowsCorrupt()
+    {
+        using var work = new TempTree();
+        var file = work.Write("x.tar.gz", "this is not gzip");
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(file, Ct)));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(file, digest, work.Path_("d"), cancellationToken: Ct));
+        Assert.Contains("corrupt", ex.Reason);
+        Assert.False(Directory.Exists(work.Path_("d")));
+    }
+
+    public static TheoryData<string> MaliciousCases() =>
+    [
+        "absolute-path", "dotdot-escape", "nested-dotdot", "symlink-escape", "symlink-then-write-through", "hardlink-escape",
+        "char-device", "block-device", "fifo", "too-many-entries", "too-large", "duplicate-entry",
+    ];
+
+    [Theory]
+    [MemberData(nameof(MaliciousCases))]
+    public async Task ExtractAsync_MaliciousArchive_IsRefusedWithNothingWrittenInsideOrOutside(string kind)
+    {
+        using var work = new TempTree();
+        var outside = work.Dir("outside");
+        var archive = Path.Combine(work.Root, "evil.tar.gz");
+        var escapeTarget = Path.Combine(outside, "pwned.txt");
+        var digest = Craft(archive, tar =>
+        {
+            tar.WriteEntry(File_("ok.py", "fine")); // a harmless entry first: it must not survive either
+            switch (kind)
+            {
+                case "absolute-path":
+                    tar.WriteEntry(File_(escapeTarget));
+                    break;
+                case "dotdot-escape":
+                    tar.WriteEntry(File_("../outside/pwned.txt"));
+                    break;
+                case "nested-dotdot":
+                    tar.WriteEntry(File_("a/b/../../../outside/pwned.txt"));
+                    break;
+                case "symlink-escape":
+                    tar.WriteEntry(new GnuTarEntry(TarEntryType.SymbolicLink, "link") { LinkName = outside });
+                    break;
+                case "symlink-then-write-through":
+                    tar.WriteEntry(new GnuTarEntry(TarEntryType.SymbolicLink, "link") { LinkName = "../outside" });
+                    tar.WriteEntry(File_("link/pwned.txt"));
+                    break;
+                case "hardlink-escape":
+                    tar.WriteEntry(new GnuTarEntry(TarEntryType.HardLink, "hard") { LinkName = escapeTarget });
+                    break;
+                case "char-device":
+                    tar.WriteEntry(new GnuTarEntry(TarEntryType.CharacterDevice, "null") { DeviceMajor = 1, DeviceMinor = 3 });
+                    break;
+                case "block-device":
+                    tar.WriteEntry(new GnuTarEntry(TarEntryType.BlockDevice, "sda") { DeviceMajor = 8, DeviceMinor = 0 });
+                    break;
+                case "fifo":
+                    tar.WriteEntry(new GnuTarEntry(TarEntryType.Fifo, "pipe"));
+                    break;
+                case "too-many-entries":
+                    for (var i = 0; i < 20; i++)
+                    {
+                        tar.WriteEntry(File_($"f{i}.py"));
+                    }
+
+                    break;
+                case "too-large":
+                    tar.WriteEntry(File_("big.bin", new string('x', 5000)));
+                    break;
+                case "duplicate-entry":
+                    tar.WriteEntry(File_("ok.py", "overwritten"));
+                    break;
+            }
+        });
+        var dest = Path.Combine(work.Root, "dest");
+        var limits = new ExtractionLimits { MaxEntries = 10, MaxTotalBytes = 4096 };
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(archive, digest, dest, limits, Ct));
+
+        Assert.Contains("refused to extract entry", ex.Reason);
+        Assert.Equal(archive, ex.File);
+        Assert.False(Directory.Exists(dest));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+        Assert.Equal(["evil.tar.gz", "outside"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ExtractAsync_ArchiveMadeByOtherTool_WithDirectoriesAndDotSlash_Extracts()
+    {
+        using var work = new TempTree();
+        var archive = Path.Combine(work.Root, "ok.tar.gz");
+        var digest = Craft(archive, tar =>
+        {
+            tar.WriteEntry(new GnuTarEntry(TarEntryType.Directory, "./pkg/"));
+            tar.WriteEntry(File_("./pkg/a.py", "a"));
+        });
+        await BundleExtractor.ExtractAsync(archive, digest, work.Path_("d"), cancellationToken: Ct);
+        Assert.Equal("a", await File.ReadAllTextAsync(work.Path_("d/pkg/a.py"), Ct));
+    }
+
+    [Fact]
+    public async Task ExtractAsync_MalformedDigest_ThrowsClearError()
+    {
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync("x", "md5:abc", "/tmp/never", cancellationToken: Ct));
+        Assert.Contains("not a sha256 digest", ex.Reason);
+    }
+}

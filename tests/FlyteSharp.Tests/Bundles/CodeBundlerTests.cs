@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using FlyteSharp.Bundles;
+
+namespace FlyteSharp.Tests.Bundles;
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class CodeBundlerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static void MakeProject(TempTree t)
+    {
+        t.Write("pkg/__init__.py", "");
+        t.Write("pkg/core.py", "def f():\n    return 1\n");
+        t.Write("pkg/data/table.csv", string.Join("\n", Enumerable.Range(0, 2000).Select(i => $"{i},{i * i}")));
+        t.Write("pkg/" + new string('d', 60) + "/" + new string('n', 70) + ".py", "long = True\n");
+        var script = t.Write("tools/run.sh", "#!/bin/sh\necho hi\n");
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_111_101); // 0775: stored as 0755
+        t.Write("pkg/__pycache__/core.cpython-311.pyc", "junk");
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: {p.StandardError.ReadToEnd()}");
+    }
+
+    [Fact]
+    public async Task CreateAsync_SameTreeAfterMtimeAndOwnerChange_IsByteIdentical()
+    {
+        using var t = new TempTree();
+        using var cache1 = new TempTree();
+        using var cache2 = new TempTree();
+        MakeProject(t);
+
+        var first = await CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache1.Root }, Ct);
+
+        foreach (var file in Directory.EnumerateFiles(t.Root, "*", SearchOption.AllDirectories))
+        {
+            File.SetLastWriteTimeUtc(file, new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc));
+        }
+
+        Run("chown", "-R", "1234:4321", t.Root);
+        Assert.Equal(1234, (int)GetOwner(Path.Combine(t.Root, "pkg", "core.py")));
+
+        var second = await CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache2.Root }, Ct);
+
+        Assert.Equal(first.Digest, second.Digest);
+        Assert.Equal(await File.ReadAllBytesAsync(first.ArchivePath, Ct), await File.ReadAllBytesAsync(second.ArchivePath, Ct));
+        Assert.Equal(5, first.FileCount);
+        Assert.Equal(new FileInfo(first.ArchivePath).Length, first.Bytes);
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(first.ArchivePath, Ct))), first.Digest);
+    }
+
+    private static long GetOwner(string path)
+    {
+        var psi = new ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true };
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return long.Parse(output.Trim());
+    }
+
+    [Fact]
+    public async Task CreateAsync_SameFilesInDifferentDirectories_SameDigest()
+    {
+        using var a = new TempTree();
+        using var b = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(a);
+        MakeProject(b);
+        var options = new BundleOptions { CacheDirectory = cache.Root };
+        Assert.Equal((await CodeBundler.CreateAsync(a.Root, options, Ct)).Digest, (await CodeBundler.CreateAsync(b.Root, options, Ct)).Digest);
+    }
+
+    [Fact]
+    public async Task CreateAsync_OneFileEdited_ChangesDigest()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var options = new BundleOptions { CacheDirectory = cache.Root };
+        var before = await CodeBundler.CreateAsync(t.Root, options, Ct);
+
+        t.Write("pkg/core.py", "def f():\n    return 2\n"); // same size, different byte
+        var after = await CodeBundler.CreateAsync(t.Root, options, Ct);
+
+        Assert.NotEqual(before.Digest, after.Digest);
+        Assert.True(File.Exists(before.ArchivePath));
+        Assert.True(File.Exists(after.ArchivePath));
+    }
+
+    [Fact]
+    public async Task CreateAsync_ExecutableBitChanged_ChangesDigest()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var options = new BundleOptions { CacheDirectory = cache.Root };
+        var before = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        File.SetUnixFileMode(t.Path_("pkg/core.py"), (UnixFileMode)0b111_101_101);
+        Assert.NotEqual(before.Digest, (await CodeBundler.CreateAsync(t.Root, options, Ct)).Digest);
+    }
+
+    [Fact]
+    public async Task CreateAsync_Archive_HasNormalizedHeadersAndSortedEntries()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var bundle = await CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache.Root }, Ct);
+
+        var bytes = await File.ReadAllBytesAsync(bundle.ArchivePath, Ct);
+        Assert.Equal([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff], bytes[..10]); // gzip: no name, mtime 0, OS unknown
+
+        using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+        using var reader = new TarReader(gzip);
+        var entries = new List<TarEntry>();
+        while (reader.GetNextEntry(copyData: true) is { } e)
+        {
+            entries.Add(e);
+        }
+
+        var names = entries.Select(e => e.Name).ToList();
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+        Assert.Equal(BundleFiles.Select(t.Root).Select(f => f.RelativePath), names);
+        Assert.Contains(names, n => n.Length > 100); // GNU long name round-trips
+        Assert.All(entries, e =>
+        {
+            var g = Assert.IsType<GnuTarEntry>(e);
+            Assert.Equal(TarEntryType.RegularFile, e.EntryType);
+            Assert.Equal(0, g.Uid);
+            Assert.Equal(0, g.Gid);
+            Assert.Equal("", g.UserName);
+            Assert.Equal("", g.GroupName);
+            Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(DeterministicTarWriter.FixedMTime), e.ModificationTime);
+        });
+        Assert.Equal((UnixFileMode)0b111_101_101, entries.Single(e => e.Name == "tools/run.sh").Mode);
+        Assert.Equal((UnixFileMode)0b110_100_100, entries.Single(e => e.Name == "pkg/core.py").Mode);
+        using var content = new StreamReader(entries.Single(e => e.Name == "pkg/core.py").DataStream!);
+        Assert.Equal("def f():\n    return 1\n", await content.ReadToEndAsync(Ct));
+    }
+
+    [Fact]
+    public async Task CreateAsync_Archive_IsReadByGnuTar()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        using var output = new TempTree();
+        MakeProject(t);
+        var bundle = await CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache.Root }, Ct);
+
+        Run("tar", "-xzf", bundle.ArchivePath, "-C", output.Root);
+
+        foreach (var file in BundleFiles.Select(t.Root))
+        {
+            Assert.Equal(await File.ReadAllBytesAsync(file.FullPath, Ct), await File.ReadAllBytesAsync(output.Path_(file.RelativePath), Ct));
+        }
+    }
+
+    [Fact]
+    public async Task CreateAsync_UnchangedTree_ReturnsSameDigestWithoutReadingFiles()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var read = new List<string>();
+        var options = new BundleOptions { CacheDirectory = cache.Root, FileRead = read.Add };
+        var cold = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        Assert.Equal(5, read.Count);
+        var archiveWritten = File.GetLastWriteTimeUtc(cold.ArchivePath);
+
+        // Past the racy window every fingerprint is trusted: no file is opened again.
+        await Task.Delay(TimeSpan.FromSeconds(2.1), Ct);
+        await CodeBundler.CreateAsync(t.Root, options, Ct); // re-hashes the files that were racy at the first build, then trusts them
+        read.Clear();
+        var warm = await CodeBundler.CreateAsync(t.Root, options, Ct);
+
+        Assert.Empty(read);
+        Assert.Equal(cold, warm);
+        Assert.Equal(archiveWritten, File.GetLastWriteTimeUtc(warm.ArchivePath));
+    }
+
+    [Fact]
+    public async Task CreateAsync_RecentlyWrittenFiles_AreRehashedNotTrusted()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var read = new List<string>();
+        var options = new BundleOptions { CacheDirectory = cache.Root, FileRead = read.Add };
+        var cold = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        read.Clear();
+
+        // Files were written just now: within the racy window their stat could hide a same-tick edit.
+        var warm = await CodeBundler.CreateAsync(t.Root, options, Ct);
+
+        Assert.Equal(cold.Digest, warm.Digest);
+        Assert.NotEmpty(read);
+    }
+
+    [Fact]
+    public async Task CreateAsync_FileAddedOrRemoved_Rebuilds()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var options = new BundleOptions { CacheDirectory = cache.Root };
+        var first = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        t.Write("pkg/new.py", "");
+        var second = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        File.Delete(t.Path_("pkg/new.py"));
+        var third = await CodeBundler.CreateAsync(t.Root, options, Ct);
+
+        Assert.Equal(6, second.FileCount);
+        Assert.NotEqual(first.Digest, second.Digest);
+        Assert.Equal(first.Digest, third.Digest);
+    }
+
+    [Fact]
+    public async Task CreateAsync_CachedArchiveDeleted_Rebuilds()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var options = new BundleOptions { CacheDirectory = cache.Root };
+        var first = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        File.Delete(first.ArchivePath);
+        var second = await CodeBundler.CreateAsync(t.Root, options, Ct);
+        Assert.Equal(first.Digest, second.Digest);
+        Assert.True(File.Exists(second.ArchivePath));
+    }
+
+    [Fact]
+    public async Task CreateAsync_OrdinaryRoot_DoesNotWarn()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        t.Write("a.py");
+        var warnings = new List<string>();
+        await CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache.Root, Warning = warnings.Add }, Ct);
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public async Task CreateAsync_MissingRoot_ThrowsAndWritesNothing()
+    {
+        using var cache = new TempTree();
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => CodeBundler.CreateAsync("/no/such/root", new BundleOptions { CacheDirectory = cache.Root }, Ct));
+        Assert.Equal("root_dir does not exist", ex.Reason);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(cache.Root));
+    }
+
+    [Fact]
+    public async Task CreateAsync_Cancelled_LeavesNoTemporaryArchive()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        using var cts = new CancellationTokenSource();
+        var options = new BundleOptions { CacheDirectory = cache.Root, Progress = new SyncProgress(_ => cts.Cancel()) };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => CodeBundler.CreateAsync(t.Root, options, cts.Token));
+        Assert.Empty(Directory.EnumerateFiles(cache.Root, "*", SearchOption.AllDirectories));
+    }
+
+    private sealed class SyncProgress(Action<BundleProgress> action) : IProgress<BundleProgress>
+    {
+        public void Report(BundleProgress value) => action(value);
+    }
+}
