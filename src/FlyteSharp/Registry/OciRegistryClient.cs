@@ -1,0 +1,348 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using FlyteSharp.Configuration;
+using FlyteSharp.Storage;
+
+namespace FlyteSharp.Registry;
+
+/// <summary>
+/// The small part of the OCI distribution API FlyteSharp needs: ping, blob HEAD/GET/upload (monolithic
+/// POST + PUT, the registry verifies the digest), manifest HEAD/GET/PUT. Credentials come from the docker/podman
+/// auth files; Basic and Bearer-token challenges are answered. 5xx, 429 and connection errors are retried with
+/// exponential backoff, then reported as a <see cref="FlyteSharpException"/> naming the registry.
+/// </summary>
+internal sealed class OciRegistryClient : IDisposable
+{
+    public const string OciManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
+
+    private static readonly string[] ManifestAccept =
+    [
+        OciManifestMediaType, "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+    ];
+
+    private readonly HttpClient _http;
+    private readonly RegistryCredentials? _credentials;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, AuthenticationHeaderValue> _authorization = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public OciRegistryClient(string host, FlyteConfig config, HttpMessageHandler? handler = null, RegistryCredentials? credentials = null, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        Host = host;
+        BaseUri = new Uri($"{(IsInsecure(host, config) ? "http" : "https")}://{host}/");
+        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        _http.Timeout = Timeout.InfiniteTimeSpan; // big blobs: callers cancel instead
+        _credentials = credentials ?? RegistryCredentials.Find(host);
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>host[:port] as given.</summary>
+    public string Host { get; }
+
+    /// <summary><c>http://host/</c> for insecure registries and loopback, <c>https://host/</c> otherwise.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>Attempts per request (first try included) for 5xx, 429 and connection errors.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>Delay before the first retry; doubled each time.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    internal static bool IsInsecure(string host, FlyteConfig config)
+    {
+        var name = host.StartsWith('[') ? host[..(host.IndexOf(']') + 1)] : host.Split(':')[0];
+        return name is "localhost" or "127.0.0.1" or "[::1]" ||
+               config.InsecureRegistries.Any(r => string.Equals(r, host, StringComparison.OrdinalIgnoreCase) || string.Equals(r, name, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary><c>GET /v2/</c>: throws unless the registry answers (after authentication).</summary>
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "v2/"), "", cancellationToken);
+        await EnsureAsync(response, "GET /v2/", cancellationToken);
+    }
+
+    public async Task<bool> BlobExistsAsync(string repository, string digest, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureAsync(response, $"HEAD blob {digest}", cancellationToken);
+        return true;
+    }
+
+    /// <summary>Uploads a blob in one request (POST starts the session, PUT with <c>?digest=</c> completes it); the registry checks the digest.</summary>
+    public async Task UploadBlobAsync(string repository, string digest, Func<Stream> open, long length, CancellationToken cancellationToken)
+    {
+        Uri location;
+        using (var start = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"v2/{repository}/blobs/uploads/"), Push(repository), cancellationToken))
+        {
+            await EnsureAsync(start, $"POST upload of {digest}", cancellationToken);
+            location = start.Headers.Location ?? throw new FlyteSharpException($"registry {Host} started an upload without a Location header",
+                fix: "use an OCI distribution compliant registry");
+        }
+
+        var url = (location.IsAbsoluteUri ? location : new Uri(BaseUri, location)).AbsoluteUri;
+        url += (url.Contains('?') ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest);
+        using var put = await SendAsync(() =>
+        {
+            var content = new StreamContent(open(), 1 << 17);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.ContentLength = length;
+            return new HttpRequestMessage(HttpMethod.Put, url) { Content = content };
+        }, Push(repository), cancellationToken);
+        await EnsureAsync(put, $"PUT blob {digest}", cancellationToken);
+    }
+
+    /// <summary>Downloads a blob into <paramref name="destination"/> and returns the digest of what arrived.</summary>
+    public async Task<string?> DownloadBlobAsync(string repository, string digest, Stream destination, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureAsync(response, $"GET blob {digest}", cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return await VerifyingCopy.CopyAsync(body, destination, cancellationToken);
+    }
+
+    /// <summary><c>HEAD /v2/&lt;repository&gt;/manifests/&lt;reference&gt;</c>: true on 200, false on 404 (used to skip image builds and uploads).</summary>
+    public async Task<bool> ManifestExistsAsync(string repository, string reference, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => ManifestRequest(HttpMethod.Head, repository, reference), Pull(repository), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureAsync(response, $"HEAD manifest {repository}:{reference}", cancellationToken);
+        return true;
+    }
+
+    /// <summary>The manifest's bytes, or null when there is none.</summary>
+    public async Task<byte[]?> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => ManifestRequest(HttpMethod.Get, repository, reference), Pull(repository), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureAsync(response, $"GET manifest {repository}:{reference}", cancellationToken);
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+    }
+
+    /// <summary>Puts a manifest under a tag (or its digest) and returns the manifest's digest.</summary>
+    public async Task<string> PutManifestAsync(string repository, string reference, byte[] manifest, string mediaType, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() =>
+        {
+            var content = new ByteArrayContent(manifest);
+            content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+            return new HttpRequestMessage(HttpMethod.Put, $"v2/{repository}/manifests/{reference}") { Content = content };
+        }, Push(repository), cancellationToken);
+        await EnsureAsync(response, $"PUT manifest {repository}:{reference}", cancellationToken);
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static string Pull(string repository) => $"repository:{repository}:pull";
+
+    private static string Push(string repository) => $"repository:{repository}:pull,push";
+
+    private static HttpRequestMessage ManifestRequest(HttpMethod method, string repository, string reference)
+    {
+        var request = new HttpRequestMessage(method, $"v2/{repository}/manifests/{reference}");
+        foreach (var type in ManifestAccept)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+        }
+
+        return request;
+    }
+
+    /// <summary>Sends with authentication and retries. The request factory is called once per attempt (bodies are re-opened).</summary>
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string scope, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        var authenticated = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = create();
+            if (!request.RequestUri!.IsAbsoluteUri)
+            {
+                request.RequestUri = new Uri(BaseUri, request.RequestUri);
+            }
+
+            lock (_gate)
+            {
+                if (_authorization.TryGetValue(scope, out var header) || _authorization.TryGetValue("*", out header))
+                {
+                    request.Headers.Authorization = header;
+                }
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, completion, cancellationToken);
+            }
+            catch (HttpRequestException ex) when (attempt < MaxAttempts && IsTransient(ex))
+            {
+                await DelayAsync(attempt, cancellationToken);
+                continue;
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new FlyteSharpException($"registry {Host} is not reachable ({request.Method} {request.RequestUri.AbsolutePath}) after {attempt} attempt(s): {ex.Message}",
+                    fix: $"check that the registry at {BaseUri} is running and reachable; a plain-HTTP registry must be listed in images.insecure_registries", inner: ex);
+            }
+
+            if (response.StatusCode == HttpStatusCode.Unauthorized && !authenticated &&
+                AuthChallenge.Parse(response.Headers.WwwAuthenticate.ToString()) is { } challenge)
+            {
+                response.Dispose();
+                await AuthenticateAsync(challenge, scope, cancellationToken);
+                authenticated = true;
+                attempt--; // an auth round trip is not a failed attempt
+                continue;
+            }
+
+            if (((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests) && attempt < MaxAttempts)
+            {
+                response.Dispose();
+                await DelayAsync(attempt, cancellationToken);
+                continue;
+            }
+
+            return response;
+        }
+    }
+
+    private static bool IsTransient(HttpRequestException ex) =>
+        ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded or HttpRequestError.Unknown ||
+        ex.InnerException is SocketException or IOException;
+
+    private Task DelayAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(InitialBackoff * Math.Pow(2, attempt - 1), _time, cancellationToken);
+
+    private async Task AuthenticateAsync(AuthChallenge challenge, string scope, CancellationToken cancellationToken)
+    {
+        if (challenge.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            if (_credentials is null)
+            {
+                throw NoCredentials();
+            }
+
+            lock (_gate)
+            {
+                _authorization["*"] = new AuthenticationHeaderValue("Basic", _credentials.BasicHeader());
+            }
+
+            return;
+        }
+
+        if (!challenge.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase) || challenge["realm"] is not { } realm)
+        {
+            throw new FlyteSharpException($"registry {Host} asks for unsupported authentication '{challenge.Scheme}'", fix: "use a registry with Basic or Bearer-token authentication");
+        }
+
+        var query = new List<string>();
+        if (challenge["service"] is { } service)
+        {
+            query.Add("service=" + Uri.EscapeDataString(service));
+        }
+
+        // Our scope (push or pull on the repository), or the one the registry named.
+        var wanted = scope.Length > 0 ? scope : challenge["scope"];
+        if (wanted is not null)
+        {
+            query.Add("scope=" + Uri.EscapeDataString(wanted));
+        }
+
+        var tokenUrl = realm + (query.Count == 0 ? "" : (realm.Contains('?') ? "&" : "?") + string.Join("&", query));
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
+            if (_credentials is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", _credentials.BasicHeader());
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, cancellationToken);
+            }
+            catch (HttpRequestException ex) when (attempt < MaxAttempts && IsTransient(ex))
+            {
+                await DelayAsync(attempt, cancellationToken);
+                continue;
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new FlyteSharpException($"token service {realm} of registry {Host} is not reachable: {ex.Message}", fix: "check the network and the registry's auth configuration", inner: ex);
+            }
+
+            using (response)
+            {
+                if ((int)response.StatusCode >= 500 && attempt < MaxAttempts)
+                {
+                    await DelayAsync(attempt, cancellationToken);
+                    continue;
+                }
+
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw _credentials is null ? NoCredentials() : new FlyteSharpException($"registry {Host} refused the login ({(int)response.StatusCode} from {realm})",
+                        fix: $"log in again: podman login {Host}");
+                }
+
+                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                var token = (json.RootElement.TryGetProperty("token", out var t) ? t.GetString() : null) ??
+                            (json.RootElement.TryGetProperty("access_token", out var a) ? a.GetString() : null) ??
+                            throw new FlyteSharpException($"token service {realm} answered without a token", fix: "check the registry's auth configuration");
+                lock (_gate)
+                {
+                    _authorization[scope] = new AuthenticationHeaderValue("Bearer", token);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private FlyteSharpException NoCredentials() =>
+        new($"registry {Host} requires authentication and no credentials were found",
+            fix: $"run `podman login {Host}` (or docker login); FlyteSharp reads $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json and ~/.docker/config.json");
+
+    private async Task EnsureAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var body = response.RequestMessage?.Method == HttpMethod.Head ? "" : await response.Content.ReadAsStringAsync(cancellationToken);
+        var detail = body.Length > 500 ? body[..500] : body;
+        var fix = response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => $"log in (podman login {Host}) with an account that may push to this repository",
+            HttpStatusCode.BadRequest when body.Contains("DIGEST_INVALID", StringComparison.Ordinal) => "the content does not match its digest: rebuild the bundle",
+            >= HttpStatusCode.InternalServerError => $"the registry at {BaseUri} keeps failing: check its logs and storage",
+            _ => "check the repository name and that the registry speaks the OCI distribution API",
+        };
+        throw new FlyteSharpException($"registry {Host} answered {(int)response.StatusCode} {response.ReasonPhrase} to {what}{(detail.Length > 0 ? ": " + detail.Trim() : "")}", fix: fix);
+    }
+}

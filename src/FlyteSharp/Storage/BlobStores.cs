@@ -1,0 +1,82 @@
+using System.Text.RegularExpressions;
+using FlyteSharp.Configuration;
+using FlyteSharp.Registry;
+
+namespace FlyteSharp.Storage;
+
+/// <summary>Opens blob stores by URI: <c>file:///path</c> (the default, under FlyteSharp's home) or <c>oci://host[:port]/repository</c>.</summary>
+public static partial class BlobStores
+{
+    /// <summary>Opens the store at <paramref name="uri"/>; an absolute local path is taken as <c>file://</c>.</summary>
+    /// <param name="uri"><c>file:///…</c>, <c>oci://host[:port]/repository</c>, or an absolute directory path.</param>
+    /// <param name="config">Settings (insecure registries for <c>oci://</c>).</param>
+    /// <exception cref="FlyteSharpException">Unknown scheme or malformed URI.</exception>
+    public static IBlobStore Open(string uri, FlyteConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        ArgumentNullException.ThrowIfNull(config);
+        if (Path.IsPathRooted(uri) && !uri.Contains("://", StringComparison.Ordinal))
+        {
+            return new FileBlobStore(uri);
+        }
+
+        var colon = uri.IndexOf("://", StringComparison.Ordinal);
+        var scheme = colon < 0 ? "" : uri[..colon].ToLowerInvariant();
+        switch (scheme)
+        {
+            case "file":
+                return new FileBlobStore(new Uri(uri).LocalPath);
+            case "oci":
+                var (host, repository) = ParseOci(uri);
+                return new OciBlobStore(new OciRegistryClient(host, config), repository);
+            default:
+                throw new FlyteSharpException($"unknown store URI scheme in '{uri}'", config.SourceFile,
+                    fix: "use file:///path/to/store or oci://host[:port]/repository (storage.uri in flytesharp.toml, FLYTESHARP_STORE or --store)");
+        }
+    }
+
+    /// <summary>Splits a blob URI (what <see cref="IBlobStore.PutAsync"/> returns) into its store URI and digest.</summary>
+    /// <exception cref="FlyteSharpException">Not a blob URI of a known store.</exception>
+    public static (string StoreUri, string Digest) ParseBlobUri(string blobUri)
+    {
+        ArgumentNullException.ThrowIfNull(blobUri);
+        if (blobUri.StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
+        {
+            var at = blobUri.LastIndexOf('@');
+            if (at > 0 && Digests.IsValid(blobUri[(at + 1)..]))
+            {
+                ParseOci(blobUri[..at]);
+                return (blobUri[..at], blobUri[(at + 1)..]);
+            }
+        }
+        else if (blobUri.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = new Uri(blobUri).LocalPath;
+            var hex = Path.GetFileName(path);
+            var dir = Path.GetDirectoryName(path);
+            if (Digests.IsValid("sha256:" + hex) && dir is not null && Path.GetFileName(dir) == "sha256" && Path.GetFileName(Path.GetDirectoryName(dir)) == "blobs")
+            {
+                return (new Uri(Path.GetDirectoryName(Path.GetDirectoryName(dir))!).AbsoluteUri, "sha256:" + hex);
+            }
+        }
+
+        throw new FlyteSharpException($"'{blobUri}' is not a blob URI",
+            fix: "use what `flytesharp bundle --store` printed: oci://host/repository@sha256:<hex> or file:///store/blobs/sha256/<hex>");
+    }
+
+    private static (string Host, string Repository) ParseOci(string uri)
+    {
+        var rest = uri["oci://".Length..].TrimEnd('/');
+        var slash = rest.IndexOf('/');
+        if (slash <= 0 || !RepositoryName().IsMatch(rest[(slash + 1)..]))
+        {
+            throw new FlyteSharpException($"'{uri}' is not an OCI store URI",
+                fix: "use oci://host[:port]/repository with a lowercase repository name, e.g. oci://127.0.0.1:5000/flytesharp/bundles");
+        }
+
+        return (rest[..slash], rest[(slash + 1)..]);
+    }
+
+    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]
+    private static partial Regex RepositoryName();
+}
