@@ -1,32 +1,23 @@
+using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Python;
 
 namespace FlyteSharp.Execution;
 
-/// <summary>Makes a run's code bundle from root_dir and extracts it into the run's sandbox.</summary>
+/// <summary>
+/// Makes a run's code bundle from root_dir (the same deterministic archive a container gets) and extracts it,
+/// digest-verified, into the run's sandbox: local Python tasks import only what the bundle carries, so a
+/// wrong root_dir or an ignored module fails here rather than in production.
+/// </summary>
 internal static class RunBundles
 {
-    // INTERIM until the bundles work is merged: copies root_dir's .py files into the sandbox.
-    // Replaced by CodeBundler.CreateAsync + store put + BundleExtractor.ExtractAsync.
-    public static Task<PythonBundle> PrepareAsync(string rootDir, FlyteConfig config, string sandboxDirectory, CancellationToken cancellationToken)
+    public static async Task<PythonBundle> PrepareAsync(string rootDir, FlyteConfig config, string sandboxDirectory, CancellationToken cancellationToken)
     {
-        _ = config;
+        var bundle = await CodeBundler.CreateAsync(rootDir, BundleOptions.For(config), cancellationToken).ConfigureAwait(false);
         var target = Path.Combine(sandboxDirectory, "bundle");
-        foreach (var file in Directory.EnumerateFiles(rootDir, "*.py", SearchOption.AllDirectories))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var relative = Path.GetRelativePath(rootDir, file);
-            if (relative.Split('/').Any(p => p is ".venv" or "__pycache__" or "bin" or "obj"))
-            {
-                continue;
-            }
+        await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, target, cancellationToken: cancellationToken).ConfigureAwait(false);
 
-            var destination = Path.Combine(target, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
-
-        Directory.CreateDirectory(target);
-        return Task.FromResult(new PythonBundle("interim", null, null, target));
+        // The blob store upload joins here once Storage lands; containers download the bundle by this URI.
+        return new PythonBundle(bundle.Digest, bundle.ArchivePath, null, target);
     }
 }

@@ -1,0 +1,126 @@
+using FlyteSharp.Execution;
+using FlyteSharp.Images;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Tests.Execution.Python;
+
+public class LocalPythonExecutorTests : IDisposable
+{
+    private readonly FlyteSharp.Tests.Execution.RunFixture _fixture = new();
+
+    public void Dispose() => _fixture.Dispose();
+
+    [Fact]
+    public async Task Execute_ModuleImported_RunsFromExtractedBundleInRunSandbox()
+    {
+        _fixture.WritePython("app/where.py", "def where() -> str:\n    return __file__\n");
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var where = env.PythonTask<string>("app.where:where");
+
+        var run = await Flyte.Run(where, _fixture.Options());
+        var file = await run.GetOutputAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Path.Combine(_fixture.Config.Home, "sandboxes", run.Name, "bundle", "app", "where.py"), file);
+        Assert.StartsWith("sha256:", run.BundleDigest);
+        Assert.False(Directory.Exists(Path.Combine(_fixture.Config.Home, "sandboxes", run.Name)), "the sandbox is removed when the run ends");
+    }
+
+    [Fact]
+    public async Task Execute_AsyncFunctionWithRecordInputs_RecordsCrossAsSnakeCaseDicts()
+    {
+        _fixture.WritePython("app/stats.py", """
+            import asyncio
+
+            async def describe(sample: dict, scale: float) -> dict:
+                await asyncio.sleep(0)
+                values = [v * scale for v in sample["values"]]
+                return {"label": sample["label"].upper(), "total_sum": sum(values), "flags": [True, None, False], "nested": {"k": [1, 2]}}
+            """);
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var describe = env.PythonTask<Sample, double, Summary>("app.stats:describe");
+
+        var run = await Flyte.Run(describe, new Sample("abc", [1, 2, 3.5]), 2.0, _fixture.Options());
+        var summary = await run.GetOutputAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("ABC", summary.Label);
+        Assert.Equal(13.0, summary.TotalSum);
+        Assert.Equal([true, null, false], summary.Flags);
+        Assert.Equal([1, 2], summary.Nested["k"]);
+    }
+
+    [Fact]
+    public async Task Execute_ReturnsValueJsonCannotCarry_FailsNamingTheType()
+    {
+        _fixture.WritePython("app/bad.py", "def tags() -> set:\n    return {'a', 'b'}\n");
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var tags = env.PythonTask<List<string>>("app.bad:tags");
+
+        var run = await Flyte.Run(tags, _fixture.Options());
+
+        var ex = await Assert.ThrowsAsync<PythonTaskException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("returned a set, which JSON cannot carry", ex.Message);
+    }
+
+    [Fact]
+    public async Task Execute_ReturnsWrongShapeForDeclaredType_FailsNamingTheType()
+    {
+        _fixture.WritePython("app/bad.py", "def count() -> str:\n    return 'many'\n");
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var count = env.PythonTask<int>("app.bad:count");
+
+        var run = await Flyte.Run(count, _fixture.Options());
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("returned \"many\", which is not a int", ex.Message);
+    }
+
+    [Fact]
+    public async Task Execute_ProcessExitsDuringTask_ReportsExitAndNextCallUsesFreshInterpreter()
+    {
+        _fixture.WritePython("app/exit.py", "import os, sys\n\ndef die(code: int) -> int:\n    if code:\n        print('going down', file=sys.stderr)\n        os._exit(code)\n    return os.getpid()\n");
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var die = env.PythonTask<int, int>("app.exit:die");
+        var root = env.Task("root", async (int code) =>
+        {
+            try
+            {
+                await die.InvokeAsync(code);
+                return "no error";
+            }
+            catch (PythonTaskException ex)
+            {
+                return ex.PythonType + ":" + (await die.InvokeAsync(0) > 0);
+            }
+        });
+
+        var run = await Flyte.Run(root, 3, _fixture.Options());
+
+        Assert.Equal("ProcessExited:True", await run.GetOutputAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Execute_ManyCallsSameEnvironment_ReuseWarmInterpreter()
+    {
+        _fixture.WritePython("app/pid.py", "import os\n\ndef pid(i: int) -> int:\n    return os.getpid()\n");
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var pid = env.PythonTask<int, int>("app.pid:pid");
+        var root = env.Task("root", async (int n) =>
+        {
+            var pids = new HashSet<int>();
+            for (var i = 0; i < n; i++)
+            {
+                pids.Add(await pid.InvokeAsync(i));
+            }
+
+            return pids.Count;
+        });
+
+        var run = await Flyte.Run(root, 20, _fixture.Options());
+
+        Assert.Equal(1, await run.GetOutputAsync(TestContext.Current.CancellationToken));
+    }
+
+    public sealed record Sample(string Label, List<double> Values);
+
+    public sealed record Summary(string Label, double TotalSum, List<bool?> Flags, Dictionary<string, List<int>> Nested);
+}
