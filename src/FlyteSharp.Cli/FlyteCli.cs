@@ -41,6 +41,8 @@ internal static class FlyteCli
     {
         // Registered commands (one line per command file).
         yield return VersionCommand.Create(console);
+        yield return ImagesCommand.Create(console);
+        yield return DoctorCommand.Create(console);
     }
 }
 

@@ -166,7 +166,7 @@ public sealed record UvProjectLayer : ImageLayer
         plan.Line($"# uv project '{Project.Name}' ({what})");
         plan.Run(
             [plan.UvMount, ImageBuildPlan.UvCacheMount, $"--mount=type=bind,source={layerDir},target={mountTarget},rw"],
-            $"cd {Join(mountTarget, projectRel)} \\\n && {string.Join(' ', args.Select(ImageBuildPlan.ShellQuote))}");
+            $"cd {(projectRel.Length == 0 ? mountTarget : mountTarget + "/" + projectRel)} \\\n && {string.Join(' ', args.Select(ImageBuildPlan.ShellQuote))}");
     }
 
     private static string CommonAncestor(IReadOnlyList<string> dirs)
