@@ -53,7 +53,7 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
     private async Task<ImageBuildResult> BuildOneAsync(ImageBuildTarget target, bool force, Action<string>? output, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
-        var insecure = target.Registry is not null && config.InsecureRegistries.Contains(target.Registry, StringComparer.OrdinalIgnoreCase);
+        var insecure = target.Registry is not null && RegistryTagProbe.IsInsecure(target.Registry, config);
         string? contextDir = null;
         string? logFile = null;
         try

@@ -38,7 +38,7 @@ internal sealed class BuildingImageSource(FlyteConfig config, string? rootDir, F
                 Results.Enqueue(result);
             }
 
-            var insecure = config.InsecureRegistries.Contains(image.Registry, StringComparer.OrdinalIgnoreCase);
+            var insecure = RegistryTagProbe.IsInsecure(image.Registry, config);
             return new ContainerImage(image.Uri, image.PythonExecutable, image.RunnerPath, image.CodeDirectory, insecure);
         }
         catch
