@@ -138,6 +138,10 @@ public static partial class Flyte
     internal static Task<Run> RunUntypedAsync(TaskDefinition task, object?[] inputs, RunOptions? options = null) =>
         RunLauncher.StartAsync(task, inputs, options, info => new Run(info));
 
+    /// <summary>Starts a run of a task given inputs as text by name (<c>--input n=10</c>): JSON values, or bare strings.</summary>
+    internal static Task<Run> RunWithTextInputsAsync(TaskDefinition task, IReadOnlyDictionary<string, string> inputs, RunOptions? options = null) =>
+        RunLauncher.StartAsync(task, parameters => TaskInputs.Bind(task, parameters, inputs), options, info => new Run(info));
+
     /// <summary>Forgets the initialized settings (tests).</summary>
     internal static void Reset()
     {

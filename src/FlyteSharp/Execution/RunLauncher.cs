@@ -11,7 +11,11 @@ namespace FlyteSharp.Execution;
 /// </summary>
 internal static class RunLauncher
 {
-    public static async Task<Run> StartAsync(TaskDefinition task, object?[] inputs, RunOptions? options, Func<RunStartInfo, Run> createHandle)
+    public static Task<Run> StartAsync(TaskDefinition task, object?[] inputs, RunOptions? options, Func<RunStartInfo, Run> createHandle) =>
+        StartAsync(task, _ => inputs, options, createHandle);
+
+    /// <summary>Starts a run whose inputs are bound once the task's parameters are known (after Python tasks are checked).</summary>
+    public static async Task<Run> StartAsync(TaskDefinition task, Func<IReadOnlyList<TaskParameter>, object?[]> bindInputs, RunOptions? options, Func<RunStartInfo, Run> createHandle)
     {
         ArgumentNullException.ThrowIfNull(task);
         options ??= new RunOptions();
@@ -23,12 +27,6 @@ internal static class RunLauncher
         if (maxConcurrency < 1)
         {
             throw new FlyteSharpException($"MaxConcurrency must be at least 1, not {maxConcurrency}", fix: "use a positive number, e.g. 32");
-        }
-
-        if (inputs.Length != task.InputTypes.Count)
-        {
-            throw new FlyteSharpException($"task '{task.Name}' takes {task.InputTypes.Count} input(s) but {inputs.Length} were given",
-                fix: "pass one value per input");
         }
 
         var now = time.GetUtcNow();
@@ -46,6 +44,13 @@ internal static class RunLauncher
             {
                 runtime = await PreparePythonAsync(settings, options.CancellationToken).ConfigureAwait(false);
                 await PythonTaskChecker.CheckAsync(runtime.Executor, pythonTasks, rootDir, options.CancellationToken).ConfigureAwait(false);
+            }
+
+            var inputs = bindInputs(task.Parameters!);
+            if (inputs.Length != task.InputTypes.Count)
+            {
+                throw new FlyteSharpException($"task '{task.Name}' takes {task.InputTypes.Count} input(s) but {inputs.Length} were given",
+                    fix: "pass one value per input");
             }
 
             var inputsJson = TaskJson.SerializeInputs(task, task.Parameters!, inputs);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using FlyteSharp.Images;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution.Python;
@@ -99,7 +100,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
         if (worker is null)
         {
-            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory);
+            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory, ImageSourcePath(environment));
             _all[worker] = 0;
         }
 
@@ -117,6 +118,45 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
             await worker.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Mirrors the environment image's <c>WithSourceFolder</c> layers that land on the image's PYTHONPATH
+    /// (<c>/root/{name}</c>): each is linked into the sandbox under its image name, and that directory goes on
+    /// PYTHONPATH after the bundle. So seed Pattern B's my_lib imports locally exactly as it will in the container.
+    /// </summary>
+    private string? ImageSourcePath(TaskEnvironment environment)
+    {
+        var folders = environment.Image.Layers.OfType<SourceFolderLayer>().ToArray();
+        if (folders.Length == 0)
+        {
+            return null;
+        }
+
+        var directory = Path.Combine(_context.SandboxDirectory, "image-src", environment.Name);
+        Directory.CreateDirectory(directory);
+        foreach (var folder in folders)
+        {
+            var destination = folder.Destination ?? Path.GetFileName(folder.Source);
+            if (destination.StartsWith("/root/", StringComparison.Ordinal))
+            {
+                destination = destination["/root/".Length..];
+            }
+
+            // Only a folder directly on the image's PYTHONPATH is importable there; anything else is not mirrored.
+            if (destination.Length == 0 || destination.Contains('/') || destination.StartsWith('.'))
+            {
+                continue;
+            }
+
+            var link = Path.Combine(directory, destination);
+            if (!Path.Exists(link))
+            {
+                File.CreateSymbolicLink(link, folder.Source);
+            }
+        }
+
+        return directory;
     }
 
     private static PythonFunctionInfo ParseInfo(JsonElement e)

@@ -24,7 +24,7 @@ internal sealed class PythonWorker : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static PythonWorker Start(string interpreter, string runnerPath, string bundleDirectory, string workingDirectory)
+    public static PythonWorker Start(string interpreter, string runnerPath, string bundleDirectory, string workingDirectory, string? pythonPath = null)
     {
         var start = new ProcessStartInfo(interpreter)
         {
@@ -45,6 +45,11 @@ internal sealed class PythonWorker : IAsyncDisposable
         start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         start.Environment["PYTHONIOENCODING"] = "utf-8";
         start.Environment.Remove("PYTHONPATH");
+        if (!string.IsNullOrEmpty(pythonPath))
+        {
+            start.Environment["PYTHONPATH"] = pythonPath;
+        }
+
         start.Environment.Remove("PYTHONHOME");
         try
         {

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FlyteSharp.Cli.Projects;
+using FlyteSharp.Execution;
+using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Cli;
+
+/// <summary>
+/// <c>flytesharp run &lt;project&gt; &lt;task&gt; [--input name=value …] [--json]</c>: builds and loads the project, finds the task
+/// among its static fields/properties, runs it locally and prints the run's name, URL and outputs.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var project = new ProjectArguments();
+        var task = new Argument<string>("task") { Description = "The task: its name (etl_pipeline), its member name (EtlPipeline) or a Python function name (load_data)." };
+        var inputs = new Option<string[]>("--input", "-i")
+        {
+            Description = "An input as name=value; the value is JSON (10, 1.5, [1,2], {\"a\":1}, \"text\") or a bare string.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var json = new Option<bool>("--json") { Description = "Print {run, url, status, outputs, error} as JSON." };
+        var name = new Option<string?>("--name") { Description = "The run's name (default: generated)." };
+        var mode = new Option<ExecutionMode?>("--mode") { Description = "Where Python tasks run: Local (default) or Container." };
+        var command = new Command("run", "Run a task of a project locally and record the run.");
+        project.AddTo(command);
+        command.Arguments.Add(task);
+        command.Options.Add(inputs);
+        command.Options.Add(json);
+        command.Options.Add(name);
+        command.Options.Add(mode);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var named = ParseInputs(parse.GetValue(inputs) ?? []);
+            var (loaded, config, rootDir) = await project.LoadAsync(parse, cancellationToken);
+            var definition = FindTask(loaded, parse.GetValue(task)!);
+            var options = new RunOptions
+            {
+                Config = config with { RootDir = rootDir },
+                RootDir = rootDir,
+                Name = parse.GetValue(name),
+                Mode = parse.GetValue(mode),
+                CancellationToken = cancellationToken,
+            };
+            var run = await Flyte.RunWithTextInputsAsync(definition, named, options);
+            var asJson = parse.GetValue(json);
+            if (!asJson)
+            {
+                await console.Out.WriteLineAsync($"run:    {run.Name}");
+                await console.Out.WriteLineAsync($"url:    {run.Url}");
+                if (run.BundleDigest is not null)
+                {
+                    await console.Out.WriteLineAsync($"bundle: {run.BundleDigest}");
+                }
+            }
+
+            var status = await run.WaitAsync(cancellationToken);
+            var record = await run.GetRecordAsync(cancellationToken);
+            if (asJson)
+            {
+                var result = new JsonObject
+                {
+                    ["run"] = run.Name,
+                    ["url"] = run.Url,
+                    ["status"] = RunStore.Text(status),
+                    ["bundle_digest"] = run.BundleDigest,
+                    ["outputs"] = record.OutputsJson is null ? null : JsonNode.Parse(record.OutputsJson),
+                    ["error"] = record.Error is null ? null : JsonSerializer.SerializeToNode(record.Error, RunsCommand.JsonOptions),
+                };
+                await console.Out.WriteLineAsync(result.ToJsonString(RunsCommand.JsonOptions));
+            }
+            else
+            {
+                await console.Out.WriteLineAsync($"status: {RunStore.Text(status)}");
+                if (record.OutputsJson is not null)
+                {
+                    await console.Out.WriteLineAsync($"outputs: {record.OutputsJson}");
+                }
+            }
+
+            if (status != RunStatus.Succeeded)
+            {
+                if (record.Error is { } error)
+                {
+                    await console.Error.WriteLineAsync($"error: {error.Type}: {error.Message}");
+                    if (!string.IsNullOrEmpty(error.Traceback) && run.Error is PythonTaskException)
+                    {
+                        await console.Error.WriteLineAsync(error.Traceback.TrimEnd());
+                    }
+                }
+
+                return FlyteCli.Failure;
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    internal static IReadOnlyDictionary<string, string> ParseInputs(string[] pairs)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new FlyteSharpException($"--input '{pair}' is not of the form name=value", fix: "write e.g. --input n=10");
+            }
+
+            if (!result.TryAdd(pair[..eq], pair[(eq + 1)..]))
+            {
+                throw new FlyteSharpException($"--input '{pair[..eq]}' is given twice", fix: "give each input once");
+            }
+        }
+
+        return result;
+    }
+
+    internal static TaskDefinition FindTask(LoadedProject project, string name)
+    {
+        var members = project.NamedStaticMembersOf<TaskDefinition>().DistinctBy(m => m.Value).ToList();
+        var matches = members.Where(m => m.Value.Name == name).ToList();
+        if (matches.Count == 0)
+        {
+            matches = members.Where(m => m.Member.Name == name || m.Value.Python?.Function == name).ToList();
+        }
+
+        return matches.Count switch
+        {
+            1 => matches[0].Value,
+            0 => throw new FlyteSharpException($"the project defines no task named '{name}'", project.ProjectFile,
+                fix: members.Count == 0
+                    ? "define tasks as static fields or properties, e.g. public static readonly FlyteTask<int, int> Double = Envs.Etl.Task(\"double\", async (int x) => x * 2);"
+                    : $"use one of: {string.Join(", ", members.Select(m => m.Value.Name).Order(StringComparer.Ordinal))}"),
+            _ => throw new FlyteSharpException($"'{name}' matches several tasks: {string.Join(", ", matches.Select(m => m.DisplayName))}", project.ProjectFile,
+                fix: "use the task's full name (module:function for Python tasks)"),
+        };
+    }
+}

@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Text.Json;
+using FlyteSharp.Configuration;
+using FlyteSharp.Runs;
+
+namespace FlyteSharp.Cli;
+
+/// <summary><c>flytesharp runs list|show|logs</c>: reads recorded runs from the run store.</summary>
+internal static class RunsCommand
+{
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public static Command Create(CliConsole console)
+    {
+        var config = new Option<string?>("--config") { Description = "Config file (default: FLYTESHARP_CONFIG, else flytesharp.toml from here upwards).", Recursive = true };
+        var database = new Option<string?>("--db") { Description = "The run database (default: [runs] database, else ~/.flytesharp/runs.db).", Recursive = true };
+        var command = new Command("runs", "List and inspect recorded runs.");
+        command.Options.Add(config);
+        command.Options.Add(database);
+
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var limit = new Option<int>("--limit") { Description = "How many runs to list (newest first).", DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "List runs, newest first.");
+        list.Options.Add(json);
+        list.Options.Add(limit);
+        list.SetAction(async (parse, _) =>
+        {
+            var runs = Open(parse, config, database).ListRuns(parse.GetValue(limit));
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(runs, JsonOptions));
+                return 0;
+            }
+
+            if (runs.Count == 0)
+            {
+                await console.Out.WriteLineAsync("no runs recorded");
+                return 0;
+            }
+
+            var width = Math.Max(4, runs.Max(r => r.Name.Length));
+            await console.Out.WriteLineAsync($"{"RUN".PadRight(width)}  {"STATUS",-10}  {"STARTED",-23}  {"DURATION",-9}  TASK");
+            foreach (var r in runs)
+            {
+                await console.Out.WriteLineAsync($"{r.Name.PadRight(width)}  {RunStore.Text(r.Status),-10}  {RunPages.Time(r.CreatedAt),-23}  {RunPages.Duration(r.Duration),-9}  {r.Task}");
+            }
+
+            return 0;
+        });
+
+        var runName = new Argument<string>("name") { Description = "The run's name." };
+        var showJson = new Option<bool>("--json") { Description = "Print the run and its actions as JSON." };
+        var show = new Command("show", "Show a run and its action tree.");
+        show.Arguments.Add(runName);
+        show.Options.Add(showJson);
+        show.SetAction(async (parse, _) =>
+        {
+            var store = Open(parse, config, database);
+            var run = Get(store, parse.GetValue(runName)!);
+            var actions = store.GetActions(run.Name);
+            if (parse.GetValue(showJson))
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { run, actions }, JsonOptions));
+                return 0;
+            }
+
+            await console.Out.WriteLineAsync($"run      {run.Name}");
+            await console.Out.WriteLineAsync($"status   {RunStore.Text(run.Status)}");
+            await console.Out.WriteLineAsync($"task     {run.Task} ({run.Environment})");
+            await console.Out.WriteLineAsync($"started  {RunPages.Time(run.CreatedAt)}  duration {RunPages.Duration(run.Duration)}");
+            await console.Out.WriteLineAsync($"url      {run.Url}");
+            if (run.BundleDigest is not null)
+            {
+                await console.Out.WriteLineAsync($"bundle   {run.BundleDigest}");
+            }
+
+            await console.Out.WriteLineAsync($"inputs   {run.InputsJson}");
+            if (run.OutputsJson is not null)
+            {
+                await console.Out.WriteLineAsync($"outputs  {run.OutputsJson}");
+            }
+
+            if (run.Error is not null)
+            {
+                await console.Out.WriteLineAsync($"error    {run.Error.Type}: {run.Error.Message}");
+            }
+
+            await console.Out.WriteLineAsync($"actions ({actions.Count}):");
+            foreach (var line in Tree(actions))
+            {
+                await console.Out.WriteLineAsync(line);
+            }
+
+            return 0;
+        });
+
+        var actionId = new Argument<string?>("action") { Description = "Only this action's lines.", Arity = ArgumentArity.ZeroOrOne };
+        var logs = new Command("logs", "Print a run's captured output (stdout, stderr, retries).");
+        var logName = new Argument<string>("name") { Description = "The run's name." };
+        logs.Arguments.Add(logName);
+        logs.Arguments.Add(actionId);
+        logs.SetAction(async (parse, _) =>
+        {
+            var store = Open(parse, config, database);
+            var run = Get(store, parse.GetValue(logName)!);
+            var action = parse.GetValue(actionId);
+            var actions = store.GetActions(run.Name);
+            if (action is not null && actions.All(a => a.Id != action))
+            {
+                throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", store.Path,
+                    fix: $"use an id from `flytesharp runs show {run.Name}`");
+            }
+
+            var names = actions.ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
+            foreach (var line in store.GetLogs(run.Name, action))
+            {
+                var prefix = action is null ? $"[{names.GetValueOrDefault(line.ActionId, line.ActionId)} {line.ActionId}] " : "";
+                await console.Out.WriteLineAsync($"{prefix}{(line.Stream == "stdout" ? "" : line.Stream + ": ")}{line.Text}");
+            }
+
+            return 0;
+        });
+
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(show);
+        command.Subcommands.Add(logs);
+        return command;
+    }
+
+    internal static RunStore Open(ParseResult parse, Option<string?> config, Option<string?> database)
+    {
+        var settings = FlyteConfig.Load(parse.GetValue(config));
+        return RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
+    }
+
+    private static RunRecord Get(RunStore store, string name) =>
+        store.GetRun(name) ?? throw new FlyteSharpException($"there is no run named '{name}'", store.Path,
+            fix: "list runs with `flytesharp runs list` (or point --db / --config at the store the run was recorded in)");
+
+    private static IEnumerable<string> Tree(IReadOnlyList<ActionRecord> actions)
+    {
+        // Actions come parents-first in call order; draw each with its ancestors' continuation bars.
+        var lastChild = actions.Where(a => a.ParentId is not null).GroupBy(a => a.ParentId!).ToDictionary(g => g.Key, g => g.Last().Id, StringComparer.Ordinal);
+        var byId = actions.ToDictionary(a => a.Id, StringComparer.Ordinal);
+        foreach (var a in actions)
+        {
+            var prefix = "";
+            if (a.ParentId is not null)
+            {
+                prefix = lastChild[a.ParentId] == a.Id ? "└─ " : "├─ ";
+                for (var p = byId.GetValueOrDefault(a.ParentId); p?.ParentId is not null; p = byId.GetValueOrDefault(p.ParentId))
+                {
+                    prefix = (lastChild[p.ParentId] == p.Id ? "   " : "│  ") + prefix;
+                }
+            }
+
+            var detail = a.Error is null ? a.OutputsJson is { } o ? " → " + (o.Length > 80 ? o[..77] + "..." : o) : "" : $" ✗ {a.Error.Type}: {a.Error.Message}";
+            var attempts = a.Attempts > 1 ? $" ({a.Attempts} attempts)" : "";
+            yield return $"  {prefix}{a.Task} [{a.Id}] {RunStore.Text(a.Status)} {RunPages.Duration(a.Duration)}{attempts}{detail}";
+        }
+    }
+}
