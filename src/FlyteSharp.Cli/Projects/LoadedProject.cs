@@ -12,13 +12,14 @@ internal sealed class LoadedProject
 {
     private readonly Type[] _types;
 
-    internal LoadedProject(string projectFile, Assembly assembly)
+    /// <summary>Reads the project's task environments; <paramref name="types"/> limits the search (tests), default all types.</summary>
+    internal LoadedProject(string projectFile, Assembly assembly, IEnumerable<Type>? types = null)
     {
         ProjectFile = projectFile;
         Assembly = assembly;
         try
         {
-            _types = assembly.GetTypes();
+            _types = types?.ToArray() ?? assembly.GetTypes();
         }
         catch (ReflectionTypeLoadException ex)
         {

@@ -1,0 +1,76 @@
+using FlyteSharp.Cli.Projects;
+using FlyteSharp.Images;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Tests.Cli.Projects;
+
+public class LoadedProjectTests
+{
+    private static LoadedProject Load(params Type[] types) => new("/p/App.csproj", typeof(LoadedProjectTests).Assembly, types);
+
+    [Fact]
+    public void Environments_StaticFieldsAndProperties_AreFoundOnce()
+    {
+        var project = Load(typeof(TwoEnvs));
+        Assert.Equal(["etl", "ml"], project.Environments.Select(e => e.Name));
+        Assert.Same(TwoEnvs.Etl, project.Environment("etl"));
+    }
+
+    [Fact]
+    public void Environments_DuplicateName_Throws()
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => Load(typeof(TwoEnvs), typeof(DuplicateEnv)));
+        Assert.Contains("two task environments are named 'etl'", ex.Message);
+        Assert.Contains(nameof(DuplicateEnv), ex.Message);
+    }
+
+    [Fact]
+    public void Environments_FailingStaticInitializer_NamesTypeMemberAndFile()
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => Load(typeof(BrokenEnvs)));
+        Assert.Contains($"{typeof(BrokenEnvs).FullName}.Etl", ex.Message);
+        Assert.Equal(Path.GetFullPath("/definitely/missing/pyproject.toml"), ex.File);
+    }
+
+    [Fact]
+    public void Environments_TypeWithoutEnvironmentMembers_IsNotInitialized()
+    {
+        var project = Load(typeof(ThrowsIfInitialized), typeof(TwoEnvs));
+        Assert.Equal(2, project.Environments.Count);
+    }
+
+    [Fact]
+    public void Environment_UnknownName_ListsKnownOnes() =>
+        Assert.Contains("etl, ml", Assert.Throws<FlyteSharpException>(() => Load(typeof(TwoEnvs)).Environment("nope")).Fix);
+
+    [Fact]
+    public void StaticMembersOf_OtherType_FindsThem() =>
+        Assert.Contains(Load(typeof(TwoEnvs)).StaticMembersOf<Image>(), i => ReferenceEquals(i, TwoEnvs.SharedImage));
+
+    private static class TwoEnvs
+    {
+        public static readonly Image SharedImage = Image.FromDebianBase();
+        public static readonly TaskEnvironment Etl = new("etl", SharedImage);
+
+        public static TaskEnvironment Ml { get; } = new("ml", SharedImage);
+
+        public static TaskEnvironment Alias => Etl; // the same environment twice is fine
+    }
+
+    private static class DuplicateEnv
+    {
+        public static readonly TaskEnvironment Other = new("etl", Image.FromDebianBase());
+    }
+
+    private static class BrokenEnvs
+    {
+        public static readonly TaskEnvironment Etl = new("etl", Image.FromDebianBase().WithUvProject("/definitely/missing/pyproject.toml"));
+    }
+
+    private static class ThrowsIfInitialized
+    {
+        public static readonly string Value = Fail();
+
+        private static string Fail() => throw new InvalidOperationException("must not run");
+    }
+}
