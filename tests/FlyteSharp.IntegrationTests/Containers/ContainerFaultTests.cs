@@ -77,10 +77,14 @@ public class ContainerFaultTests(DistributionRegistry registry, BaseImage baseIm
         var env = new TaskEnvironment("broken", Image.FromDebianBase("3.11").WithCommands("rm -f /usr/bin/python3.11").WithCodeBundle());
         var one = env.PythonTask<int>("app.ops:one");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(one, Options(project, ct)));
+        // The signature check runs from the bundle locally; the image's interpreter is first needed by the action.
+        var run = await Flyte.Run(one, Options(project, ct));
+        var status = await run.WaitAsync(ct);
 
-        Assert.Contains("could not run FlyteSharp's Python runner", ex.Message);
-        Assert.Contains("environment 'broken'", ex.Message);
+        Assert.Equal(RunStatus.Failed, status);
+        var message = run.Error!.ToString();
+        Assert.Contains("could not run FlyteSharp's Python runner", message);
+        Assert.Contains("environment 'broken'", message);
     }
 
     [Fact]

@@ -55,4 +55,28 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + first.Name));
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + second.Name));
     }
+
+    [Fact]
+    public async Task Run_TaskModuleNeedsPackageOnlyInImage_SignatureCheckRunsInImage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        // 'imageonly' exists only in the image (a WithCommands layer), so the local check cannot import the module.
+        project.WritePython("app/uses.py", """
+            import imageonly
+
+            def answer() -> int:
+                return imageonly.VALUE
+            """);
+        var image = Image.FromDebianBase("3.11")
+            .WithCommands("mkdir -p /opt/extra && echo 'VALUE = 41' > /opt/extra/imageonly.py")
+            .WithEnvVars(new Dictionary<string, string> { ["PYTHONPATH"] = "/root:/opt/extra" })
+            .WithCodeBundle();
+        var env = new TaskEnvironment("imgdeps", image);
+        var answer = env.PythonTask<int>("app.uses:answer");
+
+        var run = await Flyte.Run(answer, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(41, await run.GetOutputAsync(ct));
+    }
 }

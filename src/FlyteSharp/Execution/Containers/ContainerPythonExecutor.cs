@@ -45,7 +45,16 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
     {
+        var started = _time.GetTimestamp();
         var image = await _images.GetAsync(environment, cancellationToken);
+        var imageReady = _time.GetElapsedTime(started);
+        if (image.CodeDirectory is null && await DescribeLocallyAsync(environment, tasks, cancellationToken) is { } local)
+        {
+            ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero,
+                _time.GetElapsedTime(started)));
+            return local;
+        }
+
         var outcome = await RunContainerAsync(environment, image, "describe", ["--describe", .. tasks.Select(t => t.ToString())], null, null, cancellationToken);
         var json = outcome.Result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (outcome.Result.ExitCode != 0 || json is null || !json.StartsWith('['))
@@ -53,6 +62,8 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             throw Unusable(environment, image, outcome);
         }
 
+        ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, outcome.Exited - outcome.Launched, TimeSpan.Zero, TimeSpan.Zero,
+            outcome.Removed - outcome.Exited, _time.GetElapsedTime(started)));
         using var doc = JsonDocument.Parse(json);
         return doc.RootElement.EnumerateArray().Select(ParseInfo).ToArray();
     }
@@ -80,7 +91,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
 
         var root = output.RootElement;
-        ReportTimings(root, outcome, imageReady, started);
+        ReportTimings(request.Environment.Name, root, outcome, imageReady, started);
         if (root.GetProperty("ok").GetBoolean())
         {
             return new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
@@ -101,6 +112,31 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// The pre-run signature check from the same bundle with a local interpreter, which saves a container start
+    /// per edit. Only answers it gives for the bundle itself are trusted; when a module fails to import (say, a
+    /// package only the image has) or no local Python exists, the check runs in the image instead (null).
+    /// </summary>
+    private async Task<IReadOnlyList<PythonFunctionInfo>?> DescribeLocallyAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
+    {
+        if (_context.Bundle.Digest.Length == 0 || !Directory.Exists(_context.Bundle.ExtractedDirectory))
+        {
+            return null;
+        }
+
+        try
+        {
+            await using var local = new LocalPythonExecutor(_context with { SandboxDirectory = Path.Combine(_context.SandboxDirectory, "describe") });
+            var infos = await local.DescribeAsync(environment, tasks, cancellationToken);
+            // ModuleNotFoundError is not trusted: a package __init__ importing an image-only dependency raises it too.
+            return infos.All(i => i.Ok || i.ErrorType is "ModuleOutsideBundle" or "FunctionNotFound" or "NotCallable") ? infos : null;
+        }
+        catch (Exception ex) when (ex is FlyteSharpException or IOException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     private async Task<ContainerOutcome> RunContainerAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, IReadOnlyList<string> runnerArguments,
@@ -173,14 +209,18 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             return null;
         }
 
+        var started = _time.GetTimestamp();
         var store = BlobStores.Open(_context.Config.EffectiveStoreUri, _context.Config);
-        return await store.PutAsync(_context.Bundle.Digest, archive, cancellationToken);
+        var blobUri = await store.PutAsync(_context.Bundle.Digest, archive, cancellationToken);
+        var took = _time.GetElapsedTime(started);
+        ActionTimed?.Invoke(new ContainerActionTimings("upload", "", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, took));
+        return blobUri;
     }
 
     private static async Task RemoveAsync(string runtime, string name) =>
         await CliProcess.RunAsync(runtime, ["rm", "--force", "--volumes", name], cancellationToken: CancellationToken.None);
 
-    private void ReportTimings(JsonElement root, ContainerOutcome outcome, TimeSpan imageReady, long started)
+    private void ReportTimings(string environment, JsonElement root, ContainerOutcome outcome, TimeSpan imageReady, long started)
     {
         if (ActionTimed is not { } handler || !root.TryGetProperty("timings", out var t))
         {
@@ -192,6 +232,8 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var run = TimeSpan.FromSeconds(t.GetProperty("task").GetDouble());
         var runnerEnd = runnerStart + unpack + run;
         handler(new ContainerActionTimings(
+            "execute",
+            environment,
             imageReady,
             runnerStart - outcome.Launched,
             unpack,
