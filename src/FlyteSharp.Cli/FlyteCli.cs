@@ -48,6 +48,7 @@ internal static class FlyteCli
         yield return RunCommand.Create(console);
         yield return RunsCommand.Create(console);
         yield return ServeCommand.Create(console);
+        yield return BundleCommand.Create(console);
     }
 }
 

@@ -1,3 +1,5 @@
+using System.IO.Enumeration;
+
 namespace FlyteSharp.Bundles;
 
 /// <summary>
@@ -33,14 +35,17 @@ public static class BundleFiles
     /// </summary>
     /// <exception cref="FlyteSharpException">root_dir is missing or not a directory; a symlink points
     /// outside root_dir or nowhere; a special file (FIFO, socket, device) is not ignored; a directory is unreadable.</exception>
-    public static IReadOnlyList<BundleFile> Select(string rootDir)
+    public static IReadOnlyList<BundleFile> Select(string rootDir) => SelectWithStat(rootDir).Select(f => f.File).ToList();
+
+    /// <summary><see cref="Select"/> plus each file's stat (taken once, reused by the bundle cache's fingerprint).</summary>
+    internal static List<(BundleFile File, StatInfo? Stat)> SelectWithStat(string rootDir)
     {
         var root = CheckRoot(rootDir);
         var realRoot = RealPath(root);
-        var files = new List<BundleFile>();
+        var files = new List<(BundleFile, StatInfo?)>();
         var rules = IgnoreRules.FromPatterns(StandardIgnores);
-        Walk(new DirectoryInfo(root), "", rules, realRoot, [realRoot], files);
-        files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
+        Walk(root, "", rules, realRoot, realRoot, [realRoot], files);
+        files.Sort((a, b) => string.CompareOrdinal(a.Item1.RelativePath, b.Item1.RelativePath));
         return files;
     }
 
@@ -85,42 +90,65 @@ public static class BundleFiles
         return root;
     }
 
-    private static void Walk(DirectoryInfo dir, string prefix, IgnoreRules parentRules, string realRoot, HashSet<string> realAncestors, List<BundleFile> files)
+    private static readonly EnumerationOptions NamesOnly = new()
     {
-        var rules = parentRules.WithDirectory(dir.FullName, prefix, IgnoreFileNames);
-        FileSystemInfo[] entries;
+        AttributesToSkip = 0, // include dot files; and with nothing to skip .NET need not stat each entry
+        IgnoreInaccessible = false,
+        RecurseSubdirectories = false,
+        ReturnSpecialDirectories = false,
+    };
+
+    // One lstat per entry (plus a stat for links): metadata calls dominate selection time, so nothing is asked twice.
+    private static void Walk(string dir, string prefix, IgnoreRules parentRules, string realRoot, string realDir, HashSet<string> realAncestors, List<(BundleFile, StatInfo?)> files)
+    {
+        List<string> names;
         try
         {
-            entries = dir.GetFileSystemInfos();
+            names = [.. new FileSystemEnumerable<string>(dir, (ref FileSystemEntry e) => e.FileName.ToString(), NamesOnly)];
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new FlyteSharpException($"cannot list directory: {ex.Message}", dir.FullName,
+            throw new FlyteSharpException($"cannot list directory: {ex.Message}", dir,
                 fix: "make it readable, or exclude it in .flyteignore");
         }
 
-        foreach (var entry in entries)
+        var rules = parentRules.WithDirectory(dir, prefix, IgnoreFileNames.Where(names.Contains));
+        foreach (var name in names)
         {
-            var relative = prefix + entry.Name;
-            if (entry.Name == ".git")
+            if (name == ".git")
             {
                 continue;
             }
 
-            FileSystemInfo target = entry;
-            if (entry.LinkTarget is not null)
+            var full = Path.Join(dir, name);
+            var relative = prefix + name;
+            StatInfo? stat = null;
+            bool isLink, isDirectory;
+            if (UnixStat.TryStat(full, followLinks: false, out var lst))
             {
-                // Ignore rules see the link's own path; judge by what it points at (git would not follow, we do).
-                var isDirTarget = entry is DirectoryInfo;
-                if (rules.IsIgnored(relative, isDirTarget))
+                isLink = lst.IsSymlink;
+                isDirectory = lst.IsDirectory;
+                stat = isLink ? null : lst;
+            }
+            else
+            {
+                var info = new FileInfo(full);
+                isLink = info.LinkTarget is not null;
+                isDirectory = !isLink && Directory.Exists(full);
+            }
+
+            if (isLink)
+            {
+                // Ignore rules see the link's own path; judge it by what it points at (git would not follow, we do).
+                if (rules.IsIgnored(relative, Directory.Exists(full)))
                 {
                     continue;
                 }
 
-                target = ResolveInside(entry, realRoot);
+                isDirectory = ResolveInside(new FileInfo(full), realRoot) is DirectoryInfo;
+                stat = UnixStat.TryStat(full, followLinks: true, out var target) ? target : null;
             }
 
-            var isDirectory = target is DirectoryInfo;
             if (rules.IsIgnored(relative, isDirectory))
             {
                 continue;
@@ -128,38 +156,41 @@ public static class BundleFiles
 
             if (isDirectory)
             {
-                var real = RealPath(target.FullName);
+                // Only a link can lead back up the tree; a plain directory's real path extends its parent's.
+                var real = isLink ? RealPath(full) : Path.Join(realDir, name);
                 if (!realAncestors.Add(real))
                 {
-                    throw new FlyteSharpException($"symlink loop: '{relative}' leads back to one of its parent directories", entry.FullName,
+                    throw new FlyteSharpException($"symlink loop: '{relative}' leads back to one of its parent directories", full,
                         fix: $"remove the link, or exclude '{relative}' in {FlyteIgnoreFileName}");
                 }
 
-                Walk(new DirectoryInfo(entry.FullName), relative + "/", rules, realRoot, realAncestors, files);
+                Walk(full, relative + "/", rules, realRoot, real, realAncestors, files);
                 realAncestors.Remove(real);
                 continue;
             }
 
-            if ((target.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) != 0 || !IsRegularFile(target))
+            bool executable;
+            long size;
+            if (stat is { } st)
             {
-                throw new FlyteSharpException("not a regular file (FIFO, socket or device) inside root_dir", entry.FullName,
-                    fix: $"remove it, or exclude '{relative}' in {FlyteIgnoreFileName}");
+                if (!st.IsRegularFile)
+                {
+                    throw new FlyteSharpException("not a regular file (FIFO, socket or device) inside root_dir", full,
+                        fix: $"remove it, or exclude '{relative}' in {FlyteIgnoreFileName}");
+                }
+
+                executable = (st.Mode & 0b001_000_000) != 0;
+                size = st.Size;
+            }
+            else
+            {
+                var info = new FileInfo(full);
+                executable = !OperatingSystem.IsWindows() && (info.UnixFileMode & UnixFileMode.UserExecute) != 0;
+                size = info.Length;
             }
 
-            var executable = !OperatingSystem.IsWindows() && (target.UnixFileMode & UnixFileMode.UserExecute) != 0;
-            files.Add(new BundleFile(relative, entry.FullName, executable, ((FileInfo)target).Length));
+            files.Add((new BundleFile(relative, full, executable, size), stat));
         }
-    }
-
-    private static bool IsRegularFile(FileSystemInfo info)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return info is FileInfo;
-        }
-
-        // .NET reports FIFOs, sockets and devices as plain FileInfo; only stat's file type tells them apart.
-        return info is FileInfo && (!UnixStat.TryStat(info.FullName, followLinks: true, out var st) || st.IsRegularFile);
     }
 
     private static FileSystemInfo ResolveInside(FileSystemInfo link, string realRoot)

@@ -76,9 +76,9 @@ internal sealed record BundleIndex(int Version, string RootDir, int CompressionL
 /// <summary>One file's fingerprint. Times are nanoseconds since the Unix epoch.</summary>
 internal sealed record IndexEntry(string Path, bool Executable, long Size, long MTimeNs, long CTimeNs, ulong Inode, ulong Device, string ContentHash, bool Racy = false)
 {
-    public static bool TryFingerprint(string fullPath, out long size, out long mtimeNs, out long ctimeNs, out ulong inode, out ulong device)
+    public static bool TryFingerprint(string fullPath, StatInfo? known, out long size, out long mtimeNs, out long ctimeNs, out ulong inode, out ulong device)
     {
-        if (UnixStat.TryStat(fullPath, followLinks: true, out var st))
+        if (known is { } st || UnixStat.TryStat(fullPath, followLinks: true, out st))
         {
             (size, mtimeNs, ctimeNs, inode, device) =
                 (st.Size, st.MTimeSeconds * 1_000_000_000 + st.MTimeNanoseconds, st.CTimeSeconds * 1_000_000_000 + st.CTimeNanoseconds, st.Inode, st.Device);

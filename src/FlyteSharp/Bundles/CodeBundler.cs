@@ -40,12 +40,13 @@ public static class CodeBundler
             options.Warning?.Invoke(warning);
         }
 
-        var files = BundleFiles.Select(root);
+        var selected = BundleFiles.SelectWithStat(root);
+        var files = selected.ConvertAll(f => f.File);
         var cache = options.EffectiveCacheDirectory;
         var realRoot = BundleFiles.RealPath(root);
         var indexPath = Path.Combine(cache, "index", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(realRoot))) + ".json");
 
-        if (BundleIndex.TryLoad(indexPath) is { } index && IsUnchanged(index, realRoot, options, files, cancellationToken) &&
+        if (BundleIndex.TryLoad(indexPath) is { } index && IsUnchanged(index, realRoot, options, selected, cancellationToken) &&
             ArchivePath(cache, index.Digest) is var cached && new FileInfo(cached) is { Exists: true } info && info.Length == index.ArchiveBytes)
         {
             if (index.Entries.Any(e => e.Racy))
@@ -57,14 +58,14 @@ public static class CodeBundler
             return new CodeBundle(index.Digest, cached, files.Count, index.ArchiveBytes);
         }
 
-        var (digest, bytes, entries) = Build(files, cache, options, cancellationToken);
+        var (digest, bytes, entries) = Build(selected, cache, options, cancellationToken);
         new BundleIndex(BundleIndex.CurrentVersion, realRoot, options.CompressionLevel, digest, bytes, entries).Save(indexPath);
         return new CodeBundle(digest, ArchivePath(cache, digest), files.Count, bytes);
     }
 
     internal static string ArchivePath(string cache, string digest) => Path.Combine(cache, "blobs", "sha256", Digests.Hex(digest) + ".tar.gz");
 
-    private static bool IsUnchanged(BundleIndex index, string realRoot, BundleOptions options, IReadOnlyList<BundleFile> files, CancellationToken cancellationToken)
+    private static bool IsUnchanged(BundleIndex index, string realRoot, BundleOptions options, List<(BundleFile File, StatInfo? Stat)> files, CancellationToken cancellationToken)
     {
         if (index.Version != BundleIndex.CurrentVersion || index.RootDir != realRoot || index.CompressionLevel != options.CompressionLevel ||
             index.Entries.Count != files.Count || !Digests.IsValid(index.Digest))
@@ -75,9 +76,9 @@ public static class CodeBundler
         for (var i = 0; i < files.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (file, entry) = (files[i], index.Entries[i]);
+            var ((file, stat), entry) = (files[i], index.Entries[i]);
             if (file.RelativePath != entry.Path || file.Executable != entry.Executable ||
-                !IndexEntry.TryFingerprint(file.FullPath, out var size, out var mtime, out var ctime, out var inode, out var device) ||
+                !IndexEntry.TryFingerprint(file.FullPath, stat, out var size, out var mtime, out var ctime, out var inode, out var device) ||
                 (size, mtime, ctime, inode, device) != (entry.Size, entry.MTimeNs, entry.CTimeNs, entry.Inode, entry.Device))
             {
                 return false;
@@ -108,13 +109,13 @@ public static class CodeBundler
         }
     }
 
-    private static (string Digest, long Bytes, List<IndexEntry> Entries) Build(IReadOnlyList<BundleFile> files, string cache, BundleOptions options, CancellationToken cancellationToken)
+    private static (string Digest, long Bytes, List<IndexEntry> Entries) Build(List<(BundleFile File, StatInfo? Stat)> files, string cache, BundleOptions options, CancellationToken cancellationToken)
     {
         var blobs = Path.Combine(cache, "blobs", "sha256");
         Directory.CreateDirectory(blobs);
         var temp = Path.Combine(blobs, ".tmp-" + Guid.NewGuid().ToString("N"));
         var entries = new List<IndexEntry>(files.Count);
-        var totalBytes = files.Sum(f => f.Length);
+        var totalBytes = files.Sum(f => f.File.Length);
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
@@ -129,8 +130,8 @@ public static class CodeBundler
                 for (var i = 0; i < files.Count; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    options.FileRead?.Invoke(files[i].FullPath);
-                    done += AddFile(tar, files[i], buffer, entries);
+                    options.FileRead?.Invoke(files[i].File.FullPath);
+                    done += AddFile(tar, files[i].File, files[i].Stat, buffer, entries);
                     options.Progress?.Report(new BundleProgress(i + 1, files.Count, done, totalBytes));
                 }
 
@@ -161,10 +162,10 @@ public static class CodeBundler
         }
     }
 
-    private static long AddFile(DeterministicTarWriter tar, BundleFile file, byte[] buffer, List<IndexEntry> entries)
+    private static long AddFile(DeterministicTarWriter tar, BundleFile file, StatInfo? stat, byte[] buffer, List<IndexEntry> entries)
     {
-        // Fingerprint before reading: if the file changes while we read, its newer mtime/ctime makes the next build miss.
-        IndexEntry.TryFingerprint(file.FullPath, out _, out var mtime, out var ctime, out var inode, out var device);
+        // Fingerprint from before reading (taken at selection): a change during or after the read makes the next build miss.
+        IndexEntry.TryFingerprint(file.FullPath, stat, out _, out var mtime, out var ctime, out var inode, out var device);
         FileStream stream;
         try
         {

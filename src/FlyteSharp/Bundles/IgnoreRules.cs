@@ -114,6 +114,8 @@ internal sealed class IgnoreRules
         return line[..end];
     }
 
+    private static bool IsLiteral(string pattern) => pattern.Length > 0 && pattern.IndexOfAny(['*', '?', '[', '\\', '/']) < 0;
+
     private sealed record Level(string Prefix, List<Rule> Rules);
 
     private sealed class Rule(IgnoreRule rule)
@@ -121,12 +123,32 @@ internal sealed class IgnoreRules
         private readonly bool _anchored =
             rule.PatternFlags.HasFlag(PatternFlags.ABSOLUTE_PATH) || rule.Pattern.Contains('/');
 
+        // Fast paths for the common unanchored forms ("name", "*.ext"); everything else goes to wildmatch.
+        private readonly string? _literal = IsLiteral(rule.Pattern) ? rule.Pattern : null;
+        private readonly string? _suffix = rule.Pattern.StartsWith('*') && IsLiteral(rule.Pattern[1..]) ? rule.Pattern[1..] : null;
+        private readonly bool _directoryOnly = rule.PatternFlags.HasFlag(PatternFlags.DIRECTORY);
+
         public bool Negated { get; } = rule.PatternFlags.HasFlag(PatternFlags.NEGATION);
 
         public bool Matches(string localPath, string basename, bool isDirectory)
         {
             if (!_anchored)
             {
+                if (_directoryOnly && !isDirectory)
+                {
+                    return false;
+                }
+
+                if (_literal is not null)
+                {
+                    return string.Equals(basename, _literal, StringComparison.Ordinal);
+                }
+
+                if (_suffix is not null)
+                {
+                    return basename.EndsWith(_suffix, StringComparison.Ordinal);
+                }
+
                 return rule.IsMatch(basename, isDirectory);
             }
 

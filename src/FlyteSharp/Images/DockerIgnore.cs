@@ -29,7 +29,7 @@ internal sealed class DockerIgnore
     /// <summary>Parses <c>.dockerignore</c> lines (comments and blank lines are skipped).</summary>
     public static DockerIgnore Parse(IEnumerable<string> lines, string? file = null)
     {
-        var rules = new List<(Regex, bool)>();
+        var rules = new List<(string Pattern, bool Exclude)>();
         var lineNo = 0;
         foreach (var raw in lines)
         {
@@ -55,7 +55,9 @@ internal sealed class DockerIgnore
 
             try
             {
-                rules.Add((new Regex(Compile(pattern), RegexOptions.CultureInvariant), exclude));
+                var compiled = Compile(pattern);
+                _ = new Regex(compiled); // validate each pattern on its own, for a precise error
+                rules.Add((compiled, exclude));
             }
             catch (ArgumentException ex)
             {
@@ -64,14 +66,36 @@ internal sealed class DockerIgnore
             }
         }
 
-        return new DockerIgnore(rules);
+        // Consecutive rules of the same kind are one alternation: same outcome (last match wins only
+        // matters between kinds), one regex evaluation instead of many per path.
+        var merged = new List<(Regex, bool)>();
+        for (var i = 0; i < rules.Count;)
+        {
+            var j = i;
+            while (j < rules.Count && rules[j].Exclude == rules[i].Exclude)
+            {
+                j++;
+            }
+
+            var alternation = string.Join('|', rules.Skip(i).Take(j - i).Select(r => "(?:" + r.Pattern + ")"));
+            merged.Add((new Regex(alternation, RegexOptions.CultureInvariant | RegexOptions.Compiled), rules[i].Exclude));
+            i = j;
+        }
+
+        return new DockerIgnore(merged);
     }
 
     /// <summary>The rules of <paramref name="other"/> appended after these (later rules win).</summary>
     public DockerIgnore Then(DockerIgnore other) => new([.. _rules, .. other._rules]);
 
     /// <summary>True when <paramref name="relativePath"/> (POSIX, relative to the root) is excluded.</summary>
-    public bool IsExcluded(string relativePath)
+    public bool IsExcluded(string relativePath) => IsExcluded(relativePath, checkParents: true);
+
+    /// <summary>
+    /// Like <see cref="IsExcluded(string)"/>; a walk that never enters excluded directories passes
+    /// <paramref name="checkParents"/> false, because every parent was already checked on the way down.
+    /// </summary>
+    public bool IsExcluded(string relativePath, bool checkParents)
     {
         var excluded = false;
         foreach (var (pattern, exclude) in _rules)
@@ -81,7 +105,7 @@ internal sealed class DockerIgnore
                 continue; // this rule cannot change the outcome
             }
 
-            if (MatchesOrParentMatches(pattern, relativePath))
+            if (checkParents ? MatchesOrParentMatches(pattern, relativePath) : pattern.IsMatch(relativePath))
             {
                 excluded = exclude;
             }

@@ -38,14 +38,14 @@ internal static class FileSelector
         foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
         {
             var rel = prefix.Length == 0 ? entry.Name : prefix + "/" + entry.Name;
-            if (ignore.IsExcluded(rel))
+            if (ignore.IsExcluded(rel, checkParents: false))
             {
                 continue;
             }
 
             if (entry is DirectoryInfo sub)
             {
-                if (sub.LinkTarget is not null)
+                if (sub.Attributes.HasFlag(FileAttributes.ReparsePoint) && sub.LinkTarget is not null)
                 {
                     throw new FlyteSharpException($"'{rel}' is a symbolic link to a directory; FlyteSharp does not follow those into images", sub.FullName,
                         fix: "replace the link with a real directory, or exclude it in .dockerignore");
@@ -55,12 +55,15 @@ internal static class FileSelector
             }
             else if (entry is FileInfo file)
             {
-                if (file.LinkTarget is not null && !File.Exists(file.FullName))
+                var link = file.Attributes.HasFlag(FileAttributes.ReparsePoint);
+                if (link && !File.Exists(file.FullName))
                 {
                     throw new FlyteSharpException($"'{rel}' is a broken symbolic link", file.FullName, fix: "remove it or exclude it in .dockerignore");
                 }
 
-                result.Add(new SelectedFile(rel, file.FullName, IsExecutable(file.FullName)));
+                // A link's own mode says nothing; ask for the target's. Plain files use the mode the enumeration already read.
+                var executable = link ? IsExecutable(file.FullName) : !OperatingSystem.IsWindows() && (file.UnixFileMode & UnixFileMode.UserExecute) != 0;
+                result.Add(new SelectedFile(rel, file.FullName, executable));
             }
         }
     }

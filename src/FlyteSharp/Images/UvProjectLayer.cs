@@ -72,13 +72,13 @@ public sealed record UvProjectLayer : ImageLayer
 
         var projectRel = Rel(projectDir);
         var files = new Dictionary<string, SelectedFile>(StringComparer.Ordinal);
-        void Add(string rel, string full) => files[rel] = new SelectedFile(rel, full, FileSelector.IsExecutable(full));
+        void Add(string rel, string full, bool? executable = null) => files[rel] = new SelectedFile(rel, full, executable ?? FileSelector.IsExecutable(full));
         void AddTree(string dir)
         {
             var prefix = Rel(dir);
             foreach (var f in FileSelector.Select(dir, plan.Ignore))
             {
-                Add(Join(prefix, f.RelativePath), f.FullPath);
+                Add(Join(prefix, f.RelativePath), f.FullPath, f.Executable);
             }
         }
 

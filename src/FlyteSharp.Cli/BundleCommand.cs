@@ -1,0 +1,179 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using FlyteSharp.Bundles;
+using FlyteSharp.Configuration;
+using FlyteSharp.Storage;
+
+namespace FlyteSharp.Cli;
+
+/// <summary>
+/// <c>flytesharp bundle &lt;root_dir&gt; [--json] [--output FILE] [--store URI]</c>: builds the code bundle and stores it
+/// (in the configured store unless <c>--store</c> names another); <c>flytesharp bundle extract &lt;uri-or-file&gt; &lt;dest&gt;</c>
+/// verifies and unpacks one.
+/// </summary>
+internal static class BundleCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var rootDir = new Argument<string>("root_dir") { Description = "The directory you would cd into before `python -c \"import my_module\"` (src/ for src layout)." };
+        var json = new Option<bool>("--json") { Description = "Print digest, files, bytes and uri as JSON." };
+        var output = new Option<string?>("--output", "-o") { Description = "Also write the archive to this file." };
+        var store = new Option<string?>("--store") { Description = "Store URI (file:///path or oci://host/repository); default: the configured store." };
+        var command = new Command("bundle", "Build the code bundle of root_dir: a deterministic tar.gz, stored by digest.") { rootDir, json, output, store };
+        command.SetAction(async (parse, ct) =>
+        {
+            var config = FlyteConfig.Load();
+            var progress = console.IsInteractive ? new TerminalProgress(console.Out) : null;
+            var options = BundleOptions.For(config) with { Progress = progress, Warning = w => console.Error.WriteLine($"warning: {w}") };
+            var bundle = await CodeBundler.CreateAsync(parse.GetValue(rootDir)!, options, ct);
+            progress?.Clear();
+
+            var blobStore = BlobStores.Open(parse.GetValue(store) ?? config.EffectiveStoreUri, config);
+            string uri;
+            try
+            {
+                uri = await blobStore.PutAsync(bundle.Digest, bundle.ArchivePath, ct);
+            }
+            finally
+            {
+                (blobStore as IDisposable)?.Dispose();
+            }
+
+            if (parse.GetValue(output) is { } file)
+            {
+                await CopyAtomicallyAsync(bundle.ArchivePath, file, ct);
+            }
+
+            if (parse.GetValue(json))
+            {
+                console.Out.WriteLine(JsonSerializer.Serialize(new BundleJson(bundle.Digest, bundle.FileCount, bundle.Bytes, uri), BundleJsonContext.Default.BundleJson));
+            }
+            else
+            {
+                console.Out.WriteLine($"digest  {bundle.Digest}");
+                console.Out.WriteLine($"files   {bundle.FileCount}");
+                console.Out.WriteLine($"bytes   {bundle.Bytes}");
+                console.Out.WriteLine($"uri     {uri}");
+            }
+
+            return 0;
+        });
+
+        command.Subcommands.Add(CreateExtract(console));
+        return command;
+    }
+
+    private static Command CreateExtract(CliConsole console)
+    {
+        var source = new Argument<string>("uri-or-file") { Description = "A bundle URI printed by `flytesharp bundle` (oci://…@sha256:…, file://…) or a local .tar.gz." };
+        var destination = new Argument<string>("dest") { Description = "Directory to create (or an empty one)." };
+        var digestOption = new Option<string?>("--digest") { Description = "Expected sha256 digest of a local archive (default: from a <hex>.tar.gz file name)." };
+        var command = new Command("extract", "Verify a bundle's digest and unpack it safely into dest.") { source, destination, digestOption };
+        command.SetAction(async (parse, ct) =>
+        {
+            var config = FlyteConfig.Load();
+            var from = parse.GetValue(source)!;
+            var dest = parse.GetValue(destination)!;
+            string archive, digest;
+            if (from.Contains("://", StringComparison.Ordinal))
+            {
+                (var storeUri, digest) = BlobStores.ParseBlobUri(from);
+                archive = Path.Combine(config.Home, "cache", "downloads", Storage_Hex(digest) + ".tar.gz");
+                if (!File.Exists(archive))
+                {
+                    var blobStore = BlobStores.Open(storeUri, config);
+                    try
+                    {
+                        await blobStore.GetAsync(digest, archive, ct);
+                    }
+                    finally
+                    {
+                        (blobStore as IDisposable)?.Dispose();
+                    }
+                }
+            }
+            else
+            {
+                archive = from;
+                if (!File.Exists(archive))
+                {
+                    throw new FlyteSharpException("bundle archive not found", Path.GetFullPath(archive), fix: "check the path, or pass the URI `flytesharp bundle` printed");
+                }
+
+                var name = Path.GetFileName(archive);
+                var fromName = "sha256:" + (name.EndsWith(".tar.gz", StringComparison.Ordinal) ? name[..^7] : name);
+                digest = parse.GetValue(digestOption) ?? (IsDigest(fromName) ? fromName : "");
+                if (digest.Length == 0)
+                {
+                    throw new FlyteSharpException("no expected digest for a local archive", Path.GetFullPath(archive),
+                        fix: "pass --digest sha256:<hex> (what `flytesharp bundle` printed), so the archive is verified before unpacking");
+                }
+            }
+
+            await BundleExtractor.ExtractAsync(archive, digest, dest, cancellationToken: ct);
+            console.Out.WriteLine($"extracted {digest} into {Path.GetFullPath(dest)}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static bool IsDigest(string value) => value.Length == 71 && value.AsSpan(7).ContainsAnyExcept("0123456789abcdef") is false;
+
+    private static string Storage_Hex(string digest) => digest["sha256:".Length..];
+
+    private static async Task CopyAtomicallyAsync(string source, string target, CancellationToken ct)
+    {
+        var full = Path.GetFullPath(target);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
+        try
+        {
+            await using (var input = File.OpenRead(source))
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                await input.CopyToAsync(output, ct);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>One status line, redrawn at most ten times a second (only used when stdout is a terminal).</summary>
+    private sealed class TerminalProgress(TextWriter output) : IProgress<BundleProgress>
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan _last = TimeSpan.FromSeconds(-1);
+        private bool _drawn;
+
+        public void Report(BundleProgress value)
+        {
+            if (_clock.Elapsed - _last < TimeSpan.FromMilliseconds(100) && value.FilesDone < value.FileCount)
+            {
+                return;
+            }
+
+            _last = _clock.Elapsed;
+            _drawn = true;
+            output.Write($"\rbundling {value.FilesDone}/{value.FileCount} files, {value.BytesDone / 1048576.0:F1}/{value.TotalBytes / 1048576.0:F1} MB ");
+        }
+
+        public void Clear()
+        {
+            if (_drawn)
+            {
+                output.Write("\r\u001b[K");
+            }
+        }
+    }
+}
+
+internal sealed record BundleJson(string Digest, int Files, long Bytes, string Uri);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(BundleJson))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class BundleJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using FlyteSharp.Cli;
+using FlyteSharp.IntegrationTests.Infrastructure;
+
+namespace FlyteSharp.IntegrationTests.Bundles;
+
+/// <summary>The <c>flytesharp bundle</c> command as a real process, with its own FLYTESHARP_HOME, against the real registry.</summary>
+public sealed class BundleCommandTests(DistributionRegistry registry) : IDisposable
+{
+    private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "flytesharp-cli-" + Guid.NewGuid().ToString("N"))).FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var cli = typeof(FlyteCli).Assembly.Location;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _work };
+        psi.ArgumentList.Add(cli);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["FLYTESHARP_HOME"] = Path.Combine(_work, "home");
+        psi.Environment["FLYTESHARP_CONFIG"] = null;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = p.StandardError.ReadToEndAsync(Ct);
+        await p.WaitForExitAsync(Ct);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    private string MakeTree()
+    {
+        var root = Path.Combine(_work, "src");
+        Directory.CreateDirectory(Path.Combine(root, "app", "__pycache__"));
+        File.WriteAllText(Path.Combine(root, "app", "__init__.py"), "");
+        File.WriteAllText(Path.Combine(root, "app", "tasks.py"), "def hello():\n    return 'hi'\n");
+        File.WriteAllText(Path.Combine(root, "app", "__pycache__", "tasks.cpython-311.pyc"), "x");
+        return root;
+    }
+
+    [Fact]
+    public async Task Bundle_JsonToRegistryThenExtract_RoundTrips()
+    {
+        var root = MakeTree();
+        var (code, output, error) = await RunAsync("bundle", root, "--json", "--store", $"oci://{registry.Host}/flytesharp/cli", "--output", Path.Combine(_work, "out.tar.gz"));
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!;
+        var digest = json["digest"]!.GetValue<string>();
+        Assert.Equal(2, json["files"]!.GetValue<int>());
+        Assert.Equal(new FileInfo(Path.Combine(_work, "out.tar.gz")).Length, json["bytes"]!.GetValue<long>());
+        Assert.Equal($"oci://{registry.Host}/flytesharp/cli@{digest}", json["uri"]!.GetValue<string>());
+
+        (code, output, error) = await RunAsync("bundle", "extract", json["uri"]!.GetValue<string>(), Path.Combine(_work, "dest"));
+        Assert.True(code == 0, error);
+        Assert.Contains(digest, output);
+        Assert.Equal("def hello():\n    return 'hi'\n", await File.ReadAllTextAsync(Path.Combine(_work, "dest", "app", "tasks.py"), Ct));
+        Assert.False(Directory.Exists(Path.Combine(_work, "dest", "app", "__pycache__")));
+
+        (code, output, _) = await RunAsync("bundle", "extract", Path.Combine(_work, "out.tar.gz"), Path.Combine(_work, "dest2"), "--digest", digest);
+        Assert.Equal(0, code);
+    }
+
+    [Fact]
+    public async Task Bundle_DefaultStore_PrintsFileUriAndTextSummary()
+    {
+        var root = MakeTree();
+        var (code, output, error) = await RunAsync("bundle", root);
+        Assert.True(code == 0, error);
+        Assert.Matches(@"digest  sha256:[0-9a-f]{64}", output);
+        Assert.Contains("files   2", output);
+        Assert.Contains($"uri     file://{Path.Combine(_work, "home", "store")}/blobs/sha256/", output);
+        Assert.DoesNotContain("bundling", output); // no progress when stdout is not a terminal
+    }
+
+    [Fact]
+    public async Task BundleExtract_EightProcessesIntoOneDestination_AllSucceed()
+    {
+        var root = MakeTree();
+        var (code, output, error) = await RunAsync("bundle", root, "--json");
+        Assert.True(code == 0, error);
+        var uri = JsonNode.Parse(output)!["uri"]!.GetValue<string>();
+        var dest = Path.Combine(_work, "shared");
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => RunAsync("bundle", "extract", uri, dest)));
+
+        Assert.All(runs, r => Assert.True(r.Code == 0, r.Err));
+        Assert.True(File.Exists(Path.Combine(dest, "app", "tasks.py")));
+        Assert.DoesNotContain(Directory.EnumerateDirectories(_work), d => Path.GetFileName(d).Contains(".tmp-"));
+    }
+
+    [Fact]
+    public async Task Bundle_MissingRootDir_ExitsNonZeroWithError()
+    {
+        var (code, _, error) = await RunAsync("bundle", Path.Combine(_work, "nope"));
+        Assert.Equal(1, code);
+        Assert.Contains("root_dir does not exist", error);
+    }
+
+    [Fact]
+    public async Task Bundle_UnknownStoreScheme_ExitsNonZeroWithError()
+    {
+        var (code, _, error) = await RunAsync("bundle", MakeTree(), "--store", "s3://bucket/x");
+        Assert.Equal(1, code);
+        Assert.Contains("unknown store URI scheme", error);
+    }
+}
