@@ -7,5 +7,10 @@ if (args is ["container-latency", ..])
     return await FlyteSharp.Benchmarks.ContainerLatency.RunAsync(args);
 }
 
+if (FlyteSharp.Benchmarks.Runs.RunBenchmarks.TryRun(args))
+{
+    return 0;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -345,7 +345,8 @@ internal sealed class RunStore
         try
         {
             using var process = Process.GetProcessById(pid);
-            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks == start;
+            // Linux derives start times from boot time, which jitters between reads: compare loosely, pid reuse within 2 s is not a concern.
+            return !process.HasExited && Math.Abs(process.StartTime.ToUniversalTime().Ticks - start) < TimeSpan.TicksPerSecond * 2;
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

@@ -114,7 +114,7 @@ public class ContainerFaultTests(DistributionRegistry registry, BaseImage baseIm
         var one = env.PythonTask<int>("app.ops:one");
 
         // The store holds other bytes under the bundle's name: a corrupted or replaced blob.
-        var bundle = await Bundles.CodeBundler.CreateAsync(project.SrcDir, Bundles.BundleOptions.For(project.Config), ct);
+        var bundle = await FlyteSharp.Bundles.CodeBundler.CreateAsync(project.SrcDir, FlyteSharp.Bundles.BundleOptions.For(project.Config), ct);
         var tampered = Path.Combine(project.Root, "tampered.tar.gz");
         var bytes = await File.ReadAllBytesAsync(bundle.ArchivePath, ct);
         bytes[^5] ^= 0xff;

@@ -16,6 +16,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
     private readonly string _runnerPath;
     private readonly ConcurrentDictionary<string, ConcurrentBag<PythonWorker>> _idle = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<PythonWorker, byte> _all = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _workerSlots = new(StringComparer.Ordinal);
     private int _disposed;
 
     public LocalPythonExecutor(PythonExecutorContext context)
@@ -26,6 +27,12 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         _runnerPath = Path.Combine(context.SandboxDirectory, PythonRunnerScript.FileName);
         File.WriteAllBytes(_runnerPath, PythonRunnerScript.Bytes);
     }
+
+    /// <summary>
+    /// Interpreters per environment at most: more than the machine's cores only adds start-up cost and
+    /// contention for CPU-bound tasks, while a few spare ones keep I/O-bound tasks overlapping.
+    /// </summary>
+    public static int MaxWorkersPerEnvironment { get; } = Math.Max(4, Environment.ProcessorCount * 2);
 
     /// <summary>The interpreter in use.</summary>
     public string Interpreter => _interpreter;
@@ -84,6 +91,20 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
     private async Task<JsonDocument> SendAsync(TaskEnvironment environment, Dictionary<string, object?> request, Action<string, string>? log, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var slots = _workerSlots.GetOrAdd(environment.Name, _ => new SemaphoreSlim(MaxWorkersPerEnvironment, MaxWorkersPerEnvironment));
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await SendOnWorkerAsync(environment, request, log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task<JsonDocument> SendOnWorkerAsync(TaskEnvironment environment, Dictionary<string, object?> request, Action<string, string>? log, CancellationToken cancellationToken)
+    {
         var bag = _idle.GetOrAdd(environment.Name, _ => new ConcurrentBag<PythonWorker>());
         PythonWorker? worker = null;
         while (bag.TryTake(out var candidate))

@@ -26,6 +26,35 @@ internal static class PythonInterpreter
                     fix: "install Python 3, create the project's .venv, or set [runs] python / FLYTESHARP_PYTHON to an existing interpreter");
         }
 
+        return RealExecutable(FindOnPath(configured, source, config, environment));
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> RealExecutables = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The interpreter behind a name on PATH: version-manager shims (pyenv, asdf) are shell scripts that cost tens of
+    /// milliseconds per start, so the real binary (<c>sys.executable</c>) is asked once and used from then on.
+    /// </summary>
+    private static string RealExecutable(string found) => RealExecutables.GetOrAdd(found, static path =>
+    {
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("import sys; print(sys.executable)");
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 && output.Length > 0 && File.Exists(output) ? output : path;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return path;
+        }
+    });
+
+    private static string FindOnPath(string configured, string source, FlyteConfig config, IDictionary<string, string?>? environment)
+    {
         var path = environment is not null && environment.TryGetValue("PATH", out var p) ? p : Environment.GetEnvironmentVariable("PATH");
         foreach (var dir in (path ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {

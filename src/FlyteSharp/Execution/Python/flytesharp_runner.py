@@ -63,15 +63,20 @@ import traceback
 def _error(exc):
     t = type(exc)
     name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-    # Drop the runner's own frames: the traceback starts in the user's code.
-    tb = exc.__traceback__
-    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(__file__):
-        tb = tb.tb_next
-    return {
-        "type": name,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(t, exc, tb)),
-    }
+    return {"type": name, "message": str(exc), "traceback": _user_traceback(exc)}
+
+
+def _user_traceback(exc):
+    """The traceback without the runner's and asyncio's frames: it starts in the task's own code."""
+    hidden = (os.path.abspath(__file__), os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep)
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(f.filename) != hidden[0] and not os.path.abspath(f.filename).startswith(hidden[1])
+    ]
+    text = "".join(traceback.format_exception_only(type(exc), exc))
+    if not frames:
+        return text
+    return "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + text
 
 
 def _split(ref):
@@ -205,7 +210,24 @@ def _setup_path(bundle_dir):
     return bundle_dir
 
 
+def _exit_with_parent():
+    """Ends the worker when the process that started it dies (killed, crashed), even in the middle of a task."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="flytesharp-parent-watch", daemon=True).start()
+
+
 def serve(bundle_dir):
+    _exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
     for line in sys.stdin:

@@ -1,0 +1,184 @@
+using FlyteSharp.Runs;
+using Microsoft.Data.Sqlite;
+
+namespace FlyteSharp.Tests.Runs;
+
+public class RunStoreTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "flytesharp-tests", Guid.NewGuid().ToString("n"));
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private string Db => Path.Combine(_dir, "runs.db");
+
+    [Fact]
+    public void Open_NewFile_CreatesWalDatabaseAtSchemaVersion()
+    {
+        var store = RunStore.Open(Db);
+
+        using var connection = store.Connect();
+        Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode"));
+        Assert.Equal((long)RunStore.SchemaVersion, Scalar(connection, "PRAGMA user_version"));
+    }
+
+    [Fact]
+    public void Open_NewerSchema_RefusesWithFix()
+    {
+        using (var connection = RunStore.Open(Db).Connect())
+        {
+            Scalar(connection, "PRAGMA user_version = 99");
+        }
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunStore.Open(Db));
+
+        Assert.Contains("schema version 99", ex.Message);
+        Assert.Equal(Db, ex.File);
+    }
+
+    [Fact]
+    public void GetRun_OwnerProcessGone_MarksRunAndRunningActionsAbandoned()
+    {
+        var store = RunStore.Open(Db);
+        Insert(store, "r1", host: RunStore.Self.Host, pid: DeadPid(), heartbeat: "2026-01-01T00:00:00.0000000Z");
+
+        var run = store.GetRun("r1")!;
+
+        Assert.Equal(RunStatus.Abandoned, run.Status);
+        Assert.Contains("is gone", run.Error!.Message);
+        var actions = store.GetActions("r1");
+        Assert.Equal(ActionStatus.Abandoned, actions.Single(a => a.Id == "a-running").Status);
+        Assert.Equal(ActionStatus.Succeeded, actions.Single(a => a.Id == "a-done").Status);
+    }
+
+    [Fact]
+    public void GetRun_OwnerIsThisProcess_StaysRunning()
+    {
+        var store = RunStore.Open(Db);
+        Insert(store, "r1", host: RunStore.Self.Host, pid: RunStore.Self.Pid, start: RunStore.Self.Start, heartbeat: "2026-01-01T00:00:00.0000000Z");
+
+        Assert.Equal(RunStatus.Running, store.GetRun("r1")!.Status);
+    }
+
+    [Fact]
+    public void ListRuns_OtherHostHeartbeatStale_MarksAbandoned()
+    {
+        var clock = new ManualClock(DateTimeOffset.Parse("2026-01-01T00:10:00Z"));
+        var store = RunStore.Open(Db, clock);
+        Insert(store, "fresh", host: "elsewhere", pid: 1, heartbeat: "2026-01-01T00:09:30.0000000Z");
+        Insert(store, "stale", host: "elsewhere", pid: 1, heartbeat: "2026-01-01T00:01:00.0000000Z");
+
+        var runs = store.ListRuns().ToDictionary(r => r.Name);
+
+        Assert.Equal(RunStatus.Running, runs["fresh"].Status);
+        Assert.Equal(RunStatus.Abandoned, runs["stale"].Status);
+        Assert.Contains("no heartbeat from elsewhere", runs["stale"].Error!.Message);
+    }
+
+    [Fact]
+    public async Task Writers_TwoRunsWritingConcurrently_BothRecordedCompletely()
+    {
+        var store = RunStore.Open(Db);
+        var at = DateTimeOffset.Parse("2026-01-01T00:00:00Z");
+        var writers = new[] { "w1", "w2" }.Select(name =>
+        {
+            store.InsertRun(new RunRecord(name, "t", "env", RunStatus.Running, "{}", null, null, "u", at, null, null, "local"), null);
+            return (Name: name, Writer: new RunStoreWriter(RunStore.Open(Db), name));
+        }).ToArray();
+
+        await Task.WhenAll(writers.Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                w.Writer.ActionStarted($"a{i}", null, i, 0, "t", "csharp", "env", "{}", at);
+                w.Writer.ActionFinished($"a{i}", ActionStatus.Succeeded, 1, false, "1", null, at);
+                if (i % 100 == 0)
+                {
+                    await w.Writer.FlushAsync();
+                }
+            }
+
+            w.Writer.RunFinished(RunStatus.Succeeded, "1", null, at);
+            await w.Writer.DisposeAsync();
+        }, TestContext.Current.CancellationToken)));
+
+        foreach (var (name, _) in writers)
+        {
+            Assert.Equal(RunStatus.Succeeded, store.GetRun(name)!.Status);
+            Assert.Equal(2000, store.GetActions(name).Count(a => a.Status == ActionStatus.Succeeded));
+        }
+    }
+
+    [Fact]
+    public void InsertRun_NameTaken_ThrowsWithFix()
+    {
+        var store = RunStore.Open(Db);
+        var run = new RunRecord("same", "t", "env", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local");
+        store.InsertRun(run, null);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => store.InsertRun(run, null));
+
+        Assert.Contains("already exists", ex.Message);
+    }
+
+    [Fact]
+    public void GetActions_Tree_ParentsBeforeChildrenInCallOrder()
+    {
+        var store = RunStore.Open(Db);
+        Insert(store, "r1", RunStore.Self.Host, RunStore.Self.Pid, "2026-01-01T00:00:00.0000000Z", RunStore.Self.Start);
+        using (var c = store.Connect())
+        {
+            Exec(c, """
+                INSERT INTO actions(run_name,id,parent_id,seq,depth,task,kind,environment,status,started_at) VALUES
+                ('r1','c2','a-done',2,1,'t','csharp','e','succeeded','2026-01-01T00:00:01Z'),
+                ('r1','c1','a-done',1,1,'t','csharp','e','succeeded','2026-01-01T00:00:01Z'),
+                ('r1','g1','c1',1,2,'t','csharp','e','succeeded','2026-01-01T00:00:01Z');
+                """);
+        }
+
+        var ids = store.GetActions("r1").Select(a => a.Id).ToArray();
+
+        Assert.Equal(["a-done", "c1", "g1", "c2", "a-running"], ids);
+    }
+
+    private static void Insert(RunStore store, string name, string host, int pid, string heartbeat, long start = 1)
+    {
+        using var c = store.Connect();
+        Exec(c, $"""
+            INSERT INTO runs(name,task,environment,status,url,mode,created_at,owner_host,owner_pid,owner_start,heartbeat_at)
+            VALUES('{name}','t','e','running','u','local','2026-01-01T00:00:00Z','{host}',{pid},{start},'{heartbeat}');
+            INSERT INTO actions(run_name,id,parent_id,seq,depth,task,kind,environment,status,started_at) VALUES
+            ('{name}','a-done',NULL,0,0,'t','csharp','e','succeeded','2026-01-01T00:00:00Z'),
+            ('{name}','a-running',NULL,1,0,'t','csharp','e','running','2026-01-01T00:00:02Z');
+            """);
+    }
+
+    private static int DeadPid()
+    {
+        using var p = System.Diagnostics.Process.Start("true")!;
+        p.WaitForExit();
+        return p.Id;
+    }
+
+    private static object? Scalar(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+
+    private static void Exec(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
