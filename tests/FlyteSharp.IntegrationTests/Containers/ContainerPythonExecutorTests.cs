@@ -79,4 +79,22 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
 
         Assert.Equal(41, await run.GetOutputAsync(ct));
     }
+
+    [Fact]
+    public async Task Run_OciStore_ContainerDownloadsBundleFromRegistry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.Config = project.Config with { StoreUri = $"oci://{registry.Host}/{project.Repository}-bundles" };
+        project.WritePython("app/ops.py", "def triple(x: int) -> int:\n    return 3 * x\n");
+        var env = new TaskEnvironment("oci", Image.FromDebianBase("3.11").WithCodeBundle());
+        var triple = env.PythonTask<int, int>("app.ops:triple");
+
+        var run = await Flyte.Run(triple, 5, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(15, await run.GetOutputAsync(ct));
+        using var http = new HttpClient();
+        using var head = new HttpRequestMessage(HttpMethod.Head, $"{registry.BaseUrl}/v2/{project.Repository}-bundles/blobs/{run.BundleDigest}");
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(head, ct)).StatusCode);
+    }
 }
