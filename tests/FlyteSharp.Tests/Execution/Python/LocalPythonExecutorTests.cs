@@ -22,6 +22,8 @@ public class LocalPythonExecutorTests : IDisposable
 
         Assert.Equal(Path.Combine(_fixture.Config.Home, "sandboxes", run.Name, "bundle", "app", "where.py"), file);
         Assert.StartsWith("sha256:", run.BundleDigest);
+        var hex = run.BundleDigest!["sha256:".Length..];
+        Assert.Contains(Directory.EnumerateFiles(Path.Combine(_fixture.Config.Home, "store"), "*", SearchOption.AllDirectories), f => f.EndsWith(hex, StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(_fixture.Config.Home, "sandboxes", run.Name)), "the sandbox is removed when the run ends");
     }
 
