@@ -96,9 +96,9 @@ internal static class ContainerLatency
 
             Console.WriteLine();
             Console.WriteLine("median breakdown of edit-to-result (container mode, one-line Python edit):");
-            Print("bundle build + extract + checks + bookkeeping", rows.Select(r => r.Other));
+            Print("bundle build + store put + local extract + bookkeeping", rows.Select(r => r.Other));
             Print("image check (resolve tag + registry HEAD)", rows.Select(r => r.ImageCheck));
-            Print("bundle upload to store", rows.Select(r => r.Upload));
+            Print("bundle upload by the executor (0: run stored it)", rows.Select(r => r.Upload));
             Print("pre-run signature check (local, from the bundle)", rows.Select(r => r.Describe));
             Print("task container start (runtime + interpreter)", rows.Select(r => r.ContainerStart));
             Print("bundle fetch + verify + unpack in container", rows.Select(r => r.Unpack));
