@@ -2,9 +2,15 @@ using BenchmarkDotNet.Running;
 
 // Each benchmark is selected by name: dotnet run -c Release --project bench/FlyteSharp.Benchmarks -- <name>
 // End-to-end scripts live next to this project in bench/*.sh.
+if (args is ["container-latency", ..])
+{
+    return await FlyteSharp.Benchmarks.ContainerLatency.RunAsync(args);
+}
+
 if (FlyteSharp.Benchmarks.Runs.RunBenchmarks.TryRun(args))
 {
-    return;
+    return 0;
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -43,6 +43,8 @@ internal static class FlyteCli
         yield return VersionCommand.Create(console);
         yield return ImagesCommand.Create(console);
         yield return DoctorCommand.Create(console);
+        yield return BuildCommand.Create(console);
+        yield return DeployCommand.Create(console);
         yield return RunCommand.Create(console);
         yield return RunsCommand.Create(console);
         yield return ServeCommand.Create(console);

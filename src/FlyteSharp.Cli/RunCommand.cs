@@ -26,6 +26,7 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print {run, url, status, outputs, error} as JSON." };
         var name = new Option<string?>("--name") { Description = "The run's name (default: generated)." };
         var mode = new Option<ExecutionMode?>("--mode") { Description = "Where Python tasks run: Local (default) or Container." };
+        var version = new Option<string?>("--version") { Description = "Run a deployed version (flytesharp deploy): Python tasks run in its images with the code baked in; no bundle." };
         var command = new Command("run", "Run a task of a project locally and record the run.");
         project.AddTo(command);
         command.Arguments.Add(task);
@@ -33,6 +34,7 @@ internal static class RunCommand
         command.Options.Add(json);
         command.Options.Add(name);
         command.Options.Add(mode);
+        command.Options.Add(version);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var named = ParseInputs(parse.GetValue(inputs) ?? []);
@@ -44,6 +46,7 @@ internal static class RunCommand
                 RootDir = rootDir,
                 Name = parse.GetValue(name),
                 Mode = parse.GetValue(mode),
+                Version = parse.GetValue(version),
                 CancellationToken = cancellationToken,
             };
             var run = await Flyte.RunWithTextInputsAsync(definition, named, options);

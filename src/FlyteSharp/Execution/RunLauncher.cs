@@ -22,7 +22,7 @@ internal static class RunLauncher
         var config = options.Config ?? Flyte.CurrentConfig;
         var rootDir = options.RootDir is { } r ? Path.GetFullPath(r) : options.Config is null ? Flyte.CurrentRootDir ?? config.RootDir : config.RootDir;
         var time = options.TimeProvider ?? TimeProvider.System;
-        var mode = options.Mode ?? ParseMode(config);
+        var mode = options.Version is not null ? ExecutionMode.Container : options.Mode ?? ParseMode(config);
         var maxConcurrency = options.MaxConcurrency ?? config.MaxConcurrency;
         if (maxConcurrency < 1)
         {
@@ -42,7 +42,7 @@ internal static class RunLauncher
         {
             if (pythonTasks.Length > 0)
             {
-                runtime = await PreparePythonAsync(settings, options.CancellationToken).ConfigureAwait(false);
+                runtime = await PreparePythonAsync(settings, options.Version, options.CancellationToken).ConfigureAwait(false);
                 await PythonTaskChecker.CheckAsync(runtime.Executor, pythonTasks, rootDir, options.CancellationToken).ConfigureAwait(false);
             }
 
@@ -55,10 +55,10 @@ internal static class RunLauncher
 
             var inputsJson = TaskJson.SerializeInputs(task, task.Parameters!, inputs);
             store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsJson, null, null, url, now, null,
-                runtime?.Bundle.Digest, ModeText(mode)), rootDir);
+                BundleDigestOf(runtime), ModeText(mode)), rootDir);
 
             var writer = new RunStoreWriter(store, name);
-            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, ct), options.CancellationToken);
+            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, options.Version, ct), options.CancellationToken);
             if (runtime is not null)
             {
                 controller.UsePython(runtime, pythonTasks);
@@ -66,7 +66,7 @@ internal static class RunLauncher
 
             ConsoleCapture.Install();
             var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsJson));
-            return createHandle(new RunStartInfo(name, url, runtime?.Bundle.Digest, store, controller, completion));
+            return createHandle(new RunStartInfo(name, url, BundleDigestOf(runtime), store, controller, completion));
         }
         catch
         {
@@ -92,8 +92,16 @@ internal static class RunLauncher
         var m => throw new FlyteSharpException($"runs.mode must be local or container, not '{m}'", config.SourceFile, fix: "set mode = \"local\""),
     };
 
-    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, CancellationToken cancellationToken)
+    // A deployed version's runtime has no bundle (the code is in its images): its digest is empty.
+    private static string? BundleDigestOf(PythonRuntime? runtime) => runtime?.Bundle.Digest is { Length: > 0 } digest ? digest : null;
+
+    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, string? version, CancellationToken cancellationToken)
     {
+        if (version is not null)
+        {
+            return Deploy.DeployedRuns.Prepare(settings.RunName, settings.SandboxDirectory, settings.Config, version);
+        }
+
         var rootDir = settings.RootDir ?? throw new FlyteSharpException(
             "this run has Python tasks but no root_dir, so there is no code bundle to run them from",
             settings.Config.SourceFile,

@@ -23,6 +23,13 @@ public sealed record RunOptions
     /// <summary>The clock for every timestamp of the run (default: the system clock).</summary>
     public TimeProvider? TimeProvider { get; init; }
 
+    /// <summary>
+    /// Runs a deployed version (see <see cref="Flyte.Deploy(Tasks.TaskEnvironment, CopyStyle, string?, Deploy.DeployOptions?)"/>):
+    /// Python tasks run in containers of the images recorded under this version, whose code is baked in, so no
+    /// code bundle is made or uploaded. Implies <see cref="ExecutionMode.Container"/>.
+    /// </summary>
+    public string? Version { get; init; }
+
     /// <summary>Cancels the run: running actions are cancelled and the run is recorded as cancelled.</summary>
     public CancellationToken CancellationToken { get; init; }
 }

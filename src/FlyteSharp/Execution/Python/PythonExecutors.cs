@@ -7,9 +7,7 @@ internal static class PythonExecutors
     {
         ExecutionMode.Local => new LocalPythonExecutor(context),
 
-        // The container executor (podman/docker, the environment's image) registers here.
-        ExecutionMode.Container => throw new FlyteSharpException("container execution is not available in this build",
-            fix: "run with mode = \"local\" (the default)"),
+        ExecutionMode.Container => Containers.ContainerPythonExecutor.Create(context),
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
     };
 }

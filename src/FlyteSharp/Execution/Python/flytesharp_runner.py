@@ -17,6 +17,13 @@ One call (containers; exit code 0 on success, 1 when the task raised)::
   out.json is ``{"ok": true, "output": <value>}`` or ``{"ok": false, "error": {...}}``.
   The task's stdout/stderr go to the process's stdout/stderr.
 
+Container start (added by the containers work): with ``--bundle SRC --digest sha256:HEX`` the runner first
+fetches the code bundle (SRC is a path, e.g. in a read-only mounted store, or an http(s) URL of a registry
+blob), checks its sha256 digest, and unpacks it safely into --bundle-dir; only then does it call or describe.
+A bundle that cannot be fetched, does not match its digest, or is unsafe is refused: exit code 3, and with
+--outputs the error (type ``flytesharp.BundleDigestMismatch`` or ``flytesharp.BundleError``) is written there.
+In single-call mode out.json also carries ``"timings": {"started": <epoch s>, "bundle": <s>, "task": <s>}``.
+
 Describe (checked before a run starts)::
 
     python3 flytesharp_runner.py --bundle-dir DIR --describe pkg.mod:fn [pkg.mod:fn ...]
@@ -49,6 +56,7 @@ import io
 import json
 import os
 import sys
+import time
 import traceback
 
 
@@ -250,7 +258,133 @@ def serve(bundle_dir):
         proto.flush()
 
 
+# --- Code bundle fetch, verify and unpack (container start; added by the containers work) ---------
+
+class BundleError(Exception):
+    """The code bundle could not be fetched, failed its digest check, or is unsafe to unpack."""
+
+
+class BundleDigestMismatch(BundleError):
+    """The fetched bundle's bytes do not hash to the digest the run recorded."""
+
+
+BundleError.__module__ = "flytesharp"
+BundleDigestMismatch.__module__ = "flytesharp"
+
+_MAX_ENTRIES = 100_000
+_MAX_BYTES = 4 << 30
+
+
+def fetch_bundle(source, digest, dest, headers=None):
+    """Fetches the bundle (a local path or an http(s) URL), verifies its sha256 digest, unpacks it into dest.
+
+    Nothing is unpacked unless the digest matches. Entries must stay inside dest: absolute paths, '..',
+    links pointing outside, devices and FIFOs are refused; entry count and total size are capped.
+    """
+    import hashlib
+    import shutil
+    import tarfile
+    import tempfile
+    import urllib.request
+
+    if not (isinstance(digest, str) and digest.startswith("sha256:") and len(digest) == 71):
+        raise BundleError(f"bundle digest {digest!r} is not of the form sha256:<64 hex digits>")
+    dest = os.path.abspath(dest)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    sha = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".tar.gz", dir=os.path.dirname(dest))
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if source.startswith(("http://", "https://")):
+                request = urllib.request.Request(source, headers=dict(headers or {}))
+                try:
+                    stream = urllib.request.urlopen(request, timeout=120)
+                except OSError as exc:
+                    raise BundleError(f"could not download the code bundle from {source}: {exc}") from None
+            else:
+                try:
+                    stream = open(source, "rb")
+                except OSError as exc:
+                    raise BundleError(f"could not open the code bundle {source}: {exc}") from None
+            with stream:
+                while True:
+                    chunk = stream.read(1 << 16)
+                    if not chunk:
+                        break
+                    sha.update(chunk)
+                    out.write(chunk)
+        actual = "sha256:" + sha.hexdigest()
+        if actual != digest:
+            raise BundleDigestMismatch(
+                f"code bundle {source} has digest {actual}, but the run expects {digest}; refusing to unpack it")
+        # Unpack beside the destination and rename: a refused entry leaves nothing half-unpacked.
+        stage = tempfile.mkdtemp(prefix=".bundle-", dir=os.path.dirname(dest))
+        try:
+            with tarfile.open(tmp, "r:gz") as archive:
+                _safe_extract(archive, stage)
+            if os.path.isdir(dest) and not os.listdir(dest):
+                os.rmdir(dest)
+            os.rename(stage, dest)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return dest
+
+
+def _safe_extract(archive, dest):
+    entries = 0
+    total = 0
+    root = os.path.realpath(dest)
+    for member in archive:
+        entries += 1
+        if entries > _MAX_ENTRIES:
+            raise BundleError(f"code bundle has more than {_MAX_ENTRIES} entries; refusing to unpack it")
+        name = member.name
+        parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+        if name.startswith("/") or not parts or ".." in parts:
+            raise BundleError(f"code bundle entry {name!r} would land outside the bundle directory")
+        target = os.path.join(root, *parts)
+        parent = os.path.dirname(target)
+        if not _inside(parent, root):
+            raise BundleError(f"code bundle entry {name!r} goes through a link that leaves the bundle directory")
+        if member.isdir():
+            os.makedirs(target, exist_ok=True)
+        elif member.isfile():
+            total += member.size
+            if total > _MAX_BYTES:
+                raise BundleError(f"code bundle unpacks to more than {_MAX_BYTES} bytes; refusing to unpack it")
+            os.makedirs(parent, exist_ok=True)
+            source = archive.extractfile(member)
+            with source, open(target, "wb") as f:
+                while True:
+                    chunk = source.read(1 << 16)
+                    if not chunk:
+                        break
+                    f.write(chunk)
+            os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
+        elif member.issym():
+            link = member.linkname
+            resolved = os.path.normpath(os.path.join(parent, link))
+            if os.path.isabs(link) or not _inside(resolved, root):
+                raise BundleError(f"code bundle link {name!r} -> {link!r} points outside the bundle directory")
+            os.makedirs(parent, exist_ok=True)
+            os.symlink(link, target)
+        else:
+            raise BundleError(f"code bundle entry {name!r} is a {'hard link' if member.islnk() else 'device or FIFO'}, which bundles never hold")
+
+
+def _write_outputs(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def main(argv=None):
+    started = time.time()
     parser = argparse.ArgumentParser(description="FlyteSharp Python task runner")
     parser.add_argument("--bundle-dir", required=True, help="directory the code bundle is extracted in")
     parser.add_argument("--task", help="package.module:function to call once")
@@ -258,7 +392,23 @@ def main(argv=None):
     parser.add_argument("--outputs", help="JSON file the result is written to")
     parser.add_argument("--describe", nargs="+", metavar="REF", help="describe task references as JSON")
     parser.add_argument("--serve", action="store_true", help="serve JSON-lines requests on stdin")
+    parser.add_argument("--bundle", help="code bundle to fetch first: a path or an http(s) URL (containers)")
+    parser.add_argument("--digest", help="the bundle's expected sha256 digest (required with --bundle)")
     args = parser.parse_args(argv)
+    bundle_seconds = 0.0
+    if args.bundle:
+        if not args.digest:
+            parser.error("--digest is required with --bundle")
+        try:
+            fetch_bundle(args.bundle, args.digest, args.bundle_dir)
+        except Exception as exc:  # anything wrong with the bundle is a refusal, never a half-run task
+            if not isinstance(exc, BundleError):
+                exc = BundleError(f"code bundle {args.bundle} could not be unpacked: {type(exc).__name__}: {exc}")
+            print(f"flytesharp: {exc}", file=sys.stderr)
+            if args.outputs:
+                _write_outputs(args.outputs, json.dumps({"ok": False, "error": _error(exc)}))
+            return 3
+        bundle_seconds = time.time() - started
     bundle_dir = _setup_path(args.bundle_dir)
 
     if args.serve:
@@ -272,8 +422,10 @@ def main(argv=None):
     try:
         with open(args.inputs, encoding="utf-8") as f:
             inputs = json.load(f)
+        task_started = time.time()
         output = call(args.task, inputs)
-        result = '{"ok": true, "output": ' + output + "}"
+        timings = json.dumps({"started": started, "bundle": bundle_seconds, "task": time.time() - task_started})
+        result = '{"ok": true, "timings": ' + timings + ', "output": ' + output + "}"
         code = 0
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):

@@ -1,0 +1,86 @@
+using FlyteSharp.Building;
+using FlyteSharp.Configuration;
+using FlyteSharp.Images;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Deploy;
+
+/// <summary>
+/// Full-build deploys: resolve each environment's image with the copy style (under <see cref="CopyStyle.None"/>
+/// <c>WithCodeBundle()</c> becomes a <c>COPY</c> of the bundle's files), build and push it unless the
+/// registry has the tag, and record the deployment under its version. No code bundle is uploaded.
+/// </summary>
+internal static class Deployer
+{
+    public static async Task<IReadOnlyList<Deployment>> DeployAsync(
+        IReadOnlyList<TaskEnvironment> environments,
+        CopyStyle copyStyle,
+        string? version,
+        FlyteConfig config,
+        string? rootDir,
+        ImageBuildService? service = null,
+        Action<string>? output = null,
+        TimeProvider? time = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(environments);
+        if (environments.Count == 0)
+        {
+            throw new FlyteSharpException("nothing to deploy: no task environments given", fix: "pass the environment(s) to deploy");
+        }
+
+        if (copyStyle != CopyStyle.None)
+        {
+            throw new FlyteSharpException(
+                $"deploys bake the code into the image: use CopyStyle.None (got CopyStyle.{copyStyle})",
+                fix: "call Flyte.Deploy(env, copyStyle: CopyStyle.None, version: \"1.2.3\"); for fast iteration use Flyte.Run, which ships a bundle per run");
+        }
+
+        if (string.IsNullOrWhiteSpace(version))
+        {
+            throw new FlyteSharpException("a version is required with CopyStyle.None (a full build is a release you must be able to trace)",
+                fix: "pass version: \"1.2.3\"; a git commit SHA or tag is recommended (flytesharp deploy --version git)");
+        }
+
+        DeployVersion.Validate(version);
+        time ??= TimeProvider.System;
+        var options = new ImageResolveOptions(config, copyStyle, rootDir);
+        var resolved = new List<(TaskEnvironment Env, ResolvedImage Image)>();
+        foreach (var env in environments)
+        {
+            var image = env.Image.Resolve(options);
+            if (image.CodeDirectory is null)
+            {
+                throw new FlyteSharpException(
+                    $"environment '{env.Name}' has no WithCodeBundle() layer, so a full build would leave its code out of the image",
+                    fix: "end the image definition with .WithCodeBundle() (a no-op in fast deploy, a COPY of the code in full build)");
+            }
+
+            resolved.Add((env, image));
+        }
+
+        service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken);
+        await service.EnsureAsync(resolved.Select(r => ImageBuildTarget.From(r.Image, r.Env.Name)), output: output, cancellationToken: cancellationToken);
+
+        var store = DeploymentStore.Open(config.EffectiveRunDatabase, time);
+        var now = time.GetUtcNow();
+        var deployments = new List<Deployment>();
+        foreach (var (env, image) in resolved)
+        {
+            var deployment = new Deployment(
+                version,
+                env.Name,
+                image.Uri,
+                copyStyle,
+                env.Tasks.Select(t => new DeployedTask(t.Name, t.Kind == TaskKind.Python ? "python" : "csharp", t.Python?.ToString())).ToList(),
+                env.Resources,
+                $"{image.PythonExecutable} {image.RunnerPath} --bundle-dir {image.CodeDirectory}",
+                image.CodeDirectory,
+                now);
+            store.Record(deployment);
+            deployments.Add(deployment);
+        }
+
+        return deployments;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using FlyteSharp.Building;
+using FlyteSharp.Configuration;
+using FlyteSharp.Images;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Execution.Containers;
+
+/// <summary>
+/// Fast-deploy images: each environment's image resolved with <see cref="CopyStyle.All"/> (the code
+/// travels as the bundle), built and pushed only when the registry lacks its tag — once per tag per run.
+/// </summary>
+internal sealed class BuildingImageSource(FlyteConfig config, string? rootDir, Func<CancellationToken, Task<ImageBuildService>> services) : IContainerImageSource
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<ContainerImage>>> _images = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _serviceGate = new(1, 1);
+    private ImageBuildService? _service;
+
+    /// <summary>The build results of this source (one per image it had to check), for reporting.</summary>
+    public ConcurrentQueue<ImageBuildResult> Results { get; } = new();
+
+    public async Task<string> RuntimeAsync(CancellationToken cancellationToken) => (await ServiceAsync(cancellationToken)).Builder.Name;
+
+    public Task<ContainerImage> GetAsync(TaskEnvironment environment, CancellationToken cancellationToken)
+    {
+        var resolved = environment.Image.Resolve(new ImageResolveOptions(config, CopyStyle.All, rootDir));
+        var lazy = _images.GetOrAdd(resolved.Uri, _ => new Lazy<Task<ContainerImage>>(() => EnsureAsync(resolved, environment.Name, cancellationToken)));
+        return lazy.Value.WaitAsync(cancellationToken);
+    }
+
+    private async Task<ContainerImage> EnsureAsync(ResolvedImage image, string environment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var service = await ServiceAsync(cancellationToken);
+            foreach (var result in await service.EnsureAsync([ImageBuildTarget.From(image, environment)], cancellationToken: cancellationToken))
+            {
+                Results.Enqueue(result);
+            }
+
+            var insecure = RegistryTagProbe.IsInsecure(image.Registry, config);
+            return new ContainerImage(image.Uri, image.PythonExecutable, image.RunnerPath, image.CodeDirectory, insecure);
+        }
+        catch
+        {
+            // A failed or cancelled ensure is retried by the next caller, not cached.
+            _images.TryRemove(image.Uri, out _);
+            throw;
+        }
+    }
+
+    private async Task<ImageBuildService> ServiceAsync(CancellationToken cancellationToken)
+    {
+        await _serviceGate.WaitAsync(cancellationToken);
+        try
+        {
+            return _service ??= await services(cancellationToken);
+        }
+        finally
+        {
+            _serviceGate.Release();
+        }
+    }
+}

@@ -1,0 +1,302 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FlyteSharp.Building;
+using FlyteSharp.Execution.Python;
+using FlyteSharp.Storage;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Execution.Containers;
+
+/// <summary>
+/// Runs each Python action in its own container of the environment's image: resources mapped to
+/// <c>--cpus</c>/<c>--memory</c>, the run's bundle fetched from the store and verified and unpacked by
+/// the runner at container start, inputs and outputs through a mounted per-action directory, output
+/// lines streamed into the run's log, the container removed afterwards and stopped on cancellation.
+/// </summary>
+internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
+{
+    /// <summary>Exit code the runner uses when the bundle cannot be fetched, fails its digest, or is unsafe.</summary>
+    internal const int BundleRefusedExitCode = 3;
+
+    private readonly PythonExecutorContext _context;
+    private readonly IContainerImageSource _images;
+    private readonly TimeProvider _time;
+    private readonly string _ioRoot;
+    private readonly Lazy<Task<string?>> _bundleUri;
+    private int _sequence;
+
+    public ContainerPythonExecutor(PythonExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
+    {
+        _context = context;
+        _images = images;
+        _time = timeProvider ?? TimeProvider.System;
+        _ioRoot = Path.Combine(context.SandboxDirectory, "containers");
+        Directory.CreateDirectory(_ioRoot);
+        _bundleUri = new(() => PutBundleAsync(CancellationToken.None));
+    }
+
+    /// <summary>The executor for a fast-deploy container run: images built when their tag is missing.</summary>
+    public static ContainerPythonExecutor Create(PythonExecutorContext context) =>
+        new(context, new BuildingImageSource(context.Config, context.RootDir, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct)));
+
+    /// <summary>Raised after each action with where its time went (used by bench/).</summary>
+    internal static event Action<ContainerActionTimings>? ActionTimed;
+
+    public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var image = await _images.GetAsync(environment, cancellationToken);
+        var imageReady = _time.GetElapsedTime(started);
+        if (image.CodeDirectory is null && await DescribeLocallyAsync(environment, tasks, cancellationToken) is { } local)
+        {
+            ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero,
+                _time.GetElapsedTime(started)));
+            return local;
+        }
+
+        var outcome = await RunContainerAsync(environment, image, "describe", ["--describe", .. tasks.Select(t => t.ToString())], null, null, cancellationToken);
+        var json = outcome.Result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        if (outcome.Result.ExitCode != 0 || json is null || !json.StartsWith('['))
+        {
+            throw Unusable(environment, image, outcome);
+        }
+
+        ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, outcome.Exited - outcome.Launched, TimeSpan.Zero, TimeSpan.Zero,
+            outcome.Removed - outcome.Exited, _time.GetElapsedTime(started)));
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.EnumerateArray().Select(ParseInfo).ToArray();
+    }
+
+    public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var image = await _images.GetAsync(request.Environment, cancellationToken);
+        var imageReady = _time.GetElapsedTime(started);
+        var outcome = await RunContainerAsync(
+            request.Environment, image, request.ActionId,
+            ["--task", request.Task.ToString(), "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
+            request.InputsJson, request.Log, cancellationToken);
+
+        var code = outcome.Result.ExitCode;
+        if (outcome.OutOfMemory)
+        {
+            throw new ContainerOutOfMemoryException(request.Task.ToString(), request.Environment.Name, request.Environment.Resources.Memory);
+        }
+
+        using var output = outcome.OutputsJson is null ? null : JsonDocument.Parse(outcome.OutputsJson);
+        if (output is null)
+        {
+            throw Unusable(request.Environment, image, outcome);
+        }
+
+        var root = output.RootElement;
+        ReportTimings(request.Environment.Name, root, outcome, imageReady, started);
+        if (root.GetProperty("ok").GetBoolean())
+        {
+            return new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
+        }
+
+        var error = root.GetProperty("error");
+        var type = error.GetProperty("type").GetString() ?? "Exception";
+        var message = error.GetProperty("message").GetString() ?? "";
+        if (code == BundleRefusedExitCode)
+        {
+            throw new FlyteSharpException($"the container refused the code bundle: {message}",
+                fix: type.EndsWith("BundleDigestMismatch", StringComparison.Ordinal)
+                    ? "the bundle in the store is not the one this run recorded (corrupted or replaced); run again to upload it afresh"
+                    : "check that the container can reach the store");
+        }
+
+        return new PythonTaskResult(null, new PythonError(type, message, error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// The pre-run signature check from the same bundle with a local interpreter, which saves a container start
+    /// per edit. Only answers it gives for the bundle itself are trusted; when a module fails to import (say, a
+    /// package only the image has) or no local Python exists, the check runs in the image instead (null).
+    /// </summary>
+    private async Task<IReadOnlyList<PythonFunctionInfo>?> DescribeLocallyAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
+    {
+        if (_context.Bundle.Digest.Length == 0 || !Directory.Exists(_context.Bundle.ExtractedDirectory))
+        {
+            return null;
+        }
+
+        try
+        {
+            await using var local = new LocalPythonExecutor(_context with { SandboxDirectory = Path.Combine(_context.SandboxDirectory, "describe") });
+            var infos = await local.DescribeAsync(environment, tasks, cancellationToken);
+            // ModuleNotFoundError is not trusted: a package __init__ importing an image-only dependency raises it too.
+            return infos.All(i => i.Ok || i.ErrorType is "ModuleOutsideBundle" or "FunctionNotFound" or "NotCallable") ? infos : null;
+        }
+        catch (Exception ex) when (ex is FlyteSharpException or IOException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<ContainerOutcome> RunContainerAsync(
+        TaskEnvironment environment, ContainerImage image, string actionId, IReadOnlyList<string> runnerArguments,
+        string? inputsJson, Action<string, string>? log, CancellationToken cancellationToken)
+    {
+        var runtime = await _images.RuntimeAsync(cancellationToken);
+        var n = Interlocked.Increment(ref _sequence);
+        var ioDir = Path.Combine(_ioRoot, n.ToString(CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(ioDir);
+        if (inputsJson is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(ioDir, "inputs.json"), inputsJson, new UTF8Encoding(false), cancellationToken);
+        }
+
+        var bundle = image.CodeDirectory is null
+            ? ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken), _context.Bundle.ArchivePath, _context.Bundle.Digest,
+                _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries)
+            : null;
+        var spec = new ContainerRunSpec(
+            runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
+            runnerArguments,
+            new Dictionary<string, string> { ["flytesharp.run"] = _context.RunName, ["flytesharp.action"] = actionId, ["flytesharp.environment"] = environment.Name });
+
+        var launched = _time.GetUtcNow();
+        CliResult result;
+        try
+        {
+            result = await CliProcess.RunAsync(runtime, spec.Arguments(), onLine: null, cancellationToken, standardInput: null, environment: null,
+                onOutput: log is null ? null : (stream, line) => log(stream, line));
+        }
+        catch (OperationCanceledException)
+        {
+            // Killing the runtime's client does not stop the container: stop it, then remove it.
+            await CliProcess.RunAsync(runtime, ["stop", "--time", "2", spec.Name], cancellationToken: CancellationToken.None);
+            await RemoveAsync(runtime, spec.Name);
+            throw;
+        }
+
+        var exited = _time.GetUtcNow();
+        var oom = false;
+        try
+        {
+            if (result.ExitCode == 137)
+            {
+                var inspect = await CliProcess.RunAsync(runtime, ["inspect", "--format", "{{.State.OOMKilled}}", spec.Name], cancellationToken: CancellationToken.None);
+                // cgroup v1 hosts do not always set OOMKilled; a SIGKILL we did not send, under a memory limit, is the limit.
+                oom = inspect.StandardOutput.Trim() == "true" || environment.Resources.MemoryBytes is not null;
+            }
+        }
+        finally
+        {
+            await RemoveAsync(runtime, spec.Name);
+        }
+
+        var outputs = Path.Combine(ioDir, "outputs.json");
+        return new ContainerOutcome(result, oom, File.Exists(outputs) ? await File.ReadAllTextAsync(outputs, CancellationToken.None) : null,
+            launched, exited, _time.GetUtcNow());
+    }
+
+    /// <summary>The bundle's blob URI in the run's store, uploading it once (idempotent: an existing digest is not sent again).</summary>
+    private async Task<string?> PutBundleAsync(CancellationToken cancellationToken)
+    {
+        if (_context.Bundle.StoreUri is { } uri)
+        {
+            return uri;
+        }
+
+        if (_context.Bundle.ArchivePath is not { } archive)
+        {
+            return null;
+        }
+
+        var started = _time.GetTimestamp();
+        var store = BlobStores.Open(_context.Config.EffectiveStoreUri, _context.Config);
+        var blobUri = await store.PutAsync(_context.Bundle.Digest, archive, cancellationToken);
+        var took = _time.GetElapsedTime(started);
+        ActionTimed?.Invoke(new ContainerActionTimings("upload", "", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, took));
+        return blobUri;
+    }
+
+    private static async Task RemoveAsync(string runtime, string name) =>
+        await CliProcess.RunAsync(runtime, ["rm", "--force", "--volumes", name], cancellationToken: CancellationToken.None);
+
+    private void ReportTimings(string environment, JsonElement root, ContainerOutcome outcome, TimeSpan imageReady, long started)
+    {
+        if (ActionTimed is not { } handler || !root.TryGetProperty("timings", out var t))
+        {
+            return;
+        }
+
+        var runnerStart = DateTimeOffset.FromUnixTimeMilliseconds((long)(t.GetProperty("started").GetDouble() * 1000));
+        var unpack = TimeSpan.FromSeconds(t.TryGetProperty("bundle", out var b) ? b.GetDouble() : 0);
+        var run = TimeSpan.FromSeconds(t.GetProperty("task").GetDouble());
+        var runnerEnd = runnerStart + unpack + run;
+        handler(new ContainerActionTimings(
+            "execute",
+            environment,
+            imageReady,
+            runnerStart - outcome.Launched,
+            unpack,
+            run,
+            outcome.Removed - (runnerEnd < outcome.Exited ? runnerEnd : outcome.Exited),
+            _time.GetElapsedTime(started)));
+    }
+
+    private static FlyteSharpException Unusable(TaskEnvironment environment, ContainerImage image, ContainerOutcome outcome)
+    {
+        var output = CliProcess.Tail(outcome.Result.Combined, 12);
+        if (outcome.OutOfMemory)
+        {
+            return new ContainerOutOfMemoryException("describe", environment.Name, environment.Resources.Memory);
+        }
+
+        if (outcome.Result.ExitCode == 137)
+        {
+            return new FlyteSharpException($"the container of environment '{environment.Name}' was killed (SIGKILL, exit code 137):\n{output}",
+                fix: "check whether something else stopped it (podman stop/kill, the host's OOM killer)");
+        }
+
+        if (outcome.Result.ExitCode == BundleRefusedExitCode)
+        {
+            return new FlyteSharpException($"the container refused the code bundle:\n{output}",
+                fix: "the bundle in the store is not the one this run recorded, or the container cannot reach the store");
+        }
+
+        return new FlyteSharpException(
+            $"image {image.Uri} of environment '{environment.Name}' could not run FlyteSharp's Python runner " +
+            $"({image.PythonExecutable} {image.RunnerPath}, exit code {outcome.Result.ExitCode}):\n{output}",
+            fix: "base the image on one with Python 3.9 or newer (Image.FromDebianBase or a python:3.x image), and keep the FlyteSharp runner layer");
+    }
+
+    private static string ContainerName(string run, int n)
+    {
+        var safe = new string(run.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
+        if (safe.Length > 40)
+        {
+            safe = safe[..40];
+        }
+
+        return $"flytesharp-{safe}-{n}-{Guid.NewGuid().ToString("N")[..6]}";
+    }
+
+    private static PythonFunctionInfo ParseInfo(JsonElement e)
+    {
+        var task = e.GetProperty("task").GetString()!;
+        if (e.GetProperty("ok").GetBoolean())
+        {
+            return new PythonFunctionInfo(task, true, e.GetProperty("file").GetString(), e.GetProperty("is_async").GetBoolean(),
+                e.GetProperty("parameters").EnumerateArray().Select(p => new PythonParameterInfo(
+                    p.GetProperty("name").GetString()!,
+                    p.GetProperty("annotation").ValueKind == JsonValueKind.String ? p.GetProperty("annotation").GetString() : null,
+                    p.GetProperty("kind").GetString()!,
+                    p.GetProperty("has_default").GetBoolean())).ToArray(),
+                null, null, []);
+        }
+
+        var error = e.GetProperty("error");
+        return new PythonFunctionInfo(task, false, null, false, [], error.GetProperty("type").GetString(), error.GetProperty("message").GetString(),
+            error.TryGetProperty("defined", out var d) ? d.EnumerateArray().Select(x => x.GetString()!).ToArray() : []);
+    }
+
+    private sealed record ContainerOutcome(CliResult Result, bool OutOfMemory, string? OutputsJson, DateTimeOffset Launched, DateTimeOffset Exited, DateTimeOffset Removed);
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Execution.Containers;
+
+/// <summary>
+/// One container for one Python action (or one describe): turned into the <c>podman run</c> /
+/// <c>docker run</c> argument list by <see cref="Arguments"/>.
+/// </summary>
+internal sealed record ContainerRunSpec(
+    string Runtime,
+    string Name,
+    ContainerImage Image,
+    Resources Resources,
+    string IoDirectory,
+    ContainerBundleSource? Bundle,
+    string? BundleDigest,
+    IReadOnlyList<string> RunnerArguments,
+    IReadOnlyDictionary<string, string> Labels)
+{
+    /// <summary>Where the action's inputs/outputs directory is mounted.</summary>
+    public const string IoMount = "/flytesharp/io";
+
+    /// <summary>Where the runner unpacks the bundle inside the container.</summary>
+    public const string BundleDirectory = "/tmp/flytesharp/bundle";
+
+    /// <summary>
+    /// The runtime's arguments. The container is not <c>--rm</c>: the executor inspects it after exit
+    /// (the out-of-memory flag) and removes it itself.
+    /// </summary>
+    public IReadOnlyList<string> Arguments()
+    {
+        var args = new List<string> { "run", "--name", Name, "--pull", "missing" };
+        foreach (var (key, value) in Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            args.Add("--label");
+            args.Add($"{key}={value}");
+        }
+
+        if (Resources.CpuCores is { } cpus)
+        {
+            args.Add("--cpus");
+            args.Add(cpus.ToString("0.###", CultureInfo.InvariantCulture));
+        }
+
+        if (Resources.MemoryBytes is { } memory)
+        {
+            // Same swap limit: a task over its memory is killed, not slowed down by swapping.
+            args.Add("--memory");
+            args.Add(memory.ToString(CultureInfo.InvariantCulture) + "b");
+            args.Add("--memory-swap");
+            args.Add(memory.ToString(CultureInfo.InvariantCulture) + "b");
+        }
+
+        if (Image.InsecureRegistry && Runtime == "podman")
+        {
+            args.Add("--tls-verify=false");
+        }
+
+        if (Bundle?.HostNetwork == true)
+        {
+            args.Add("--network");
+            args.Add("host");
+        }
+
+        args.Add("--volume");
+        args.Add($"{IoDirectory}:{IoMount}");
+        foreach (var (host, container) in Bundle?.Mounts ?? [])
+        {
+            args.Add("--volume");
+            args.Add($"{host}:{container}:ro");
+        }
+
+        args.Add("--env");
+        args.Add("PYTHONUNBUFFERED=1");
+        args.Add("--env");
+        args.Add("PYTHONDONTWRITEBYTECODE=1");
+        args.Add(Image.Uri);
+        args.Add(Image.PythonExecutable);
+        args.Add(Image.RunnerPath);
+        if (Bundle is not null)
+        {
+            args.AddRange(["--bundle", Bundle.Source, "--digest", BundleDigest!, "--bundle-dir", BundleDirectory]);
+        }
+        else
+        {
+            args.AddRange(["--bundle-dir", Image.CodeDirectory ?? "/root"]);
+        }
+
+        args.AddRange(RunnerArguments);
+        return args;
+    }
+}

@@ -1,0 +1,100 @@
+using FlyteSharp.Execution;
+using FlyteSharp.Images;
+using FlyteSharp.IntegrationTests.Infrastructure;
+using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.IntegrationTests.Containers;
+
+public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseImage baseImage)
+{
+    private readonly BaseImage _baseImage = baseImage;
+
+    private const string EtlV1 = """
+        import os
+        import sys
+
+        def load(n: int) -> list:
+            return [float(i) for i in range(n)]
+
+        def summarize(values: list) -> dict:
+            print(f"summarizing {len(values)} values")
+            return {"sum": sum(values), "version": 1, "in_container": os.path.exists("/run/.containerenv"), "prefix": sys.prefix}
+        """;
+
+    [Fact]
+    public async Task Run_TwoTaskPipelineInContainers_FirstRunBuildsSecondRunAfterEditBuildsNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/etl.py", EtlV1);
+        var env = new TaskEnvironment("etl", Image.FromDebianBase("3.11").WithCodeBundle(), new Resources(Cpu: "1", Memory: "256Mi"));
+        var load = env.PythonTask<int, List<double>>("app.etl:load");
+        var summarize = env.PythonTask<List<double>, Dictionary<string, object>>("app.etl:summarize");
+        var pipeline = env.Task("pipeline", async (int n) => await summarize.InvokeAsync(await load.InvokeAsync(n)));
+        var options = new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct };
+
+        var first = await Flyte.Run(pipeline, 5, options);
+        var firstOutput = await first.GetOutputAsync(ct);
+        var buildsAfterFirst = project.BuildLogs();
+
+        project.WritePython("app/etl.py", EtlV1.Replace("\"version\": 1", "\"version\": 2", StringComparison.Ordinal));
+        var second = await Flyte.Run(pipeline, 5, options);
+        var secondOutput = await second.GetOutputAsync(ct);
+
+        Assert.Equal(10.0, ((System.Text.Json.JsonElement)firstOutput["sum"]).GetDouble());
+        Assert.Equal(1, ((System.Text.Json.JsonElement)firstOutput["version"]).GetInt32());
+        Assert.True(((System.Text.Json.JsonElement)firstOutput["in_container"]).GetBoolean(), "the Python child did not run in a container");
+        Assert.Equal("/opt/venv", ((System.Text.Json.JsonElement)firstOutput["prefix"]).GetString());
+        Assert.Single(buildsAfterFirst); // the first run built the image (one build log)
+        Assert.Equal(2, ((System.Text.Json.JsonElement)secondOutput["version"]).GetInt32());
+        Assert.Equal(buildsAfterFirst, project.BuildLogs()); // the second run built nothing
+        Assert.NotEqual(first.BundleDigest, second.BundleDigest);
+        var logs = await second.GetLogsAsync(cancellationToken: ct);
+        Assert.Contains(logs, l => l.Text.Contains("summarizing 5 values", StringComparison.Ordinal));
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + first.Name));
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + second.Name));
+    }
+
+    [Fact]
+    public async Task Run_TaskModuleNeedsPackageOnlyInImage_SignatureCheckRunsInImage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        // 'imageonly' exists only in the image (a WithCommands layer), so the local check cannot import the module.
+        project.WritePython("app/uses.py", """
+            import imageonly
+
+            def answer() -> int:
+                return imageonly.VALUE
+            """);
+        var image = Image.FromDebianBase("3.11")
+            .WithCommands("mkdir -p /opt/extra && echo 'VALUE = 41' > /opt/extra/imageonly.py")
+            .WithEnvVars(new Dictionary<string, string> { ["PYTHONPATH"] = "/root:/opt/extra" })
+            .WithCodeBundle();
+        var env = new TaskEnvironment("imgdeps", image);
+        var answer = env.PythonTask<int>("app.uses:answer");
+
+        var run = await Flyte.Run(answer, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(41, await run.GetOutputAsync(ct));
+    }
+
+    [Fact]
+    public async Task Run_OciStore_ContainerDownloadsBundleFromRegistry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.Config = project.Config with { StoreUri = $"oci://{registry.Host}/{project.Repository}-bundles" };
+        project.WritePython("app/ops.py", "def triple(x: int) -> int:\n    return 3 * x\n");
+        var env = new TaskEnvironment("oci", Image.FromDebianBase("3.11").WithCodeBundle());
+        var triple = env.PythonTask<int, int>("app.ops:triple");
+
+        var run = await Flyte.Run(triple, 5, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(15, await run.GetOutputAsync(ct));
+        using var http = new HttpClient();
+        using var head = new HttpRequestMessage(HttpMethod.Head, $"{registry.BaseUrl}/v2/{project.Repository}-bundles/blobs/{run.BundleDigest}");
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(head, ct)).StatusCode);
+    }
+}

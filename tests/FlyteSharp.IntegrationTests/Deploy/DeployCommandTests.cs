@@ -1,0 +1,66 @@
+using System.Text.Json;
+using FlyteSharp.IntegrationTests.Infrastructure;
+
+namespace FlyteSharp.IntegrationTests.Deploy;
+
+public class DeployCommandTests(PodmanCliProject project, BaseImage baseImage) : IClassFixture<PodmanCliProject>
+{
+    private readonly BaseImage _baseImage = baseImage;
+
+    [Fact]
+    public async Task Deploy_ThenRunVersion_RunsCodeFromImageWithoutBundle()
+    {
+        var blobsBefore = Blobs();
+        var (code, output, error) = await PodmanCliProject.RunAsync("deploy", project.Root, "--no-build", "--version", "1.0.0", "--copy-style", "none", "--env", "etl", "--json");
+        Assert.True(code == 0, output + error);
+        var deployed = Assert.Single(JsonDocument.Parse(output).RootElement.EnumerateArray());
+        Assert.Equal("etl", deployed.GetProperty("environment").GetString());
+
+        // Change the code on disk: a deployed version must keep running what was baked in.
+        await File.WriteAllTextAsync(Path.Combine(project.Root, "src", "app", "ops.py"), "def square(x: int) -> int:\n    return -1\n", TestContext.Current.CancellationToken);
+        try
+        {
+            var (runCode, runOut, runErr) = await PodmanCliProject.RunAsync("run", project.Root, "sum_of_squares", "--no-build", "--version", "1.0.0", "--input", "n=3", "--json");
+            var (listCode, listOut, _) = await PodmanCliProject.RunAsync("deploy", project.Root, "--list", "--version", "1.0.0");
+
+            Assert.True(runCode == 0, runOut + runErr);
+            var run = JsonDocument.Parse(runOut).RootElement;
+            Assert.Equal(14, run.GetProperty("outputs").GetInt32()); // 1 + 4 + 9 from the deployed square
+            Assert.Equal(JsonValueKind.Null, run.GetProperty("bundle_digest").ValueKind);
+            Assert.Equal(blobsBefore, Blobs()); // neither the deploy nor the deployed run uploaded a bundle
+            Assert.Equal(0, listCode);
+            Assert.Contains("1.0.0  etl  " + deployed.GetProperty("image").GetString(), listOut);
+        }
+        finally
+        {
+            await File.WriteAllTextAsync(Path.Combine(project.Root, "src", "app", "ops.py"), "def square(x: int) -> int:\n    return x * x\n", TestContext.Current.CancellationToken);
+        }
+    }
+
+    private string[] Blobs()
+    {
+        var dir = Path.Combine(project.Home, "store", "blobs");
+        return Directory.Exists(dir) ? [.. Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)] : [];
+    }
+
+    [Fact]
+    public async Task Deploy_WithoutVersion_FailsWithHint()
+    {
+        var (code, _, error) = await PodmanCliProject.RunAsync("deploy", project.Root, "--no-build");
+
+        Assert.Equal(1, code);
+        Assert.Contains("deploy needs --version", error);
+        Assert.Contains("--version git", error);
+    }
+
+    [Fact]
+    public async Task Run_ModeContainer_RunsPythonChildInContainer()
+    {
+        var (code, output, error) = await PodmanCliProject.RunAsync("run", project.Root, "sum_of_squares", "--no-build", "--mode", "container", "--input", "n=4", "--json");
+
+        Assert.True(code == 0, output + error);
+        var run = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(30, run.GetProperty("outputs").GetInt32());
+        Assert.StartsWith("sha256:", run.GetProperty("bundle_digest").GetString());
+    }
+}

@@ -1,0 +1,76 @@
+using FlyteSharp.Execution.Containers;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Tests.Execution.Containers;
+
+public class ContainerRunSpecTests
+{
+    private static readonly ContainerImage Image = new("localhost:5000/flytesharp:abc", "/opt/venv/bin/python", "/opt/flytesharp/flytesharp_runner.py", null, InsecureRegistry: true);
+
+    private static ContainerRunSpec Spec(Resources resources, ContainerBundleSource? bundle, ContainerImage? image = null) => new(
+        "podman", "flytesharp-run1-1-abcdef", image ?? Image, resources, "/tmp/io dir", bundle, bundle is null ? null : "sha256:" + new string('a', 64),
+        ["--task", "pkg.mod:fn"], new Dictionary<string, string> { ["flytesharp.run"] = "run1" });
+
+    [Fact]
+    public void Arguments_CpuAndMemory_MapToCpusAndMemoryWithoutSwap()
+    {
+        var args = Spec(new Resources(Cpu: "500m", Memory: "64Mi"), null).Arguments();
+
+        Assert.Equal("0.5", After(args, "--cpus"));
+        Assert.Equal("67108864b", After(args, "--memory"));
+        Assert.Equal("67108864b", After(args, "--memory-swap"));
+    }
+
+    [Fact]
+    public void Arguments_NoResources_SetsNoLimits()
+    {
+        var args = Spec(new Resources(), null).Arguments();
+
+        Assert.DoesNotContain("--cpus", args);
+        Assert.DoesNotContain("--memory", args);
+    }
+
+    [Fact]
+    public void Arguments_FileStoreBundle_MountsStoreReadOnlyAndPassesDigest()
+    {
+        var bundle = new ContainerBundleSource("/flytesharp/store/blobs/x", [("/home/u/.flytesharp/store", "/flytesharp/store")], false);
+
+        var args = Spec(new Resources(), bundle).Arguments();
+
+        Assert.Contains("/home/u/.flytesharp/store:/flytesharp/store:ro", args);
+        Assert.Contains("/tmp/io dir:/flytesharp/io", args);
+        Assert.Equal("/flytesharp/store/blobs/x", After(args, "--bundle"));
+        Assert.Equal("sha256:" + new string('a', 64), After(args, "--digest"));
+        Assert.Equal(ContainerRunSpec.BundleDirectory, After(args, "--bundle-dir"));
+        Assert.DoesNotContain("--rm", args);
+        Assert.Equal("flytesharp-run1-1-abcdef", After(args, "--name"));
+    }
+
+    [Fact]
+    public void Arguments_ImageWithBakedCode_RunsFromCodeDirectoryWithoutBundle()
+    {
+        var args = Spec(new Resources(), null, Image with { CodeDirectory = "/root" }).Arguments();
+
+        Assert.DoesNotContain("--bundle", args);
+        Assert.DoesNotContain("--digest", args);
+        Assert.Equal("/root", After(args, "--bundle-dir"));
+    }
+
+    [Fact]
+    public void Arguments_ImageThenInterpreterThenRunner_InThatOrder()
+    {
+        var args = Spec(new Resources(), null).Arguments().ToList();
+        var i = args.IndexOf(Image.Uri);
+
+        Assert.Equal(["/opt/venv/bin/python", "/opt/flytesharp/flytesharp_runner.py"], args.Skip(i + 1).Take(2));
+        Assert.Contains("--tls-verify=false", args.Take(i));
+        Assert.Equal("flytesharp.run=run1", After(args, "--label"));
+    }
+
+    private static string After(IReadOnlyList<string> args, string flag)
+    {
+        var i = args.ToList().IndexOf(flag);
+        Assert.True(i >= 0, $"{flag} missing from: {string.Join(' ', args)}");
+        return args[i + 1];
+    }
+}
