@@ -48,14 +48,14 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var started = _time.GetTimestamp();
         var image = await _images.GetAsync(environment, cancellationToken);
         var imageReady = _time.GetElapsedTime(started);
-        if (image.CodeDirectory is null && await DescribeLocallyAsync(environment, tasks, cancellationToken) is { } local)
+        if (image.CodeDirectory is null && await DescribeLocallyAsync(_context, environment, tasks, cancellationToken) is { } local)
         {
             ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero,
                 _time.GetElapsedTime(started)));
             return local;
         }
 
-        var outcome = await RunContainerAsync(environment, image, "describe", ["--describe", .. tasks.Select(t => t.ToString())], null, null, cancellationToken);
+        var outcome = await RunContainerAsync(environment, image, "describe", RunnerCommand.Describe(tasks), null, null, cancellationToken);
         var json = outcome.Result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (outcome.Result.ExitCode != 0 || json is null || !json.StartsWith('['))
         {
@@ -92,6 +92,15 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
         var root = output.RootElement;
         ReportTimings(request.Environment.Name, root, outcome, imageReady, started);
+        return ToTaskResult(root, code, "container");
+    }
+
+    /// <summary>
+    /// The runner's result object (<c>{"ok": …}</c>, as out.json or the marked stdout line holds it) as a task result;
+    /// a bundle refusal (exit code 3) is thrown, since no task ran. <paramref name="host"/> names what ran it (container, pod).
+    /// </summary>
+    internal static PythonTaskResult ToTaskResult(JsonElement root, int exitCode, string host)
+    {
         if (root.GetProperty("ok").GetBoolean())
         {
             return new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
@@ -100,12 +109,12 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var error = root.GetProperty("error");
         var type = error.GetProperty("type").GetString() ?? "Exception";
         var message = error.GetProperty("message").GetString() ?? "";
-        if (code == BundleRefusedExitCode)
+        if (exitCode == BundleRefusedExitCode)
         {
-            throw new FlyteSharpException($"the container refused the code bundle: {message}",
+            throw new FlyteSharpException($"the {host} refused the code bundle: {message}",
                 fix: type.EndsWith("BundleDigestMismatch", StringComparison.Ordinal)
                     ? "the bundle in the store is not the one this run recorded (corrupted or replaced); run again to upload it afresh"
-                    : "check that the container can reach the store");
+                    : $"check that the {host} can reach the store");
         }
 
         return new PythonTaskResult(null, new PythonError(type, message, error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
@@ -118,16 +127,17 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     /// per edit. Only answers it gives for the bundle itself are trusted; when a module fails to import (say, a
     /// package only the image has) or no local Python exists, the check runs in the image instead (null).
     /// </summary>
-    private async Task<IReadOnlyList<PythonFunctionInfo>?> DescribeLocallyAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<PythonFunctionInfo>?> DescribeLocallyAsync(
+        PythonExecutorContext context, TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
     {
-        if (_context.Bundle.Digest.Length == 0 || !Directory.Exists(_context.Bundle.ExtractedDirectory))
+        if (context.Bundle.Digest.Length == 0 || !Directory.Exists(context.Bundle.ExtractedDirectory))
         {
             return null;
         }
 
         try
         {
-            await using var local = new LocalPythonExecutor(_context with { SandboxDirectory = Path.Combine(_context.SandboxDirectory, "describe") });
+            await using var local = new LocalPythonExecutor(context with { SandboxDirectory = Path.Combine(context.SandboxDirectory, "describe") });
             var infos = await local.DescribeAsync(environment, tasks, cancellationToken);
             // ModuleNotFoundError is not trusted: a package __init__ importing an image-only dependency raises it too.
             return infos.All(i => i.Ok || i.ErrorType is "ModuleOutsideBundle" or "FunctionNotFound" or "NotCallable") ? infos : null;
@@ -199,22 +209,35 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     /// <summary>The bundle's blob URI in the run's store, uploading it once (idempotent: an existing digest is not sent again).</summary>
     private async Task<string?> PutBundleAsync(CancellationToken cancellationToken)
     {
-        if (_context.Bundle.StoreUri is { } uri)
-        {
-            return uri;
-        }
-
-        if (_context.Bundle.ArchivePath is not { } archive)
-        {
-            return null;
-        }
-
         var started = _time.GetTimestamp();
-        var store = BlobStores.Open(_context.Config.EffectiveStoreUri, _context.Config);
-        var blobUri = await store.PutAsync(_context.Bundle.Digest, archive, cancellationToken);
-        var took = _time.GetElapsedTime(started);
-        ActionTimed?.Invoke(new ContainerActionTimings("upload", "", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, took));
+        var (blobUri, uploaded) = await UploadBundleAsync(_context, cancellationToken);
+        if (uploaded)
+        {
+            var took = _time.GetElapsedTime(started);
+            ActionTimed?.Invoke(new ContainerActionTimings("upload", "", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, took));
+        }
+
         return blobUri;
+    }
+
+    /// <summary>
+    /// The run bundle's blob URI: where the run already put it, else put into the configured store now (idempotent).
+    /// Null when there is neither (a deployed version, whose code is in its images).
+    /// </summary>
+    internal static async Task<(string? BlobUri, bool Uploaded)> UploadBundleAsync(PythonExecutorContext context, CancellationToken cancellationToken)
+    {
+        if (context.Bundle.StoreUri is { } uri)
+        {
+            return (uri, false);
+        }
+
+        if (context.Bundle.ArchivePath is not { } archive)
+        {
+            return (null, false);
+        }
+
+        var store = BlobStores.Open(context.Config.EffectiveStoreUri, context.Config);
+        return (await store.PutAsync(context.Bundle.Digest, archive, cancellationToken), true);
     }
 
     private static async Task RemoveAsync(string runtime, string name) =>
@@ -279,7 +302,8 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         return $"flytesharp-{safe}-{n}-{Guid.NewGuid().ToString("N")[..6]}";
     }
 
-    private static PythonFunctionInfo ParseInfo(JsonElement e)
+    /// <summary>One element of the runner's describe array.</summary>
+    internal static PythonFunctionInfo ParseInfo(JsonElement e)
     {
         var task = e.GetProperty("task").GetString()!;
         if (e.GetProperty("ok").GetBoolean())

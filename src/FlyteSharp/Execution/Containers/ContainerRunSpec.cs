@@ -22,7 +22,7 @@ internal sealed record ContainerRunSpec(
     public const string IoMount = "/flytesharp/io";
 
     /// <summary>Where the runner unpacks the bundle inside the container.</summary>
-    public const string BundleDirectory = "/tmp/flytesharp/bundle";
+    public const string BundleDirectory = RunnerCommand.BundleDirectory;
 
     /// <summary>
     /// The runtime's arguments. The container is not <c>--rm</c>: the executor inspects it after exit
@@ -76,18 +76,7 @@ internal sealed record ContainerRunSpec(
         args.Add("--env");
         args.Add("PYTHONDONTWRITEBYTECODE=1");
         args.Add(Image.Uri);
-        args.Add(Image.PythonExecutable);
-        args.Add(Image.RunnerPath);
-        if (Bundle is not null)
-        {
-            args.AddRange(["--bundle", Bundle.Source, "--digest", BundleDigest!, "--bundle-dir", BundleDirectory]);
-        }
-        else
-        {
-            args.AddRange(["--bundle-dir", Image.CodeDirectory ?? "/root"]);
-        }
-
-        args.AddRange(RunnerArguments);
+        args.AddRange(RunnerCommand.For(Image, Bundle, BundleDigest, RunnerArguments));
         return args;
     }
 }

@@ -24,6 +24,17 @@ A bundle that cannot be fetched, does not match its digest, or is unsafe is refu
 --outputs the error (type ``flytesharp.BundleDigestMismatch`` or ``flytesharp.BundleError``) is written there.
 In single-call mode out.json also carries ``"timings": {"started": <epoch s>, "bundle": <s>, "task": <s>}``.
 
+Kubernetes (added by the kubernetes work): a pod has no mounted per-action directory, so a single call may take
+its inputs from an environment variable and hand its result back on stdout (read from the pod's log)::
+
+    python3 flytesharp_runner.py --bundle SRC --digest D --bundle-dir DIR --task pkg.mod:fn --inputs-env FLYTESHARP_INPUTS --result-stdout
+
+  ``--inputs-env NAME`` reads the inputs object from environment variable NAME instead of ``--inputs``.
+  ``--result-stdout`` prints, after the task returned (and after a bundle refusal), the same object out.json
+  holds on one line ``FLYTESHARP-RESULT-BEGIN <json> FLYTESHARP-RESULT-END`` on the process's original stdout;
+  the last such line is the result (task code printing a look-alike earlier cannot replace it). ``--outputs``
+  is optional with it. Exit codes are as above.
+
 Describe (checked before a run starts)::
 
     python3 flytesharp_runner.py --bundle-dir DIR --describe pkg.mod:fn [pkg.mod:fn ...]
@@ -376,6 +387,20 @@ def _safe_extract(archive, dest):
             raise BundleError(f"code bundle entry {name!r} is a {'hard link' if member.islnk() else 'device or FIFO'}, which bundles never hold")
 
 
+RESULT_BEGIN = "FLYTESHARP-RESULT-BEGIN "
+RESULT_END = " FLYTESHARP-RESULT-END"
+
+
+def _print_result(text):
+    """The result on one marked line of the original stdout (pod logs merge stdout and stderr)."""
+    out = sys.__stdout__ or sys.stdout
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    out.write(RESULT_BEGIN + text + RESULT_END + "\n")
+    out.flush()
+
+
 def _write_outputs(path, text):
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
@@ -394,6 +419,8 @@ def main(argv=None):
     parser.add_argument("--serve", action="store_true", help="serve JSON-lines requests on stdin")
     parser.add_argument("--bundle", help="code bundle to fetch first: a path or an http(s) URL (containers)")
     parser.add_argument("--digest", help="the bundle's expected sha256 digest (required with --bundle)")
+    parser.add_argument("--inputs-env", metavar="NAME", help="read the inputs object from environment variable NAME (Kubernetes)")
+    parser.add_argument("--result-stdout", action="store_true", help="print the result object on one marked stdout line (Kubernetes)")
     args = parser.parse_args(argv)
     bundle_seconds = 0.0
     if args.bundle:
@@ -405,8 +432,11 @@ def main(argv=None):
             if not isinstance(exc, BundleError):
                 exc = BundleError(f"code bundle {args.bundle} could not be unpacked: {type(exc).__name__}: {exc}")
             print(f"flytesharp: {exc}", file=sys.stderr)
+            refused = json.dumps({"ok": False, "error": _error(exc)})
             if args.outputs:
-                _write_outputs(args.outputs, json.dumps({"ok": False, "error": _error(exc)}))
+                _write_outputs(args.outputs, refused)
+            if args.result_stdout:
+                _print_result(refused)
             return 3
         bundle_seconds = time.time() - started
     bundle_dir = _setup_path(args.bundle_dir)
@@ -417,11 +447,17 @@ def main(argv=None):
     if args.describe:
         print(json.dumps([describe(r, bundle_dir) for r in args.describe]))
         return 0
-    if not (args.task and args.inputs and args.outputs):
-        parser.error("--task, --inputs and --outputs are required for a single call")
+    if not (args.task and (args.inputs or args.inputs_env) and (args.outputs or args.result_stdout)):
+        parser.error("--task, --inputs (or --inputs-env) and --outputs (or --result-stdout) are required for a single call")
     try:
-        with open(args.inputs, encoding="utf-8") as f:
-            inputs = json.load(f)
+        if args.inputs_env:
+            text = os.environ.get(args.inputs_env)
+            if text is None:
+                raise KeyError(f"environment variable {args.inputs_env} with the task's inputs is not set")
+            inputs = json.loads(text)
+        else:
+            with open(args.inputs, encoding="utf-8") as f:
+                inputs = json.load(f)
         task_started = time.time()
         output = call(args.task, inputs)
         timings = json.dumps({"started": started, "bundle": bundle_seconds, "task": time.time() - task_started})
@@ -433,10 +469,10 @@ def main(argv=None):
         traceback.print_exc()
         result = json.dumps({"ok": False, "error": _error(exc)})
         code = 1
-    tmp = args.outputs + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(result)
-    os.replace(tmp, args.outputs)
+    if args.outputs:
+        _write_outputs(args.outputs, result)
+    if args.result_stdout:
+        _print_result(result)
     return code
 
 
