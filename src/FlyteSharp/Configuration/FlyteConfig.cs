@@ -62,8 +62,23 @@ public sealed record FlyteConfig
     /// <summary>How deep task calls may nest inside one run before the run fails with a clear error.</summary>
     public int MaxDepth { get; init; } = 32;
 
-    /// <summary>Where Python task actions run: <c>local</c> (a local python3 process, default) or <c>container</c>.</summary>
+    /// <summary>Where Python task actions run: <c>local</c> (a local python3 process, default), <c>container</c> or <c>kubernetes</c>.</summary>
     public string Mode { get; init; } = "local";
+
+    /// <summary>
+    /// Kubernetes namespace the pods of <c>kubernetes</c> mode are created in; null uses the kubeconfig context's
+    /// namespace, else <c>default</c>.
+    /// </summary>
+    public string? KubernetesNamespace { get; init; }
+
+    /// <summary>
+    /// Kubeconfig file for <c>kubernetes</c> mode; null uses the client's defaults: <c>$KUBECONFIG</c> or
+    /// <c>~/.kube/config</c>, or the pod's service account when running inside a cluster.
+    /// </summary>
+    public string? KubeConfig { get; init; }
+
+    /// <summary>Kubeconfig context for <c>kubernetes</c> mode; null uses the file's current context.</summary>
+    public string? KubernetesContext { get; init; }
 
     /// <summary>The store URI in effect: <see cref="StoreUri"/> or <c>file://{Home}/store</c>.</summary>
     public string EffectiveStoreUri => StoreUri ?? new Uri(Path.Combine(Home, "store")).AbsoluteUri;
@@ -113,8 +128,16 @@ public sealed record FlyteConfig
             ConsoleUrl = Env("FLYTESHARP_CONSOLE_URL") ?? config.ConsoleUrl,
             Python = Env("FLYTESHARP_PYTHON") ?? config.Python,
             Mode = Env("FLYTESHARP_MODE") ?? config.Mode,
+            KubernetesNamespace = Env("FLYTESHARP_KUBERNETES_NAMESPACE") ?? config.KubernetesNamespace,
+            KubeConfig = Env("FLYTESHARP_KUBECONFIG") is { } kc ? Path.GetFullPath(ExpandHome(kc)) : config.KubeConfig,
+            KubernetesContext = Env("FLYTESHARP_KUBERNETES_CONTEXT") ?? config.KubernetesContext,
         };
     }
+
+    private static string ExpandHome(string path) =>
+        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            : path;
 
     private static string DefaultHome() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".flytesharp");
@@ -163,6 +186,7 @@ public sealed record FlyteConfig
         var images = reader.Table("images");
         var storage = reader.Table("storage");
         var runs = reader.Table("runs");
+        var kubernetes = reader.Table("kubernetes");
         var defaults = new FlyteConfig();
         var configHome = reader.String("home") is { } hh ? Path.GetFullPath(Path.Combine(dir, hh)) : home;
 
@@ -185,6 +209,9 @@ public sealed record FlyteConfig
             MaxConcurrency = (int?)runs.Integer("max_concurrency") ?? defaults.MaxConcurrency,
             MaxDepth = (int?)runs.Integer("max_depth") ?? defaults.MaxDepth,
             Mode = runs.String("mode") ?? defaults.Mode,
+            KubernetesNamespace = kubernetes.String("namespace"),
+            KubeConfig = kubernetes.String("kubeconfig") is { } kc ? Path.GetFullPath(Path.Combine(dir, ExpandHome(kc))) : null,
+            KubernetesContext = kubernetes.String("context"),
         };
         if (config.Builder is not ("auto" or "podman" or "docker"))
         {
@@ -202,9 +229,9 @@ public sealed record FlyteConfig
             throw new FlyteSharpException("runs.max_depth must be at least 1", file, fix: "set it to a positive number, e.g. 32");
         }
 
-        if (config.Mode is not ("local" or "container"))
+        if (config.Mode is not ("local" or "container" or "kubernetes"))
         {
-            throw new FlyteSharpException($"runs.mode must be local or container, not '{config.Mode}'", file,
+            throw new FlyteSharpException($"runs.mode must be local, container or kubernetes, not '{config.Mode}'", file,
                 fix: "set mode = \"local\" (or remove the key)");
         }
 

@@ -8,4 +8,10 @@ public enum ExecutionMode
 
     /// <summary>A container of the task environment's image, the bundle extracted at container start.</summary>
     Container = 1,
+
+    /// <summary>
+    /// A Kubernetes Pod of the task environment's image per action, the bundle fetched from an <c>oci://</c> store
+    /// at pod start (see docs/kubernetes.md).
+    /// </summary>
+    Kubernetes = 2,
 }

@@ -83,13 +83,19 @@ internal static class RunLauncher
     /// <summary>The console URL of a run.</summary>
     public static string RunUrl(FlyteConfig config, string name) => $"{config.ConsoleUrl.TrimEnd('/')}/runs/{Uri.EscapeDataString(name)}";
 
-    internal static string ModeText(ExecutionMode mode) => mode == ExecutionMode.Container ? "container" : "local";
+    internal static string ModeText(ExecutionMode mode) => mode switch
+    {
+        ExecutionMode.Container => "container",
+        ExecutionMode.Kubernetes => "kubernetes",
+        _ => "local",
+    };
 
     private static ExecutionMode ParseMode(FlyteConfig config) => config.Mode switch
     {
         "local" => ExecutionMode.Local,
         "container" => ExecutionMode.Container,
-        var m => throw new FlyteSharpException($"runs.mode must be local or container, not '{m}'", config.SourceFile, fix: "set mode = \"local\""),
+        "kubernetes" => ExecutionMode.Kubernetes,
+        var m => throw new FlyteSharpException($"runs.mode must be local, container or kubernetes, not '{m}'", config.SourceFile, fix: "set mode = \"local\""),
     };
 
     // A deployed version's runtime has no bundle (the code is in its images): its digest is empty.

@@ -8,6 +8,7 @@ internal static class PythonExecutors
         ExecutionMode.Local => new LocalPythonExecutor(context),
 
         ExecutionMode.Container => Containers.ContainerPythonExecutor.Create(context),
+        ExecutionMode.Kubernetes => Kubernetes.KubernetesPythonExecutor.Create(context),
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
     };
 }
