@@ -196,27 +196,40 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
 
                 var events = 0;
                 Exception? watchError = null;
-                var watch = _client.CoreV1.WatchListNamespacedPodAsync(
-                    Namespace, fieldSelector: $"metadata.name={name}", resourceVersion: current.Metadata.ResourceVersion,
-                    onError: e => watchError = e, cancellationToken: cancellationToken);
-                await foreach (var (type, changed) in watch)
+                try
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (type == WatchEventType.Deleted)
+                    var watch = _client.CoreV1.WatchListNamespacedPodAsync(
+                        Namespace, fieldSelector: $"metadata.name={name}", resourceVersion: current.Metadata.ResourceVersion,
+                        onError: e => watchError = e, cancellationToken: cancellationToken);
+                    await foreach (var (type, changed) in watch)
                     {
-                        throw new FlyteSharpException($"pod {name} in namespace '{Namespace}' was deleted before its task finished",
-                            fix: "check who deleted it (kubectl get events), then run again");
-                    }
-
-                    if (type is WatchEventType.Added or WatchEventType.Modified && changed?.Metadata?.Name == name)
-                    {
-                        events++;
-                        current = changed;
-                        if (PodState.Of(current).Progress != PodProgress.Waiting)
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (type == WatchEventType.Deleted)
                         {
-                            break;
+                            throw new FlyteSharpException($"pod {name} in namespace '{Namespace}' was deleted before its task finished",
+                                fix: "check who deleted it (kubectl get events), then run again");
+                        }
+
+                        if (type is WatchEventType.Added or WatchEventType.Modified && changed?.Metadata?.Name == name)
+                        {
+                            events++;
+                            current = changed;
+                            var progress = PodState.Of(current).Progress;
+                            if (progress == PodProgress.Started)
+                            {
+                                logs ??= FollowLogAsync(name, log, stopLogs.Token);
+                            }
+                            else if (progress != PodProgress.Waiting)
+                            {
+                                break;
+                            }
                         }
                     }
+                }
+                catch (Exception ex) when (ex is KubernetesException or IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                {
+                    // An expired resourceVersion (410) or a broken connection: read the pod afresh below.
+                    watchError = ex;
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
