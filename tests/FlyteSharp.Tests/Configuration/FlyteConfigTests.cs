@@ -52,4 +52,25 @@ public sealed class FlyteConfigTests : IDisposable
         var ex = Assert.Throws<FlyteSharpException>(() => FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>()));
         Assert.Contains("max_concurrency", ex.Message);
     }
+
+    [Fact]
+    public void Load_KubernetesSection_ReadsModeNamespaceKubeconfigAndContext()
+    {
+        File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"),
+            "[runs]\nmode = \"kubernetes\"\n[storage]\nuri = \"oci://registry.example.com/team/bundles\"\n" +
+            "[kubernetes]\nnamespace = \"ml\"\nkubeconfig = \"kube/config\"\ncontext = \"prod\"\n");
+        var config = FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>());
+        Assert.Equal("kubernetes", config.Mode);
+        Assert.Equal("ml", config.KubernetesNamespace);
+        Assert.Equal(Path.Combine(_dir, "kube", "config"), config.KubeConfig);
+        Assert.Equal("prod", config.KubernetesContext);
+    }
+
+    [Fact]
+    public void Load_UnknownMode_ListsKubernetesAmongChoices()
+    {
+        File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"), "[runs]\nmode = \"cluster\"\n");
+        var ex = Assert.Throws<FlyteSharpException>(() => FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>()));
+        Assert.Contains("local, container or kubernetes", ex.Message);
+    }
 }
