@@ -123,9 +123,12 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     /// <summary>A cluster fetches the bundle over the network: only an oci:// store (a registry it can pull from) serves it.</summary>
     private static void RequireClusterStore(PythonExecutorContext context)
     {
-        var store = context.Bundle.StoreUri ?? context.Config.EffectiveStoreUri;
-        if (!store.StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
+        var blob = context.Bundle.StoreUri ?? context.Config.EffectiveStoreUri;
+        if (!blob.StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
         {
+            var store = context.Bundle.StoreUri is null || context.Config.EffectiveStoreUri.StartsWith("oci://", StringComparison.OrdinalIgnoreCase)
+                ? blob
+                : context.Config.EffectiveStoreUri;
             throw new FlyteSharpException(
                 $"kubernetes mode needs the code bundle in an oci:// store the cluster can reach, but the store is {store}; pods cannot read this machine's files",
                 context.Config.SourceFile,
