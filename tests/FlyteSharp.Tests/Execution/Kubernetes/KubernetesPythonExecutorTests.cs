@@ -135,6 +135,20 @@ public sealed class KubernetesPythonExecutorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecuteAsync_StoreServesOtherBytes_PodRefusesTheBundle()
+    {
+        _api.AddBlob("flytesharp/bundles", _context.Bundle.Digest, "not the bundle"u8.ToArray());
+        await using var executor = Executor();
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() =>
+            executor.ExecuteAsync(Request(Environment(new Resources()), "app.math:double", """{"x": 1}"""), Token));
+
+        Assert.Contains("refused the code bundle", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not the one this run recorded", ex.Fix, StringComparison.Ordinal);
+        Assert.Single(_api.Deleted);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_ContainerOomKilled_ThrowsOutOfMemoryWithLimit()
     {
         _api.Scenario = _ => PodScenario.Script("allocating\n", PodStatuses.Running(), PodStatuses.Terminated(137, "OOMKilled"));
