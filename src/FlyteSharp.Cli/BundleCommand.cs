@@ -42,7 +42,11 @@ internal static class BundleCommand
 
             if (parse.GetValue(output) is { } file)
             {
-                await CopyAtomicallyAsync(bundle.ArchivePath, file, ct);
+                await AtomicFile.WriteAsync(file, async (stream, token) =>
+                {
+                    await using var input = File.OpenRead(bundle.ArchivePath);
+                    await input.CopyToAsync(stream, token);
+                }, ct);
             }
 
             if (parse.GetValue(json))
@@ -79,7 +83,7 @@ internal static class BundleCommand
             if (from.Contains("://", StringComparison.Ordinal))
             {
                 (var storeUri, digest) = BlobStores.ParseBlobUri(from);
-                archive = Path.Combine(config.Home, "cache", "downloads", Storage_Hex(digest) + ".tar.gz");
+                archive = Path.Combine(config.Home, "cache", "downloads", Digests.Hex(digest) + ".tar.gz");
                 if (!File.Exists(archive))
                 {
                     var blobStore = BlobStores.Open(storeUri, config);
@@ -103,7 +107,7 @@ internal static class BundleCommand
 
                 var name = Path.GetFileName(archive);
                 var fromName = "sha256:" + (name.EndsWith(".tar.gz", StringComparison.Ordinal) ? name[..^7] : name);
-                digest = parse.GetValue(digestOption) ?? (IsDigest(fromName) ? fromName : "");
+                digest = parse.GetValue(digestOption) ?? (Digests.IsValid(fromName) ? fromName : "");
                 if (digest.Length == 0)
                 {
                     throw new FlyteSharpException("no expected digest for a local archive", Path.GetFullPath(archive),
@@ -116,31 +120,6 @@ internal static class BundleCommand
             return 0;
         });
         return command;
-    }
-
-    private static bool IsDigest(string value) => value.Length == 71 && value.AsSpan(7).ContainsAnyExcept("0123456789abcdef") is false;
-
-    private static string Storage_Hex(string digest) => digest["sha256:".Length..];
-
-    private static async Task CopyAtomicallyAsync(string source, string target, CancellationToken ct)
-    {
-        var full = Path.GetFullPath(target);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
-        try
-        {
-            await using (var input = File.OpenRead(source))
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                await input.CopyToAsync(output, ct);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
     }
 
     /// <summary>One status line, redrawn at most ten times a second (only used when stdout is a terminal).</summary>

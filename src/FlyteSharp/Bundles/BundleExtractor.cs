@@ -16,7 +16,7 @@ namespace FlyteSharp.Bundles;
 public static class BundleExtractor
 {
     /// <summary>Name of the file inside an extracted bundle that records its digest (how a finished extraction is recognised).</summary>
-    public const string MarkerFileName = ".flytesharp-bundle";
+    internal const string MarkerFileName = ".flytesharp-bundle";
 
     /// <summary>Verifies and unpacks <paramref name="archivePath"/> into <paramref name="destination"/>.</summary>
     /// <param name="archivePath">A bundle archive (<c>.tar.gz</c>).</param>

@@ -46,7 +46,7 @@ public sealed partial record Resources
 
     /// <summary>Parses a Kubernetes quantity ("500m", "512Mi", "1.5", "2G") into its numeric value.</summary>
     /// <exception cref="FormatException">The text is not a quantity.</exception>
-    public static double ParseQuantity(string quantity)
+    internal static double ParseQuantity(string quantity)
     {
         var m = Quantity().Match(quantity);
         if (!m.Success)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FlyteSharp.Cli;
 using FlyteSharp.IntegrationTests.Infrastructure;
@@ -16,21 +15,8 @@ public sealed class BundleCommandTests(DistributionRegistry registry) : IDisposa
 
     private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
-        var cli = typeof(FlyteCli).Assembly.Location;
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _work };
-        psi.ArgumentList.Add(cli);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["FLYTESHARP_HOME"] = Path.Combine(_work, "home");
-        psi.Environment["FLYTESHARP_CONFIG"] = null;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(Ct);
-        var stderr = p.StandardError.ReadToEndAsync(Ct);
-        await p.WaitForExitAsync(Ct);
-        return (p.ExitCode, await stdout, await stderr);
+        var env = new Dictionary<string, string?> { ["FLYTESHARP_HOME"] = Path.Combine(_work, "home"), ["FLYTESHARP_CONFIG"] = null };
+        return await ChildProcess.RunAsync("dotnet", [typeof(FlyteCli).Assembly.Location, .. args], env, _work, cancellationToken: Ct);
     }
 
     private string MakeTree()

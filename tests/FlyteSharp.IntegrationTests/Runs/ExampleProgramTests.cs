@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
+using FlyteSharp.IntegrationTests.Infrastructure;
 
 namespace FlyteSharp.IntegrationTests.Runs;
 
@@ -8,19 +8,12 @@ public class ExampleProgramTests(RunsProjectFixture fixture) : IClassFixture<Run
     [Fact]
     public async Task WorkspaceMonorepoProgram_Run_PrintsTwoImagesBundleTwoRunUrlsAndNormalizedOutput()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "run", "--project", Path.Combine(fixture.RepoRoot, "examples", "workspace-monorepo", "dotnet"), "-v", "q" })
-        {
-            start.ArgumentList.Add(a);
-        }
+        var (code, stdout, stderr) = await ChildProcess.RunAsync("dotnet",
+            ["run", "--project", Path.Combine(fixture.RepoRoot, "examples", "workspace-monorepo", "dotnet"), "-v", "q"],
+            new Dictionary<string, string?> { ["FLYTESHARP_HOME"] = Path.Combine(fixture.Temp, "example-home") },
+            cancellationToken: TestContext.Current.CancellationToken);
 
-        start.Environment["FLYTESHARP_HOME"] = Path.Combine(fixture.Temp, "example-home");
-        using var process = Process.Start(start)!;
-        var stdout = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-
-        Assert.True(process.ExitCode == 0, stdout + stderr);
+        Assert.True(code == 0, stdout + stderr);
         var etlImage = Regex.Match(stdout, @"^etl image: (\S+:[0-9a-f]{32})$", RegexOptions.Multiline);
         var mlImage = Regex.Match(stdout, @"^ml image: (\S+:[0-9a-f]{32})$", RegexOptions.Multiline);
         Assert.True(etlImage.Success && mlImage.Success, stdout);

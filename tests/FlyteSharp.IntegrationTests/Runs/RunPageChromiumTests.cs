@@ -2,6 +2,7 @@ using System.Net;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution;
 using FlyteSharp.Images;
+using FlyteSharp.IntegrationTests.Infrastructure;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
 
@@ -46,12 +47,12 @@ public class RunPageChromiumTests(RunsProjectFixture fixture) : IClassFixture<Ru
         var profile = Path.Combine(Path.GetTempPath(), "flytesharp-chromium-" + Guid.NewGuid().ToString("n"));
         try
         {
-            var (code, output) = await RunsProjectFixture.RunProcessAsync("chromium",
+            var (code, stdout, stderr) = await ChildProcess.RunAsync("chromium",
                 ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}", "--dump-dom", url],
-                TimeSpan.FromMinutes(2));
-            Assert.True(code == 0, "chromium failed: " + output);
-            return output;
+                timeout: TimeSpan.FromMinutes(2));
+            Assert.True(code == 0, "chromium failed: " + stdout + stderr);
+            return stdout + stderr;
         }
         finally
         {

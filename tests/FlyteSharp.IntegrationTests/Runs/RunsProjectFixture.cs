@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using FlyteSharp.Cli;
+using FlyteSharp.IntegrationTests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
 namespace FlyteSharp.IntegrationTests.Runs;
@@ -36,8 +37,8 @@ public sealed class RunsProjectFixture : IAsyncLifetime
             database = "{Database}"
             console_url = "http://localhost:{ConsolePort}"
             """);
-        var (code, output) = await RunProcessAsync("dotnet", ["build", ProjectDir, "--nologo", "-v", "q", "-nodeReuse:false"], TimeSpan.FromMinutes(5));
-        Assert.True(code == 0, "building the fixture project failed:\n" + output);
+        var (code, stdout, stderr) = await ChildProcess.RunAsync("dotnet", ["build", ProjectDir, "--nologo", "-v", "q", "-nodeReuse:false"], timeout: TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, "building the fixture project failed:\n" + stdout + stderr);
     }
 
     public ValueTask DisposeAsync()
@@ -74,31 +75,6 @@ public sealed class RunsProjectFixture : IAsyncLifetime
         }
 
         return Process.Start(start)!;
-    }
-
-    public static async Task<(int Code, string Output)> RunProcessAsync(string file, IEnumerable<string> args, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeout}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     internal static int FreePort()

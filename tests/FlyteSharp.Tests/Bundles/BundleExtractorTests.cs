@@ -115,10 +115,10 @@ public class BundleExtractorTests
         var bundle = await BundleOf(tree, cache);
         work.Write("dest/precious.txt", "keep");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, work.Path_("dest"), cancellationToken: Ct));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, work.PathOf("dest"), cancellationToken: Ct));
 
         Assert.Contains("does not hold this bundle", ex.Reason);
-        Assert.Equal(["precious.txt"], Directory.EnumerateFileSystemEntries(work.Path_("dest")).Select(Path.GetFileName));
+        Assert.Equal(["precious.txt"], Directory.EnumerateFileSystemEntries(work.PathOf("dest")).Select(Path.GetFileName));
         Assert.Equal(["dest"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
     }
 
@@ -131,7 +131,7 @@ public class BundleExtractorTests
         var bundle = await BundleOf(tree, cache);
         var wrong = "sha256:" + new string('0', 64);
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(bundle.ArchivePath, wrong, work.Path_("d"), cancellationToken: Ct));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(bundle.ArchivePath, wrong, work.PathOf("d"), cancellationToken: Ct));
 
         Assert.Contains("digest mismatch", ex.Reason);
         Assert.Equal(bundle.ArchivePath, ex.File);
@@ -150,7 +150,7 @@ public class BundleExtractorTests
         await File.WriteAllBytesAsync(truncated, (await File.ReadAllBytesAsync(bundle.ArchivePath, Ct))[..(int)(bundle.Bytes / 2)], Ct);
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(truncated, Ct)));
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(truncated, digest, work.Path_("d"), cancellationToken: Ct));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(truncated, digest, work.PathOf("d"), cancellationToken: Ct));
 
         Assert.Contains("corrupt or truncated", ex.Reason);
         Assert.Equal(["t.tar.gz"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
@@ -162,9 +162,9 @@ public class BundleExtractorTests
         using var work = new TempTree();
         var file = work.Write("x.tar.gz", "this is not gzip");
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(file, Ct)));
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(file, digest, work.Path_("d"), cancellationToken: Ct));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(file, digest, work.PathOf("d"), cancellationToken: Ct));
         Assert.Contains("corrupt", ex.Reason);
-        Assert.False(Directory.Exists(work.Path_("d")));
+        Assert.False(Directory.Exists(work.PathOf("d")));
     }
 
     public static TheoryData<string> MaliciousCases() =>
@@ -251,8 +251,8 @@ public class BundleExtractorTests
             tar.WriteEntry(new GnuTarEntry(TarEntryType.Directory, "./pkg/"));
             tar.WriteEntry(File_("./pkg/a.py", "a"));
         });
-        await BundleExtractor.ExtractAsync(archive, digest, work.Path_("d"), cancellationToken: Ct);
-        Assert.Equal("a", await File.ReadAllTextAsync(work.Path_("d/pkg/a.py"), Ct));
+        await BundleExtractor.ExtractAsync(archive, digest, work.PathOf("d"), cancellationToken: Ct);
+        Assert.Equal("a", await File.ReadAllTextAsync(work.PathOf("d/pkg/a.py"), Ct));
     }
 
     [Fact]

@@ -144,8 +144,8 @@ public class BundleFilesTests
     {
         using var t = new TempTree();
         t.Write("real/config.py", "abc");
-        File.CreateSymbolicLink(t.Path_("alias.py"), "real/config.py");
-        Directory.CreateSymbolicLink(t.Path_("linked"), "real");
+        File.CreateSymbolicLink(t.PathOf("alias.py"), "real/config.py");
+        Directory.CreateSymbolicLink(t.PathOf("linked"), "real");
 
         var files = BundleFiles.Select(t.Root);
         Assert.Equal(["alias.py", "linked/config.py", "real/config.py"], files.Select(f => f.RelativePath));
@@ -158,10 +158,10 @@ public class BundleFilesTests
         using var outside = new TempTree();
         outside.Write("secret.txt");
         using var t = new TempTree();
-        File.CreateSymbolicLink(t.Path_("leak.txt"), outside.Path_("secret.txt"));
+        File.CreateSymbolicLink(t.PathOf("leak.txt"), outside.PathOf("secret.txt"));
 
         var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
-        Assert.Equal(t.Path_("leak.txt"), ex.File);
+        Assert.Equal(t.PathOf("leak.txt"), ex.File);
         Assert.Contains("outside root_dir", ex.Reason);
     }
 
@@ -181,7 +181,7 @@ public class BundleFilesTests
     {
         using var t = new TempTree();
         t.Write("main.py");
-        Directory.CreateSymbolicLink(t.Path_(".venv"), "/usr");
+        Directory.CreateSymbolicLink(t.PathOf(".venv"), "/usr");
         Assert.Equal(["main.py"], Paths(t.Root));
     }
 
@@ -189,9 +189,9 @@ public class BundleFilesTests
     public void Select_BrokenSymlink_ThrowsNamingTheLink()
     {
         using var t = new TempTree();
-        File.CreateSymbolicLink(t.Path_("dangling.py"), "nowhere.py");
+        File.CreateSymbolicLink(t.PathOf("dangling.py"), "nowhere.py");
         var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
-        Assert.Equal(t.Path_("dangling.py"), ex.File);
+        Assert.Equal(t.PathOf("dangling.py"), ex.File);
     }
 
     [Fact]
@@ -199,7 +199,7 @@ public class BundleFilesTests
     {
         using var t = new TempTree();
         t.Write("a/x.py");
-        Directory.CreateSymbolicLink(t.Path_("a/loop"), "..");
+        Directory.CreateSymbolicLink(t.PathOf("a/loop"), "..");
         var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
         Assert.Contains("loop", ex.Reason);
     }
@@ -208,7 +208,7 @@ public class BundleFilesTests
     public void Select_Fifo_ThrowsNamingIt()
     {
         using var t = new TempTree();
-        var fifo = t.Path_("pipe");
+        var fifo = t.PathOf("pipe");
         using (var p = Process.Start("mkfifo", fifo))
         {
             p.WaitForExit();

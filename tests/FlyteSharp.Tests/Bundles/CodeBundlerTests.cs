@@ -102,7 +102,7 @@ public class CodeBundlerTests
         MakeProject(t);
         var options = new BundleOptions { CacheDirectory = cache.Root };
         var before = await CodeBundler.CreateAsync(t.Root, options, Ct);
-        File.SetUnixFileMode(t.Path_("pkg/core.py"), (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(t.PathOf("pkg/core.py"), (UnixFileMode)0b111_101_101);
         Assert.NotEqual(before.Digest, (await CodeBundler.CreateAsync(t.Root, options, Ct)).Digest);
     }
 
@@ -158,7 +158,7 @@ public class CodeBundlerTests
 
         foreach (var file in BundleFiles.Select(t.Root))
         {
-            Assert.Equal(await File.ReadAllBytesAsync(file.FullPath, Ct), await File.ReadAllBytesAsync(output.Path_(file.RelativePath), Ct));
+            Assert.Equal(await File.ReadAllBytesAsync(file.FullPath, Ct), await File.ReadAllBytesAsync(output.PathOf(file.RelativePath), Ct));
         }
     }
 
@@ -215,7 +215,7 @@ public class CodeBundlerTests
         await CodeBundler.CreateAsync(t.Root, options, Ct); // every entry now old enough to be trusted by stat alone
 
         // Same size, mtime put back: only ctime (which user space cannot set) shows the edit.
-        var core = t.Path_("pkg/core.py");
+        var core = t.PathOf("pkg/core.py");
         var mtime = File.GetLastWriteTimeUtc(core);
         await File.WriteAllTextAsync(core, "def f():\n    return 2\n", Ct);
         File.SetLastWriteTimeUtc(core, mtime);
@@ -255,7 +255,7 @@ public class CodeBundlerTests
         var first = await CodeBundler.CreateAsync(t.Root, options, Ct);
         t.Write("pkg/new.py", "");
         var second = await CodeBundler.CreateAsync(t.Root, options, Ct);
-        File.Delete(t.Path_("pkg/new.py"));
+        File.Delete(t.PathOf("pkg/new.py"));
         var third = await CodeBundler.CreateAsync(t.Root, options, Ct);
 
         Assert.Equal(6, second.FileCount);

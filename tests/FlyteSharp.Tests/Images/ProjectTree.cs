@@ -22,9 +22,9 @@ internal sealed class ProjectTree : IDisposable
         dev = ["pytest"]
         """;
 
-    public ProjectTree() => Root = Directory.CreateTempSubdirectory("flytesharp-images-").FullName;
+    private readonly TempTree _tree = new("flytesharp-images-");
 
-    public string Root { get; }
+    public string Root => _tree.Root;
 
     /// <summary>Settings with fixed values, independent of the machine's environment.</summary>
     public static FlyteConfig Config { get; } = new()
@@ -35,15 +35,9 @@ internal sealed class ProjectTree : IDisposable
         UvImage = "ghcr.io/astral-sh/uv:0.9.5",
     };
 
-    public string Path(string relative) => System.IO.Path.Combine(Root, relative.Replace('/', System.IO.Path.DirectorySeparatorChar));
+    public string Path(string relative) => _tree.PathOf(relative);
 
-    public string Write(string relative, string content)
-    {
-        var full = Path(relative);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.WriteAllText(full, content);
-        return full;
-    }
+    public string Write(string relative, string content) => _tree.Write(relative, content);
 
     /// <summary>Pattern A in miniature: one pyproject with groups, a lock, and code under src/.</summary>
     public string WriteWorkspace(string at = "ws")
@@ -78,15 +72,5 @@ internal sealed class ProjectTree : IDisposable
     public static ResolvedImage Resolve(Image image, CopyStyle copyStyle = CopyStyle.All, string? rootDir = null) =>
         image.Resolve(new ImageResolveOptions(Config, copyStyle, rootDir), new FileDigestCache(TimeProvider.System));
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
-    }
+    public void Dispose() => _tree.Dispose();
 }

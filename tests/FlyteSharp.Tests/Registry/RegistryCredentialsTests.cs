@@ -1,6 +1,5 @@
 using System.Text;
 using FlyteSharp.Registry;
-using FlyteSharp.Tests.Bundles;
 
 namespace FlyteSharp.Tests.Registry;
 
@@ -17,7 +16,7 @@ public class RegistryCredentialsTests
         var podman = t.Write("podman.json", Json("reg.example:5000", Auth("pod", "p1")));
         t.Write("xdg/containers/auth.json", Json("other.example", Auth("xdg", "p2")));
         t.Write("home/.docker/config.json", Json("https://docker.example/v1/", Auth("dock", "p:3")));
-        var env = new Dictionary<string, string?> { ["REGISTRY_AUTH_FILE"] = podman, ["XDG_RUNTIME_DIR"] = t.Path_("xdg"), ["HOME"] = t.Path_("home") };
+        var env = new Dictionary<string, string?> { ["REGISTRY_AUTH_FILE"] = podman, ["XDG_RUNTIME_DIR"] = t.PathOf("xdg"), ["HOME"] = t.PathOf("home") };
 
         Assert.Equal(new RegistryCredentials("pod", "p1"), RegistryCredentials.Find("reg.example:5000", env));
         Assert.Equal(new RegistryCredentials("xdg", "p2"), RegistryCredentials.Find("other.example", env));

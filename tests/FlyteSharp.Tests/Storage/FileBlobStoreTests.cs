@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using FlyteSharp.Storage;
-using FlyteSharp.Tests.Bundles;
 
 namespace FlyteSharp.Tests.Storage;
 
@@ -19,14 +18,14 @@ public class FileBlobStoreTests
     public async Task PutAsync_NewBlob_StoresByDigestAndGetVerifies()
     {
         using var t = new TempTree();
-        var store = new FileBlobStore(t.Path_("store"));
+        var store = new FileBlobStore(t.PathOf("store"));
         var (file, digest) = Blob(t, "bundle bytes");
 
         var uri = await store.PutAsync(digest, file, Ct);
 
-        Assert.Equal(new Uri(t.Path_("store/blobs/sha256/" + digest[7..])).AbsoluteUri, uri);
+        Assert.Equal(new Uri(t.PathOf("store/blobs/sha256/" + digest[7..])).AbsoluteUri, uri);
         Assert.True(await store.ExistsAsync(digest, Ct));
-        var back = t.Path_("out/x.tar.gz");
+        var back = t.PathOf("out/x.tar.gz");
         await store.GetAsync(digest, back, Ct);
         Assert.Equal("bundle bytes", await File.ReadAllTextAsync(back, Ct));
         Assert.Equal((store.Uri.TrimEnd('/'), digest), (BlobStores.ParseBlobUri(uri).StoreUri.TrimEnd('/'), BlobStores.ParseBlobUri(uri).Digest));
@@ -36,7 +35,7 @@ public class FileBlobStoreTests
     public async Task PutAsync_ExistingDigest_DoesNotRewrite()
     {
         using var t = new TempTree();
-        var store = new FileBlobStore(t.Path_("store"));
+        var store = new FileBlobStore(t.PathOf("store"));
         var (file, digest) = Blob(t, "same");
         await store.PutAsync(digest, file, Ct);
         var path = store.BlobPath(digest);
@@ -52,36 +51,36 @@ public class FileBlobStoreTests
     public async Task PutAsync_ContentNotMatchingDigest_ThrowsAndLeavesNothing()
     {
         using var t = new TempTree();
-        var store = new FileBlobStore(t.Path_("store"));
+        var store = new FileBlobStore(t.PathOf("store"));
         var (file, _) = Blob(t, "actual");
         var (_, otherDigest) = Blob(t, "claimed");
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => store.PutAsync(otherDigest, file, Ct));
 
         Assert.Contains("does not match", ex.Reason);
-        Assert.Empty(Directory.EnumerateFiles(t.Path_("store"), "*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(t.PathOf("store"), "*", SearchOption.AllDirectories));
     }
 
     [Fact]
     public async Task GetAsync_CorruptedBlobInStore_ThrowsAndDestinationIsNotWritten()
     {
         using var t = new TempTree();
-        var store = new FileBlobStore(t.Path_("store"));
+        var store = new FileBlobStore(t.PathOf("store"));
         var (file, digest) = Blob(t, "original");
         await store.PutAsync(digest, file, Ct);
         await File.WriteAllTextAsync(store.BlobPath(digest), "tampered", Ct);
 
-        await Assert.ThrowsAsync<FlyteSharpException>(() => store.GetAsync(digest, t.Path_("dl/out"), Ct));
+        await Assert.ThrowsAsync<FlyteSharpException>(() => store.GetAsync(digest, t.PathOf("dl/out"), Ct));
 
-        Assert.Empty(Directory.EnumerateFileSystemEntries(t.Path_("dl")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(t.PathOf("dl")));
     }
 
     [Fact]
     public async Task GetAsync_MissingBlob_ThrowsWithFix()
     {
         using var t = new TempTree();
-        var store = new FileBlobStore(t.Path_("store"));
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => store.GetAsync("sha256:" + new string('c', 64), t.Path_("x"), Ct));
+        var store = new FileBlobStore(t.PathOf("store"));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => store.GetAsync("sha256:" + new string('c', 64), t.PathOf("x"), Ct));
         Assert.Contains("not in the store", ex.Reason);
         Assert.NotNull(ex.Fix);
     }
@@ -90,7 +89,7 @@ public class FileBlobStoreTests
     public async Task PutObjectAsync_ThenGet_RoundTripsAndReplacesAtomically()
     {
         using var t = new TempTree();
-        var store = new FileBlobStore(t.Path_("store"));
+        var store = new FileBlobStore(t.PathOf("store"));
         await store.PutObjectAsync("runs/r1/outputs.json", new MemoryStream("{\"a\":1}"u8.ToArray()), Ct);
         await store.PutObjectAsync("runs/r1/outputs.json", new MemoryStream("{\"a\":2}"u8.ToArray()), Ct);
         var read = new MemoryStream();
@@ -98,7 +97,7 @@ public class FileBlobStoreTests
 
         Assert.Equal("{\"a\":2}", Encoding.UTF8.GetString(read.ToArray()));
         Assert.True(await store.ObjectExistsAsync("runs/r1/outputs.json", Ct));
-        Assert.Equal(["outputs.json"], Directory.EnumerateFileSystemEntries(t.Path_("store/objects/runs/r1")).Select(Path.GetFileName)); // no temp files
+        Assert.Equal(["outputs.json"], Directory.EnumerateFileSystemEntries(t.PathOf("store/objects/runs/r1")).Select(Path.GetFileName)); // no temp files
     }
 
     [Theory]
@@ -111,9 +110,9 @@ public class FileBlobStoreTests
     public async Task PutObjectAsync_UnsafeKey_Throws(string key)
     {
         using var t = new TempTree();
-        var store = new FileBlobStore(t.Path_("store"));
+        var store = new FileBlobStore(t.PathOf("store"));
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => store.PutObjectAsync(key, new MemoryStream(), Ct));
         Assert.Contains("invalid object key", ex.Reason);
-        Assert.False(Directory.Exists(t.Path_("store")));
+        Assert.False(Directory.Exists(t.PathOf("store")));
     }
 }

@@ -65,7 +65,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, outcome.Exited - outcome.Launched, TimeSpan.Zero, TimeSpan.Zero,
             outcome.Removed - outcome.Exited, _time.GetElapsedTime(started)));
         using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.EnumerateArray().Select(ParseInfo).ToArray();
+        return doc.RootElement.EnumerateArray().Select(PythonFunctionInfo.FromRunnerJson).ToArray();
     }
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
@@ -300,26 +300,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
 
         return $"flytesharp-{safe}-{n}-{Guid.NewGuid().ToString("N")[..6]}";
-    }
-
-    /// <summary>One element of the runner's describe array.</summary>
-    internal static PythonFunctionInfo ParseInfo(JsonElement e)
-    {
-        var task = e.GetProperty("task").GetString()!;
-        if (e.GetProperty("ok").GetBoolean())
-        {
-            return new PythonFunctionInfo(task, true, e.GetProperty("file").GetString(), e.GetProperty("is_async").GetBoolean(),
-                e.GetProperty("parameters").EnumerateArray().Select(p => new PythonParameterInfo(
-                    p.GetProperty("name").GetString()!,
-                    p.GetProperty("annotation").ValueKind == JsonValueKind.String ? p.GetProperty("annotation").GetString() : null,
-                    p.GetProperty("kind").GetString()!,
-                    p.GetProperty("has_default").GetBoolean())).ToArray(),
-                null, null, []);
-        }
-
-        var error = e.GetProperty("error");
-        return new PythonFunctionInfo(task, false, null, false, [], error.GetProperty("type").GetString(), error.GetProperty("message").GetString(),
-            error.TryGetProperty("defined", out var d) ? d.EnumerateArray().Select(x => x.GetString()!).ToArray() : []);
     }
 
     private sealed record ContainerOutcome(CliResult Result, bool OutOfMemory, string? OutputsJson, DateTimeOffset Launched, DateTimeOffset Exited, DateTimeOffset Removed);

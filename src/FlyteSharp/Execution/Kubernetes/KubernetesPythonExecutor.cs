@@ -77,7 +77,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         }
 
         using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.EnumerateArray().Select(ContainerPythonExecutor.ParseInfo).ToArray();
+        return doc.RootElement.EnumerateArray().Select(PythonFunctionInfo.FromRunnerJson).ToArray();
     }
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FlyteSharp.Configuration;
 using FlyteSharp.Tasks;
 
@@ -55,7 +56,28 @@ internal sealed record PythonFunctionInfo(
     IReadOnlyList<PythonParameterInfo> Parameters,
     string? ErrorType,
     string? ErrorMessage,
-    IReadOnlyList<string> Defined);
+    IReadOnlyList<string> Defined)
+{
+    /// <summary>Reads one element of the runner's <c>describe</c> output (local and container executors share the protocol).</summary>
+    public static PythonFunctionInfo FromRunnerJson(JsonElement e)
+    {
+        var task = e.GetProperty("task").GetString()!;
+        if (e.GetProperty("ok").GetBoolean())
+        {
+            return new PythonFunctionInfo(task, true, e.GetProperty("file").GetString(), e.GetProperty("is_async").GetBoolean(),
+                e.GetProperty("parameters").EnumerateArray().Select(p => new PythonParameterInfo(
+                    p.GetProperty("name").GetString()!,
+                    p.GetProperty("annotation").ValueKind == JsonValueKind.String ? p.GetProperty("annotation").GetString() : null,
+                    p.GetProperty("kind").GetString()!,
+                    p.GetProperty("has_default").GetBoolean())).ToArray(),
+                null, null, []);
+        }
+
+        var error = e.GetProperty("error");
+        return new PythonFunctionInfo(task, false, null, false, [], error.GetProperty("type").GetString(), error.GetProperty("message").GetString(),
+            error.TryGetProperty("defined", out var d) ? d.EnumerateArray().Select(x => x.GetString()!).ToArray() : []);
+    }
+}
 
 /// <summary>One parameter of a described Python function.</summary>
 internal sealed record PythonParameterInfo(string Name, string? Annotation, string Kind, bool HasDefault);

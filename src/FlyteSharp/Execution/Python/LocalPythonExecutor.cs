@@ -41,7 +41,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
     {
         var request = new Dictionary<string, object?> { ["op"] = "describe", ["tasks"] = tasks.Select(t => t.ToString()).ToArray() };
         using var doc = await SendAsync(environment, request, null, cancellationToken).ConfigureAwait(false);
-        return doc.RootElement.GetProperty("output").EnumerateArray().Select(ParseInfo).ToArray();
+        return doc.RootElement.GetProperty("output").EnumerateArray().Select(PythonFunctionInfo.FromRunnerJson).ToArray();
     }
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
@@ -178,27 +178,5 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         }
 
         return directory;
-    }
-
-    private static PythonFunctionInfo ParseInfo(JsonElement e)
-    {
-        var ok = e.GetProperty("ok").GetBoolean();
-        if (ok)
-        {
-            return new PythonFunctionInfo(
-                e.GetProperty("task").GetString()!, true, e.GetProperty("file").GetString(), e.GetProperty("is_async").GetBoolean(),
-                e.GetProperty("parameters").EnumerateArray().Select(p => new PythonParameterInfo(
-                    p.GetProperty("name").GetString()!,
-                    p.GetProperty("annotation").ValueKind == JsonValueKind.String ? p.GetProperty("annotation").GetString() : null,
-                    p.GetProperty("kind").GetString()!,
-                    p.GetProperty("has_default").GetBoolean())).ToArray(),
-                null, null, []);
-        }
-
-        var error = e.GetProperty("error");
-        return new PythonFunctionInfo(
-            e.GetProperty("task").GetString()!, false, null, false, [],
-            error.GetProperty("type").GetString(), error.GetProperty("message").GetString(),
-            error.TryGetProperty("defined", out var d) ? d.EnumerateArray().Select(x => x.GetString()!).ToArray() : []);
     }
 }

@@ -203,7 +203,7 @@ public sealed partial class UvProject
     }
 
     /// <summary>Normalizes a package or group name as PEP 503/735 do.</summary>
-    public static string NormalizeName(string name) => Separators().Replace(name.Trim(), "-").ToLowerInvariant();
+    internal static string NormalizeName(string name) => Separators().Replace(name.Trim(), "-").ToLowerInvariant();
 
     private IEnumerable<string> ExpandGlob(string glob)
     {

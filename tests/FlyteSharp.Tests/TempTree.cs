@@ -1,27 +1,23 @@
-namespace FlyteSharp.Tests.Bundles;
+namespace FlyteSharp.Tests;
 
-/// <summary>A temporary directory tree for a test, deleted on dispose.</summary>
+/// <summary>A temporary directory tree for a test, deleted on dispose (shared by the test folders).</summary>
 internal sealed class TempTree : IDisposable
 {
-    public TempTree()
-    {
-        Root = Path.Combine(Path.GetTempPath(), "flytesharp-test-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Root);
-    }
+    public TempTree(string prefix = "flytesharp-test-") => Root = Directory.CreateTempSubdirectory(prefix).FullName;
 
     public string Root { get; }
 
-    public string Path_(string relative) => Path.Combine(Root, relative.Replace('/', Path.DirectorySeparatorChar));
+    public string PathOf(string relative) => Path.Combine(Root, relative.Replace('/', Path.DirectorySeparatorChar));
 
     public string Write(string relative, string content = "x")
     {
-        var full = Path_(relative);
+        var full = PathOf(relative);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         File.WriteAllText(full, content);
         return full;
     }
 
-    public string Dir(string relative) => Directory.CreateDirectory(Path_(relative)).FullName;
+    public string Dir(string relative) => Directory.CreateDirectory(PathOf(relative)).FullName;
 
     public void Dispose()
     {
