@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Cli.Projects;
 using FlyteSharp.Images;
@@ -71,7 +70,7 @@ internal static class BuildCommand
                 error = r.Error,
                 log = r.LogFile,
             });
-            await console.Out.WriteLineAsync(JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true }));
+            await console.Out.WriteLineAsync(CliJson.Serialize(items));
             return;
         }
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Storage;
@@ -51,7 +50,7 @@ internal static class BundleCommand
 
             if (parse.GetValue(json))
             {
-                console.Out.WriteLine(JsonSerializer.Serialize(new BundleJson(bundle.Digest, bundle.FileCount, bundle.Bytes, uri), BundleJsonContext.Default.BundleJson));
+                console.Out.WriteLine(CliJson.Serialize(new BundleJson(bundle.Digest, bundle.FileCount, bundle.Bytes, uri)));
             }
             else
             {
@@ -152,7 +151,3 @@ internal static class BundleCommand
 }
 
 internal sealed record BundleJson(string Digest, int Files, long Bytes, string Uri);
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(BundleJson))]
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class BundleJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

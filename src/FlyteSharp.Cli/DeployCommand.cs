@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using FlyteSharp.Cli.Projects;
 using FlyteSharp.Deploy;
 
@@ -70,14 +69,14 @@ internal static class DeployCommand
                 version = d.Version,
                 environment = d.Environment,
                 image = d.ImageUri,
-                copyStyle = d.CopyStyle.ToString(),
+                copyStyle = d.CopyStyle,
                 tasks = d.Tasks,
                 resources = new { cpu = d.Resources.Cpu, memory = d.Resources.Memory, gpu = d.Resources.Gpu, disk = d.Resources.Disk },
                 entry = d.Entry,
                 codeDirectory = d.CodeDirectory,
                 createdAt = d.CreatedAt,
             });
-            await console.Out.WriteLineAsync(JsonSerializer.Serialize(items, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+            await console.Out.WriteLineAsync(CliJson.Serialize(items));
             return;
         }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using FlyteSharp.Cli.Projects;
 using FlyteSharp.Images;
 
@@ -63,11 +62,11 @@ internal static class ImagesCommand
                     tag = r.Image.Tag,
                     registry = r.Image.Registry,
                     repository = r.Image.Repository,
-                    copyStyle = r.Image.CopyStyle.ToString(),
+                    copyStyle = r.Image.CopyStyle,
                     python = r.Image.PythonExecutable,
                     layers = r.Env.Image.Layers.Select(l => l.GetType().Name).ToArray(),
                 });
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true }));
+                await console.Out.WriteLineAsync(CliJson.Serialize(items));
                 return 0;
             }
 

@@ -69,12 +69,12 @@ internal static class RunCommand
                 {
                     ["run"] = run.Name,
                     ["url"] = run.Url,
-                    ["status"] = RunStore.Text(status),
-                    ["bundle_digest"] = run.BundleDigest,
+                    ["status"] = JsonSerializer.SerializeToNode(status, CliJson.Options),
+                    ["bundleDigest"] = run.BundleDigest,
                     ["outputs"] = record.OutputsJson is null ? null : JsonNode.Parse(record.OutputsJson),
-                    ["error"] = record.Error is null ? null : JsonSerializer.SerializeToNode(record.Error, RunsCommand.JsonOptions),
+                    ["error"] = record.Error is null ? null : JsonSerializer.SerializeToNode(record.Error, CliJson.Options),
                 };
-                await console.Out.WriteLineAsync(result.ToJsonString(RunsCommand.JsonOptions));
+                await console.Out.WriteLineAsync(result.ToJsonString(CliJson.Options));
             }
             else
             {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using FlyteSharp.Configuration;
 using FlyteSharp.Runs;
 
@@ -8,13 +7,6 @@ namespace FlyteSharp.Cli;
 /// <summary><c>flytesharp runs list|show|logs</c>: reads recorded runs from the run store.</summary>
 internal static class RunsCommand
 {
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
     public static Command Create(CliConsole console)
     {
         var config = new Option<string?>("--config") { Description = "Config file (default: FLYTESHARP_CONFIG, else flytesharp.toml from here upwards).", Recursive = true };
@@ -33,7 +25,7 @@ internal static class RunsCommand
             var runs = Open(parse, config, database).ListRuns(parse.GetValue(limit));
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(runs, JsonOptions));
+                await console.Out.WriteLineAsync(CliJson.Serialize(runs));
                 return 0;
             }
 
@@ -65,7 +57,7 @@ internal static class RunsCommand
             var actions = store.GetActions(run.Name);
             if (parse.GetValue(showJson))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { run, actions }, JsonOptions));
+                await console.Out.WriteLineAsync(CliJson.Serialize(new { run, actions }));
                 return 0;
             }
 

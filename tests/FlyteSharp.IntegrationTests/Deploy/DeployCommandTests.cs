@@ -26,7 +26,7 @@ public class DeployCommandTests(PodmanCliProject project, BaseImage baseImage) :
             Assert.True(runCode == 0, runOut + runErr);
             var run = JsonDocument.Parse(runOut).RootElement;
             Assert.Equal(14, run.GetProperty("outputs").GetInt32()); // 1 + 4 + 9 from the deployed square
-            Assert.Equal(JsonValueKind.Null, run.GetProperty("bundle_digest").ValueKind);
+            Assert.Equal(JsonValueKind.Null, run.GetProperty("bundleDigest").ValueKind);
             Assert.Equal(blobsBefore, Blobs()); // neither the deploy nor the deployed run uploaded a bundle
             Assert.Equal(0, listCode);
             Assert.Contains("1.0.0  etl  " + deployed.GetProperty("image").GetString(), listOut);
@@ -61,6 +61,6 @@ public class DeployCommandTests(PodmanCliProject project, BaseImage baseImage) :
         Assert.True(code == 0, output + error);
         var run = JsonDocument.Parse(output).RootElement;
         Assert.Equal(30, run.GetProperty("outputs").GetInt32());
-        Assert.StartsWith("sha256:", run.GetProperty("bundle_digest").GetString());
+        Assert.StartsWith("sha256:", run.GetProperty("bundleDigest").GetString());
     }
 }

@@ -34,7 +34,7 @@ public class RunCommandTests(RunsProjectFixture fixture) : IClassFixture<RunsPro
         var json = JsonDocument.Parse(output).RootElement;
         Assert.Equal("succeeded", json.GetProperty("status").GetString());
         Assert.Equal(0.0, json.GetProperty("outputs").GetDouble());
-        Assert.StartsWith("sha256:", json.GetProperty("bundle_digest").GetString());
+        Assert.StartsWith("sha256:", json.GetProperty("bundleDigest").GetString());
         var name = json.GetProperty("run").GetString()!;
 
         var logs = await fixture.CliAsync("runs", "logs", name, "--config", fixture.ConfigFile);

@@ -19,6 +19,7 @@ public sealed class ImagesCommandTests(ExamplesFixture fixture)
         var tags = items.Select(i => i.GetProperty("tag").GetString()!).ToList();
         Assert.NotEqual(tags[0], tags[1]);
         Assert.All(items, i => Assert.Equal($"localhost:5000/flytesharp:{i.GetProperty("tag").GetString()}", i.GetProperty("uri").GetString()));
+        Assert.All(items, i => Assert.Equal("all", i.GetProperty("copyStyle").GetString()));
     }
 
     [Fact]
