@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Diagnostics;
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
@@ -73,6 +74,7 @@ internal static class BundleCommand
         var destination = new Argument<string>("dest") { Description = "Directory to create (or an empty one)." };
         var digestOption = new Option<string?>("--digest") { Description = "Expected sha256 digest of a local archive (default: from a <hex>.tar.gz file name)." };
         var command = new Command("extract", "Verify a bundle's digest and unpack it safely into dest.") { source, destination, digestOption };
+        command.Options.Add(OwnUsageHelp(command, "flytesharp bundle extract <uri-or-file> <dest> [options]"));
         command.SetAction(async (parse, ct) =>
         {
             var config = FlyteConfig.Load();
@@ -119,6 +121,60 @@ internal static class BundleCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A help option for a subcommand of <c>bundle</c>: the default help would put the parent's required
+    /// <c>&lt;root_dir&gt;</c> into the usage line and argument list, though the subcommand never takes it
+    /// (System.CommandLine 3.0 keeps its help layout internal, so this writes the same sections itself).
+    /// </summary>
+    private static HelpOption OwnUsageHelp(Command command, string usage)
+    {
+        var help = new HelpOption();
+        help.Action = new WriteHelp(command, usage);
+        return help;
+    }
+
+    private sealed class WriteHelp(Command command, string usage) : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine("Description:");
+            output.WriteLine("  " + command.Description);
+            output.WriteLine();
+            output.WriteLine("Usage:");
+            output.WriteLine("  " + usage);
+            output.WriteLine();
+            Section(output, "Arguments:", command.Arguments.Select(a => ($"<{a.Name}>", a.Description ?? "")));
+            Section(output, "Options:", command.Options.Where(o => !o.Hidden).Select(o =>
+            {
+                var names = string.Join(", ", o.Aliases.Append(o.Name).Where(n => !n.StartsWith('/')).OrderBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal));
+                var value = o is HelpOption || o.ValueType == typeof(bool) ? "" : $" <{o.Name.TrimStart('-')}>";
+                return (names + value, o.Description ?? "");
+            }));
+            return 0;
+        }
+
+        private static void Section(TextWriter output, string title, IEnumerable<(string Label, string Text)> rows)
+        {
+            var list = rows.ToList();
+            if (list.Count == 0)
+            {
+                return;
+            }
+
+            output.WriteLine(title);
+            var width = list.Max(r => r.Label.Length);
+            foreach (var (label, text) in list)
+            {
+                output.WriteLine($"  {label.PadRight(width)}  {text}");
+            }
+
+            output.WriteLine();
+        }
     }
 
     /// <summary>One status line, redrawn at most ten times a second (only used when stdout is a terminal).</summary>

@@ -52,6 +52,32 @@ public sealed class BundleCommandTests(DistributionRegistry registry) : IDisposa
     }
 
     [Fact]
+    public async Task BundleExtract_Help_ShowsItsOwnUsageWithoutRootDirAndBothFormsStillRun()
+    {
+        var (code, help, error) = await RunAsync("bundle", "extract", "--help");
+        Assert.True(code == 0, error);
+        Assert.Contains("Usage:\n  flytesharp bundle extract <uri-or-file> <dest> [options]\n", help);
+        Assert.Contains("<uri-or-file>", help);
+        Assert.Contains("--digest <digest>", help);
+        Assert.Contains("-?, -h, --help", help);
+        Assert.DoesNotContain("root_dir", help);
+
+        (code, help, error) = await RunAsync("bundle", "--help");
+        Assert.True(code == 0, error);
+        Assert.Contains("flytesharp bundle <root_dir> [command] [options]", help);
+
+        var root = MakeTree();
+        var store = Path.Combine(_work, "store");
+        (code, var output, error) = await RunAsync("bundle", root, "--json", "--store", "file://" + store);
+        Assert.True(code == 0, error);
+        var uri = JsonNode.Parse(output)!["uri"]!.GetValue<string>();
+        (code, output, error) = await RunAsync("bundle", "extract", uri, Path.Combine(_work, "dest"));
+        Assert.True(code == 0, error);
+        Assert.StartsWith("extracted sha256:", output);
+        Assert.True(File.Exists(Path.Combine(_work, "dest", "app", "tasks.py")));
+    }
+
+    [Fact]
     public async Task Bundle_DefaultStore_PrintsFileUriAndTextSummary()
     {
         var root = MakeTree();
