@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using FlyteSharp.Building;
 using FlyteSharp.IntegrationTests.Infrastructure;
 
 // One registry for the whole test run: any test class takes DistributionRegistry in its constructor.
@@ -64,9 +65,18 @@ public sealed class DistributionRegistry : IAsyncLifetime
         throw new InvalidOperationException("could not start the distribution registry", last);
     }
 
+    /// <summary>The repository prefix of the images tests build and push here: <c>{Host}/flytesharp-test/</c>.</summary>
+    public string TestImagePrefix => $"{Host}/flytesharp-test/";
+
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        // The images the run built live in podman's store under this run's (unique) registry port.
+        if (Host.Length > 0)
+        {
+            await RemoveImagesAsync(TestImagePrefix, TestContext.Current.SendDiagnosticMessage);
+        }
+
         Stop();
         try
         {
@@ -75,8 +85,44 @@ public sealed class DistributionRegistry : IAsyncLifetime
         catch (IOException)
         {
         }
+    }
 
-        return ValueTask.CompletedTask;
+    /// <summary>
+    /// Best effort: removes from podman's store every image whose reference starts with <paramref name="prefix"/>
+    /// (never the debootstrap base image), reporting what it did to <paramref name="log"/>. Never throws.
+    /// </summary>
+    internal static async Task<int> RemoveImagesAsync(string prefix, Action<string> log)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var list = await CliProcess.RunAsync("podman", ["images", "--format", "{{.Repository}}:{{.Tag}}"], cancellationToken: timeout.Token);
+            if (!list.Succeeded)
+            {
+                log($"test image cleanup: podman images failed: {list.Combined.Trim()}");
+                return 0;
+            }
+
+            var images = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(r => r.StartsWith(prefix, StringComparison.Ordinal) && r != BaseImage.Reference)
+                .Distinct(StringComparer.Ordinal).ToList();
+            if (images.Count == 0)
+            {
+                return 0;
+            }
+
+            var removed = await CliProcess.RunAsync("podman", ["rmi", "--force", .. images], cancellationToken: timeout.Token);
+            log(removed.Succeeded
+                ? $"test image cleanup: removed {images.Count} image(s) under {prefix}"
+                : $"test image cleanup: podman rmi exited {removed.ExitCode}: {removed.Combined.Trim()}");
+            return images.Count;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Cleanup must never fail a test run.
+            log($"test image cleanup under {prefix} failed: {ex.Message}");
+            return 0;
+        }
     }
 
     private async Task StartAsync(int port)
