@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
 
@@ -58,7 +59,15 @@ internal sealed class RunController
 
     public void Cancel() => _runCancellation.Cancel();
 
-    public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, line, Time.GetUtcNow());
+    /// <summary>Records one log line of an action, with any secret value of the run masked.</summary>
+    public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, Settings.Secrets.Redact(line), Time.GetUtcNow());
+
+    /// <summary>An exception as recorded for the run, with any secret value of the run masked.</summary>
+    public TaskError RecordedError(Exception ex)
+    {
+        var error = ToError(ex);
+        return new TaskError(error.Type, Settings.Secrets.Redact(error.Message), Settings.Secrets.RedactNullable(error.Traceback));
+    }
 
     /// <summary>Runs the root action.</summary>
     public Task<ActionOutcome> RunRootAsync(TaskDefinition task, object?[] inputs, string inputsJson)
@@ -115,7 +124,7 @@ internal sealed class RunController
         var depth = parent is null ? 0 : parent.Depth + 1;
         var action = new ActionState(id, parent, task, TaskJson.Hash(inputsJson), depth, _slots);
         var kind = task.Kind == TaskKind.Python ? "python" : "csharp";
-        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsJson, Time.GetUtcNow());
+        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsJson, Time.GetUtcNow(), task.Environment.EnvVars);
 
         string? cacheKey = null;
         if (task.Options.Cache)
@@ -139,6 +148,7 @@ internal sealed class RunController
                 using var timeout = task.Options.Timeout is { } limit ? new CancellationTokenSource(limit, Time) : new CancellationTokenSource();
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(_runCancellation.Token, timeout.Token);
                 var scope = new ActionScope(this, action, attempt, linked.Token);
+                Writer.AttemptStarted(id, attempt, Time.GetUtcNow());
                 Exception error;
                 try
                 {
@@ -158,7 +168,7 @@ internal sealed class RunController
                 }
                 catch (OperationCanceledException ex) when (_runCancellation.IsCancellationRequested)
                 {
-                    Writer.ActionFinished(id, ActionStatus.Cancelled, attempt, false, null, ToError(ex), Time.GetUtcNow());
+                    Writer.ActionFinished(id, ActionStatus.Cancelled, attempt, false, null, RecordedError(ex), Time.GetUtcNow());
                     throw;
                 }
                 catch (Exception ex)
@@ -173,7 +183,7 @@ internal sealed class RunController
                 if (attempt >= attempts)
                 {
                     var status = error is TaskTimeoutException ? ActionStatus.TimedOut : ActionStatus.Failed;
-                    Writer.ActionFinished(id, status, attempt, false, null, ToError(error), Time.GetUtcNow());
+                    Writer.ActionFinished(id, status, attempt, false, null, RecordedError(error), Time.GetUtcNow());
                     ExceptionDispatchInfo.Capture(error).Throw();
                 }
 
@@ -192,12 +202,16 @@ internal sealed class RunController
     {
         if (task.Kind == TaskKind.CSharp)
         {
+            // In-process bodies share the driver's environment: their secrets are handed over through TaskContext.
+            scope.Secrets = Settings.Secrets.Resolve(task.Environment);
+            Writer.ActionPlaced(scope.ActionId, null, InProcessHost);
             var value = await InvokeInScopeAsync(scope, task, inputs).WaitAsync(scope.CancellationToken).ConfigureAwait(false);
             return new ActionOutcome(value, TaskJson.SerializeOutput(task, value));
         }
 
         var runtime = await _python.Value.WaitAsync(scope.CancellationToken).ConfigureAwait(false);
-        var request = new PythonTaskRequest(task.Python!, task.Environment, inputsJson, scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line));
+        var request = new PythonTaskRequest(task.Python!, task.Environment, inputsJson, scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line),
+            (image, host) => Writer.ActionPlaced(scope.ActionId, image, host));
         PythonTaskResult result;
         try
         {
@@ -215,6 +229,8 @@ internal sealed class RunController
 
         return new ActionOutcome(TaskJson.DeserializeOutput(task, result.OutputJson!), result.OutputJson!);
     }
+
+    private static readonly string InProcessHost = $"in-process ({Environment.MachineName}, pid {Environment.ProcessId})";
 
     private static async Task<object?> InvokeInScopeAsync(ActionScope scope, TaskDefinition task, object?[] inputs)
     {
@@ -262,7 +278,11 @@ internal sealed record RunSettings(
     int MaxConcurrency,
     int MaxDepth,
     TimeProvider TimeProvider,
-    string SandboxDirectory);
+    string SandboxDirectory)
+{
+    /// <summary>The run's secrets: looked up per environment when its first action starts, masked in what is recorded.</summary>
+    public RunSecrets Secrets { get; init; } = new(Config);
+}
 
 /// <summary>A run's Python side: its bundle and executor.</summary>
 internal sealed record PythonRuntime(PythonBundle Bundle, IPythonTaskExecutor Executor, string? RootDir);

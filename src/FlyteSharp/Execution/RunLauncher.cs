@@ -105,7 +105,7 @@ internal static class RunLauncher
     {
         if (version is not null)
         {
-            return Deploy.DeployedRuns.Prepare(settings.RunName, settings.SandboxDirectory, settings.Config, version);
+            return Deploy.DeployedRuns.Prepare(settings.RunName, settings.SandboxDirectory, settings.Config, version, settings.Secrets);
         }
 
         var rootDir = settings.RootDir ?? throw new FlyteSharpException(
@@ -118,7 +118,7 @@ internal static class RunLauncher
         }
 
         var bundle = await RunBundles.PrepareAsync(rootDir, settings.Config, settings.SandboxDirectory, cancellationToken).ConfigureAwait(false);
-        var executor = PythonExecutors.Create(settings.Mode, new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, bundle, settings.Config, rootDir));
+        var executor = PythonExecutors.Create(settings.Mode, new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, bundle, settings.Config, rootDir) { Secrets = settings.Secrets });
         return new PythonRuntime(bundle, executor, rootDir);
     }
 
@@ -139,7 +139,7 @@ internal static class RunLauncher
             result = new RunResult(RunStatus.Failed, null, null, ex);
         }
 
-        controller.Writer.RunFinished(result.Status, result.OutputJson, result.Error is null ? null : RunController.ToError(result.Error), controller.Time.GetUtcNow());
+        controller.Writer.RunFinished(result.Status, result.OutputJson, result.Error is null ? null : controller.RecordedError(result.Error), controller.Time.GetUtcNow());
         try
         {
             await controller.Writer.DisposeAsync().ConfigureAwait(false);

@@ -13,7 +13,7 @@ namespace FlyteSharp.Runs;
 internal sealed class RunStore
 {
     /// <summary>The schema version this code writes (PRAGMA user_version).</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS runs(
@@ -28,6 +28,7 @@ internal sealed class RunStore
           task TEXT NOT NULL, kind TEXT NOT NULL, environment TEXT NOT NULL, status TEXT NOT NULL,
           attempts INTEGER NOT NULL DEFAULT 0, cache_hit INTEGER NOT NULL DEFAULT 0,
           inputs TEXT, outputs TEXT, error TEXT, started_at TEXT NOT NULL, ended_at TEXT,
+          env_vars TEXT, image TEXT, host TEXT, attempt_starts TEXT,
           PRIMARY KEY(run_name, id));
         CREATE TABLE IF NOT EXISTS logs(
           id INTEGER PRIMARY KEY AUTOINCREMENT, run_name TEXT NOT NULL, action_id TEXT NOT NULL,
@@ -36,6 +37,14 @@ internal sealed class RunStore
         CREATE TABLE IF NOT EXISTS cache(
           key TEXT PRIMARY KEY, task TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL,
           created_at TEXT NOT NULL, run_name TEXT, action_id TEXT);
+        """;
+
+    /// <summary>Upgrades a version 1 database: what each action ran with (env vars, image, where) and when each attempt started.</summary>
+    private const string MigrateFrom1 = """
+        ALTER TABLE actions ADD COLUMN env_vars TEXT;
+        ALTER TABLE actions ADD COLUMN image TEXT;
+        ALTER TABLE actions ADD COLUMN host TEXT;
+        ALTER TABLE actions ADD COLUMN attempt_starts TEXT;
         """;
 
     private readonly string _connectionString;
@@ -149,7 +158,8 @@ internal sealed class RunStore
         using var connection = Connect();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT id, parent_id, seq, depth, task, kind, environment, status, attempts, cache_hit, inputs, outputs, error, started_at, ended_at
+            SELECT id, parent_id, seq, depth, task, kind, environment, status, attempts, cache_hit, inputs, outputs, error, started_at, ended_at,
+              env_vars, image, host, attempt_starts
             FROM actions WHERE run_name = $run ORDER BY depth, started_at, seq
             """;
         command.Parameters.AddWithValue("$run", runName);
@@ -161,7 +171,13 @@ internal sealed class RunStore
                 reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3),
                 reader.GetString(4), reader.GetString(5), reader.GetString(6), ParseActionStatus(reader.GetString(7)),
                 reader.GetInt32(8), reader.GetInt32(9) != 0, Nullable(reader, 10), Nullable(reader, 11), ParseError(Nullable(reader, 12)),
-                ParseTime(reader.GetString(13)), reader.IsDBNull(14) ? null : ParseTime(reader.GetString(14))));
+                ParseTime(reader.GetString(13)), reader.IsDBNull(14) ? null : ParseTime(reader.GetString(14)))
+            {
+                EnvVars = Nullable(reader, 15) is { } env ? JsonSerializer.Deserialize<SortedDictionary<string, string>>(env)! : EmptyEnvVars,
+                Image = Nullable(reader, 16),
+                Host = Nullable(reader, 17),
+                AttemptStartedAt = Nullable(reader, 18) is { } starts ? JsonSerializer.Deserialize<string[]>(starts)!.Select(ParseTime).ToArray() : [],
+            });
         }
 
         return TreeOrder(result);
@@ -214,6 +230,8 @@ internal sealed class RunStore
     };
 
     internal static string Text(RunStatus status) => status.ToString().ToLowerInvariant();
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyEnvVars = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
     private const string RunColumns = "name, task, environment, status, inputs, outputs, error, url, created_at, ended_at, bundle_digest, mode";
 
@@ -277,7 +295,7 @@ internal sealed class RunStore
         {
             using var create = connection.CreateCommand();
             create.Transaction = transaction;
-            create.CommandText = Schema + $"PRAGMA user_version = {SchemaVersion};";
+            create.CommandText = (current == 1 ? MigrateFrom1 : Schema) + $"PRAGMA user_version = {SchemaVersion};";
             create.ExecuteNonQuery();
         }
 
