@@ -38,7 +38,7 @@ internal static class RunCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var named = ParseInputs(parse.GetValue(inputs) ?? []);
-            var (loaded, config, rootDir) = await project.LoadAsync(parse, cancellationToken);
+            var (loaded, config, rootDir) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var definition = FindTask(loaded, parse.GetValue(task)!);
             var options = new RunOptions
             {

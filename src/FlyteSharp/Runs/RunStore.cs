@@ -141,6 +141,88 @@ internal sealed class RunStore
         return ReadRuns(command);
     }
 
+    /// <summary>One page of runs matching <paramref name="query"/>, newest first (abandoned runs are detected and marked).</summary>
+    /// <exception cref="FlyteSharpException">The cursor is not one this store handed out.</exception>
+    public RunPage ListRuns(RunQuery query)
+    {
+        using var connection = Connect();
+        MarkAbandoned(connection, null);
+        using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (query.Status is { } status)
+        {
+            where.Add("status = $status");
+            command.Parameters.AddWithValue("$status", Text(status));
+        }
+
+        if (!string.IsNullOrEmpty(query.Task))
+        {
+            where.Add("instr(lower(task), lower($task)) > 0");
+            command.Parameters.AddWithValue("$task", query.Task);
+        }
+
+        if (query.Since is { } since)
+        {
+            where.Add("created_at >= $since");
+            command.Parameters.AddWithValue("$since", Time(since));
+        }
+
+        if (query.Until is { } until)
+        {
+            where.Add("created_at < $until");
+            command.Parameters.AddWithValue("$until", Time(until));
+        }
+
+        if (query.Before is { } cursor)
+        {
+            // The cursor is "created_at|name" of the last run shown: the next page continues strictly after it in list order.
+            var bar = cursor.IndexOf('|', StringComparison.Ordinal);
+            if (bar <= 0 || !DateTimeOffset.TryParse(cursor[..bar], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
+            {
+                throw new FlyteSharpException($"'{cursor}' is not a run list cursor", fix: "use the 'next' value of a previous page");
+            }
+
+            where.Add("(created_at < $cursorTime OR (created_at = $cursorTime AND name > $cursorName))");
+            command.Parameters.AddWithValue("$cursorTime", cursor[..bar]);
+            command.Parameters.AddWithValue("$cursorName", cursor[(bar + 1)..]);
+        }
+
+        var limit = Math.Clamp(query.Limit, 1, 1000);
+        command.CommandText = $"SELECT {RunColumns} FROM runs {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))} ORDER BY created_at DESC, name LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit + 1);
+        var runs = ReadRuns(command);
+        if (runs.Count <= limit)
+        {
+            return new RunPage(runs, null);
+        }
+
+        runs.RemoveAt(limit);
+        return new RunPage(runs, $"{Time(runs[^1].CreatedAt)}|{runs[^1].Name}");
+    }
+
+    /// <summary>A run's log lines after line <paramref name="after"/> (0: from the start), optionally of one action, at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<NumberedLogLine> GetLogsAfter(string runName, string? actionId, long after, int limit)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, action_id, at, stream, line FROM logs
+            WHERE run_name = $run AND ($action IS NULL OR action_id = $action) AND id > $after ORDER BY id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$run", runName);
+        command.Parameters.AddWithValue("$action", (object?)actionId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 100_000));
+        var result = new List<NumberedLogLine>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            result.Add(new NumberedLogLine(reader.GetInt64(0), new LogLine(reader.GetString(1), ParseTime(reader.GetString(2)), reader.GetString(3), reader.GetString(4))));
+        }
+
+        return result;
+    }
+
     /// <summary>One run, or null when no run has that name.</summary>
     public RunRecord? GetRun(string name)
     {
