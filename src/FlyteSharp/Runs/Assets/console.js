@@ -9,7 +9,7 @@
   var updates = 0;
   var delay = 1000;
 
-  function running(root) { return root.querySelector("[data-running='true']") !== null; }
+  function running(main) { return main.getAttribute("data-running") === "true"; }
 
   function openIds() {
     var ids = [];
@@ -23,6 +23,7 @@
     if (!fresh) { return false; }
     var open = openIds();
     live.replaceChildren.apply(live, Array.prototype.map.call(fresh.childNodes, function (n) { return document.importNode(n, true); }));
+    if (running(fresh)) { live.setAttribute("data-running", "true"); } else { live.removeAttribute("data-running"); }
     open.forEach(function (id) {
       var d = live.querySelector("details[data-action-id='" + CSS.escape(id) + "']");
       if (d) { d.open = true; }
@@ -41,7 +42,8 @@
         delay = 1000;
         if (running(live)) { window.setTimeout(poll, delay); }
       })
-      .catch(function () {
+      .catch(function (e) {
+        document.body.setAttribute("data-live-error", String(e));
         delay = Math.min(delay * 2, 15000); // the server may be restarting: back off, keep trying
         window.setTimeout(poll, delay);
       });
