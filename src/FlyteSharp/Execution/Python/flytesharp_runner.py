@@ -17,7 +17,7 @@ One call (containers; exit code 0 on success, 1 when the task raised)::
   out.json is ``{"ok": true, "output": <value>}`` or ``{"ok": false, "error": {...}}``.
   The task's stdout/stderr go to the process's stdout/stderr.
 
-Container start (the code travels per run as a bundle, so a container unpacks it before anything runs): with ``--bundle SRC --digest sha256:HEX`` the runner first
+Container start (the code travels per run, as a bundle): with ``--bundle SRC --digest sha256:HEX`` the runner first
 fetches the code bundle (SRC is a path, e.g. in a read-only mounted store, or an http(s) URL of a registry
 blob), checks its sha256 digest, and unpacks it safely into --bundle-dir; only then does it call or describe.
 A bundle that cannot be fetched, does not match its digest, or is unsafe is refused: exit code 3, and with
@@ -346,6 +346,9 @@ def fetch_bundle(source, digest, dest, headers=None):
     return dest
 
 
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def _entry_parts(name):
     """The entry's path components, or the reason its name is refused: the C# BundleEntryName rule, kept identical
     (the bundler refuses the same names, so a genuine bundle never trips it)."""
@@ -357,15 +360,13 @@ def _entry_parts(name):
         return None, "backslash in the path"
     if name[0] == "/" or (len(name) >= 2 and name[1] == ":" and name[0] in _ASCII_LETTERS):
         return None, "absolute path"
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if ".." in name.split("/"):
+    components = name.split("/")
+    if ".." in components:
         return None, "'..' in the path"
+    parts = [p for p in components if p not in ("", ".")]
     if not parts:
         return None, "path names the destination itself"
     return parts, None
-
-
-_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _refused(name, reason):
