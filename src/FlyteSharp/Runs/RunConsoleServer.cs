@@ -154,7 +154,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
                 return ConsoleAssets.Find(asset) is { } found ? (200, found.ContentType, found.Body) : (404, text, $"no asset '{asset}'");
             case ["runs", var name]:
                 return _store.GetRun(name) is { } run
-                    ? (200, html, RunPages.RunPage(run, _store.GetActions(name), _store.GetLogs(name)))
+                    ? (200, html, RunPages.RunPage(run, _store.GetActions(name), _store.GetLogs(name), _store.TimeProvider.GetUtcNow()))
                     : (404, html, RunPages.NotFound($"There is no run named '{name}' in {_store.Path}."));
             case ["runs", var name, "logs", .. var rest] when rest.Length <= 1:
                 if (_store.GetRun(name) is null)

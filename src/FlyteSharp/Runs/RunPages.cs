@@ -79,8 +79,13 @@ internal static class RunPages
         return End(html);
     }
 
-    public static string RunPage(RunRecord run, IReadOnlyList<ActionRecord> actions, IReadOnlyList<LogLine> logs)
+    /// <param name="run">The run.</param>
+    /// <param name="actions">Its actions in tree order.</param>
+    /// <param name="logs">Its log lines.</param>
+    /// <param name="now">The time running things are drawn up to (the store's clock); default: the run's end, or its start.</param>
+    public static string RunPage(RunRecord run, IReadOnlyList<ActionRecord> actions, IReadOnlyList<LogLine> logs, DateTimeOffset? now = null)
     {
+        var until = run.EndedAt ?? now ?? run.CreatedAt;
         var running = run.Status == RunStatus.Running;
         var html = Start($"{(running ? "▶ " : "")}{run.Name} · FlyteSharp");
         html.Append("<p><a href=\"/runs\">← all runs</a></p>");
@@ -91,7 +96,7 @@ internal static class RunPages
             .Append(running ? " <span class=\"live\">(updating live)</span>" : "").Append("</dd>")
             .Append("<dt>task</dt><dd>").Append(E(run.Task)).Append(" (environment ").Append(E(run.Environment)).Append(")</dd>")
             .Append("<dt>started</dt><dd>").Append(E(Time(run.CreatedAt))).Append("</dd>")
-            .Append("<dt>duration</dt><dd id=\"run-duration\">").Append(E(Duration(run.Duration))).Append("</dd>")
+            .Append("<dt>duration</dt><dd id=\"run-duration\">").Append(E(Duration(until - run.CreatedAt))).Append(running ? " so far" : "").Append("</dd>")
             .Append("<dt>mode</dt><dd>").Append(E(run.Mode)).Append("</dd>");
         if (run.BundleDigest is not null)
         {
@@ -107,11 +112,10 @@ internal static class RunPages
 
         html.Append("</dl>");
 
-        var now = run.EndedAt ?? DateTimeOffset.UtcNow;
-        html.Append("<h2>Timeline</h2>").Append(Timeline(run, actions, now));
+        html.Append("<h2>Timeline</h2>").Append(Timeline(run, actions, until));
 
         html.Append("<h2>Actions (").Append(actions.Count.ToString(CultureInfo.InvariantCulture)).Append(")</h2>");
-        html.Append(Tree(run, actions, logs));
+        html.Append(Tree(run, actions, logs, until));
         if (actions.Count > MaxActionsShown)
         {
             html.Append("<p>… and ").Append((actions.Count - MaxActionsShown).ToString(CultureInfo.InvariantCulture))
@@ -255,7 +259,7 @@ internal static class RunPages
         return svg.ToString();
     }
 
-    private static string Tree(RunRecord run, IReadOnlyList<ActionRecord> actions, IReadOnlyList<LogLine> logs)
+    private static string Tree(RunRecord run, IReadOnlyList<ActionRecord> actions, IReadOnlyList<LogLine> logs, DateTimeOffset now)
     {
         var shown = actions.Take(MaxActionsShown).ToList();
         var ids = shown.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
@@ -264,13 +268,13 @@ internal static class RunPages
         var html = new StringBuilder("<ul class=\"tree\" id=\"actions\">");
         foreach (var root in shown.Where(a => a.ParentId is null || !ids.Contains(a.ParentId)))
         {
-            AppendAction(html, run, root, children, logsByAction);
+            AppendAction(html, run, root, children, logsByAction, now);
         }
 
         return html.Append("</ul>").ToString();
     }
 
-    private static void AppendAction(StringBuilder html, RunRecord run, ActionRecord a, ILookup<string, ActionRecord> children, ILookup<string, LogLine> logs)
+    private static void AppendAction(StringBuilder html, RunRecord run, ActionRecord a, ILookup<string, ActionRecord> children, ILookup<string, LogLine> logs, DateTimeOffset now)
     {
         var status = ApiName(a.Status);
         var lines = logs[a.Id].ToList();
@@ -278,7 +282,7 @@ internal static class RunPages
             .Append(a.Status is ActionStatus.Failed or ActionStatus.TimedOut ? " open" : "").Append('>')
             .Append("<summary>").Append(Badge(status)).Append(" <span class=\"task\">").Append(E(a.Task)).Append("</span>")
             .Append(" <code class=\"muted\">").Append(E(a.Id)).Append("</code>")
-            .Append(" <span class=\"muted\">").Append(E(a.Kind)).Append(" · ").Append(E(a.Environment)).Append(" · ").Append(E(Duration(a.Duration)))
+            .Append(" <span class=\"muted\">").Append(E(a.Kind)).Append(" · ").Append(E(a.Environment)).Append(" · ").Append(E(Duration((a.EndedAt ?? (now > a.StartedAt ? now : a.StartedAt)) - a.StartedAt))).Append(a.EndedAt is null ? " so far" : "")
             .Append(a.Attempts > 1 ? $" · {a.Attempts.ToString(CultureInfo.InvariantCulture)} attempts" : "")
             .Append(a.CacheHit ? " · from cache" : "")
             .Append(lines.Count > 0 ? $" · {lines.Count.ToString(CultureInfo.InvariantCulture)} log lines" : "")
@@ -329,7 +333,7 @@ internal static class RunPages
             html.Append("<ul>");
             foreach (var child in kids)
             {
-                AppendAction(html, run, child, children, logs);
+                AppendAction(html, run, child, children, logs, now);
             }
 
             html.Append("</ul>");

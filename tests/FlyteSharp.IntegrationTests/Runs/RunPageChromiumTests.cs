@@ -85,6 +85,9 @@ public class RunPageChromiumTests(RunsProjectFixture fixture) : IClassFixture<Ru
         Assert.Contains("local python", (await browser.RunAsync("return document.querySelectorAll('#actions .host')[1].textContent;"))!.GetValue<string>());
         Assert.Equal("rgb(26, 127, 55)", (await browser.RunAsync("return getComputedStyle(document.getElementById('run-status')).color;"))!.GetValue<string>()); // the shipped stylesheet applied under the CSP
         await ScreenshotAsync(browser, "console-run.png");
+        await browser.GoToAsync($"http://localhost:{fixture.ConsolePort}/runs");
+        Assert.Contains(run.Name, (await browser.RunAsync("return document.getElementById('runs').textContent;"))!.GetValue<string>());
+        await ScreenshotAsync(browser, "console-runs.png");
     }
 
     [Fact]
