@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FlyteSharp.Cli.Progress;
 using FlyteSharp.Cli.Projects;
 using FlyteSharp.Execution;
 using FlyteSharp.Runs;
@@ -61,6 +62,8 @@ internal static class RunCommand
                 }
             }
 
+            // Progress: the live tree on a terminal; plain lines elsewhere (on stderr with --json, so stdout stays one JSON document).
+            await RunProgress.FollowAsync(run, console.IsInteractive && !asJson, asJson ? console.Error : console.Out, cancellationToken);
             var status = await run.WaitAsync(cancellationToken);
             var record = await run.GetRecordAsync(cancellationToken);
             if (asJson)
@@ -78,11 +81,13 @@ internal static class RunCommand
             }
             else
             {
-                await console.Out.WriteLineAsync($"status: {RunStore.Text(status)}");
+                await console.Out.WriteLineAsync($"status: {RunStore.Text(status)} in {RunPages.Duration(record.Duration)}");
                 if (record.OutputsJson is not null)
                 {
                     await console.Out.WriteLineAsync($"outputs: {record.OutputsJson}");
                 }
+
+                await console.Out.WriteLineAsync($"console: {run.Url}");
             }
 
             if (status != RunStatus.Succeeded)

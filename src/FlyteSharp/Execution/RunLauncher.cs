@@ -66,6 +66,7 @@ internal static class RunLauncher
 
             ConsoleCapture.Install();
             var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsJson));
+            _ = WatchForAbortAsync(store, controller, completion);
             return createHandle(new RunStartInfo(name, url, BundleDigestOf(runtime), store, controller, completion));
         }
         catch
@@ -77,6 +78,33 @@ internal static class RunLauncher
 
             PlainPythonCall.TryDelete(sandbox);
             throw;
+        }
+    }
+
+    /// <summary>How often a running run checks the store for an abort request from another process.</summary>
+    internal static TimeSpan AbortPollInterval { get; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Cancels the run when <c>flytesharp runs abort</c> (any process) asks for it in the store: the store is the one
+    /// place every process can reach. Cancellation stops the run's containers and pods and records it cancelled.
+    /// </summary>
+    private static async Task WatchForAbortAsync(RunStore store, RunController controller, Task completion)
+    {
+        while (!completion.IsCompleted)
+        {
+            try
+            {
+                await Task.WhenAny(completion, Task.Delay(AbortPollInterval, controller.Time)).ConfigureAwait(false);
+                if (!completion.IsCompleted && store.IsCancelRequested(controller.RunName))
+                {
+                    controller.Cancel();
+                    return;
+                }
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException)
+            {
+                // A busy or briefly unreadable store: ask again next time.
+            }
         }
     }
 

@@ -21,7 +21,7 @@ internal sealed class RunStore
           inputs TEXT, outputs TEXT, error TEXT, url TEXT NOT NULL, mode TEXT NOT NULL,
           created_at TEXT NOT NULL, ended_at TEXT,
           owner_host TEXT NOT NULL, owner_pid INTEGER NOT NULL, owner_start INTEGER NOT NULL, heartbeat_at TEXT NOT NULL,
-          bundle_digest TEXT, root_dir TEXT);
+          bundle_digest TEXT, root_dir TEXT, cancel_requested_at TEXT);
         CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
         CREATE TABLE IF NOT EXISTS actions(
           run_name TEXT NOT NULL, id TEXT NOT NULL, parent_id TEXT, seq INTEGER NOT NULL, depth INTEGER NOT NULL,
@@ -45,6 +45,7 @@ internal sealed class RunStore
         ALTER TABLE actions ADD COLUMN image TEXT;
         ALTER TABLE actions ADD COLUMN host TEXT;
         ALTER TABLE actions ADD COLUMN attempt_starts TEXT;
+        ALTER TABLE runs ADD COLUMN cancel_requested_at TEXT;
         """;
 
     private readonly string _connectionString;
@@ -221,6 +222,30 @@ internal sealed class RunStore
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Asks the process running <paramref name="name"/> to cancel it (it polls for this; see <see cref="IsCancelRequested"/>).
+    /// False when the run is not running.
+    /// </summary>
+    public bool RequestCancel(string name)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $now) WHERE name = $name AND status = 'running'";
+        command.Parameters.AddWithValue("$now", Time(TimeProvider.GetUtcNow()));
+        command.Parameters.AddWithValue("$name", name);
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>True when someone asked for <paramref name="name"/> to be cancelled (<c>flytesharp runs abort</c>).</summary>
+    public bool IsCancelRequested(string name)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT cancel_requested_at IS NOT NULL FROM runs WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, CultureInfo.InvariantCulture) != 0;
     }
 
     /// <summary>One run, or null when no run has that name.</summary>

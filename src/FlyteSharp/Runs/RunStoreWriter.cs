@@ -250,9 +250,12 @@ internal sealed class RunStoreWriter : IAsyncDisposable
             VALUES($key, $task, $version, $outputs, $at, $run, $action)
             """, "$key", "$task", "$version", "$outputs", "$at", "$run", "$action");
 
-        public SqliteCommand RunEnd { get; } = Create(connection,
-            "UPDATE runs SET status = $status, outputs = $outputs, error = $error, ended_at = $at, heartbeat_at = $at WHERE name = $run",
-            "$run", "$status", "$outputs", "$error", "$at");
+        // Actions still running when their run ends (a parent stopped waiting for them: cancellation, a sibling's failure)
+        // end with it: their own end may never be written once the run's writer has closed.
+        public SqliteCommand RunEnd { get; } = Create(connection, """
+            UPDATE runs SET status = $status, outputs = $outputs, error = $error, ended_at = $at, heartbeat_at = $at WHERE name = $run;
+            UPDATE actions SET status = 'cancelled', ended_at = $at WHERE run_name = $run AND status = 'running';
+            """, "$run", "$status", "$outputs", "$error", "$at");
 
         public SqliteCommand Heartbeat { get; } = Create(connection,
             "UPDATE runs SET heartbeat_at = $at WHERE name = $run AND status = 'running'", "$run", "$at");
