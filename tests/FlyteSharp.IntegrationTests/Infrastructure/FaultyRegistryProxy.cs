@@ -45,8 +45,8 @@ internal sealed class FaultyRegistryProxy : IDisposable
 
     public string Host => $"127.0.0.1:{Port}";
 
-    /// <summary>Arrival time (UTC) and Authorization header of every request, in order.</summary>
-    public List<(DateTimeOffset At, string? Authorization)> Requests { get; } = [];
+    /// <summary>Arrival time (UTC), method, path and Authorization header of every request, in order.</summary>
+    public List<(DateTimeOffset At, string Method, string Path, string? Authorization)> Requests { get; } = [];
 
     /// <summary>Fails forever with <paramref name="status"/>.</summary>
     public static IEnumerable<(HttpStatusCode, string?)> Always(HttpStatusCode status, string? retryAfter = null)
@@ -92,7 +92,7 @@ internal sealed class FaultyRegistryProxy : IDisposable
             (HttpStatusCode Status, string? RetryAfter)? failure;
             lock (Requests)
             {
-                Requests.Add((DateTimeOffset.UtcNow, authorization));
+                Requests.Add((DateTimeOffset.UtcNow, context.Request.HttpMethod, context.Request.Url!.AbsolutePath, authorization));
                 failure = _failures.MoveNext() ? _failures.Current : null;
             }
 
@@ -110,12 +110,35 @@ internal sealed class FaultyRegistryProxy : IDisposable
             if (_requiredAuthorization is not null && authorization != _requiredAuthorization)
             {
                 response.StatusCode = (int)HttpStatusCode.Unauthorized;
+                response.AddHeader("WWW-Authenticate", "Basic realm=\"flytesharp-test\"");
                 return;
             }
 
             using var forward = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), _registryBase + context.Request.RawUrl);
+            if (context.Request.HasEntityBody)
+            {
+                forward.Content = new StreamContent(context.Request.InputStream);
+                if (context.Request.ContentType is { } type)
+                {
+                    forward.Content.Headers.TryAddWithoutValidation("Content-Type", type);
+                }
+            }
+
             using var answer = await _upstream.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead);
             response.StatusCode = (int)answer.StatusCode;
+            foreach (var name in new[] { "Location", "Docker-Content-Digest", "Docker-Upload-UUID" })
+            {
+                if (answer.Headers.TryGetValues(name, out var values))
+                {
+                    response.AddHeader(name, values.First());
+                }
+            }
+
+            if (answer.Content.Headers.ContentType is { } contentType)
+            {
+                response.ContentType = contentType.ToString();
+            }
+
             if (answer.Content.Headers.ContentLength is { } length)
             {
                 response.ContentLength64 = length;
