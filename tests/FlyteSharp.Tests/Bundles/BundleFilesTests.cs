@@ -160,6 +160,18 @@ public class BundleFilesTests
     }
 
     [Fact]
+    public void Select_NamesThatOnlyResembleCredentials_AreKept()
+    {
+        using var t = new TempTree();
+        foreach (var kept in new[] { ".docker/daemon.json", "x.docker/config.json", "my_id_rsa.py", "keys.py", "pem.py", ".envrc", "aws/config.py" })
+        {
+            t.Write(kept);
+        }
+
+        Assert.Equal([".docker/daemon.json", ".envrc", "aws/config.py", "keys.py", "my_id_rsa.py", "pem.py", "x.docker/config.json"], Paths(t.Root));
+    }
+
+    [Fact]
     public void Select_BuildScriptFile_IsKeptUnlikeBuildDirectory()
     {
         using var t = new TempTree();
