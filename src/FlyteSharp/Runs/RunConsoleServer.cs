@@ -13,41 +13,69 @@ namespace FlyteSharp.Runs;
 internal sealed class RunConsoleServer : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-    private readonly HttpListener _listener = new();
     private readonly RunStore _store;
     private readonly CancellationTokenSource _stop = new();
+    private HttpListener _listener = new();
     private Task? _loop;
 
+    /// <exception cref="FlyteSharpException">The port is not between 1 and 65535.</exception>
     public RunConsoleServer(RunStore store, int port)
     {
+        if (port is < IPEndPoint.MinPort + 1 or > IPEndPoint.MaxPort)
+        {
+            throw new FlyteSharpException($"port {port} is not a TCP port", fix: "pass --port with a number from 1 to 65535 (and set [runs] console_url to match)");
+        }
+
         _store = store;
         Port = port;
-        _listener.Prefixes.Add($"http://localhost:{port}/");
     }
 
     public int Port { get; }
 
     public string BaseUrl => $"http://localhost:{Port}";
 
+    /// <summary>
+    /// Listens on loopback only, for every name a browser may use for it: <c>localhost</c>, <c>127.0.0.1</c> and, where
+    /// the host has IPv6, <c>[::1]</c> (HttpListener answers a request only when its Host header matches a prefix).
+    /// </summary>
     public void Start()
     {
-        try
+        HttpListenerException? failure = null;
+        foreach (var hosts in new[] { new[] { "localhost", "127.0.0.1", "[::1]" }, ["localhost", "127.0.0.1"] })
         {
-            _listener.Start();
-        }
-        catch (HttpListenerException ex)
-        {
-            throw new FlyteSharpException($"cannot listen on port {Port}: {ex.Message}",
-                fix: "stop whatever uses the port, or pass --port (and set [runs] console_url to match)", inner: ex);
+            var listener = new HttpListener();
+            foreach (var host in hosts)
+            {
+                listener.Prefixes.Add($"http://{host}:{Port}/");
+            }
+
+            try
+            {
+                listener.Start();
+                _listener = listener;
+                _loop = Task.Run(LoopAsync);
+                return;
+            }
+            catch (HttpListenerException ex)
+            {
+                // Without IPv6 the [::1] prefix cannot be bound; any other failure repeats without it and is reported.
+                failure = ex;
+                listener.Close();
+            }
         }
 
-        _loop = Task.Run(LoopAsync);
+        throw new FlyteSharpException($"cannot listen on port {Port}: {failure!.Message}",
+            fix: "stop whatever uses the port, or pass --port (and set [runs] console_url to match)", inner: failure);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
+        if (_listener.IsListening)
+        {
+            _listener.Stop();
+        }
+
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
@@ -130,11 +158,16 @@ internal sealed class RunConsoleServer : IAsyncDisposable
             case ["runs", var name]:
                 return _store.GetRun(name) is { } run
                     ? (200, html, RunPages.RunPage(run, _store.GetActions(name), _store.GetLogs(name)))
-                    : (404, html, RunPages.NotFound($"There is no run named '{name}' in {_store.Path}."));
+                    : (404, html, RunPages.NotFound($"There is no run named '{name}'."));
             case ["runs", var name, "logs", .. var rest] when rest.Length <= 1:
                 if (_store.GetRun(name) is null)
                 {
                     return (404, text, $"no run named '{name}'");
+                }
+
+                if (rest.Length == 1 && !_store.HasAction(name, rest[0]))
+                {
+                    return (404, text, $"run '{name}' has no action '{rest[0]}'");
                 }
 
                 var lines = _store.GetLogs(name, rest.Length == 1 ? rest[0] : null);
