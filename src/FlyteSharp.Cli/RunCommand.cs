@@ -140,7 +140,7 @@ internal static class RunCommand
 
         if (matches.Count == 0)
         {
-            matches = members.Where(m => m.DisplayName == name || m.DisplayName.EndsWith("." + name, StringComparison.Ordinal)).ToList();
+            matches = members.Where(m => IsMember(m, name)).ToList();
         }
 
         return matches.Count switch
@@ -172,8 +172,14 @@ internal static class RunCommand
 
         var typeMember = $"{member.Member.DeclaringType?.Name}.{memberName}";
         bool Answers(StaticMember<TaskDefinition> m, string n) => m.Value.Name == n || m.Member.Name == n || m.Value.Python?.Function == n;
-        return !members.Any(m => Answers(m, typeMember)) && members.Count(m => m.DisplayName == typeMember || m.DisplayName.EndsWith("." + typeMember, StringComparison.Ordinal)) == 1
+        return !members.Any(m => Answers(m, typeMember)) && members.Count(m => IsMember(m, typeMember)) == 1
             ? typeMember
             : member.DisplayName;
     }
+
+    // Namespace.Type.Member, Type.Member or Outer+Nested.Member (a nested type's full name joins with '+').
+    private static bool IsMember(StaticMember<TaskDefinition> member, string name) =>
+        member.DisplayName == name
+        || member.DisplayName.EndsWith("." + name, StringComparison.Ordinal)
+        || member.DisplayName.EndsWith("+" + name, StringComparison.Ordinal);
 }

@@ -15,7 +15,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly RunStore _store;
     private readonly CancellationTokenSource _stop = new();
-    private HttpListener _listener = new();
+    private readonly HttpListener _listener = new();
     private Task? _loop;
 
     /// <exception cref="FlyteSharpException">The port is not between 1 and 65535.</exception>
@@ -35,37 +35,25 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     public string BaseUrl => $"http://localhost:{Port}";
 
     /// <summary>
-    /// Listens on loopback only, for every name a browser may use for it: <c>localhost</c>, <c>127.0.0.1</c> and, where
-    /// the host has IPv6, <c>[::1]</c> (HttpListener answers a request only when its Host header matches a prefix).
+    /// Listens on IPv4 loopback only, under both names a browser uses for it: <c>localhost</c> and <c>127.0.0.1</c>
+    /// (HttpListener answers a request only when its Host header matches a prefix). <c>[::1]</c> is not served: .NET's
+    /// managed HttpListener rejects IPv6 prefixes ("Invalid port in prefix").
     /// </summary>
     public void Start()
     {
-        HttpListenerException? failure = null;
-        foreach (var hosts in new[] { new[] { "localhost", "127.0.0.1", "[::1]" }, ["localhost", "127.0.0.1"] })
+        _listener.Prefixes.Add($"http://localhost:{Port}/");
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        try
         {
-            var listener = new HttpListener();
-            foreach (var host in hosts)
-            {
-                listener.Prefixes.Add($"http://{host}:{Port}/");
-            }
-
-            try
-            {
-                listener.Start();
-                _listener = listener;
-                _loop = Task.Run(LoopAsync);
-                return;
-            }
-            catch (HttpListenerException ex)
-            {
-                // Without IPv6 the [::1] prefix cannot be bound; any other failure repeats without it and is reported.
-                failure = ex;
-                listener.Close();
-            }
+            _listener.Start();
+        }
+        catch (HttpListenerException ex)
+        {
+            throw new FlyteSharpException($"cannot listen on port {Port}: {ex.Message}",
+                fix: "stop whatever uses the port, or pass --port (and set [runs] console_url to match)", inner: ex);
         }
 
-        throw new FlyteSharpException($"cannot listen on port {Port}: {failure!.Message}",
-            fix: "stop whatever uses the port, or pass --port (and set [runs] console_url to match)", inner: failure);
+        _loop = Task.Run(LoopAsync);
     }
 
     public async ValueTask DisposeAsync()
