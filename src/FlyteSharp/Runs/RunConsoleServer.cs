@@ -13,9 +13,9 @@ namespace FlyteSharp.Runs;
 internal sealed class RunConsoleServer : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private readonly HttpListener _listener = new();
     private readonly RunStore _store;
     private readonly CancellationTokenSource _stop = new();
-    private readonly HttpListener _listener = new();
     private Task? _loop;
 
     /// <exception cref="FlyteSharpException">The port is not between 1 and 65535.</exception>

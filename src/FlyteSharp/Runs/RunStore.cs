@@ -66,8 +66,23 @@ internal sealed class RunStore
     {
         var full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        if (Directory.Exists(full))
+        {
+            throw new FlyteSharpException("the run database is a directory", full,
+                fix: "point [runs] database (or --db / FLYTESHARP_RUN_DB) at a file, e.g. ~/.flytesharp/runs.db");
+        }
+
         var store = new RunStore(full, timeProvider ?? TimeProvider.System);
-        store.Migrate();
+        try
+        {
+            store.Migrate();
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 26 /* SQLITE_NOTADB */ or 11 /* SQLITE_CORRUPT */ or 14 /* SQLITE_CANTOPEN */)
+        {
+            throw new FlyteSharpException($"cannot open the run database: {ex.Message}", full,
+                fix: "point [runs] database (or --db / FLYTESHARP_RUN_DB) at a run database or a new file; move a damaged file away", inner: ex);
+        }
+
         return store;
     }
 

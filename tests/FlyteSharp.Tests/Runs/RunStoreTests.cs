@@ -40,6 +40,30 @@ public class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void Open_FileIsNotADatabase_ThrowsNamingTheFile()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Db, "these bytes are not SQLite, not even close: padding to pass the header size check");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunStore.Open(Db));
+
+        Assert.Contains("cannot open the run database", ex.Reason);
+        Assert.Equal(Db, ex.File);
+        Assert.Contains("--db", ex.Fix);
+    }
+
+    [Fact]
+    public void Open_PathIsADirectory_ThrowsNamingIt()
+    {
+        Directory.CreateDirectory(Db);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunStore.Open(Db));
+
+        Assert.Equal("the run database is a directory", ex.Reason);
+        Assert.Equal(Db, ex.File);
+    }
+
+    [Fact]
     public void GetRun_OwnerProcessGone_MarksRunAndRunningActionsAbandoned()
     {
         var store = RunStore.Open(Db);
