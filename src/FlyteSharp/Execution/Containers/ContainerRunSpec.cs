@@ -20,7 +20,8 @@ internal sealed record ContainerRunSpec(
     IReadOnlyList<string> RunnerArguments,
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyDictionary<string, string>? EnvVars = null,
-    IReadOnlyList<KeyValuePair<string, string>>? SecretMounts = null)
+    IReadOnlyList<KeyValuePair<string, string>>? SecretMounts = null,
+    string? BundleAuthFile = null)
 {
     /// <summary>Where the action's inputs/outputs directory is mounted.</summary>
     public const string IoMount = "/flytesharp/io";
@@ -75,6 +76,13 @@ internal sealed record ContainerRunSpec(
             args.Add($"{host}:{container}:ro");
         }
 
+        // Private store credentials: a read-only file, never an argument or environment variable (`podman inspect` shows those).
+        if (BundleAuthFile is not null)
+        {
+            args.Add("--volume");
+            args.Add($"{BundleAuthFile}:{RunnerCommand.BundleAuthFile}:ro");
+        }
+
         foreach (var (host, container) in SecretMounts ?? [])
         {
             args.Add("--volume");
@@ -92,7 +100,7 @@ internal sealed record ContainerRunSpec(
         args.Add("--env");
         args.Add("PYTHONDONTWRITEBYTECODE=1");
         args.Add(Image.Uri);
-        args.AddRange(RunnerCommand.For(Image, Bundle, BundleDigest, RunnerArguments));
+        args.AddRange(RunnerCommand.For(Image, Bundle, BundleDigest, RunnerArguments, withAuthFile: BundleAuthFile is not null));
         return args;
     }
 }
