@@ -147,10 +147,6 @@ internal static class RunPages
         return char.ToLowerInvariant(name[0]) + name[1..];
     }
 
-    internal static string Status(RunStatus status) => RunStore.Text(status);
-
-    internal static string Status(ActionStatus status) => RunStore.Text(status);
-
     internal static string Duration(TimeSpan? duration) => duration switch
     {
         null => "",
