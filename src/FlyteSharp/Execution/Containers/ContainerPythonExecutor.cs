@@ -25,6 +25,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private readonly string _ioRoot;
     private readonly Lazy<Task<string?>> _bundleUri;
     private int _sequence;
+    private int _runtimeRecorded;
 
     public ContainerPythonExecutor(PythonExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
     {
@@ -153,6 +154,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         string? inputsJson, Action<string, string>? log, CancellationToken cancellationToken)
     {
         var runtime = await _images.RuntimeAsync(cancellationToken);
+        RecordRuntime(runtime);
         var n = Interlocked.Increment(ref _sequence);
         var ioDir = Path.Combine(_ioRoot, n.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(ioDir);
@@ -168,7 +170,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var spec = new ContainerRunSpec(
             runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
             runnerArguments,
-            new Dictionary<string, string> { ["flytesharp.run"] = _context.RunName, ["flytesharp.action"] = actionId, ["flytesharp.environment"] = environment.Name });
+            ContainerLabels.For(_context.RunName, actionId, environment.Name));
 
         var launched = _time.GetUtcNow();
         CliResult result;
@@ -204,6 +206,18 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var outputs = Path.Combine(ioDir, "outputs.json");
         return new ContainerOutcome(result, oom, File.Exists(outputs) ? await File.ReadAllTextAsync(outputs, CancellationToken.None) : null,
             launched, exited, _time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Notes in the sandbox which runtime this run's containers run in, before the first starts: if this process is
+    /// killed, the sweep that finds its sandbox knows where to look for the containers it left (by their owner labels).
+    /// </summary>
+    private void RecordRuntime(string runtime)
+    {
+        if (Interlocked.Exchange(ref _runtimeRecorded, 1) == 0)
+        {
+            File.WriteAllText(Path.Combine(_ioRoot, Sandboxes.SandboxSweeper.RuntimeFileName), runtime);
+        }
     }
 
     /// <summary>The bundle's blob URI in the run's store, uploading it once (idempotent: an existing digest is not sent again).</summary>
