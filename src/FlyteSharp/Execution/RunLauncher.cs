@@ -42,7 +42,7 @@ internal static class RunLauncher
 
         await SandboxSweeper.SweepAtRunStartAsync(config, store, options.CancellationToken).ConfigureAwait(false);
         var sandbox = RunSandbox.Create(config.Home, name, now);
-        var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox);
+        var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox, options.Version);
 
         var pythonTasks = task.Environment.Tasks.Append(task).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
         PythonRuntime? runtime = null;
