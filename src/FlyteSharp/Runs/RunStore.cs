@@ -360,7 +360,7 @@ internal sealed class RunStore
                 lastSign = last.ExecuteScalar() as string ?? Time(now);
             }
 
-            var end = Time(now).CompareTo(lastSign) < 0 ? Time(now) : lastSign;
+            var end = string.CompareOrdinal(Time(now), lastSign) < 0 ? Time(now) : lastSign;
             using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = """

@@ -15,7 +15,7 @@ namespace FlyteSharp.Execution.Sandboxes;
 internal static class SandboxSweeper
 {
     /// <summary>How long the sweep at the start of a run may take before it leaves the rest for the next one.</summary>
-    public static TimeSpan RunStartBudget { get; } = TimeSpan.FromSeconds(2);
+    public static TimeSpan RunStartBudget { get; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The file in a sandbox's <c>containers/</c> directory naming the runtime its containers ran in.</summary>
     public const string RuntimeFileName = "runtime";
@@ -62,7 +62,7 @@ internal static class SandboxSweeper
         {
             foreach (var runtime in Runtimes(config))
             {
-                removedContainers.AddRange(await RemoveContainersAsync(runtime, null, token).ConfigureAwait(false));
+                removedContainers.AddRange(await RemoveContainersAsync(runtime, null, token).ConfigureAwait(false) ?? []);
             }
         }
 
@@ -88,13 +88,13 @@ internal static class SandboxSweeper
             if (owner is not null && File.Exists(runtimeFile))
             {
                 var runtime = (await File.ReadAllTextAsync(runtimeFile, token).ConfigureAwait(false)).Trim();
-                if (runtime is "podman" or "docker")
+                var removed = runtime is "podman" or "docker" ? await RemoveContainersAsync(runtime, owner, token).ConfigureAwait(false) : [];
+                if (removed is not null)
                 {
-                    removedContainers.AddRange(await RemoveContainersAsync(runtime, owner, token).ConfigureAwait(false));
+                    removedContainers.AddRange(removed);
+                    // The evidence is consumed: the next sweep does not ask the runtime again for this sandbox.
+                    File.Delete(runtimeFile);
                 }
-
-                // The evidence is consumed: the next sweep does not ask the runtime again for this sandbox.
-                File.Delete(runtimeFile);
             }
 
             var lastActivity = LastActivity(sandbox, owner, store);
@@ -137,8 +137,9 @@ internal static class SandboxSweeper
     /// <summary>
     /// Removes (kill, then delete) the containers of <paramref name="runtime"/> whose owner process is gone: those of
     /// <paramref name="owner"/> only, or when null every container whose owner label names a gone process of this host.
+    /// Null when the runtime could not be asked or could not remove them (the next sweep tries again).
     /// </summary>
-    private static async Task<List<string>> RemoveContainersAsync(string runtime, SandboxOwner? owner, CancellationToken cancellationToken)
+    private static async Task<List<string>?> RemoveContainersAsync(string runtime, SandboxOwner? owner, CancellationToken cancellationToken)
     {
         string Label(string key) => runtime == "docker" ? $"{{{{.Label \"{key}\"}}}}" : $"{{{{index .Labels \"{key}\"}}}}";
         var format = string.Join("\t", "{{.ID}}", Label(ContainerLabels.OwnerHost), Label(ContainerLabels.OwnerPid), Label(ContainerLabels.OwnerStart), Label(ContainerLabels.Run));
@@ -150,12 +151,12 @@ internal static class SandboxSweeper
         }
         catch (FlyteSharpException)
         {
-            return [];
+            return null;
         }
 
         if (!list.Succeeded)
         {
-            return [];
+            return null;
         }
 
         var doomed = new List<(string Id, string Run)>();
@@ -184,6 +185,11 @@ internal static class SandboxSweeper
         List<string> args = runtime == "podman" ? ["rm", "--force", "--time", "0", "--volumes"] : ["rm", "--force", "--volumes"];
         args.AddRange(doomed.Select(d => d.Id));
         var removed = await CliProcess.RunAsync(runtime, args, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!removed.Succeeded)
+        {
+            return null;
+        }
+
         var gone = removed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         return doomed.Where(d => gone.Any(g => g.StartsWith(d.Id, StringComparison.Ordinal) || d.Id.StartsWith(g, StringComparison.Ordinal)))
             .Select(d => $"{runtime}:{d.Id} ({d.Run})").ToList();
