@@ -11,12 +11,16 @@ public class RunNameConflictTests(RunsProjectFixture fixture) : IClassFixture<Ru
         var ct = TestContext.Current.CancellationToken;
         var name = "dup-" + Guid.NewGuid().ToString("n")[..8];
         using var first = fixture.StartCli("run", fixture.ProjectDir, "nap_then_greet", "--no-build", "--config", fixture.ConfigFile,
-            "--input", "seconds=6", "--name", name);
+            "--input", "seconds=30", "--name", name);
         var store = RunStore.Open(fixture.Database);
         var deadline = DateTime.UtcNow.AddMinutes(3);
         while (!(store.GetRun(name) is not null && store.GetActions(name).Any(a => a.Task == "fixture.slow:nap" && a.Status == ActionStatus.Running)))
         {
-            Assert.False(first.HasExited, "the first run ended before the second started: " + await first.StandardError.ReadToEndAsync(ct));
+            if (first.HasExited)
+            {
+                Assert.Fail("the first run ended before the second started:\n" + await first.StandardOutput.ReadToEndAsync(ct) + await first.StandardError.ReadToEndAsync(ct));
+            }
+
             Assert.True(DateTime.UtcNow < deadline, "the first run did not reach its nap in time");
             await Task.Delay(100, ct);
         }
@@ -25,14 +29,14 @@ public class RunNameConflictTests(RunsProjectFixture fixture) : IClassFixture<Ru
             "--input", "seconds=1", "--name", name);
         var firstOut = first.StandardOutput.ReadToEndAsync(ct);
         var firstErr = first.StandardError.ReadToEndAsync(ct);
-        await first.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+        await first.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct);
 
         Assert.Equal(1, code);
         Assert.Contains($"a run named '{name}' already exists", error);
         Assert.True(first.ExitCode == 0, "the first run failed after the refused duplicate:\n" + await firstOut + await firstErr);
         var run = store.GetRun(name)!;
         Assert.Equal(RunStatus.Succeeded, run.Status);
-        Assert.Equal("\"hello from the bundle after 6s\"", run.OutputsJson);
+        Assert.Equal("\"hello from the bundle after 30s\"", run.OutputsJson);
         SqliteConnection.ClearAllPools();
     }
 }
