@@ -279,6 +279,23 @@ def _end_group_leftovers():
                     os.waitpid(pid, 0)  # SIGKILL ends it promptly; reaped, it leaves no zombie
                 except ChildProcessError:
                     pass
+        # Others' children (a grandchild a shell left behind) cannot be waited for: the kill is delivered
+        # asynchronously, so watch them die (gone, or a zombie for their new parent to reap), for a bounded time.
+        deadline = time.monotonic() + 5
+        pending = [pid for pid, ppid in members if ppid != me]
+        while pending and time.monotonic() < deadline:
+            pending = [pid for pid in pending if _running(pid)]
+            if pending:
+                time.sleep(0.01)
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:].split()[:1] != [b"Z"]
 
 
 def _exit_with_parent():
