@@ -62,6 +62,12 @@ public sealed record FlyteConfig
     /// <summary>How deep task calls may nest inside one run before the run fails with a clear error.</summary>
     public int MaxDepth { get; init; } = 32;
 
+    /// <summary>
+    /// Task outputs (and inputs) whose JSON is larger than this many bytes are stored as content-addressed blobs in
+    /// the store (<see cref="EffectiveStoreUri"/>) and referenced from the run store, not kept inline in its rows.
+    /// </summary>
+    public long InlineOutputLimit { get; init; } = 1024 * 1024;
+
     /// <summary>Where Python task actions run: <c>local</c> (a local python3 process, default), <c>container</c> or <c>kubernetes</c>.</summary>
     public string Mode { get; init; } = "local";
 
@@ -128,11 +134,22 @@ public sealed record FlyteConfig
             ConsoleUrl = Env("FLYTESHARP_CONSOLE_URL") ?? config.ConsoleUrl,
             Python = Env("FLYTESHARP_PYTHON") ?? config.Python,
             Mode = Env("FLYTESHARP_MODE") ?? config.Mode,
+            InlineOutputLimit = Env("FLYTESHARP_INLINE_OUTPUT_LIMIT") is { } limit ? ParseInlineLimit(limit, "FLYTESHARP_INLINE_OUTPUT_LIMIT", null) : config.InlineOutputLimit,
             KubernetesNamespace = Env("FLYTESHARP_KUBERNETES_NAMESPACE") ?? config.KubernetesNamespace,
             KubeConfig = Env("FLYTESHARP_KUBECONFIG") is { } kc ? Path.GetFullPath(ExpandHome(kc)) : config.KubeConfig,
             KubernetesContext = Env("FLYTESHARP_KUBERNETES_CONTEXT") ?? config.KubernetesContext,
         };
     }
+
+    private static long ParseInlineLimit(string text, string name, string? file) =>
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? CheckInlineLimit(value, name, file)
+            : throw new FlyteSharpException($"{name} must be a number of bytes, not '{text}'", file, fix: $"set {name} to e.g. 1048576 (1 MiB), or unset it");
+
+    private static long CheckInlineLimit(long value, string name, string? file) =>
+        value >= 1024
+            ? value
+            : throw new FlyteSharpException($"{name} must be at least 1024 bytes, not {value}", file, fix: $"set {name} to e.g. 1048576 (1 MiB), or remove it");
 
     private static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
@@ -209,6 +226,7 @@ public sealed record FlyteConfig
             MaxConcurrency = (int?)runs.Integer("max_concurrency") ?? defaults.MaxConcurrency,
             MaxDepth = (int?)runs.Integer("max_depth") ?? defaults.MaxDepth,
             Mode = runs.String("mode") ?? defaults.Mode,
+            InlineOutputLimit = runs.Integer("inline_output_limit") is { } inline ? CheckInlineLimit(inline, "runs.inline_output_limit", file) : defaults.InlineOutputLimit,
             KubernetesNamespace = kubernetes.String("namespace"),
             KubeConfig = kubernetes.String("kubeconfig") is { } kc ? Path.GetFullPath(Path.Combine(dir, ExpandHome(kc))) : null,
             KubernetesContext = kubernetes.String("context"),
