@@ -164,13 +164,10 @@ internal sealed class RunOutputs : IDisposable
             return TaskJson.DeserializeOutput(task, output.Json);
         }
 
-        await using var stream = output.LocalFile is { } local && File.Exists(local)
-            ? OpenRead(local)
-            : await OpenBlobAsync(output.Blob!, _config, cancellationToken).ConfigureAwait(false);
-        return await ReadValueAsync(task, stream, output.Blob!.Preview, cancellationToken).ConfigureAwait(false);
+        return await ReadValueAsync(task, output, _config, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads a blob output back without a run (a finished run's handle).</summary>
+    /// <summary>Reads a value back without a run's store (a finished run's handle; a call outside any run).</summary>
     public static async Task<object?> ReadValueAsync(TaskDefinition task, TaskPayload output, FlyteConfig config, CancellationToken cancellationToken)
     {
         if (output.Json is not null)
@@ -178,8 +175,10 @@ internal sealed class RunOutputs : IDisposable
             return TaskJson.DeserializeOutput(task, output.Json);
         }
 
-        await using var stream = await OpenBlobAsync(output.Blob!, config, cancellationToken).ConfigureAwait(false);
-        return await ReadValueAsync(task, stream, output.Blob!.Preview, cancellationToken).ConfigureAwait(false);
+        await using var stream = output.LocalFile is { } local && File.Exists(local)
+            ? OpenRead(local)
+            : await OpenBlobAsync(output.Blob!, config, cancellationToken).ConfigureAwait(false);
+        return await ReadValueAsync(task, stream, output.Blob?.Preview ?? "", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the local spill file of an output (its blob is in the store).</summary>

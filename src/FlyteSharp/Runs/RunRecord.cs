@@ -5,7 +5,7 @@ namespace FlyteSharp.Runs;
 /// <param name="Task">The root task's name.</param>
 /// <param name="Environment">The root task's environment.</param>
 /// <param name="Status">The run's state.</param>
-/// <param name="InputsJson">The root inputs, a JSON object keyed by parameter name.</param>
+/// <param name="InputsJson">The root inputs, a JSON object keyed by parameter name, when kept inline (see <see cref="InputsBlob"/>).</param>
 /// <param name="OutputsJson">The root output as JSON, once succeeded, when it is kept inline (see <see cref="OutputsBlob"/>).</param>
 /// <param name="Error">The error, once failed or abandoned.</param>
 /// <param name="Url">The run's console URL.</param>
@@ -30,6 +30,9 @@ public sealed record RunRecord(
     /// <summary>How long the run took (so far).</summary>
     public TimeSpan? Duration => EndedAt - CreatedAt;
 
+    /// <summary>The inputs' blob when they were larger than the inline limit (then <see cref="RunRecord.InputsJson"/> is null).</summary>
+    public OutputBlob? InputsBlob { get; init; }
+
     /// <summary>The output's blob when it was larger than the inline limit (then <see cref="RunRecord.OutputsJson"/> is null).</summary>
     public OutputBlob? OutputsBlob { get; init; }
 
@@ -49,7 +52,7 @@ public sealed record RunRecord(
 /// <param name="Status">The action's state.</param>
 /// <param name="Attempts">How many attempts ran.</param>
 /// <param name="CacheHit">True when the output came from the cache.</param>
-/// <param name="InputsJson">Inputs, a JSON object keyed by parameter name.</param>
+/// <param name="InputsJson">Inputs, a JSON object keyed by parameter name, when kept inline (see <see cref="InputsBlob"/>).</param>
 /// <param name="OutputsJson">The output as JSON, when it is kept inline (see <see cref="OutputsBlob"/>).</param>
 /// <param name="Error">The error of the last attempt, when failed.</param>
 /// <param name="StartedAt">When the action started.</param>
@@ -73,6 +76,9 @@ public sealed record ActionRecord(
 {
     /// <summary>How long the action took (so far).</summary>
     public TimeSpan? Duration => EndedAt - StartedAt;
+
+    /// <summary>The inputs' blob when they were larger than the inline limit (then <see cref="ActionRecord.InputsJson"/> is null).</summary>
+    public OutputBlob? InputsBlob { get; init; }
 
     /// <summary>The output's blob when it was larger than the inline limit (then <see cref="ActionRecord.OutputsJson"/> is null).</summary>
     public OutputBlob? OutputsBlob { get; init; }

@@ -168,12 +168,14 @@ internal sealed class RunStore
         while (reader.Read())
         {
             var (outputs, blob) = OutputColumn.Parse(Nullable(reader, 11));
+            var (inputs, inputsBlob) = OutputColumn.Parse(Nullable(reader, 10));
             result.Add(new ActionRecord(
                 reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3),
                 reader.GetString(4), reader.GetString(5), reader.GetString(6), ParseActionStatus(reader.GetString(7)),
-                reader.GetInt32(8), reader.GetInt32(9) != 0, Nullable(reader, 10), outputs, ParseError(Nullable(reader, 12)),
+                reader.GetInt32(8), reader.GetInt32(9) != 0, inputs, outputs, ParseError(Nullable(reader, 12)),
                 ParseTime(reader.GetString(13)), reader.IsDBNull(14) ? null : ParseTime(reader.GetString(14)))
             {
+                InputsBlob = inputsBlob,
                 OutputsBlob = blob,
                 OutputsLength = outputs is not null && !reader.IsDBNull(16) ? reader.GetInt64(16) : null,
             });
@@ -337,11 +339,13 @@ internal sealed class RunStore
         while (reader.Read())
         {
             var (outputs, blob) = OutputColumn.Parse(Nullable(reader, 5));
+            var (inputs, inputsBlob) = OutputColumn.Parse(Nullable(reader, 4));
             result.Add(new RunRecord(
                 reader.GetString(0), reader.GetString(1), reader.GetString(2), Enum.Parse<RunStatus>(reader.GetString(3), ignoreCase: true),
-                Nullable(reader, 4), outputs, ParseError(Nullable(reader, 6)), reader.GetString(7),
+                inputs, outputs, ParseError(Nullable(reader, 6)), reader.GetString(7),
                 ParseTime(reader.GetString(8)), reader.IsDBNull(9) ? null : ParseTime(reader.GetString(9)), Nullable(reader, 10), reader.GetString(11))
             {
+                InputsBlob = inputsBlob,
                 OutputsBlob = blob,
                 OutputsLength = outputs is not null && !reader.IsDBNull(12) ? reader.GetInt64(12) : null,
             });
