@@ -35,6 +35,7 @@ URL="http://localhost:$PORT"
 measure() { python3 bench/peak_rss.py "$@" | tail -1 | cut -d' ' -f2; }
 
 declare -A DRIVER SHOW SERVE OUTPUT
+sizes=()
 for case in tiny output log; do
   case $case in
     tiny) task=tiny; input="n=1" ;;
@@ -47,7 +48,7 @@ for case in tiny output log; do
   SERVE[$case]=$(measure --during "curl -sf $URL/runs/$run -o /dev/null && curl -sf $URL/api/runs/$run -o /dev/null \
     && curl -sf $URL/api/runs/$run/output -o $WORK/served.json && curl -sf $URL/runs/$run/logs -o $WORK/served.log" \
     -- dotnet "$CLI" serve --port "$PORT")
-  OUTPUT[$case]=$(measure -- dotnet "$CLI" runs output "$run" -o "$WORK/output.json")
+  OUTPUT[$case]=$(measure -- dotnet "$CLI" runs output "$run" -o "$WORK/output.json" 2>/dev/null)
   sizes[${#sizes[@]}]="$case: output $(stat -c %s "$WORK/output.json") B (served $(stat -c %s "$WORK/served.json") B), log served $(stat -c %s "$WORK/served.log") B"
 done
 
