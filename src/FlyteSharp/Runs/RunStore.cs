@@ -303,7 +303,7 @@ internal sealed class RunStore
     internal static string Text(RunStatus status) => status.ToString().ToLowerInvariant();
 
     /// <summary>Log chunk rows per page read.</summary>
-    public const int LogRowsPerPage = 128;
+    public const int LogRowsPerPage = 32;
 
     private static string RunColumnsOf(bool previewOnly) =>
         $"name, task, environment, status, {Column("inputs", previewOnly)}, {Column("outputs", previewOnly)}, error, url, created_at, ended_at, bundle_digest, mode, length(outputs)";

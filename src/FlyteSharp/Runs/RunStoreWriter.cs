@@ -18,7 +18,7 @@ internal sealed class RunStoreWriter : IAsyncDisposable
     public const int MaxLogChunkChars = 32 * 1024;
 
     /// <summary>How many characters of log lines may wait in the queue before <see cref="Log"/> blocks.</summary>
-    public const long MaxQueuedLogChars = 4L * 1024 * 1024;
+    public const long MaxQueuedLogChars = 1024 * 1024;
 
     private const int MaxBatch = 4096;
     private readonly object _drained = new();
