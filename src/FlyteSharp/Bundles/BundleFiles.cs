@@ -102,7 +102,28 @@ public static class BundleFiles
     {
         ArgumentNullException.ThrowIfNull(rootDir);
         var root = Path.GetFullPath(rootDir);
-        if (File.Exists(root))
+        if (new FileInfo(root).LinkTarget is { } target)
+        {
+            // File.Exists is true and Directory.Exists false for a link that resolves nowhere: say which it is.
+            string real;
+            try
+            {
+                real = RealPath(root);
+            }
+            catch (IOException)
+            {
+                throw new FlyteSharpException("root_dir is a symlink loop (its link chain never reaches a directory)", root,
+                    fix: "point the link at your project's source directory, or set root_dir to that directory itself");
+            }
+
+            if (!File.Exists(real) && !Directory.Exists(real))
+            {
+                throw new FlyteSharpException($"root_dir is a broken symlink (points to '{target}', which does not exist)", root,
+                    fix: "fix the link, or set root_dir to your project's source directory (src/ for src layout)");
+            }
+        }
+
+        if (File.Exists(root) && !Directory.Exists(root))
         {
             throw new FlyteSharpException("root_dir is a file, not a directory", root,
                 fix: "set root_dir to the directory you would cd into before `python -c \"import my_module\"`");
@@ -154,7 +175,7 @@ public static class BundleFiles
         {
             var fd = handle == 0 ? -1 : UnixStat.DirectoryFd(handle);
             rules = parentRules.WithDirectory(dir, prefix, IgnoreFileNames.Where(n => entries.Exists(e => e.Name == n)));
-            foreach (var (name, type) in entries)
+            foreach (var (name, type, invalidName) in entries)
             {
                 if (name == ".git")
                 {
@@ -162,6 +183,18 @@ public static class BundleFiles
                 }
 
                 var relative = prefix + name;
+                if (invalidName is not null)
+                {
+                    // Checked before any use of the name: the lossily decoded string names no file on disk.
+                    if (rules.IsIgnored(relative, isDirectory: type == UnixStat.DtDirectory))
+                    {
+                        continue;
+                    }
+
+                    throw new FlyteSharpException($"file name is not valid UTF-8: '{prefix}{invalidName}'", dir,
+                        fix: $"rename it (bundle entries and Python module names are UTF-8), or exclude it in {FlyteIgnoreFileName}");
+                }
+
                 if (type == UnixStat.DtDirectory)
                 {
                     // A plain directory (d_type never says "directory" for a link): no stat, and its real path extends its parent's.

@@ -25,20 +25,32 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     /// <param name="store">The run store to read.</param>
     /// <param name="port">The loopback port.</param>
     /// <param name="config">Settings for reading output blobs from <c>oci://</c> stores (insecure registries); defaults otherwise.</param>
+    /// <exception cref="FlyteSharpException">The port is not between 1 and 65535.</exception>
     public RunConsoleServer(RunStore store, int port, FlyteConfig? config = null)
     {
+        if (port is < IPEndPoint.MinPort + 1 or > IPEndPoint.MaxPort)
+        {
+            throw new FlyteSharpException($"port {port} is not a TCP port", fix: "pass --port with a number from 1 to 65535 (and set [runs] console_url to match)");
+        }
+
         _store = store;
         _config = config ?? new FlyteConfig();
         Port = port;
-        _listener.Prefixes.Add($"http://localhost:{port}/");
     }
 
     public int Port { get; }
 
     public string BaseUrl => $"http://localhost:{Port}";
 
+    /// <summary>
+    /// Listens on IPv4 loopback only, under both names a browser uses for it: <c>localhost</c> and <c>127.0.0.1</c>
+    /// (HttpListener answers a request only when its Host header matches a prefix). <c>[::1]</c> is not served: .NET's
+    /// managed HttpListener rejects IPv6 prefixes ("Invalid port in prefix").
+    /// </summary>
     public void Start()
     {
+        _listener.Prefixes.Add($"http://localhost:{Port}/");
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         try
         {
             _listener.Start();
@@ -55,7 +67,11 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
+        if (_listener.IsListening)
+        {
+            _listener.Stop();
+        }
+
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
@@ -218,7 +234,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
             case ["runs", var name]:
                 if (_store.GetRun(name, previewOnly: true) is not { } run)
                 {
-                    return (404, html, RunPages.NotFound($"There is no run named '{name}' in {_store.Path}."));
+                    return (404, html, RunPages.NotFound($"There is no run named '{name}'."));
                 }
 
                 var logs = _store.ReadLogPage(name, null, 0, RunPages.LogRowsShown);

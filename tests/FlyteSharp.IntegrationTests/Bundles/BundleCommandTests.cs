@@ -122,6 +122,57 @@ public sealed class BundleCommandTests(DistributionRegistry registry) : IDisposa
     }
 
     [Fact]
+    public async Task Bundle_CredentialsInStoreUri_RefusedWithoutPrintingThemAndNothingSent()
+    {
+        var (code, output, error) = await RunAsync("bundle", MakeTree(), "--store", $"oci://alice:s3cr3t-pw@{registry.Host}/flytesharp/cli");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"the store URI 'oci://***@{registry.Host}/flytesharp/cli' holds credentials", error);
+        Assert.Contains($"podman login {registry.Host}", error);
+        Assert.DoesNotContain("s3cr3t-pw", output + error);
+        Assert.DoesNotContain("alice", output + error);
+    }
+
+    [Fact]
+    public async Task Bundle_RootDirSymlinkLoop_SaysSymlinkLoop()
+    {
+        var loop = Path.Combine(_work, "loop");
+        File.CreateSymbolicLink(loop, loop);
+
+        var (code, _, error) = await RunAsync("bundle", loop);
+
+        Assert.Equal(1, code);
+        Assert.Contains("root_dir is a symlink loop", error);
+        Assert.DoesNotContain("not a directory", error);
+    }
+
+    [Fact]
+    public async Task Bundle_OutputIsAFifo_RefusedBeforeBundlingAndLeftInPlace()
+    {
+        var fifo = Path.Combine(_work, "pipe");
+        var (mkfifo, _, mkfifoError) = await ChildProcess.RunAsync("mkfifo", [fifo], cancellationToken: Ct);
+        Assert.True(mkfifo == 0, mkfifoError);
+
+        var (code, output, error) = await RunAsync("bundle", MakeTree(), "--output", fifo);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--output is a device, FIFO or socket", error);
+        Assert.Empty(output);
+        Assert.Equal(0, (await ChildProcess.RunAsync("test", ["-p", fifo], cancellationToken: Ct)).Code); // still a FIFO
+        Assert.False(Directory.Exists(Path.Combine(_work, "home", "store")));
+    }
+
+    [Fact]
+    public async Task Bundle_OutputIsADirectory_RefusedWithFix()
+    {
+        var (code, _, error) = await RunAsync("bundle", MakeTree(), "--output", _work);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--output is a directory", error);
+        Assert.DoesNotContain("internal error", error);
+    }
+
+    [Fact]
     public async Task Bundle_FileNameWithBackslash_ExitsNonZeroNamingTheFileAndStoresNothing()
     {
         var root = MakeTree();

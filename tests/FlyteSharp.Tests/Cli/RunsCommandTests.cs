@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FlyteSharp.Cli;
 using FlyteSharp.Runs;
 using FlyteSharp.Tests.Runs;
@@ -5,24 +6,56 @@ using Microsoft.Data.Sqlite;
 
 namespace FlyteSharp.Tests.Cli;
 
-public class RunsCommandTests : IDisposable
+public sealed class RunsCommandTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "flytesharp-tests", Guid.NewGuid().ToString("n"));
+    private readonly TempTree _tree = new("flytesharp-runs-cli-");
 
-    public RunsCommandTests() => Directory.CreateDirectory(_dir);
-
-    private string Db => Path.Combine(_dir, "runs.db");
+    private string Db => _tree.PathOf("runs.db");
 
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
+        _tree.Dispose();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task List_RunWhoseErrorColumnIsNotJson_ListsItWithTheRawError(bool json)
+    {
+        var db = _tree.PathOf("runs.db");
+        var store = RunStore.Open(db);
+        store.InsertRun(new RunRecord("odd-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        using (var connection = store.Connect())
+        using (var update = connection.CreateCommand())
+        {
+            update.CommandText = "UPDATE runs SET status = 'failed', error = 'Traceback: written by another tool'";
+            update.ExecuteNonQuery();
+        }
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        string[] args = json ? ["runs", "--db", db, "list", "--json"] : ["runs", "--db", db, "list"];
+        var code = await FlyteCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
+
+        Assert.True(code == 0, error.ToString());
+        if (json)
+        {
+            var run = Assert.Single(JsonDocument.Parse(output.ToString()).RootElement.EnumerateArray());
+            Assert.Equal(RunStore.UnreadableErrorType, run.GetProperty("error").GetProperty("type").GetString());
+            Assert.EndsWith("Traceback: written by another tool", run.GetProperty("error").GetProperty("message").GetString());
+        }
+        else
+        {
+            Assert.Contains("odd-run", output.ToString());
+            Assert.Contains("failed", output.ToString());
+        }
     }
 
     [Fact]
     public async Task Show_LargeOutputs_PrintsTruncatedPreviewAndHowToGetTheWhole()
     {
-        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _dir);
+        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _tree.Root);
 
         var (code, output, error) = await CliAsync("runs", "show", large.Name, "--db", Db);
         var json = await CliAsync("runs", "show", large.Name, "--db", Db, "--json");
@@ -41,8 +74,8 @@ public class RunsCommandTests : IDisposable
     [Fact]
     public async Task Output_BlobAndInline_WritesWholeOutputByteIdentical()
     {
-        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _dir);
-        var file = Path.Combine(_dir, "out", "root.json");
+        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _tree.Root);
+        var file = _tree.PathOf("out/root.json");
 
         var toFile = await CliAsync("runs", "output", large.Name, "-o", file, "--db", Db);
         var toStdout = await CliAsync("runs", "output", large.Name, "--db", Db);
@@ -60,7 +93,7 @@ public class RunsCommandTests : IDisposable
     [Fact]
     public async Task Logs_ManyChunks_PrintsEveryLineInOrder()
     {
-        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _dir);
+        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _tree.Root);
 
         var (code, output, error) = await CliAsync("runs", "logs", large.Name, LargeRun.ChildId, "--db", Db);
 
