@@ -27,12 +27,11 @@ internal sealed class RunOutputs : IDisposable
 
     public long InlineLimit => _config.InlineOutputLimit;
 
-    /// <summary>A new file path in the run's spill directory (for the runner to write a large output to).</summary>
-    public string NewSpillFile(string prefix)
-    {
-        Directory.CreateDirectory(_spillDirectory);
-        return Path.Combine(_spillDirectory, $"{prefix}-{Guid.NewGuid():N}.json");
-    }
+    /// <summary>
+    /// A new file path in the run's spill directory. The directory is made only when something is written there, so a
+    /// run whose values all stay inline never touches the disk (and a refused run creates nothing in a sandbox).
+    /// </summary>
+    public string NewSpillFile(string prefix) => Path.Combine(_spillDirectory, $"{prefix}-{Guid.NewGuid():N}.json");
 
     /// <summary>An output given as JSON text: inline when small, else spilled to a file and stored as a blob.</summary>
     public async Task<TaskPayload> FromJsonAsync(string json, CancellationToken cancellationToken)
@@ -43,6 +42,7 @@ internal sealed class RunOutputs : IDisposable
         }
 
         var file = NewSpillFile("output");
+        Directory.CreateDirectory(_spillDirectory);
         await File.WriteAllTextAsync(file, json, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
         return await FromFileAsync(file, cancellationToken).ConfigureAwait(false);
     }
@@ -144,6 +144,7 @@ internal sealed class RunOutputs : IDisposable
         }
 
         var file = NewSpillFile("blob");
+        Directory.CreateDirectory(_spillDirectory);
         if (payload.Json is not null)
         {
             await File.WriteAllTextAsync(file, payload.Json, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);

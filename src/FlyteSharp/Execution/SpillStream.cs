@@ -37,6 +37,7 @@ internal sealed class SpillStream(string file, long limit) : Stream
     {
         if (_memory is not null && _memory.Length + buffer.Length > limit)
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             _file = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             _file.Write(_memory.GetBuffer(), 0, (int)_memory.Length);
             _memory = null;
