@@ -22,7 +22,7 @@ internal static class ServeCommand
             var store = RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
             var consoleUrl = ConsoleUrl(settings);
             var listenPort = parse.GetValue(port) ?? consoleUrl.Port;
-            await using var server = new RunConsoleServer(store, listenPort);
+            await using var server = new RunConsoleServer(store, listenPort, settings);
             server.Start();
             await console.Out.WriteLineAsync($"serving runs from {store.Path} at {server.BaseUrl}/runs (Ctrl+C to stop)");
             if (Warning(consoleUrl, listenPort, settings) is { } warning)

@@ -21,8 +21,8 @@ internal static class RunPages
     /// <summary>Log lines shown in place per action (the full log is linked).</summary>
     public const int MaxLogLinesShown = 200;
 
-    /// <summary>Characters of an input or output shown in place (the full JSON is linked).</summary>
-    public const int MaxPreviewChars = 2000;
+    /// <summary>A run page shows the first this many log chunk rows (at most 512 KiB of text); the rest is one link away.</summary>
+    public const int LogRowsShown = 16;
 
     public static string RunList(RunPage page, RunQuery query, string? error = null)
     {
@@ -82,9 +82,12 @@ internal static class RunPages
     /// <param name="run">The run.</param>
     /// <param name="actions">Its actions in tree order.</param>
     /// <param name="logs">Its log lines.</param>
+    /// <param name="moreLogs">True when the log goes on after <paramref name="logs"/>: the page links to the whole log.</param>
     /// <param name="now">The time running things are drawn up to (the store's clock); default: the run's end, or its start.</param>
-    public static string RunPage(RunRecord run, IReadOnlyList<ActionRecord> actions, IReadOnlyList<LogLine> logs, DateTimeOffset? now = null)
+    public static string RunPage(RunRecord run, IReadOnlyList<ActionRecord> actions, IReadOnlyList<LogLine> logs, bool moreLogs = false, DateTimeOffset? now = null)
     {
+        var runPath = "/runs/" + Uri.EscapeDataString(run.Name);
+        var apiPath = "/api/runs/" + Uri.EscapeDataString(run.Name);
         var until = run.EndedAt ?? now ?? run.CreatedAt;
         var running = run.Status == RunStatus.Running;
         var html = Start($"{(running ? "▶ " : "")}{run.Name} · FlyteSharp");
@@ -103,8 +106,8 @@ internal static class RunPages
             html.Append("<dt>code bundle</dt><dd><code>").Append(E(run.BundleDigest)).Append("</code></dd>");
         }
 
-        html.Append("<dt>inputs</dt><dd>").Append(Preview(run.InputsJson, run.Name, "run-inputs")).Append("</dd>")
-            .Append("<dt>outputs</dt><dd>").Append(Preview(run.OutputsJson, run.Name, "run-outputs")).Append("</dd>");
+        html.Append("<dt>inputs</dt><dd>").Append(PreviewHtml(run.InputsJson, run.InputsBlob, null, null, "run-inputs")).Append("</dd>")
+            .Append("<dt>outputs</dt><dd>").Append(PreviewHtml(run.OutputsJson, run.OutputsBlob, run.OutputsLength, apiPath + "/output", "run-outputs")).Append("</dd>");
         if (run.Error is not null)
         {
             html.Append("<dt>error</dt><dd id=\"run-error\" class=\"error\">").Append(ErrorHtml(run.Error)).Append("</dd>");
@@ -115,6 +118,12 @@ internal static class RunPages
         html.Append("<h2>Timeline</h2>").Append(Timeline(run, actions, until));
 
         html.Append("<h2>Actions (").Append(actions.Count.ToString(CultureInfo.InvariantCulture)).Append(")</h2>");
+        if (moreLogs)
+        {
+            html.Append("<p id=\"logs-truncated\" class=\"muted\">Logs below are the first part of the run's log; the whole log: <a href=\"").Append(E(runPath + "/logs")).Append("\">")
+                .Append(E(runPath + "/logs")).Append("</a></p>");
+        }
+
         html.Append(Tree(run, actions, logs, until));
         if (actions.Count > MaxActionsShown)
         {
@@ -296,8 +305,9 @@ internal static class RunPages
             html.Append("<dt>env vars</dt><dd><code>").Append(E(string.Join(" ", a.EnvVars.Select(kv => $"{kv.Key}={kv.Value}")))).Append("</code></dd>");
         }
 
-        html.Append("<dt>inputs</dt><dd>").Append(Preview(a.InputsJson, run.Name, null)).Append("</dd>")
-            .Append("<dt>outputs</dt><dd>").Append(Preview(a.OutputsJson, run.Name, null)).Append("</dd>");
+        html.Append("<dt>inputs</dt><dd>").Append(PreviewHtml(a.InputsJson, a.InputsBlob, null, null, null)).Append("</dd>")
+            .Append("<dt>outputs</dt><dd>").Append(PreviewHtml(a.OutputsJson, a.OutputsBlob, a.OutputsLength,
+                $"/api/runs/{Uri.EscapeDataString(run.Name)}/actions/{Uri.EscapeDataString(a.Id)}/output", null)).Append("</dd>");
         if (a.Error is not null)
         {
             html.Append("<dt>error</dt><dd class=\"error\">").Append(ErrorHtml(a.Error)).Append("</dd>");
@@ -346,21 +356,52 @@ internal static class RunPages
         }
     }
 
-    private static string Preview(string? json, string runName, string? id)
+    /// <summary>The text a page shows for a value; <paramref name="truncatedSize"/> is the whole size when the text is only its start.</summary>
+    internal static string Preview(string? json, OutputBlob? blob, long? length, out long? truncatedSize)
     {
-        var idAttribute = id is null ? "" : $" id=\"{id}\"";
+        if (blob is not null)
+        {
+            truncatedSize = blob.Size;
+            return blob.Preview + "…";
+        }
+
+        truncatedSize = null;
         if (json is null)
         {
-            return $"<code{idAttribute} class=\"muted\"></code>";
+            return "";
         }
 
-        if (json.Length <= MaxPreviewChars)
+        var preview = OutputColumn.Preview(json);
+        if (preview.Length < (length ?? json.Length))
         {
-            return $"<code{idAttribute}>{E(json)}</code>";
+            truncatedSize = length ?? json.Length;
+            return preview + "…";
         }
 
-        return $"<code{idAttribute}>{E(json[..MaxPreviewChars])}…</code> <span class=\"muted\">({json.Length.ToString("N0", CultureInfo.InvariantCulture)} characters; " +
-            $"<a href=\"/api/runs/{E(Uri.EscapeDataString(runName))}\">all of it</a>)</span>";
+        return preview;
+    }
+
+    internal static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{(bytes / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)} KiB",
+        _ => $"{(bytes / (1024.0 * 1024)).ToString("0.#", CultureInfo.InvariantCulture)} MiB",
+    };
+
+    /// <summary>A value's preview in place, with a link to the whole value (streamed by the server) when it is longer.</summary>
+    private static string PreviewHtml(string? json, OutputBlob? blob, long? length, string? fullUrl, string? id)
+    {
+        var idAttribute = id is null ? "" : $" id=\"{id}\"";
+        var text = Preview(json, blob, length, out var truncated);
+        var html = $"<code{idAttribute}{(json is null && blob is null ? " class=\"muted\"" : "")}>{E(text)}</code>";
+        if (truncated is { } size)
+        {
+            html += fullUrl is null
+                ? $" <span class=\"muted\">({E(Size(size))})</span>"
+                : $" <a class=\"output-link\"{(id is null ? "" : $" id=\"{id}-link\"")} href=\"{E(fullUrl)}\">full output ({E(Size(size))})</a>";
+        }
+
+        return html;
     }
 
     private static string Badge(string status) => $"<span class=\"badge {E(status)}\">{E(status)}</span>";

@@ -125,7 +125,7 @@ public class RunPagesTests
         var html = RunPages.RunPage(run, [], []);
 
         Assert.DoesNotContain(big, html);
-        Assert.Contains("(6,001 characters; <a href=\"/api/runs/r1\">all of it</a>)", html);
+        Assert.Contains("<a class=\"output-link\" id=\"run-outputs-link\" href=\"/api/runs/r1/output\">full output (5.9 KiB)</a>", html);
         Assert.Equal(6001, big.Length);
     }
 

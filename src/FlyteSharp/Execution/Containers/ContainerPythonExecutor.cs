@@ -82,7 +82,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var outcome = await RunContainerAsync(
             request.Environment, image, request.ActionId,
             ["--task", request.Task.ToString(), "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
-            request.InputsJson, request.Log, withSecrets: true, cancellationToken, request.Placed);
+            request.InputsJson, request.Log, withSecrets: true, cancellationToken, request.Placed, request.InputsFile);
 
         var code = outcome.Result.ExitCode;
         if (outcome.OutOfMemory)
@@ -160,7 +160,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
     private async Task<ContainerOutcome> RunContainerAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, IReadOnlyList<string> runnerArguments,
-        string? inputsJson, Action<string, string>? log, bool withSecrets, CancellationToken cancellationToken, Action<string?, string>? placed = null)
+        string? inputsJson, Action<string, string>? log, bool withSecrets, CancellationToken cancellationToken, Action<string?, string>? placed = null, string? inputsFile = null)
     {
         // Secrets first: a missing one fails the action before any container starts.
         var secrets = withSecrets ? _context.Secrets.Resolve(environment) : [];
@@ -169,7 +169,11 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var n = Interlocked.Increment(ref _sequence);
         var ioDir = Path.Combine(_ioRoot, n.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(ioDir);
-        if (inputsJson is not null)
+        if (inputsFile is not null)
+        {
+            File.Copy(inputsFile, Path.Combine(ioDir, "inputs.json"));
+        }
+        else if (inputsJson is not null)
         {
             await File.WriteAllTextAsync(Path.Combine(ioDir, "inputs.json"), inputsJson, new UTF8Encoding(false), cancellationToken);
         }

@@ -83,7 +83,11 @@ public class SecretDeliveryTests : IDisposable
         var page = RunPages.RunPage(store.GetRun(run.Name)!, store.GetActions(run.Name), store.GetLogs(run.Name));
         var server = new RunConsoleServer(store, 1);
         var api = server.Route($"/api/runs/{run.Name}").Body;
-        var logText = server.Route($"/runs/{run.Name}/logs").Body;
+        var streamed = (await server.StreamAsync($"/runs/{run.Name}/logs", TestContext.Current.CancellationToken))!;
+        using var logBody = new MemoryStream();
+        await streamed.Write(logBody, TestContext.Current.CancellationToken);
+        var logText = Encoding.UTF8.GetString(logBody.ToArray());
+        Assert.Contains("token is ***", logText);
         SqliteConnection.ClearAllPools();
         var database = string.Concat(Directory.GetFiles(_fixture.Config.Home, "runs.db*").Select(f => Encoding.UTF8.GetString(File.ReadAllBytes(f))));
         Assert.Contains("token is ***", database);
