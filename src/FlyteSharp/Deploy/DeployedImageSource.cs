@@ -10,7 +10,7 @@ namespace FlyteSharp.Deploy;
 /// The images of a deployed version: each environment runs the image recorded at deploy time, whose code
 /// is baked in (no bundle is fetched). Nothing is built.
 /// </summary>
-internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments, FlyteConfig config) : IContainerImageSource
+internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments, FlyteConfig config, string? rootDir = null) : IContainerImageSource
 {
     private readonly Lazy<Task<string>> _runtime = new(async () => (await ImageBuilders.CreateAsync(config)).Name);
 
@@ -28,6 +28,10 @@ internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments,
             deployment.Entry.Split(' ')[0], // the entry starts with the image's interpreter
             PythonRunnerScript.ImagePath,
             deployment.CodeDirectory ?? throw new FlyteSharpException($"deployment {deployment.Version}/{deployment.Environment} has no code directory"),
-            RegistryTagProbe.IsInsecure(registry, config)));
+            RegistryTagProbe.IsInsecure(registry, config))
+        {
+            // The full build copied root_dir to the code directory, so the workspace's import roots sit at the same relative places.
+            ImportPaths = PythonImportPaths.For(environment.Image, rootDir),
+        });
     }
 }
