@@ -44,6 +44,7 @@ internal static class Deployer
 
         DeployVersion.Validate(version);
         time ??= TimeProvider.System;
+        ImageDiagnostics.ThrowIfLockStale(environments.Select(e => e.Image));
         var options = new ImageResolveOptions(config, copyStyle, rootDir);
         var resolved = new List<(TaskEnvironment Env, ResolvedImage Image)>();
         foreach (var env in environments)

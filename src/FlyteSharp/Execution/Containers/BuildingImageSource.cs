@@ -23,6 +23,7 @@ internal sealed class BuildingImageSource(FlyteConfig config, string? rootDir, F
 
     public Task<ContainerImage> GetAsync(TaskEnvironment environment, CancellationToken cancellationToken)
     {
+        ImageDiagnostics.ThrowIfLockStale([environment.Image]);
         var resolved = environment.Image.Resolve(new ImageResolveOptions(config, CopyStyle.All, rootDir));
         var lazy = _images.GetOrAdd(resolved.Uri, _ => new Lazy<Task<ContainerImage>>(() => EnsureAsync(resolved, environment.Name, cancellationToken)));
         var importPaths = Python.PythonImportPaths.For(environment.Image, rootDir);
