@@ -17,7 +17,7 @@ internal static partial class UvLockFreshness
     public static IReadOnlyList<UvLockDrift> Check(UvWorkspace workspace, UvLock lockFile)
     {
         var drifts = new List<UvLockDrift>();
-        foreach (var package in workspace.Packages)
+        foreach (var package in workspace.Packages.Concat(PathDependencies(workspace)))
         {
             var project = package.Project;
             var locked = lockFile.Packages.FirstOrDefault(p => p.IsLocal && UvProject.NormalizeName(p.Name) == package.Name)
@@ -52,6 +52,29 @@ internal static partial class UvLockFreshness
         }
 
         return drifts;
+    }
+
+    /// <summary>The local path dependencies (directories with a pyproject.toml) of the workspace's packages, followed transitively: uv locks their metadata too.</summary>
+    private static List<UvWorkspaceMember> PathDependencies(UvWorkspace workspace)
+    {
+        var seen = workspace.Packages.Select(p => p.Directory).ToHashSet(StringComparer.Ordinal);
+        var result = new List<UvWorkspaceMember>();
+        var queue = new Queue<UvProject>(workspace.Packages.Select(p => p.Project));
+        while (queue.Count > 0)
+        {
+            foreach (var (_, dir) in queue.Dequeue().PathDependencies())
+            {
+                var pyproject = Path.Combine(dir, "pyproject.toml");
+                if (File.Exists(pyproject) && seen.Add(dir))
+                {
+                    var project = UvProject.Load(pyproject);
+                    result.Add(new UvWorkspaceMember(project, false, dir));
+                    queue.Enqueue(project);
+                }
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Compares requirements: each of <paramref name="own"/> must be recorded; each recorded one must be in <paramref name="allowed"/> (own plus included groups, which uv may flatten).</summary>
