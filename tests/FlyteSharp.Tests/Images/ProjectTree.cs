@@ -43,7 +43,7 @@ internal sealed class ProjectTree : IDisposable
     public string WriteWorkspace(string at = "ws")
     {
         Write($"{at}/pyproject.toml", GroupsPyproject);
-        Write($"{at}/uv.lock", "version = 1\nrevision = 3\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"workspace-app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n");
+        Write($"{at}/uv.lock", "version = 1\nrevision = 3\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"workspace-app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n\n[package.metadata]\n\n[package.metadata.requires-dev]\ndev = [{ name = \"pytest\" }]\netl = [{ name = \"pandas\" }]\nml = [{ name = \"scikit-learn\" }]\n");
         Write($"{at}/src/workspace_app/__init__.py", "");
         Write($"{at}/src/workspace_app/tasks.py", "def f():\n    return 1\n");
         Write($"{at}/src/lib_transforms/ops.py", "def normalize(x):\n    return x\n");

@@ -24,7 +24,7 @@ internal sealed record UvLockDrift(UvWorkspaceMember Package, IReadOnlyList<stri
                 parts.Add("removed: " + string.Join(", ", Removed));
             }
 
-            return $"uv.lock is out of date with {(Package.IsRoot ? "pyproject.toml" : $"the pyproject.toml of '{Package.Project.Name}' ({Package.Project.File})")} ({string.Join("; ", parts)})";
+            return $"uv.lock is out of date with {(Package.IsRoot ? "pyproject.toml" : $"the pyproject.toml of '{Package.Project.Name}'")} ({string.Join("; ", parts)})";
         }
     }
 }

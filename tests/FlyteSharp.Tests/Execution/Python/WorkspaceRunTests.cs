@@ -30,17 +30,25 @@ public class WorkspaceRunTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_WithoutTheWorkspaceLayer_MemberIsNotImportable_HintKeepsRootDirAtWorkspaceRoot()
+    public async Task Run_RootDirIsTheWorkspaceRoot_MembersImportEvenWithoutAUvLayer()
     {
-        var pyproject = _tree.WriteUvWorkspace();
-        var env = new TaskEnvironment("ws", Image.FromDebianBase());
+        _tree.WriteUvWorkspace();
+        var env = new TaskEnvironment("ws", Image.FromDebianBase().WithCodeBundle());
         var go = env.PythonTask<int, int>("tools_pkg.run:go");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(go, 20, _fixture.Options(rootDir: _tree.Path("uvws"))));
+        var run = await Flyte.Run(go, 1, _fixture.Options(rootDir: _tree.Path("uvws")));
 
-        Assert.Contains("workspace package 'tools'", ex.Fix);
-        Assert.Contains($".WithUvProject(\"{pyproject}\")", ex.Fix);
-        Assert.DoesNotContain("set root_dir to", ex.Fix);
+        Assert.Equal(3, await run.GetOutputAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void ImportPaths_ImageLayerAndRootDirWorkspace_AreUnitedWithoutDuplicates()
+    {
+        var pyproject = _tree.WriteUvWorkspace();
+        var image = Image.FromDebianBase().WithUvProject(pyproject);
+        Assert.Equal(["src", "packages/core/src", "packages/tools"], FlyteSharp.Execution.Python.PythonImportPaths.For(image, _tree.Path("uvws")));
+        Assert.Equal(["packages/core/src", "packages/tools"], FlyteSharp.Execution.Python.PythonImportPaths.For(Image.FromDebianBase(), _tree.Path("uvws")).Skip(1));
+        Assert.Empty(FlyteSharp.Execution.Python.PythonImportPaths.For(Image.FromDebianBase(), _tree.Path("uvws/packages")));
     }
 
     [Fact]

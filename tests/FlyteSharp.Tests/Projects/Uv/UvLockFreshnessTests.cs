@@ -28,7 +28,7 @@ public sealed class UvLockFreshnessTests : IDisposable
         Assert.Equal("core", drift.Package.Name);
         Assert.Equal(["rich>=13"], drift.Added);
         Assert.Empty(drift.Removed);
-        Assert.Contains($"uv.lock is out of date with the pyproject.toml of 'core' ({_tree.Path("uvws/packages/core/pyproject.toml")}) (added: rich>=13)", drift.Reason);
+        Assert.Equal("uv.lock is out of date with the pyproject.toml of 'core' (added: rich>=13)", drift.Reason);
     }
 
     [Fact]
