@@ -10,7 +10,7 @@ namespace FlyteSharp.Deploy;
 /// The images of a deployed version: each environment runs the image recorded at deploy time, whose code
 /// is baked in (no bundle is fetched). Nothing is built.
 /// </summary>
-internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments, FlyteConfig config, string? rootDir = null) : IContainerImageSource
+internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments, FlyteConfig config) : IContainerImageSource
 {
     private readonly Lazy<Task<string>> _runtime = new(async () => (await ImageBuilders.CreateAsync(config)).Name);
 
@@ -30,8 +30,15 @@ internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments,
             deployment.CodeDirectory ?? throw new FlyteSharpException($"deployment {deployment.Version}/{deployment.Environment} has no code directory"),
             RegistryTagProbe.IsInsecure(registry, config))
         {
-            // The full build copied root_dir to the code directory, so the workspace's import roots sit at the same relative places.
-            ImportPaths = PythonImportPaths.For(environment.Image, rootDir),
+            // The full build copied root_dir to the code directory, so the workspace's import roots (recorded in the
+            // entry at deploy time) sit at the same relative places.
+            ImportPaths = RecordedImportPaths(deployment.Entry),
         });
+    }
+
+    private static List<string> RecordedImportPaths(string entry)
+    {
+        var tokens = entry.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return tokens.Select((t, i) => (t, i)).Where(x => x.t == "--path" && x.i + 1 < tokens.Length).Select(x => tokens[x.i + 1]).ToList();
     }
 }

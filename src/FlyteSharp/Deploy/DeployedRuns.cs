@@ -22,6 +22,6 @@ internal static class DeployedRuns
         // No bundle: the digest is empty and nothing is extracted; the executor runs from each image's code directory.
         var bundle = new PythonBundle("", null, null, sandboxDirectory);
         var context = new PythonExecutorContext(runName, sandboxDirectory, bundle, config, null);
-        return new PythonRuntime(bundle, new ContainerPythonExecutor(context, new DeployedImageSource(deployments, config, context.RootDir)), null);
+        return new PythonRuntime(bundle, new ContainerPythonExecutor(context, new DeployedImageSource(deployments, config)), null);
     }
 }

@@ -75,7 +75,9 @@ internal static class Deployer
                 copyStyle,
                 env.Tasks.Select(t => new DeployedTask(t.Name, t.Kind == TaskKind.Python ? "python" : "csharp", t.Python?.ToString())).ToList(),
                 env.Resources,
-                $"{image.PythonExecutable} {image.RunnerPath} --bundle-dir {image.CodeDirectory}",
+                // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
+                string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory! }
+                    .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, rootDir)))),
                 image.CodeDirectory,
                 now);
             store.Record(deployment);
