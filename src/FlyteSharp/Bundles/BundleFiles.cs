@@ -37,7 +37,8 @@ public static class BundleFiles
     /// <see cref="BundleFile.RelativePath"/>. Reads no file contents (only ignore files).
     /// </summary>
     /// <exception cref="FlyteSharpException">root_dir is missing or not a directory; a symlink points
-    /// outside root_dir or nowhere; a special file (FIFO, socket, device) is not ignored; a directory is unreadable.</exception>
+    /// outside root_dir or nowhere; a special file (FIFO, socket, device) is not ignored; a directory is unreadable;
+    /// a file's name could not be unpacked from a bundle (a backslash in it, or a top-level name like <c>c:x</c>).</exception>
     public static IReadOnlyList<BundleFile> Select(string rootDir) => SelectWithStat(rootDir).Select(f => f.File).ToList();
 
     /// <summary><see cref="Select"/> plus each file's stat (taken once, reused by the bundle cache's fingerprint).</summary>
@@ -48,6 +49,16 @@ public static class BundleFiles
         var files = new List<(BundleFile, StatInfo?)>();
         Walk(root, "", StandardRules.Value, realRoot, realRoot, [realRoot], files);
         files.Sort((a, b) => string.CompareOrdinal(a.Item1.RelativePath, b.Item1.RelativePath));
+        foreach (var (file, _) in files)
+        {
+            // Refused now, not on every run: the extractor would refuse the entry and a rebuild makes the same bundle.
+            if (BundleEntryName.Problem(file.RelativePath) is { } problem)
+            {
+                throw new FlyteSharpException($"file name cannot go into a bundle ({problem}): every run would refuse to unpack it", file.FullPath,
+                    fix: UnbundlableNameFix(file.RelativePath));
+            }
+        }
+
         return files;
     }
 
@@ -71,6 +82,20 @@ public static class BundleFiles
         }
 
         return warnings;
+    }
+
+    private static string UnbundlableNameFix(string relativePath)
+    {
+        var parts = relativePath.Split('/');
+        var bad = Array.FindIndex(parts, p => p.Contains('\\'));
+        if (bad < 0)
+        {
+            return "rename it: a top-level name like 'c:x' reads as a Windows drive";
+        }
+
+        // gitignore escapes a backslash with a backslash; a slash-free pattern matches the name at any depth.
+        var pattern = parts[bad].Replace("\\", "\\\\", StringComparison.Ordinal) + (bad < parts.Length - 1 ? "/" : "");
+        return $"rename it (a backslash is a path separator on Windows), or exclude it with the line '{pattern}' in {FlyteIgnoreFileName}";
     }
 
     internal static string CheckRoot(string rootDir)

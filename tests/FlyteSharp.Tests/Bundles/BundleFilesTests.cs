@@ -218,6 +218,34 @@ public class BundleFilesTests
         Assert.Equal(fifo, ex.File);
     }
 
+    [Theory]
+    [InlineData(@"a\b.py", "backslash in the path", @"a\\b.py")]
+    [InlineData(@"pkg\..\..\x.py", "backslash in the path", @"pkg\\..\\..\\x.py")]
+    [InlineData(@"pkg/sub\dir/mod.py", "backslash in the path", @"sub\\dir/")]
+    [InlineData("c:x.py", "absolute path", null)]
+    public void Select_NameTheExtractorWouldRefuse_ThrowsNamingTheFileAndAWorkingFix(string name, string reason, string? ignoreLine)
+    {
+        using var t = new TempTree();
+        t.Write("ok.py");
+        var file = t.Write(name);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
+
+        Assert.Equal(file, ex.File);
+        Assert.Contains(reason, ex.Reason);
+        Assert.Contains("every run would refuse to unpack it", ex.Reason);
+        if (ignoreLine is null)
+        {
+            Assert.StartsWith("rename it", ex.Fix);
+            return;
+        }
+
+        // The ignore line the fix suggests really excludes it.
+        Assert.Contains($"exclude it with the line '{ignoreLine}' in .flyteignore", ex.Fix);
+        t.Write(".flyteignore", ignoreLine + "\n");
+        Assert.Equal([".flyteignore", "ok.py"], Paths(t.Root));
+    }
+
     [Fact]
     public void Select_MissingRoot_ThrowsWithFix()
     {
