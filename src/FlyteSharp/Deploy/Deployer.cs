@@ -63,7 +63,6 @@ internal static class Deployer
         service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken);
         await service.EnsureAsync(resolved.Select(r => ImageBuildTarget.From(r.Image, r.Env.Name)), output: output, cancellationToken: cancellationToken);
 
-        var store = DeploymentStore.Open(config.EffectiveRunDatabase, time);
         var now = time.GetUtcNow();
         var deployments = new List<Deployment>();
         foreach (var (env, image) in resolved)
@@ -80,10 +79,42 @@ internal static class Deployer
                     .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, rootDir)))),
                 image.CodeDirectory,
                 now);
-            store.Record(deployment);
             deployments.Add(deployment);
         }
 
+        await CheckPythonTasksAsync(environments, deployments, config, rootDir, cancellationToken).ConfigureAwait(false);
+        var store = DeploymentStore.Open(config.EffectiveRunDatabase, time);
+        foreach (var deployment in deployments)
+        {
+            store.Record(deployment);
+        }
+
         return deployments;
+    }
+
+    /// <summary>
+    /// Unlike a run (where only the root task's check blocks), a deploy checks every Python task of every environment
+    /// in the image just built, with the code baked in, and refuses to record the version if one fails.
+    /// </summary>
+    private static async Task CheckPythonTasksAsync(IReadOnlyList<TaskEnvironment> environments, IReadOnlyList<Deployment> deployments, FlyteConfig config, string? rootDir, CancellationToken cancellationToken)
+    {
+        var tasks = environments.SelectMany(e => e.Tasks).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
+        if (tasks.Length == 0)
+        {
+            return;
+        }
+
+        var sandbox = Path.Combine(config.Home, "sandboxes", "deploy-check-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(sandbox);
+        try
+        {
+            var context = new Execution.Python.PythonExecutorContext("deploy-check", sandbox, new Execution.Python.PythonBundle("", null, null, sandbox), config, null);
+            await using var executor = new Execution.Containers.ContainerPythonExecutor(context, new DeployedImageSource(deployments, config));
+            await Execution.Python.PythonTaskChecker.CheckAsync(executor, tasks, rootDir, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Execution.PlainPythonCall.TryDelete(sandbox);
+        }
     }
 }

@@ -46,6 +46,21 @@ public class UvWorkspaceExampleTests(DistributionRegistry registry, BaseImage ba
         Assert.Equal(155.2, ((JsonElement)(await run.GetOutputAsync(ct))["revenue"]).GetDouble());
     }
 
+    [Fact]
+    public async Task Deploy_OneTaskFailsItsCheck_RefusesTheWholeVersion()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        var (_, env) = Tasks(new TaskEnvironment("uvws", Image.FromDebianBase(BaseImage.PythonVersion).WithCodeBundle(), new Resources(Cpu: "1", Memory: "256Mi")));
+        _ = env.PythonTask<int, int>("reports.summary:yearly_report");
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() =>
+            Flyte.Deploy(env, CopyStyle.None, "2.0.0", new FlyteSharp.Deploy.DeployOptions { Config = project.Config, RootDir = WorkspaceRoot, CancellationToken = ct }));
+
+        Assert.Contains("defines no 'yearly_report'", ex.Message);
+        Assert.Empty(Flyte.Deployments("2.0.0", project.Config));
+    }
+
     private static (FlyteTask<int, Dictionary<string, object>> Pipeline, TaskEnvironment Env) Tasks(TaskEnvironment env)
     {
         var sample = env.PythonTask<int, List<Dictionary<string, object>>>("shop.orders:sample_orders");
