@@ -1,3 +1,4 @@
+using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution;
 using FlyteSharp.Runs;
@@ -50,11 +51,7 @@ public static partial class Flyte
     /// <exception cref="FlyteSharpException">root_dir does not exist, or the config file is invalid.</exception>
     public static FlyteConfig InitFromConfig(string? rootDir = null, FlyteConfig? config = null, string? configPath = null)
     {
-        var full = rootDir is null ? null : Path.GetFullPath(rootDir);
-        if (full is not null && !Directory.Exists(full))
-        {
-            throw new FlyteSharpException("root_dir does not exist", full, fix: "pass the directory that holds your Python packages (e.g. the project's src/)");
-        }
+        var full = rootDir is null ? null : BundleFiles.CheckRoot(rootDir);
 
         config ??= FlyteConfig.Load(configPath, workingDirectory: full ?? Directory.GetCurrentDirectory());
         config = config with { RootDir = full ?? config.RootDir };

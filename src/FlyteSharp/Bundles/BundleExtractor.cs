@@ -63,6 +63,7 @@ public static class BundleExtractor
             }
 
             archive.Position = 0;
+            CheckGzipMagic(archive, archivePath);
             var parent = Path.GetDirectoryName(destination) ?? throw new FlyteSharpException("cannot extract into a file system root", destination, fix: "choose a subdirectory");
             Directory.CreateDirectory(parent);
             var temp = Path.Combine(parent, $".{Path.GetFileName(destination)}.tmp-{Guid.NewGuid():N}");
@@ -80,6 +81,20 @@ public static class BundleExtractor
                     Directory.Delete(temp, recursive: true);
                 }
             }
+        }
+    }
+
+    // GZipStream calls a non-gzip file an "unsupported compression method": say what it is instead.
+    private static void CheckGzipMagic(FileStream archive, string archivePath)
+    {
+        Span<byte> magic = stackalloc byte[2];
+        var read = archive.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        archive.Position = 0;
+        if (read < magic.Length || magic[0] != 0x1f || magic[1] != 0x8b)
+        {
+            throw new FlyteSharpException(
+                read == 0 ? "not a gzip file: the archive is empty (a code bundle is a .tar.gz)" : $"not a gzip file: it starts with bytes {Convert.ToHexString(magic[..read])}, not 1F8B (a code bundle is a .tar.gz)",
+                archivePath, fix: "pass the archive `flytesharp bundle` wrote (or its store URI), not another file");
         }
     }
 

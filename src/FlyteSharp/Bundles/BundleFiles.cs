@@ -20,34 +20,63 @@ public static class BundleFiles
     /// <summary>Name of the FlyteSharp-specific ignore file (gitignore syntax), read in every directory.</summary>
     public const string FlyteIgnoreFileName = ".flyteignore";
 
-    /// <summary>Patterns excluded from every bundle unless an ignore file re-includes them with <c>!pattern</c>.</summary>
+    // Declared before StandardIgnores: static initializers run in textual order.
+    private static readonly string[] CredentialIgnoreList =
+    [
+        ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
+        ".netrc", ".npmrc", ".pypirc", ".git-credentials", ".pgpass", "**/.docker/config.json", ".aws/", ".ssh/",
+        ".gnupg/", ".kube/",
+    ];
+
+    /// <summary>
+    /// Patterns excluded from every bundle unless an ignore file re-includes them with <c>!pattern</c>: flyte-sdk's
+    /// standard ignores (virtual environments, caches, logs, build output, wheels and eggs, <c>.env</c>), .NET build
+    /// output, notebook checkpoints, and <see cref="CredentialIgnores"/>.
+    /// </summary>
+    /// <remarks>
+    /// flyte-sdk ignores <c>build</c>, <c>dist</c>, <c>env</c> and <c>venv</c> whether file or directory; here they are
+    /// directories only (<c>build/</c>), since a file named <c>build</c> is usually a script that belongs to the code.
+    /// </remarks>
     public static IReadOnlyList<string> StandardIgnores { get; } =
     [
-        ".venv/", "venv/", "__pycache__/", "*.pyc", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".idea/",
-        "*.egg-info/", "dist/", "build/", "bin/", "obj/", BundleExtractor.MarkerFileName,
+        ".venv/", "venv/", "env/", "__pycache__/", "*.pyc", ".cache/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/",
+        ".idea/", "*.egg-info/", "*.egg", "*.whl", "*.log", "dist/", "build/", "bin/", "obj/", ".ipynb_checkpoints/",
+        ".tox/", ".nox/", ".DS_Store", BundleExtractor.MarkerFileName,
+        .. CredentialIgnoreList,
     ];
+
+    /// <summary>
+    /// The part of <see cref="StandardIgnores"/> that keeps credentials out of bundles: environment files, private keys
+    /// and certificates, the login files of package managers and clouds. Re-including one (<c>!.env</c> in
+    /// <c>.flyteignore</c>) works, and every bundle built that way warns, naming the file and the rule.
+    /// </summary>
+    public static IReadOnlyList<string> CredentialIgnores => CredentialIgnoreList;
 
     private static readonly string[] IgnoreFileNames = [".gitignore", FlyteIgnoreFileName];
 
     // Immutable (WithDirectory returns a new instance), so parsed once per process.
-    private static readonly Lazy<IgnoreRules> StandardRules = new(() => IgnoreRules.FromPatterns(StandardIgnores));
+    private static readonly Lazy<IgnoreRules> StandardRules = new(() => IgnoreRules.FromPatterns(StandardIgnores, CredentialIgnoreList));
 
     /// <summary>
     /// Lists the bundle's files under <paramref name="rootDir"/>, sorted ordinally by
     /// <see cref="BundleFile.RelativePath"/>. Reads no file contents (only ignore files).
     /// </summary>
+    /// <param name="rootDir">The bundle's root.</param>
+    /// <param name="warning">Receives a warning for every credential file or directory (<see cref="CredentialIgnores"/>)
+    /// that is selected only because a <c>!</c> rule re-includes it.</param>
     /// <exception cref="FlyteSharpException">root_dir is missing or not a directory; a symlink points
     /// outside root_dir or nowhere; a special file (FIFO, socket, device) is not ignored; a directory is unreadable;
     /// a file's name could not be unpacked from a bundle (a backslash in it, or a top-level name like <c>c:x</c>).</exception>
-    public static IReadOnlyList<BundleFile> Select(string rootDir) => SelectWithStat(rootDir).Select(f => f.File).ToList();
+    public static IReadOnlyList<BundleFile> Select(string rootDir, Action<string>? warning = null) =>
+        SelectWithStat(rootDir, warning).Select(f => f.File).ToList();
 
     /// <summary><see cref="Select"/> plus each file's stat (taken once, reused by the bundle cache's fingerprint).</summary>
-    internal static List<(BundleFile File, StatInfo? Stat)> SelectWithStat(string rootDir)
+    internal static List<(BundleFile File, StatInfo? Stat)> SelectWithStat(string rootDir, Action<string>? warning = null)
     {
         var root = CheckRoot(rootDir);
         var realRoot = RealPath(root);
         var files = new List<(BundleFile, StatInfo?)>();
-        Walk(root, "", StandardRules.Value, realRoot, realRoot, [realRoot], files);
+        Walk(root, "", StandardRules.Value, realRoot, realRoot, [realRoot], files, warning);
         files.Sort((a, b) => string.CompareOrdinal(a.Item1.RelativePath, b.Item1.RelativePath));
         foreach (var (file, _) in files)
         {
@@ -102,7 +131,28 @@ public static class BundleFiles
     {
         ArgumentNullException.ThrowIfNull(rootDir);
         var root = Path.GetFullPath(rootDir);
-        if (File.Exists(root))
+        if (new FileInfo(root).LinkTarget is { } target)
+        {
+            // File.Exists is true and Directory.Exists false for a link that resolves nowhere: say which it is.
+            string real;
+            try
+            {
+                real = RealPath(root);
+            }
+            catch (IOException)
+            {
+                throw new FlyteSharpException("root_dir is a symlink loop (its link chain never reaches a directory)", root,
+                    fix: "point the link at your project's source directory, or set root_dir to that directory itself");
+            }
+
+            if (!File.Exists(real) && !Directory.Exists(real))
+            {
+                throw new FlyteSharpException($"root_dir is a broken symlink (points to '{target}', which does not exist)", root,
+                    fix: "fix the link, or set root_dir to your project's source directory (src/ for src layout)");
+            }
+        }
+
+        if (File.Exists(root) && !Directory.Exists(root))
         {
             throw new FlyteSharpException("root_dir is a file, not a directory", root,
                 fix: "set root_dir to the directory you would cd into before `python -c \"import my_module\"`");
@@ -127,7 +177,8 @@ public static class BundleFiles
 
     // Metadata calls are all a warm rebuild does, so each entry costs at most one: directories none (d_type says
     // what they are), files one fstatat relative to their open directory, and ignored files none at all.
-    private static void Walk(string dir, string prefix, IgnoreRules parentRules, string realRoot, string realDir, HashSet<string> realAncestors, List<(BundleFile, StatInfo?)> files)
+    private static void Walk(string dir, string prefix, IgnoreRules parentRules, string realRoot, string realDir, HashSet<string> realAncestors,
+        List<(BundleFile, StatInfo?)> files, Action<string>? warning)
     {
         var entries = new List<DirectoryEntry>();
         nint handle;
@@ -154,7 +205,21 @@ public static class BundleFiles
         {
             var fd = handle == 0 ? -1 : UnixStat.DirectoryFd(handle);
             rules = parentRules.WithDirectory(dir, prefix, IgnoreFileNames.Where(n => entries.Exists(e => e.Name == n)));
-            foreach (var (name, type) in entries)
+
+            // Re-included entries are rare, so only they pay for the credential check.
+            bool Ignored(string relative, bool isDirectory)
+            {
+                var verdict = rules.Match(relative, isDirectory);
+                if (verdict == IgnoreVerdict.Reincluded && rules.ReincludedCredential(relative, isDirectory) is { } why)
+                {
+                    warning?.Invoke($"'{relative}{(isDirectory ? "/" : "")}' is a credential {(isDirectory ? "directory" : "file")} that bundles leave out by default, " +
+                                    $"but it will be shipped: {why}; remove that rule unless the bundle really needs it");
+                }
+
+                return verdict == IgnoreVerdict.Ignored;
+            }
+
+            foreach (var (name, type, invalidName) in entries)
             {
                 if (name == ".git")
                 {
@@ -162,10 +227,22 @@ public static class BundleFiles
                 }
 
                 var relative = prefix + name;
+                if (invalidName is not null)
+                {
+                    // Checked before any use of the name: the lossily decoded string names no file on disk.
+                    if (rules.IsIgnored(relative, isDirectory: type == UnixStat.DtDirectory))
+                    {
+                        continue;
+                    }
+
+                    throw new FlyteSharpException($"file name is not valid UTF-8: '{prefix}{invalidName}'", dir,
+                        fix: $"rename it (bundle entries and Python module names are UTF-8), or exclude it in {FlyteIgnoreFileName}");
+                }
+
                 if (type == UnixStat.DtDirectory)
                 {
                     // A plain directory (d_type never says "directory" for a link): no stat, and its real path extends its parent's.
-                    if (!rules.IsIgnored(relative, isDirectory: true))
+                    if (!Ignored(relative, isDirectory: true))
                     {
                         (subdirectories ??= []).Add((Path.Join(dir, name), relative, Path.Join(realDir, name)));
                     }
@@ -174,7 +251,7 @@ public static class BundleFiles
                 }
 
                 var knownFile = type == UnixStat.DtRegular;
-                if (knownFile && rules.IsIgnored(relative, isDirectory: false))
+                if (knownFile && Ignored(relative, isDirectory: false))
                 {
                     continue;
                 }
@@ -208,7 +285,7 @@ public static class BundleFiles
                 }
 
                 // d_type said "regular file" and it was checked as one above; anything else is checked as what it is.
-                if (!(knownFile && !isLink && !isDirectory) && rules.IsIgnored(relative, isDirectory))
+                if (!(knownFile && !isLink && !isDirectory) && Ignored(relative, isDirectory))
                 {
                     continue;
                 }
@@ -256,7 +333,7 @@ public static class BundleFiles
                     fix: $"remove the link, or exclude '{relative}' in {FlyteIgnoreFileName}");
             }
 
-            Walk(full, relative + "/", rules, realRoot, real, realAncestors, files);
+            Walk(full, relative + "/", rules, realRoot, real, realAncestors, files, warning);
             realAncestors.Remove(real);
         }
     }

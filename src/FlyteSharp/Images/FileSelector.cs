@@ -4,6 +4,13 @@ namespace FlyteSharp.Images;
 internal sealed record SelectedFile(string RelativePath, string FullPath, bool Executable);
 
 /// <summary>Walks a folder the way a Docker build context is filtered: standard ignores, the folder's own <c>.dockerignore</c>, then extra rules.</summary>
+/// <remarks>
+/// Nothing outside the folder ever reaches an image: the folder is walked at its real path (every symlink resolved), a
+/// symlinked file is taken as its target's content only when that target resolves inside the folder, and a symlink
+/// that leads outside (to a home directory, <c>/etc</c>, another project) is an error naming the link and its target,
+/// unless an ignore rule excludes it. Symlinked directories are refused. Selected files carry their real path, so
+/// the build context copies exactly what was hashed.
+/// </remarks>
 internal static class FileSelector
 {
     /// <summary>
@@ -12,7 +19,7 @@ internal static class FileSelector
     /// </summary>
     public static IReadOnlyList<SelectedFile> Select(string root, DockerIgnore extra)
     {
-        root = Path.GetFullPath(root);
+        root = RealPath(Path.GetFullPath(root));
         var ignore = Standard.Value;
         var own = Path.Combine(root, ".dockerignore");
         if (File.Exists(own))
@@ -22,7 +29,7 @@ internal static class FileSelector
 
         ignore = ignore.Then(extra);
         var result = new List<SelectedFile>();
-        Walk(root, "", ignore, result);
+        Walk(root, root, "", ignore, result);
         result.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         return result;
     }
@@ -33,7 +40,19 @@ internal static class FileSelector
 
     private static readonly Lazy<DockerIgnore> Standard = new(() => DockerIgnore.Parse(DockerIgnore.StandardPatterns));
 
-    private static void Walk(string dir, string prefix, DockerIgnore ignore, List<SelectedFile> result)
+    private static string RealPath(string path)
+    {
+        try
+        {
+            return Bundles.BundleFiles.RealPath(path);
+        }
+        catch (IOException ex)
+        {
+            throw new FlyteSharpException($"cannot resolve symlinks: {ex.Message}", path, fix: "fix or remove the symlink loop, or exclude it in .dockerignore");
+        }
+    }
+
+    private static void Walk(string root, string dir, string prefix, DockerIgnore ignore, List<SelectedFile> result)
     {
         foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
         {
@@ -51,7 +70,7 @@ internal static class FileSelector
                         fix: "replace the link with a real directory, or exclude it in .dockerignore");
                 }
 
-                Walk(sub.FullName, rel, ignore, result);
+                Walk(root, sub.FullName, rel, ignore, result);
             }
             else if (entry is FileInfo file)
             {
@@ -61,9 +80,21 @@ internal static class FileSelector
                     throw new FlyteSharpException($"'{rel}' is a broken symbolic link", file.FullName, fix: "remove it or exclude it in .dockerignore");
                 }
 
+                var source = file.FullName;
+                if (link)
+                {
+                    source = RealPath(file.FullName);
+                    if (!Bundles.BundleFiles.IsUnder(source, root))
+                    {
+                        throw new FlyteSharpException(
+                            $"'{rel}' is a symbolic link to '{source}', outside the folder being copied ({root}); FlyteSharp never follows a link out of the folder into an image",
+                            file.FullName, fix: "copy the file into the folder, or exclude the link in .dockerignore");
+                    }
+                }
+
                 // A link's own mode says nothing; ask for the target's. Plain files use the mode the enumeration already read.
-                var executable = link ? IsExecutable(file.FullName) : !OperatingSystem.IsWindows() && (file.UnixFileMode & UnixFileMode.UserExecute) != 0;
-                result.Add(new SelectedFile(rel, file.FullName, executable));
+                var executable = link ? IsExecutable(source) : !OperatingSystem.IsWindows() && (file.UnixFileMode & UnixFileMode.UserExecute) != 0;
+                result.Add(new SelectedFile(rel, source, executable));
             }
         }
     }

@@ -52,6 +52,38 @@ public sealed class BundleCommandTests(DistributionRegistry registry) : IDisposa
     }
 
     [Fact]
+    public async Task BundleList_ReincludedCredential_ListsWhatWouldShipAndWarnsWithoutStoring()
+    {
+        var root = MakeTree();
+        File.WriteAllText(Path.Combine(root, ".env"), "TOKEN=left-out");
+        File.WriteAllText(Path.Combine(root, "app", "deploy.pem"), "-----BEGIN PRIVATE KEY-----");
+        File.WriteAllText(Path.Combine(root, "app", ".flyteignore"), "!deploy.pem\n");
+
+        var (code, output, error) = await RunAsync("bundle", root, "--list");
+        Assert.True(code == 0, error);
+        Assert.Contains("app/deploy.pem", output);
+        Assert.Contains("app/tasks.py", output);
+        Assert.DoesNotContain(".env", output);
+        Assert.Contains("4 file(s)", output);
+        Assert.Contains("warning: 'app/deploy.pem' is a credential file", error);
+        Assert.Contains("'!deploy.pem'", error);
+        Assert.False(Directory.Exists(Path.Combine(_work, "home", "store")), "--list must not build or store a bundle");
+
+        (code, output, error) = await RunAsync("bundle", root, "--list", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!;
+        Assert.Equal(["app/.flyteignore", "app/__init__.py", "app/deploy.pem", "app/tasks.py"],
+            json["files"]!.AsArray().Select(f => f!["path"]!.GetValue<string>()).ToArray());
+        Assert.Equal(4, json["fileCount"]!.GetValue<int>());
+        Assert.Contains("app/deploy.pem", Assert.Single(json["warnings"]!.AsArray())!.GetValue<string>());
+
+        // The same warning when the bundle is really built.
+        (code, _, error) = await RunAsync("bundle", root, "--store", "file://" + Path.Combine(_work, "store"));
+        Assert.True(code == 0, error);
+        Assert.Contains("warning: 'app/deploy.pem' is a credential file", error);
+    }
+
+    [Fact]
     public async Task BundleExtract_Help_ShowsItsOwnUsageWithoutRootDirAndBothFormsStillRun()
     {
         var (code, help, error) = await RunAsync("bundle", "extract", "--help");
@@ -119,6 +151,57 @@ public sealed class BundleCommandTests(DistributionRegistry registry) : IDisposa
         var (code, _, error) = await RunAsync("bundle", MakeTree(), "--store", "s3://bucket/x");
         Assert.Equal(1, code);
         Assert.Contains("unknown store URI scheme", error);
+    }
+
+    [Fact]
+    public async Task Bundle_CredentialsInStoreUri_RefusedWithoutPrintingThemAndNothingSent()
+    {
+        var (code, output, error) = await RunAsync("bundle", MakeTree(), "--store", $"oci://alice:s3cr3t-pw@{registry.Host}/flytesharp/cli");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"the store URI 'oci://***@{registry.Host}/flytesharp/cli' holds credentials", error);
+        Assert.Contains($"podman login {registry.Host}", error);
+        Assert.DoesNotContain("s3cr3t-pw", output + error);
+        Assert.DoesNotContain("alice", output + error);
+    }
+
+    [Fact]
+    public async Task Bundle_RootDirSymlinkLoop_SaysSymlinkLoop()
+    {
+        var loop = Path.Combine(_work, "loop");
+        File.CreateSymbolicLink(loop, loop);
+
+        var (code, _, error) = await RunAsync("bundle", loop);
+
+        Assert.Equal(1, code);
+        Assert.Contains("root_dir is a symlink loop", error);
+        Assert.DoesNotContain("not a directory", error);
+    }
+
+    [Fact]
+    public async Task Bundle_OutputIsAFifo_RefusedBeforeBundlingAndLeftInPlace()
+    {
+        var fifo = Path.Combine(_work, "pipe");
+        var (mkfifo, _, mkfifoError) = await ChildProcess.RunAsync("mkfifo", [fifo], cancellationToken: Ct);
+        Assert.True(mkfifo == 0, mkfifoError);
+
+        var (code, output, error) = await RunAsync("bundle", MakeTree(), "--output", fifo);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--output is a device, FIFO or socket", error);
+        Assert.Empty(output);
+        Assert.Equal(0, (await ChildProcess.RunAsync("test", ["-p", fifo], cancellationToken: Ct)).Code); // still a FIFO
+        Assert.False(Directory.Exists(Path.Combine(_work, "home", "store")));
+    }
+
+    [Fact]
+    public async Task Bundle_OutputIsADirectory_RefusedWithFix()
+    {
+        var (code, _, error) = await RunAsync("bundle", MakeTree(), "--output", _work);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--output is a directory", error);
+        Assert.DoesNotContain("internal error", error);
     }
 
     [Fact]

@@ -157,15 +157,22 @@ public class BundleExtractorTests
         Assert.Equal(["t.tar.gz"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
     }
 
-    [Fact]
-    public async Task ExtractAsync_NotAGzipFile_ThrowsCorrupt()
+    [Theory]
+    [InlineData("this is not gzip", "not a gzip file: it starts with bytes 7468, not 1F8B")]
+    [InlineData("PK\u0003\u0004 a zip", "not a gzip file: it starts with bytes 504B, not 1F8B")]
+    [InlineData("", "not a gzip file: the archive is empty")]
+    public async Task ExtractAsync_NotAGzipFile_SaysNotGzipAndWritesNothing(string content, string reason)
     {
         using var work = new TempTree();
-        var file = work.Write("x.tar.gz", "this is not gzip");
+        var file = work.Write("x.tar.gz", content);
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(file, Ct)));
+
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(file, digest, work.PathOf("d"), cancellationToken: Ct));
-        Assert.Contains("corrupt", ex.Reason);
-        Assert.False(Directory.Exists(work.PathOf("d")));
+
+        Assert.StartsWith(reason, ex.Reason);
+        Assert.DoesNotContain("compression method", ex.Message);
+        Assert.Equal(file, ex.File);
+        Assert.Equal(["x.tar.gz"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
     }
 
     public static TheoryData<string> RefusedCases() => ExtractionCorpus.Refused();
