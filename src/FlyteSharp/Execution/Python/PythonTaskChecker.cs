@@ -40,17 +40,21 @@ internal static class PythonTaskChecker
         var deferred = new Dictionary<TaskDefinition, FlyteSharpException>();
         foreach (var group in tasks.Where(t => t.Kind == TaskKind.Python).GroupBy(t => t.Environment))
         {
-            var list = group.DistinctBy(t => t.Name).ToArray();
-            var infos = await executor.DescribeAsync(group.Key, list.Select(t => t.Python!).ToArray(), cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < list.Length; i++)
+            // As in CheckAsync: one look-up per function, and every declaration of it learns its parameters.
+            var byFunction = group.Distinct().GroupBy(t => t.Name).ToArray();
+            var infos = await executor.DescribeAsync(group.Key, byFunction.Select(g => g.First().Python!).ToArray(), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < byFunction.Length; i++)
             {
-                try
+                foreach (var task in byFunction[i])
                 {
-                    Apply(list[i], infos[i], rootDir);
-                }
-                catch (FlyteSharpException ex) when (!ReferenceEquals(list[i], rootTask) && list[i].Name != rootTask.Name)
-                {
-                    deferred[list[i]] = ex;
+                    try
+                    {
+                        Apply(task, infos[i], rootDir);
+                    }
+                    catch (FlyteSharpException ex) when (task.Name != rootTask.Name)
+                    {
+                        deferred[task] = ex;
+                    }
                 }
             }
         }
