@@ -89,7 +89,7 @@ internal static class Deployer
             deployments.Add(deployment);
         }
 
-        await CheckPythonTasksAsync(environments, deployments, config, rootDir, cancellationToken).ConfigureAwait(false);
+        await CheckPythonTasksAsync(environments, deployments, config, rootDir, now, cancellationToken).ConfigureAwait(false);
         foreach (var deployment in deployments)
         {
             store.Record(deployment);
@@ -102,7 +102,7 @@ internal static class Deployer
     /// Unlike a run (where only the root task's check blocks), a deploy checks every Python task of every environment
     /// in the image just built, with the code baked in, and refuses to record the version if one fails.
     /// </summary>
-    private static async Task CheckPythonTasksAsync(IReadOnlyList<TaskEnvironment> environments, IReadOnlyList<Deployment> deployments, FlyteConfig config, string? rootDir, CancellationToken cancellationToken)
+    private static async Task CheckPythonTasksAsync(IReadOnlyList<TaskEnvironment> environments, IReadOnlyList<Deployment> deployments, FlyteConfig config, string? rootDir, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var tasks = environments.SelectMany(e => e.Tasks).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
         if (tasks.Length == 0)
@@ -110,8 +110,7 @@ internal static class Deployer
             return;
         }
 
-        var sandbox = Path.Combine(config.Home, "sandboxes", "deploy-check-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(sandbox);
+        var sandbox = Execution.Sandboxes.RunSandbox.Create(config.Home, "deploy-check", now);
         try
         {
             var context = new Execution.Python.PythonExecutorContext("deploy-check", sandbox, new Execution.Python.PythonBundle("", null, null, sandbox), config, null);
@@ -120,7 +119,7 @@ internal static class Deployer
         }
         finally
         {
-            Execution.PlainPythonCall.TryDelete(sandbox);
+            Execution.Sandboxes.RunSandbox.TryDelete(sandbox);
         }
     }
 }
