@@ -178,7 +178,8 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         if (worker is null)
         {
             var variables = withSecrets ? Variables(environment) : new Dictionary<string, string>(environment.EnvVars, StringComparer.Ordinal);
-            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory, ImageSourcePath(environment), variables);
+            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory, ImageSourcePath(environment),
+                PythonImportPaths.For(environment.Image, _context.RootDir), variables);
             _all[worker] = 0;
         }
 

@@ -33,9 +33,10 @@ internal sealed partial class PythonWorker : IAsyncDisposable
     /// <param name="bundleDirectory">The extracted bundle (first on sys.path).</param>
     /// <param name="workingDirectory">The process's working directory.</param>
     /// <param name="pythonPath">Extra PYTHONPATH entries (image source folders), if any.</param>
+    /// <param name="importPaths">Extra sys.path entries relative to the bundle (uv workspace packages).</param>
     /// <param name="variables">The environment's variables and delivered secrets, set in the process's environment.</param>
     public static PythonWorker Start(string interpreter, string runnerPath, string bundleDirectory, string workingDirectory, string? pythonPath = null,
-        IReadOnlyDictionary<string, string>? variables = null)
+        IReadOnlyList<string>? importPaths = null, IReadOnlyDictionary<string, string>? variables = null)
     {
         var start = new ProcessStartInfo(interpreter)
         {
@@ -47,7 +48,7 @@ internal sealed partial class PythonWorker : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        foreach (var arg in new[] { "-u", runnerPath, "--bundle-dir", bundleDirectory, "--serve" })
+        foreach (var arg in new[] { "-u", runnerPath, "--bundle-dir", bundleDirectory, "--serve" }.Concat(PythonImportPaths.Arguments(importPaths ?? [])))
         {
             start.ArgumentList.Add(arg);
         }
