@@ -52,6 +52,8 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         Assert.NotEqual(first.BundleDigest, second.BundleDigest);
         var logs = await second.GetLogsAsync(cancellationToken: ct);
         Assert.Contains(logs, l => l.Text.Contains("summarizing 5 values", StringComparison.Ordinal));
+        await first.WaitAsync(ct); // the output is back before the containers are removed; the run's end awaits the removal
+        await second.WaitAsync(ct);
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + first.Name));
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + second.Name));
     }
