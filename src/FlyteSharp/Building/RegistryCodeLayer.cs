@@ -1,4 +1,6 @@
+using System.Formats.Tar;
 using System.Globalization;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -82,10 +84,15 @@ internal static partial class RegistryCodeLayer
         }
 
         var config = JsonNode.Parse(configStream.ToArray())!.AsObject();
+        if (await DirectoryModesAsync(client, dependency.Repository, layers, codeDirectory, options.Config, cancellationToken) is not { } directories)
+        {
+            return null;
+        }
+
         var layerFile = Path.Combine(Path.GetTempPath(), "flytesharp-layer-" + Guid.NewGuid().ToString("N") + ".tar.gz");
         try
         {
-            var (diffId, layerDigest, layerSize) = WriteLayer(files, codeDirectory, layerFile, cancellationToken);
+            var (diffId, layerDigest, layerSize) = WriteLayer(files, codeDirectory, directories, layerFile, cancellationToken);
             if (!await client.BlobExistsAsync(full.Repository, layerDigest, cancellationToken))
             {
                 await client.UploadBlobAsync(full.Repository, layerDigest, () => File.OpenRead(layerFile), layerSize, cancellationToken);
@@ -143,7 +150,104 @@ internal static partial class RegistryCodeLayer
         return added is [var copy] && CopyLine().IsMatch(copy) ? copy : null;
     }
 
-    private static (string DiffId, string Digest, long Size) WriteLayer(IReadOnlyList<CodeFile> files, string codeDirectory, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// The code directory and each of its parents with the mode the dependency image gives them (0755 where it has none,
+    /// as a builder's COPY creates them). A layer without these entries would make the runtime create them 0755, which
+    /// would change, say, <c>/root</c> from 0700. Each layer's directories are read once and cached by layer digest.
+    /// Null when a layer's format cannot be read here.
+    /// </summary>
+    private static async Task<IReadOnlyList<(string Path, int Mode)>?> DirectoryModesAsync(
+        OciRegistryClient client, string repository, JsonArray layers, string codeDirectory, FlyteConfig config, CancellationToken cancellationToken)
+    {
+        var parts = codeDirectory.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var wanted = Enumerable.Range(1, parts.Length).Select(n => string.Join('/', parts[..n])).ToList();
+        var modes = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = layers.Count - 1; i >= 0 && modes.Count < wanted.Count; i--)
+        {
+            var layer = layers[i]!.AsObject();
+            var mediaType = layer["mediaType"]?.GetValue<string>() ?? "";
+            if (!mediaType.EndsWith("tar+gzip", StringComparison.Ordinal) && !mediaType.EndsWith("tar.gzip", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var directories = await LayerDirectoriesAsync(client, repository, layer["digest"]!.GetValue<string>(), config, cancellationToken);
+            foreach (var path in wanted)
+            {
+                if (!modes.ContainsKey(path) && directories.TryGetValue(path, out var mode))
+                {
+                    modes[path] = mode;
+                }
+            }
+        }
+
+        return [.. wanted.Select(p => (p, modes.TryGetValue(p, out var m) ? m : 0b111_101_101))];
+    }
+
+    private static async Task<IReadOnlyDictionary<string, int>> LayerDirectoriesAsync(
+        OciRegistryClient client, string repository, string digest, FlyteConfig config, CancellationToken cancellationToken)
+    {
+        var cacheDir = Path.Combine(config.Home, "cache", "layer-directories");
+        var cacheFile = Path.Combine(cacheDir, digest.Replace(':', '-') + ".txt");
+        if (File.Exists(cacheFile))
+        {
+            return ParseDirectories(await File.ReadAllLinesAsync(cacheFile, cancellationToken));
+        }
+
+        Directory.CreateDirectory(cacheDir);
+        var blob = Path.Combine(cacheDir, ".blob-" + Guid.NewGuid().ToString("N"));
+        var lines = new List<string>();
+        try
+        {
+            await using (var file = new FileStream(blob, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose))
+            {
+                if (await client.DownloadBlobAsync(repository, digest, file, cancellationToken) != digest)
+                {
+                    throw new FlyteSharpException($"layer {digest} of repository {repository} is missing or does not match its digest",
+                        fix: "push the dependency image again (flytesharp build --force), then deploy");
+                }
+
+                file.Position = 0;
+                await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+                using var tar = new TarReader(gzip);
+                while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
+                {
+                    if (entry.EntryType == TarEntryType.Directory)
+                    {
+                        var name = (entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name).TrimStart('/').TrimEnd('/');
+                        lines.Add(((int)entry.Mode).ToString(CultureInfo.InvariantCulture) + " " + name);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(blob);
+        }
+
+        var temp = cacheFile + ".tmp-" + Guid.NewGuid().ToString("N");
+        await File.WriteAllLinesAsync(temp, lines, cancellationToken);
+        File.Move(temp, cacheFile, overwrite: true);
+        return ParseDirectories(lines);
+    }
+
+    private static Dictionary<string, int> ParseDirectories(IEnumerable<string> lines)
+    {
+        var result = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0 && int.TryParse(line.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var mode))
+            {
+                result[line[(space + 1)..]] = mode;
+            }
+        }
+
+        return result;
+    }
+
+    private static (string DiffId, string Digest, long Size) WriteLayer(
+        IReadOnlyList<CodeFile> files, string codeDirectory, IReadOnlyList<(string Path, int Mode)> directories, string path, CancellationToken cancellationToken)
     {
         var prefix = codeDirectory.Trim('/');
         var buffer = new byte[1 << 16];
@@ -152,6 +256,10 @@ internal static partial class RegistryCodeLayer
         using var gzip = new DeterministicGzipStream(compressed, 6);
         using var uncompressed = new HashingStream(gzip);
         var tar = new DeterministicTarWriter(uncompressed);
+        foreach (var (directory, mode) in directories)
+        {
+            tar.WriteDirectory(directory, mode);
+        }
         foreach (var file in files.OrderBy(f => f.RelativePath, StringComparer.Ordinal))
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -39,12 +39,13 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
 
         // Same files, contents and modes under the code directory (and the rest of /root) as the image podman built.
         const string listing = "cd /root && find . -printf '%p %M %s\\n' | sort && find . -type f -exec sha256sum {} + | sort";
-        var (daemonlessCode, daemonlessFiles) = await Podman.RunAsync("run", "--rm", "--pull", "always", "--tls-verify=false", daemonlessDeploy.ImageUri, "sh", "-c", listing);
-        var (builtCode, builtFiles) = await Podman.RunAsync("run", "--rm", "--tls-verify=false", builtDeploy.ImageUri, "sh", "-c", listing);
+        Assert.Equal(0, (await Podman.RunAsync("pull", "--quiet", "--tls-verify=false", daemonlessDeploy.ImageUri)).ExitCode);
+        var (daemonlessCode, daemonlessFiles) = await Podman.RunAsync("run", "--rm", daemonlessDeploy.ImageUri, "sh", "-c", listing);
+        var (builtCode, builtFiles) = await Podman.RunAsync("run", "--rm", builtDeploy.ImageUri, "sh", "-c", listing);
         Assert.Equal(0, daemonlessCode);
         Assert.Equal(0, builtCode);
-        Assert.Contains("./app/ops.py", daemonlessFiles);
-        Assert.Contains("./bin/tool.sh -rwxr-xr-x", daemonlessFiles);
+        Assert.True(daemonlessFiles.Contains("./app/ops.py", StringComparison.Ordinal) && daemonlessFiles.Contains("./scripts/tool.sh -rwxr-xr-x", StringComparison.Ordinal),
+            daemonlessFiles + "\n--- built:\n" + builtFiles);
         Assert.Equal(builtFiles, daemonlessFiles);
 
         // And it runs a deployed version like the built one.
@@ -95,7 +96,7 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
         var project = new PodmanProject(registry);
         project.WritePython("app/ops.py", "def twice(x: int) -> int:\n    return x * 2\n");
         project.WritePython("app/data/notes.txt", "one line\n");
-        var tool = Path.Combine(project.SrcDir, "bin", "tool.sh");
+        var tool = Path.Combine(project.SrcDir, "scripts", "tool.sh");
         Directory.CreateDirectory(Path.GetDirectoryName(tool)!);
         File.WriteAllText(tool, "#!/bin/sh\necho tool\n");
         if (!OperatingSystem.IsWindows())
