@@ -31,6 +31,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private OciRegistryClient? _registry;
     private bool _registryNeedsNoAuth;
     private int _sequence;
+    private int _runtimeRecorded;
 
     public ContainerPythonExecutor(PythonExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
     {
@@ -170,6 +171,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         string? inputsJson, Action<string, string>? log, CancellationToken cancellationToken)
     {
         var runtime = await _images.RuntimeAsync(cancellationToken);
+        RecordRuntime(runtime);
         var n = Interlocked.Increment(ref _sequence);
         var ioDir = Path.Combine(_ioRoot, n.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(ioDir);
@@ -186,7 +188,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var spec = new ContainerRunSpec(
             runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
             runnerArguments,
-            new Dictionary<string, string> { ["flytesharp.run"] = _context.RunName, ["flytesharp.action"] = actionId, ["flytesharp.environment"] = environment.Name },
+            ContainerLabels.For(_context.RunName, actionId, environment.Name),
             authFile);
 
         var launched = _time.GetUtcNow();
@@ -278,6 +280,18 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         if (path is not null)
         {
             File.Delete(path);
+        }
+    }
+
+    /// <summary>
+    /// Notes in the sandbox which runtime this run's containers run in, before the first starts: if this process is
+    /// killed, the sweep that finds its sandbox knows where to look for the containers it left (by their owner labels).
+    /// </summary>
+    private void RecordRuntime(string runtime)
+    {
+        if (Interlocked.Exchange(ref _runtimeRecorded, 1) == 0)
+        {
+            File.WriteAllText(Path.Combine(_ioRoot, Sandboxes.SandboxSweeper.RuntimeFileName), runtime);
         }
     }
 

@@ -59,6 +59,10 @@ Serve (a warm interpreter per run and environment)::
   ``{"id": N, "ok": true, "output": <value>, "stdout": "...", "stderr": "..."}`` (or ``"ok": false, "error"``);
   ``{"id": N, "op": "describe", "tasks": [...]}`` -> ``{"id": N, "ok": true, "output": [<as describe>]}``.
   The task's sys.stdout/sys.stderr are captured per call. End of input ends the process.
+  The worker leads its own process group; when a request ends (before its response is written), every other
+  process of that group is killed: a child a task started and left running (``subprocess.Popen(["sleep", "600"])``)
+  does not outlive its action. A process that leaves the group on purpose (``start_new_session=True``) is not
+  followed. The same happens when input ends or the parent dies.
 """
 
 import argparse
@@ -70,6 +74,7 @@ import inspect
 import io
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -225,6 +230,78 @@ def _setup_path(bundle_dir):
     return bundle_dir
 
 
+def _lead_process_group():
+    """Makes this worker the leader of a process group of its own, which the processes its tasks start inherit."""
+    try:
+        if os.getpgrp() != os.getpid():
+            os.setpgid(0, 0)
+    except OSError:
+        pass
+
+
+def _end_group_leftovers():
+    """Kills every other process of this worker's process group (what a finished task left running) and reaps
+    those that are the worker's own children, so none stays behind as a zombie."""
+    me = os.getpid()
+    if not hasattr(os, "getpgrp") or os.getpgrp() != me:
+        return
+    members = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        names = None
+    if names is None:
+        # No /proc (macOS): signal the group while this process ignores the signal.
+        previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            os.killpg(me, signal.SIGTERM)
+        except OSError:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    else:
+        for name in names:
+            if not name.isdigit() or int(name) == me:
+                continue
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    stat = f.read()
+                # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'.
+                _, ppid, pgrp = stat[stat.rfind(b")") + 2:].split()[:3]
+            except (OSError, ValueError):
+                continue
+            if int(pgrp) == me:
+                members.append((int(name), int(ppid)))  # zombies too: killing one is harmless, reaping it frees it
+        for pid, _ in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid, ppid in members:
+            if ppid == me:
+                try:
+                    os.waitpid(pid, 0)  # SIGKILL ends it promptly; reaped, it leaves no zombie
+                except ChildProcessError:
+                    pass
+        # Others' children (a grandchild a shell left behind) cannot be waited for: the kill is delivered
+        # asynchronously, so watch them die (gone, or a zombie for their new parent to reap), for a bounded time.
+        deadline = time.monotonic() + 5
+        pending = [pid for pid, ppid in members if ppid != me]
+        while pending and time.monotonic() < deadline:
+            pending = [pid for pid in pending if _running(pid)]
+            if pending:
+                time.sleep(0.01)
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:].split()[:1] != [b"Z"]
+
+
 def _exit_with_parent():
     """Ends the worker when the process that started it dies (killed, crashed), even in the middle of a task."""
     import threading
@@ -236,12 +313,14 @@ def _exit_with_parent():
         while True:
             time.sleep(1)
             if os.getppid() != parent:
+                _end_group_leftovers()
                 os._exit(1)
 
     threading.Thread(target=watch, name="flytesharp-parent-watch", daemon=True).start()
 
 
 def serve(bundle_dir):
+    _lead_process_group()
     _exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
@@ -269,8 +348,10 @@ def serve(bundle_dir):
                 raise
             response.update(ok=False, error=_error(exc), stdout=out.getvalue(), stderr=err.getvalue())
             body = json.dumps(response)
+        _end_group_leftovers()
         proto.write(body + "\n")
         proto.flush()
+    _end_group_leftovers()
 
 
 # --- Code bundle fetch, verify and unpack: the first thing every container and pod does ----------
