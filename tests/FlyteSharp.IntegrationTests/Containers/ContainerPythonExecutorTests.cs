@@ -119,6 +119,7 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         {
             var run = await Flyte.Run(triple, 5, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
             Assert.Equal(15, await run.GetOutputAsync(ct));
+            await run.WaitAsync(ct); // the auth file goes with the container, which is removed after the output is back
             bundleDigest = run.BundleDigest!;
         }
         finally
