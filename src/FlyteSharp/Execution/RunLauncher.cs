@@ -62,20 +62,28 @@ internal static class RunLauncher
                     fix: "pass one value per input");
             }
 
-            var inputsJson = TaskJson.SerializeInputs(task, task.Parameters!, inputs);
-            store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsJson, null, null, url, now, null,
-                BundleDigestOf(runtime), ModeText(mode)), rootDir);
-
             var writer = new RunStoreWriter(store, name);
             var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, options.Version, ct), options.CancellationToken);
+            var inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsPayload.RecordText, null, null, url, now, null,
+                    BundleDigestOf(runtime), ModeText(mode)), rootDir);
+            }
+            catch
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
             if (runtime is not null)
             {
                 controller.UsePython(runtime, pythonTasks);
             }
 
             ConsoleCapture.Install();
-            var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsJson));
-            return createHandle(new RunStartInfo(name, url, BundleDigestOf(runtime), store, controller, completion));
+            var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsPayload));
+            return createHandle(new RunStartInfo(name, url, BundleDigestOf(runtime), store, controller, completion, task));
         }
         catch
         {
@@ -129,24 +137,24 @@ internal static class RunLauncher
         return new PythonRuntime(bundle, executor, rootDir);
     }
 
-    private static async Task<RunResult> RunToEndAsync(RunController controller, TaskDefinition task, object?[] inputs, string inputsJson)
+    private static async Task<RunResult> RunToEndAsync(RunController controller, TaskDefinition task, object?[] inputs, TaskPayload inputsPayload)
     {
         RunResult result;
         try
         {
-            var outcome = await controller.RunRootAsync(task, inputs, inputsJson).ConfigureAwait(false);
-            result = new RunResult(RunStatus.Succeeded, outcome.Value, outcome.Json, null);
+            var outcome = await controller.RunRootAsync(task, inputs, inputsPayload).ConfigureAwait(false);
+            result = new RunResult(RunStatus.Succeeded, outcome, null);
         }
         catch (OperationCanceledException ex) when (controller.RunCancellation.IsCancellationRequested)
         {
-            result = new RunResult(RunStatus.Cancelled, null, null, ex);
+            result = new RunResult(RunStatus.Cancelled, null, ex);
         }
         catch (Exception ex)
         {
-            result = new RunResult(RunStatus.Failed, null, null, ex);
+            result = new RunResult(RunStatus.Failed, null, ex);
         }
 
-        controller.Writer.RunFinished(result.Status, result.OutputJson, result.Error is null ? null : RunController.ToError(result.Error), controller.Time.GetUtcNow());
+        controller.Writer.RunFinished(result.Status, result.Outcome?.Output.RecordText, result.Error is null ? null : RunController.ToError(result.Error), controller.Time.GetUtcNow());
         try
         {
             await controller.Writer.DisposeAsync().ConfigureAwait(false);
@@ -166,6 +174,7 @@ internal static class RunLauncher
                 }
             }
 
+            controller.Outputs.Dispose();
             RunSandbox.TryDelete(controller.Settings.SandboxDirectory);
         }
 
@@ -173,8 +182,8 @@ internal static class RunLauncher
     }
 }
 
-/// <summary>How a run ended.</summary>
-internal sealed record RunResult(RunStatus Status, object? Value, string? OutputJson, Exception? Error);
+/// <summary>How a run ended: the root's outcome when it succeeded.</summary>
+internal sealed record RunResult(RunStatus Status, ActionOutcome? Outcome, Exception? Error);
 
 /// <summary>What a <see cref="Run"/> handle is made from.</summary>
-internal sealed record RunStartInfo(string Name, string Url, string? BundleDigest, RunStore Store, RunController Controller, Task<RunResult> Completion);
+internal sealed record RunStartInfo(string Name, string Url, string? BundleDigest, RunStore Store, RunController Controller, Task<RunResult> Completion, TaskDefinition Task);

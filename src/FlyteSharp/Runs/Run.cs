@@ -10,8 +10,13 @@ namespace FlyteSharp.Runs;
 public class Run
 {
     private readonly RunStartInfo _info;
+    private readonly Lazy<Task<object?>> _output;
 
-    internal Run(RunStartInfo info) => _info = info;
+    internal Run(RunStartInfo info)
+    {
+        _info = info;
+        _output = new Lazy<Task<object?>>(ReadOutputAsync);
+    }
 
     /// <summary>The run's unique name.</summary>
     public string Name => _info.Name;
@@ -78,7 +83,16 @@ public class Run
             ExceptionDispatchInfo.Capture(result.Error).Throw();
         }
 
-        return result.Value;
+        return await _output.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // A large root output stays a blob until asked for; then it is streamed from the store once.
+    private async Task<object?> ReadOutputAsync()
+    {
+        var outcome = (await _info.Completion.ConfigureAwait(false)).Outcome!;
+        return outcome.HasValue
+            ? outcome.Value
+            : await RunOutputs.ReadValueAsync(_info.Task, outcome.Output, _info.Controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

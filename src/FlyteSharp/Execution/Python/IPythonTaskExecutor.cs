@@ -39,10 +39,15 @@ internal sealed record PythonExecutorContext(string RunName, string SandboxDirec
 /// <param name="InputsJson">Inputs as one JSON object keyed by parameter name.</param>
 /// <param name="ActionId">The action's id.</param>
 /// <param name="Log">Receives each captured output line: (stream, line) with stream <c>stdout</c> or <c>stderr</c>.</param>
-internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log);
+/// <param name="InputsFile">When the inputs are above the inline limit: a file holding them (then <paramref name="InputsJson"/> is empty).</param>
+internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log, string? InputsFile = null);
 
 /// <summary>The outcome of one Python call: the output's JSON text, or the Python error.</summary>
-internal sealed record PythonTaskResult(string? OutputJson, PythonError? Error);
+internal sealed record PythonTaskResult(string? OutputJson, PythonError? Error)
+{
+    /// <summary>A file holding the output's JSON when it was above the inline limit (then <see cref="OutputJson"/> is null).</summary>
+    public string? OutputFile { get; init; }
+}
 
 /// <summary>A Python exception as reported by the runner.</summary>
 internal sealed record PythonError(string Type, string Message, string Traceback);

@@ -45,35 +45,87 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
     {
+        // Large values never cross the pipe: inputs, captured output and a large result go through files in the sandbox.
+        var spill = Path.Combine(_context.SandboxDirectory, "spill");
+        Directory.CreateDirectory(spill);
+        var prefix = Path.Combine(spill, $"{request.ActionId}-{Guid.NewGuid():N}");
         var message = new Dictionary<string, object?>
         {
             ["op"] = "call",
             ["task"] = request.Task.ToString(),
-            ["inputs"] = JsonDocument.Parse(request.InputsJson).RootElement,
+            ["stdout_file"] = prefix + ".stdout",
+            ["stderr_file"] = prefix + ".stderr",
+            ["output_file"] = prefix + ".output.json",
+            ["inline_limit"] = _context.Config.InlineOutputLimit,
         };
-        using var doc = await SendAsync(request.Environment, message, request.Log, cancellationToken).ConfigureAwait(false);
-        var root = doc.RootElement;
-        foreach (var stream in new[] { "stdout", "stderr" })
+        if (request.InputsFile is { } inputsFile)
         {
-            if (root.TryGetProperty(stream, out var text) && text.GetString() is { Length: > 0 } s)
+            message["inputs_file"] = inputsFile;
+        }
+        else
+        {
+            message["inputs"] = JsonDocument.Parse(request.InputsJson).RootElement;
+        }
+
+        try
+        {
+            using var doc = await SendAsync(request.Environment, message, request.Log, cancellationToken).ConfigureAwait(false);
+            var root = doc.RootElement;
+            foreach (var stream in new[] { "stdout", "stderr" })
             {
-                foreach (var line in s.TrimEnd('\n').Split('\n'))
+                if (root.TryGetProperty(stream, out var text) && text.GetString() is { Length: > 0 } s)
                 {
-                    request.Log(stream, line);
+                    foreach (var line in s.TrimEnd('\n').Split('\n'))
+                    {
+                        request.Log(stream, line);
+                    }
                 }
+
+                await LogFileAsync(prefix + "." + stream, stream, request.Log, cancellationToken).ConfigureAwait(false);
             }
-        }
 
-        if (root.GetProperty("ok").GetBoolean())
+            if (root.GetProperty("ok").GetBoolean())
+            {
+                return root.TryGetProperty("output_file", out var file)
+                    ? new PythonTaskResult(null, null) { OutputFile = file.GetString() }
+                    : new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
+            }
+
+            var error = root.GetProperty("error");
+            return new PythonTaskResult(null, new PythonError(
+                error.GetProperty("type").GetString() ?? "Exception",
+                error.GetProperty("message").GetString() ?? "",
+                error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
+        }
+        finally
         {
-            return new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
+            TryDeleteFile(prefix + ".stdout");
+            TryDeleteFile(prefix + ".stderr");
+        }
+    }
+
+    /// <summary>Logs a captured-output file line by line (a 100 MB log is streamed, never read whole).</summary>
+    private static async Task LogFileAsync(string path, string stream, Action<string, string> log, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+        {
+            return;
         }
 
-        var error = root.GetProperty("error");
-        return new PythonTaskResult(null, new PythonError(
-            error.GetProperty("type").GetString() ?? "Exception",
-            error.GetProperty("message").GetString() ?? "",
-            error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
+        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, false, new FileStreamOptions { BufferSize = 1 << 16, Options = FileOptions.SequentialScan });
+        await BoundedLines.ReadAsync(reader, Runs.RunStoreWriter.MaxLogChunkChars, line => log(stream, line), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The sandbox goes when the run ends.
+        }
     }
 
     public async ValueTask DisposeAsync()

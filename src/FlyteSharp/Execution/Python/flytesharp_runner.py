@@ -63,6 +63,10 @@ Serve (a warm interpreter per run and environment)::
   process of that group is killed: a child a task started and left running (``subprocess.Popen(["sleep", "600"])``)
   does not outlive its action. A process that leaves the group on purpose (``start_new_session=True``) is not
   followed. The same happens when input ends or the parent dies.
+  Bounded memory for large values: a call may carry ``"inputs_file": PATH`` (inputs read from that JSON file instead
+  of ``"inputs"``), ``"stdout_file"``/``"stderr_file"`` (the call's output captured into those files instead of the
+  response's ``"stdout"``/``"stderr"``) and ``"output_file"`` with ``"inline_limit": N``: an output whose JSON is
+  longer than N is written to output_file and the response carries ``"output_file"`` instead of ``"output"``.
 """
 
 import argparse
@@ -319,6 +323,18 @@ def _exit_with_parent():
     threading.Thread(target=watch, name="flytesharp-parent-watch", daemon=True).start()
 
 
+def _capture(path):
+    """Where a call's sys.stdout/sys.stderr go: a file the driver reads back line by line (bounded memory on both
+    sides, however much the task prints), or a StringIO when the request names no file."""
+    if path:
+        return open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
+    return io.StringIO()
+
+
+def _captured(stream):
+    return stream.getvalue() if isinstance(stream, io.StringIO) else ""
+
+
 def serve(bundle_dir):
     _lead_process_group()
     _exit_with_parent()
@@ -329,29 +345,53 @@ def serve(bundle_dir):
             continue
         request = json.loads(line)
         rid = request.get("id")
-        out, err = io.StringIO(), io.StringIO()
         response = {"id": rid}
+        out = err = None
         try:
             if request.get("op") == "describe":
                 response["output"] = [describe(r, bundle_dir) for r in request["tasks"]]
                 response["ok"] = True
                 body = json.dumps(response)
             else:
+                out, err = _capture(request.get("stdout_file")), _capture(request.get("stderr_file"))
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    output = call(request["task"], request.get("inputs") or {})
-                response.update(ok=True, stdout=out.getvalue(), stderr=err.getvalue())
-                body = json.dumps(response)
-                # Splice the already-serialized output in rather than parsing it back.
-                body = body[:-1] + ', "output": ' + output + "}"
+                    output = call(request["task"], _inputs_of(request))
+                out.flush()
+                err.flush()
+                response.update(ok=True, stdout=_captured(out), stderr=_captured(err))
+                limit, output_file = request.get("inline_limit"), request.get("output_file")
+                if output_file and limit is not None and len(output) > limit:
+                    # json.dumps escapes to ASCII, so characters are bytes: the driver stores this file as a blob.
+                    _write_outputs(output_file, output)
+                    response["output_file"] = output_file
+                    body = json.dumps(response)
+                else:
+                    body = json.dumps(response)
+                    # Splice the already-serialized output in rather than parsing it back.
+                    body = body[:-1] + ', "output": ' + output + "}"
         except BaseException as exc:  # report everything, including SystemExit from task code
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            response.update(ok=False, error=_error(exc), stdout=out.getvalue(), stderr=err.getvalue())
+            response.update(ok=False, error=_error(exc), stdout=_captured(out) if out else "", stderr=_captured(err) if err else "")
             body = json.dumps(response)
+        finally:
+            for stream in (out, err):
+                if stream is not None and not isinstance(stream, io.StringIO):
+                    with contextlib.suppress(Exception):
+                        stream.close()
         _end_group_leftovers()
         proto.write(body + "\n")
         proto.flush()
     _end_group_leftovers()
+
+
+def _inputs_of(request):
+    """The call's inputs: inline, or (when large) from the file the driver wrote them to."""
+    path = request.get("inputs_file")
+    if path:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return request.get("inputs") or {}
 
 
 # --- Code bundle fetch, verify and unpack: the first thing every container and pod does ----------
