@@ -58,12 +58,23 @@ internal static partial class RegistryCodeLayer
         }
 
         using var client = new OciRegistryClient(full.Registry, options.Config);
-        if (await client.ManifestExistsAsync(full.Repository, full.Tag, cancellationToken))
+        byte[]? manifestBytes;
+        try
         {
-            return null; // already there (built or pushed before): the build service reports it as skipped-existing
+            if (await client.ManifestExistsAsync(full.Repository, full.Tag, cancellationToken))
+            {
+                return null; // already there (built or pushed before): the build service reports it as skipped-existing
+            }
+
+            manifestBytes = await client.GetManifestAsync(dependency.Repository, dependency.Tag, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FlyteSharpException or HttpRequestException)
+        {
+            // Nothing pushed yet: the build service asks the registry again and reports its own error.
+            output?.Invoke($"# registry code layer not used for {full.Uri}: {ex.Message}");
+            return null;
         }
 
-        var manifestBytes = await client.GetManifestAsync(dependency.Repository, dependency.Tag, cancellationToken);
         if (manifestBytes is null || JsonNode.Parse(manifestBytes) is not JsonObject manifest)
         {
             return null;

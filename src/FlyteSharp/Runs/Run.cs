@@ -89,10 +89,15 @@ public class Run
     // A large root output stays a blob until asked for; then it is streamed from the store once.
     private async Task<object?> ReadOutputAsync()
     {
-        var outcome = (await _info.Completion.ConfigureAwait(false)).Outcome!;
-        return outcome.HasValue
-            ? outcome.Value
-            : await RunOutputs.ReadValueAsync(_info.Task, outcome.Output, _info.Controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);
+        var outcome = (await Task.WhenAny(Recorded, _info.Completion).Unwrap().ConfigureAwait(false)).Outcome!;
+        if (outcome.HasValue)
+        {
+            return outcome.Value;
+        }
+
+        // A blob is read once the run has ended, so it never races the run's own clean-up.
+        outcome = (await _info.Completion.ConfigureAwait(false)).Outcome!;
+        return await RunOutputs.ReadValueAsync(_info.Task, outcome.Output, _info.Controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
