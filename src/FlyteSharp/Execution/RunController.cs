@@ -55,12 +55,15 @@ internal sealed class RunController
     public TaskCompletionSource<RunResult> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Uses an already-prepared Python runtime (prepared and checked before the run started).</summary>
-    public void UsePython(PythonRuntime runtime, IEnumerable<TaskDefinition> checkedTasks)
+    /// <param name="runtime">The runtime.</param>
+    /// <param name="checkedTasks">The tasks the check covered.</param>
+    /// <param name="failedChecks">Tasks that failed the check without blocking the run: calling one fails its action with this error.</param>
+    public void UsePython(PythonRuntime runtime, IEnumerable<TaskDefinition> checkedTasks, IReadOnlyDictionary<TaskDefinition, FlyteSharpException>? failedChecks = null)
     {
         _python = new Lazy<Task<PythonRuntime>>(Task.FromResult(runtime));
         foreach (var task in checkedTasks)
         {
-            _checked[task] = new Lazy<Task>(Task.CompletedTask);
+            _checked[task] = new Lazy<Task>(failedChecks is not null && failedChecks.TryGetValue(task, out var error) ? Task.FromException(error) : Task.CompletedTask);
         }
     }
 

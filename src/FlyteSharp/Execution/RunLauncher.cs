@@ -46,13 +46,25 @@ internal static class RunLauncher
         var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox, options.Version);
 
         var pythonTasks = task.Environment.Tasks.Append(task).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
+        if (mode != ExecutionMode.Local && options.Version is null)
+        {
+            // Before any image is built: a lock that no longer matches pyproject.toml would fail deep inside `uv sync --locked`.
+            Images.ImageDiagnostics.ThrowIfLockStale(pythonTasks.Select(t => t.Environment.Image).Append(task.Environment.Image).Distinct());
+        }
+
         PythonRuntime? runtime = null;
+        IReadOnlyDictionary<TaskDefinition, FlyteSharpException> deferred = new Dictionary<TaskDefinition, FlyteSharpException>();
         try
         {
             if (pythonTasks.Length > 0)
             {
                 runtime = await PreparePythonAsync(settings, options.Version, options.CancellationToken).ConfigureAwait(false);
-                await PythonTaskChecker.CheckAsync(runtime.Executor, pythonTasks, rootDir, options.CancellationToken).ConfigureAwait(false);
+                deferred = await PythonTaskChecker.CheckForRunAsync(runtime.Executor, pythonTasks, rootDir, task, options.CancellationToken).ConfigureAwait(false);
+                foreach (var (broken, error) in deferred)
+                {
+                    // Not the root task: the run goes ahead; the task fails only if something calls it.
+                    await Console.Error.WriteLineAsync($"warning: Python task {broken.Python} fails the pre-run check and will fail if called: {error.Message}").ConfigureAwait(false);
+                }
             }
 
             var inputs = bindInputs(task.Parameters!);
@@ -78,7 +90,7 @@ internal static class RunLauncher
 
             if (runtime is not null)
             {
-                controller.UsePython(runtime, pythonTasks);
+                controller.UsePython(runtime, pythonTasks, deferred);
             }
 
             ConsoleCapture.Install();

@@ -172,7 +172,8 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
         if (worker is null)
         {
-            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory, ImageSourcePath(environment));
+            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory, ImageSourcePath(environment),
+                PythonImportPaths.For(environment.Image, _context.RootDir));
             _all[worker] = 0;
         }
 

@@ -4,6 +4,13 @@ Runs plain Python functions named ``package.module:function`` from a code bundle
 FlyteSharp package is imported by task code. The same file is used for local runs (copied into the
 run's sandbox) and inside images (at /opt/flytesharp/flytesharp_runner.py).
 
+Import path: the bundle directory is first on sys.path. ``--path REL`` (repeatable) adds more entries relative to
+it, right after it: FlyteSharp passes the import roots of the uv workspace's packages under root_dir (a member's
+``src/`` or its directory), so every member imports from the bundle without being installed in the image.
+
+Flyte task objects: when ``pkg.mod:fn`` names an object made by flyte-sdk's ``@env.task`` (a class from the
+``flyte`` package keeping the decorated function in ``.func``), that function is described and called.
+
 Protocol
 --------
 Values cross as JSON. Inputs are one JSON object keyed by parameter name; the output is the
@@ -90,13 +97,24 @@ def _error(exc):
     return {"type": name, "message": str(exc), "traceback": _user_traceback(exc)}
 
 
+_BUNDLE_DIR = None
+
+
 def _user_traceback(exc):
-    """The traceback without the runner's and asyncio's frames: it starts in the task's own code."""
+    """The traceback without the runner's and asyncio's frames: it starts in the task's own code.
+
+    Frames from bundle code name the file relative to the bundle directory, which is relative to root_dir:
+    the user's own file, not the sandbox or container copy.
+    """
     hidden = (os.path.abspath(__file__), os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep)
     frames = [
         f for f in traceback.extract_tb(exc.__traceback__)
         if os.path.abspath(f.filename) != hidden[0] and not os.path.abspath(f.filename).startswith(hidden[1])
     ]
+    if _BUNDLE_DIR is not None:
+        for f in frames:
+            if _inside(f.filename, _BUNDLE_DIR):
+                f.filename = os.path.relpath(os.path.realpath(f.filename), os.path.realpath(_BUNDLE_DIR)).replace(os.sep, "/")
     text = "".join(traceback.format_exception_only(type(exc), exc))
     if not frames:
         return text
@@ -122,6 +140,22 @@ def _inside(path, root):
     path = os.path.realpath(path)
     root = os.path.realpath(root)
     return path == root or path.startswith(root + os.sep)
+
+
+def _task_function(obj):
+    """The plain function behind a Flyte task object, else obj itself.
+
+    flyte-sdk's ``@env.task`` returns a task template (e.g. ``AsyncFunctionTaskTemplate``) that keeps the decorated
+    function in ``.func``; outside a Flyte context the template only forwards calls. Only objects whose class comes
+    from the ``flyte`` package are unwrapped, so a user's own object with a ``func`` attribute is left alone.
+    """
+    if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj):
+        return obj
+    package = (getattr(type(obj), "__module__", "") or "").split(".")[0]
+    func = getattr(obj, "func", None)
+    if package == "flyte" and func is not None and (inspect.isfunction(func) or inspect.ismethod(func)):
+        return func
+    return obj
 
 
 def describe(ref, bundle_dir):
@@ -166,6 +200,8 @@ def describe(ref, bundle_dir):
             "type": "NotCallable",
             "message": f"{module_name}.{function_name} is a {type(fn).__name__}, not a function",
             "defined": _defined_names(module)}}
+    task_object = fn
+    fn = _task_function(fn)
     parameters = []
     for p in inspect.signature(fn).parameters.values():
         annotation = p.annotation
@@ -183,13 +219,16 @@ def describe(ref, bundle_dir):
             "kind": p.kind.name,
             "has_default": p.default is not inspect.Parameter.empty,
         })
-    return {
+    result = {
         "task": ref,
         "ok": True,
         "file": relative,
         "is_async": inspect.iscoroutinefunction(fn),
         "parameters": parameters,
     }
+    if task_object is not fn:
+        result["flyte_task"] = True
+    return result
 
 
 def _resolve(ref):
@@ -199,7 +238,7 @@ def _resolve(ref):
     if fn is None:
         raise AttributeError(
             f"module {module_name!r} defines no {function_name!r}; it defines: {', '.join(_defined_names(module)) or 'nothing'}")
-    return fn
+    return _task_function(fn)
 
 
 def call(ref, inputs):
@@ -227,10 +266,26 @@ class OutputNotJson(TypeError):
 OutputNotJson.__module__ = "flytesharp"
 
 
-def _setup_path(bundle_dir):
+def _setup_path(bundle_dir, extra=()):
+    """Puts the bundle directory first on sys.path, then the extra entries (relative to it, in order).
+
+    The extra entries are the import roots of the uv workspace's packages under root_dir (a member's ``src/`` or
+    its directory), derived by FlyteSharp from the workspace and passed with ``--path``; they must stay inside
+    the bundle directory.
+    """
+    global _BUNDLE_DIR
     bundle_dir = os.path.abspath(bundle_dir)
-    if bundle_dir not in sys.path:
-        sys.path.insert(0, bundle_dir)
+    _BUNDLE_DIR = bundle_dir
+    entries = [bundle_dir]
+    for rel in extra:
+        full = os.path.normpath(os.path.join(bundle_dir, rel))
+        if os.path.isabs(rel) or not _inside(full, bundle_dir):
+            raise ValueError(f"--path {rel!r} is not a directory inside the bundle")
+        entries.append(full)
+    for entry in reversed(entries):
+        if entry in sys.path:
+            sys.path.remove(entry)
+        sys.path.insert(0, entry)
     return bundle_dir
 
 
@@ -769,6 +824,7 @@ def main(argv=None):
     parser.add_argument("--fetch-backoff", type=float, default=FETCH_BACKOFF_SECONDS, help="seconds before the first retry, doubled for each further one")
     parser.add_argument("--inputs-env", metavar="NAME", help="read the inputs object from environment variable NAME (Kubernetes)")
     parser.add_argument("--result-stdout", action="store_true", help="print the result object on one marked stdout line (Kubernetes)")
+    parser.add_argument("--path", action="append", default=[], metavar="REL", help="extra sys.path entry relative to --bundle-dir (uv workspace packages); repeatable")
     args = parser.parse_args(argv)
     bundle_seconds = 0.0
     if args.bundle:
@@ -788,7 +844,10 @@ def main(argv=None):
                 _print_result(refused)
             return 3
         bundle_seconds = time.time() - started
-    bundle_dir = _setup_path(args.bundle_dir)
+    try:
+        bundle_dir = _setup_path(args.bundle_dir, args.path)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     if args.serve:
         serve(bundle_dir)
