@@ -49,6 +49,12 @@ internal sealed class RunController
 
     public CancellationToken RunCancellation => _runCancellation.Token;
 
+    /// <summary>
+    /// The run's outcome once it is recorded in the run store: before executors release their resources (container
+    /// removals), which the run's completion awaits.
+    /// </summary>
+    public TaskCompletionSource<RunResult> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Uses an already-prepared Python runtime (prepared and checked before the run started).</summary>
     /// <param name="runtime">The runtime.</param>
     /// <param name="checkedTasks">The tasks the check covered.</param>

@@ -201,6 +201,7 @@ internal static class RunLauncher
         }
         finally
         {
+            controller.Recorded.TrySetResult(result);
             if (controller.PythonIfCreated is { } python)
             {
                 try

@@ -14,7 +14,8 @@ namespace FlyteSharp.Execution.Containers;
 /// Runs each Python action in its own container of the environment's image: resources mapped to
 /// <c>--cpus</c>/<c>--memory</c>, the run's bundle fetched from the store and verified and unpacked by
 /// the runner at container start, inputs and outputs through a mounted per-action directory, output
-/// lines streamed into the run's log, the container removed afterwards and stopped on cancellation.
+/// lines streamed into the run's log, the container stopped on cancellation. Removal happens after the result is
+/// returned (see <see cref="ContainerTeardowns"/>) and is awaited by <see cref="DisposeAsync"/>, before the run completes.
 /// </summary>
 internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 {
@@ -27,6 +28,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private readonly string _ioRoot;
     private readonly Lazy<Task<string?>> _bundleUri;
     private readonly Lock _registryGate = new();
+    private readonly ContainerTeardowns _teardowns = new();
     private OciRegistryClient? _registry;
     private bool _registryNeedsNoAuth;
     private int _sequence;
@@ -69,7 +71,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
 
         ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, outcome.Exited - outcome.Launched, TimeSpan.Zero, TimeSpan.Zero,
-            outcome.Removed - outcome.Exited, _time.GetElapsedTime(started)));
+            outcome.ResultRead - outcome.Exited, _time.GetElapsedTime(started)));
         using var doc = JsonDocument.Parse(json);
         return doc.RootElement.EnumerateArray().Select(PythonFunctionInfo.FromRunnerJson).ToArray();
     }
@@ -126,10 +128,17 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         return new PythonTaskResult(null, new PythonError(type, message, error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>Waits for every container removal still under way (bounded), then releases the registry client.</summary>
+    public async ValueTask DisposeAsync()
     {
+        var failures = await _teardowns.DrainAsync();
         _registry?.Dispose();
-        return ValueTask.CompletedTask;
+        if (failures.Count > 0)
+        {
+            // The run's result stands; say which containers are left so they can be removed by hand.
+            await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {_context.RunName} could not be removed:\n  " +
+                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>");
+        }
     }
 
     /// <summary>
@@ -261,6 +270,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var oom = false;
         try
         {
+            // A failed exit reads the container's state before anything else; a clean exit needs no inspect.
             if (result.ExitCode == 137)
             {
                 var inspect = await CliProcess.RunAsync(runtime, ["inspect", "--format", "{{.State.OOMKilled}}", spec.Name], cancellationToken: CancellationToken.None);
@@ -270,7 +280,8 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
         finally
         {
-            await RemoveAsync(runtime, spec.Name);
+            // Removal is off the critical path: the result is returned now, the run awaits the removal before it completes.
+            _teardowns.Start(runtime, spec.Name, spec.BundleAuthFile);
         }
 
         var outputs = Path.Combine(ioDir, "outputs.json");
@@ -398,7 +409,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             runnerStart - outcome.Launched,
             unpack,
             run,
-            outcome.Removed - (runnerEnd < outcome.Exited ? runnerEnd : outcome.Exited),
+            outcome.ResultRead - (runnerEnd < outcome.Exited ? runnerEnd : outcome.Exited),
             _time.GetElapsedTime(started)));
     }
 
@@ -439,5 +450,5 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         return $"flytesharp-{safe}-{n}-{Guid.NewGuid().ToString("N")[..6]}";
     }
 
-    private sealed record ContainerOutcome(CliResult Result, bool OutOfMemory, string? OutputsJson, DateTimeOffset Launched, DateTimeOffset Exited, DateTimeOffset Removed);
+    private sealed record ContainerOutcome(CliResult Result, bool OutOfMemory, string? OutputsJson, DateTimeOffset Launched, DateTimeOffset Exited, DateTimeOffset ResultRead);
 }
