@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Registry;
 using FlyteSharp.Storage;
 using FlyteSharp.Tasks;
@@ -62,7 +63,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             return local;
         }
 
-        var outcome = await RunContainerAsync(environment, image, "describe", RunnerCommand.Describe(tasks), null, null, cancellationToken);
+        var outcome = await RunContainerAsync(environment, image, "describe", RunnerCommand.Describe(tasks), null, null, withSecrets: false, cancellationToken);
         var json = outcome.Result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (outcome.Result.ExitCode != 0 || json is null || !json.StartsWith('['))
         {
@@ -83,7 +84,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var outcome = await RunContainerAsync(
             request.Environment, image, request.ActionId,
             ["--task", request.Task.ToString(), "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
-            request.InputsJson, request.Log, cancellationToken, request.InputsFile);
+            request.InputsJson, request.Log, withSecrets: true, cancellationToken, request.Placed, request.InputsFile);
 
         var code = outcome.Result.ExitCode;
         if (outcome.OutOfMemory)
@@ -168,8 +169,10 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
     private async Task<ContainerOutcome> RunContainerAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, IReadOnlyList<string> runnerArguments,
-        string? inputsJson, Action<string, string>? log, CancellationToken cancellationToken, string? inputsFile = null)
+        string? inputsJson, Action<string, string>? log, bool withSecrets, CancellationToken cancellationToken, Action<string?, string>? placed = null, string? inputsFile = null)
     {
+        // Secrets first: a missing one fails the action before any container starts.
+        var secrets = withSecrets ? _context.Secrets.Resolve(environment) : [];
         var runtime = await _images.RuntimeAsync(cancellationToken);
         RecordRuntime(runtime);
         var n = Interlocked.Increment(ref _sequence);
@@ -189,12 +192,65 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
                 _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries)
             : null;
         var authFile = bundle?.Registry is { } registry ? await WriteAuthFileAsync(registry.Host, registry.Repository, n, cancellationToken) : null;
-        var spec = new ContainerRunSpec(
-            runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
-            runnerArguments,
-            ContainerLabels.For(_context.RunName, actionId, environment.Name),
-            authFile);
+        var secretDirectory = secrets.Count == 0 ? null : SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
+        try
+        {
+            var (secretArguments, secretMounts) = SecretDelivery(secrets, secretDirectory);
+            var spec = new ContainerRunSpec(
+                runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
+                [.. secretArguments, .. runnerArguments],
+                ContainerLabels.For(_context.RunName, actionId, environment.Name),
+                environment.EnvVars, secretMounts, authFile);
+            placed?.Invoke(image.Uri, $"{runtime} container {spec.Name} ({Environment.MachineName})");
+            return await RunContainerAsync(runtime, spec, environment, ioDir, log, cancellationToken);
+        }
+        finally
+        {
+            DeleteAuthFile(authFile);
+            if (secretDirectory is not null)
+            {
+                SecretFiles.Delete(secretDirectory);
+            }
+        }
+    }
 
+    /// <summary>
+    /// How secrets reach the container: each value as a file in <paramref name="directory"/>, mounted read-only — at the
+    /// secret's mount path, or (for an environment variable) under <see cref="SecretsMount"/> with the runner told to set
+    /// the variable from it (<c>--secret-env NAME=PATH</c>) before it imports the task.
+    /// </summary>
+    internal static (IReadOnlyList<string> RunnerArguments, IReadOnlyList<KeyValuePair<string, string>> Mounts) SecretDelivery(
+        IReadOnlyList<ResolvedSecret> secrets, string? directory)
+    {
+        var arguments = new List<string>();
+        var mounts = new List<KeyValuePair<string, string>>();
+        for (var i = 0; i < secrets.Count; i++)
+        {
+            var secret = secrets[i].Secret;
+            var hostFile = Path.Combine(directory!, i.ToString(CultureInfo.InvariantCulture));
+            SecretFiles.Write(hostFile, secrets[i].Value, directory!);
+            if (secret.FilePath is { } file)
+            {
+                mounts.Add(new(hostFile, file));
+            }
+
+            if (secret.EnvironmentVariable is { } variable)
+            {
+                var inContainer = $"{SecretsMount}/{i.ToString(CultureInfo.InvariantCulture)}";
+                mounts.Add(new(hostFile, inContainer));
+                arguments.AddRange(["--secret-env", $"{variable}={inContainer}"]);
+            }
+        }
+
+        return (arguments, mounts);
+    }
+
+    /// <summary>Where secrets delivered as environment variables are mounted as files for the runner to read.</summary>
+    internal const string SecretsMount = "/run/flytesharp/secrets";
+
+    private async Task<ContainerOutcome> RunContainerAsync(string runtime, ContainerRunSpec spec, TaskEnvironment environment, string ioDir,
+        Action<string, string>? log, CancellationToken cancellationToken)
+    {
         var launched = _time.GetUtcNow();
         CliResult result;
         try
@@ -207,7 +263,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             // Killing the runtime's client does not stop the container: stop it, then remove it.
             await CliProcess.RunAsync(runtime, ["stop", "--time", "2", spec.Name], cancellationToken: CancellationToken.None);
             await RemoveAsync(runtime, spec.Name);
-            DeleteAuthFile(authFile);
             throw;
         }
 
@@ -226,7 +281,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         finally
         {
             // Removal is off the critical path: the result is returned now, the run awaits the removal before it completes.
-            _teardowns.Start(runtime, spec.Name, authFile);
+            _teardowns.Start(runtime, spec.Name, spec.BundleAuthFile);
         }
 
         var outputs = Path.Combine(ioDir, "outputs.json");
