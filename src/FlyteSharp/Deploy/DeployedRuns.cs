@@ -9,7 +9,7 @@ namespace FlyteSharp.Deploy;
 internal static class DeployedRuns
 {
     /// <exception cref="FlyteSharpException">Nothing is deployed under <paramref name="version"/>.</exception>
-    public static PythonRuntime Prepare(string runName, string sandboxDirectory, FlyteConfig config, string version)
+    public static PythonRuntime Prepare(string runName, string sandboxDirectory, FlyteConfig config, string version, Execution.Secrets.RunSecrets? secrets = null)
     {
         DeployVersion.Validate(version);
         var deployments = DeploymentStore.Open(config.EffectiveRunDatabase).Get(version);
@@ -21,7 +21,7 @@ internal static class DeployedRuns
 
         // No bundle: the digest is empty and nothing is extracted; the executor runs from each image's code directory.
         var bundle = new PythonBundle("", null, null, sandboxDirectory);
-        var context = new PythonExecutorContext(runName, sandboxDirectory, bundle, config, null);
+        var context = new PythonExecutorContext(runName, sandboxDirectory, bundle, config, null) { Secrets = secrets ?? new(config) };
         return new PythonRuntime(bundle, new ContainerPythonExecutor(context, new DeployedImageSource(deployments, config)), null);
     }
 }

@@ -36,6 +36,9 @@ internal sealed class ActionScope
 
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>The secrets of the action's environment (C# tasks read them through <see cref="Tasks.TaskContext"/>).</summary>
+    public IReadOnlyList<Secrets.ResolvedSecret> Secrets { get; set; } = [];
+
     /// <summary>The call sequence number of the next child (1-based, in call order).</summary>
     public int NextChildSequence() => Interlocked.Increment(ref _childSequence);
 

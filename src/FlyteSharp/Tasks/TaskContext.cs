@@ -25,5 +25,32 @@ public sealed class TaskContext
     /// <summary>Cancelled when the attempt times out or the run is cancelled; pass it to anything that waits.</summary>
     public CancellationToken CancellationToken => Scope.CancellationToken;
 
+    /// <summary>The environment variables of the task's environment (<see cref="TaskEnvironment.EnvVars"/>).</summary>
+    /// <remarks>
+    /// C# task bodies run inside the driver's process, whose environment all actions share, so they read their
+    /// environment's variables here rather than with <see cref="Environment.GetEnvironmentVariable(string)"/>.
+    /// </remarks>
+    public IReadOnlyDictionary<string, string> EnvVars => Scope.Action.Task.Environment.EnvVars;
+
+    /// <summary>
+    /// The value of one of the environment's secrets (by key, or <c>group/key</c>). The value was looked up when the
+    /// action started; a secret the environment does not name throws.
+    /// </summary>
+    /// <param name="key">The secret's <see cref="Secret.Key"/> or <see cref="Secret.DisplayName"/>.</param>
+    public string GetSecret(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        foreach (var resolved in Scope.Secrets)
+        {
+            if (resolved.Secret.Key == key || resolved.Secret.DisplayName == key)
+            {
+                return resolved.Value;
+            }
+        }
+
+        throw new FlyteSharpException($"task environment '{Scope.Action.Task.Environment.Name}' has no secret '{key}'",
+            fix: $"add new Secret(\"{key}\") to its secrets");
+    }
+
     internal ActionScope Scope { get; }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution.Python;
@@ -31,7 +32,11 @@ internal sealed record PythonBundle(string Digest, string? ArchivePath, string? 
 /// <param name="Bundle">The run's code bundle.</param>
 /// <param name="Config">Settings (interpreter, store, images).</param>
 /// <param name="RootDir">The project's root_dir (used to find the project's .venv).</param>
-internal sealed record PythonExecutorContext(string RunName, string SandboxDirectory, PythonBundle Bundle, FlyteConfig Config, string? RootDir);
+internal sealed record PythonExecutorContext(string RunName, string SandboxDirectory, PythonBundle Bundle, FlyteConfig Config, string? RootDir)
+{
+    /// <summary>The run's secrets (looked up when an action of an environment that names them starts).</summary>
+    public RunSecrets Secrets { get; init; } = new(Config);
+}
 
 /// <summary>One Python action.</summary>
 /// <param name="Task">The function to call.</param>
@@ -40,7 +45,9 @@ internal sealed record PythonExecutorContext(string RunName, string SandboxDirec
 /// <param name="ActionId">The action's id.</param>
 /// <param name="Log">Receives each captured output line: (stream, line) with stream <c>stdout</c> or <c>stderr</c>.</param>
 /// <param name="InputsFile">When the inputs are above the inline limit: a file holding them (then <paramref name="InputsJson"/> is empty).</param>
-internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log, string? InputsFile = null);
+/// <param name="Placed">Told where the action runs once the executor knows: (image URI or null, process/container/pod).</param>
+internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log,
+    string? InputsFile = null, Action<string?, string>? Placed = null);
 
 /// <summary>The outcome of one Python call: the output's JSON text, or the Python error.</summary>
 internal sealed record PythonTaskResult(string? OutputJson, PythonError? Error)
