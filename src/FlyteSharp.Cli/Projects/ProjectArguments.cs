@@ -22,12 +22,12 @@ internal sealed class ProjectArguments
         command.Options.Add(NoBuild);
     }
 
-    /// <summary>Builds and loads the project and reads the configuration relative to it.</summary>
+    /// <summary>Builds and loads the project and reads the configuration relative to it, with <c>--root-dir</c> (if given) as its root_dir.</summary>
     public async Task<(LoadedProject Project, FlyteConfig Config, string? RootDir)> LoadAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var project = await ProjectLoader.LoadAsync(parse.GetValue(Project)!, !parse.GetValue(NoBuild), cancellationToken);
         var config = FlyteConfig.Load(parse.GetValue(Config), project.ProjectDirectory);
         var rootDir = parse.GetValue(RootDir) is { } r ? Path.GetFullPath(r) : config.RootDir;
-        return (project, config, rootDir);
+        return (project, config with { RootDir = rootDir }, rootDir);
     }
 }

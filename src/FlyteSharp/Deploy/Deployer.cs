@@ -17,7 +17,6 @@ internal static class Deployer
         CopyStyle copyStyle,
         string? version,
         FlyteConfig config,
-        string? rootDir,
         ImageBuildService? service = null,
         Action<string>? output = null,
         TimeProvider? time = null,
@@ -44,7 +43,7 @@ internal static class Deployer
 
         DeployVersion.Validate(version);
         time ??= TimeProvider.System;
-        var options = new ImageResolveOptions(config, copyStyle, rootDir);
+        var options = new ImageResolveOptions(config, copyStyle);
         var resolved = new List<(TaskEnvironment Env, ResolvedImage Image)>();
         foreach (var env in environments)
         {

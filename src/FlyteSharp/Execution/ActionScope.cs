@@ -1,4 +1,5 @@
 using System.Text;
+using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution;
 
@@ -6,9 +7,8 @@ namespace FlyteSharp.Execution;
 /// One attempt of one action, flowing with the task body's async calls (AsyncLocal). Task calls made
 /// while it is current become its children; console output written while it is current becomes its log.
 /// </summary>
-internal sealed class ActionScope
+internal sealed class ActionScope : ITaskCallContext
 {
-    private static readonly AsyncLocal<ActionScope?> CurrentScope = new();
     private readonly StringBuilder?[] _partialLines = new StringBuilder?[2];
     private int _childSequence;
 
@@ -20,13 +20,16 @@ internal sealed class ActionScope
         CancellationToken = cancellationToken;
     }
 
+    /// <summary>The action whose body runs on this async flow (the definitions' <see cref="TaskCalls.Current"/>).</summary>
     public static ActionScope? Current
     {
-        get => CurrentScope.Value;
-        set => CurrentScope.Value = value;
+        get => TaskCalls.Current as ActionScope;
+        set => TaskCalls.Current = value;
     }
 
     public RunController Controller { get; }
+
+    public string RunName => Controller.RunName;
 
     public ActionState Action { get; }
 
@@ -35,6 +38,9 @@ internal sealed class ActionScope
     public int Attempt { get; }
 
     public CancellationToken CancellationToken { get; }
+
+    /// <inheritdoc/>
+    public Task<object?> CallAsync(TaskDefinition task, object?[] inputs) => Controller.CallChildAsync(this, task, inputs);
 
     /// <summary>The call sequence number of the next child (1-based, in call order).</summary>
     public int NextChildSequence() => Interlocked.Increment(ref _childSequence);

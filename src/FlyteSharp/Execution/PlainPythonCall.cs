@@ -1,3 +1,4 @@
+using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Tasks;
 
@@ -9,10 +10,9 @@ namespace FlyteSharp.Execution;
 /// </summary>
 internal static class PlainPythonCall
 {
-    public static async Task<object?> CallAsync(TaskDefinition task, object?[] inputs)
+    public static async Task<object?> CallAsync(FlyteConfig config, TaskDefinition task, object?[] inputs)
     {
-        var config = Flyte.CurrentConfig;
-        var rootDir = Flyte.CurrentRootDir ?? throw new FlyteSharpException(
+        var rootDir = config.RootDir ?? throw new FlyteSharpException(
             $"Python task {task.Name} was called outside a run, but root_dir is not set",
             fix: "call Flyte.InitFromConfig(rootDir: …) first, or start a run with Flyte.Run");
         var sandbox = Path.Combine(config.Home, "sandboxes", "plain-" + Guid.NewGuid().ToString("n"));

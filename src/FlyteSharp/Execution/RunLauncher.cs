@@ -1,4 +1,5 @@
 using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
@@ -7,22 +8,30 @@ namespace FlyteSharp.Execution;
 
 /// <summary>
 /// Starts a run: resolves settings, prepares the code bundle and checks every Python task of the root task's
-/// environment (before anything is recorded), records the run and starts the root action.
+/// environment (before anything is recorded), records the run and starts the root action. Everything comes
+/// from the <see cref="RunEnvironment"/> the runtime hands in; nothing here reads static settings.
 /// </summary>
 internal static class RunLauncher
 {
-    public static Task<Run> StartAsync(TaskDefinition task, object?[] inputs, RunOptions? options, Func<RunStartInfo, Run> createHandle) =>
-        StartAsync(task, _ => inputs, options, createHandle);
-
     /// <summary>Starts a run whose inputs are bound once the task's parameters are known (after Python tasks are checked).</summary>
-    public static async Task<Run> StartAsync(TaskDefinition task, Func<IReadOnlyList<TaskParameter>, object?[]> bindInputs, RunOptions? options, Func<RunStartInfo, Run> createHandle)
+    /// <param name="environment">The runtime's settings, clock and run store.</param>
+    /// <param name="task">The root task.</param>
+    /// <param name="bindInputs">Makes the inputs from the task's parameters.</param>
+    /// <param name="options">Per-run options.</param>
+    /// <param name="deployedImages">For a run of a deployed version (<see cref="RunOptions.Version"/>): opens the version's images.</param>
+    public static async Task<IRunConnection> StartAsync(
+        RunEnvironment environment,
+        TaskDefinition task,
+        Func<IReadOnlyList<TaskParameter>, object?[]> bindInputs,
+        RunOptions? options,
+        Func<IContainerImageSource>? deployedImages)
     {
         ArgumentNullException.ThrowIfNull(task);
         options ??= new RunOptions();
-        var config = options.Config ?? Flyte.CurrentConfig;
-        var rootDir = options.RootDir is { } r ? Path.GetFullPath(r) : options.Config is null ? Flyte.CurrentRootDir ?? config.RootDir : config.RootDir;
-        var time = options.TimeProvider ?? TimeProvider.System;
-        var mode = options.Version is not null ? ExecutionMode.Container : options.Mode ?? ParseMode(config);
+        var config = environment.Config;
+        var rootDir = config.RootDir;
+        var time = environment.Time;
+        var mode = deployedImages is not null ? ExecutionMode.Container : options.Mode ?? ParseMode(config);
         var maxConcurrency = options.MaxConcurrency ?? config.MaxConcurrency;
         if (maxConcurrency < 1)
         {
@@ -34,7 +43,7 @@ internal static class RunLauncher
         var url = RunUrl(config, name);
         var sandbox = Path.Combine(config.Home, "sandboxes", name);
         var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox);
-        var store = RunStore.Open(config.EffectiveRunDatabase, time);
+        var store = environment.Store;
 
         var pythonTasks = task.Environment.Tasks.Append(task).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
         PythonRuntime? runtime = null;
@@ -42,7 +51,7 @@ internal static class RunLauncher
         {
             if (pythonTasks.Length > 0)
             {
-                runtime = await PreparePythonAsync(settings, options.Version, options.CancellationToken).ConfigureAwait(false);
+                runtime = await PreparePythonAsync(settings, deployedImages, options.CancellationToken).ConfigureAwait(false);
                 await PythonTaskChecker.CheckAsync(runtime.Executor, pythonTasks, rootDir, options.CancellationToken).ConfigureAwait(false);
             }
 
@@ -58,7 +67,7 @@ internal static class RunLauncher
                 BundleDigestOf(runtime), ModeText(mode)), rootDir);
 
             var writer = new RunStoreWriter(store, name);
-            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, options.Version, ct), options.CancellationToken);
+            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, deployedImages, ct), options.CancellationToken);
             if (runtime is not null)
             {
                 controller.UsePython(runtime, pythonTasks);
@@ -66,7 +75,7 @@ internal static class RunLauncher
 
             ConsoleCapture.Install();
             var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsJson));
-            return createHandle(new RunStartInfo(name, url, BundleDigestOf(runtime), store, controller, completion));
+            return new RunConnection(name, url, BundleDigestOf(runtime), store, controller, completion);
         }
         catch
         {
@@ -101,11 +110,15 @@ internal static class RunLauncher
     // A deployed version's runtime has no bundle (the code is in its images): its digest is empty.
     private static string? BundleDigestOf(PythonRuntime? runtime) => runtime?.Bundle.Digest is { Length: > 0 } digest ? digest : null;
 
-    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, string? version, CancellationToken cancellationToken)
+    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, Func<IContainerImageSource>? deployedImages, CancellationToken cancellationToken)
     {
-        if (version is not null)
+        if (deployedImages is not null)
         {
-            return Deploy.DeployedRuns.Prepare(settings.RunName, settings.SandboxDirectory, settings.Config, version);
+            // No bundle: the digest is empty and nothing is extracted; the executor runs from each image's code directory.
+            var images = deployedImages();
+            var deployed = new PythonBundle("", null, null, settings.SandboxDirectory);
+            var context = new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, deployed, settings.Config, null);
+            return new PythonRuntime(deployed, new ContainerPythonExecutor(context, images), null);
         }
 
         var rootDir = settings.RootDir ?? throw new FlyteSharpException(
@@ -165,8 +178,3 @@ internal static class RunLauncher
     }
 }
 
-/// <summary>How a run ended.</summary>
-internal sealed record RunResult(RunStatus Status, object? Value, string? OutputJson, Exception? Error);
-
-/// <summary>What a <see cref="Run"/> handle is made from.</summary>
-internal sealed record RunStartInfo(string Name, string Url, string? BundleDigest, RunStore Store, RunController Controller, Task<RunResult> Completion);

@@ -18,9 +18,9 @@ public sealed record CodeBundleLayer(string Destination) : ImageLayer
             return;
         }
 
-        var rootDir = plan.Options.RootDir ?? plan.Config.RootDir
+        var rootDir = plan.Config.RootDir
             ?? throw new FlyteSharpException("a full build (CopyStyle.None) bakes the code bundle into the image, but no root_dir is set",
-                plan.Config.SourceFile, fix: "pass ImageResolveOptions.RootDir / --root-dir, or set root_dir in flytesharp.toml");
+                plan.Config.SourceFile, fix: "set root_dir in flytesharp.toml, pass --root-dir, or resolve with a FlyteConfig whose RootDir is set");
         var selected = BundleFiles.Select(rootDir);
         var files = selected.Select(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable)).ToList();
         var destination = plan.InImage(Destination);

@@ -1,17 +1,16 @@
 using System.Runtime.ExceptionServices;
-using FlyteSharp.Execution;
 
 namespace FlyteSharp.Runs;
 
 /// <summary>
-/// A run started by <see cref="Flyte.Run{TOut}(Tasks.FlyteTask{TOut}, RunOptions?)"/>: its name and console URL, its
+/// A run started by <see cref="Flyte.Run{TOut}(Tasks.FlyteTask{TOut}, Execution.RunOptions?)"/>: its name and console URL, its
 /// status, and (from the run store) its action tree and logs.
 /// </summary>
 public class Run
 {
-    private readonly RunStartInfo _info;
+    private readonly IRunConnection _info;
 
-    internal Run(RunStartInfo info) => _info = info;
+    internal Run(IRunConnection info) => _info = info;
 
     /// <summary>The run's unique name.</summary>
     public string Name => _info.Name;
@@ -34,7 +33,7 @@ public class Run
         (await _info.Completion.WaitAsync(cancellationToken).ConfigureAwait(false)).Status;
 
     /// <summary>Cancels the run: running actions are cancelled and the run is recorded as cancelled.</summary>
-    public void Cancel() => _info.Controller.Cancel();
+    public void Cancel() => _info.Cancel();
 
     /// <summary>The run's actions, root first, each followed by its children in call order.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -80,14 +79,7 @@ public class Run
     {
         if (!_info.Completion.IsCompleted)
         {
-            try
-            {
-                await _info.Controller.Writer.FlushAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                // Finished meanwhile: everything is written.
-            }
+            await _info.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -100,7 +92,7 @@ public class Run
 /// <typeparam name="TOut">The root task's output type.</typeparam>
 public sealed class Run<TOut> : Run
 {
-    internal Run(RunStartInfo info)
+    internal Run(IRunConnection info)
         : base(info)
     {
     }

@@ -1,5 +1,3 @@
-using FlyteSharp.Execution;
-
 namespace FlyteSharp.Tasks;
 
 /// <summary>
@@ -8,22 +6,22 @@ namespace FlyteSharp.Tasks;
 /// </summary>
 public sealed class TaskContext
 {
-    private TaskContext(ActionScope scope) => Scope = scope;
+    private TaskContext(ITaskCallContext action) => Action = action;
 
     /// <summary>The context of the task body running on this async flow, or null outside a run.</summary>
-    public static TaskContext? Current => ActionScope.Current is { } s ? new TaskContext(s) : null;
+    public static TaskContext? Current => TaskCalls.Current is { } action ? new TaskContext(action) : null;
 
     /// <summary>The run's name.</summary>
-    public string RunName => Scope.Controller.RunName;
+    public string RunName => Action.RunName;
 
     /// <summary>The current action's deterministic id.</summary>
-    public string ActionId => Scope.ActionId;
+    public string ActionId => Action.ActionId;
 
     /// <summary>The 1-based attempt number (greater than 1 on retries).</summary>
-    public int Attempt => Scope.Attempt;
+    public int Attempt => Action.Attempt;
 
     /// <summary>Cancelled when the attempt times out or the run is cancelled; pass it to anything that waits.</summary>
-    public CancellationToken CancellationToken => Scope.CancellationToken;
+    public CancellationToken CancellationToken => Action.CancellationToken;
 
-    internal ActionScope Scope { get; }
+    internal ITaskCallContext Action { get; }
 }

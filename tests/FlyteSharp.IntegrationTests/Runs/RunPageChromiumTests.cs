@@ -22,7 +22,7 @@ public class RunPageChromiumTests(RunsProjectFixture fixture) : IClassFixture<Ru
             Console.WriteLine("<b>not bold</b> & <script>alert(1)</script>");
             return new Dictionary<string, object> { ["sum"] = values.Sum(), ["label"] = "<b>not bold</b>" };
         });
-        var run = await Flyte.Run(pipeline, 3, new RunOptions { Config = config, CancellationToken = TestContext.Current.CancellationToken });
+        var run = await new FlyteRuntime(config).Run(pipeline, 3, new RunOptions { CancellationToken = TestContext.Current.CancellationToken });
         await run.GetOutputAsync(TestContext.Current.CancellationToken);
         await using var server = new RunConsoleServer(RunStore.Open(config.EffectiveRunDatabase), fixture.ConsolePort);
         server.Start();

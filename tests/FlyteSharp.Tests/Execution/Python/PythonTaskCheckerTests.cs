@@ -19,7 +19,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var load = env.PythonTask<int, int>("app.etl:load");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(load, 1, _fixture.Options(rootDir: _fixture.Root)));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.RuntimeAt(_fixture.Root).Run(load, 1, _fixture.Options()));
 
         Assert.Contains("module 'app.etl' is not in the code bundle", ex.Message);
         Assert.Equal(Path.Combine(_fixture.Root, "app/etl.py"), ex.File);
@@ -34,7 +34,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var load = env.PythonTask<int, int>("app.etl:load");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(load, 1, _fixture.Options(rootDir: Path.Combine(_fixture.SrcDir, "app"))));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.RuntimeAt(Path.Combine(_fixture.SrcDir, "app")).Run(load, 1, _fixture.Options()));
 
         Assert.Contains($"root_dir is too deep: set it to {_fixture.SrcDir}", ex.Fix);
     }
@@ -48,7 +48,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var hidden = env.PythonTask<int>("app.secret:hidden");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(hidden, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(hidden, _fixture.Options()));
 
         Assert.Contains("not in the code bundle", ex.Message);
         Assert.Contains("exists under root_dir but is not in the bundle", ex.Fix);
@@ -61,7 +61,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var missing = env.PythonTask<int, int>("app.etl:lod_data");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(missing, 1, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(missing, 1, _fixture.Options()));
 
         Assert.Contains("defines no 'lod_data'", ex.Message);
         Assert.Contains("the module defines: load_data, transform_data", ex.Message);
@@ -77,7 +77,7 @@ public class PythonTaskCheckerTests : IDisposable
         _ = env.PythonTask<int, int>("app.gone:transform");
         var root = env.Task("root", async (int n) => { ran = true; return await good.InvokeAsync(n); });
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(root, 1, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(root, 1, _fixture.Options()));
 
         Assert.Contains("app.gone:transform", ex.Message);
         Assert.False(ran);
@@ -90,7 +90,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var train = env.PythonTask<List<double>, Dictionary<string, double>>("app.ml:train");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(train, [1.0], _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(train, [1.0], _fixture.Options()));
 
         Assert.Contains("takes (features: list[float], labels: list[float]) but is declared with 1 input(s) (List<double>)", ex.Message);
     }
@@ -102,7 +102,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var load = env.PythonTask<string, List<double>>("app.etl:load");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(load, "3", _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(load, "3", _fixture.Options()));
 
         Assert.Contains("input 'n' of Python task app.etl:load is annotated 'int' in Python but declared as string in C#", ex.Message);
     }
@@ -114,7 +114,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var f = env.PythonTask<int>("app.broken:f");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(f, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(f, _fixture.Options()));
 
         Assert.Contains("importing 'app.broken' raised ModuleNotFoundError", ex.Message);
     }
