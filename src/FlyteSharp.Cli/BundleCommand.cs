@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.Diagnostics;
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
+using FlyteSharp.Content;
 using FlyteSharp.Storage;
 
 namespace FlyteSharp.Cli;

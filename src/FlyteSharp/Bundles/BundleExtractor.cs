@@ -1,6 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using FlyteSharp.Storage;
+using FlyteSharp.Content;
 
 namespace FlyteSharp.Bundles;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
-using FlyteSharp.Storage;
+using FlyteSharp.Content;
 
 namespace FlyteSharp.Bundles;
 

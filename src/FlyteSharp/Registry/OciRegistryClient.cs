@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FlyteSharp.Configuration;
-using FlyteSharp.Storage;
+using FlyteSharp.Content;
 
 namespace FlyteSharp.Registry;
 

@@ -1,3 +1,5 @@
+using FlyteSharp.Content;
+
 namespace FlyteSharp.Storage;
 
 /// <summary>
