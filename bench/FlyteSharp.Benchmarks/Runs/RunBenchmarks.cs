@@ -4,6 +4,7 @@ using FlyteSharp.Configuration;
 using FlyteSharp.Execution;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Images;
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Benchmarks.Runs;

@@ -31,7 +31,7 @@ internal static class PlainPythonCall
                 CancellationToken.None).ConfigureAwait(false);
             if (result.Error is { } e)
             {
-                throw new PythonTaskException(task.Name, e.Type, e.Message, e.Traceback);
+                throw PythonTaskException.From(task.Name, e);
             }
 
             return TaskJson.DeserializeOutput(task, result.OutputJson!);

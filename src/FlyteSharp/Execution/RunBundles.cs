@@ -31,4 +31,24 @@ internal static class RunBundles
         await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, target, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new PythonBundle(bundle.Digest, bundle.ArchivePath, storeUri, target);
     }
+
+    /// <summary>
+    /// The run bundle's blob URI: where the run already put it, else put into the configured store now (idempotent).
+    /// Null when there is neither (a deployed version, whose code is in its images).
+    /// </summary>
+    public static async Task<(string? BlobUri, bool Uploaded)> UploadAsync(PythonExecutorContext context, CancellationToken cancellationToken)
+    {
+        if (context.Bundle.StoreUri is { } uri)
+        {
+            return (uri, false);
+        }
+
+        if (context.Bundle.ArchivePath is not { } archive)
+        {
+            return (null, false);
+        }
+
+        var store = BlobStores.Open(context.Config.EffectiveStoreUri, context.Config);
+        return (await store.PutAsync(context.Bundle.Digest, archive, cancellationToken), true);
+    }
 }

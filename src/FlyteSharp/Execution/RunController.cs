@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Runner;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
 
@@ -205,12 +206,12 @@ internal sealed class RunController
         }
         catch (PythonWorkerDiedException ex)
         {
-            throw new PythonTaskException(task.Name, "ProcessExited", ex.Message, "");
+            throw PythonTaskException.From(task.Name, new PythonError("ProcessExited", ex.Message, ""));
         }
 
         if (result.Error is { } e)
         {
-            throw new PythonTaskException(task.Name, e.Type, e.Message, e.Traceback);
+            throw PythonTaskException.From(task.Name, e);
         }
 
         return new ActionOutcome(TaskJson.DeserializeOutput(task, result.OutputJson!), result.OutputJson!);

@@ -11,7 +11,7 @@ public class LayeringTests
     [
         ["Core"],
         ["Configuration", "Content"],
-        ["Registry", "Projects"],
+        ["Registry", "Projects", "Runner"],
         ["Storage", "Bundles"],
         ["Images"],
         ["Tasks"],
@@ -31,5 +31,41 @@ public class LayeringTests
         var violations = new LayeringRule("FlyteSharp", Layers, RootTypes).Violations(graph);
 
         Assert.True(violations.Count == 0, $"{violations.Count} reference(s) break the layering:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void Violations_DeliberatelyBadTypeSet_NameTheUpwardReference()
+    {
+        var graph = TypeReferenceGraph.Load(typeof(LayeringTests).Assembly.Location);
+
+        var violations = new LayeringRule("FlyteSharp.Tests.Architecture.BadLayering", Layers, RootTypes).Violations(graph);
+
+        var violation = Assert.Single(violations);
+        Assert.Equal(
+            "FlyteSharp.Tests.Architecture.BadLayering.Storage.BadBlobStore (Storage) → FlyteSharp.Tests.Architecture.BadLayering.Execution.BadExecutor (Execution): refers up the layering",
+            violation);
+    }
+
+    [Fact]
+    public void Violations_SiblingsOfOneLayer_AreReportedToo()
+    {
+        var graph = TypeReferenceGraph.Load(typeof(LayeringTests).Assembly.Location);
+        string[][] flat = [["Storage", "Execution"]];
+
+        var violations = new LayeringRule("FlyteSharp.Tests.Architecture.BadLayering", flat, RootTypes).Violations(graph);
+
+        Assert.Equal(2, violations.Count);
+        Assert.All(violations, v => Assert.EndsWith("refers across to a sibling of the same layer", v));
+    }
+
+    [Fact]
+    public void Violations_ConceptWithoutLayer_IsReported()
+    {
+        var graph = TypeReferenceGraph.Load(typeof(LayeringTests).Assembly.Location);
+        string[][] onlyStorage = [["Storage"]];
+
+        var violations = new LayeringRule("FlyteSharp.Tests.Architecture.BadLayering", onlyStorage, RootTypes).Violations(graph);
+
+        Assert.Contains(violations, v => v.Contains("BadExecutor (Execution): concept Execution has no layer", StringComparison.Ordinal));
     }
 }

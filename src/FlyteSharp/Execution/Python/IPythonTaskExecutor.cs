@@ -1,5 +1,5 @@
-using System.Text.Json;
 using FlyteSharp.Configuration;
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution.Python;
@@ -7,7 +7,7 @@ namespace FlyteSharp.Execution.Python;
 /// <summary>
 /// Runs Python task actions of one run. The local implementation keeps a warm interpreter per environment;
 /// a container implementation runs the environment's image with the bundle extracted at start. Both use
-/// <c>flytesharp_runner.py</c> (see the protocol at the top of that file).
+/// <c>flytesharp_runner.py</c>, whose protocol <see cref="RunnerProtocol"/> speaks.
 /// </summary>
 internal interface IPythonTaskExecutor : IAsyncDisposable
 {
@@ -40,44 +40,3 @@ internal sealed record PythonExecutorContext(string RunName, string SandboxDirec
 /// <param name="ActionId">The action's id.</param>
 /// <param name="Log">Receives each captured output line: (stream, line) with stream <c>stdout</c> or <c>stderr</c>.</param>
 internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log);
-
-/// <summary>The outcome of one Python call: the output's JSON text, or the Python error.</summary>
-internal sealed record PythonTaskResult(string? OutputJson, PythonError? Error);
-
-/// <summary>A Python exception as reported by the runner.</summary>
-internal sealed record PythonError(string Type, string Message, string Traceback);
-
-/// <summary>What the runner's describe reports for one reference.</summary>
-internal sealed record PythonFunctionInfo(
-    string Task,
-    bool Ok,
-    string? File,
-    bool IsAsync,
-    IReadOnlyList<PythonParameterInfo> Parameters,
-    string? ErrorType,
-    string? ErrorMessage,
-    IReadOnlyList<string> Defined)
-{
-    /// <summary>Reads one element of the runner's <c>describe</c> output (local and container executors share the protocol).</summary>
-    public static PythonFunctionInfo FromRunnerJson(JsonElement e)
-    {
-        var task = e.GetProperty("task").GetString()!;
-        if (e.GetProperty("ok").GetBoolean())
-        {
-            return new PythonFunctionInfo(task, true, e.GetProperty("file").GetString(), e.GetProperty("is_async").GetBoolean(),
-                e.GetProperty("parameters").EnumerateArray().Select(p => new PythonParameterInfo(
-                    p.GetProperty("name").GetString()!,
-                    p.GetProperty("annotation").ValueKind == JsonValueKind.String ? p.GetProperty("annotation").GetString() : null,
-                    p.GetProperty("kind").GetString()!,
-                    p.GetProperty("has_default").GetBoolean())).ToArray(),
-                null, null, []);
-        }
-
-        var error = e.GetProperty("error");
-        return new PythonFunctionInfo(task, false, null, false, [], error.GetProperty("type").GetString(), error.GetProperty("message").GetString(),
-            error.TryGetProperty("defined", out var d) ? d.EnumerateArray().Select(x => x.GetString()!).ToArray() : []);
-    }
-}
-
-/// <summary>One parameter of a described Python function.</summary>
-internal sealed record PythonParameterInfo(string Name, string? Annotation, string Kind, bool HasDefault);

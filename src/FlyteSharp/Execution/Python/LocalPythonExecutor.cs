@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using FlyteSharp.Images;
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution.Python;
@@ -39,19 +40,14 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
     {
-        var request = new Dictionary<string, object?> { ["op"] = "describe", ["tasks"] = tasks.Select(t => t.ToString()).ToArray() };
+        var request = RunnerProtocol.DescribeRequest(tasks.Select(t => t.ToString()));
         using var doc = await SendAsync(environment, request, null, cancellationToken).ConfigureAwait(false);
-        return doc.RootElement.GetProperty("output").EnumerateArray().Select(PythonFunctionInfo.FromRunnerJson).ToArray();
+        return RunnerProtocol.ParseDescribe(doc.RootElement.GetProperty("output"));
     }
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
     {
-        var message = new Dictionary<string, object?>
-        {
-            ["op"] = "call",
-            ["task"] = request.Task.ToString(),
-            ["inputs"] = JsonDocument.Parse(request.InputsJson).RootElement,
-        };
+        var message = RunnerProtocol.CallRequest(request.Task.ToString(), request.InputsJson);
         using var doc = await SendAsync(request.Environment, message, request.Log, cancellationToken).ConfigureAwait(false);
         var root = doc.RootElement;
         foreach (var stream in new[] { "stdout", "stderr" })
@@ -65,16 +61,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
             }
         }
 
-        if (root.GetProperty("ok").GetBoolean())
-        {
-            return new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
-        }
-
-        var error = root.GetProperty("error");
-        return new PythonTaskResult(null, new PythonError(
-            error.GetProperty("type").GetString() ?? "Exception",
-            error.GetProperty("message").GetString() ?? "",
-            error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
+        return RunnerProtocol.ParseCall(root);
     }
 
     public async ValueTask DisposeAsync()

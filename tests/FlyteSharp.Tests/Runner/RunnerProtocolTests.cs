@@ -1,0 +1,62 @@
+using System.Text.Json;
+using FlyteSharp.Runner;
+
+namespace FlyteSharp.Tests.Runner;
+
+public class RunnerProtocolTests
+{
+    [Fact]
+    public void ParseCall_Ok_ReturnsOutputJson()
+    {
+        using var doc = JsonDocument.Parse("""{"ok": true, "output": [1, 2]}""");
+
+        var result = RunnerProtocol.ParseCall(doc.RootElement);
+
+        Assert.Equal("[1, 2]", result.OutputJson);
+        Assert.Null(result.Error);
+    }
+
+    [Fact]
+    public void ParseCall_PythonError_ReturnsTypeMessageAndTraceback()
+    {
+        using var doc = JsonDocument.Parse("""{"ok": false, "error": {"type": "ValueError", "message": "bad", "traceback": "tb"}}""");
+
+        var result = RunnerProtocol.ParseCall(doc.RootElement, exitCode: 1, "container");
+
+        Assert.Equal(new PythonError("ValueError", "bad", "tb"), result.Error);
+    }
+
+    [Fact]
+    public void ParseCall_BundleRefusedExitCode_ThrowsNamingTheHost()
+    {
+        using var doc = JsonDocument.Parse("""{"ok": false, "error": {"type": "flytesharp.BundleDigestMismatch", "message": "digest differs"}}""");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunnerProtocol.ParseCall(doc.RootElement, RunnerProtocol.BundleRefusedExitCode, "pod p-1"));
+
+        Assert.Contains("the pod p-1 refused the code bundle: digest differs", ex.Message);
+        Assert.Contains("corrupted or replaced", ex.Fix);
+    }
+
+    [Fact]
+    public void ParseDescribe_OkAndMissing_ReadsBoth()
+    {
+        using var doc = JsonDocument.Parse("""
+            [{"task": "a:f", "ok": true, "file": "a.py", "is_async": true, "parameters": [{"name": "n", "annotation": "int", "kind": "POSITIONAL_OR_KEYWORD", "has_default": false}]},
+             {"task": "a:g", "ok": false, "error": {"type": "FunctionNotFound", "message": "no g", "defined": ["f"]}}]
+            """);
+
+        var infos = RunnerProtocol.ParseDescribe(doc.RootElement);
+
+        Assert.Equal(new PythonParameterInfo("n", "int", "POSITIONAL_OR_KEYWORD", false), Assert.Single(infos[0].Parameters));
+        Assert.True(infos[0].IsAsync);
+        Assert.Equal(("FunctionNotFound", "no g", "f"), (infos[1].ErrorType, infos[1].ErrorMessage, Assert.Single(infos[1].Defined)));
+    }
+
+    [Fact]
+    public void CallRequest_InputsObject_IsCarriedAsJson()
+    {
+        var request = RunnerProtocol.CallRequest("a:f", """{"n": 3}""");
+
+        Assert.Equal("""{"op":"call","task":"a:f","inputs":{"n":3}}""", JsonSerializer.Serialize(request));
+    }
+}
