@@ -1,4 +1,5 @@
 using System.IO.Enumeration;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Bundles;
 

@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 using FlyteSharp.Content;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Bundles;
 
