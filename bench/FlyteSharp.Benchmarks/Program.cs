@@ -7,7 +7,7 @@ if (args is ["container-latency", ..])
     return await FlyteSharp.Benchmarks.ContainerLatency.RunAsync(args);
 }
 
-if (FlyteSharp.Benchmarks.Runs.RunBenchmarks.TryRun(args))
+if (FlyteSharp.Benchmarks.ImagesTagFloor.TryRun(args) || FlyteSharp.Benchmarks.Runs.RunBenchmarks.TryRun(args))
 {
     return 0;
 }

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using FlyteSharp.Content;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Bundles;
 
@@ -151,7 +152,7 @@ public static class BundleExtractor
 
                 var relative = SafeRelativePath(archivePath, entry.Name);
                 var target = Path.GetFullPath(Path.Combine(root, relative));
-                if (!BundleFiles.IsUnder(target, root))
+                if (!FileWalker.IsUnder(target, root))
                 {
                     throw Refused(archivePath, current, "path leaves the destination", null);
                 }

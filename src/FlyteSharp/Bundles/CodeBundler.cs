@@ -44,7 +44,7 @@ public static class CodeBundler
         var selected = BundleFiles.SelectWithStat(root);
         var files = selected.ConvertAll(f => f.File);
         var cache = options.EffectiveCacheDirectory;
-        var realRoot = BundleFiles.RealPath(root);
+        var realRoot = FileWalker.RealPath(root);
         var indexPath = Path.Combine(cache, "index", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(realRoot))) + ".idx");
 
         if (BundleIndex.TryLoad(indexPath) is { } index && IsUnchanged(index, realRoot, options, selected, cancellationToken) &&

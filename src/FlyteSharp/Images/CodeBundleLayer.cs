@@ -21,8 +21,7 @@ public sealed record CodeBundleLayer(string Destination) : ImageLayer
         var rootDir = plan.Config.RootDir
             ?? throw new FlyteSharpException("a full build (CopyStyle.None) bakes the code bundle into the image, but no root_dir is set",
                 plan.Config.SourceFile, fix: "set root_dir in flytesharp.toml, pass --root-dir, or resolve with a FlyteConfig whose RootDir is set");
-        var selected = BundleFiles.Select(rootDir);
-        var files = selected.Select(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable)).ToList();
+        var files = BundleFiles.SelectWithStat(rootDir).ConvertAll(f => new SelectedFile(f.File.RelativePath, f.File.FullPath, f.File.Executable, f.Stat));
         var destination = plan.InImage(Destination);
         plan.Hash.Begin("code-bundle");
         plan.Hash.Field("destination", destination);

@@ -10,7 +10,7 @@ public class LayeringTests
     internal static readonly string[][] Layers =
     [
         ["Core"],
-        ["Configuration", "Content"],
+        ["Configuration", "Content", "Files"],
         ["Registry", "Projects", "Runner"],
         ["Storage", "Bundles"],
         ["Images"],
