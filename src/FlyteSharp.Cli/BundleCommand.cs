@@ -4,6 +4,7 @@ using System.Diagnostics;
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Content;
+using FlyteSharp.Files;
 using FlyteSharp.Storage;
 
 namespace FlyteSharp.Cli;
@@ -24,6 +25,11 @@ internal static class BundleCommand
         var command = new Command("bundle", "Build the code bundle of root_dir: a deterministic tar.gz, stored by digest.") { rootDir, json, output, store };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(output) is { } target)
+            {
+                CheckOutputFile(target);
+            }
+
             var config = FlyteConfig.Load();
             var progress = console.IsInteractive ? new TerminalProgress(console.Out) : null;
             var options = BundleOptions.For(config) with { Progress = progress, Warning = w => console.Error.WriteLine($"warning: {w}") };
@@ -179,6 +185,23 @@ internal static class BundleCommand
     }
 
     /// <summary>One status line, redrawn at most ten times a second (only used when stdout is a terminal).</summary>
+    // The archive is renamed over --output: a directory would fail late, and a device or FIFO (as root, /dev/null)
+    // would be replaced by a plain file. Only a regular file, a symlink (itself replaced) or nothing may be there.
+    private static void CheckOutputFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full) && new FileInfo(full).LinkTarget is null)
+        {
+            throw new FlyteSharpException("--output is a directory", full, fix: "name a file, e.g. --output bundle.tar.gz");
+        }
+
+        if (UnixStat.TryStat(full, followLinks: false, out var stat) && !stat.IsRegularFile && !stat.IsSymlink && !stat.IsDirectory)
+        {
+            throw new FlyteSharpException("--output is a device, FIFO or socket, which writing the archive would replace", full,
+                fix: "name a regular file, e.g. --output bundle.tar.gz");
+        }
+    }
+
     private sealed class TerminalProgress(TextWriter output) : IProgress<BundleProgress>
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();

@@ -50,6 +50,7 @@ internal static class DeployCommand
                     fix: "pass --version 1.2.3, or --version git for the current commit (recommended: you can trace which code is in which image)")
                 : await DeployVersion.ResolveAsync(parse.GetValue(version), loaded.ProjectDirectory, parse.GetValue(allowDirty), cancellationToken);
             var selected = parse.GetValue(env) is { Length: > 0 } names ? names.Select(loaded.Environment).ToList() : loaded.Environments.ToList();
+            loaded.LoadTasks(); // registers every task with its environment, so each deployment records its tasks
             var asJson = parse.GetValue(json);
             Action<string>? progress = console.IsInteractive && !asJson ? line => console.Error.WriteLine("  | " + line) : null;
             using var runtime = new FlyteRuntime(loadedConfig);

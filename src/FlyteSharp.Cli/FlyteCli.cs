@@ -8,21 +8,21 @@ namespace FlyteSharp.Cli;
 /// </summary>
 internal static class FlyteCli
 {
-    /// <summary>Exit code for bad input and failed work.</summary>
+    /// <summary>Exit code for bad input and failed work (an internal error exits with <see cref="InternalErrorReport.ExitCode"/>).</summary>
     public const int Failure = 1;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var console = new CliConsole(output, error);
-        var root = new RootCommand("FlyteSharp: content-addressed images and per-run code bundles for .NET and Python tasks.");
-        foreach (var command in Commands(console))
-        {
-            root.Subcommands.Add(command);
-        }
-
-        var parse = root.Parse(args);
         try
         {
+            var root = new RootCommand("FlyteSharp: content-addressed images and per-run code bundles for .NET and Python tasks.");
+            foreach (var command in Commands(console))
+            {
+                root.Subcommands.Add(command);
+            }
+
+            var parse = root.Parse(args);
             return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
         catch (FlyteSharpException ex)
@@ -34,6 +34,11 @@ internal static class FlyteCli
         {
             await error.WriteLineAsync("cancelled");
             return 130;
+        }
+        catch (Exception ex)
+        {
+            // Whatever no command turned into a FlyteSharpException: a bug, reported without a stack trace.
+            return InternalErrorReport.Report(ex, error);
         }
     }
 

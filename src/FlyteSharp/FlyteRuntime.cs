@@ -1,3 +1,4 @@
+using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Deploy;
 using FlyteSharp.Execution;
@@ -46,14 +47,10 @@ public sealed class FlyteRuntime : IDisposable
     /// <param name="config">Settings to use; when null they are loaded (<c>flytesharp.toml</c> searched upwards from <paramref name="rootDir"/>, then <c>FLYTESHARP_*</c>).</param>
     /// <param name="configPath">An explicit config file to load when <paramref name="config"/> is null.</param>
     /// <param name="timeProvider">The clock (default: the system clock).</param>
-    /// <exception cref="FlyteSharpException">root_dir does not exist, or the config file is invalid.</exception>
+    /// <exception cref="FlyteSharpException">root_dir does not exist, is not a directory or is a broken link, or the config file is invalid.</exception>
     public static FlyteRuntime FromConfig(string? rootDir = null, FlyteConfig? config = null, string? configPath = null, TimeProvider? timeProvider = null)
     {
-        var full = rootDir is null ? null : Path.GetFullPath(rootDir);
-        if (full is not null && !Directory.Exists(full))
-        {
-            throw new FlyteSharpException("root_dir does not exist", full, fix: "pass the directory that holds your Python packages (e.g. the project's src/)");
-        }
+        var full = rootDir is null ? null : BundleFiles.CheckRoot(rootDir);
 
         config ??= FlyteConfig.Load(configPath, workingDirectory: full ?? Directory.GetCurrentDirectory());
         return new FlyteRuntime(config with { RootDir = full ?? config.RootDir }, timeProvider);

@@ -11,6 +11,7 @@ namespace FlyteSharp.Cli.Projects;
 internal sealed class LoadedProject
 {
     private readonly Type[] _types;
+    private IReadOnlyList<TaskDefinition>? _tasks;
 
     /// <summary>Reads the project's task environments; <paramref name="types"/> limits the search (tests), default all types.</summary>
     internal LoadedProject(string projectFile, Assembly assembly, IEnumerable<Type>? types = null)
@@ -62,6 +63,13 @@ internal sealed class LoadedProject
 
     /// <summary>Every distinct task environment the project defines, in type/member order.</summary>
     public IReadOnlyList<TaskEnvironment> Environments { get; }
+
+    /// <summary>
+    /// Every distinct task the project defines as a static field or property, in type/member order. Reading them runs
+    /// the initializers of the types that declare them, which is what registers each task with its environment
+    /// (<see cref="TaskEnvironment.Tasks"/>): loading the environments alone leaves those lists empty.
+    /// </summary>
+    public IReadOnlyList<TaskDefinition> LoadTasks() => _tasks ??= [.. NamedStaticMembersOf<TaskDefinition>().Select(m => m.Value).Distinct()];
 
     /// <summary>The environment called <paramref name="name"/>.</summary>
     /// <exception cref="FlyteSharpException">No such environment.</exception>

@@ -10,9 +10,11 @@ namespace FlyteSharp.Bundles;
 /// The archive's digest is checked before anything is unpacked; files go into a temporary sibling of
 /// the destination that is renamed into place, so readers never see half a bundle; several processes
 /// unpacking the same bundle into the same destination all succeed (the first rename wins, the others
-/// find the same digest there). Absolute paths, <c>..</c>, links of any kind (bundles never contain
-/// them: <see cref="BundleFiles"/> stores a link's target content), device nodes, FIFOs and archives over
-/// the <see cref="ExtractionLimits"/> are refused, and then nothing is left behind.
+/// find the same digest there). Names that break <see cref="BundleEntryName"/> (absolute paths, <c>..</c>,
+/// backslashes), links of any kind (bundles never contain them: <see cref="BundleFiles"/> stores a link's
+/// target content, and with no links every path component is a real directory this extraction made),
+/// duplicate entries, a file and a directory of the same name, device nodes, FIFOs, sparse files, global
+/// headers and archives over the <see cref="ExtractionLimits"/> are refused, and then nothing is left behind.
 /// </summary>
 public static class BundleExtractor
 {
@@ -62,6 +64,7 @@ public static class BundleExtractor
             }
 
             archive.Position = 0;
+            CheckGzipMagic(archive, archivePath);
             var parent = Path.GetDirectoryName(destination) ?? throw new FlyteSharpException("cannot extract into a file system root", destination, fix: "choose a subdirectory");
             Directory.CreateDirectory(parent);
             var temp = Path.Combine(parent, $".{Path.GetFileName(destination)}.tmp-{Guid.NewGuid():N}");
@@ -79,6 +82,20 @@ public static class BundleExtractor
                     Directory.Delete(temp, recursive: true);
                 }
             }
+        }
+    }
+
+    // GZipStream calls a non-gzip file an "unsupported compression method": say what it is instead.
+    private static void CheckGzipMagic(FileStream archive, string archivePath)
+    {
+        Span<byte> magic = stackalloc byte[2];
+        var read = archive.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        archive.Position = 0;
+        if (read < magic.Length || magic[0] != 0x1f || magic[1] != 0x8b)
+        {
+            throw new FlyteSharpException(
+                read == 0 ? "not a gzip file: the archive is empty (a code bundle is a .tar.gz)" : $"not a gzip file: it starts with bytes {Convert.ToHexString(magic[..read])}, not 1F8B (a code bundle is a .tar.gz)",
+                archivePath, fix: "pass the archive `flytesharp bundle` wrote (or its store URI), not another file");
         }
     }
 
@@ -137,6 +154,10 @@ public static class BundleExtractor
         var entries = 0;
         long total = 0;
         string? current = null;
+        // Every path the archive has made so far (components joined by '/'). Checked before touching the disk, so a
+        // duplicate, a file where a directory should be or the other way round is refused the same way every time,
+        // whatever the file system would have said.
+        var made = new Dictionary<string, Made>(StringComparer.Ordinal);
         try
         {
             using var gzip = new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true);
@@ -150,31 +171,48 @@ public static class BundleExtractor
                     throw Refused(archivePath, current, $"more than {limits.MaxEntries} entries", "raise ExtractionLimits.MaxEntries if the bundle is genuine");
                 }
 
-                var relative = SafeRelativePath(archivePath, entry.Name);
-                var target = Path.GetFullPath(Path.Combine(root, relative));
+                if (BundleEntryName.Problem(entry.Name) is { } problem)
+                {
+                    throw Refused(archivePath, current, problem, null);
+                }
+
+                var parts = BundleEntryName.Parts(entry.Name);
+                var target = Path.GetFullPath(Path.Combine(root, Path.Combine(parts)));
                 if (!FileWalker.IsUnder(target, root))
                 {
                     throw Refused(archivePath, current, "path leaves the destination", null);
                 }
 
-                switch (entry.EntryType)
+                // Old V7 archives mark a directory only by a trailing slash on a "regular file"; GNU tar and Python's
+                // tarfile (so the runner) read it as a directory, and so does this.
+                var type = entry.EntryType == TarEntryType.V7RegularFile && entry.Name.EndsWith('/') ? TarEntryType.Directory : entry.EntryType;
+                switch (type)
                 {
                     case TarEntryType.Directory:
-                        Directory.CreateDirectory(target);
+                        Record(made, parts, Made.Directory, archivePath, current);
+                        Write(archivePath, current, () => Directory.CreateDirectory(target));
                         break;
                     case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
+                        if (entry is PaxTarEntry pax && pax.ExtendedAttributes.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)))
+                        {
+                            throw Refused(archivePath, current, "sparse file (bundles never contain one)", null);
+                        }
+
                         total += entry.Length;
                         if (entry.Length < 0 || total > limits.MaxTotalBytes)
                         {
                             throw Refused(archivePath, current, $"unpacked size over {limits.MaxTotalBytes} bytes", "raise ExtractionLimits.MaxTotalBytes if the bundle is genuine");
                         }
 
-                        WriteFile(entry, target, archivePath);
+                        Record(made, parts, Made.File, archivePath, current);
+                        Write(archivePath, current, () => WriteFile(entry, target));
                         break;
                     case TarEntryType.SymbolicLink or TarEntryType.HardLink:
                         throw Refused(archivePath, current, $"{(entry.EntryType == TarEntryType.HardLink ? "hard" : "symbolic")} link to '{entry.LinkName}' (bundles never contain links)", null);
                     case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
                         throw Refused(archivePath, current, $"special file ({entry.EntryType})", null);
+                    case TarEntryType.GlobalExtendedAttributes:
+                        throw Refused(archivePath, current, "global extended header: it would change the entries after it (bundles never contain one)", null);
                     default:
                         throw Refused(archivePath, current, $"unsupported entry type {entry.EntryType}", null);
                 }
@@ -187,66 +225,89 @@ public static class BundleExtractor
         }
     }
 
-    private static void WriteFile(TarEntry entry, string target, string archivePath)
+    /// <summary>What an archive entry made at a path: parents of an entry count as directories it made implicitly.</summary>
+    private enum Made
     {
-        var dir = Path.GetDirectoryName(target)!;
-        var executable = (entry.Mode & UnixFileMode.UserExecute) != 0;
+        ImpliedDirectory,
+        Directory,
+        File,
+    }
+
+    /// <summary>
+    /// Refuses an entry that clashes with one before it: a second entry of the same path (a later one would
+    /// silently replace or write through the first), a file where a directory is or will be, or a directory
+    /// where a file is. A directory entry for a directory only implied so far (by a file below it) is fine.
+    /// </summary>
+    private static void Record(Dictionary<string, Made> made, string[] parts, Made kind, string archivePath, string entry)
+    {
+        var path = "";
+        for (var i = 0; i < parts.Length - 1; i++)
+        {
+            path = i == 0 ? parts[0] : path + "/" + parts[i];
+            if (made.TryGetValue(path, out var parent))
+            {
+                if (parent == Made.File)
+                {
+                    throw Refused(archivePath, entry, $"'{path}' is a file, so it cannot hold a directory or file", null);
+                }
+            }
+            else
+            {
+                made[path] = Made.ImpliedDirectory;
+            }
+        }
+
+        path = parts.Length == 1 ? parts[0] : path + "/" + parts[^1];
+        if (made.TryGetValue(path, out var existing))
+        {
+            var clash = (existing, kind) switch
+            {
+                (Made.ImpliedDirectory, Made.Directory) => null,
+                (Made.File, Made.File) or (Made.Directory, Made.Directory) => "duplicate entry",
+                (Made.File, _) => "a file of that name came before it",
+                _ => "a directory of that name came before it",
+            };
+            if (clash is not null)
+            {
+                throw Refused(archivePath, entry, clash, null);
+            }
+        }
+
+        made[path] = kind;
+    }
+
+    /// <summary>Runs a file system write for an entry; an I/O failure is a refusal naming the entry, never a crash.</summary>
+    private static void Write(string archivePath, string entry, Action write)
+    {
         try
         {
-            Directory.CreateDirectory(dir);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
-            {
-                // Only 0644/0755: never setuid, setgid, sticky or world-writable bits from an archive.
-                options.UnixCreateMode = executable
-                    ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute
-                    : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-            }
-
-            using var output = new FileStream(target, options);
-            entry.DataStream?.CopyTo(output);
+            write();
         }
         catch (IOException ex) when (ex is not EndOfStreamException)
         {
-            throw Refused(archivePath, entry.Name, $"cannot be written ({ex.Message}); duplicate entry or a file where a directory should be", null);
+            throw Refused(archivePath, entry, $"cannot be written ({ex.Message})", null);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw Refused(archivePath, entry, $"cannot be written ({ex.Message})", null);
         }
     }
 
-    /// <summary>The entry's path split into safe components, or a refusal naming the entry.</summary>
-    internal static string SafeRelativePath(string archivePath, string name)
+    private static void WriteFile(TarEntry entry, string target)
     {
-        if (name.Length == 0 || name.Contains('\0') || name.Contains('\\'))
+        var executable = (entry.Mode & UnixFileMode.UserExecute) != 0;
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
         {
-            throw Refused(archivePath, name, "empty name, NUL or backslash in the path", null);
+            // Only 0644/0755: never setuid, setgid, sticky or world-writable bits from an archive.
+            options.UnixCreateMode = executable
+                ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute
+                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         }
 
-        if (name.StartsWith('/') || (name.Length >= 2 && name[1] == ':'))
-        {
-            throw Refused(archivePath, name, "absolute path", null);
-        }
-
-        var parts = new List<string>();
-        foreach (var part in name.Split('/'))
-        {
-            if (part is "" or ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                throw Refused(archivePath, name, "'..' in the path", null);
-            }
-
-            parts.Add(part);
-        }
-
-        if (parts.Count == 0)
-        {
-            throw Refused(archivePath, name, "path names the destination itself", null);
-        }
-
-        return Path.Combine([.. parts]);
+        using var output = new FileStream(target, options);
+        entry.DataStream?.CopyTo(output);
     }
 
     private static FlyteSharpException Refused(string archivePath, string entry, string reason, string? fix) =>

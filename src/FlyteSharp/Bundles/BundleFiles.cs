@@ -39,15 +39,27 @@ public static class BundleFiles
     /// <see cref="BundleFile.RelativePath"/>. Reads no file contents (only ignore files).
     /// </summary>
     /// <exception cref="FlyteSharpException">root_dir is missing or not a directory; a symlink points
-    /// outside root_dir or nowhere; a special file (FIFO, socket, device) is not ignored; a directory is unreadable.</exception>
+    /// outside root_dir or nowhere; a special file (FIFO, socket, device) is not ignored; a directory is unreadable;
+    /// a file's name could not be unpacked from a bundle (a backslash in it, or a top-level name like <c>c:x</c>).</exception>
     public static IReadOnlyList<BundleFile> Select(string rootDir) => SelectWithStat(rootDir).Select(f => f.File).ToList();
 
     /// <summary><see cref="Select"/> plus each file's stat (taken once, reused by the bundle cache's fingerprint).</summary>
     internal static List<(BundleFile File, StatInfo? Stat)> SelectWithStat(string rootDir)
     {
         var root = CheckRoot(rootDir);
-        return FileWalker.Walk(root, new BundleIgnoreFilter(StandardRules.Value), Policy)
-            .ConvertAll(f => (new BundleFile(f.RelativePath, f.FullPath, f.Executable, f.Size), f.Stat));
+        var files = FileWalker.Walk(root, new BundleIgnoreFilter(StandardRules.Value), Policy)
+            .ConvertAll(f => (File: new BundleFile(f.RelativePath, f.FullPath, f.Executable, f.Size), f.Stat));
+        foreach (var (file, _) in files)
+        {
+            // Refused now, not on every run: the extractor would refuse the entry and a rebuild makes the same bundle.
+            if (BundleEntryName.Problem(file.RelativePath) is { } problem)
+            {
+                throw new FlyteSharpException($"file name cannot go into a bundle ({problem}): every run would refuse to unpack it", file.FullPath,
+                    fix: UnbundlableNameFix(file.RelativePath));
+            }
+        }
+
+        return files;
     }
 
     /// <summary>
@@ -72,11 +84,46 @@ public static class BundleFiles
         return warnings;
     }
 
+    private static string UnbundlableNameFix(string relativePath)
+    {
+        var parts = relativePath.Split('/');
+        var bad = Array.FindIndex(parts, p => p.Contains('\\'));
+        if (bad < 0)
+        {
+            return "rename it: a top-level name like 'c:x' reads as a Windows drive";
+        }
+
+        // gitignore escapes a backslash with a backslash; a slash-free pattern matches the name at any depth.
+        var pattern = parts[bad].Replace("\\", "\\\\", StringComparison.Ordinal) + (bad < parts.Length - 1 ? "/" : "");
+        return $"rename it (a backslash is a path separator on Windows), or exclude it with the line '{pattern}' in {FlyteIgnoreFileName}";
+    }
+
     internal static string CheckRoot(string rootDir)
     {
         ArgumentNullException.ThrowIfNull(rootDir);
         var root = Path.GetFullPath(rootDir);
-        if (File.Exists(root))
+        if (new FileInfo(root).LinkTarget is { } target)
+        {
+            // File.Exists is true and Directory.Exists false for a link that resolves nowhere: say which it is.
+            string real;
+            try
+            {
+                real = FileWalker.RealPath(root);
+            }
+            catch (IOException)
+            {
+                throw new FlyteSharpException("root_dir is a symlink loop (its link chain never reaches a directory)", root,
+                    fix: "point the link at your project's source directory, or set root_dir to that directory itself");
+            }
+
+            if (!File.Exists(real) && !Directory.Exists(real))
+            {
+                throw new FlyteSharpException($"root_dir is a broken symlink (points to '{target}', which does not exist)", root,
+                    fix: "fix the link, or set root_dir to your project's source directory (src/ for src layout)");
+            }
+        }
+
+        if (File.Exists(root) && !Directory.Exists(root))
         {
             throw new FlyteSharpException("root_dir is a file, not a directory", root,
                 fix: "set root_dir to the directory you would cd into before `python -c \"import my_module\"`");

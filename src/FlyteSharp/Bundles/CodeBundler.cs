@@ -43,6 +43,7 @@ public static class CodeBundler
 
         var selected = BundleFiles.SelectWithStat(root);
         var files = selected.ConvertAll(f => f.File);
+        CheckExtractable(root, files);
         var cache = options.EffectiveCacheDirectory;
         var realRoot = FileWalker.RealPath(root);
         var indexPath = Path.Combine(cache, "index", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(realRoot))) + ".idx");
@@ -62,6 +63,25 @@ public static class CodeBundler
         var (digest, bytes, entries) = Build(selected, cache, options, cancellationToken);
         new BundleIndex(BundleIndex.CurrentVersion, realRoot, options.CompressionLevel, digest, bytes, entries).Save(indexPath);
         return new CodeBundle(digest, ArchivePath(cache, digest), files.Count, bytes);
+    }
+
+    /// <summary>Refuses a bundle over the <see cref="ExtractionLimits.Default"/> every extractor applies: it could be built, but no run could unpack it.</summary>
+    private static void CheckExtractable(string root, List<BundleFile> files)
+    {
+        var limits = ExtractionLimits.Default;
+        if (files.Count > limits.MaxEntries)
+        {
+            throw new FlyteSharpException($"{files.Count} files selected, more than the {limits.MaxEntries} a bundle may hold: every run would refuse to unpack it", root,
+                fix: $"exclude data and generated files in {BundleFiles.FlyteIgnoreFileName}, or check that root_dir is your source directory");
+        }
+
+        var bytes = files.Sum(f => f.Length);
+        if (bytes > limits.MaxTotalBytes)
+        {
+            var largest = files.MaxBy(f => f.Length)!;
+            throw new FlyteSharpException($"selected files hold {bytes} bytes, more than the {limits.MaxTotalBytes} a bundle may unpack to: every run would refuse it (largest: '{largest.RelativePath}', {largest.Length} bytes)", root,
+                fix: $"exclude data and generated files in {BundleFiles.FlyteIgnoreFileName}; data belongs in the store or the image, not the code bundle");
+        }
     }
 
     internal static string ArchivePath(string cache, string digest) => Path.Combine(cache, "blobs", "sha256", Digests.Hex(digest) + ".tar.gz");

@@ -58,10 +58,16 @@ internal static class Deployer
             resolved.Add((env, image));
         }
 
+        // A taken version is refused before anything is built or pushed (the image tags are known without building).
+        var store = DeploymentStore.Open(config.EffectiveRunDatabase, time);
+        foreach (var (env, image) in resolved)
+        {
+            store.EnsureVersionFree(version, env.Name, image.Uri);
+        }
+
         service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken);
         await service.EnsureAsync(resolved.Select(r => ImageBuildTarget.From(r.Image, r.Env.Name)), output: output, cancellationToken: cancellationToken);
 
-        var store = DeploymentStore.Open(config.EffectiveRunDatabase, time);
         var now = time.GetUtcNow();
         var deployments = new List<Deployment>();
         foreach (var (env, image) in resolved)

@@ -28,18 +28,9 @@ internal sealed class DeploymentStore(RunStore store)
     {
         using var connection = Open();
         using var transaction = connection.BeginTransaction();
-        var existing = Get(connection, deployment.Version).FirstOrDefault(d => d.Environment == deployment.Environment);
-        if (existing is not null)
+        if (Existing(connection, deployment.Version, deployment.Environment, deployment.ImageUri) is not null)
         {
-            if (existing.ImageUri == deployment.ImageUri)
-            {
-                return;
-            }
-
-            throw new FlyteSharpException(
-                $"version {deployment.Version} of environment '{deployment.Environment}' is already deployed with image {existing.ImageUri}; " +
-                $"this deploy would make it {deployment.ImageUri}",
-                fix: "deploy under a new version (a version must always mean the same code), e.g. the current git SHA");
+            return;
         }
 
         using var insert = connection.CreateCommand();
@@ -58,6 +49,32 @@ internal sealed class DeploymentStore(RunStore store)
         insert.Parameters.AddWithValue("$at", RunStore.Time(deployment.CreatedAt));
         insert.ExecuteNonQuery();
         transaction.Commit();
+    }
+
+    /// <summary>
+    /// Checks, before anything is built, that <paramref name="version"/> of <paramref name="environment"/> is free or
+    /// already means <paramref name="imageUri"/>. <see cref="Record"/> checks again (another deploy may have won meanwhile).
+    /// </summary>
+    /// <exception cref="FlyteSharpException">The version is deployed for that environment with another image.</exception>
+    public void EnsureVersionFree(string version, string environment, string imageUri)
+    {
+        using var connection = Open();
+        _ = Existing(connection, version, environment, imageUri);
+    }
+
+    // The recorded deployment of (version, environment) when it has this image; null when there is none.
+    private static Deployment? Existing(SqliteConnection connection, string version, string environment, string imageUri)
+    {
+        var existing = Get(connection, version).FirstOrDefault(d => d.Environment == environment);
+        if (existing is not null && existing.ImageUri != imageUri)
+        {
+            throw new FlyteSharpException(
+                $"version {version} of environment '{environment}' is already deployed with image {existing.ImageUri}; " +
+                $"this deploy would make it {imageUri}",
+                fix: "deploy under a new version (a version must always mean the same code), e.g. the current git SHA");
+        }
+
+        return existing;
     }
 
     /// <summary>Every environment deployed under <paramref name="version"/>, by environment name.</summary>

@@ -1,3 +1,4 @@
+using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Python;
@@ -125,10 +126,7 @@ internal static class RunLauncher
             "this run has Python tasks but no root_dir, so there is no code bundle to run them from",
             settings.Config.SourceFile,
             fix: "call Flyte.InitFromConfig(rootDir: …) with the directory you would cd into before `python -c \"import your_module\"`, or set root_dir in flytesharp.toml");
-        if (!Directory.Exists(rootDir))
-        {
-            throw new FlyteSharpException("root_dir does not exist", rootDir, fix: "point root_dir at your Python source directory (e.g. src/)");
-        }
+        BundleFiles.CheckRoot(rootDir);
 
         var bundle = await RunBundles.PrepareAsync(rootDir, settings.Config, settings.SandboxDirectory, cancellationToken).ConfigureAwait(false);
         var executor = PythonExecutors.Create(settings.Mode, new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, bundle, settings.Config, rootDir));

@@ -59,7 +59,7 @@ internal static class FileWalker
         {
             var fd = handle == 0 ? -1 : UnixStat.DirectoryFd(handle);
             rules = parentRules.Enter(dir, prefix, entries);
-            foreach (var (name, type) in entries)
+            foreach (var (name, type, invalidName) in entries)
             {
                 if (policy.SkipGit && name == ".git")
                 {
@@ -67,6 +67,18 @@ internal static class FileWalker
                 }
 
                 var relative = prefix + name;
+                if (invalidName is not null)
+                {
+                    // Checked before any use of the name: the lossily decoded string names no file on disk.
+                    if (rules.IsIgnored(relative, isDirectory: type == UnixStat.DtDirectory))
+                    {
+                        continue;
+                    }
+
+                    throw new FlyteSharpException($"file name is not valid UTF-8: '{prefix}{invalidName}'", dir,
+                        fix: $"rename it (bundle entries and Python module names are UTF-8), or exclude it in {policy.IgnoreFileName}");
+                }
+
                 if (type == UnixStat.DtDirectory)
                 {
                     // A plain directory (d_type never says "directory" for a link): no stat, and its real path extends its parent's.

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Unicode;
 
 namespace FlyteSharp.Files;
 
@@ -18,8 +20,12 @@ internal readonly record struct StatInfo(uint Mode, long Size, ulong Device, ulo
     public bool IsSymlink => (Mode & TypeMask) == 0xA000;
 }
 
-/// <summary>A directory entry as <c>readdir</c> gives it: its name and <c>d_type</c> (one of the <c>Dt*</c> constants).</summary>
-internal readonly record struct DirectoryEntry(string Name, byte Type);
+/// <summary>
+/// A directory entry as <c>readdir</c> gives it: its name and <c>d_type</c> (one of the <c>Dt*</c> constants).
+/// A name that is not valid UTF-8 has <see cref="InvalidName"/> set to its bytes with <c>\xNN</c> escapes (for
+/// messages) and <see cref="Name"/> decoded lossily: such a name cannot be opened through a .NET string.
+/// </summary>
+internal readonly record struct DirectoryEntry(string Name, byte Type, string? InvalidName = null);
 
 /// <summary>
 /// Calls glibc's <c>stat</c>/<c>lstat</c>/<c>fstatat</c> (exported since glibc 2.33) and
@@ -129,7 +135,9 @@ internal static partial class UnixStat
                     continue;
                 }
 
-                entries.Add(new DirectoryEntry(Encoding.UTF8.GetString(name), p[18]));
+                entries.Add(Utf8.IsValid(name)
+                    ? new DirectoryEntry(Encoding.UTF8.GetString(name), p[18])
+                    : new DirectoryEntry(Encoding.UTF8.GetString(name), p[18], Escape(name)));
             }
         }
         catch
@@ -137,6 +145,18 @@ internal static partial class UnixStat
             _ = CloseDir(dir);
             throw;
         }
+    }
+
+    /// <summary>The bytes of a name as ASCII, every other byte as <c>\xNN</c>: unambiguous whatever the encoding.</summary>
+    internal static string Escape(ReadOnlySpan<byte> name)
+    {
+        var text = new StringBuilder(name.Length);
+        foreach (var b in name)
+        {
+            _ = b is >= 0x20 and < 0x7F && b != (byte)'\\' ? text.Append((char)b) : text.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
+        }
+
+        return text.ToString();
     }
 
     /// <summary>The file descriptor of a directory from <see cref="OpenAndReadDirectory"/>, for <see cref="TryStatAt"/>.</summary>

@@ -17,14 +17,14 @@ One call (containers; exit code 0 on success, 1 when the task raised)::
   out.json is ``{"ok": true, "output": <value>}`` or ``{"ok": false, "error": {...}}``.
   The task's stdout/stderr go to the process's stdout/stderr.
 
-Container start (added by the containers work): with ``--bundle SRC --digest sha256:HEX`` the runner first
+Container start (the code travels per run, as a bundle): with ``--bundle SRC --digest sha256:HEX`` the runner first
 fetches the code bundle (SRC is a path, e.g. in a read-only mounted store, or an http(s) URL of a registry
 blob), checks its sha256 digest, and unpacks it safely into --bundle-dir; only then does it call or describe.
 A bundle that cannot be fetched, does not match its digest, or is unsafe is refused: exit code 3, and with
 --outputs the error (type ``flytesharp.BundleDigestMismatch`` or ``flytesharp.BundleError``) is written there.
 In single-call mode out.json also carries ``"timings": {"started": <epoch s>, "bundle": <s>, "task": <s>}``.
 
-Kubernetes (added by the kubernetes work): a pod has no mounted per-action directory, so a single call may take
+Kubernetes: a pod has no mounted per-action directory, so a single call may take
 its inputs from an environment variable and hand its result back on stdout (read from the pod's log)::
 
     python3 flytesharp_runner.py --bundle SRC --digest D --bundle-dir DIR --task pkg.mod:fn --inputs-env FLYTESHARP_INPUTS --result-stdout
@@ -269,7 +269,7 @@ def serve(bundle_dir):
         proto.flush()
 
 
-# --- Code bundle fetch, verify and unpack (container start; added by the containers work) ---------
+# --- Code bundle fetch, verify and unpack: the first thing every container and pod does ----------
 
 class BundleError(Exception):
     """The code bundle could not be fetched, failed its digest check, or is unsafe to unpack."""
@@ -289,8 +289,9 @@ _MAX_BYTES = 4 << 30
 def fetch_bundle(source, digest, dest, headers=None):
     """Fetches the bundle (a local path or an http(s) URL), verifies its sha256 digest, unpacks it into dest.
 
-    Nothing is unpacked unless the digest matches. Entries must stay inside dest: absolute paths, '..',
-    links pointing outside, devices and FIFOs are refused; entry count and total size are capped.
+    Nothing is unpacked unless the digest matches. Unpacking is as strict as the C# BundleExtractor (see
+    _safe_extract): absolute paths, '..', backslashes, links of any kind, duplicates, devices and FIFOs are
+    refused; entry count and total size are capped.
     """
     import hashlib
     import shutil
@@ -345,46 +346,166 @@ def fetch_bundle(source, digest, dest, headers=None):
     return dest
 
 
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _entry_parts(name):
+    """The entry's path components, or the reason its name is refused: the C# BundleEntryName rule, kept identical
+    (the bundler refuses the same names, so a genuine bundle never trips it)."""
+    if not name:
+        return None, "empty name"
+    if "\0" in name:
+        return None, "NUL in the path"
+    if "\\" in name:
+        return None, "backslash in the path"
+    if name[0] == "/" or (len(name) >= 2 and name[1] == ":" and name[0] in _ASCII_LETTERS):
+        return None, "absolute path"
+    components = name.split("/")
+    if ".." in components:
+        return None, "'..' in the path"
+    parts = [p for p in components if p not in ("", ".")]
+    if not parts:
+        return None, "path names the destination itself"
+    return parts, None
+
+
+def _refused(name, reason):
+    return BundleError(f"refused to extract code bundle entry {name!r}: {reason}; nothing was extracted")
+
+
 def _safe_extract(archive, dest):
+    """Unpacks archive into dest (an empty directory this process made) as strictly as the C# BundleExtractor.
+
+    Bundles hold only directories and regular files, so links of any kind, devices, FIFOs, sparse files and global
+    headers are refused, as are the names _entry_parts refuses, duplicates, and a file and a directory of the same
+    name. The disk is then written without ever resolving a path by name: each parent is opened from its own parent's
+    descriptor with O_NOFOLLOW | O_DIRECTORY (a link or a file there fails instead of being followed) and each file is
+    created with O_CREAT | O_EXCL | O_NOFOLLOW (never opening anything that is already there), so nothing can land
+    outside dest even if something other than this archive put a link inside it.
+    """
+    import stat
+    import tarfile
+    import zlib
+
+    if not {os.open, os.mkdir, os.stat} <= os.supports_dir_fd:
+        raise BundleError("this platform cannot unpack a code bundle safely (no openat/mkdirat)")
+    cloexec = getattr(os, "O_CLOEXEC", 0)
+    dir_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | cloexec
+    file_flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | cloexec
+    corrupt = (tarfile.TarError, EOFError, zlib.error, OSError, ValueError)
+    made = {}  # "a/b" -> "implied" (a parent of an entry), "dir" or "file": what entries so far made there
     entries = 0
     total = 0
-    root = os.path.realpath(dest)
-    for member in archive:
-        entries += 1
-        if entries > _MAX_ENTRIES:
-            raise BundleError(f"code bundle has more than {_MAX_ENTRIES} entries; refusing to unpack it")
-        name = member.name
-        parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-        if name.startswith("/") or not parts or ".." in parts:
-            raise BundleError(f"code bundle entry {name!r} would land outside the bundle directory")
-        target = os.path.join(root, *parts)
-        parent = os.path.dirname(target)
-        if not _inside(parent, root):
-            raise BundleError(f"code bundle entry {name!r} goes through a link that leaves the bundle directory")
-        if member.isdir():
-            os.makedirs(target, exist_ok=True)
-        elif member.isfile():
-            total += member.size
-            if total > _MAX_BYTES:
-                raise BundleError(f"code bundle unpacks to more than {_MAX_BYTES} bytes; refusing to unpack it")
-            os.makedirs(parent, exist_ok=True)
-            source = archive.extractfile(member)
-            with source, open(target, "wb") as f:
-                while True:
-                    chunk = source.read(1 << 16)
-                    if not chunk:
-                        break
-                    f.write(chunk)
-            os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
-        elif member.issym():
-            link = member.linkname
-            resolved = os.path.normpath(os.path.join(parent, link))
-            if os.path.isabs(link) or not _inside(resolved, root):
-                raise BundleError(f"code bundle link {name!r} -> {link!r} points outside the bundle directory")
-            os.makedirs(parent, exist_ok=True)
-            os.symlink(link, target)
-        else:
-            raise BundleError(f"code bundle entry {name!r} is a {'hard link' if member.islnk() else 'device or FIFO'}, which bundles never hold")
+    name = None
+    root_fd = os.open(dest, dir_flags)
+    cached = (None, None)  # (parent components, open descriptor): entries come sorted, so parents repeat
+
+    def open_parent(parent):
+        fd = root_fd
+        try:
+            for i, part in enumerate(parent):
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                try:
+                    child = os.open(part, dir_flags, dir_fd=fd)
+                except OSError as exc:
+                    raise _refused(name, f"{'/'.join(parent[:i + 1])!r} is not a real directory inside the bundle "
+                                         f"directory ({exc.strerror})") from None
+                if fd != root_fd:
+                    os.close(fd)
+                fd = child
+        except BaseException:
+            if fd != root_fd:
+                os.close(fd)
+            raise
+        return fd
+
+    def parent_fd(parent):
+        nonlocal cached
+        if cached[0] == parent:
+            return cached[1]
+        fd = open_parent(parent)
+        if cached[1] is not None and cached[1] != root_fd:
+            os.close(cached[1])
+        cached = (parent, fd)
+        return fd
+
+    def record(parts, kind):
+        for i in range(1, len(parts)):
+            path = "/".join(parts[:i])
+            if made.get(path) == "file":
+                raise _refused(name, f"{path!r} is a file, so it cannot hold a directory or file")
+            made.setdefault(path, "implied")
+        path = "/".join(parts)
+        existing = made.get(path)
+        if existing is not None and not (existing == "implied" and kind == "dir"):
+            raise _refused(name, "duplicate entry" if existing == kind
+                           else f"a {'file' if existing == 'file' else 'directory'} of that name came before it")
+        made[path] = kind
+
+    try:
+        while True:
+            try:
+                member = archive.next()
+            except corrupt as exc:
+                after = "" if name is None else f" (after entry {name!r})"
+                raise BundleError(f"code bundle is corrupt or truncated{after}: {exc}") from None
+            if archive.pax_headers:
+                # A global header renames or resizes every entry after it; bundles never hold one.
+                raise BundleError("refused to extract the code bundle: it holds a global extended header, which would change "
+                                  "the entries after it (bundles never contain one); nothing was extracted")
+            if member is None:
+                break
+            name = member.name
+            entries += 1
+            if entries > _MAX_ENTRIES:
+                raise _refused(name, f"more than {_MAX_ENTRIES} entries")
+            parts, problem = _entry_parts(name)
+            if problem:
+                raise _refused(name, problem)
+            if member.type == tarfile.DIRTYPE:
+                record(parts, "dir")
+                fd = parent_fd(parts[:-1])
+                try:
+                    os.mkdir(parts[-1], 0o755, dir_fd=fd)
+                except FileExistsError:
+                    if not stat.S_ISDIR(os.stat(parts[-1], dir_fd=fd, follow_symlinks=False).st_mode):
+                        raise _refused(name, "something that is not a directory is already there") from None
+            elif member.type in (tarfile.REGTYPE, tarfile.AREGTYPE):
+                if member.sparse is not None:
+                    raise _refused(name, "sparse file (bundles never contain one)")
+                total += member.size
+                if total > _MAX_BYTES:
+                    raise _refused(name, f"unpacked size over {_MAX_BYTES} bytes")
+                record(parts, "file")
+                fd = parent_fd(parts[:-1])
+                try:
+                    out = os.open(parts[-1], file_flags, 0o600, dir_fd=fd)
+                except OSError as exc:
+                    raise _refused(name, f"cannot be written ({exc.strerror})") from None
+                with os.fdopen(out, "wb") as f:
+                    # Only 0644/0755 (the owner's execute bit decides): never setuid, setgid, sticky or world-writable.
+                    os.fchmod(f.fileno(), 0o755 if member.mode & 0o100 else 0o644)
+                    source = archive.extractfile(member)
+                    while True:
+                        try:
+                            chunk = source.read(1 << 16)
+                        except corrupt as exc:
+                            raise BundleError(f"code bundle is corrupt or truncated (in entry {name!r}): {exc}") from None
+                        if not chunk:
+                            break
+                        f.write(chunk)
+            elif member.issym() or member.islnk():
+                kind = "symbolic" if member.issym() else "hard"
+                raise _refused(name, f"{kind} link to {member.linkname!r} (bundles never contain links)")
+            elif member.ischr() or member.isblk() or member.isfifo():
+                raise _refused(name, "special file (device or FIFO)")
+            else:
+                raise _refused(name, f"unsupported entry type {member.type!r}")
+    finally:
+        if cached[1] is not None and cached[1] != root_fd:
+            os.close(cached[1])
+        os.close(root_fd)
 
 
 RESULT_BEGIN = "FLYTESHARP-RESULT-BEGIN "

@@ -18,19 +18,31 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
+    /// <exception cref="FlyteSharpException">The port is not between 1 and 65535.</exception>
     public RunConsoleServer(RunStore store, int port)
     {
+        if (port is < IPEndPoint.MinPort + 1 or > IPEndPoint.MaxPort)
+        {
+            throw new FlyteSharpException($"port {port} is not a TCP port", fix: "pass --port with a number from 1 to 65535 (and set [runs] console_url to match)");
+        }
+
         _store = store;
         Port = port;
-        _listener.Prefixes.Add($"http://localhost:{port}/");
     }
 
     public int Port { get; }
 
     public string BaseUrl => $"http://localhost:{Port}";
 
+    /// <summary>
+    /// Listens on IPv4 loopback only, under both names a browser uses for it: <c>localhost</c> and <c>127.0.0.1</c>
+    /// (HttpListener answers a request only when its Host header matches a prefix). <c>[::1]</c> is not served: .NET's
+    /// managed HttpListener rejects IPv6 prefixes ("Invalid port in prefix").
+    /// </summary>
     public void Start()
     {
+        _listener.Prefixes.Add($"http://localhost:{Port}/");
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         try
         {
             _listener.Start();
@@ -47,7 +59,11 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
+        if (_listener.IsListening)
+        {
+            _listener.Stop();
+        }
+
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
@@ -130,11 +146,16 @@ internal sealed class RunConsoleServer : IAsyncDisposable
             case ["runs", var name]:
                 return _store.GetRun(name) is { } run
                     ? (200, html, RunPages.RunPage(run, _store.GetActions(name), _store.GetLogs(name)))
-                    : (404, html, RunPages.NotFound($"There is no run named '{name}' in {_store.Path}."));
+                    : (404, html, RunPages.NotFound($"There is no run named '{name}'."));
             case ["runs", var name, "logs", .. var rest] when rest.Length <= 1:
                 if (_store.GetRun(name) is null)
                 {
                     return (404, text, $"no run named '{name}'");
+                }
+
+                if (rest.Length == 1 && !_store.HasAction(name, rest[0]))
+                {
+                    return (404, text, $"run '{name}' has no action '{rest[0]}'");
                 }
 
                 var lines = _store.GetLogs(name, rest.Length == 1 ? rest[0] : null);

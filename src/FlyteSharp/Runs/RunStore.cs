@@ -66,8 +66,23 @@ internal sealed class RunStore
     {
         var full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        if (Directory.Exists(full))
+        {
+            throw new FlyteSharpException("the run database is a directory", full,
+                fix: "point [runs] database (or --db / FLYTESHARP_RUN_DB) at a file, e.g. ~/.flytesharp/runs.db");
+        }
+
         var store = new RunStore(full, timeProvider ?? TimeProvider.System);
-        store.Migrate();
+        try
+        {
+            store.Migrate();
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 26 /* SQLITE_NOTADB */ or 11 /* SQLITE_CORRUPT */ or 14 /* SQLITE_CANTOPEN */)
+        {
+            throw new FlyteSharpException($"cannot open the run database: {ex.Message}", full,
+                fix: "point [runs] database (or --db / FLYTESHARP_RUN_DB) at a run database or a new file; move a damaged file away", inner: ex);
+        }
+
         return store;
     }
 
@@ -88,7 +103,35 @@ internal sealed class RunStore
 
     public static string? ErrorJson(TaskError? error) => error is null ? null : JsonSerializer.Serialize(error, ErrorJsonOptions);
 
-    public static TaskError? ParseError(string? json) => json is null ? null : JsonSerializer.Deserialize<TaskError>(json, ErrorJsonOptions);
+    /// <summary>
+    /// The error recorded in an <c>error</c> column. A value this code did not write (hand-edited, or from another
+    /// tool) is shown as it is, as an <see cref="UnreadableErrorType"/> error, rather than failing every list that holds it.
+    /// </summary>
+    public static TaskError? ParseError(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var error = JsonSerializer.Deserialize<TaskError>(json, ErrorJsonOptions);
+            if (error is null || (error.Type is not null && error.Message is not null))
+            {
+                return error;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        const int limit = 2000;
+        return new TaskError(UnreadableErrorType, "the recorded error is not FlyteSharp's JSON: " + (json.Length > limit ? json[..limit] + "…" : json), null);
+    }
+
+    /// <summary>The type given to a recorded error that cannot be read (see <see cref="ParseError"/>).</summary>
+    public const string UnreadableErrorType = "UnreadableError";
 
     /// <summary>Records a new run. Throws when the name is taken.</summary>
     public void InsertRun(RunRecord run, string? rootDir)
@@ -165,6 +208,17 @@ internal sealed class RunStore
         }
 
         return TreeOrder(result);
+    }
+
+    /// <summary>True when run <paramref name="runName"/> has an action with id <paramref name="actionId"/>.</summary>
+    public bool HasAction(string runName, string actionId)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM actions WHERE run_name = $run AND id = $id";
+        command.Parameters.AddWithValue("$run", runName);
+        command.Parameters.AddWithValue("$id", actionId);
+        return command.ExecuteScalar() is not null;
     }
 
     /// <summary>A run's log lines, optionally of one action, in the order they were written.</summary>

@@ -21,6 +21,7 @@ public static partial class BlobStores
             return new FileBlobStore(uri);
         }
 
+        RefuseCredentials(uri, config.SourceFile);
         var colon = uri.IndexOf("://", StringComparison.Ordinal);
         var scheme = colon < 0 ? "" : uri[..colon].ToLowerInvariant();
         switch (scheme)
@@ -31,7 +32,7 @@ public static partial class BlobStores
                 var (host, repository) = ParseOci(uri);
                 return new OciBlobStore(new OciRegistryClient(host, config), repository);
             default:
-                throw new FlyteSharpException($"unknown store URI scheme in '{uri}'", config.SourceFile,
+                throw new FlyteSharpException($"unknown store URI scheme in '{Redact(uri)}'", config.SourceFile,
                     fix: "use file:///path/to/store or oci://host[:port]/repository (storage.uri in flytesharp.toml, FLYTESHARP_STORE or --store)");
         }
     }
@@ -41,6 +42,7 @@ public static partial class BlobStores
     public static (string StoreUri, string Digest) ParseBlobUri(string blobUri)
     {
         ArgumentNullException.ThrowIfNull(blobUri);
+        RefuseCredentials(blobUri, file: null);
         if (blobUri.StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
         {
             var at = blobUri.LastIndexOf('@');
@@ -61,7 +63,7 @@ public static partial class BlobStores
             }
         }
 
-        throw new FlyteSharpException($"'{blobUri}' is not a blob URI",
+        throw new FlyteSharpException($"'{Redact(blobUri)}' is not a blob URI",
             fix: "use what `flytesharp bundle --store` printed: oci://host/repository@sha256:<hex> or file:///store/blobs/sha256/<hex>");
     }
 
@@ -71,11 +73,57 @@ public static partial class BlobStores
         var slash = rest.IndexOf('/');
         if (slash <= 0 || !RepositoryName().IsMatch(rest[(slash + 1)..]))
         {
-            throw new FlyteSharpException($"'{uri}' is not an OCI store URI",
+            throw new FlyteSharpException($"'{Redact(uri)}' is not an OCI store URI",
                 fix: "use oci://host[:port]/repository with a lowercase repository name, e.g. oci://127.0.0.1:5000/flytesharp/bundles");
         }
 
         return (rest[..slash], rest[(slash + 1)..]);
+    }
+
+    /// <summary>
+    /// Refuses a URI with user information (<c>oci://user:password@host/…</c>): it would be taken for the host, sent
+    /// nowhere useful and printed in errors. Credentials belong in the registry auth file, never in a URI.
+    /// </summary>
+    private static void RefuseCredentials(string uri, string? file)
+    {
+        if (UserInfoRange(uri) is null)
+        {
+            return;
+        }
+
+        var redacted = Redact(uri);
+        var host = Authority(redacted)["***@".Length..];
+        throw new FlyteSharpException(
+            $"the store URI '{redacted}' holds credentials (user:password@); they are not read from a URI and are not shown",
+            file,
+            fix: $"remove them from the URI and log in instead: `podman login {host}` (or docker login) writes them to the auth file FlyteSharp reads " +
+                 "($REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json, ~/.config/containers/auth.json or ~/.docker/config.json)");
+    }
+
+    /// <summary><paramref name="uri"/> with any user information (<c>user:password@</c>) replaced by <c>***@</c>, for messages.</summary>
+    internal static string Redact(string uri) =>
+        UserInfoRange(uri) is { } range ? string.Concat(uri.AsSpan(0, range.Start), "***", uri.AsSpan(range.End)) : uri;
+
+    // The user:password part of scheme://user:password@host/…: everything before the last '@' of the authority.
+    private static (int Start, int End)? UserInfoRange(string uri)
+    {
+        var separator = uri.IndexOf("://", StringComparison.Ordinal);
+        if (separator < 0)
+        {
+            return null;
+        }
+
+        var start = separator + 3;
+        var end = uri.IndexOfAny(['/', '?', '#'], start) is var slash and >= 0 ? slash : uri.Length;
+        var at = uri.LastIndexOf('@', end - 1, end - start);
+        return at < 0 ? null : (start, at);
+    }
+
+    private static string Authority(string uri)
+    {
+        var start = uri.IndexOf("://", StringComparison.Ordinal) + 3;
+        var end = uri.IndexOfAny(['/', '?', '#'], start) is var slash and >= 0 ? slash : uri.Length;
+        return uri[start..end];
     }
 
     [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]

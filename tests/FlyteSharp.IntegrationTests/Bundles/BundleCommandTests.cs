@@ -120,4 +120,95 @@ public sealed class BundleCommandTests(DistributionRegistry registry) : IDisposa
         Assert.Equal(1, code);
         Assert.Contains("unknown store URI scheme", error);
     }
+
+    [Fact]
+    public async Task Bundle_CredentialsInStoreUri_RefusedWithoutPrintingThemAndNothingSent()
+    {
+        var (code, output, error) = await RunAsync("bundle", MakeTree(), "--store", $"oci://alice:s3cr3t-pw@{registry.Host}/flytesharp/cli");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"the store URI 'oci://***@{registry.Host}/flytesharp/cli' holds credentials", error);
+        Assert.Contains($"podman login {registry.Host}", error);
+        Assert.DoesNotContain("s3cr3t-pw", output + error);
+        Assert.DoesNotContain("alice", output + error);
+    }
+
+    [Fact]
+    public async Task Bundle_RootDirSymlinkLoop_SaysSymlinkLoop()
+    {
+        var loop = Path.Combine(_work, "loop");
+        File.CreateSymbolicLink(loop, loop);
+
+        var (code, _, error) = await RunAsync("bundle", loop);
+
+        Assert.Equal(1, code);
+        Assert.Contains("root_dir is a symlink loop", error);
+        Assert.DoesNotContain("not a directory", error);
+    }
+
+    [Fact]
+    public async Task Bundle_OutputIsAFifo_RefusedBeforeBundlingAndLeftInPlace()
+    {
+        var fifo = Path.Combine(_work, "pipe");
+        var (mkfifo, _, mkfifoError) = await ChildProcess.RunAsync("mkfifo", [fifo], cancellationToken: Ct);
+        Assert.True(mkfifo == 0, mkfifoError);
+
+        var (code, output, error) = await RunAsync("bundle", MakeTree(), "--output", fifo);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--output is a device, FIFO or socket", error);
+        Assert.Empty(output);
+        Assert.Equal(0, (await ChildProcess.RunAsync("test", ["-p", fifo], cancellationToken: Ct)).Code); // still a FIFO
+        Assert.False(Directory.Exists(Path.Combine(_work, "home", "store")));
+    }
+
+    [Fact]
+    public async Task Bundle_OutputIsADirectory_RefusedWithFix()
+    {
+        var (code, _, error) = await RunAsync("bundle", MakeTree(), "--output", _work);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--output is a directory", error);
+        Assert.DoesNotContain("internal error", error);
+    }
+
+    [Fact]
+    public async Task Bundle_FileNameWithBackslash_ExitsNonZeroNamingTheFileAndStoresNothing()
+    {
+        var root = MakeTree();
+        var odd = Path.Combine(root, "app", @"win\path.py");
+        File.WriteAllText(odd, "X = 1\n");
+
+        var (code, output, error) = await RunAsync("bundle", root);
+
+        Assert.Equal(1, code);
+        Assert.Contains(odd, error);
+        Assert.Contains("backslash in the path", error);
+        Assert.Contains(@"exclude it with the line 'win\\path.py' in .flyteignore", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.DoesNotContain("sha256:", output);
+        Assert.False(Directory.Exists(Path.Combine(_work, "home", "store", "blobs")));
+    }
+
+    [Fact]
+    public async Task BundleExtract_FileThenDirectoryOfSameName_ExitsWithTheRefusalNotACrash()
+    {
+        var archive = Path.Combine(_work, "clash.tar.gz");
+        using (var file = File.Create(archive))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        using (var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Gnu))
+        {
+            tar.WriteEntry(new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "app") { DataStream = new MemoryStream("x"u8.ToArray()) });
+            tar.WriteEntry(new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.Directory, "app/"));
+        }
+
+        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(archive, Ct)));
+
+        var (code, _, error) = await RunAsync("bundle", "extract", archive, Path.Combine(_work, "dest"), "--digest", digest);
+
+        Assert.Equal(1, code);
+        Assert.Contains("refused to extract entry 'app/': a file of that name came before it; nothing was extracted", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.False(Directory.Exists(Path.Combine(_work, "dest")));
+    }
 }

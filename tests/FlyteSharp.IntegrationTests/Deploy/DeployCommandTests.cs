@@ -44,6 +44,24 @@ public class DeployCommandTests(PodmanCliProject project, BaseImage baseImage) :
     }
 
     [Fact]
+    public async Task Deploy_FreshCliProcess_RecordsEveryTaskOfTheEnvironment()
+    {
+        // A process of its own: in this test process another test may already have registered the tasks (run finds them).
+        var (code, output, error) = await ChildProcess.RunAsync(
+            "dotnet", [Path.Combine(AppContext.BaseDirectory, "FlyteSharp.Cli.dll"), "deploy", project.Root, "--no-build", "--version", "2.0.0", "--env", "etl"],
+            environment: new Dictionary<string, string?> { ["FLYTESHARP_CONFIG"] = null, ["FLYTESHARP_HOME"] = null },
+            timeout: TimeSpan.FromMinutes(10), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(code == 0, output + error);
+        Assert.Contains("(2 task(s): app.ops:square, sum_of_squares)", output);
+        var (listCode, listOut, _) = await PodmanCliProject.RunAsync("deploy", project.Root, "--list", "--version", "2.0.0", "--json");
+        Assert.Equal(0, listCode);
+        var tasks = Assert.Single(JsonDocument.Parse(listOut).RootElement.EnumerateArray()).GetProperty("tasks").EnumerateArray()
+            .Select(t => (t.GetProperty("name").GetString(), t.GetProperty("kind").GetString())).ToList();
+        Assert.Equal([("app.ops:square", "python"), ("sum_of_squares", "csharp")], tasks);
+    }
+
+    [Fact]
     public async Task Deploy_WithoutVersion_FailsWithHint()
     {
         var (code, _, error) = await PodmanCliProject.RunAsync("deploy", project.Root, "--no-build");

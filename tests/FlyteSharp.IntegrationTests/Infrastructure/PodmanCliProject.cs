@@ -5,7 +5,8 @@ namespace FlyteSharp.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A real C# project for CLI container tests (built once per test class with <c>dotnet build</c>): two
-/// environments sharing one image and a third with its own, Python tasks under <c>src/</c>, and a
+/// environments sharing one image and a third with its own, tasks declared in another type than the environments,
+/// Python tasks under <c>src/</c>, and a
 /// <c>flytesharp.toml</c> pointing at the test registry, the debootstrap base and a private home.
 /// It lives under the repository's <c>artifacts/</c> so it builds with the repository's settings.
 /// </summary>
@@ -61,10 +62,14 @@ public sealed class PodmanCliProject : IAsyncLifetime
                 public static readonly TaskEnvironment Report = new("report", Shared);
 
                 public static readonly TaskEnvironment Ml = new("ml", Image.FromDebianBase("3.11").WithEnvVars(new Dictionary<string, string> { ["APP_ROLE"] = "ml" }).WithCodeBundle());
+            }
 
-                public static readonly FlyteTask<int, int> Square = Etl.PythonTask<int, int>("app.ops:square");
+            // Tasks in another type than the environments: loading the environments alone does not register them.
+            public static class Pipelines
+            {
+                public static readonly FlyteTask<int, int> Square = Envs.Etl.PythonTask<int, int>("app.ops:square");
 
-                public static readonly FlyteTask<int, int> SumOfSquares = Etl.Task("sum_of_squares", async (int n) =>
+                public static readonly FlyteTask<int, int> SumOfSquares = Envs.Etl.Task("sum_of_squares", async (int n) =>
                 {
                     var total = 0;
                     for (var i = 1; i <= n; i++)

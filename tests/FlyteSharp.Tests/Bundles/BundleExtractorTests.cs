@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using FlyteSharp.Bundles;
+using FlyteSharp.Tests.Execution.Python;
 
 namespace FlyteSharp.Tests.Bundles;
 
@@ -156,90 +157,84 @@ public class BundleExtractorTests
         Assert.Equal(["t.tar.gz"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
     }
 
-    [Fact]
-    public async Task ExtractAsync_NotAGzipFile_ThrowsCorrupt()
+    [Theory]
+    [InlineData("this is not gzip", "not a gzip file: it starts with bytes 7468, not 1F8B")]
+    [InlineData("PK\u0003\u0004 a zip", "not a gzip file: it starts with bytes 504B, not 1F8B")]
+    [InlineData("", "not a gzip file: the archive is empty")]
+    public async Task ExtractAsync_NotAGzipFile_SaysNotGzipAndWritesNothing(string content, string reason)
     {
         using var work = new TempTree();
-        var file = work.Write("x.tar.gz", "this is not gzip");
+        var file = work.Write("x.tar.gz", content);
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(file, Ct)));
+
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(file, digest, work.PathOf("d"), cancellationToken: Ct));
-        Assert.Contains("corrupt", ex.Reason);
-        Assert.False(Directory.Exists(work.PathOf("d")));
+
+        Assert.StartsWith(reason, ex.Reason);
+        Assert.DoesNotContain("compression method", ex.Message);
+        Assert.Equal(file, ex.File);
+        Assert.Equal(["x.tar.gz"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName));
     }
 
-    public static TheoryData<string> MaliciousCases() =>
-    [
-        "absolute-path", "dotdot-escape", "nested-dotdot", "symlink-escape", "symlink-then-write-through", "hardlink-escape",
-        "char-device", "block-device", "fifo", "too-many-entries", "too-large", "duplicate-entry",
-    ];
+    public static TheoryData<string> RefusedCases() => ExtractionCorpus.Refused();
 
+    public static TheoryData<string> AcceptedCases() => ExtractionCorpus.Accepted();
+
+    /// <summary>
+    /// The shared corpus against both extractors: the C# one in-process, the Python runner's <c>fetch_bundle</c> under
+    /// the real python3 (what every container and pod runs). Both must refuse, and leave nothing inside or outside.
+    /// </summary>
     [Theory]
-    [MemberData(nameof(MaliciousCases))]
-    public async Task ExtractAsync_MaliciousArchive_IsRefusedWithNothingWrittenInsideOrOutside(string kind)
+    [MemberData(nameof(RefusedCases))]
+    public async Task ExtractAsync_MaliciousArchive_BothExtractorsRefuseAndWriteNothingInsideOrOutside(string kind)
     {
         using var work = new TempTree();
         var outside = work.Dir("outside");
         var archive = Path.Combine(work.Root, "evil.tar.gz");
-        var escapeTarget = Path.Combine(outside, "pwned.txt");
-        var digest = Craft(archive, tar =>
-        {
-            tar.WriteEntry(File_("ok.py", "fine")); // a harmless entry first: it must not survive either
-            switch (kind)
-            {
-                case "absolute-path":
-                    tar.WriteEntry(File_(escapeTarget));
-                    break;
-                case "dotdot-escape":
-                    tar.WriteEntry(File_("../outside/pwned.txt"));
-                    break;
-                case "nested-dotdot":
-                    tar.WriteEntry(File_("a/b/../../../outside/pwned.txt"));
-                    break;
-                case "symlink-escape":
-                    tar.WriteEntry(new GnuTarEntry(TarEntryType.SymbolicLink, "link") { LinkName = outside });
-                    break;
-                case "symlink-then-write-through":
-                    tar.WriteEntry(new GnuTarEntry(TarEntryType.SymbolicLink, "link") { LinkName = "../outside" });
-                    tar.WriteEntry(File_("link/pwned.txt"));
-                    break;
-                case "hardlink-escape":
-                    tar.WriteEntry(new GnuTarEntry(TarEntryType.HardLink, "hard") { LinkName = escapeTarget });
-                    break;
-                case "char-device":
-                    tar.WriteEntry(new GnuTarEntry(TarEntryType.CharacterDevice, "null") { DeviceMajor = 1, DeviceMinor = 3 });
-                    break;
-                case "block-device":
-                    tar.WriteEntry(new GnuTarEntry(TarEntryType.BlockDevice, "sda") { DeviceMajor = 8, DeviceMinor = 0 });
-                    break;
-                case "fifo":
-                    tar.WriteEntry(new GnuTarEntry(TarEntryType.Fifo, "pipe"));
-                    break;
-                case "too-many-entries":
-                    for (var i = 0; i < 20; i++)
-                    {
-                        tar.WriteEntry(File_($"f{i}.py"));
-                    }
+        var digest = ExtractionCorpus.Write(kind, archive, outside);
+        var limits = new ExtractionLimits { MaxEntries = ExtractionCorpus.MaxEntries, MaxTotalBytes = ExtractionCorpus.MaxTotalBytes };
 
-                    break;
-                case "too-large":
-                    tar.WriteEntry(File_("big.bin", new string('x', 5000)));
-                    break;
-                case "duplicate-entry":
-                    tar.WriteEntry(File_("ok.py", "overwritten"));
-                    break;
-            }
-        });
-        var dest = Path.Combine(work.Root, "dest");
-        var limits = new ExtractionLimits { MaxEntries = 10, MaxTotalBytes = 4096 };
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(archive, digest, work.PathOf("dest-cs"), limits, Ct));
+        var runner = await RunnerExtraction.FetchBundleAsync(archive, digest, work.PathOf("dest-py"), ExtractionCorpus.MaxEntries, ExtractionCorpus.MaxTotalBytes, Ct);
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => BundleExtractor.ExtractAsync(archive, digest, dest, limits, Ct));
-
-        Assert.Contains("refused to extract entry", ex.Reason);
+        Assert.Contains("refused to extract", ex.Reason);
         Assert.Equal(archive, ex.File);
-        Assert.False(Directory.Exists(dest));
+        Assert.True(runner.Refused, $"the Python runner unpacked '{kind}', which the C# extractor refuses ({ex.Reason})");
+        Assert.Contains("refused to extract", runner.Message);
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
         Assert.Equal(["evil.tar.gz", "outside"], Directory.EnumerateFileSystemEntries(work.Root).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
+
+    /// <summary>The same corpus's well-formed archives: both extractors unpack them, to the same tree.</summary>
+    [Theory]
+    [MemberData(nameof(AcceptedCases))]
+    public async Task ExtractAsync_WellFormedArchive_BothExtractorsUnpackTheSameTree(string kind)
+    {
+        using var work = new TempTree();
+        var outside = work.Dir("outside");
+        var archive = Path.Combine(work.Root, "ok.tar.gz");
+        var digest = ExtractionCorpus.Write(kind, archive, outside);
+        var limits = new ExtractionLimits { MaxEntries = ExtractionCorpus.MaxEntries, MaxTotalBytes = ExtractionCorpus.MaxTotalBytes };
+
+        await BundleExtractor.ExtractAsync(archive, digest, work.PathOf("dest-cs"), limits, Ct);
+        var runner = await RunnerExtraction.FetchBundleAsync(archive, digest, work.PathOf("dest-py"), ExtractionCorpus.MaxEntries, ExtractionCorpus.MaxTotalBytes, Ct);
+
+        Assert.False(runner.Refused, runner.Message);
+        var tree = Tree(work.PathOf("dest-cs"));
+        Assert.Contains("ok.py file 644 fine", tree);
+        Assert.Equal(tree, Tree(work.PathOf("dest-py")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+    }
+
+    /// <summary>Every entry under <paramref name="root"/> (but the C# extractor's marker): path, kind, mode and content.</summary>
+    private static List<string> Tree(string root) =>
+        Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
+            .Select(p => (Path: Path.GetRelativePath(root, p).Replace(Path.DirectorySeparatorChar, '/'), Info: new FileInfo(p)))
+            .Where(e => e.Path != BundleExtractor.MarkerFileName)
+            .Select(e => e.Info.LinkTarget is not null ? $"{e.Path} link"
+                : e.Info.Attributes.HasFlag(FileAttributes.Directory) ? $"{e.Path} dir"
+                : $"{e.Path} file {Convert.ToString((int)e.Info.UnixFileMode & 0b111_101_101, 8)} {File.ReadAllText(e.Info.FullName)}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
     [Fact]
     public async Task ExtractAsync_ArchiveMadeByOtherTool_WithDirectoriesAndDotSlash_Extracts()

@@ -218,6 +218,34 @@ public class BundleFilesTests
         Assert.Equal(fifo, ex.File);
     }
 
+    [Theory]
+    [InlineData(@"a\b.py", "backslash in the path", @"a\\b.py")]
+    [InlineData(@"pkg\..\..\x.py", "backslash in the path", @"pkg\\..\\..\\x.py")]
+    [InlineData(@"pkg/sub\dir/mod.py", "backslash in the path", @"sub\\dir/")]
+    [InlineData("c:x.py", "absolute path", null)]
+    public void Select_NameTheExtractorWouldRefuse_ThrowsNamingTheFileAndAWorkingFix(string name, string reason, string? ignoreLine)
+    {
+        using var t = new TempTree();
+        t.Write("ok.py");
+        var file = t.Write(name);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
+
+        Assert.Equal(file, ex.File);
+        Assert.Contains(reason, ex.Reason);
+        Assert.Contains("every run would refuse to unpack it", ex.Reason);
+        if (ignoreLine is null)
+        {
+            Assert.StartsWith("rename it", ex.Fix);
+            return;
+        }
+
+        // The ignore line the fix suggests really excludes it.
+        Assert.Contains($"exclude it with the line '{ignoreLine}' in .flyteignore", ex.Fix);
+        t.Write(".flyteignore", ignoreLine + "\n");
+        Assert.Equal([".flyteignore", "ok.py"], Paths(t.Root));
+    }
+
     [Fact]
     public void Select_MissingRoot_ThrowsWithFix()
     {
@@ -233,6 +261,79 @@ public class BundleFilesTests
         var file = t.Write("f.py");
         var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(file));
         Assert.Contains("not a directory", ex.Reason);
+    }
+
+    [Fact]
+    public void Select_RootIsASymlinkLoop_SaysSymlinkLoop()
+    {
+        using var t = new TempTree();
+        File.CreateSymbolicLink(t.PathOf("a"), "b");
+        File.CreateSymbolicLink(t.PathOf("b"), "a");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.PathOf("a")));
+
+        Assert.Contains("symlink loop", ex.Reason);
+        Assert.Equal(t.PathOf("a"), ex.File);
+    }
+
+    [Fact]
+    public void Select_RootIsABrokenSymlink_SaysWhereItPoints()
+    {
+        using var t = new TempTree();
+        File.CreateSymbolicLink(t.PathOf("src"), "gone");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.PathOf("src")));
+
+        Assert.Contains("broken symlink (points to 'gone'", ex.Reason);
+    }
+
+    [Fact]
+    public void Select_RootIsASymlinkToADirectory_SelectsItsFiles()
+    {
+        using var t = new TempTree();
+        t.Write("real/app.py");
+        Directory.CreateSymbolicLink(t.PathOf("src"), "real");
+
+        Assert.Equal(["app.py"], Paths(t.PathOf("src")));
+    }
+
+    [Fact]
+    public void Select_FileNameNotUtf8_ThrowsNamingItsBytesAndDirectory()
+    {
+        using var t = new TempTree();
+        t.Write("pkg/ok.py");
+        byte[] name = [.. "bad"u8, 0xFF, .. ".py"u8];
+        NonUtf8Names.Create(t.PathOf("pkg"), name);
+        try
+        {
+            var ex = Assert.Throws<FlyteSharpException>(() => BundleFiles.Select(t.Root));
+
+            Assert.Equal(@"file name is not valid UTF-8: 'pkg/bad\xff.py'", ex.Reason);
+            Assert.Equal(t.PathOf("pkg"), ex.File);
+            Assert.Contains(".flyteignore", ex.Fix);
+        }
+        finally
+        {
+            NonUtf8Names.Delete(t.PathOf("pkg"), name);
+        }
+    }
+
+    [Fact]
+    public void Select_FileNameNotUtf8ButIgnored_IsSkipped()
+    {
+        using var t = new TempTree();
+        t.Write("ok.py");
+        t.Write(".flyteignore", "*.log\n");
+        byte[] name = [.. "run"u8, 0xFE, .. ".log"u8];
+        NonUtf8Names.Create(t.Root, name);
+        try
+        {
+            Assert.Equal([".flyteignore", "ok.py"], Paths(t.Root));
+        }
+        finally
+        {
+            NonUtf8Names.Delete(t.Root, name);
+        }
     }
 
     [Fact]

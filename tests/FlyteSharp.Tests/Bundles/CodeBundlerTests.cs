@@ -309,6 +309,69 @@ public class CodeBundlerTests
         Assert.Empty(Directory.EnumerateFiles(cache.Root, "*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task CreateAsync_BackslashInAFileName_RefusedBeforeAnyArchiveIsWritten()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        MakeProject(t);
+        var odd = t.Write(@"pkg\helpers.py", "X = 1\n");
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache.Root }, Ct));
+
+        Assert.Equal(odd, ex.File);
+        Assert.Contains("backslash", ex.Reason);
+        Assert.Empty(Directory.EnumerateFiles(cache.Root, "*", SearchOption.AllDirectories));
+    }
+
+    /// <summary>Round trip: odd but legal names the bundler accepts must unpack, the same, with both extractors.</summary>
+    [Fact]
+    public async Task CreateAsync_OddButLegalNames_UnpackWithBothExtractors()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        using var work = new TempTree();
+        string[] names =
+        [
+            "with space.py", "ünïcødé/ファイル.py", "1:not-a-drive.txt", "pkg/c:not-a-drive.txt", "-leading-dash", "tab\there",
+            "new\nline", "'quote\".txt", "..dots", "dots..", ".hidden", string.Concat(Enumerable.Repeat("long-directory/", 12)) + "f.py",
+        ];
+        foreach (var name in names)
+        {
+            t.Write(name, name);
+        }
+
+        var bundle = await CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache.Root }, Ct);
+        await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, work.PathOf("cs"), cancellationToken: Ct);
+        var runner = await Execution.Python.RunnerExtraction.FetchBundleAsync(bundle.ArchivePath, bundle.Digest, work.PathOf("py"),
+            ExtractionLimits.Default.MaxEntries, ExtractionLimits.Default.MaxTotalBytes, Ct);
+
+        Assert.False(runner.Refused, runner.Message);
+        Assert.All(names, name =>
+        {
+            Assert.Equal(name, File.ReadAllText(Path.Combine(work.PathOf("cs"), name)));
+            Assert.Equal(name, File.ReadAllText(Path.Combine(work.PathOf("py"), name)));
+        });
+    }
+
+    [Fact]
+    public async Task CreateAsync_FilesOverTheExtractionSizeCap_RefusedNamingTheLargest()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        t.Write("pkg/mod.py");
+        using (var big = new FileStream(t.Write("data/huge.bin", ""), FileMode.Open))
+        {
+            big.SetLength(ExtractionLimits.Default.MaxTotalBytes); // sparse: no disk used, and never read
+        }
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache.Root }, Ct));
+
+        Assert.Equal(t.Root, ex.File);
+        Assert.Contains("every run would refuse it (largest: 'data/huge.bin'", ex.Reason);
+        Assert.Empty(Directory.EnumerateFiles(cache.Root, "*", SearchOption.AllDirectories));
+    }
+
     private sealed class SyncProgress(Action<BundleProgress> action) : IProgress<BundleProgress>
     {
         public void Report(BundleProgress value) => action(value);

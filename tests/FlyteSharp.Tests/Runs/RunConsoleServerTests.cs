@@ -37,6 +37,120 @@ public class RunConsoleServerTests : IDisposable
         Assert.Contains("\"name\": \"known-run\"", api);
     }
 
+    [Fact]
+    public async Task Get_RunListWithUnreadableErrorColumn_AnswersTheList()
+    {
+        var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
+        store.InsertRun(new RunRecord("odd-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        using (var connection = store.Connect())
+        using (var update = connection.CreateCommand())
+        {
+            update.CommandText = "UPDATE runs SET status = 'failed', error = 'not json at all'";
+            update.ExecuteNonQuery();
+        }
+
+        await using var server = new RunConsoleServer(store, FreePort());
+        server.Start();
+        using var http = new HttpClient();
+
+        var list = await http.GetAsync($"{server.BaseUrl}/runs", TestContext.Current.CancellationToken);
+        var page = await http.GetStringAsync($"{server.BaseUrl}/runs/odd-run", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.Contains("/runs/odd-run", await list.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("not json at all", page);
+    }
+
+    [Fact]
+    public async Task Get_LogsOfUnknownAction_Answers404NamingIt()
+    {
+        var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
+        store.InsertRun(new RunRecord("known-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        using (var connection = store.Connect())
+        using (var insert = connection.CreateCommand())
+        {
+            insert.CommandText = """
+                INSERT INTO actions(run_name, id, seq, depth, task, kind, environment, status, started_at) VALUES('known-run', 'a0', 0, 0, 'pipe', 'csharp', 'etl', 'succeeded', '2026-01-01T00:00:00.0000000Z');
+                INSERT INTO logs(run_name, action_id, at, stream, line) VALUES('known-run', 'a0', '2026-01-01T00:00:00.0000000Z', 'stdout', 'hello');
+                """;
+            insert.ExecuteNonQuery();
+        }
+
+        await using var server = new RunConsoleServer(store, FreePort());
+        server.Start();
+        using var http = new HttpClient();
+
+        var known = await http.GetAsync($"{server.BaseUrl}/runs/known-run/logs/a0", TestContext.Current.CancellationToken);
+        var unknown = await http.GetAsync($"{server.BaseUrl}/runs/known-run/logs/no-such-action", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+        Assert.Equal("a0 stdout: hello\n", await known.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("has no action 'no-such-action'", await unknown.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Get_UnknownRunOrPath_PageDoesNotShowTheDatabasePath()
+    {
+        var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
+        await using var server = new RunConsoleServer(store, FreePort());
+        server.Start();
+        using var http = new HttpClient();
+
+        var run = await http.GetAsync($"{server.BaseUrl}/runs/no-such-run", TestContext.Current.CancellationToken);
+        var other = await http.GetAsync($"{server.BaseUrl}/nothing/here", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, run.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        foreach (var body in new[] { await run.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), await other.Content.ReadAsStringAsync(TestContext.Current.CancellationToken) })
+        {
+            Assert.DoesNotContain(_dir, body);
+            Assert.DoesNotContain("runs.db", body);
+        }
+    }
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("127.0.0.1")]
+    public async Task Get_LoopbackHostNames_AllAnswerTheRunList(string host)
+    {
+        var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
+        store.InsertRun(new RunRecord("known-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        await using var server = new RunConsoleServer(store, FreePort());
+        server.Start();
+        using var http = new HttpClient();
+
+        var response = await http.GetAsync($"http://{host}:{server.Port}/runs", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("/runs/known-run", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Get_NonLoopbackHostHeader_IsNotAnswered()
+    {
+        var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
+        await using var server = new RunConsoleServer(store, FreePort());
+        server.Start();
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{server.Port}/runs");
+        request.Headers.Host = $"evil.example:{server.Port}";
+
+        var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(99999)]
+    public void New_PortOutOfRange_ThrowsWithFix(int port)
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => new RunConsoleServer(RunStore.Open(Path.Combine(_dir, "runs.db")), port));
+
+        Assert.Contains($"port {port} is not a TCP port", ex.Reason);
+    }
+
     internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -40,6 +40,30 @@ public class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void Open_FileIsNotADatabase_ThrowsNamingTheFile()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Db, "these bytes are not SQLite, not even close: padding to pass the header size check");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunStore.Open(Db));
+
+        Assert.Contains("cannot open the run database", ex.Reason);
+        Assert.Equal(Db, ex.File);
+        Assert.Contains("--db", ex.Fix);
+    }
+
+    [Fact]
+    public void Open_PathIsADirectory_ThrowsNamingIt()
+    {
+        Directory.CreateDirectory(Db);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunStore.Open(Db));
+
+        Assert.Equal("the run database is a directory", ex.Reason);
+        Assert.Equal(Db, ex.File);
+    }
+
+    [Fact]
     public void GetRun_OwnerProcessGone_MarksRunAndRunningActionsAbandoned()
     {
         var store = RunStore.Open(Db);
@@ -52,6 +76,32 @@ public class RunStoreTests : IDisposable
         var actions = store.GetActions("r1");
         Assert.Equal(ActionStatus.Abandoned, actions.Single(a => a.Id == "a-running").Status);
         Assert.Equal(ActionStatus.Succeeded, actions.Single(a => a.Id == "a-done").Status);
+    }
+
+    [Theory]
+    [InlineData("Traceback (most recent call last): boom")]
+    [InlineData("{\"type\": \"X\"")]
+    [InlineData("42")]
+    [InlineData("{\"unrelated\": true}")]
+    public void ListRunsAndGetActions_ErrorColumnNotFlyteSharpJson_ShowTheRawTextAsUnreadableError(string stored)
+    {
+        var store = RunStore.Open(Db);
+        store.InsertRun(new RunRecord("r1", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        using (var connection = store.Connect())
+        {
+            Exec(connection, "INSERT INTO actions(run_name, id, seq, depth, task, kind, environment, status, started_at) VALUES('r1', 'a0', 0, 0, 'pipe', 'csharp', 'etl', 'failed', '2026-01-01T00:00:00.0000000Z')");
+            using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE runs SET status = 'failed', error = $e; UPDATE actions SET error = $e";
+            update.Parameters.AddWithValue("$e", stored);
+            update.ExecuteNonQuery();
+        }
+
+        var run = Assert.Single(store.ListRuns());
+        var action = Assert.Single(store.GetActions("r1"));
+
+        Assert.Equal(RunStore.UnreadableErrorType, run.Error!.Type);
+        Assert.EndsWith(stored, run.Error.Message);
+        Assert.Equal(run.Error, action.Error);
     }
 
     [Fact]

@@ -28,6 +28,42 @@ public class BlobStoresTests
     }
 
     [Theory]
+    [InlineData("oci://alice:s3cr3t-pw@127.0.0.1:5000/flytesharp/bundles", "127.0.0.1:5000")]
+    [InlineData("oci://alice:s3cr3t-pw@registry.example.com/team/bundles", "registry.example.com")]
+    [InlineData("oci://s3cr3t-pw@registry.example.com/bundles", "registry.example.com")]
+    [InlineData("oci://alice:p@ss@s3cr3t-pw@registry.example.com/bundles", "registry.example.com")]
+    [InlineData("s3://alice:s3cr3t-pw@bucket/prefix", "bucket")]
+    public void Open_CredentialsInUri_RefusesPointingAtTheAuthFileWithoutPrintingThem(string uri, string host)
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => BlobStores.Open(uri, new FlyteConfig()));
+
+        Assert.Contains("holds credentials", ex.Reason);
+        Assert.Contains($"'{uri[..uri.IndexOf(':')]}://***@{host}/", ex.Reason);
+        Assert.Contains($"podman login {host}", ex.Fix);
+        Assert.Contains("auth.json", ex.Fix);
+        Assert.DoesNotContain("s3cr3t-pw", ex.ToString());
+        Assert.DoesNotContain("alice", ex.ToString());
+    }
+
+    [Fact]
+    public void ParseBlobUri_CredentialsInUri_RefusesWithoutPrintingThem()
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => BlobStores.ParseBlobUri("oci://alice:s3cr3t-pw@127.0.0.1:5000/repo@sha256:" + new string('a', 64)));
+
+        Assert.Contains("holds credentials", ex.Reason);
+        Assert.DoesNotContain("s3cr3t-pw", ex.ToString());
+    }
+
+    [Fact]
+    public void Open_DigestAfterRepository_IsNotMistakenForCredentials()
+    {
+        var (store, digest) = BlobStores.ParseBlobUri("oci://127.0.0.1:5000/repo@sha256:" + new string('a', 64));
+
+        Assert.Equal("oci://127.0.0.1:5000/repo", store);
+        Assert.Equal("sha256:" + new string('a', 64), digest);
+    }
+
+    [Theory]
     [InlineData("s3://bucket/prefix")]
     [InlineData("ftp://host/x")]
     [InlineData("relative/dir")]

@@ -15,11 +15,16 @@ internal static class PythonTaskChecker
     {
         foreach (var group in tasks.Where(t => t.Kind == TaskKind.Python).GroupBy(t => t.Environment))
         {
-            var list = group.DistinctBy(t => t.Name).ToArray();
-            var infos = await executor.DescribeAsync(group.Key, list.Select(t => t.Python!).ToArray(), cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < list.Length; i++)
+            // One look-up per function; every declaration of it (the same function may be declared twice, e.g. with
+            // different options) learns its parameters, or a run of the second one has nothing to bind inputs to.
+            var byFunction = group.Distinct().GroupBy(t => t.Name).ToArray();
+            var infos = await executor.DescribeAsync(group.Key, byFunction.Select(g => g.First().Python!).ToArray(), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < byFunction.Length; i++)
             {
-                Apply(list[i], infos[i], rootDir);
+                foreach (var task in byFunction[i])
+                {
+                    Apply(task, infos[i], rootDir);
+                }
             }
         }
     }

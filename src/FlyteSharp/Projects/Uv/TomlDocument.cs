@@ -23,7 +23,10 @@ internal sealed partial class TomlDocument
     public TomlTable Root { get; }
 
     /// <summary>Reads and parses <paramref name="file"/>; malformed TOML becomes an error with the file and line.</summary>
-    public static TomlDocument Load(string file, string what)
+    /// <param name="file">The file.</param>
+    /// <param name="what">What it is, for messages (<c>pyproject.toml</c>).</param>
+    /// <param name="syntaxFix">The fix for malformed TOML (default: fix the syntax; a generated file says how to regenerate it).</param>
+    public static TomlDocument Load(string file, string what, string? syntaxFix = null)
     {
         file = Path.GetFullPath(file);
         if (!System.IO.File.Exists(file))
@@ -42,7 +45,7 @@ internal sealed partial class TomlDocument
         {
             var first = ex.Message.Split('\n')[0];
             throw new FlyteSharpException($"malformed TOML: {first}", file, ex.Line > 0 ? ex.Line : null,
-                "fix the TOML syntax (https://toml.io)", ex);
+                syntaxFix ?? "fix the TOML syntax (https://toml.io)", ex);
         }
     }
 

@@ -33,7 +33,7 @@ public sealed class UvLock
     /// <exception cref="FlyteSharpException">The file is missing, malformed, or not a uv lock.</exception>
     public static UvLock Load(string path)
     {
-        var doc = TomlDocument.Load(path, "uv.lock");
+        var doc = TomlDocument.Load(path, "uv.lock", syntaxFix: "uv.lock is written by uv, not by hand: regenerate it with `uv lock` (next to pyproject.toml)");
         var file = doc.File;
         if (!doc.Root.TryGetValue("version", out var v) || v is not long version)
         {

@@ -47,6 +47,30 @@ public class LoadedProjectTests
     public void StaticMembersOf_OtherType_FindsThem() =>
         Assert.Contains(Load(typeof(TwoEnvs)).StaticMembersOf<Image>(), i => ReferenceEquals(i, TwoEnvs.SharedImage));
 
+    [Fact]
+    public void LoadTasks_TasksDeclaredInAnotherType_RegisterWithTheirEnvironment()
+    {
+        var project = Load(typeof(EnvOnly), typeof(TasksElsewhere));
+        var env = project.Environment("deploy-env");
+
+        var tasks = project.LoadTasks();
+
+        Assert.Equal(["deploy-env.double", "deploy-env.app.ops:square"], tasks.Select(t => t.ToString()));
+        Assert.Equal(["double", "app.ops:square"], env.Tasks.Select(t => t.Name));
+    }
+
+    private static class EnvOnly
+    {
+        public static readonly TaskEnvironment Env = new("deploy-env", Image.FromDebianBase());
+    }
+
+    private static class TasksElsewhere
+    {
+        public static readonly FlyteTask<int, int> Double = EnvOnly.Env.Task("double", async (int x) => await Task.FromResult(x * 2));
+
+        public static FlyteTask<int, int> Square { get; } = EnvOnly.Env.PythonTask<int, int>("app.ops:square");
+    }
+
     private static class TwoEnvs
     {
         public static readonly Image SharedImage = Image.FromDebianBase();

@@ -28,6 +28,36 @@ public class PythonTaskCheckerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_SameFunctionDeclaredTwiceWithOtherOptions_SecondDeclarationBindsTextInputs()
+    {
+        _fixture.WritePython("app/etl.py", "def load(n: int) -> int:\n    return n * 2\n");
+        var env = NewEnv();
+        _ = env.PythonTask<int, int>("app.etl:load");
+        var retried = env.PythonTask<int, int>("app.etl:load", new TaskOptions { Retries = 2 });
+
+        var run = await _fixture.Runtime.RunWithTextInputsAsync(retried, new Dictionary<string, string> { ["n"] = "21" }, _fixture.Options());
+
+        Assert.Equal(RunStatus.Succeeded, await run.WaitAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("42", (await run.GetRecordAsync(TestContext.Current.CancellationToken)).OutputsJson);
+    }
+
+    [Fact]
+    public async Task Run_SameFunctionDeclaredTwice_TypedRunOfEitherDeclarationSucceeds()
+    {
+        _fixture.WritePython("app/etl.py", "def load(n: int) -> int:\n    return n + 1\n");
+        var env = NewEnv();
+        var plain = env.PythonTask<int, int>("app.etl:load");
+        var cached = env.PythonTask<int, int>("app.etl:load", new TaskOptions { Cache = true });
+
+        var first = await _fixture.Runtime.Run(cached, 1, _fixture.Options());
+        var second = await _fixture.Runtime.Run(plain, 2, _fixture.Options());
+
+        Assert.Equal(2, await first.GetOutputAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(3, await second.GetOutputAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(["n"], cached.Parameters!.Select(p => p.Name));
+    }
+
+    [Fact]
     public async Task Check_RootDirTooDeep_SuggestsParent()
     {
         _fixture.WritePython("app/etl.py", "def load(n: int) -> int:\n    return n\n");

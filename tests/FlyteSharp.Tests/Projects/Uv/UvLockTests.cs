@@ -49,6 +49,19 @@ public sealed class UvLockTests : IDisposable
         Assert.Contains("not a uv lock", Assert.Throws<FlyteSharpException>(() => UvLock.Load(_tree.Write("uv.lock", "[[package]]\nname = \"x\"\n"))).Message);
 
     [Fact]
+    public void Load_GarbageFile_SaysRegenerateWithUvLockNotFixTheSyntax()
+    {
+        var file = _tree.Write("uv.lock", "version = 1\n<<<<<<< HEAD\n[[package]\nname = \"x\n");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => UvLock.Load(file));
+
+        Assert.Contains("malformed TOML", ex.Reason);
+        Assert.Equal(Path.GetFullPath(file), ex.File);
+        Assert.Contains("regenerate it with `uv lock`", ex.Fix);
+        Assert.DoesNotContain("fix the TOML syntax", ex.Fix);
+    }
+
+    [Fact]
     public void Load_UnsupportedVersion_ThrowsWithLine() =>
         Assert.Equal(1, Assert.Throws<FlyteSharpException>(() => UvLock.Load(_tree.Write("uv.lock", "version = 2\n"))).Line);
 }
