@@ -33,8 +33,10 @@ public class FlyteRuntimeTests
         Assert.NotNull(storeB.GetRun(runs[1].Name));
         Assert.Null(storeB.GetRun(runs[0].Name));
         Assert.NotEqual(runs[0].BundleDigest, runs[1].BundleDigest);
-        Assert.True(await BlobStores.Open(a.Config.EffectiveStoreUri, a.Config).ExistsAsync(runs[0].BundleDigest!, ct));
-        Assert.False(await BlobStores.Open(b.Config.EffectiveStoreUri, b.Config).ExistsAsync(runs[0].BundleDigest!, ct));
+        await using var blobsA = BlobStores.Open(a.Config.EffectiveStoreUri, a.Config);
+        await using var blobsB = BlobStores.Open(b.Config.EffectiveStoreUri, b.Config);
+        Assert.True(await blobsA.ExistsAsync(runs[0].BundleDigest!, ct));
+        Assert.False(await blobsB.ExistsAsync(runs[0].BundleDigest!, ct));
     }
 
     [Fact]

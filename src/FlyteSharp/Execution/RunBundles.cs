@@ -16,15 +16,10 @@ internal static class RunBundles
     public static async Task<PythonBundle> PrepareAsync(string rootDir, FlyteConfig config, string sandboxDirectory, CancellationToken cancellationToken)
     {
         var bundle = await CodeBundler.CreateAsync(rootDir, BundleOptions.For(config), cancellationToken).ConfigureAwait(false);
-        var store = BlobStores.Open(config.EffectiveStoreUri, config);
         string storeUri;
-        try
+        await using (var store = BlobStores.Open(config.EffectiveStoreUri, config))
         {
             storeUri = await store.PutAsync(bundle.Digest, bundle.ArchivePath, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            (store as IDisposable)?.Dispose();
         }
 
         var target = Path.Combine(sandboxDirectory, "bundle");
@@ -48,7 +43,7 @@ internal static class RunBundles
             return (null, false);
         }
 
-        var store = BlobStores.Open(context.Config.EffectiveStoreUri, context.Config);
-        return (await store.PutAsync(context.Bundle.Digest, archive, cancellationToken), true);
+        await using var store = BlobStores.Open(context.Config.EffectiveStoreUri, context.Config);
+        return (await store.PutAsync(context.Bundle.Digest, archive, cancellationToken).ConfigureAwait(false), true);
     }
 }
