@@ -11,7 +11,8 @@ namespace FlyteSharp.Cli;
 
 /// <summary>
 /// <c>flytesharp bundle &lt;root_dir&gt; [--json] [--output FILE] [--store URI]</c>: builds the code bundle and stores it
-/// (in the configured store unless <c>--store</c> names another); <c>flytesharp bundle extract &lt;uri-or-file&gt; &lt;dest&gt;</c>
+/// (in the configured store unless <c>--store</c> names another); <c>--list</c> only prints the files it would hold;
+/// <c>flytesharp bundle extract &lt;uri-or-file&gt; &lt;dest&gt;</c>
 /// verifies and unpacks one.
 /// </summary>
 internal static class BundleCommand
@@ -19,10 +20,11 @@ internal static class BundleCommand
     public static Command Create(CliConsole console)
     {
         var rootDir = new Argument<string>("root_dir") { Description = "The directory you would cd into before `python -c \"import my_module\"` (src/ for src layout)." };
-        var json = new Option<bool>("--json") { Description = "Print digest, files, bytes and uri as JSON." };
+        var json = new Option<bool>("--json") { Description = "Print digest, files, bytes and uri as JSON (with --list: the file list)." };
+        var list = new Option<bool>("--list") { Description = "Only list the files the bundle would ship (path and size), without building or storing it." };
         var output = new Option<string?>("--output", "-o") { Description = "Also write the archive to this file." };
         var store = new Option<string?>("--store") { Description = "Store URI (file:///path or oci://host/repository); default: the configured store." };
-        var command = new Command("bundle", "Build the code bundle of root_dir: a deterministic tar.gz, stored by digest.") { rootDir, json, output, store };
+        var command = new Command("bundle", "Build the code bundle of root_dir: a deterministic tar.gz, stored by digest.") { rootDir, json, list, output, store };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(output) is { } target)
@@ -31,6 +33,11 @@ internal static class BundleCommand
             }
 
             var config = FlyteConfig.Load();
+            if (parse.GetValue(list))
+            {
+                return List(console, parse.GetValue(rootDir)!, parse.GetValue(json));
+            }
+
             var progress = console.IsInteractive ? new TerminalProgress(console.Out) : null;
             var options = BundleOptions.For(config) with { Progress = progress, Warning = w => console.Error.WriteLine($"warning: {w}") };
             var bundle = await CodeBundler.CreateAsync(parse.GetValue(rootDir)!, options, ct);
@@ -68,6 +75,33 @@ internal static class BundleCommand
 
         command.Subcommands.Add(CreateExtract(console));
         return command;
+    }
+
+    /// <summary>The selection alone: what a bundle of <paramref name="rootDir"/> would ship, and why it might ship a secret.</summary>
+    private static int List(CliConsole console, string rootDir, bool json)
+    {
+        var root = BundleFiles.CheckRoot(rootDir);
+        var warnings = BundleFiles.Warnings(root).ToList();
+        var files = BundleFiles.Select(root, warnings.Add);
+        foreach (var warning in warnings)
+        {
+            console.Error.WriteLine($"warning: {warning}");
+        }
+
+        if (json)
+        {
+            console.Out.WriteLine(CliJson.Serialize(new BundleListJson(
+                root, files.Count, files.Sum(f => f.Length), [.. files.Select(f => new BundleListFileJson(f.RelativePath, f.Length, f.Executable))], warnings)));
+            return 0;
+        }
+
+        foreach (var file in files)
+        {
+            console.Out.WriteLine($"{file.Length,12}  {file.RelativePath}");
+        }
+
+        console.Out.WriteLine($"{files.Count} file(s), {files.Sum(f => f.Length)} bytes under {root}");
+        return 0;
     }
 
     private static Command CreateExtract(CliConsole console)

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
 
 namespace FlyteSharp.Cli;
 
-/// <summary><c>flytesharp runs list|show|logs</c>: reads recorded runs from the run store.</summary>
+/// <summary><c>flytesharp runs list|show|logs|gc</c>: reads recorded runs from the run store and cleans up after abandoned ones.</summary>
 internal static class RunsCommand
 {
     public static Command Create(CliConsole console)
@@ -118,9 +119,50 @@ internal static class RunsCommand
             return 0;
         });
 
+        var olderThan = new Option<string?>("--older-than")
+        {
+            Description = "Remove sandboxes of gone runs older than this age: 90s, 30m, 6h, 7d or 0 (default: [runs] sandbox_max_age, 1h).",
+        };
+        var gcJson = new Option<bool>("--json") { Description = "Print what was removed as JSON." };
+        var gc = new Command("gc", "Clean up after runs whose process is gone: mark them abandoned, remove their containers and old sandboxes.");
+        gc.Options.Add(olderThan);
+        gc.Options.Add(gcJson);
+        gc.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = FlyteConfig.Load(parse.GetValue(config));
+            var store = RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
+            var maxAge = parse.GetValue(olderThan) is { } age ? FlyteConfig.ParseAge(age, "--older-than", null) : settings.SandboxMaxAge;
+            var report = await SandboxSweeper.SweepAsync(settings, store, maxAge, budget: null, allContainers: true, cancellationToken);
+            if (parse.GetValue(gcJson))
+            {
+                await console.Out.WriteLineAsync(CliJson.Serialize(report));
+                return 0;
+            }
+
+            foreach (var run in report.AbandonedRuns)
+            {
+                await console.Out.WriteLineAsync($"abandoned  {run} (its process is gone)");
+            }
+
+            foreach (var container in report.RemovedContainers)
+            {
+                await console.Out.WriteLineAsync($"removed    container {container}");
+            }
+
+            foreach (var sandbox in report.RemovedSandboxes)
+            {
+                await console.Out.WriteLineAsync($"removed    sandbox {sandbox}");
+            }
+
+            await console.Out.WriteLineAsync(
+                $"kept       {report.KeptSandboxes} sandbox(es): their run is still going, or it ended less than {RunPages.Duration(maxAge)} ago");
+            return 0;
+        });
+
         command.Subcommands.Add(list);
         command.Subcommands.Add(show);
         command.Subcommands.Add(logs);
+        command.Subcommands.Add(gc);
         return command;
     }
 

@@ -6,7 +6,8 @@ namespace FlyteSharp.Building;
 
 /// <summary>
 /// Checks tags with the OCI distribution API (<c>HEAD /v2/&lt;name&gt;/manifests/&lt;tag&gt;</c>) through
-/// <see cref="OciRegistryClient"/>: credentials from the docker/podman auth files, bearer challenges answered.
+/// <see cref="OciRegistryClient"/>: credentials from the docker/podman auth files, bearer challenges answered, and the
+/// same retry policy as every other registry call (<see cref="RegistryRetry"/>).
 /// </summary>
 internal sealed class RegistryTagProbe(FlyteConfig config, HttpMessageHandler? handler = null) : IImageTagProbe, IDisposable
 {
@@ -17,16 +18,8 @@ internal sealed class RegistryTagProbe(FlyteConfig config, HttpMessageHandler? h
         // A registry may carry a path prefix (host/team): it belongs to the repository name on the wire.
         var slash = registry.IndexOf('/');
         var host = slash < 0 ? registry : registry[..slash];
-        var client = _clients.GetOrAdd(host, h => new OciRegistryClient(h, config, handler) { MaxAttempts = 2 });
-        try
-        {
-            return await client.ManifestExistsAsync(repository, tag, cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new FlyteSharpException($"registry {host} is unreachable: {ex.Message}",
-                fix: "start the registry or fix images.registry in flytesharp.toml", inner: ex);
-        }
+        var client = _clients.GetOrAdd(host, h => new OciRegistryClient(h, config, handler));
+        return await client.ManifestExistsAsync(repository, tag, cancellationToken);
     }
 
     public void Dispose()

@@ -20,34 +20,67 @@ public static class BundleFiles
     /// <summary>Name of the FlyteSharp-specific ignore file (gitignore syntax), read in every directory.</summary>
     public const string FlyteIgnoreFileName = ".flyteignore";
 
-    /// <summary>Patterns excluded from every bundle unless an ignore file re-includes them with <c>!pattern</c>.</summary>
+    // Declared before StandardIgnores: static initializers run in textual order.
+    private static readonly string[] CredentialIgnoreList =
+    [
+        ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
+        ".netrc", ".npmrc", ".pypirc", ".git-credentials", ".pgpass", "**/.docker/config.json", ".aws/", ".ssh/",
+        ".gnupg/", ".kube/",
+    ];
+
+    /// <summary>
+    /// Patterns excluded from every bundle unless an ignore file re-includes them with <c>!pattern</c>: flyte-sdk's
+    /// standard ignores (virtual environments, caches, logs, build output, wheels and eggs, <c>.env</c>), .NET build
+    /// output, notebook checkpoints, and <see cref="CredentialIgnores"/>.
+    /// </summary>
+    /// <remarks>
+    /// flyte-sdk ignores <c>build</c>, <c>dist</c>, <c>env</c> and <c>venv</c> whether file or directory; here they are
+    /// directories only (<c>build/</c>), since a file named <c>build</c> is usually a script that belongs to the code.
+    /// </remarks>
     public static IReadOnlyList<string> StandardIgnores { get; } =
     [
-        ".venv/", "venv/", "__pycache__/", "*.pyc", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".idea/",
-        "*.egg-info/", "dist/", "build/", "bin/", "obj/", BundleExtractor.MarkerFileName,
+        ".venv/", "venv/", "env/", "__pycache__/", "*.pyc", ".cache/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/",
+        ".idea/", "*.egg-info/", "*.egg", "*.whl", "*.log", "dist/", "build/", "bin/", "obj/", ".ipynb_checkpoints/",
+        ".tox/", ".nox/", ".DS_Store", BundleExtractor.MarkerFileName,
+        .. CredentialIgnoreList,
     ];
+
+    /// <summary>
+    /// The part of <see cref="StandardIgnores"/> that keeps credentials out of bundles: environment files, private keys
+    /// and certificates, the login files of package managers and clouds. Re-including one (<c>!.env</c> in
+    /// <c>.flyteignore</c>) works, and every bundle built that way warns, naming the file and the rule.
+    /// </summary>
+    public static IReadOnlyList<string> CredentialIgnores => CredentialIgnoreList;
 
     private static readonly string[] IgnoreFileNames = [".gitignore", FlyteIgnoreFileName];
 
-    private static readonly WalkPolicy Policy = new(FlyteIgnoreFileName, SkipGit: true, FollowDirectoryLinks: true, LinksStayInside: true);
+    private static readonly WalkPolicy Policy = new(FlyteIgnoreFileName, SkipGit: true, FollowDirectoryLinks: true,
+        DirectoryLinkRefusal: "",
+        OutsideLinkRefusal: "symlink points outside root_dir (to '{1}')",
+        OutsideLinkFix: $"copy the target into root_dir, move root_dir up so it contains the target, or exclude the link in {FlyteIgnoreFileName}",
+        LinkPathIsTarget: false);
 
     // Immutable (WithDirectory returns a new instance), so parsed once per process.
-    private static readonly Lazy<IgnoreRules> StandardRules = new(() => IgnoreRules.FromPatterns(StandardIgnores));
+    private static readonly Lazy<IgnoreRules> StandardRules = new(() => IgnoreRules.FromPatterns(StandardIgnores, CredentialIgnoreList));
 
     /// <summary>
     /// Lists the bundle's files under <paramref name="rootDir"/>, sorted ordinally by
     /// <see cref="BundleFile.RelativePath"/>. Reads no file contents (only ignore files).
     /// </summary>
+    /// <param name="rootDir">The bundle's root.</param>
+    /// <param name="warning">Receives a warning for every credential file or directory (<see cref="CredentialIgnores"/>)
+    /// that is selected only because a <c>!</c> rule re-includes it.</param>
     /// <exception cref="FlyteSharpException">root_dir is missing or not a directory; a symlink points
     /// outside root_dir or nowhere; a special file (FIFO, socket, device) is not ignored; a directory is unreadable;
     /// a file's name could not be unpacked from a bundle (a backslash in it, or a top-level name like <c>c:x</c>).</exception>
-    public static IReadOnlyList<BundleFile> Select(string rootDir) => SelectWithStat(rootDir).Select(f => f.File).ToList();
+    public static IReadOnlyList<BundleFile> Select(string rootDir, Action<string>? warning = null) =>
+        SelectWithStat(rootDir, warning).Select(f => f.File).ToList();
 
     /// <summary><see cref="Select"/> plus each file's stat (taken once, reused by the bundle cache's fingerprint).</summary>
-    internal static List<(BundleFile File, StatInfo? Stat)> SelectWithStat(string rootDir)
+    internal static List<(BundleFile File, StatInfo? Stat)> SelectWithStat(string rootDir, Action<string>? warning = null)
     {
         var root = CheckRoot(rootDir);
-        var files = FileWalker.Walk(root, new BundleIgnoreFilter(StandardRules.Value), Policy)
+        var files = FileWalker.Walk(root, new BundleIgnoreFilter(StandardRules.Value, warning), Policy)
             .ConvertAll(f => (File: new BundleFile(f.RelativePath, f.FullPath, f.Executable, f.Size), f.Stat));
         foreach (var (file, _) in files)
         {
@@ -138,15 +171,29 @@ public static class BundleFiles
         return root;
     }
 
-    /// <summary>Per directory from root_dir down, its <c>.gitignore</c> then its <c>.flyteignore</c> join the rules.</summary>
-    private sealed class BundleIgnoreFilter(IgnoreRules rules) : IWalkFilter
+    /// <summary>
+    /// Per directory from root_dir down, its <c>.gitignore</c> then its <c>.flyteignore</c> join the rules; a credential
+    /// kept only by a <c>!</c> rule is warned about.
+    /// </summary>
+    private sealed class BundleIgnoreFilter(IgnoreRules rules, Action<string>? warning) : IWalkFilter
     {
         public IWalkFilter Enter(string directory, string relativePrefix, IReadOnlyList<DirectoryEntry> entries)
         {
             var deeper = rules.WithDirectory(directory, relativePrefix, IgnoreFileNames.Where(n => entries.Any(e => e.Name == n)));
-            return ReferenceEquals(deeper, rules) ? this : new BundleIgnoreFilter(deeper);
+            return ReferenceEquals(deeper, rules) ? this : new BundleIgnoreFilter(deeper, warning);
         }
 
-        public bool IsIgnored(string relativePath, bool isDirectory) => rules.IsIgnored(relativePath, isDirectory);
+        public bool IsIgnored(string relativePath, bool isDirectory)
+        {
+            // Re-included entries are rare, so only they pay for the credential check.
+            var verdict = rules.Match(relativePath, isDirectory);
+            if (verdict == IgnoreVerdict.Reincluded && rules.ReincludedCredential(relativePath, isDirectory) is { } why)
+            {
+                warning?.Invoke($"'{relativePath}{(isDirectory ? "/" : "")}' is a credential {(isDirectory ? "directory" : "file")} that bundles leave out by default, " +
+                                $"but it will be shipped: {why}; remove that rule unless the bundle really needs it");
+            }
+
+            return verdict == IgnoreVerdict.Ignored;
+        }
     }
 }

@@ -41,7 +41,7 @@ public static class CodeBundler
             options.Warning?.Invoke(warning);
         }
 
-        var selected = BundleFiles.SelectWithStat(root);
+        var selected = BundleFiles.SelectWithStat(root, options.Warning);
         var files = selected.ConvertAll(f => f.File);
         CheckExtractable(root, files);
         var cache = options.EffectiveCacheDirectory;

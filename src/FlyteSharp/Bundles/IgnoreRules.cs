@@ -21,8 +21,21 @@ internal sealed class IgnoreRules
     private IgnoreRules(List<Level> levels) => _levels = levels;
 
     /// <summary>Rules that apply before any ignore file (lowest precedence, like git's core.excludesFile).</summary>
-    public static IgnoreRules FromPatterns(IEnumerable<string> patterns) =>
-        new([new Level("", Parse(patterns.Select((p, i) => (p, i + 1)), "(standard ignores)"))]);
+    /// <param name="patterns">The patterns, in order.</param>
+    /// <param name="credentials">Those of <paramref name="patterns"/> that name credential files: re-including one is reported by <see cref="ReincludedCredential"/>.</param>
+    public static IgnoreRules FromPatterns(IEnumerable<string> patterns, IReadOnlyCollection<string>? credentials = null)
+    {
+        var rules = Parse(patterns.Select((p, i) => (p, i + 1)), StandardSource);
+        foreach (var rule in rules)
+        {
+            rule.Credential = credentials?.Contains(rule.Text) == true;
+        }
+
+        return new([new Level("", rules)]);
+    }
+
+    /// <summary>The source name of the rules given to <see cref="FromPatterns"/>.</summary>
+    public const string StandardSource = "(standard ignores)";
 
     /// <summary>
     /// Adds the ignore files of a directory (given by its bundle-relative prefix, e.g. <c>src/pkg/</c>)
@@ -58,7 +71,40 @@ internal sealed class IgnoreRules
 
     /// <summary>True when the bundle-relative <paramref name="relativePath"/> is excluded.</summary>
     /// <remarks>Called for every entry of the tree, so it allocates nothing unless a rule needs wildmatch.</remarks>
-    public bool IsIgnored(string relativePath, bool isDirectory)
+    public bool IsIgnored(string relativePath, bool isDirectory) => Match(relativePath, isDirectory) == IgnoreVerdict.Ignored;
+
+    /// <summary>What the last matching rule says about the bundle-relative <paramref name="relativePath"/>.</summary>
+    /// <remarks>Called for every entry of the tree, so it allocates nothing unless a rule needs wildmatch.</remarks>
+    public IgnoreVerdict Match(string relativePath, bool isDirectory) =>
+        Winner(relativePath, isDirectory) is { } rule ? rule.Negated ? IgnoreVerdict.Reincluded : IgnoreVerdict.Ignored : IgnoreVerdict.None;
+
+    /// <summary>
+    /// When <paramref name="relativePath"/> is kept only because a <c>!</c> rule re-includes what a standard credential
+    /// pattern (<see cref="FromPatterns"/>) excludes: a description of both rules for a warning; otherwise null.
+    /// </summary>
+    public string? ReincludedCredential(string relativePath, bool isDirectory)
+    {
+        if (Winner(relativePath, isDirectory) is not { Negated: true } winner)
+        {
+            return null;
+        }
+
+        var basename = relativePath.AsSpan(relativePath.LastIndexOf('/') + 1);
+        foreach (var level in _levels)
+        {
+            foreach (var rule in level.Rules)
+            {
+                if (rule.Credential && rule.Matches(relativePath, level.Prefix.Length, basename, isDirectory))
+                {
+                    return $"standard ignore '{rule.Text}' is overridden by '{winner.Text}' ({winner.Source}:{winner.Line})";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private Rule? Winner(string relativePath, bool isDirectory)
     {
         var basename = relativePath.AsSpan(relativePath.LastIndexOf('/') + 1);
 
@@ -71,12 +117,12 @@ internal sealed class IgnoreRules
                 var rule = level.Rules[r];
                 if (rule.Matches(relativePath, level.Prefix.Length, basename, isDirectory))
                 {
-                    return !rule.Negated;
+                    return rule;
                 }
             }
         }
 
-        return false;
+        return null;
     }
 
     private static List<Rule> Parse(IEnumerable<(string Line, int Number)> lines, string source)
@@ -92,7 +138,11 @@ internal sealed class IgnoreRules
 
             try
             {
-                rules.Add(Rule.Parse(line, number));
+                var rule = Rule.Parse(line, number);
+                rule.Text = line;
+                rule.Source = source;
+                rule.Line = number;
+                rules.Add(rule);
             }
             catch (ArgumentException ex)
             {
@@ -116,6 +166,9 @@ internal sealed class IgnoreRules
         return line[..end];
     }
 
+    private static bool IsDeepLiteral(string pattern) =>
+        pattern.StartsWith("**/", StringComparison.Ordinal) && pattern.Length > 3 && pattern.IndexOfAny(['*', '?', '[', '\\'], 3) < 0 && !pattern.EndsWith('/');
+
     private static bool IsLiteral(string pattern) => pattern.Length > 0 && pattern.IndexOfAny(['*', '?', '[', '\\', '/']) < 0;
 
     private sealed record Level(string Prefix, List<Rule> Rules);
@@ -132,6 +185,10 @@ internal sealed class IgnoreRules
         // Fast paths for the common unanchored forms ("name", "*.ext"); everything else goes to wildmatch.
         private readonly string? _literal;
         private readonly string? _suffix;
+        private readonly string? _prefix;
+
+        // "**/a/b": a literal path that may start in any directory of its level.
+        private readonly string? _deepPath;
 
         private Rule(IgnoreRule? wildmatch, string pattern, bool negated, bool absolute, bool directoryOnly)
         {
@@ -142,9 +199,22 @@ internal sealed class IgnoreRules
             _anchored = absolute || _patternHasSlash;
             _literal = !_anchored && IsLiteral(pattern) ? pattern : null;
             _suffix = !_anchored && pattern.StartsWith('*') && IsLiteral(pattern[1..]) ? pattern[1..] : null;
+            _prefix = !_anchored && pattern.EndsWith('*') && IsLiteral(pattern[..^1]) ? pattern[..^1] : null;
+            _deepPath = !absolute && IsDeepLiteral(pattern) ? pattern[3..] : null;
         }
 
         public bool Negated { get; }
+
+        /// <summary>The rule as written (for messages).</summary>
+        public string Text { get; set; } = "";
+
+        /// <summary>The ignore file the rule comes from, or <see cref="StandardSource"/>.</summary>
+        public string Source { get; set; } = "";
+
+        public int Line { get; set; }
+
+        /// <summary>A standard rule that keeps credentials out of bundles.</summary>
+        public bool Credential { get; set; }
 
         /// <summary>Splits off <c>!</c>, a leading <c>/</c> and a trailing <c>/</c> as MAB.DotIgnore's <see cref="IgnoreRule"/> does.</summary>
         /// <exception cref="ArgumentException">The pattern is invalid.</exception>
@@ -166,7 +236,7 @@ internal sealed class IgnoreRules
                 (pattern, directoryOnly) = (pattern[..^1], true);
             }
 
-            if (!absolute && (IsLiteral(pattern) || pattern.StartsWith('*') && IsLiteral(pattern[1..])))
+            if (!absolute && (IsLiteral(pattern) || pattern.StartsWith('*') && IsLiteral(pattern[1..]) || pattern.EndsWith('*') && IsLiteral(pattern[..^1]) || IsDeepLiteral(pattern)))
             {
                 return new Rule(null, pattern, negated, absolute, directoryOnly);
             }
@@ -195,11 +265,27 @@ internal sealed class IgnoreRules
                     return basename.EndsWith(_suffix, StringComparison.Ordinal);
                 }
 
+                if (_prefix is not null)
+                {
+                    return basename.StartsWith(_prefix, StringComparison.Ordinal);
+                }
+
                 return _wildmatch!.IsMatch(basename.ToString(), isDirectory);
             }
 
-            // "/name" (leading slash, no other slash) only matches at the top of its level.
             var local = relativePath.AsSpan(levelPrefixLength);
+            if (_deepPath is not null)
+            {
+                if (_directoryOnly && !isDirectory)
+                {
+                    return false;
+                }
+
+                return local.SequenceEqual(_deepPath) ||
+                       local.EndsWith(_deepPath, StringComparison.Ordinal) && local[local.Length - _deepPath.Length - 1] == '/';
+            }
+
+            // "/name" (leading slash, no other slash) only matches at the top of its level.
             if (!_patternHasSlash && local.Contains('/'))
             {
                 return false;

@@ -62,6 +62,12 @@ public sealed record FlyteConfig
     /// <summary>How deep task calls may nest inside one run before the run fails with a clear error.</summary>
     public int MaxDepth { get; init; } = 32;
 
+    /// <summary>
+    /// How long the sandbox of a run whose process is gone (killed, crashed) is kept for inspection before a sweep
+    /// deletes it (<c>[runs] sandbox_max_age</c>, e.g. <c>"1h"</c>; <c>"0"</c> deletes at the next sweep).
+    /// </summary>
+    public TimeSpan SandboxMaxAge { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Where Python task actions run: <c>local</c> (a local python3 process, default), <c>container</c> or <c>kubernetes</c>.</summary>
     public string Mode { get; init; } = "local";
 
@@ -128,10 +134,41 @@ public sealed record FlyteConfig
             ConsoleUrl = Env("FLYTESHARP_CONSOLE_URL") ?? config.ConsoleUrl,
             Python = Env("FLYTESHARP_PYTHON") ?? config.Python,
             Mode = Env("FLYTESHARP_MODE") ?? config.Mode,
+            SandboxMaxAge = Env("FLYTESHARP_SANDBOX_MAX_AGE") is { } age
+                ? ParseAge(age, "FLYTESHARP_SANDBOX_MAX_AGE", null)
+                : config.SandboxMaxAge,
             KubernetesNamespace = Env("FLYTESHARP_KUBERNETES_NAMESPACE") ?? config.KubernetesNamespace,
             KubeConfig = Env("FLYTESHARP_KUBECONFIG") is { } kc ? Path.GetFullPath(ExpandHome(kc)) : config.KubeConfig,
             KubernetesContext = Env("FLYTESHARP_KUBERNETES_CONTEXT") ?? config.KubernetesContext,
         };
+    }
+
+    /// <summary>
+    /// Parses an age like <c>90s</c>, <c>30m</c>, <c>6h</c>, <c>7d</c> (or <c>0</c>).
+    /// </summary>
+    /// <exception cref="FlyteSharpException">The text is not of that form.</exception>
+    internal static TimeSpan ParseAge(string text, string name, string? file)
+    {
+        var t = text.Trim();
+        if (t == "0")
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (t.Length >= 2 && long.TryParse(t.AsSpan(0, t.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            && n <= 100_000)
+        {
+            switch (t[^1])
+            {
+                case 's': return TimeSpan.FromSeconds(n);
+                case 'm': return TimeSpan.FromMinutes(n);
+                case 'h': return TimeSpan.FromHours(n);
+                case 'd': return TimeSpan.FromDays(n);
+            }
+        }
+
+        throw new FlyteSharpException($"{name} must be an age like \"90s\", \"30m\", \"6h\" or \"7d\", not '{text}'", file,
+            fix: "write a whole number followed by s, m, h or d (or \"0\" to delete at the next sweep)");
     }
 
     private static string ExpandHome(string path) =>
@@ -209,6 +246,7 @@ public sealed record FlyteConfig
             MaxConcurrency = (int?)runs.Integer("max_concurrency") ?? defaults.MaxConcurrency,
             MaxDepth = (int?)runs.Integer("max_depth") ?? defaults.MaxDepth,
             Mode = runs.String("mode") ?? defaults.Mode,
+            SandboxMaxAge = runs.String("sandbox_max_age") is { } age ? ParseAge(age, "runs.sandbox_max_age", file) : defaults.SandboxMaxAge,
             KubernetesNamespace = kubernetes.String("namespace"),
             KubeConfig = kubernetes.String("kubeconfig") is { } kc ? Path.GetFullPath(Path.Combine(dir, ExpandHome(kc))) : null,
             KubernetesContext = kubernetes.String("context"),

@@ -1,5 +1,6 @@
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution;
@@ -15,7 +16,7 @@ internal static class PlainPythonCall
         var rootDir = config.RootDir ?? throw new FlyteSharpException(
             $"Python task {task.Name} was called outside a run, but root_dir is not set",
             fix: "call Flyte.InitFromConfig(rootDir: …) first, or start a run with Flyte.Run");
-        var sandbox = Path.Combine(config.Home, "sandboxes", "plain-" + Guid.NewGuid().ToString("n"));
+        var sandbox = RunSandbox.Create(config.Home, "plain", TimeProvider.System.GetUtcNow());
         var bundle = new PythonBundle("source", null, null, rootDir);
         var executor = new LocalPythonExecutor(new PythonExecutorContext("plain", sandbox, bundle, config, rootDir));
         try
@@ -39,22 +40,7 @@ internal static class PlainPythonCall
         finally
         {
             await executor.DisposeAsync().ConfigureAwait(false);
-            TryDelete(sandbox);
-        }
-    }
-
-    internal static void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A leftover sandbox is harmless; the next run uses a new directory.
+            RunSandbox.TryDelete(sandbox);
         }
     }
 }

@@ -18,6 +18,7 @@ internal sealed class RunController
     private readonly CancellationTokenSource _runCancellation;
     private readonly ConcurrentDictionary<TaskDefinition, Lazy<Task>> _checked = new();
     private readonly ConcurrentDictionary<string, string> _cacheWrites = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TaskDefinition, Lazy<Task<string>>> _codeVersions = new();
     private readonly Func<CancellationToken, Task<PythonRuntime>> _pythonFactory;
     private Lazy<Task<PythonRuntime>> _python;
 
@@ -119,9 +120,11 @@ internal sealed class RunController
         Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsJson, Time.GetUtcNow());
 
         string? cacheKey = null;
+        string? codeVersion = null;
         if (task.Options.Cache)
         {
-            cacheKey = TaskJson.Hash("cache", task.Name, task.Options.CacheVersion, inputsJson);
+            codeVersion = await CodeVersionAsync(task).ConfigureAwait(false);
+            cacheKey = TaskJson.Hash("cache", task.Name, codeVersion, inputsJson);
             var cached = _cacheWrites.TryGetValue(cacheKey, out var pending) ? pending : Store.TryGetCached(cacheKey);
             if (cached is not null)
             {
@@ -147,7 +150,7 @@ internal sealed class RunController
                     if (cacheKey is not null)
                     {
                         _cacheWrites[cacheKey] = outcome.Json;
-                        Writer.CachePut(cacheKey, task.Name, task.Options.CacheVersion, outcome.Json, id, Time.GetUtcNow());
+                        Writer.CachePut(cacheKey, task.Name, codeVersion!, outcome.Json, id, Time.GetUtcNow());
                     }
 
                     Writer.ActionFinished(id, ActionStatus.Succeeded, attempt, false, outcome.Json, null, Time.GetUtcNow());
@@ -224,6 +227,16 @@ internal sealed class RunController
         return await task.InvokeBodyAsync(inputs).ConfigureAwait(false);
     }
 
+    /// <summary>The task's code version for its cache key (see <see cref="TaskCodeVersion"/>), worked out once per run.</summary>
+    private Task<string> CodeVersionAsync(TaskDefinition task) =>
+        _codeVersions.GetOrAdd(task, t => new Lazy<Task<string>>(async () =>
+        {
+            var python = t.Kind == TaskKind.Python && t.Options.CacheVersion is null
+                ? await _python.Value.WaitAsync(_runCancellation.Token).ConfigureAwait(false)
+                : null;
+            return TaskCodeVersion.Of(t, python, Settings.DeployedVersion);
+        })).Value;
+
     private Task EnsureCheckedAsync(TaskDefinition task) =>
         _checked.GetOrAdd(task, t => new Lazy<Task>(async () =>
         {
@@ -263,7 +276,8 @@ internal sealed record RunSettings(
     int MaxConcurrency,
     int MaxDepth,
     TimeProvider TimeProvider,
-    string SandboxDirectory);
+    string SandboxDirectory,
+    string? DeployedVersion = null);
 
 /// <summary>A run's Python side: its bundle and executor.</summary>
 internal sealed record PythonRuntime(PythonBundle Bundle, IPythonTaskExecutor Executor, string? RootDir);

@@ -2,6 +2,7 @@ using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
 
@@ -42,9 +43,16 @@ internal static class RunLauncher
         var now = time.GetUtcNow();
         var name = options.Name is { } n ? RunNames.Validate(n) : RunNames.Generate(task.Name, now);
         var url = RunUrl(config, name);
-        var sandbox = Path.Combine(config.Home, "sandboxes", name);
-        var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox);
         var store = environment.Store;
+        if (store.RunExists(name))
+        {
+            // Refused before anything is made; InsertRun below stays the authority for a race between two starts.
+            throw RunStore.NameTaken(name, store.Path);
+        }
+
+        await SandboxSweeper.SweepAtRunStartAsync(config, store, options.CancellationToken).ConfigureAwait(false);
+        var sandbox = RunSandbox.Create(config.Home, name, now);
+        var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox, options.Version);
 
         var pythonTasks = task.Environment.Tasks.Append(task).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
         PythonRuntime? runtime = null;
@@ -85,7 +93,8 @@ internal static class RunLauncher
                 await runtime.Executor.DisposeAsync().ConfigureAwait(false);
             }
 
-            PlainPythonCall.TryDelete(sandbox);
+            // Only this start's own sandbox: a run of the same name that already exists keeps its files.
+            RunSandbox.TryDelete(sandbox);
             throw;
         }
     }
@@ -169,7 +178,7 @@ internal static class RunLauncher
                 }
             }
 
-            PlainPythonCall.TryDelete(controller.Settings.SandboxDirectory);
+            RunSandbox.TryDelete(controller.Settings.SandboxDirectory);
         }
 
         return result;

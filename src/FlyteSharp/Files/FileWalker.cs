@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Enumeration;
 
 namespace FlyteSharp.Files;
@@ -15,7 +16,16 @@ internal static class FileWalker
     /// <exception cref="FlyteSharpException">A symlink breaks the policy or is broken, a special file is not ignored, or a directory is unreadable.</exception>
     public static List<WalkedFile> Walk(string root, IWalkFilter filter, WalkPolicy policy)
     {
-        var realRoot = RealPath(root);
+        string realRoot;
+        try
+        {
+            realRoot = RealPath(root);
+        }
+        catch (IOException ex)
+        {
+            throw new FlyteSharpException($"cannot resolve symlinks: {ex.Message}", root, fix: $"fix or remove the symlink loop, or exclude it in {policy.IgnoreFileName}");
+        }
+
         var files = new List<WalkedFile>();
         Walk(root, "", filter, policy, realRoot, realRoot, [realRoot], files);
         files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
@@ -98,6 +108,7 @@ internal static class FileWalker
 
                 var full = Path.Join(dir, name);
                 StatInfo? stat = null;
+                string? linkTarget = null;
                 bool isLink, isDirectory;
                 if (fd >= 0 ? UnixStat.TryStatAt(fd, name, out var lst) : UnixStat.TryStat(full, followLinks: false, out lst))
                 {
@@ -120,12 +131,9 @@ internal static class FileWalker
                         continue;
                     }
 
-                    isDirectory = Resolve(new FileInfo(full), relative, realRoot, policy) is DirectoryInfo;
-                    if (isDirectory && !policy.FollowDirectoryLinks)
-                    {
-                        throw new FlyteSharpException(string.Format(System.Globalization.CultureInfo.InvariantCulture, policy.DirectoryLinkRefusal, relative), full,
-                            fix: $"replace the link with a real directory, or exclude it in {policy.IgnoreFileName}");
-                    }
+                    var resolved = Resolve(new FileInfo(full), relative, realRoot, policy);
+                    isDirectory = resolved is DirectoryInfo;
+                    linkTarget = resolved.FullName;
 
                     stat = UnixStat.TryStat(full, followLinks: true, out var target) ? target : null;
                 }
@@ -162,7 +170,7 @@ internal static class FileWalker
                     size = info.Length;
                 }
 
-                files.Add(new WalkedFile(relative, full, executable, size, stat));
+                files.Add(new WalkedFile(relative, policy.LinkPathIsTarget && linkTarget is not null ? linkTarget : full, executable, size, stat));
             }
         }
         finally
@@ -204,10 +212,16 @@ internal static class FileWalker
                 fix: $"fix or remove the link, or exclude it in {policy.IgnoreFileName}");
         }
 
-        if (policy.LinksStayInside && !IsUnder(real, realRoot))
+        if (target is DirectoryInfo && !policy.FollowDirectoryLinks)
         {
-            throw new FlyteSharpException($"symlink points outside root_dir (to '{real}')", link.FullName,
-                fix: $"copy the target into root_dir, move root_dir up so it contains the target, or exclude the link in {policy.IgnoreFileName}");
+            throw new FlyteSharpException(string.Format(CultureInfo.InvariantCulture, policy.DirectoryLinkRefusal, relative), link.FullName,
+                fix: $"replace the link with a real directory, or exclude it in {policy.IgnoreFileName}");
+        }
+
+        if (!IsUnder(real, realRoot))
+        {
+            throw new FlyteSharpException(string.Format(CultureInfo.InvariantCulture, policy.OutsideLinkRefusal, relative, real, realRoot), link.FullName,
+                fix: policy.OutsideLinkFix);
         }
 
         return target;

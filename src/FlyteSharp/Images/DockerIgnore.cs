@@ -11,12 +11,17 @@ namespace FlyteSharp.Images;
 /// </summary>
 internal sealed class DockerIgnore
 {
-    /// <summary>What is never part of an image: VCS data, virtualenvs, caches, build output.</summary>
+    /// <summary>What is never part of an image: VCS data, virtualenvs, caches, build output, credential files.</summary>
     public static readonly IReadOnlyList<string> StandardPatterns =
     [
         "**/.git", "**/.hg", "**/.svn", "**/.venv", "**/venv", "**/__pycache__", "**/*.pyc", "**/*.pyo",
         "**/.mypy_cache", "**/.pytest_cache", "**/.ruff_cache", "**/.tox", "**/.nox", "**/*.egg-info",
         "**/.idea", "**/.vscode", "**/.DS_Store", "**/node_modules", "**/bin", "**/obj",
+
+        // Credentials never belong in an image layer (the same files code bundles leave out; see BundleFiles.CredentialIgnores).
+        "**/.env", "**/.env.*", "**/*.pem", "**/*.key", "**/*.p12", "**/*.pfx", "**/id_rsa*", "**/id_dsa*", "**/id_ecdsa*",
+        "**/id_ed25519*", "**/.netrc", "**/.npmrc", "**/.pypirc", "**/.git-credentials", "**/.pgpass", "**/.docker/config.json",
+        "**/.aws", "**/.ssh", "**/.gnupg", "**/.kube",
     ];
 
     private readonly List<(RuleGroup Pattern, bool Exclude)> _rules;

@@ -22,7 +22,8 @@ public sealed record DockerfileBaseLayer(string DockerfilePath) : ImageLayer
         plan.Hash.Begin("dockerfile");
         plan.Hash.Field("dockerfile", Path.GetRelativePath(dir, DockerfilePath).Replace('\\', '/'));
         plan.Hash.Files("context", files, plan.Cache);
-        foreach (var f in files.Where(f => f.FullPath != DockerfilePath))
+        var dockerfile = Path.GetRelativePath(dir, DockerfilePath).Replace('\\', '/');
+        foreach (var f in files.Where(f => f.RelativePath != dockerfile))
         {
             if (f.RelativePath == "Dockerfile")
             {

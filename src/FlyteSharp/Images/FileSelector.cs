@@ -7,9 +7,15 @@ internal sealed record SelectedFile(string RelativePath, string FullPath, bool E
 
 /// <summary>
 /// Selects a folder's files the way a Docker build context is filtered (standard ignores, the folder's own
-/// <c>.dockerignore</c>, then extra rules), with the shared <see cref="FileWalker"/>: symlinks to directories are
-/// refused, symlinks to files are followed.
+/// <c>.dockerignore</c>, then extra rules), with the shared <see cref="FileWalker"/>.
 /// </summary>
+/// <remarks>
+/// Nothing outside the folder ever reaches an image: the folder is walked at its real path (every symlink resolved), a
+/// symlinked file is taken as its target's content only when that target resolves inside the folder, and a symlink
+/// that leads outside (to a home directory, <c>/etc</c>, another project) is an error naming the link and its target,
+/// unless an ignore rule excludes it. Symlinked directories are refused. Selected files carry their real path, so
+/// the build context copies exactly what was hashed.
+/// </remarks>
 internal static class FileSelector
 {
     /// <summary>
@@ -18,7 +24,7 @@ internal static class FileSelector
     /// </summary>
     public static IReadOnlyList<SelectedFile> Select(string root, DockerIgnore extra)
     {
-        root = Path.GetFullPath(root);
+        root = RealPath(Path.GetFullPath(root));
         var ignore = Standard.Value;
         var own = Path.Combine(root, ".dockerignore");
         if (File.Exists(own))
@@ -30,14 +36,29 @@ internal static class FileSelector
         return FileWalker.Walk(root, new DockerIgnoreFilter(ignore), Policy).ConvertAll(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable, f.Stat));
     }
 
+    private static string RealPath(string path)
+    {
+        try
+        {
+            return FileWalker.RealPath(path);
+        }
+        catch (IOException ex)
+        {
+            throw new FlyteSharpException($"cannot resolve symlinks: {ex.Message}", path, fix: "fix or remove the symlink loop, or exclude it in .dockerignore");
+        }
+    }
+
     /// <summary>True when the file is executable by its owner (always false on Windows).</summary>
     public static bool IsExecutable(string path) =>
         !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
 
     private static readonly Lazy<DockerIgnore> Standard = new(() => DockerIgnore.Parse(DockerIgnore.StandardPatterns));
 
-    private static readonly WalkPolicy Policy = new(".dockerignore", SkipGit: false, FollowDirectoryLinks: false, LinksStayInside: false,
-        DirectoryLinkRefusal: "'{0}' is a symbolic link to a directory; FlyteSharp does not follow those into images");
+    private static readonly WalkPolicy Policy = new(".dockerignore", SkipGit: false, FollowDirectoryLinks: false,
+        DirectoryLinkRefusal: "'{0}' is a symbolic link to a directory; FlyteSharp does not follow those into images",
+        OutsideLinkRefusal: "'{0}' is a symbolic link to '{1}', outside the folder being copied ({2}); FlyteSharp never follows a link out of the folder into an image",
+        OutsideLinkFix: "copy the file into the folder, or exclude the link in .dockerignore",
+        LinkPathIsTarget: true);
 
     /// <summary>One dockerignore for the whole context: patterns are anchored at the context's root, so nothing changes per directory.</summary>
     private sealed class DockerIgnoreFilter(DockerIgnore ignore) : IWalkFilter

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FlyteSharp.Bundles;
 using FlyteSharp.Projects.Uv;
 
 namespace FlyteSharp.Images;
@@ -375,20 +376,43 @@ public sealed partial class Image
         return dst;
     }
 
-    // A folder outside the repository that holds the image's uv project would make the image depend on
-    // files that are not under version control with the project.
+    // A folder outside the repository that holds the image's uv project would make the image depend on files that
+    // are not under version control with the project; without a repository, the project folder (the uv project with
+    // its workspace members and path dependencies) is the boundary. Both sides are compared after resolving every
+    // symlink, so a link inside the project that leads elsewhere (say, to a home directory) is outside too.
     private void CheckInsideProject(string path)
     {
-        var project = _layers.OfType<UvProjectLayer>().LastOrDefault()?.Project;
-        if (project is null || FindRepositoryRoot(project.Directory) is not { } repo)
+        var project = _layers.OfType<UvProjectLayer>().LastOrDefault();
+        if (project is null)
         {
             return;
         }
 
-        if (!(path + Path.DirectorySeparatorChar).StartsWith(repo + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        var real = RealPathOf(path);
+        var repository = FindRepositoryRoot(RealPathOf(project.Project.Directory));
+        var boundary = repository ?? RealPathOf(project.ProjectFolder());
+        if (Files.FileWalker.IsUnder(real, boundary))
         {
-            throw new FlyteSharpException($"source '{path}' lies outside the project's repository ({repo})", path,
-                fix: "move the folder into the repository, or publish it as a package and depend on it in pyproject.toml");
+            return;
+        }
+
+        var through = real == path ? "" : $" (through a symlink it resolves to '{real}')";
+        throw repository is not null
+            ? new FlyteSharpException($"source '{path}'{through} lies outside the project's repository ({repository})", path,
+                fix: "move the folder into the repository, or publish it as a package and depend on it in pyproject.toml")
+            : new FlyteSharpException($"source '{path}'{through} lies outside the project folder ({boundary}; the project is in no git repository)", path,
+                fix: "move the folder into the project folder, declare it as a path dependency in pyproject.toml, or put the project and the folder in one git repository");
+    }
+
+    private static string RealPathOf(string path)
+    {
+        try
+        {
+            return Files.FileWalker.RealPath(path);
+        }
+        catch (IOException ex)
+        {
+            throw new FlyteSharpException($"cannot resolve symlinks: {ex.Message}", path, fix: "fix or remove the symlink loop");
         }
     }
 

@@ -86,8 +86,12 @@ internal sealed partial class ImageBuildPlan : IDisposable
         Line("RUN " + string.Join(" \\\n    ", parts) + " \\\n    " + command);
     }
 
+    /// <summary>
+    /// A file of the build context, kept by its real path (symlinks resolved): the context writer then copies exactly the
+    /// file that was hashed, and refuses it if it was replaced by a symlink in between.
+    /// </summary>
     public void AddFile(string contextPath, string sourceFile, bool executable) =>
-        Add(new ContextEntry(contextPath, sourceFile, null, executable));
+        Add(new ContextEntry(contextPath, Files.FileWalker.RealPath(sourceFile), null, executable));
 
     public void AddBytes(string contextPath, byte[] content, bool executable = false) =>
         Add(new ContextEntry(contextPath, null, content, executable));

@@ -92,6 +92,13 @@ public sealed class ResolvedImage
                 }
                 else
                 {
+                    // Sources were recorded by their real path; a link there now means the tree changed under us.
+                    if (new FileInfo(entry.SourceFile!).LinkTarget is { } linkTarget)
+                    {
+                        throw new FlyteSharpException($"'{entry.SourceFile}' was replaced by a symbolic link (to '{linkTarget}') after the image was resolved; it is not copied into the build context",
+                            entry.SourceFile, fix: "resolve the image again (rerun the command)");
+                    }
+
                     await using var source = new FileStream(entry.SourceFile!, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
                     await using var destination = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
                     await source.CopyToAsync(destination, cancellationToken);

@@ -55,6 +55,13 @@ public sealed record UvProjectLayer : ImageLayer
 
     internal IReadOnlyList<string> WorkspaceMembers { get; }
 
+    /// <summary>
+    /// The folder holding the project, its workspace members and its local path dependencies (the common ancestor of
+    /// them all): what "the project" means for a source folder when no git repository contains the project.
+    /// </summary>
+    internal string ProjectFolder() =>
+        CommonAncestor([Project.Directory, .. PathDependencies.Select(p => File.Exists(p.Directory) ? Path.GetDirectoryName(p.Directory)! : p.Directory), .. WorkspaceMembers]);
+
     internal override void Apply(ImageBuildPlan plan)
     {
         var projectDir = Project.Directory;

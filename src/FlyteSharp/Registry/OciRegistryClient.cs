@@ -1,18 +1,19 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FlyteSharp.Configuration;
 using FlyteSharp.Content;
+using Polly;
 
 namespace FlyteSharp.Registry;
 
 /// <summary>
 /// The small part of the OCI distribution API FlyteSharp needs: ping, blob HEAD/GET/upload (monolithic
 /// POST + PUT, the registry verifies the digest), manifest HEAD/GET/PUT. Credentials come from the docker/podman
-/// auth files; Basic and Bearer-token challenges are answered. 5xx, 429 and connection errors are retried with
-/// exponential backoff, then reported as a <see cref="FlyteSharpException"/> naming the registry.
+/// auth files; Basic and Bearer-token challenges are answered. Every request goes through <see cref="RegistryRetry"/>
+/// (5xx, 429 and connection errors retried with exponential backoff, <c>Retry-After</c> honoured), then a failure is
+/// reported as a <see cref="FlyteSharpException"/> naming the registry.
 /// </summary>
 internal sealed class OciRegistryClient : IDisposable
 {
@@ -29,6 +30,7 @@ internal sealed class OciRegistryClient : IDisposable
     private readonly TimeProvider _time;
     private readonly Dictionary<string, AuthenticationHeaderValue> _authorization = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private ResiliencePipeline<HttpResponseMessage>? _pipeline;
 
     public OciRegistryClient(string host, FlyteConfig config, HttpMessageHandler? handler = null, RegistryCredentials? credentials = null, TimeProvider? time = null)
     {
@@ -47,11 +49,14 @@ internal sealed class OciRegistryClient : IDisposable
     /// <summary><c>http://host/</c> for insecure registries and loopback, <c>https://host/</c> otherwise.</summary>
     public Uri BaseUri { get; }
 
-    /// <summary>Attempts per request (first try included) for 5xx, 429 and connection errors.</summary>
-    public int MaxAttempts { get; init; } = 5;
+    /// <summary>Attempts per request (first try included) for 5xx, 429 and connection errors; tests lower it.</summary>
+    public int MaxAttempts { get; init; } = RegistryRetry.MaxAttempts;
 
-    /// <summary>Delay before the first retry; doubled each time.</summary>
-    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Delay before the first retry; doubled each time; tests lower it.</summary>
+    public TimeSpan InitialBackoff { get; init; } = RegistryRetry.InitialBackoff;
+
+    // Built on first use: MaxAttempts and InitialBackoff are init-only properties, set after the constructor ran.
+    private ResiliencePipeline<HttpResponseMessage> Pipeline => _pipeline ??= RegistryRetry.Create(MaxAttempts, InitialBackoff, _time);
 
     internal static bool IsInsecure(string host, FlyteConfig config)
     {
@@ -155,6 +160,25 @@ internal sealed class OciRegistryClient : IDisposable
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
     }
 
+    /// <summary>
+    /// The <c>Authorization</c> header value that lets a plain HTTP client pull from <paramref name="repository"/>
+    /// (a Bearer token scoped to pulling that repository, or the Basic credential when the registry asks for Basic),
+    /// obtained by a <c>HEAD</c> of <paramref name="digest"/>; null when the registry needs none.
+    /// </summary>
+    public async Task<string?> PullAuthorizationAsync(string repository, string digest, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken);
+        if (response.StatusCode != HttpStatusCode.NotFound)
+        {
+            await EnsureAsync(response, $"HEAD blob {digest}", cancellationToken);
+        }
+
+        lock (_gate)
+        {
+            return _authorization.TryGetValue(Pull(repository), out var header) || _authorization.TryGetValue("*", out header) ? header.ToString() : null;
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 
     private static string Pull(string repository) => $"repository:{repository}:pull";
@@ -175,66 +199,53 @@ internal sealed class OciRegistryClient : IDisposable
     /// <summary>Sends with authentication and retries. The request factory is called once per attempt (bodies are re-opened).</summary>
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string scope, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
+        var attempts = 0;
         var authenticated = false;
-        for (var attempt = 1; ; attempt++)
+        var method = HttpMethod.Get;
+        var path = "";
+        try
         {
-            using var request = create();
-            if (!request.RequestUri!.IsAbsoluteUri)
+            return await Pipeline.ExecuteAsync(async ct =>
             {
-                request.RequestUri = new Uri(BaseUri, request.RequestUri);
-            }
-
-            lock (_gate)
-            {
-                if (_authorization.TryGetValue(scope, out var header) || _authorization.TryGetValue("*", out header))
+                attempts++;
+                while (true)
                 {
-                    request.Headers.Authorization = header;
+                    using var request = create();
+                    if (!request.RequestUri!.IsAbsoluteUri)
+                    {
+                        request.RequestUri = new Uri(BaseUri, request.RequestUri);
+                    }
+
+                    (method, path) = (request.Method, request.RequestUri.AbsolutePath);
+                    lock (_gate)
+                    {
+                        if (_authorization.TryGetValue(scope, out var header) || _authorization.TryGetValue("*", out header))
+                        {
+                            request.Headers.Authorization = header;
+                        }
+                    }
+
+                    var response = await _http.SendAsync(request, completion, ct);
+                    if (response.StatusCode == HttpStatusCode.Unauthorized && !authenticated &&
+                        AuthChallenge.Parse(response.Headers.WwwAuthenticate.ToString()) is { } challenge)
+                    {
+                        // An auth round trip is not a failed attempt: answer the challenge and send again.
+                        response.Dispose();
+                        await AuthenticateAsync(challenge, scope, ct);
+                        authenticated = true;
+                        continue;
+                    }
+
+                    return response;
                 }
-            }
-
-            HttpResponseMessage response;
-            try
-            {
-                response = await _http.SendAsync(request, completion, cancellationToken);
-            }
-            catch (HttpRequestException ex) when (attempt < MaxAttempts && IsTransient(ex))
-            {
-                await DelayAsync(attempt, cancellationToken);
-                continue;
-            }
-            catch (HttpRequestException ex)
-            {
-                throw new FlyteSharpException($"registry {Host} is not reachable ({request.Method} {request.RequestUri.AbsolutePath}) after {attempt} attempt(s): {ex.Message}",
-                    fix: $"check that the registry at {BaseUri} is running and reachable; a plain-HTTP registry must be listed in images.insecure_registries", inner: ex);
-            }
-
-            if (response.StatusCode == HttpStatusCode.Unauthorized && !authenticated &&
-                AuthChallenge.Parse(response.Headers.WwwAuthenticate.ToString()) is { } challenge)
-            {
-                response.Dispose();
-                await AuthenticateAsync(challenge, scope, cancellationToken);
-                authenticated = true;
-                attempt--; // an auth round trip is not a failed attempt
-                continue;
-            }
-
-            if (((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests) && attempt < MaxAttempts)
-            {
-                response.Dispose();
-                await DelayAsync(attempt, cancellationToken);
-                continue;
-            }
-
-            return response;
+            }, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new FlyteSharpException($"registry {Host} is not reachable ({method} {path}) after {attempts} attempt(s): {ex.Message}",
+                fix: $"check that the registry at {BaseUri} is running and reachable; a plain-HTTP registry must be listed in images.insecure_registries", inner: ex);
         }
     }
-
-    private static bool IsTransient(HttpRequestException ex) =>
-        ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded or HttpRequestError.Unknown ||
-        ex.InnerException is SocketException or IOException;
-
-    private Task DelayAsync(int attempt, CancellationToken cancellationToken) =>
-        Task.Delay(InitialBackoff * Math.Pow(2, attempt - 1), _time, cancellationToken);
 
     private async Task AuthenticateAsync(AuthChallenge challenge, string scope, CancellationToken cancellationToken)
     {
@@ -272,55 +283,58 @@ internal sealed class OciRegistryClient : IDisposable
         }
 
         var tokenUrl = realm + (query.Count == 0 ? "" : (realm.Contains('?') ? "&" : "?") + string.Join("&", query));
-        for (var attempt = 1; ; attempt++)
+        HttpResponseMessage response;
+        try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
-            if (_credentials is not null)
+            response = await Pipeline.ExecuteAsync(async ct =>
             {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", _credentials.BasicHeader());
-            }
-
-            HttpResponseMessage response;
-            try
-            {
-                response = await _http.SendAsync(request, cancellationToken);
-            }
-            catch (HttpRequestException ex) when (attempt < MaxAttempts && IsTransient(ex))
-            {
-                await DelayAsync(attempt, cancellationToken);
-                continue;
-            }
-            catch (HttpRequestException ex)
-            {
-                throw new FlyteSharpException($"token service {realm} of registry {Host} is not reachable: {ex.Message}", fix: "check the network and the registry's auth configuration", inner: ex);
-            }
-
-            using (response)
-            {
-                if ((int)response.StatusCode >= 500 && attempt < MaxAttempts)
+                using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
+                if (_credentials is not null)
                 {
-                    await DelayAsync(attempt, cancellationToken);
-                    continue;
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Basic", _credentials.BasicHeader());
                 }
 
-                if (!response.IsSuccessStatusCode)
-                {
-                    throw _credentials is null ? NoCredentials() : new FlyteSharpException($"registry {Host} refused the login ({(int)response.StatusCode} from {realm})",
-                        fix: $"log in again: podman login {Host}");
-                }
+                return await _http.SendAsync(request, ct);
+            }, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new FlyteSharpException($"token service {realm} of registry {Host} is not reachable: {ex.Message}", fix: "check the network and the registry's auth configuration", inner: ex);
+        }
 
-                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-                var token = (json.RootElement.TryGetProperty("token", out var t) ? t.GetString() : null) ??
-                            (json.RootElement.TryGetProperty("access_token", out var a) ? a.GetString() : null) ??
-                            throw new FlyteSharpException($"token service {realm} answered without a token", fix: "check the registry's auth configuration");
-                lock (_gate)
-                {
-                    _authorization[scope] = new AuthenticationHeaderValue("Bearer", token);
-                }
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                throw RateLimited($"token service {realm}", response);
+            }
 
-                return;
+            if (!response.IsSuccessStatusCode)
+            {
+                throw _credentials is null ? NoCredentials() : new FlyteSharpException($"registry {Host} refused the login ({(int)response.StatusCode} from {realm})",
+                    fix: $"log in again: podman login {Host}");
+            }
+
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            var token = (json.RootElement.TryGetProperty("token", out var t) ? t.GetString() : null) ??
+                        (json.RootElement.TryGetProperty("access_token", out var a) ? a.GetString() : null) ??
+                        throw new FlyteSharpException($"token service {realm} answered without a token", fix: "check the registry's auth configuration");
+            lock (_gate)
+            {
+                _authorization[scope] = new AuthenticationHeaderValue("Bearer", token);
             }
         }
+    }
+
+    private FlyteSharpException RateLimited(string what, HttpResponseMessage response)
+    {
+        var wait = RegistryRetry.RetryAfter(response, _time);
+        var asked = wait is { } w ? $"; it asks to wait {Math.Ceiling(w.TotalSeconds):0} s" : "";
+        var tried = wait > RegistryRetry.MaxRetryAfter
+            ? $"not retried: FlyteSharp waits at most {RegistryRetry.MaxRetryAfter.TotalSeconds:0} s"
+            : $"after {MaxAttempts} attempt(s)";
+        return new FlyteSharpException($"registry {Host} is rate limiting requests (429 Too Many Requests to {what}{asked}); {tried}",
+            fix: $"wait and run again; log in (podman login {Host}) if anonymous requests get a lower limit, or raise the registry's rate limit");
     }
 
     private FlyteSharpException NoCredentials() =>
@@ -332,6 +346,11 @@ internal sealed class OciRegistryClient : IDisposable
         if (response.IsSuccessStatusCode)
         {
             return;
+        }
+
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            throw RateLimited(what, response);
         }
 
         var body = response.RequestMessage?.Method == HttpMethod.Head ? "" : await response.Content.ReadAsStringAsync(cancellationToken);

@@ -23,6 +23,10 @@ blob), checks its sha256 digest, and unpacks it safely into --bundle-dir; only t
 A bundle that cannot be fetched, does not match its digest, or is unsafe is refused: exit code 3, and with
 --outputs the error (type ``flytesharp.BundleDigestMismatch`` or ``flytesharp.BundleError``) is written there.
 In single-call mode out.json also carries ``"timings": {"started": <epoch s>, "bundle": <s>, "task": <s>}``.
+An URL download is retried on 5xx, 429 and connection errors (``--fetch-attempts N``, ``--fetch-backoff SECONDS``:
+the registry client's policy, passed by FlyteSharp), honouring Retry-After. ``--bundle-auth-file FILE`` names a JSON
+file ``{"authorization": "Bearer <token>"}`` (mounted read-only) whose value is sent to the registry, never to a
+host it redirects to.
 
 Kubernetes: a pod has no mounted per-action directory, so a single call may take
 its inputs from an environment variable and hand its result back on stdout (read from the pod's log)::
@@ -55,6 +59,10 @@ Serve (a warm interpreter per run and environment)::
   ``{"id": N, "ok": true, "output": <value>, "stdout": "...", "stderr": "..."}`` (or ``"ok": false, "error"``);
   ``{"id": N, "op": "describe", "tasks": [...]}`` -> ``{"id": N, "ok": true, "output": [<as describe>]}``.
   The task's sys.stdout/sys.stderr are captured per call. End of input ends the process.
+  The worker leads its own process group; when a request ends (before its response is written), every other
+  process of that group is killed: a child a task started and left running (``subprocess.Popen(["sleep", "600"])``)
+  does not outlive its action. A process that leaves the group on purpose (``start_new_session=True``) is not
+  followed. The same happens when input ends or the parent dies.
 """
 
 import argparse
@@ -66,6 +74,7 @@ import inspect
 import io
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -221,6 +230,78 @@ def _setup_path(bundle_dir):
     return bundle_dir
 
 
+def _lead_process_group():
+    """Makes this worker the leader of a process group of its own, which the processes its tasks start inherit."""
+    try:
+        if os.getpgrp() != os.getpid():
+            os.setpgid(0, 0)
+    except OSError:
+        pass
+
+
+def _end_group_leftovers():
+    """Kills every other process of this worker's process group (what a finished task left running) and reaps
+    those that are the worker's own children, so none stays behind as a zombie."""
+    me = os.getpid()
+    if not hasattr(os, "getpgrp") or os.getpgrp() != me:
+        return
+    members = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        names = None
+    if names is None:
+        # No /proc (macOS): signal the group while this process ignores the signal.
+        previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            os.killpg(me, signal.SIGTERM)
+        except OSError:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    else:
+        for name in names:
+            if not name.isdigit() or int(name) == me:
+                continue
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    stat = f.read()
+                # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'.
+                _, ppid, pgrp = stat[stat.rfind(b")") + 2:].split()[:3]
+            except (OSError, ValueError):
+                continue
+            if int(pgrp) == me:
+                members.append((int(name), int(ppid)))  # zombies too: killing one is harmless, reaping it frees it
+        for pid, _ in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid, ppid in members:
+            if ppid == me:
+                try:
+                    os.waitpid(pid, 0)  # SIGKILL ends it promptly; reaped, it leaves no zombie
+                except ChildProcessError:
+                    pass
+        # Others' children (a grandchild a shell left behind) cannot be waited for: the kill is delivered
+        # asynchronously, so watch them die (gone, or a zombie for their new parent to reap), for a bounded time.
+        deadline = time.monotonic() + 5
+        pending = [pid for pid, ppid in members if ppid != me]
+        while pending and time.monotonic() < deadline:
+            pending = [pid for pid in pending if _running(pid)]
+            if pending:
+                time.sleep(0.01)
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:].split()[:1] != [b"Z"]
+
+
 def _exit_with_parent():
     """Ends the worker when the process that started it dies (killed, crashed), even in the middle of a task."""
     import threading
@@ -232,12 +313,14 @@ def _exit_with_parent():
         while True:
             time.sleep(1)
             if os.getppid() != parent:
+                _end_group_leftovers()
                 os._exit(1)
 
     threading.Thread(target=watch, name="flytesharp-parent-watch", daemon=True).start()
 
 
 def serve(bundle_dir):
+    _lead_process_group()
     _exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
@@ -265,8 +348,10 @@ def serve(bundle_dir):
                 raise
             response.update(ok=False, error=_error(exc), stdout=out.getvalue(), stderr=err.getvalue())
             body = json.dumps(response)
+        _end_group_leftovers()
         proto.write(body + "\n")
         proto.flush()
+    _end_group_leftovers()
 
 
 # --- Code bundle fetch, verify and unpack: the first thing every container and pod does ----------
@@ -286,45 +371,131 @@ _MAX_ENTRIES = 100_000
 _MAX_BYTES = 4 << 30
 
 
-def fetch_bundle(source, digest, dest, headers=None):
-    """Fetches the bundle (a local path or an http(s) URL), verifies its sha256 digest, unpacks it into dest.
+# One retry policy with the C# registry client (Registry/RegistryRetry.cs): FlyteSharp passes its values with
+# --fetch-attempts/--fetch-backoff; these defaults are the same numbers for a runner started by hand.
+FETCH_ATTEMPTS = 5
+FETCH_BACKOFF_SECONDS = 0.2
+FETCH_MAX_RETRY_AFTER_SECONDS = 60.0
+_RETRYABLE_STATUS = frozenset([429]) | frozenset(range(500, 600))
 
-    Nothing is unpacked unless the digest matches. Unpacking is as strict as the C# BundleExtractor (see
-    _safe_extract): absolute paths, '..', backslashes, links of any kind, duplicates, devices and FIFOs are
-    refused; entry count and total size are capped.
-    """
-    import hashlib
-    import shutil
-    import tarfile
-    import tempfile
+
+def _retry_after(headers):
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None."""
+    import email.utils
+
+    value = headers.get("Retry-After") if headers is not None else None
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _opener():
+    """urllib with redirects that never carry the registry's Authorization header to another host (blob storage)."""
+    import urllib.parse
     import urllib.request
 
-    if not (isinstance(digest, str) and digest.startswith("sha256:") and len(digest) == 71):
-        raise BundleError(f"bundle digest {digest!r} is not of the form sha256:<64 hex digits>")
-    dest = os.path.abspath(dest)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    sha = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".tar.gz", dir=os.path.dirname(dest))
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if source.startswith(("http://", "https://")):
-                request = urllib.request.Request(source, headers=dict(headers or {}))
-                try:
-                    stream = urllib.request.urlopen(request, timeout=120)
-                except OSError as exc:
-                    raise BundleError(f"could not download the code bundle from {source}: {exc}") from None
-            else:
-                try:
-                    stream = open(source, "rb")
-                except OSError as exc:
-                    raise BundleError(f"could not open the code bundle {source}: {exc}") from None
-            with stream:
+    class SameHostAuthorization(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            new = super().redirect_request(req, fp, code, msg, headers, newurl)
+            if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
+                new.remove_header("Authorization")
+            return new
+
+    return urllib.request.build_opener(SameHostAuthorization)
+
+
+def _download(source, out, headers, attempts, backoff):
+    """GETs source into the open file out and returns its sha256 object, retrying 5xx, 429 and connection errors.
+
+    The wait before retry n is backoff * 2**(n-1), or what a Retry-After header asks for; a Retry-After longer than
+    FETCH_MAX_RETRY_AFTER_SECONDS ends the retries. A download that breaks off is restarted from the beginning.
+    """
+    import hashlib
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    opener = _opener()
+    attempts = max(1, int(attempts))
+    for attempt in range(1, attempts + 1):
+        out.seek(0)
+        out.truncate()
+        sha = hashlib.sha256()
+        wait = None
+        try:
+            request = urllib.request.Request(source, headers=dict(headers or {}))
+            with opener.open(request, timeout=120) as stream:
                 while True:
                     chunk = stream.read(1 << 16)
                     if not chunk:
                         break
                     sha.update(chunk)
                     out.write(chunk)
+            return sha
+        except urllib.error.HTTPError as exc:
+            if exc.code not in _RETRYABLE_STATUS:
+                hint = " (check the store's credentials)" if exc.code in (401, 403) else ""
+                raise BundleError(f"could not download the code bundle from {source}: HTTP {exc.code} {exc.reason}{hint}") from None
+            wait = _retry_after(exc.headers)
+            if exc.code == 429 and (attempt == attempts or (wait is not None and wait > FETCH_MAX_RETRY_AFTER_SECONDS)):
+                asked = f"; it asks to wait {wait:.0f} s" if wait is not None else ""
+                raise BundleError(
+                    f"the registry is rate limiting the code bundle download from {source} (HTTP 429 Too Many Requests "
+                    f"after {attempt} attempt(s){asked})") from None
+            if wait is not None and wait > FETCH_MAX_RETRY_AFTER_SECONDS or attempt == attempts:
+                raise BundleError(f"could not download the code bundle from {source} after {attempt} attempt(s): HTTP {exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            if attempt == attempts:
+                reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+                raise BundleError(f"could not download the code bundle from {source} after {attempt} attempt(s): {reason}") from None
+        time.sleep(wait if wait is not None else backoff * (2 ** (attempt - 1)))
+    raise BundleError(f"could not download the code bundle from {source}")  # unreachable: the loop returns or raises
+
+
+def fetch_bundle(source, digest, dest, headers=None, attempts=FETCH_ATTEMPTS, backoff=FETCH_BACKOFF_SECONDS):
+    """Fetches the bundle (a local path or an http(s) URL), verifies its sha256 digest, unpacks it into dest.
+
+    An http(s) download is retried like every registry call (see _download); headers (e.g. Authorization for a
+    private store) go to the registry only. Nothing is unpacked unless the digest matches. Unpacking is as strict
+    as the C# BundleExtractor (see _safe_extract): absolute paths, '..', backslashes, links of any kind, duplicates,
+    devices and FIFOs are refused; entry count and total size are capped.
+    """
+    import hashlib
+    import shutil
+    import tarfile
+    import tempfile
+
+    if not (isinstance(digest, str) and digest.startswith("sha256:") and len(digest) == 71):
+        raise BundleError(f"bundle digest {digest!r} is not of the form sha256:<64 hex digits>")
+    dest = os.path.abspath(dest)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".tar.gz", dir=os.path.dirname(dest))
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            if source.startswith(("http://", "https://")):
+                sha = _download(source, out, headers, attempts, backoff)
+            else:
+                sha = hashlib.sha256()
+                try:
+                    stream = open(source, "rb")
+                except OSError as exc:
+                    raise BundleError(f"could not open the code bundle {source}: {exc}") from None
+                with stream:
+                    while True:
+                        chunk = stream.read(1 << 16)
+                        if not chunk:
+                            break
+                        sha.update(chunk)
+                        out.write(chunk)
         actual = "sha256:" + sha.hexdigest()
         if actual != digest:
             raise BundleDigestMismatch(
@@ -508,6 +679,18 @@ def _safe_extract(archive, dest):
         os.close(root_fd)
 
 
+def _auth_headers(path):
+    """The registry credentials FlyteSharp mounted read-only for this container (never on the command line or in env)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f).get("authorization")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise BundleError(f"cannot read the registry credentials file {path}: {type(exc).__name__}") from None
+    if not isinstance(value, str) or not value or "\n" in value or "\r" in value:
+        raise BundleError(f"the registry credentials file {path} holds no usable 'authorization' value")
+    return {"Authorization": value}
+
+
 RESULT_BEGIN = "FLYTESHARP-RESULT-BEGIN "
 RESULT_END = " FLYTESHARP-RESULT-END"
 
@@ -540,6 +723,10 @@ def main(argv=None):
     parser.add_argument("--serve", action="store_true", help="serve JSON-lines requests on stdin")
     parser.add_argument("--bundle", help="code bundle to fetch first: a path or an http(s) URL (containers)")
     parser.add_argument("--digest", help="the bundle's expected sha256 digest (required with --bundle)")
+    parser.add_argument("--bundle-auth-file", metavar="FILE",
+                        help='JSON {"authorization": "<header value>"} sent to the registry when --bundle is an URL (private stores)')
+    parser.add_argument("--fetch-attempts", type=int, default=FETCH_ATTEMPTS, help="attempts per bundle download (first included)")
+    parser.add_argument("--fetch-backoff", type=float, default=FETCH_BACKOFF_SECONDS, help="seconds before the first retry, doubled for each further one")
     parser.add_argument("--inputs-env", metavar="NAME", help="read the inputs object from environment variable NAME (Kubernetes)")
     parser.add_argument("--result-stdout", action="store_true", help="print the result object on one marked stdout line (Kubernetes)")
     args = parser.parse_args(argv)
@@ -548,7 +735,8 @@ def main(argv=None):
         if not args.digest:
             parser.error("--digest is required with --bundle")
         try:
-            fetch_bundle(args.bundle, args.digest, args.bundle_dir)
+            headers = _auth_headers(args.bundle_auth_file) if args.bundle_auth_file else None
+            fetch_bundle(args.bundle, args.digest, args.bundle_dir, headers, args.fetch_attempts, args.fetch_backoff)
         except Exception as exc:  # anything wrong with the bundle is a refusal, never a half-run task
             if not isinstance(exc, BundleError):
                 exc = BundleError(f"code bundle {args.bundle} could not be unpacked: {type(exc).__name__}: {exc}")

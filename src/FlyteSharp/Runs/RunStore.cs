@@ -160,8 +160,29 @@ internal sealed class RunStore
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {
-            throw new FlyteSharpException($"a run named '{run.Name}' already exists", Path, fix: "choose another run name, or leave it unset for a generated one");
+            throw NameTaken(run.Name, Path);
         }
+    }
+
+    /// <summary>The error for a run name that is already recorded.</summary>
+    public static FlyteSharpException NameTaken(string name, string databasePath) =>
+        new($"a run named '{name}' already exists", databasePath, fix: "choose another run name, or leave it unset for a generated one");
+
+    /// <summary>Whether a run named <paramref name="name"/> is recorded (in any state).</summary>
+    public bool RunExists(string name)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM runs WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return command.ExecuteScalar() is not null;
+    }
+
+    /// <summary>Marks every running run whose owner is gone as abandoned; returns the names marked by this call.</summary>
+    public IReadOnlyList<string> MarkAbandonedRuns()
+    {
+        using var connection = Connect();
+        return MarkAbandoned(connection, null);
     }
 
     /// <summary>The most recent runs, newest first (abandoned runs are detected and marked).</summary>
@@ -338,9 +359,14 @@ internal sealed class RunStore
         transaction.Commit();
     }
 
-    /// <summary>Marks running runs whose owner is gone (same host: pid dead or reused; other host: stale heartbeat) as abandoned.</summary>
-    private void MarkAbandoned(SqliteConnection connection, string? name)
+    /// <summary>
+    /// Marks running runs whose owner is gone (same host: pid dead or reused; other host: stale heartbeat) as abandoned.
+    /// Their end is the last sign of life (heartbeat, action start or end), not the moment someone noticed, so the
+    /// recorded duration of a killed run does not depend on when it was next read.
+    /// </summary>
+    private List<string> MarkAbandoned(SqliteConnection connection, string? name)
     {
+        var marked = new List<string>();
         var candidates = new List<(string Name, string Host, int Pid, long Start, DateTimeOffset Heartbeat)>();
         using (var query = connection.CreateCommand())
         {
@@ -375,21 +401,42 @@ internal sealed class RunStore
             }
 
             using var transaction = connection.BeginTransaction(deferred: false);
+            string lastSign;
+            using (var last = connection.CreateCommand())
+            {
+                last.Transaction = transaction;
+                last.CommandText = """
+                    SELECT MAX(t) FROM (
+                      SELECT heartbeat_at AS t FROM runs WHERE name = $name
+                      UNION ALL SELECT MAX(COALESCE(ended_at, started_at)) FROM actions WHERE run_name = $name)
+                    """;
+                last.Parameters.AddWithValue("$name", run.Name);
+                lastSign = last.ExecuteScalar() as string ?? Time(now);
+            }
+
+            var end = string.CompareOrdinal(Time(now), lastSign) < 0 ? Time(now) : lastSign;
             using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = """
-                UPDATE runs SET status = 'abandoned', ended_at = $now, error = $error WHERE name = $name AND status = 'running';
-                UPDATE actions SET status = 'abandoned', ended_at = $now WHERE run_name = $name AND status = 'running';
+                UPDATE runs SET status = 'abandoned', ended_at = $end, error = $error WHERE name = $name AND status = 'running';
+                UPDATE actions SET status = 'abandoned', ended_at = $end WHERE run_name = $name AND status = 'running';
                 """;
-            update.Parameters.AddWithValue("$now", Time(now));
+            update.Parameters.AddWithValue("$end", end);
             update.Parameters.AddWithValue("$name", run.Name);
             update.Parameters.AddWithValue("$error", ErrorJson(new TaskError("Abandoned", $"run abandoned: {reason}", null)));
-            update.ExecuteNonQuery();
+            if (update.ExecuteNonQuery() > 0)
+            {
+                marked.Add(run.Name);
+            }
+
             transaction.Commit();
         }
+
+        return marked;
     }
 
-    private static bool IsAlive(int pid, long start)
+    /// <summary>Whether the process <paramref name="pid"/> that started at <paramref name="start"/> (ticks, UTC) still runs on this host.</summary>
+    internal static bool IsAlive(int pid, long start)
     {
         if (pid == Self.Pid && start == Self.Start)
         {

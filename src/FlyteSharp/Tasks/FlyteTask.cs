@@ -22,6 +22,8 @@ public sealed class FlyteTask<TOut> : TaskDefinition
     /// <returns>The task's output.</returns>
     public Task<TOut> InvokeAsync() => CallAsync<TOut>([]);
 
+    internal override Delegate? Body => _body;
+
     internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
         _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body());
 }
@@ -48,6 +50,8 @@ public sealed class FlyteTask<T1, TOut> : TaskDefinition
     /// <param name="input1">The first input.</param>
     /// <returns>The task's output.</returns>
     public Task<TOut> InvokeAsync(T1 input1) => CallAsync<TOut>([input1]);
+
+    internal override Delegate? Body => _body;
 
     internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
         _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body((T1)inputs[0]!));
@@ -77,6 +81,8 @@ public sealed class FlyteTask<T1, T2, TOut> : TaskDefinition
     /// <param name="input2">The second input.</param>
     /// <returns>The task's output.</returns>
     public Task<TOut> InvokeAsync(T1 input1, T2 input2) => CallAsync<TOut>([input1, input2]);
+
+    internal override Delegate? Body => _body;
 
     internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
         _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body((T1)inputs[0]!, (T2)inputs[1]!));
@@ -108,6 +114,8 @@ public sealed class FlyteTask<T1, T2, T3, TOut> : TaskDefinition
     /// <param name="input3">The third input.</param>
     /// <returns>The task's output.</returns>
     public Task<TOut> InvokeAsync(T1 input1, T2 input2, T3 input3) => CallAsync<TOut>([input1, input2, input3]);
+
+    internal override Delegate? Body => _body;
 
     internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
         _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body((T1)inputs[0]!, (T2)inputs[1]!, (T3)inputs[2]!));
@@ -141,6 +149,8 @@ public sealed class FlyteTask<T1, T2, T3, T4, TOut> : TaskDefinition
     /// <param name="input4">The fourth input.</param>
     /// <returns>The task's output.</returns>
     public Task<TOut> InvokeAsync(T1 input1, T2 input2, T3 input3, T4 input4) => CallAsync<TOut>([input1, input2, input3, input4]);
+
+    internal override Delegate? Body => _body;
 
     internal override Task<object?> InvokeBodyAsync(object?[] inputs) =>
         _body is null ? throw new InvalidOperationException("Python tasks run through a Python executor") : DelegateParameters.Box(_body((T1)inputs[0]!, (T2)inputs[1]!, (T3)inputs[2]!, (T4)inputs[3]!));

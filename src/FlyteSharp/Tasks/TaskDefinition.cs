@@ -77,6 +77,9 @@ public abstract partial class TaskDefinition
         return existing ?? bound;
     }
 
+    /// <summary>The C# body (its method's module identifies the code version for caching); null for Python tasks.</summary>
+    internal abstract Delegate? Body { get; }
+
     /// <summary>Runs the body once (no retries, no timeout): C# delegate or, for Python tasks, nothing (the executor runs those).</summary>
     internal abstract Task<object?> InvokeBodyAsync(object?[] inputs);
 

@@ -2,7 +2,8 @@ namespace FlyteSharp.Tasks;
 
 /// <summary>
 /// How one task is executed: retries with exponential backoff, a timeout per attempt, and opt-in
-/// caching of outputs keyed by the task's name, its inputs and <see cref="CacheVersion"/>.
+/// caching of outputs keyed by the task's name, its inputs and its code version (automatic, or pinned with
+/// <see cref="CacheVersion"/>).
 /// </summary>
 public sealed record TaskOptions
 {
@@ -18,11 +19,19 @@ public sealed record TaskOptions
     /// <summary>Time limit of one attempt; the attempt's cancellation token fires when it passes. Null: no limit.</summary>
     public TimeSpan? Timeout { get; init; }
 
-    /// <summary>When true, a call with the same task, inputs and <see cref="CacheVersion"/> returns the recorded output without running the body.</summary>
+    /// <summary>
+    /// When true, a call with the same task, inputs and code version returns the recorded output without running
+    /// the body. The code version is automatic unless <see cref="CacheVersion"/> pins it: for a Python task the bytes
+    /// of the function's module (editing that module invalidates, editing another file does not), for a C# task the
+    /// identity (MVID) of the assembly holding the body (any rebuild that changes the assembly invalidates).
+    /// </summary>
     public bool Cache { get; init; }
 
-    /// <summary>Bump this to invalidate cached outputs after the task's behaviour changed.</summary>
-    public string CacheVersion { get; init; } = "1";
+    /// <summary>
+    /// Pins the cache's code version: outputs are reused across code edits until this string changes. Null (the
+    /// default) derives the version from the code itself (see <see cref="Cache"/>).
+    /// </summary>
+    public string? CacheVersion { get; init; }
 
     internal void Validate(string taskName)
     {
@@ -41,9 +50,10 @@ public sealed record TaskOptions
             throw new FlyteSharpException($"task '{taskName}': Timeout must be positive, not {t}", fix: "use a positive TimeSpan or leave Timeout null");
         }
 
-        if (Cache && string.IsNullOrWhiteSpace(CacheVersion))
+        if (CacheVersion is not null && string.IsNullOrWhiteSpace(CacheVersion))
         {
-            throw new FlyteSharpException($"task '{taskName}': CacheVersion must not be empty when Cache is on", fix: "set CacheVersion = \"1\"");
+            throw new FlyteSharpException($"task '{taskName}': CacheVersion must not be empty",
+                fix: "pin a version such as CacheVersion = \"1\", or leave it null to derive it from the task's code");
         }
     }
 }

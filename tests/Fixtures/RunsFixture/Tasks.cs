@@ -6,7 +6,8 @@ namespace RunsFixture;
 /// <summary>Tasks for the CLI tests. root_dir is src/ (passed with --root-dir).</summary>
 public static class Tasks
 {
-    public static readonly TaskEnvironment Env = new("fixture", Image.FromDebianBase());
+    // Python 3.11: the version of the test base image, for the container-mode tests.
+    public static readonly TaskEnvironment Env = new("fixture", Image.FromDebianBase("3.11"));
 
     public static readonly FlyteTask<int, int> Square = Env.Task("square", async (int x) =>
     {
@@ -26,4 +27,10 @@ public static class Tasks
         Console.WriteLine($"quick children done: {quick.Sum()}");
         return await Nap.InvokeAsync(seconds);
     });
+
+    public static readonly FlyteTask<int, string> Greet = Env.PythonTask<int, string>("fixture.late:greet");
+
+    /// <summary>Naps, then calls a task that reads a data file shipped in the bundle: it needs the run's sandbox after the nap.</summary>
+    public static readonly FlyteTask<int, string> NapThenGreet = Env.Task("nap_then_greet", async (int seconds) =>
+        await Greet.InvokeAsync((int)await Nap.InvokeAsync(seconds)));
 }

@@ -52,6 +52,38 @@ public sealed class BundleCommandTests(DistributionRegistry registry) : IDisposa
     }
 
     [Fact]
+    public async Task BundleList_ReincludedCredential_ListsWhatWouldShipAndWarnsWithoutStoring()
+    {
+        var root = MakeTree();
+        File.WriteAllText(Path.Combine(root, ".env"), "TOKEN=left-out");
+        File.WriteAllText(Path.Combine(root, "app", "deploy.pem"), "-----BEGIN PRIVATE KEY-----");
+        File.WriteAllText(Path.Combine(root, "app", ".flyteignore"), "!deploy.pem\n");
+
+        var (code, output, error) = await RunAsync("bundle", root, "--list");
+        Assert.True(code == 0, error);
+        Assert.Contains("app/deploy.pem", output);
+        Assert.Contains("app/tasks.py", output);
+        Assert.DoesNotContain(".env", output);
+        Assert.Contains("4 file(s)", output);
+        Assert.Contains("warning: 'app/deploy.pem' is a credential file", error);
+        Assert.Contains("'!deploy.pem'", error);
+        Assert.False(Directory.Exists(Path.Combine(_work, "home", "store")), "--list must not build or store a bundle");
+
+        (code, output, error) = await RunAsync("bundle", root, "--list", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!;
+        Assert.Equal(["app/.flyteignore", "app/__init__.py", "app/deploy.pem", "app/tasks.py"],
+            json["files"]!.AsArray().Select(f => f!["path"]!.GetValue<string>()).ToArray());
+        Assert.Equal(4, json["fileCount"]!.GetValue<int>());
+        Assert.Contains("app/deploy.pem", Assert.Single(json["warnings"]!.AsArray())!.GetValue<string>());
+
+        // The same warning when the bundle is really built.
+        (code, _, error) = await RunAsync("bundle", root, "--store", "file://" + Path.Combine(_work, "store"));
+        Assert.True(code == 0, error);
+        Assert.Contains("warning: 'app/deploy.pem' is a credential file", error);
+    }
+
+    [Fact]
     public async Task BundleExtract_Help_ShowsItsOwnUsageWithoutRootDirAndBothFormsStillRun()
     {
         var (code, help, error) = await RunAsync("bundle", "extract", "--help");

@@ -116,6 +116,133 @@ public class BundleFilesTests
         Assert.Equal([".flyteignore", ".gitignore", "b.csv", "generated.py", "sub/.flyteignore"], Paths(t.Root));
     }
 
+    [Theory]
+    [InlineData(".env")]
+    [InlineData("config/.env")]
+    [InlineData(".env.production")]
+    [InlineData("certs/server.pem")]
+    [InlineData("certs/server.key")]
+    [InlineData("certs/client.p12")]
+    [InlineData("id_rsa")]
+    [InlineData("keys/id_ed25519.pub")]
+    [InlineData(".netrc")]
+    [InlineData(".npmrc")]
+    [InlineData(".pypirc")]
+    [InlineData(".git-credentials")]
+    [InlineData(".docker/config.json")]
+    [InlineData("home/.docker/config.json")]
+    [InlineData(".aws/credentials")]
+    [InlineData(".ssh/known_hosts")]
+    [InlineData(".kube/config")]
+    public void Select_CredentialFile_IsLeftOutByDefault(string credential)
+    {
+        using var t = new TempTree();
+        t.Write("pkg/mod.py");
+        t.Write(credential, "SECRET=1");
+        Assert.Equal(["pkg/mod.py"], Paths(t.Root));
+    }
+
+    [Theory]
+    [InlineData("run.log")]
+    [InlineData("pkg/debug.log")]
+    [InlineData(".cache/pip/x")]
+    [InlineData("wheels/pkg-1.0-py3-none-any.whl")]
+    [InlineData("pkg-1.0-py3.11.egg")]
+    [InlineData("notebooks/.ipynb_checkpoints/a-checkpoint.ipynb")]
+    [InlineData("env/lib/python3.11/site.py")]
+    [InlineData(".tox/py311/x")]
+    public void Select_FlyteStandardIgnore_IsLeftOut(string ignored)
+    {
+        using var t = new TempTree();
+        t.Write("pkg/mod.py");
+        t.Write(ignored);
+        Assert.Equal(["pkg/mod.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_NamesThatOnlyResembleCredentials_AreKept()
+    {
+        using var t = new TempTree();
+        foreach (var kept in new[] { ".docker/daemon.json", "x.docker/config.json", "my_id_rsa.py", "keys.py", "pem.py", ".envrc", "aws/config.py" })
+        {
+            t.Write(kept);
+        }
+
+        Assert.Equal([".docker/daemon.json", ".envrc", "aws/config.py", "keys.py", "my_id_rsa.py", "pem.py", "x.docker/config.json"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_BuildScriptFile_IsKeptUnlikeBuildDirectory()
+    {
+        using var t = new TempTree();
+        t.Write("build", "#!/bin/sh\n");
+        t.Write("build.py");
+        t.Write("environment.py");
+        t.Write(".envrc.py");
+        Assert.Equal([".envrc.py", "build", "build.py", "environment.py"], Paths(t.Root));
+    }
+
+    [Fact]
+    public void Select_ReincludedCredentialFile_IsShippedWithWarningNamingFileAndRule()
+    {
+        using var t = new TempTree();
+        t.Write("config/.flyteignore", "# the app reads it at start\n!.env\n");
+        t.Write("config/.env", "TOKEN=1");
+        t.Write("config/settings.py");
+        t.Write(".env", "TOKEN=2");
+        var warnings = new List<string>();
+
+        var paths = BundleFiles.Select(t.Root, warnings.Add).Select(f => f.RelativePath).ToList();
+
+        Assert.Equal(["config/.env", "config/.flyteignore", "config/settings.py"], paths);
+        var warning = Assert.Single(warnings);
+        Assert.Contains("'config/.env' is a credential file", warning);
+        Assert.Contains("'!.env'", warning);
+        Assert.Contains(t.PathOf("config/.flyteignore") + ":2", warning);
+    }
+
+    [Fact]
+    public void Select_ReincludedCredentialDirectory_WarnsOnceForTheDirectory()
+    {
+        using var t = new TempTree();
+        t.Write(".flyteignore", "!.aws/\n");
+        t.Write(".aws/credentials");
+        t.Write(".aws/config");
+        var warnings = new List<string>();
+
+        var paths = BundleFiles.Select(t.Root, warnings.Add).Select(f => f.RelativePath).ToList();
+
+        Assert.Equal([".aws/config", ".aws/credentials", ".flyteignore"], paths);
+        Assert.Contains("'.aws/' is a credential directory", Assert.Single(warnings));
+    }
+
+    [Fact]
+    public void Select_ReincludedNonCredentialIgnore_DoesNotWarn()
+    {
+        using var t = new TempTree();
+        t.Write(".flyteignore", "!build/\n!*.log\n");
+        t.Write("build/x.py");
+        t.Write("a.log");
+        var warnings = new List<string>();
+        Assert.Equal(3, BundleFiles.Select(t.Root, warnings.Add).Count);
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public async Task CreateAsync_ReincludedCredential_ReportsWarningThroughOptions()
+    {
+        using var t = new TempTree();
+        using var cache = new TempTree();
+        t.Write(".flyteignore", "!deploy.pem\n");
+        t.Write("deploy.pem");
+        t.Write("main.py");
+        var warnings = new List<string>();
+        var bundle = await CodeBundler.CreateAsync(t.Root, new BundleOptions { CacheDirectory = cache.Root, Warning = warnings.Add },
+            TestContext.Current.CancellationToken);
+        Assert.Equal(3, bundle.FileCount);
+        Assert.Contains("'deploy.pem' is a credential file", Assert.Single(warnings));
+    }
+
     [Fact]
     public void Select_StandardIgnore_CanBeReincludedByFlyteignore()
     {

@@ -1,17 +1,31 @@
 using System.Text.Json;
 using FlyteSharp.Cli;
+using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
+using FlyteSharp.Tests.Execution.Sandboxes;
 using Microsoft.Data.Sqlite;
 
 namespace FlyteSharp.Tests.Cli;
 
 public sealed class RunsCommandTests : IDisposable
 {
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "flytesharp-tests", Guid.NewGuid().ToString("n"));
     private readonly TempTree _tree = new("flytesharp-runs-cli-");
+
+    public RunsCommandTests()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(ConfigFile, $"home = \"{Home}\"\n[runs]\nsandbox_max_age = \"2h\"\n");
+    }
+
+    private string Home => Path.Combine(_dir, "home");
+
+    private string ConfigFile => Path.Combine(_dir, "flytesharp.toml");
 
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
         _tree.Dispose();
     }
 
@@ -47,5 +61,67 @@ public sealed class RunsCommandTests : IDisposable
             Assert.Contains("odd-run", output.ToString());
             Assert.Contains("failed", output.ToString());
         }
+    }
+
+    [Fact]
+    public async Task Gc_OlderThanZero_RemovesSandboxOfGoneRunAndSaysSo()
+    {
+        var sandbox = DeadOwnersSandbox("killed");
+        var live = RunSandbox.Create(Home, "live", DateTimeOffset.UtcNow);
+
+        var (code, output, error) = await RunAsync("runs", "gc", "--older-than", "0", "--config", ConfigFile);
+
+        Assert.True(code == 0, error);
+        Assert.Contains($"removed    sandbox {sandbox}", output);
+        Assert.Contains("kept       1 sandbox(es)", output);
+        Assert.False(Directory.Exists(sandbox));
+        Assert.True(Directory.Exists(live));
+    }
+
+    [Fact]
+    public async Task Gc_DefaultAgeFromConfig_KeepsRecentSandbox()
+    {
+        var sandbox = DeadOwnersSandbox("killed");
+
+        var (code, output, _) = await RunAsync("runs", "gc", "--json", "--config", ConfigFile);
+
+        Assert.Equal(0, code);
+        var report = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(0, report.GetProperty("removedSandboxes").GetArrayLength());
+        Assert.Equal(1, report.GetProperty("keptSandboxes").GetInt32());
+        Assert.True(Directory.Exists(sandbox));
+    }
+
+    [Fact]
+    public async Task Gc_MalformedAge_FailsWithTheFormat()
+    {
+        var (code, _, error) = await RunAsync("runs", "gc", "--older-than", "5 weeks", "--config", ConfigFile);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--older-than must be an age like \"90s\"", error);
+    }
+
+    private string DeadOwnersSandbox(string run)
+    {
+        var (pid, start) = SandboxSweeperTests.DeadProcess();
+        var sandbox = Path.Combine(RunSandbox.Root(Home), run + ".0001");
+        Directory.CreateDirectory(sandbox);
+        File.WriteAllText(Path.Combine(sandbox, RunSandbox.OwnerFileName), JsonSerializer.Serialize(new
+        {
+            run,
+            host = RunStore.Self.Host,
+            pid,
+            start,
+            created_at = DateTimeOffset.UtcNow,
+        }));
+        return sandbox;
+    }
+
+    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await FlyteCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
+        return (code, output.ToString(), error.ToString());
     }
 }

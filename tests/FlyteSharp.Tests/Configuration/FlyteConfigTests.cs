@@ -36,6 +36,35 @@ public sealed class FlyteConfigTests : IDisposable
     }
 
     [Fact]
+    public void Load_SandboxMaxAge_ReadFromFileAndOverriddenByEnvironment()
+    {
+        File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"), "[runs]\nsandbox_max_age = \"30m\"\n");
+
+        var fromFile = FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>());
+        var fromEnv = FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?> { ["FLYTESHARP_SANDBOX_MAX_AGE"] = "2d" });
+
+        Assert.Equal(TimeSpan.FromMinutes(30), fromFile.SandboxMaxAge);
+        Assert.Equal(TimeSpan.FromDays(2), fromEnv.SandboxMaxAge);
+        Assert.Equal(TimeSpan.FromHours(1), new FlyteConfig().SandboxMaxAge);
+    }
+
+    [Theory]
+    [InlineData("1 hour")]
+    [InlineData("-5m")]
+    [InlineData("h")]
+    [InlineData("10w")]
+    public void Load_MalformedSandboxMaxAge_NamesKeyFileAndFormat(string age)
+    {
+        var file = Path.Combine(_dir, "flytesharp.toml");
+        File.WriteAllText(file, $"[runs]\nsandbox_max_age = \"{age}\"\n");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>()));
+
+        Assert.Contains("runs.sandbox_max_age must be an age like", ex.Message);
+        Assert.Equal(file, ex.File);
+    }
+
+    [Fact]
     public void Load_MalformedToml_NamesFileAndLine()
     {
         var file = Path.Combine(_dir, "flytesharp.toml");

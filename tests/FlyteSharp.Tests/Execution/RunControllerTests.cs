@@ -206,7 +206,7 @@ public class RunControllerTests : IDisposable
     {
         var env = NewEnv();
         var bodyRuns = 0;
-        var options = new TaskOptions { Cache = true, CacheVersion = "v1" };
+        var options = new TaskOptions { Cache = true };
         var expensive = env.Task("expensive", async (int x) => { Interlocked.Increment(ref bodyRuns); await Task.Yield(); return new Stats(x, x * 2.5); }, options);
 
         var first = await _fixture.Runtime.Run(expensive, 4, _fixture.Options());

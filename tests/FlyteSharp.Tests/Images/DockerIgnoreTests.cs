@@ -42,6 +42,27 @@ public class DockerIgnoreTests
         Assert.False(ignore.IsExcluded("src/pkg/module.py"));
     }
 
+    [Theory]
+    [InlineData(".env")]
+    [InlineData("sub/.env.local")]
+    [InlineData("certs/tls.key")]
+    [InlineData("certs/tls.pem")]
+    [InlineData("id_ed25519")]
+    [InlineData(".aws/credentials")]
+    [InlineData("home/.ssh/id_rsa")]
+    [InlineData(".docker/config.json")]
+    [InlineData(".pypirc")]
+    public void StandardPatterns_ExcludeCredentialFiles(string path) =>
+        Assert.True(DockerIgnore.Parse(DockerIgnore.StandardPatterns).IsExcluded(path));
+
+    [Fact]
+    public void StandardPatterns_CredentialCanBeReincludedByLaterRule()
+    {
+        var ignore = DockerIgnore.Parse(DockerIgnore.StandardPatterns).Then(DockerIgnore.Parse(["!.env"]));
+        Assert.False(ignore.IsExcluded(".env"));
+        Assert.False(DockerIgnore.Parse(DockerIgnore.StandardPatterns).IsExcluded("environment.py"));
+    }
+
     [Fact]
     public void Parse_UnterminatedClass_ThrowsWithFileAndLine()
     {

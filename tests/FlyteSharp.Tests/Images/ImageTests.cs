@@ -349,6 +349,71 @@ public sealed class ImageTests : IDisposable
         Assert.Equal(3, image.WithSourceFolder(_tree.Path("repo/libs/inside")).Layers.Count);
     }
 
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void WithSourceFolder_SymlinkInsideRepositoryLeadingOutside_Throws()
+    {
+        var pyproject = _tree.WriteWorkspace("repo/app");
+        Directory.CreateDirectory(_tree.Path("repo/.git"));
+        _tree.Write("home/.ssh/id_rsa", "PRIVATE KEY");
+        Directory.CreateDirectory(_tree.Path("repo/libs"));
+        File.CreateSymbolicLink(_tree.Path("repo/libs/home"), _tree.Path("home"));
+        var image = Image.FromDebianBase().WithUvProject(pyproject);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => image.WithSourceFolder(_tree.Path("repo/libs/home")));
+
+        Assert.Contains("outside the project's repository", ex.Message);
+        Assert.Contains($"through a symlink it resolves to '{_tree.Path("home")}'", ex.Message);
+        var file = Assert.Throws<FlyteSharpException>(() => image.WithSourceFile(_tree.Path("repo/libs/home/.ssh/id_rsa")));
+        Assert.Contains("outside the project's repository", file.Message);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void WithSourceFolder_SymlinkStayingInsideRepository_IsAccepted()
+    {
+        var pyproject = _tree.WriteWorkspace("repo/app");
+        Directory.CreateDirectory(_tree.Path("repo/.git"));
+        _tree.Write("repo/shared/lib/a.py", "");
+        Directory.CreateDirectory(_tree.Path("repo/libs"));
+        File.CreateSymbolicLink(_tree.Path("repo/libs/lib"), _tree.Path("repo/shared/lib"));
+        Assert.Equal(3, Image.FromDebianBase().WithUvProject(pyproject).WithSourceFolder(_tree.Path("repo/libs/lib")).Layers.Count);
+    }
+
+    [Fact]
+    public void WithSourceFolder_NoRepositoryFolderOutsideProjectFolder_Throws()
+    {
+        var pyproject = _tree.WriteWorkspace("proj/app");
+        _tree.Write("proj/app/vendored/lib/a.py", "");
+        _tree.Write("elsewhere/lib/a.py", "");
+        var image = Image.FromDebianBase().WithUvProject(pyproject);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => image.WithSourceFolder(_tree.Path("elsewhere/lib")));
+
+        Assert.Contains($"outside the project folder ({_tree.Path("proj/app")}; the project is in no git repository)", ex.Message);
+        Assert.Contains("path dependency", ex.Fix);
+        Assert.Equal(3, image.WithSourceFolder(_tree.Path("proj/app/vendored/lib")).Layers.Count);
+    }
+
+    [Fact]
+    public void WithSourceFolder_NoRepositorySiblingPathDependency_IsInsideTheProjectFolder()
+    {
+        // Seed Pattern B outside git: my_app depends on ../my_lib by path, so my_lib is part of the project.
+        var pyproject = _tree.WriteSiblings("plain");
+        Assert.Equal(3, Image.FromDebianBase().WithUvProject(pyproject).WithSourceFolder(_tree.Path("plain/my_lib/src/my_lib")).Layers.Count);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void WithSourceFolder_NoRepositorySymlinkLeadingOutsideProjectFolder_Throws()
+    {
+        var pyproject = _tree.WriteWorkspace("proj/app");
+        _tree.Write("home/.aws/credentials", "secret");
+        File.CreateSymbolicLink(_tree.Path("proj/app/lib"), _tree.Path("home"));
+        var ex = Assert.Throws<FlyteSharpException>(() => Image.FromDebianBase().WithUvProject(pyproject).WithSourceFolder(_tree.Path("proj/app/lib")));
+        Assert.Contains("through a symlink", ex.Message);
+    }
+
     [Theory]
     [InlineData("bad registry", null)]
     [InlineData("localhost:5000", "Bad_Name")]

@@ -105,6 +105,33 @@ public class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void GetRun_OwnerGoneLongAgo_EndsAtLastSignOfLifeNotWhenRead()
+    {
+        var store = RunStore.Open(Db, new ManualClock(DateTimeOffset.Parse("2026-01-01T05:00:00Z")));
+        Insert(store, "r1", host: RunStore.Self.Host, pid: DeadPid(), heartbeat: "2026-01-01T00:00:15.0000000Z");
+
+        var run = store.GetRun("r1")!;
+        var later = RunStore.Open(Db, new ManualClock(DateTimeOffset.Parse("2026-01-02T00:00:00Z"))).GetRun("r1")!;
+
+        Assert.Equal(RunStatus.Abandoned, run.Status);
+        Assert.Equal(DateTimeOffset.Parse("2026-01-01T00:00:15Z"), run.EndedAt);
+        Assert.Equal(TimeSpan.FromSeconds(15), run.Duration);
+        Assert.Equal(run.EndedAt, later.EndedAt);
+        Assert.Equal(run.EndedAt, store.GetActions("r1").Single(a => a.Id == "a-running").EndedAt);
+    }
+
+    [Fact]
+    public void MarkAbandonedRuns_OwnerGone_ReturnsEachRunOnce()
+    {
+        var store = RunStore.Open(Db);
+        Insert(store, "gone", host: RunStore.Self.Host, pid: DeadPid(), heartbeat: "2026-01-01T00:00:00.0000000Z");
+        Insert(store, "mine", host: RunStore.Self.Host, pid: RunStore.Self.Pid, start: RunStore.Self.Start, heartbeat: "2026-01-01T00:00:00.0000000Z");
+
+        Assert.Equal(["gone"], store.MarkAbandonedRuns());
+        Assert.Empty(store.MarkAbandonedRuns());
+    }
+
+    [Fact]
     public void GetRun_OwnerIsThisProcess_StaysRunning()
     {
         var store = RunStore.Open(Db);

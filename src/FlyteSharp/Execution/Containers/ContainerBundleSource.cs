@@ -7,7 +7,9 @@ namespace FlyteSharp.Execution.Containers;
 /// <param name="Source">What the runner's <c>--bundle</c> receives.</param>
 /// <param name="Mounts">Bind mounts (host path, container path) the source needs, all read-only.</param>
 /// <param name="HostNetwork">The container needs the host's network (a registry on the host's loopback).</param>
-internal sealed record ContainerBundleSource(string Source, IReadOnlyList<(string Host, string Container)> Mounts, bool HostNetwork)
+/// <param name="Registry">For a registry blob: the registry host and repository (to get the runner pull credentials).</param>
+internal sealed record ContainerBundleSource(string Source, IReadOnlyList<(string Host, string Container)> Mounts, bool HostNetwork,
+    (string Host, string Repository)? Registry = null)
 {
     /// <summary>Where the store (or a lone archive) is mounted in the container.</summary>
     public const string StoreMount = "/flytesharp/store";
@@ -48,10 +50,12 @@ internal sealed record ContainerBundleSource(string Source, IReadOnlyList<(strin
             var slash = rest.IndexOf('/');
             var host = slash < 0 ? rest : rest[..slash];
             var repository = slash < 0 ? "" : rest[(slash + 1)..].TrimEnd('/');
-            var scheme = insecureRegistries.Contains(host, StringComparer.OrdinalIgnoreCase) ? "http" : "https";
-            var hostName = host.Split(':')[0];
-            var loopback = hostName is "localhost" or "127.0.0.1" or "::1" or "[::1]";
-            return new ContainerBundleSource($"{scheme}://{host}/v2/{repository}/blobs/{digest}", [], loopback);
+            var hostName = host.StartsWith('[') ? host[..(host.IndexOf(']') + 1)] : host.Split(':')[0];
+            var loopback = hostName is "localhost" or "127.0.0.1" or "[::1]";
+
+            // The same rule as the registry client: plain HTTP on loopback and for insecure registries.
+            var scheme = loopback || insecureRegistries.Contains(host, StringComparer.OrdinalIgnoreCase) || insecureRegistries.Contains(hostName, StringComparer.OrdinalIgnoreCase) ? "http" : "https";
+            return new ContainerBundleSource($"{scheme}://{host}/v2/{repository}/blobs/{digest}", [], loopback, (host, repository));
         }
 
         if (storeUri is not null && (storeUri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || storeUri.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))

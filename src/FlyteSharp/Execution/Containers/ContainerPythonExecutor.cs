@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Registry;
 using FlyteSharp.Runner;
 using FlyteSharp.Storage;
 using FlyteSharp.Tasks;
@@ -22,7 +23,11 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private readonly TimeProvider _time;
     private readonly string _ioRoot;
     private readonly Lazy<Task<string?>> _bundleUri;
+    private readonly Lock _registryGate = new();
+    private OciRegistryClient? _registry;
+    private bool _registryNeedsNoAuth;
     private int _sequence;
+    private int _runtimeRecorded;
 
     public ContainerPythonExecutor(PythonExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
     {
@@ -93,13 +98,18 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         return RunnerProtocol.ParseCall(root, code, "container");
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _registry?.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     private async Task<ContainerOutcome> RunContainerAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, IReadOnlyList<string> runnerArguments,
         string? inputsJson, Action<string, string>? log, CancellationToken cancellationToken)
     {
         var runtime = await _images.RuntimeAsync(cancellationToken);
+        RecordRuntime(runtime);
         var n = Interlocked.Increment(ref _sequence);
         var ioDir = Path.Combine(_ioRoot, n.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(ioDir);
@@ -112,10 +122,12 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             ? ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken), _context.Bundle.ArchivePath, _context.Bundle.Digest,
                 _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries)
             : null;
+        var authFile = bundle?.Registry is { } registry ? await WriteAuthFileAsync(registry.Host, registry.Repository, n, cancellationToken) : null;
         var spec = new ContainerRunSpec(
             runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
             runnerArguments,
-            new Dictionary<string, string> { ["flytesharp.run"] = _context.RunName, ["flytesharp.action"] = actionId, ["flytesharp.environment"] = environment.Name });
+            ContainerLabels.For(_context.RunName, actionId, environment.Name),
+            authFile);
 
         var launched = _time.GetUtcNow();
         CliResult result;
@@ -129,6 +141,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             // Killing the runtime's client does not stop the container: stop it, then remove it.
             await CliProcess.RunAsync(runtime, ["stop", "--time", "2", spec.Name], cancellationToken: CancellationToken.None);
             await RemoveAsync(runtime, spec.Name);
+            DeleteAuthFile(authFile);
             throw;
         }
 
@@ -146,11 +159,77 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         finally
         {
             await RemoveAsync(runtime, spec.Name);
+            DeleteAuthFile(authFile);
         }
 
         var outputs = Path.Combine(ioDir, "outputs.json");
         return new ContainerOutcome(result, oom, File.Exists(outputs) ? await File.ReadAllTextAsync(outputs, CancellationToken.None) : null,
             launched, exited, _time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// For a bundle in a registry that wants credentials: a file (mode 0600, outside the action's writable directory)
+    /// holding the <c>Authorization</c> value the runner sends — a pull-only Bearer token for the bundle's repository
+    /// where the registry issues tokens. Null when the registry needs none (asked once per run).
+    /// </summary>
+    private async Task<string?> WriteAuthFileAsync(string host, string repository, int n, CancellationToken cancellationToken)
+    {
+        OciRegistryClient client;
+        lock (_registryGate)
+        {
+            if (_registryNeedsNoAuth)
+            {
+                return null;
+            }
+
+            client = _registry ??= new OciRegistryClient(host, _context.Config, time: _time);
+        }
+
+        // Asked per container: tokens are short-lived, so a long run must not hand out an expired one.
+        var authorization = await client.PullAuthorizationAsync(repository, _context.Bundle.Digest, cancellationToken);
+        if (authorization is null)
+        {
+            lock (_registryGate)
+            {
+                _registryNeedsNoAuth = true;
+            }
+
+            return null;
+        }
+
+        var path = Path.Combine(_ioRoot, $"auth-{n.ToString(CultureInfo.InvariantCulture)}.json");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var file = new FileStream(path, options))
+        {
+            await JsonSerializer.SerializeAsync(file, new Dictionary<string, string> { ["authorization"] = authorization }, cancellationToken: cancellationToken);
+        }
+
+        return path;
+    }
+
+    private static void DeleteAuthFile(string? path)
+    {
+        if (path is not null)
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>
+    /// Notes in the sandbox which runtime this run's containers run in, before the first starts: if this process is
+    /// killed, the sweep that finds its sandbox knows where to look for the containers it left (by their owner labels).
+    /// </summary>
+    private void RecordRuntime(string runtime)
+    {
+        if (Interlocked.Exchange(ref _runtimeRecorded, 1) == 0)
+        {
+            File.WriteAllText(Path.Combine(_ioRoot, Sandboxes.SandboxSweeper.RuntimeFileName), runtime);
+        }
     }
 
     /// <summary>The bundle's blob URI in the run's store, uploading it once (idempotent: an existing digest is not sent again).</summary>

@@ -16,7 +16,8 @@ internal sealed record ContainerRunSpec(
     ContainerBundleSource? Bundle,
     string? BundleDigest,
     IReadOnlyList<string> RunnerArguments,
-    IReadOnlyDictionary<string, string> Labels)
+    IReadOnlyDictionary<string, string> Labels,
+    string? BundleAuthFile = null)
 {
     /// <summary>Where the action's inputs/outputs directory is mounted.</summary>
     public const string IoMount = "/flytesharp/io";
@@ -71,12 +72,19 @@ internal sealed record ContainerRunSpec(
             args.Add($"{host}:{container}:ro");
         }
 
+        // Private store credentials: a read-only file, never an argument or environment variable (`podman inspect` shows those).
+        if (BundleAuthFile is not null)
+        {
+            args.Add("--volume");
+            args.Add($"{BundleAuthFile}:{RunnerCommand.BundleAuthFile}:ro");
+        }
+
         args.Add("--env");
         args.Add("PYTHONUNBUFFERED=1");
         args.Add("--env");
         args.Add("PYTHONDONTWRITEBYTECODE=1");
         args.Add(Image.Uri);
-        args.AddRange(RunnerCommand.For(Image, Bundle, BundleDigest, RunnerArguments));
+        args.AddRange(RunnerCommand.For(Image, Bundle, BundleDigest, RunnerArguments, withAuthFile: BundleAuthFile is not null));
         return args;
     }
 }

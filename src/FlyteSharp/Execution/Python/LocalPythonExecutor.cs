@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using FlyteSharp.Images;
 using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
@@ -135,7 +134,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
     /// </summary>
     private string? ImageSourcePath(TaskEnvironment environment)
     {
-        var folders = environment.Image.Layers.OfType<SourceFolderLayer>().ToArray();
+        var folders = ImageSourceFolders.Importable(environment).ToArray();
         if (folders.Length == 0)
         {
             return null;
@@ -143,24 +142,12 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
         var directory = Path.Combine(_context.SandboxDirectory, "image-src", environment.Name);
         Directory.CreateDirectory(directory);
-        foreach (var folder in folders)
+        foreach (var (name, source) in folders)
         {
-            var destination = folder.Destination ?? Path.GetFileName(folder.Source);
-            if (destination.StartsWith("/root/", StringComparison.Ordinal))
-            {
-                destination = destination["/root/".Length..];
-            }
-
-            // Only a folder directly on the image's PYTHONPATH is importable there; anything else is not mirrored.
-            if (destination.Length == 0 || destination.Contains('/') || destination.StartsWith('.'))
-            {
-                continue;
-            }
-
-            var link = Path.Combine(directory, destination);
+            var link = Path.Combine(directory, name);
             if (!Path.Exists(link))
             {
-                File.CreateSymbolicLink(link, folder.Source);
+                File.CreateSymbolicLink(link, source);
             }
         }
 

@@ -8,7 +8,7 @@ namespace FlyteSharp.Execution.Python;
 /// A warm <c>flytesharp_runner.py --serve</c> process: one request at a time over JSON lines. Reusing it per
 /// run and environment saves the interpreter start and module imports on every call.
 /// </summary>
-internal sealed class PythonWorker : IAsyncDisposable
+internal sealed partial class PythonWorker : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stderrTail = new();
@@ -105,6 +105,13 @@ internal sealed class PythonWorker : IAsyncDisposable
     {
         try
         {
+            // The runner leads its own process group (see flytesharp_runner.py): end the group first, which also reaches
+            // what a task started and detached from the worker's tree; the pid is still the worker's, so is the group.
+            if (!OperatingSystem.IsWindows() && !_process.HasExited)
+            {
+                _ = KillProcessGroup(-_process.Id, SigKill);
+            }
+
             _process.Kill(entireProcessTree: true);
         }
         catch (InvalidOperationException)
@@ -138,6 +145,11 @@ internal sealed class PythonWorker : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    private const int SigKill = 9;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int KillProcessGroup(int pid, int signal);
 
     private async Task PumpStderrAsync()
     {

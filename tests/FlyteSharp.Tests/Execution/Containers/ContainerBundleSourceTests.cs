@@ -35,6 +35,17 @@ public class ContainerBundleSourceTests
         Assert.True(source.HostNetwork);
     }
 
+    [Theory]
+    [InlineData("localhost:5000")]
+    [InlineData("127.0.0.1:5000")]
+    public void For_OciStoreOnLoopbackNotListedInsecure_UsesHttpLikeTheRegistryClient(string host)
+    {
+        var source = ContainerBundleSource.For($"oci://{host}/team/bundles", null, Digest, $"oci://{host}/team/bundles", []);
+
+        Assert.Equal($"http://{host}/v2/team/bundles/blobs/{Digest}", source.Source);
+        Assert.Equal((host, "team/bundles"), source.Registry);
+    }
+
     [Fact]
     public void For_OciStoreRemote_UsesHttpsAndDigestSuffixIsIgnored()
     {

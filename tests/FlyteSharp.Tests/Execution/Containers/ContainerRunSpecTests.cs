@@ -73,4 +73,28 @@ public class ContainerRunSpecTests
         Assert.True(i >= 0, $"{flag} missing from: {string.Join(' ', args)}");
         return args[i + 1];
     }
+
+    [Fact]
+    public void Arguments_PrivateRegistryBundle_MountsCredentialsReadOnlyAndPassesOnlyTheirPath()
+    {
+        var bundle = new ContainerBundleSource("https://registry.example/v2/team/bundles/blobs/sha256:" + new string('a', 64), [], false, ("registry.example", "team/bundles"));
+        var spec = Spec(new Resources(), bundle) with { BundleAuthFile = "/home/u/.flytesharp/runs/r/containers/auth-1.json" };
+
+        var args = spec.Arguments();
+
+        Assert.Contains($"/home/u/.flytesharp/runs/r/containers/auth-1.json:{RunnerCommand.BundleAuthFile}:ro", args);
+        Assert.Equal(RunnerCommand.BundleAuthFile, After(args, "--bundle-auth-file"));
+        Assert.Equal(FlyteSharp.Registry.RegistryRetry.MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture), After(args, "--fetch-attempts"));
+        Assert.Equal("0.2", After(args, "--fetch-backoff"));
+        Assert.DoesNotContain(args, a => a.StartsWith("FLYTESHARP_", StringComparison.Ordinal) || a.Contains("authorization", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public void Arguments_FileStoreBundle_HasNoDownloadOrCredentialArguments()
+    {
+        var args = Spec(new Resources(), new ContainerBundleSource("/flytesharp/store/blobs/x", [("/s", "/flytesharp/store")], false)).Arguments();
+
+        Assert.DoesNotContain("--fetch-attempts", args);
+        Assert.DoesNotContain("--bundle-auth-file", args);
+    }
 }

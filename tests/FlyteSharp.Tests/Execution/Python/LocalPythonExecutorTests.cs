@@ -20,11 +20,56 @@ public class LocalPythonExecutorTests : IDisposable
         var run = await _fixture.Runtime.Run(where, _fixture.Options());
         var file = await run.GetOutputAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal(Path.Combine(_fixture.Config.Home, "sandboxes", run.Name, "bundle", "app", "where.py"), file);
+        var sandbox = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(file)))!;
+        Assert.Equal(Path.Combine(_fixture.Config.Home, "sandboxes"), Path.GetDirectoryName(sandbox));
+        Assert.StartsWith(run.Name + ".", Path.GetFileName(sandbox), StringComparison.Ordinal);
+        Assert.Equal(Path.Combine("bundle", "app", "where.py"), Path.GetRelativePath(sandbox, file));
         Assert.StartsWith("sha256:", run.BundleDigest);
         var hex = run.BundleDigest!["sha256:".Length..];
         Assert.Contains(Directory.EnumerateFiles(Path.Combine(_fixture.Config.Home, "store"), "*", SearchOption.AllDirectories), f => f.EndsWith(hex, StringComparison.Ordinal));
-        Assert.False(Directory.Exists(Path.Combine(_fixture.Config.Home, "sandboxes", run.Name)), "the sandbox is removed when the run ends");
+        Assert.False(Directory.Exists(sandbox), "the sandbox is removed when the run ends");
+    }
+
+    [Fact]
+    public async Task Execute_TaskLeavesChildProcessesRunning_TheyAreKilledWhenTheActionEnds()
+    {
+        _fixture.WritePython("app/spawn.py", """
+            import subprocess
+
+            def spawn() -> list:
+                child = subprocess.Popen(["sleep", "600"])
+                # A grandchild the shell leaves behind: no longer the worker's child, still in its process group.
+                shell = subprocess.run(["sh", "-c", "sleep 600 >/dev/null 2>&1 & echo $!"], capture_output=True, text=True, check=True)
+                return [child.pid, int(shell.stdout.strip())]
+            """);
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var spawn = env.PythonTask<List<int>>("app.spawn:spawn");
+        // The root looks while the run (and its warm Python worker) is still going: the action's end is what counts.
+        var root = env.Task("root", async () =>
+        {
+            var pids = await spawn.InvokeAsync();
+            return pids.Select(pid => $"{pid}:{(IsRunning(pid) ? "running" : "gone")}").ToList();
+        });
+
+        var run = await _fixture.Runtime.Run(root, _fixture.Options());
+        var states = await run.GetOutputAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, states.Count);
+        Assert.All(states, s => Assert.EndsWith(":gone", s, StringComparison.Ordinal));
+    }
+
+    /// <summary>True while <paramref name="pid"/> exists and is not a zombie (a zombie has ended; only its entry is left).</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0] != "Z";
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 
     [Fact]
