@@ -38,6 +38,7 @@ internal static class BuildCommand
             }
 
             var options = new ImageResolveOptions(config, CopyStyle.All);
+            ImageDiagnostics.ThrowIfLockStale(selected.Select(e => e.Image));
             var targets = selected.Select(e => ImageBuildTarget.From(e.Image.Resolve(options), e.Name)).ToList();
             var service = await ImageBuildServices.CreateAsync(config, RegistryHandler, cancellationToken: cancellationToken);
             var asJson = parse.GetValue(json);

@@ -71,6 +71,7 @@ internal static class RunCommand
                     ["status"] = JsonSerializer.SerializeToNode(status, CliJson.Options),
                     ["bundleDigest"] = run.BundleDigest,
                     ["outputs"] = record.OutputsJson is null ? null : JsonNode.Parse(record.OutputsJson),
+                    ["outputsBlob"] = record.OutputsBlob is null ? null : JsonSerializer.SerializeToNode(record.OutputsBlob, CliJson.Options),
                     ["error"] = record.Error is null ? null : JsonSerializer.SerializeToNode(record.Error, CliJson.Options),
                 };
                 await console.Out.WriteLineAsync(result.ToJsonString(CliJson.Options));
@@ -78,9 +79,14 @@ internal static class RunCommand
             else
             {
                 await console.Out.WriteLineAsync($"status: {RunStore.Text(status)}");
-                if (record.OutputsJson is not null)
+                if (record.OutputsJson is not null || record.OutputsBlob is not null)
                 {
-                    await console.Out.WriteLineAsync($"outputs: {record.OutputsJson}");
+                    var preview = RunPages.Preview(record.OutputsJson, record.OutputsBlob, null, out var size);
+                    await console.Out.WriteLineAsync($"outputs: {preview}");
+                    if (size is { } whole)
+                    {
+                        await console.Out.WriteLineAsync($"         (a preview of {RunPages.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
+                    }
                 }
             }
 

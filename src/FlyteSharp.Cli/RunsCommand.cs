@@ -5,7 +5,7 @@ using FlyteSharp.Runs;
 
 namespace FlyteSharp.Cli;
 
-/// <summary><c>flytesharp runs list|show|logs|gc</c>: reads recorded runs from the run store and cleans up after abandoned ones.</summary>
+/// <summary><c>flytesharp runs list|show|logs|output|gc</c>: reads recorded runs from the run store and cleans up after abandoned ones.</summary>
 internal static class RunsCommand
 {
     public static Command Create(CliConsole console)
@@ -54,11 +54,12 @@ internal static class RunsCommand
         show.SetAction(async (parse, _) =>
         {
             var store = Open(parse, config, database);
-            var run = Get(store, parse.GetValue(runName)!);
-            var actions = store.GetActions(run.Name);
+            var run = Get(store, parse.GetValue(runName)!, previewOnly: true);
+            var actions = store.GetActions(run.Name, previewOnly: true);
             if (parse.GetValue(showJson))
             {
-                await console.Out.WriteLineAsync(CliJson.Serialize(new { run, actions }));
+                // Previews, like the console's API: whole outputs come from `runs output`.
+                await console.Out.WriteLineAsync(CliJson.Serialize(new { run = RunApi.Run(run), actions = actions.Select(RunApi.Action(run.Name)) }));
                 return 0;
             }
 
@@ -72,10 +73,15 @@ internal static class RunsCommand
                 await console.Out.WriteLineAsync($"bundle   {run.BundleDigest}");
             }
 
-            await console.Out.WriteLineAsync($"inputs   {run.InputsJson}");
-            if (run.OutputsJson is not null)
+            await console.Out.WriteLineAsync($"inputs   {RunPages.Preview(run.InputsJson, run.InputsBlob, null, out long? _)}");
+            if (run.OutputsJson is not null || run.OutputsBlob is not null)
             {
-                await console.Out.WriteLineAsync($"outputs  {run.OutputsJson}");
+                var preview = RunPages.Preview(run.OutputsJson, run.OutputsBlob, run.OutputsLength, out var size);
+                await console.Out.WriteLineAsync($"outputs  {preview}");
+                if (size is { } whole)
+                {
+                    await console.Out.WriteLineAsync($"         (a preview of {RunPages.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
+                }
             }
 
             if (run.Error is not null)
@@ -102,7 +108,7 @@ internal static class RunsCommand
             var store = Open(parse, config, database);
             var run = Get(store, parse.GetValue(logName)!);
             var action = parse.GetValue(actionId);
-            var actions = store.GetActions(run.Name);
+            var actions = store.GetActions(run.Name, previewOnly: true);
             if (action is not null && actions.All(a => a.Id != action))
             {
                 throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", store.Path,
@@ -110,7 +116,7 @@ internal static class RunsCommand
             }
 
             var names = actions.ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
-            foreach (var line in store.GetLogs(run.Name, action))
+            foreach (var line in store.StreamLogs(run.Name, action))
             {
                 var prefix = action is null ? $"[{names.GetValueOrDefault(line.ActionId, line.ActionId)} {line.ActionId}] " : "";
                 await console.Out.WriteLineAsync($"{prefix}{(line.Stream == "stdout" ? "" : line.Stream + ": ")}{line.Text}");
@@ -159,11 +165,86 @@ internal static class RunsCommand
             return 0;
         });
 
+        var outputName = new Argument<string>("name") { Description = "The run's name." };
+        var outputAction = new Argument<string?>("action") { Description = "An action id (default: the run's root output).", Arity = ArgumentArity.ZeroOrOne };
+        var outputFile = new Option<string?>("--output", "-o") { Description = "Write to this file (default: standard output)." };
+        var output = new Command("output", "Write a run's (or one action's) whole output JSON, however large (streamed from its blob).");
+        output.Arguments.Add(outputName);
+        output.Arguments.Add(outputAction);
+        output.Options.Add(outputFile);
+        output.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = FlyteConfig.Load(parse.GetValue(config));
+            var store = RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
+            var run = Get(store, parse.GetValue(outputName)!, previewOnly: true);
+            var action = parse.GetValue(outputAction);
+            string? json;
+            OutputBlob? blob;
+            if (action is null)
+            {
+                var whole = store.GetRun(run.Name)!;
+                (json, blob) = (whole.OutputsJson, whole.OutputsBlob);
+            }
+            else
+            {
+                (json, blob) = store.GetActionOutput(run.Name, action) ?? throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", store.Path,
+                    fix: $"use an id from `flytesharp runs show {run.Name}`");
+            }
+
+            if (json is null && blob is null)
+            {
+                throw new FlyteSharpException(
+                    $"{(action is null ? $"run '{run.Name}'" : $"action '{action}' of run '{run.Name}'")} has no output (status {RunStore.Text(run.Status)})", store.Path,
+                    fix: "wait until it succeeded, or see its error with `flytesharp runs show`");
+            }
+
+            var file = parse.GetValue(outputFile);
+            if (file is null)
+            {
+                if (json is not null)
+                {
+                    await console.Out.WriteLineAsync(json);
+                    return 0;
+                }
+
+                // Through the console's writer in bounded pieces (tests and pipes alike), never as one string.
+                await using var source = await OutputBlobs.OpenAsync(blob!, settings, cancellationToken);
+                using var reader = new StreamReader(source, System.Text.Encoding.UTF8);
+                var buffer = new char[1 << 15];
+                int read;
+                while ((read = await reader.ReadAsync(buffer.AsMemory(), cancellationToken)) > 0)
+                {
+                    await console.Out.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+
+                await console.Out.WriteLineAsync();
+                return 0;
+            }
+
+            var target = Path.GetFullPath(file);
+            await FlyteSharp.Storage.AtomicFile.WriteAsync(target, (stream, ct) => CopyOutputAsync(json, blob, settings, stream, ct), cancellationToken);
+            await console.Error.WriteLineAsync($"wrote {RunPages.Size(new FileInfo(target).Length)} to {target}");
+            return 0;
+        });
+
         command.Subcommands.Add(list);
         command.Subcommands.Add(show);
         command.Subcommands.Add(logs);
         command.Subcommands.Add(gc);
+        command.Subcommands.Add(output);
         return command;
+    }
+
+    private static async Task CopyOutputAsync(string? json, OutputBlob? blob, FlyteConfig settings, Stream destination, CancellationToken cancellationToken)
+    {
+        if (json is not null)
+        {
+            await destination.WriteAsync(System.Text.Encoding.UTF8.GetBytes(json), cancellationToken);
+            return;
+        }
+
+        await using var source = await OutputBlobs.OpenAsync(blob!, settings, cancellationToken);
+        await source.CopyToAsync(destination, 1 << 16, cancellationToken);
     }
 
     internal static RunStore Open(ParseResult parse, Option<string?> config, Option<string?> database)
@@ -172,8 +253,8 @@ internal static class RunsCommand
         return RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
     }
 
-    private static RunRecord Get(RunStore store, string name) =>
-        store.GetRun(name) ?? throw new FlyteSharpException($"there is no run named '{name}'", store.Path,
+    private static RunRecord Get(RunStore store, string name, bool previewOnly = false) =>
+        store.GetRun(name, previewOnly) ?? throw new FlyteSharpException($"there is no run named '{name}'", store.Path,
             fix: "list runs with `flytesharp runs list` (or point --db / --config at the store the run was recorded in)");
 
     private static IEnumerable<string> Tree(IReadOnlyList<ActionRecord> actions)
@@ -193,7 +274,8 @@ internal static class RunsCommand
                 }
             }
 
-            var detail = a.Error is null ? a.OutputsJson is { } o ? " → " + (o.Length > 80 ? o[..77] + "..." : o) : "" : $" ✗ {a.Error.Type}: {a.Error.Message}";
+            var output = a.OutputsJson ?? a.OutputsBlob?.Preview;
+            var detail = a.Error is null ? output is { } o ? " → " + (o.Length > 80 || a.OutputsBlob is not null ? o[..Math.Min(o.Length, 77)] + "..." : o) : "" : $" ✗ {a.Error.Type}: {a.Error.Message}";
             var attempts = a.Attempts > 1 ? $" ({a.Attempts} attempts)" : "";
             yield return $"  {prefix}{a.Task} [{a.Id}] {RunStore.Text(a.Status)} {RunPages.Duration(a.Duration)}{attempts}{detail}";
         }

@@ -21,7 +21,7 @@ internal static class ServeCommand
             var settings = FlyteConfig.Load(parse.GetValue(config));
             var store = RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
             var listenPort = parse.GetValue(port) ?? new Uri(settings.ConsoleUrl).Port;
-            await using var server = new RunConsoleServer(store, listenPort);
+            await using var server = new RunConsoleServer(store, listenPort, settings);
             server.Start();
             await console.Out.WriteLineAsync($"serving runs from {store.Path} at {server.BaseUrl}/runs (Ctrl+C to stop)");
             await console.Out.FlushAsync(cancellationToken);

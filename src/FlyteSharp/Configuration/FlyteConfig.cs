@@ -68,6 +68,12 @@ public sealed record FlyteConfig
     /// </summary>
     public TimeSpan SandboxMaxAge { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Task outputs (and inputs) whose JSON is larger than this many bytes are stored as content-addressed blobs in
+    /// the store (<see cref="EffectiveStoreUri"/>) and referenced from the run store, not kept inline in its rows.
+    /// </summary>
+    public long InlineOutputLimit { get; init; } = 1024 * 1024;
+
     /// <summary>Where Python task actions run: <c>local</c> (a local python3 process, default), <c>container</c> or <c>kubernetes</c>.</summary>
     public string Mode { get; init; } = "local";
 
@@ -137,6 +143,7 @@ public sealed record FlyteConfig
             SandboxMaxAge = Env("FLYTESHARP_SANDBOX_MAX_AGE") is { } age
                 ? ParseAge(age, "FLYTESHARP_SANDBOX_MAX_AGE", null)
                 : config.SandboxMaxAge,
+            InlineOutputLimit = Env("FLYTESHARP_INLINE_OUTPUT_LIMIT") is { } limit ? ParseInlineLimit(limit, "FLYTESHARP_INLINE_OUTPUT_LIMIT", null) : config.InlineOutputLimit,
             KubernetesNamespace = Env("FLYTESHARP_KUBERNETES_NAMESPACE") ?? config.KubernetesNamespace,
             KubeConfig = Env("FLYTESHARP_KUBECONFIG") is { } kc ? Path.GetFullPath(ExpandHome(kc)) : config.KubeConfig,
             KubernetesContext = Env("FLYTESHARP_KUBERNETES_CONTEXT") ?? config.KubernetesContext,
@@ -170,6 +177,15 @@ public sealed record FlyteConfig
         throw new FlyteSharpException($"{name} must be an age like \"90s\", \"30m\", \"6h\" or \"7d\", not '{text}'", file,
             fix: "write a whole number followed by s, m, h or d (or \"0\" to delete at the next sweep)");
     }
+    private static long ParseInlineLimit(string text, string name, string? file) =>
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? CheckInlineLimit(value, name, file)
+            : throw new FlyteSharpException($"{name} must be a number of bytes, not '{text}'", file, fix: $"set {name} to e.g. 1048576 (1 MiB), or unset it");
+
+    private static long CheckInlineLimit(long value, string name, string? file) =>
+        value >= 1024
+            ? value
+            : throw new FlyteSharpException($"{name} must be at least 1024 bytes, not {value}", file, fix: $"set {name} to e.g. 1048576 (1 MiB), or remove it");
 
     private static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
@@ -247,6 +263,7 @@ public sealed record FlyteConfig
             MaxDepth = (int?)runs.Integer("max_depth") ?? defaults.MaxDepth,
             Mode = runs.String("mode") ?? defaults.Mode,
             SandboxMaxAge = runs.String("sandbox_max_age") is { } age ? ParseAge(age, "runs.sandbox_max_age", file) : defaults.SandboxMaxAge,
+            InlineOutputLimit = runs.Integer("inline_output_limit") is { } inline ? CheckInlineLimit(inline, "runs.inline_output_limit", file) : defaults.InlineOutputLimit,
             KubernetesNamespace = kubernetes.String("namespace"),
             KubeConfig = kubernetes.String("kubeconfig") is { } kc ? Path.GetFullPath(Path.Combine(dir, ExpandHome(kc))) : null,
             KubernetesContext = kubernetes.String("context"),

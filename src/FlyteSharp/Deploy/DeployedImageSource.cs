@@ -29,6 +29,17 @@ internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments,
             deployment.Entry.Split(' ')[0], // the entry starts with the image's interpreter
             PythonRunnerScript.ImagePath,
             deployment.CodeDirectory ?? throw new FlyteSharpException($"deployment {deployment.Version}/{deployment.Environment} has no code directory"),
-            RegistryTagProbe.IsInsecure(registry, config)));
+            RegistryTagProbe.IsInsecure(registry, config))
+        {
+            // The full build copied root_dir to the code directory, so the workspace's import roots (recorded in the
+            // entry at deploy time) sit at the same relative places.
+            ImportPaths = RecordedImportPaths(deployment.Entry),
+        });
+    }
+
+    private static List<string> RecordedImportPaths(string entry)
+    {
+        var tokens = entry.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return tokens.Select((t, i) => (t, i)).Where(x => x.t == "--path" && x.i + 1 < tokens.Length).Select(x => tokens[x.i + 1]).ToList();
     }
 }

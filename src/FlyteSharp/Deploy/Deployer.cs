@@ -43,6 +43,7 @@ internal static class Deployer
 
         DeployVersion.Validate(version);
         time ??= TimeProvider.System;
+        ImageDiagnostics.ThrowIfLockStale(environments.Select(e => e.Image));
         var options = new ImageResolveOptions(config, copyStyle);
         var resolved = new List<(TaskEnvironment Env, ResolvedImage Image)>();
         foreach (var env in environments)
@@ -79,13 +80,45 @@ internal static class Deployer
                 copyStyle,
                 env.Tasks.Select(t => new DeployedTask(t.Name, t.Kind == TaskKind.Python ? "python" : "csharp", t.Python?.ToString())).ToList(),
                 env.Resources,
-                $"{image.PythonExecutable} {image.RunnerPath} --bundle-dir {image.CodeDirectory}",
+                // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
+                string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory! }
+                    .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, config.RootDir)))),
                 image.CodeDirectory,
                 now);
-            store.Record(deployment);
             deployments.Add(deployment);
         }
 
+        await CheckPythonTasksAsync(environments, deployments, config, config.RootDir, now, cancellationToken).ConfigureAwait(false);
+        foreach (var deployment in deployments)
+        {
+            store.Record(deployment);
+        }
+
         return deployments;
+    }
+
+    /// <summary>
+    /// Unlike a run (where only the root task's check blocks), a deploy checks every Python task of every environment
+    /// in the image just built, with the code baked in, and refuses to record the version if one fails.
+    /// </summary>
+    private static async Task CheckPythonTasksAsync(IReadOnlyList<TaskEnvironment> environments, IReadOnlyList<Deployment> deployments, FlyteConfig config, string? rootDir, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tasks = environments.SelectMany(e => e.Tasks).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
+        if (tasks.Length == 0)
+        {
+            return;
+        }
+
+        var sandbox = Execution.Sandboxes.RunSandbox.Create(config.Home, "deploy-check", now);
+        try
+        {
+            var context = new Execution.Python.PythonExecutorContext("deploy-check", sandbox, new Execution.Python.PythonBundle("", null, null, sandbox), config, null);
+            await using var executor = new Execution.Containers.ContainerPythonExecutor(context, new DeployedImageSource(deployments, config));
+            await Execution.Python.PythonTaskChecker.CheckAsync(executor, tasks, rootDir, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Execution.Sandboxes.RunSandbox.TryDelete(sandbox);
+        }
     }
 }

@@ -35,7 +35,10 @@ internal static class PlainPythonCall
                 throw PythonTaskException.From(task.Name, e);
             }
 
-            return TaskJson.DeserializeOutput(task, result.OutputJson!);
+            // A large output came back in a file: read it with the streaming deserializer (no store outside a run).
+            return result.OutputFile is { } file
+                ? await RunOutputs.ReadValueAsync(task, new TaskPayload(null, null, file), config, CancellationToken.None).ConfigureAwait(false)
+                : TaskJson.DeserializeOutput(task, result.OutputJson!);
         }
         finally
         {

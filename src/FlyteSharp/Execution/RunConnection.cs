@@ -1,31 +1,67 @@
 using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution;
 
 /// <summary>The execution side of a <see cref="Run"/> handle: the run's controller and the task that ends with it.</summary>
-internal sealed class RunConnection(string name, string url, string? bundleDigest, RunStore store, RunController controller, Task<RunResult> completion) : IRunConnection
+internal sealed class RunConnection : IRunConnection
 {
-    public string Name => name;
+    private readonly RunController _controller;
+    private readonly Task<RunEnd> _end;
+    private readonly TaskDefinition _task;
+    private readonly Lazy<Task<object?>> _output;
 
-    public string Url => url;
+    public RunConnection(string name, string url, string? bundleDigest, RunStore store, RunController controller, Task<RunEnd> end, TaskDefinition task)
+    {
+        Name = name;
+        Url = url;
+        BundleDigest = bundleDigest;
+        Store = store;
+        _controller = controller;
+        _end = end;
+        _task = task;
+        Completion = ResultOf(end);
+        _output = new Lazy<Task<object?>>(ReadOutputOnceAsync);
+    }
 
-    public string? BundleDigest => bundleDigest;
+    public string Name { get; }
 
-    public RunStore Store => store;
+    public string Url { get; }
 
-    public Task<RunResult> Completion => completion;
+    public string? BundleDigest { get; }
 
-    public void Cancel() => controller.Cancel();
+    public RunStore Store { get; }
+
+    public Task<RunResult> Completion { get; }
+
+    public Task<object?> ReadOutputAsync() => _output.Value;
+
+    public void Cancel() => _controller.Cancel();
 
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await controller.Writer.FlushAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _controller.Writer.FlushAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectDisposedException)
         {
             // Finished meanwhile: everything is written.
         }
+    }
+
+    private static async Task<RunResult> ResultOf(Task<RunEnd> end)
+    {
+        var e = await end.ConfigureAwait(false);
+        return new RunResult(e.Status, e.Error);
+    }
+
+    // A large root output stays a blob until asked for; then it is streamed from the store once.
+    private async Task<object?> ReadOutputOnceAsync()
+    {
+        var outcome = (await _end.ConfigureAwait(false)).Outcome!;
+        return outcome.HasValue
+            ? outcome.Value
+            : await RunOutputs.ReadValueAsync(_task, outcome.Output, _controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);
     }
 }

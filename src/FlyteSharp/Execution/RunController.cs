@@ -31,7 +31,11 @@ internal sealed class RunController
         _runCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _pythonFactory = pythonFactory;
         _python = new Lazy<Task<PythonRuntime>>(() => _pythonFactory(_runCancellation.Token));
+        Outputs = new RunOutputs(settings.Config, Path.Combine(settings.SandboxDirectory, "values"));
     }
+
+    /// <summary>Where the run's inputs and outputs above the inline limit go (blobs in the store).</summary>
+    public RunOutputs Outputs { get; }
 
     public RunSettings Settings { get; }
 
@@ -46,12 +50,15 @@ internal sealed class RunController
     public CancellationToken RunCancellation => _runCancellation.Token;
 
     /// <summary>Uses an already-prepared Python runtime (prepared and checked before the run started).</summary>
-    public void UsePython(PythonRuntime runtime, IEnumerable<TaskDefinition> checkedTasks)
+    /// <param name="runtime">The runtime.</param>
+    /// <param name="checkedTasks">The tasks the check covered.</param>
+    /// <param name="failedChecks">Tasks that failed the check without blocking the run: calling one fails its action with this error.</param>
+    public void UsePython(PythonRuntime runtime, IEnumerable<TaskDefinition> checkedTasks, IReadOnlyDictionary<TaskDefinition, FlyteSharpException>? failedChecks = null)
     {
         _python = new Lazy<Task<PythonRuntime>>(Task.FromResult(runtime));
         foreach (var task in checkedTasks)
         {
-            _checked[task] = new Lazy<Task>(Task.CompletedTask);
+            _checked[task] = new Lazy<Task>(failedChecks is not null && failedChecks.TryGetValue(task, out var error) ? Task.FromException(error) : Task.CompletedTask);
         }
     }
 
@@ -62,11 +69,11 @@ internal sealed class RunController
 
     public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, line, Time.GetUtcNow());
 
-    /// <summary>Runs the root action.</summary>
-    public Task<ActionOutcome> RunRootAsync(TaskDefinition task, object?[] inputs, string inputsJson)
+    /// <summary>Runs the root action. Its output's value is not materialized (<see cref="Run{TOut}.GetOutputAsync"/> reads it when asked).</summary>
+    public Task<ActionOutcome> RunRootAsync(TaskDefinition task, object?[] inputs, TaskPayload inputsPayload)
     {
-        var id = ActionIds.Root(task, inputsJson);
-        return ExecuteActionAsync(task, inputs, inputsJson, id, null, 0);
+        var id = ActionIds.Root(task, inputsPayload.Identity);
+        return ExecuteActionAsync(task, inputs, inputsPayload, id, null, 0, needValue: false);
     }
 
     /// <summary>A task called from inside a running action: a child action of it.</summary>
@@ -79,8 +86,8 @@ internal sealed class RunController
             await EnsureCheckedAsync(task).ConfigureAwait(false);
         }
 
-        var inputsJson = TaskJson.SerializeInputs(task, task.Parameters!, inputs);
-        var id = ActionIds.Child(parent.ActionId, task, inputsJson, sequence);
+        var inputsPayload = await Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, parent.CancellationToken).ConfigureAwait(false);
+        var id = ActionIds.Child(parent.ActionId, task, inputsPayload.Identity, sequence);
         var depth = parent.Action.Depth + 1;
         if (depth > Settings.MaxDepth)
         {
@@ -89,7 +96,7 @@ internal sealed class RunController
                 fix: "check for unbounded recursion between tasks, or raise [runs] max_depth in flytesharp.toml");
         }
 
-        var inputsHash = TaskJson.Hash(inputsJson);
+        var inputsHash = TaskJson.Hash(inputsPayload.Identity);
         for (var a = parent.Action; a is not null; a = a.Parent)
         {
             if (ReferenceEquals(a.Task, task) && a.InputsHash == inputsHash)
@@ -103,34 +110,36 @@ internal sealed class RunController
         parent.Action.ChildStarting();
         try
         {
-            var outcome = await ExecuteActionAsync(task, inputs, inputsJson, id, parent.Action, sequence).ConfigureAwait(false);
+            var outcome = await ExecuteActionAsync(task, inputs, inputsPayload, id, parent.Action, sequence, needValue: true).ConfigureAwait(false);
             return outcome.Value;
         }
         finally
         {
+            RunOutputs.Release(inputsPayload);
             await parent.Action.ChildFinishedAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task<ActionOutcome> ExecuteActionAsync(TaskDefinition task, object?[] inputs, string inputsJson, string id, ActionState? parent, int sequence)
+    private async Task<ActionOutcome> ExecuteActionAsync(TaskDefinition task, object?[] inputs, TaskPayload inputsPayload, string id, ActionState? parent, int sequence, bool needValue)
     {
         var depth = parent is null ? 0 : parent.Depth + 1;
-        var action = new ActionState(id, parent, task, TaskJson.Hash(inputsJson), depth, _slots);
+        var action = new ActionState(id, parent, task, TaskJson.Hash(inputsPayload.Identity), depth, _slots);
         var kind = task.Kind == TaskKind.Python ? "python" : "csharp";
-        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsJson, Time.GetUtcNow());
+        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow());
 
         string? cacheKey = null;
         string? codeVersion = null;
         if (task.Options.Cache)
         {
             codeVersion = await CodeVersionAsync(task).ConfigureAwait(false);
-            cacheKey = TaskJson.Hash("cache", task.Name, codeVersion, inputsJson);
+            cacheKey = TaskJson.Hash("cache", task.Name, codeVersion, inputsPayload.Identity);
             var cached = _cacheWrites.TryGetValue(cacheKey, out var pending) ? pending : Store.TryGetCached(cacheKey);
             if (cached is not null)
             {
-                var value = TaskJson.DeserializeOutput(task, cached);
+                var output = TaskPayload.FromRecord(cached);
+                var value = needValue ? await Outputs.ReadValueAsync(task, output, _runCancellation.Token).ConfigureAwait(false) : null;
                 Writer.ActionFinished(id, ActionStatus.Cached, 0, true, cached, null, Time.GetUtcNow());
-                return new ActionOutcome(value, cached);
+                return new ActionOutcome(output, value, needValue);
             }
         }
 
@@ -146,14 +155,15 @@ internal sealed class RunController
                 Exception error;
                 try
                 {
-                    var outcome = await RunAttemptAsync(scope, task, inputs, inputsJson).ConfigureAwait(false);
+                    var outcome = await RunAttemptAsync(scope, task, inputs, inputsPayload, needValue).ConfigureAwait(false);
+                    var recorded = outcome.Output.RecordText;
                     if (cacheKey is not null)
                     {
-                        _cacheWrites[cacheKey] = outcome.Json;
-                        Writer.CachePut(cacheKey, task.Name, codeVersion!, outcome.Json, id, Time.GetUtcNow());
+                        _cacheWrites[cacheKey] = recorded;
+                        Writer.CachePut(cacheKey, task.Name, codeVersion!, recorded, id, Time.GetUtcNow());
                     }
 
-                    Writer.ActionFinished(id, ActionStatus.Succeeded, attempt, false, outcome.Json, null, Time.GetUtcNow());
+                    Writer.ActionFinished(id, ActionStatus.Succeeded, attempt, false, recorded, null, Time.GetUtcNow());
                     return outcome;
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_runCancellation.IsCancellationRequested)
@@ -192,16 +202,17 @@ internal sealed class RunController
         }
     }
 
-    private async Task<ActionOutcome> RunAttemptAsync(ActionScope scope, TaskDefinition task, object?[] inputs, string inputsJson)
+    private async Task<ActionOutcome> RunAttemptAsync(ActionScope scope, TaskDefinition task, object?[] inputs, TaskPayload inputsPayload, bool needValue)
     {
         if (task.Kind == TaskKind.CSharp)
         {
             var value = await InvokeInScopeAsync(scope, task, inputs).WaitAsync(scope.CancellationToken).ConfigureAwait(false);
-            return new ActionOutcome(value, TaskJson.SerializeOutput(task, value));
+            return new ActionOutcome(await Outputs.SerializeAsync(task, value, scope.CancellationToken).ConfigureAwait(false), value, true);
         }
 
         var runtime = await _python.Value.WaitAsync(scope.CancellationToken).ConfigureAwait(false);
-        var request = new PythonTaskRequest(task.Python!, task.Environment, inputsJson, scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line));
+        var inputsFile = inputsPayload.Json is null ? await Outputs.LocalFileOfAsync(inputsPayload, scope.CancellationToken).ConfigureAwait(false) : null;
+        var request = new PythonTaskRequest(task.Python!, task.Environment, inputsPayload.Json ?? "", scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line), inputsFile);
         PythonTaskResult result;
         try
         {
@@ -217,7 +228,19 @@ internal sealed class RunController
             throw PythonTaskException.From(task.Name, e);
         }
 
-        return new ActionOutcome(TaskJson.DeserializeOutput(task, result.OutputJson!), result.OutputJson!);
+        var output = result.OutputFile is { } file
+            ? await Outputs.FromFileAsync(file, scope.CancellationToken).ConfigureAwait(false)
+            : await Outputs.FromJsonAsync(result.OutputJson!, scope.CancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A child's value is what its caller awaits; a root's is read only if someone asks (GetOutputAsync).
+            var value = needValue ? await Outputs.ReadValueAsync(task, output, scope.CancellationToken).ConfigureAwait(false) : null;
+            return new ActionOutcome(output with { LocalFile = null }, value, needValue);
+        }
+        finally
+        {
+            RunOutputs.Release(output);
+        }
     }
 
     private static async Task<object?> InvokeInScopeAsync(ActionScope scope, TaskDefinition task, object?[] inputs)
@@ -263,8 +286,8 @@ internal sealed class RunController
     };
 }
 
-/// <summary>An action's output, as a value and as the JSON recorded for it.</summary>
-internal readonly record struct ActionOutcome(object? Value, string Json);
+/// <summary>An action's output as recorded (inline JSON or a blob), and its value when it was materialized.</summary>
+internal sealed record ActionOutcome(TaskPayload Output, object? Value, bool HasValue);
 
 /// <summary>The resolved settings of one run.</summary>
 internal sealed record RunSettings(

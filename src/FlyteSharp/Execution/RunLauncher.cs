@@ -55,13 +55,25 @@ internal static class RunLauncher
         var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox, options.Version);
 
         var pythonTasks = task.Environment.Tasks.Append(task).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
+        if (mode != ExecutionMode.Local && options.Version is null)
+        {
+            // Before any image is built: a lock that no longer matches pyproject.toml would fail deep inside `uv sync --locked`.
+            Images.ImageDiagnostics.ThrowIfLockStale(pythonTasks.Select(t => t.Environment.Image).Append(task.Environment.Image).Distinct());
+        }
+
         PythonRuntime? runtime = null;
+        IReadOnlyDictionary<TaskDefinition, FlyteSharpException> deferred = new Dictionary<TaskDefinition, FlyteSharpException>();
         try
         {
             if (pythonTasks.Length > 0)
             {
                 runtime = await PreparePythonAsync(settings, deployedImages, options.CancellationToken).ConfigureAwait(false);
-                await PythonTaskChecker.CheckAsync(runtime.Executor, pythonTasks, rootDir, options.CancellationToken).ConfigureAwait(false);
+                deferred = await PythonTaskChecker.CheckForRunAsync(runtime.Executor, pythonTasks, rootDir, task, options.CancellationToken).ConfigureAwait(false);
+                foreach (var (broken, error) in deferred)
+                {
+                    // Not the root task: the run goes ahead; the task fails only if something calls it.
+                    await Console.Error.WriteLineAsync($"warning: Python task {broken.Python} fails the pre-run check and will fail if called: {error.Message}").ConfigureAwait(false);
+                }
             }
 
             var inputs = bindInputs(task.Parameters!);
@@ -71,20 +83,28 @@ internal static class RunLauncher
                     fix: "pass one value per input");
             }
 
-            var inputsJson = TaskJson.SerializeInputs(task, task.Parameters!, inputs);
-            store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsJson, null, null, url, now, null,
-                BundleDigestOf(runtime), ModeText(mode)), rootDir);
-
             var writer = new RunStoreWriter(store, name);
             var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, deployedImages, ct), options.CancellationToken);
+            var inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsPayload.RecordText, null, null, url, now, null,
+                    BundleDigestOf(runtime), ModeText(mode)), rootDir);
+            }
+            catch
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
             if (runtime is not null)
             {
-                controller.UsePython(runtime, pythonTasks);
+                controller.UsePython(runtime, pythonTasks, deferred);
             }
 
             ConsoleCapture.Install();
-            var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsJson));
-            return new RunConnection(name, url, BundleDigestOf(runtime), store, controller, completion);
+            var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsPayload));
+            return new RunConnection(name, url, BundleDigestOf(runtime), store, controller, completion, task);
         }
         catch
         {
@@ -142,24 +162,24 @@ internal static class RunLauncher
         return new PythonRuntime(bundle, executor, rootDir);
     }
 
-    private static async Task<RunResult> RunToEndAsync(RunController controller, TaskDefinition task, object?[] inputs, string inputsJson)
+    private static async Task<RunEnd> RunToEndAsync(RunController controller, TaskDefinition task, object?[] inputs, TaskPayload inputsPayload)
     {
-        RunResult result;
+        RunEnd result;
         try
         {
-            var outcome = await controller.RunRootAsync(task, inputs, inputsJson).ConfigureAwait(false);
-            result = new RunResult(RunStatus.Succeeded, outcome.Value, outcome.Json, null);
+            var outcome = await controller.RunRootAsync(task, inputs, inputsPayload).ConfigureAwait(false);
+            result = new RunEnd(RunStatus.Succeeded, outcome, null);
         }
         catch (OperationCanceledException ex) when (controller.RunCancellation.IsCancellationRequested)
         {
-            result = new RunResult(RunStatus.Cancelled, null, null, ex);
+            result = new RunEnd(RunStatus.Cancelled, null, ex);
         }
         catch (Exception ex)
         {
-            result = new RunResult(RunStatus.Failed, null, null, ex);
+            result = new RunEnd(RunStatus.Failed, null, ex);
         }
 
-        controller.Writer.RunFinished(result.Status, result.OutputJson, result.Error is null ? null : RunController.ToError(result.Error), controller.Time.GetUtcNow());
+        controller.Writer.RunFinished(result.Status, result.Outcome?.Output.RecordText, result.Error is null ? null : RunController.ToError(result.Error), controller.Time.GetUtcNow());
         try
         {
             await controller.Writer.DisposeAsync().ConfigureAwait(false);
@@ -178,6 +198,7 @@ internal static class RunLauncher
                 }
             }
 
+            controller.Outputs.Dispose();
             RunSandbox.TryDelete(controller.Settings.SandboxDirectory);
         }
 
@@ -185,3 +206,5 @@ internal static class RunLauncher
     }
 }
 
+/// <summary>How a run ended: the root's outcome when it succeeded.</summary>
+internal sealed record RunEnd(RunStatus Status, ActionOutcome? Outcome, Exception? Error);

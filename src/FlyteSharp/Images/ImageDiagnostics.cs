@@ -31,7 +31,9 @@ internal static class ImageDiagnostics
                     result.Add(new(DiagnosticSeverity.Warning,
                         $"WithSourceFolder copies '{folder.Source}', which is code under root_dir ({root}): the image tag changes on every edit of it, so every iteration rebuilds and pushes the image",
                         folder.Source, null,
-                        "remove WithSourceFolder for it: the code bundle already ships everything under root_dir (WithCodeBundle() bakes it in for full builds)"));
+                        WorkspacePackageOf(image, folder.Source) is { } package
+                            ? $"remove WithSourceFolder for it: it is workspace package '{package.Project.Name}', which the code bundle ships; FlyteSharp puts its import root on sys.path at run time (keep root_dir at the workspace root)"
+                            : "remove WithSourceFolder for it: the code bundle already ships everything under root_dir (WithCodeBundle() bakes it in for full builds)"));
                     break;
                 case SourceFileLayer file when root is not null && Overlaps(file.Source, root) && file.Source.EndsWith(".py", StringComparison.Ordinal):
                     result.Add(new(DiagnosticSeverity.Warning,
@@ -40,6 +42,11 @@ internal static class ImageDiagnostics
                     break;
                 case UvProjectLayer uv:
                     CheckUv(uv, result);
+                    if (root is not null)
+                    {
+                        CheckWorkspaceRoot(uv, root, result);
+                    }
+
                     break;
             }
         }
@@ -52,6 +59,81 @@ internal static class ImageDiagnostics
         }
 
         return result;
+    }
+
+    /// <summary>Warns when root_dir leaves workspace packages out of the bundle (they then cannot be imported at run time).</summary>
+    private static void CheckWorkspaceRoot(UvProjectLayer uv, string root, List<ImageDiagnostic> result)
+    {
+        var workspace = uv.Workspace;
+        if (!workspace.HasMembers)
+        {
+            return;
+        }
+
+        var outside = workspace.Packages.Where(p => !Under(Path.TrimEndingDirectorySeparator(p.ImportRoot), root)).Select(p => p.Project.Name).ToList();
+        if (outside.Count > 0)
+        {
+            result.Add(new(DiagnosticSeverity.Warning,
+                $"root_dir ({root}) leaves workspace package(s) {string.Join(", ", outside)} out of the code bundle: their modules cannot be imported at run time",
+                workspace.Root.File, null,
+                $"set root_dir to the workspace root {workspace.Root.Directory}: the bundle then carries every package, and FlyteSharp puts each one's import root (src/ or its folder) on sys.path"));
+        }
+    }
+
+    private static UvWorkspaceMember? WorkspacePackageOf(Image image, string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        return image.Layers.OfType<UvProjectLayer>().SelectMany(l => l.Workspace.Members)
+            .FirstOrDefault(m => Under(full, Path.TrimEndingDirectorySeparator(m.Directory)));
+    }
+
+    private static bool Under(string a, string b) => a == b || a.StartsWith(b + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Refuses images whose uv.lock no longer matches the pyproject.toml files of its workspace (see
+    /// <see cref="UvLockFreshness"/>): builds, container runs and deploys call this before any build starts,
+    /// so a dependency added without re-locking fails here instead of deep inside <c>uv sync --locked</c>.
+    /// </summary>
+    /// <exception cref="FlyteSharpException">A lock is out of date.</exception>
+    public static void ThrowIfLockStale(IEnumerable<Image> images)
+    {
+        foreach (var uv in images.SelectMany(i => i.Layers).OfType<UvProjectLayer>().DistinctBy(l => (l.PyprojectFile, l.UvLockFile)))
+        {
+            if (StaleLock(uv) is { } stale)
+            {
+                throw new FlyteSharpException(stale.Reason, stale.File, stale.Line, stale.Fix);
+            }
+        }
+    }
+
+    /// <summary>The stale-lock finding for one layer (all drifting packages in one message), or null when the lock is current or absent.</summary>
+    private static ImageDiagnostic? StaleLock(UvProjectLayer uv)
+    {
+        if (uv.UvLockFile is null)
+        {
+            return null;
+        }
+
+        // Read afresh: the files may have changed since the image was defined.
+        var workspace = UvWorkspace.Load(UvProject.Load(uv.PyprojectFile));
+        var drifts = UvLockFreshness.Check(workspace, UvLock.Load(uv.UvLockFile));
+        if (drifts.Count == 0)
+        {
+            return null;
+        }
+
+        var first = drifts[0];
+        return new ImageDiagnostic(DiagnosticSeverity.Error,
+            string.Join("; ", drifts.Select(d => d.Reason)),
+            first.Package.Project.File, LineOfDependencies(first.Package.Project.File),
+            $"run `uv lock` in {workspace.Root.Directory} and commit uv.lock (FlyteSharp never writes lock files)");
+    }
+
+    private static int? LineOfDependencies(string file)
+    {
+        var lines = File.ReadAllLines(file);
+        var i = Array.FindIndex(lines, l => l.TrimStart().StartsWith("dependencies", StringComparison.Ordinal));
+        return i >= 0 ? i + 1 : null;
     }
 
     private static void CheckUv(UvProjectLayer uv, List<ImageDiagnostic> result)
@@ -83,10 +165,14 @@ internal static class ImageDiagnostics
             }
         }
 
-        // Group flags were validated when the layer was created; a project edited since then is re-checked here.
+        // Group flags and the workspace were validated when the layer was created; files edited since then are re-checked here.
         try
         {
-            UvSyncArguments.Parse(uv.ExtraArgs, UvProject.Load(uv.PyprojectFile));
+            UvSyncArguments.Parse(uv.ExtraArgs, UvWorkspace.Load(UvProject.Load(uv.PyprojectFile)), uv.UvLockFile is not null, uv.InstallMode == UvInstallMode.InstallProject);
+            if (StaleLock(uv) is { } stale)
+            {
+                result.Add(stale);
+            }
         }
         catch (FlyteSharpException ex)
         {

@@ -20,9 +20,10 @@ public sealed record UvProjectLayer : ImageLayer
         InstallMode = installMode;
         IndexUrl = indexUrl;
         ExtraIndexUrls = extraIndexUrls;
-        Arguments = UvSyncArguments.Parse(extraArgs, project);
+        Workspace = UvWorkspace.Load(project);
+        Arguments = UvSyncArguments.Parse(extraArgs, Workspace, hasLock: uvLockFile is not null, installProject: installMode == UvInstallMode.InstallProject);
         PathDependencies = project.PathDependencies();
-        WorkspaceMembers = project.WorkspaceMemberDirectories();
+        WorkspaceMembers = Workspace.Members.Select(m => m.Directory).ToList();
     }
 
     /// <summary>The project, as read from its <c>pyproject.toml</c>.</summary>
@@ -50,6 +51,9 @@ public sealed record UvProjectLayer : ImageLayer
     public IReadOnlyList<string> SelectedGroups => Arguments.SelectedGroups(Project);
 
     internal UvSyncArguments Arguments { get; }
+
+    /// <summary>The root project and its workspace members.</summary>
+    internal UvWorkspace Workspace { get; }
 
     internal IReadOnlyList<(UvSource Source, string Directory)> PathDependencies { get; }
 
@@ -131,6 +135,10 @@ public sealed record UvProjectLayer : ImageLayer
         plan.Hash.Field("project", projectRel);
         plan.Hash.Field("locked", UvLockFile is null ? "no" : "yes");
         plan.Hash.Field("extra-args", Arguments.Tokens);
+
+        // The rendered command is hashed too: a change in how FlyteSharp syncs must not reuse an image synced the old way.
+        var args = Arguments.Command(UvLockFile is not null, InstallMode == UvInstallMode.DependenciesOnly, IndexUrl, ExtraIndexUrls);
+        plan.Hash.Field("command", args);
         plan.Hash.Field("index-url", IndexUrl);
         plan.Hash.Field("extra-index-urls", ExtraIndexUrls);
         plan.Hash.Files("files", sorted, plan.Cache);
@@ -143,35 +151,16 @@ public sealed record UvProjectLayer : ImageLayer
         }
 
         var mountTarget = $"/tmp/flytesharp/uv-{plan.LayerIndex}";
-        var args = new List<string> { "uv", "sync" };
-        if (UvLockFile is not null)
-        {
-            args.Add("--locked");
-        }
-
-        if (InstallMode == UvInstallMode.DependenciesOnly)
-        {
-            args.Add(WorkspaceMembers.Count > 0 ? "--no-install-workspace" : "--no-install-project");
-        }
-
-        args.Add("--no-editable");
-        if (IndexUrl is not null)
-        {
-            args.Add("--default-index");
-            args.Add(IndexUrl);
-        }
-
-        foreach (var index in ExtraIndexUrls)
-        {
-            args.Add("--index");
-            args.Add(index);
-        }
-
-        args.AddRange(Arguments.Tokens);
         var what = InstallMode == UvInstallMode.DependenciesOnly
             ? "dependencies only; the project's own code travels in the code bundle"
             : "install project; every code edit rebuilds this layer";
         plan.Line($"# uv project '{Project.Name}' ({what})");
+        if (Workspace.HasMembers)
+        {
+            plan.Line($"# workspace members: {string.Join(", ", Workspace.Members.Select(m => m.Name))} ({(InstallMode == UvInstallMode.DependenciesOnly ? "their dependencies only; their code travels in the bundle and is put on sys.path by the runner" : "installed non-editable")})");
+        }
+
+        plan.Line("# --inexact: keep what earlier layers (WithPipPackages, WithRequirements) installed into the same venv; an exact sync would remove it");
         plan.Run(
             [plan.UvMount, ImageBuildPlan.UvCacheMount, $"--mount=type=bind,source={layerDir},target={mountTarget},rw"],
             $"cd {(projectRel.Length == 0 ? mountTarget : mountTarget + "/" + projectRel)} \\\n && {string.Join(' ', args.Select(ImageBuildPlan.ShellQuote))}");

@@ -22,9 +22,33 @@ internal static class RunnerProtocol
     public static Dictionary<string, object?> DescribeRequest(IEnumerable<string> tasks) =>
         new() { ["op"] = "describe", ["tasks"] = tasks.ToArray() };
 
-    /// <summary>A serve request calling <paramref name="task"/> with the inputs object <paramref name="inputsJson"/>.</summary>
-    public static Dictionary<string, object?> CallRequest(string task, string inputsJson) =>
-        new() { ["op"] = "call", ["task"] = task, ["inputs"] = JsonDocument.Parse(inputsJson).RootElement.Clone() };
+    /// <summary>
+    /// A serve request calling <paramref name="task"/>. Large values never cross the pipe: the inputs come inline
+    /// (<paramref name="inputsJson"/>) or from <paramref name="inputsFile"/>; captured output goes to
+    /// <c>{spillPrefix}.stdout</c>/<c>.stderr</c>, and a result above <paramref name="inlineLimit"/> bytes to <c>{spillPrefix}.output.json</c>.
+    /// </summary>
+    public static Dictionary<string, object?> CallRequest(string task, string inputsJson, string? inputsFile, string spillPrefix, long inlineLimit)
+    {
+        var request = new Dictionary<string, object?>
+        {
+            ["op"] = "call",
+            ["task"] = task,
+            ["stdout_file"] = spillPrefix + ".stdout",
+            ["stderr_file"] = spillPrefix + ".stderr",
+            ["output_file"] = spillPrefix + ".output.json",
+            ["inline_limit"] = inlineLimit,
+        };
+        if (inputsFile is not null)
+        {
+            request["inputs_file"] = inputsFile;
+        }
+        else
+        {
+            request["inputs"] = JsonDocument.Parse(inputsJson).RootElement.Clone();
+        }
+
+        return request;
+    }
 
     /// <summary>The single-call arguments describing <paramref name="tasks"/>.</summary>
     public static IReadOnlyList<string> DescribeArguments(IEnumerable<string> tasks) => ["--describe", .. tasks];
@@ -32,12 +56,17 @@ internal static class RunnerProtocol
     /// <summary>Reads a describe reply: one entry per reference, in order.</summary>
     public static IReadOnlyList<PythonFunctionInfo> ParseDescribe(JsonElement array) => array.EnumerateArray().Select(ParseFunction).ToArray();
 
-    /// <summary>Reads a call result (<c>{"ok": true, "output": …}</c> or <c>{"ok": false, "error": {…}}</c>).</summary>
+    /// <summary>
+    /// Reads a call result: <c>{"ok": true, "output": …}</c>, <c>{"ok": true, "output_file": path}</c> for a result
+    /// above the inline limit, or <c>{"ok": false, "error": {…}}</c>.
+    /// </summary>
     public static PythonTaskResult ParseCall(JsonElement root)
     {
         if (root.GetProperty("ok").GetBoolean())
         {
-            return new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
+            return root.TryGetProperty("output_file", out var file)
+                ? new PythonTaskResult(null, null) { OutputFile = file.GetString() }
+                : new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
         }
 
         var error = root.GetProperty("error");

@@ -4,6 +4,13 @@ Runs plain Python functions named ``package.module:function`` from a code bundle
 FlyteSharp package is imported by task code. The same file is used for local runs (copied into the
 run's sandbox) and inside images (at /opt/flytesharp/flytesharp_runner.py).
 
+Import path: the bundle directory is first on sys.path. ``--path REL`` (repeatable) adds more entries relative to
+it, right after it: FlyteSharp passes the import roots of the uv workspace's packages under root_dir (a member's
+``src/`` or its directory), so every member imports from the bundle without being installed in the image.
+
+Flyte task objects: when ``pkg.mod:fn`` names an object made by flyte-sdk's ``@env.task`` (a class from the
+``flyte`` package keeping the decorated function in ``.func``), that function is described and called.
+
 Protocol
 --------
 Values cross as JSON. Inputs are one JSON object keyed by parameter name; the output is the
@@ -63,6 +70,10 @@ Serve (a warm interpreter per run and environment)::
   process of that group is killed: a child a task started and left running (``subprocess.Popen(["sleep", "600"])``)
   does not outlive its action. A process that leaves the group on purpose (``start_new_session=True``) is not
   followed. The same happens when input ends or the parent dies.
+  Bounded memory for large values: a call may carry ``"inputs_file": PATH`` (inputs read from that JSON file instead
+  of ``"inputs"``), ``"stdout_file"``/``"stderr_file"`` (the call's output captured into those files instead of the
+  response's ``"stdout"``/``"stderr"``) and ``"output_file"`` with ``"inline_limit": N``: an output whose JSON is
+  longer than N is written to output_file and the response carries ``"output_file"`` instead of ``"output"``.
 """
 
 import argparse
@@ -86,13 +97,24 @@ def _error(exc):
     return {"type": name, "message": str(exc), "traceback": _user_traceback(exc)}
 
 
+_BUNDLE_DIR = None
+
+
 def _user_traceback(exc):
-    """The traceback without the runner's and asyncio's frames: it starts in the task's own code."""
+    """The traceback without the runner's and asyncio's frames: it starts in the task's own code.
+
+    Frames from bundle code name the file relative to the bundle directory, which is relative to root_dir:
+    the user's own file, not the sandbox or container copy.
+    """
     hidden = (os.path.abspath(__file__), os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep)
     frames = [
         f for f in traceback.extract_tb(exc.__traceback__)
         if os.path.abspath(f.filename) != hidden[0] and not os.path.abspath(f.filename).startswith(hidden[1])
     ]
+    if _BUNDLE_DIR is not None:
+        for f in frames:
+            if _inside(f.filename, _BUNDLE_DIR):
+                f.filename = os.path.relpath(os.path.realpath(f.filename), os.path.realpath(_BUNDLE_DIR)).replace(os.sep, "/")
     text = "".join(traceback.format_exception_only(type(exc), exc))
     if not frames:
         return text
@@ -118,6 +140,22 @@ def _inside(path, root):
     path = os.path.realpath(path)
     root = os.path.realpath(root)
     return path == root or path.startswith(root + os.sep)
+
+
+def _task_function(obj):
+    """The plain function behind a Flyte task object, else obj itself.
+
+    flyte-sdk's ``@env.task`` returns a task template (e.g. ``AsyncFunctionTaskTemplate``) that keeps the decorated
+    function in ``.func``; outside a Flyte context the template only forwards calls. Only objects whose class comes
+    from the ``flyte`` package are unwrapped, so a user's own object with a ``func`` attribute is left alone.
+    """
+    if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj):
+        return obj
+    package = (getattr(type(obj), "__module__", "") or "").split(".")[0]
+    func = getattr(obj, "func", None)
+    if package == "flyte" and func is not None and (inspect.isfunction(func) or inspect.ismethod(func)):
+        return func
+    return obj
 
 
 def describe(ref, bundle_dir):
@@ -162,6 +200,8 @@ def describe(ref, bundle_dir):
             "type": "NotCallable",
             "message": f"{module_name}.{function_name} is a {type(fn).__name__}, not a function",
             "defined": _defined_names(module)}}
+    task_object = fn
+    fn = _task_function(fn)
     parameters = []
     for p in inspect.signature(fn).parameters.values():
         annotation = p.annotation
@@ -179,13 +219,16 @@ def describe(ref, bundle_dir):
             "kind": p.kind.name,
             "has_default": p.default is not inspect.Parameter.empty,
         })
-    return {
+    result = {
         "task": ref,
         "ok": True,
         "file": relative,
         "is_async": inspect.iscoroutinefunction(fn),
         "parameters": parameters,
     }
+    if task_object is not fn:
+        result["flyte_task"] = True
+    return result
 
 
 def _resolve(ref):
@@ -195,7 +238,7 @@ def _resolve(ref):
     if fn is None:
         raise AttributeError(
             f"module {module_name!r} defines no {function_name!r}; it defines: {', '.join(_defined_names(module)) or 'nothing'}")
-    return fn
+    return _task_function(fn)
 
 
 def call(ref, inputs):
@@ -223,10 +266,26 @@ class OutputNotJson(TypeError):
 OutputNotJson.__module__ = "flytesharp"
 
 
-def _setup_path(bundle_dir):
+def _setup_path(bundle_dir, extra=()):
+    """Puts the bundle directory first on sys.path, then the extra entries (relative to it, in order).
+
+    The extra entries are the import roots of the uv workspace's packages under root_dir (a member's ``src/`` or
+    its directory), derived by FlyteSharp from the workspace and passed with ``--path``; they must stay inside
+    the bundle directory.
+    """
+    global _BUNDLE_DIR
     bundle_dir = os.path.abspath(bundle_dir)
-    if bundle_dir not in sys.path:
-        sys.path.insert(0, bundle_dir)
+    _BUNDLE_DIR = bundle_dir
+    entries = [bundle_dir]
+    for rel in extra:
+        full = os.path.normpath(os.path.join(bundle_dir, rel))
+        if os.path.isabs(rel) or not _inside(full, bundle_dir):
+            raise ValueError(f"--path {rel!r} is not a directory inside the bundle")
+        entries.append(full)
+    for entry in reversed(entries):
+        if entry in sys.path:
+            sys.path.remove(entry)
+        sys.path.insert(0, entry)
     return bundle_dir
 
 
@@ -319,6 +378,18 @@ def _exit_with_parent():
     threading.Thread(target=watch, name="flytesharp-parent-watch", daemon=True).start()
 
 
+def _capture(path):
+    """Where a call's sys.stdout/sys.stderr go: a file the driver reads back line by line (bounded memory on both
+    sides, however much the task prints), or a StringIO when the request names no file."""
+    if path:
+        return open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
+    return io.StringIO()
+
+
+def _captured(stream):
+    return stream.getvalue() if isinstance(stream, io.StringIO) else ""
+
+
 def serve(bundle_dir):
     _lead_process_group()
     _exit_with_parent()
@@ -329,29 +400,53 @@ def serve(bundle_dir):
             continue
         request = json.loads(line)
         rid = request.get("id")
-        out, err = io.StringIO(), io.StringIO()
         response = {"id": rid}
+        out = err = None
         try:
             if request.get("op") == "describe":
                 response["output"] = [describe(r, bundle_dir) for r in request["tasks"]]
                 response["ok"] = True
                 body = json.dumps(response)
             else:
+                out, err = _capture(request.get("stdout_file")), _capture(request.get("stderr_file"))
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    output = call(request["task"], request.get("inputs") or {})
-                response.update(ok=True, stdout=out.getvalue(), stderr=err.getvalue())
-                body = json.dumps(response)
-                # Splice the already-serialized output in rather than parsing it back.
-                body = body[:-1] + ', "output": ' + output + "}"
+                    output = call(request["task"], _inputs_of(request))
+                out.flush()
+                err.flush()
+                response.update(ok=True, stdout=_captured(out), stderr=_captured(err))
+                limit, output_file = request.get("inline_limit"), request.get("output_file")
+                if output_file and limit is not None and len(output) > limit:
+                    # json.dumps escapes to ASCII, so characters are bytes: the driver stores this file as a blob.
+                    _write_outputs(output_file, output)
+                    response["output_file"] = output_file
+                    body = json.dumps(response)
+                else:
+                    body = json.dumps(response)
+                    # Splice the already-serialized output in rather than parsing it back.
+                    body = body[:-1] + ', "output": ' + output + "}"
         except BaseException as exc:  # report everything, including SystemExit from task code
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            response.update(ok=False, error=_error(exc), stdout=out.getvalue(), stderr=err.getvalue())
+            response.update(ok=False, error=_error(exc), stdout=_captured(out) if out else "", stderr=_captured(err) if err else "")
             body = json.dumps(response)
+        finally:
+            for stream in (out, err):
+                if stream is not None and not isinstance(stream, io.StringIO):
+                    with contextlib.suppress(Exception):
+                        stream.close()
         _end_group_leftovers()
         proto.write(body + "\n")
         proto.flush()
     _end_group_leftovers()
+
+
+def _inputs_of(request):
+    """The call's inputs: inline, or (when large) from the file the driver wrote them to."""
+    path = request.get("inputs_file")
+    if path:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return request.get("inputs") or {}
 
 
 # --- Code bundle fetch, verify and unpack: the first thing every container and pod does ----------
@@ -729,6 +824,7 @@ def main(argv=None):
     parser.add_argument("--fetch-backoff", type=float, default=FETCH_BACKOFF_SECONDS, help="seconds before the first retry, doubled for each further one")
     parser.add_argument("--inputs-env", metavar="NAME", help="read the inputs object from environment variable NAME (Kubernetes)")
     parser.add_argument("--result-stdout", action="store_true", help="print the result object on one marked stdout line (Kubernetes)")
+    parser.add_argument("--path", action="append", default=[], metavar="REL", help="extra sys.path entry relative to --bundle-dir (uv workspace packages); repeatable")
     args = parser.parse_args(argv)
     bundle_seconds = 0.0
     if args.bundle:
@@ -748,7 +844,10 @@ def main(argv=None):
                 _print_result(refused)
             return 3
         bundle_seconds = time.time() - started
-    bundle_dir = _setup_path(args.bundle_dir)
+    try:
+        bundle_dir = _setup_path(args.bundle_dir, args.path)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     if args.serve:
         serve(bundle_dir)

@@ -21,6 +21,9 @@ internal interface IRunConnection
     /// <summary>Completes when the run has ended and everything about it is written.</summary>
     Task<RunResult> Completion { get; }
 
+    /// <summary>The root task's output once the run succeeded (a large output is read from the store once, on first ask).</summary>
+    Task<object?> ReadOutputAsync();
+
     /// <summary>Cancels the run.</summary>
     void Cancel();
 

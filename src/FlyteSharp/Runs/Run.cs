@@ -69,7 +69,7 @@ public class Run
             ExceptionDispatchInfo.Capture(result.Error).Throw();
         }
 
-        return result.Value;
+        return await _info.ReadOutputAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

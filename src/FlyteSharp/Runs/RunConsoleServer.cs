@@ -1,12 +1,15 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using FlyteSharp.Configuration;
 
 namespace FlyteSharp.Runs;
 
 /// <summary>
 /// The small web console behind run URLs: <c>/runs</c> lists runs, <c>/runs/{name}</c> shows one,
-/// <c>/runs/{name}/logs[/{action}]</c> is plain text and <c>/api/runs/{name}</c> JSON — all read from the run store.
+/// <c>/runs/{name}/logs[/{action}]</c> is plain text (streamed page by page) and <c>/api/runs/{name}</c> JSON with output previews;
+/// <c>/api/runs/{name}/output</c> and <c>/api/runs/{name}/actions/{id}/output</c> stream a whole output (inline or its blob) —
+/// all read from the run store, in bounded memory however large outputs and logs are.
 /// Built on <see cref="HttpListener"/>: a read-only page on loopback needs no web framework, keeps the CLI a plain
 /// console app (no ASP.NET shared framework to install or load) and starts in milliseconds.
 /// </summary>
@@ -15,11 +18,15 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly HttpListener _listener = new();
     private readonly RunStore _store;
+    private readonly FlyteConfig _config;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
+    /// <param name="store">The run store to read.</param>
+    /// <param name="port">The loopback port.</param>
+    /// <param name="config">Settings for reading output blobs from <c>oci://</c> stores (insecure registries); defaults otherwise.</param>
     /// <exception cref="FlyteSharpException">The port is not between 1 and 65535.</exception>
-    public RunConsoleServer(RunStore store, int port)
+    public RunConsoleServer(RunStore store, int port, FlyteConfig? config = null)
     {
         if (port is < IPEndPoint.MinPort + 1 or > IPEndPoint.MaxPort)
         {
@@ -27,6 +34,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
         }
 
         _store = store;
+        _config = config ?? new FlyteConfig();
         Port = port;
     }
 
@@ -96,6 +104,26 @@ internal sealed class RunConsoleServer : IAsyncDisposable
         var response = context.Response;
         try
         {
+            if (context.Request.HttpMethod is "GET" or "HEAD" && await StreamAsync(context.Request.Url?.AbsolutePath ?? "/", _stop.Token).ConfigureAwait(false) is { } streamed)
+            {
+                response.StatusCode = 200;
+                response.ContentType = streamed.ContentType;
+                response.SendChunked = true;
+                response.Headers["X-Content-Type-Options"] = "nosniff";
+                response.Headers["Content-Security-Policy"] = "default-src 'none'";
+                if (streamed.FileName is not null)
+                {
+                    response.Headers["Content-Disposition"] = $"attachment; filename=\"{streamed.FileName}\"";
+                }
+
+                if (context.Request.HttpMethod == "GET")
+                {
+                    await streamed.Write(response.OutputStream, _stop.Token).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
             var (status, type, body) = Route(context.Request);
             var bytes = Encoding.UTF8.GetBytes(body);
             response.StatusCode = status;
@@ -128,6 +156,66 @@ internal sealed class RunConsoleServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The streamed answers (whole logs, whole outputs), or null when the path is not one of them or names nothing.</summary>
+    internal async Task<StreamedBody?> StreamAsync(string path, CancellationToken cancellationToken)
+    {
+        var parts = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        switch (parts)
+        {
+            case ["runs", var name, "logs", .. var rest] when rest.Length <= 1:
+                var action = rest.Length == 1 ? rest[0] : null;
+                if (_store.GetRun(name, previewOnly: true) is null || (action is not null && !_store.HasAction(name, action)))
+                {
+                    return null;
+                }
+
+                return new StreamedBody("text/plain; charset=utf-8", null, async (output, ct) =>
+                {
+                    await using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                    foreach (var line in _store.StreamLogs(name, action))
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        await writer.WriteAsync($"{line.ActionId} {line.Stream}: ").ConfigureAwait(false);
+                        await writer.WriteAsync(line.Text).ConfigureAwait(false);
+                        await writer.WriteAsync('\n').ConfigureAwait(false);
+                    }
+                });
+            case ["api", "runs", var name, "output"]:
+                return _store.GetRun(name) is { } run && (run.OutputsJson is not null || run.OutputsBlob is not null)
+                    ? await OutputAsync(name, null, run.OutputsJson, run.OutputsBlob, cancellationToken).ConfigureAwait(false)
+                    : null;
+            case ["api", "runs", var name, "actions", var id, "output"]:
+                return _store.GetActionOutput(name, id) is { } o && (o.Json is not null || o.Blob is not null)
+                    ? await OutputAsync(name, id, o.Json, o.Blob, cancellationToken).ConfigureAwait(false)
+                    : null;
+            default:
+                return null;
+        }
+    }
+
+    private async Task<StreamedBody> OutputAsync(string run, string? action, string? json, OutputBlob? blob, CancellationToken cancellationToken)
+    {
+        var fileName = $"{run}{(action is null ? "" : "-" + action)}-output.json";
+        if (json is not null)
+        {
+            return new StreamedBody("application/json", fileName, (output, ct) => output.WriteAsync(Encoding.UTF8.GetBytes(json), ct).AsTask());
+        }
+
+        // Opened before the status line is sent, so a blob missing from the store is an error page, not a cut-off 200.
+        var source = await OutputBlobs.OpenAsync(blob!, _config, cancellationToken).ConfigureAwait(false);
+        return new StreamedBody("application/json", fileName, async (output, ct) =>
+        {
+            await using (source)
+            {
+                await source.CopyToAsync(output, 1 << 16, ct).ConfigureAwait(false);
+            }
+        });
+    }
+
+    private (int Status, string ContentType, string Body) NoOutput(string name) =>
+        (404, "application/json", JsonSerializer.Serialize(
+            new { error = _store.GetRun(name, previewOnly: true) is null ? $"no run named '{name}'" : $"run '{name}' has no such action, or it has no output (yet)" }, Json));
+
     internal (int Status, string ContentType, string Body) Route(HttpListenerRequest request) =>
         request.HttpMethod is "GET" or "HEAD"
             ? Route(request.Url?.AbsolutePath ?? "/")
@@ -144,28 +232,31 @@ internal sealed class RunConsoleServer : IAsyncDisposable
             case ["runs"]:
                 return (200, html, RunPages.RunList(_store.ListRuns()));
             case ["runs", var name]:
-                return _store.GetRun(name) is { } run
-                    ? (200, html, RunPages.RunPage(run, _store.GetActions(name), _store.GetLogs(name)))
-                    : (404, html, RunPages.NotFound($"There is no run named '{name}'."));
+                if (_store.GetRun(name, previewOnly: true) is not { } run)
+                {
+                    return (404, html, RunPages.NotFound($"There is no run named '{name}'."));
+                }
+
+                var logs = _store.ReadLogPage(name, null, 0, RunPages.LogRowsShown);
+                return (200, html, RunPages.RunPage(run, _store.GetActions(name, previewOnly: true), logs.Lines, logs.Rows >= RunPages.LogRowsShown));
             case ["runs", var name, "logs", .. var rest] when rest.Length <= 1:
-                if (_store.GetRun(name) is null)
-                {
-                    return (404, text, $"no run named '{name}'");
-                }
-
-                if (rest.Length == 1 && !_store.HasAction(name, rest[0]))
-                {
-                    return (404, text, $"run '{name}' has no action '{rest[0]}'");
-                }
-
-                var lines = _store.GetLogs(name, rest.Length == 1 ? rest[0] : null);
-                return (200, text, string.Concat(lines.Select(l => $"{l.ActionId} {l.Stream}: {l.Text}\n")));
+                // Found ones are streamed (see Stream); only misses get here.
+                return _store.GetRun(name) is null
+                    ? (404, text, $"no run named '{name}'")
+                    : (404, text, $"run '{name}' has no action '{rest[0]}'");
             case ["api", "runs", var name]:
-                return _store.GetRun(name) is { } record
-                    ? (200, "application/json", JsonSerializer.Serialize(new { run = record, actions = _store.GetActions(name) }, Json))
+                return _store.GetRun(name, previewOnly: true) is { } record
+                    ? (200, "application/json", JsonSerializer.Serialize(new { run = RunApi.Run(record), actions = _store.GetActions(name, previewOnly: true).Select(RunApi.Action(name)) }, Json))
                     : (404, "application/json", JsonSerializer.Serialize(new { error = $"no run named '{name}'" }, Json));
+            case ["api", "runs", var name, "output"]:
+                return NoOutput(name);
+            case ["api", "runs", var name, "actions", _, "output"]:
+                return NoOutput(name);
             default:
                 return (404, html, RunPages.NotFound($"Nothing is served at {path}."));
         }
     }
 }
+
+/// <summary>A response written straight to the connection (chunked), for bodies that may be large.</summary>
+internal sealed record StreamedBody(string ContentType, string? FileName, Func<Stream, CancellationToken, Task> Write);

@@ -10,6 +10,9 @@ internal static class RunPages
     /// <summary>Pages show at most this many actions (a 10,000-action fan-out stays readable); the rest are counted.</summary>
     public const int MaxActionsShown = 2000;
 
+    /// <summary>A run page shows the first this many log chunk rows (at most 512 KiB of text); the rest is one link away.</summary>
+    public const int LogRowsShown = 16;
+
     private const string Style = """
         body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;width:100%}
         th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
@@ -44,8 +47,14 @@ internal static class RunPages
         return End(html);
     }
 
-    public static string RunPage(RunRecord run, IReadOnlyList<ActionRecord> actions, IReadOnlyList<LogLine> logs)
+    /// <param name="run">The run (a preview read is enough).</param>
+    /// <param name="actions">Its actions (preview reads).</param>
+    /// <param name="logs">The first part of its log.</param>
+    /// <param name="moreLogs">True when the log goes on after <paramref name="logs"/>: the page links to the whole log.</param>
+    public static string RunPage(RunRecord run, IReadOnlyList<ActionRecord> actions, IReadOnlyList<LogLine> logs, bool moreLogs = false)
     {
+        var runPath = "/runs/" + Uri.EscapeDataString(run.Name);
+        var apiPath = "/api/runs/" + Uri.EscapeDataString(run.Name);
         var html = Start($"{run.Name} · FlyteSharp", refresh: run.Status == RunStatus.Running);
         html.Append("<p><a href=\"/runs\">all runs</a></p>");
         html.Append("<h1 id=\"run-name\">").Append(E(run.Name)).Append("</h1>");
@@ -60,8 +69,14 @@ internal static class RunPages
             html.Append("<dt>code bundle</dt><dd><code>").Append(E(run.BundleDigest)).Append("</code></dd>");
         }
 
-        html.Append("<dt>inputs</dt><dd><code>").Append(E(run.InputsJson ?? "")).Append("</code></dd>")
-            .Append("<dt>outputs</dt><dd><code id=\"run-outputs\">").Append(E(run.OutputsJson ?? "")).Append("</code></dd>");
+        html.Append("<dt>inputs</dt><dd><code>").Append(E(Preview(run.InputsJson, run.InputsBlob, null, out _))).Append("</code></dd>")
+            .Append("<dt>outputs</dt><dd><code id=\"run-outputs\">").Append(E(Preview(run.OutputsJson, run.OutputsBlob, run.OutputsLength, out var truncated))).Append("</code>");
+        if (truncated is { } size)
+        {
+            html.Append(" <a id=\"run-output-link\" href=\"").Append(E(apiPath + "/output")).Append("\">full output (").Append(E(Size(size))).Append(")</a>");
+        }
+
+        html.Append("</dd>");
         if (run.Error is not null)
         {
             html.Append("<dt>error</dt><dd>").Append(ErrorHtml(run.Error)).Append("</dd>");
@@ -78,8 +93,15 @@ internal static class RunPages
                 .Append("<td class=\"").Append(E(Status(a.Status))).Append("\">").Append(E(Status(a.Status))).Append("</td>")
                 .Append("<td>").Append(a.Attempts).Append("</td>")
                 .Append("<td>").Append(E(Duration(a.Duration))).Append("</td>")
-                .Append("<td><code>").Append(E(Abbreviate(a.InputsJson))).Append("</code></td>")
-                .Append("<td><code>").Append(E(Abbreviate(a.OutputsJson))).Append("</code></td>")
+                .Append("<td><code>").Append(E(Abbreviate(a.InputsJson ?? a.InputsBlob?.Preview))).Append("</code></td>")
+                .Append("<td><code>").Append(E(Abbreviate(a.OutputsJson ?? a.OutputsBlob?.Preview))).Append("</code>");
+            if (a.OutputsBlob is not null || a.OutputsLength > 300)
+            {
+                html.Append(" <a class=\"output-link\" href=\"").Append(E($"{apiPath}/actions/{Uri.EscapeDataString(a.Id)}/output")).Append("\">full output (")
+                    .Append(E(Size(a.OutputsBlob?.Size ?? a.OutputsLength!.Value))).Append(")</a>");
+            }
+
+            html.Append("</td>")
                 .Append("<td>").Append(a.Error is null ? "" : ErrorHtml(a.Error)).Append("</td></tr>");
         }
 
@@ -93,6 +115,10 @@ internal static class RunPages
         if (logs.Count == 0)
         {
             html.Append("<p>No output was captured.</p>");
+        }
+        else if (moreLogs)
+        {
+            html.Append("<p id=\"logs-truncated\">The first part of the log; the whole log: <a href=\"").Append(E(runPath + "/logs")).Append("\">").Append(E(runPath + "/logs")).Append("</a></p>");
         }
 
         var names = actions.ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
@@ -138,6 +164,38 @@ internal static class RunPages
     }
 
     private static string Abbreviate(string? json) => json is null ? "" : json.Length <= 300 ? json : json[..297] + "...";
+
+    /// <summary>The text a page shows for a value; <paramref name="truncatedSize"/> is the whole size when the text is only its start.</summary>
+    internal static string Preview(string? json, OutputBlob? blob, long? length, out long? truncatedSize)
+    {
+        if (blob is not null)
+        {
+            truncatedSize = blob.Size;
+            return blob.Preview + "…";
+        }
+
+        truncatedSize = null;
+        if (json is null)
+        {
+            return "";
+        }
+
+        var preview = OutputColumn.Preview(json);
+        if (preview.Length < (length ?? json.Length))
+        {
+            truncatedSize = length ?? json.Length;
+            return preview + "…";
+        }
+
+        return preview;
+    }
+
+    internal static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{(bytes / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)} KiB",
+        _ => $"{(bytes / (1024.0 * 1024)).ToString("0.#", CultureInfo.InvariantCulture)} MiB",
+    };
 
     private static StringBuilder Start(string title, bool refresh)
     {

@@ -5,8 +5,8 @@ namespace FlyteSharp.Runs;
 /// <param name="Task">The root task's name.</param>
 /// <param name="Environment">The root task's environment.</param>
 /// <param name="Status">The run's state.</param>
-/// <param name="InputsJson">The root inputs, a JSON object keyed by parameter name.</param>
-/// <param name="OutputsJson">The root output as JSON, once succeeded.</param>
+/// <param name="InputsJson">The root inputs, a JSON object keyed by parameter name, when kept inline (see <see cref="InputsBlob"/>).</param>
+/// <param name="OutputsJson">The root output as JSON, once succeeded, when it is kept inline (see <see cref="OutputsBlob"/>).</param>
 /// <param name="Error">The error, once failed or abandoned.</param>
 /// <param name="Url">The run's console URL.</param>
 /// <param name="CreatedAt">When the run started.</param>
@@ -29,6 +29,16 @@ public sealed record RunRecord(
 {
     /// <summary>How long the run took (so far).</summary>
     public TimeSpan? Duration => EndedAt - CreatedAt;
+
+    /// <summary>The inputs' blob when they were larger than the inline limit (then <see cref="RunRecord.InputsJson"/> is null).</summary>
+    public OutputBlob? InputsBlob { get; init; }
+
+    /// <summary>The output's blob when it was larger than the inline limit (then <see cref="RunRecord.OutputsJson"/> is null).</summary>
+    public OutputBlob? OutputsBlob { get; init; }
+
+    /// <summary>The full length of the inline output in characters (set when a preview was read: console, <c>runs show</c>).</summary>
+    internal long? OutputsLength { get; init; }
+
 }
 
 /// <summary>One action of a run's tree as recorded in the run store.</summary>
@@ -42,8 +52,8 @@ public sealed record RunRecord(
 /// <param name="Status">The action's state.</param>
 /// <param name="Attempts">How many attempts ran.</param>
 /// <param name="CacheHit">True when the output came from the cache.</param>
-/// <param name="InputsJson">Inputs, a JSON object keyed by parameter name.</param>
-/// <param name="OutputsJson">The output as JSON.</param>
+/// <param name="InputsJson">Inputs, a JSON object keyed by parameter name, when kept inline (see <see cref="InputsBlob"/>).</param>
+/// <param name="OutputsJson">The output as JSON, when it is kept inline (see <see cref="OutputsBlob"/>).</param>
 /// <param name="Error">The error of the last attempt, when failed.</param>
 /// <param name="StartedAt">When the action started.</param>
 /// <param name="EndedAt">When it ended.</param>
@@ -66,6 +76,16 @@ public sealed record ActionRecord(
 {
     /// <summary>How long the action took (so far).</summary>
     public TimeSpan? Duration => EndedAt - StartedAt;
+
+    /// <summary>The inputs' blob when they were larger than the inline limit (then <see cref="ActionRecord.InputsJson"/> is null).</summary>
+    public OutputBlob? InputsBlob { get; init; }
+
+    /// <summary>The output's blob when it was larger than the inline limit (then <see cref="ActionRecord.OutputsJson"/> is null).</summary>
+    public OutputBlob? OutputsBlob { get; init; }
+
+    /// <summary>The full length of the inline output in characters (set when a preview was read: console, <c>runs show</c>).</summary>
+    internal long? OutputsLength { get; init; }
+
 }
 
 /// <summary>An error as recorded: its type, message and (Python) traceback or (C#) stack trace.</summary>

@@ -1,4 +1,4 @@
 namespace FlyteSharp.Runs;
 
-/// <summary>How a run ended: its status, the root task's output (value and JSON) or the error it failed with.</summary>
-internal sealed record RunResult(RunStatus Status, object? Value, string? OutputJson, Exception? Error);
+/// <summary>How a run ended: its status, and the error it failed with (the output is read through <see cref="IRunConnection.ReadOutputAsync"/>).</summary>
+internal sealed record RunResult(RunStatus Status, Exception? Error);

@@ -186,34 +186,44 @@ internal sealed class RunStore
     }
 
     /// <summary>The most recent runs, newest first (abandoned runs are detected and marked).</summary>
-    public IReadOnlyList<RunRecord> ListRuns(int limit = 100)
+    /// <param name="limit">How many runs.</param>
+    /// <param name="previewOnly">Read only a preview of each inline output (see <see cref="GetActions"/>).</param>
+    public IReadOnlyList<RunRecord> ListRuns(int limit = 100, bool previewOnly = false)
     {
         using var connection = Connect();
         MarkAbandoned(connection, null);
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {RunColumns} FROM runs ORDER BY created_at DESC, name LIMIT $limit";
+        command.CommandText = $"SELECT {RunColumnsOf(previewOnly)} FROM runs ORDER BY created_at DESC, name LIMIT $limit";
         command.Parameters.AddWithValue("$limit", limit);
         return ReadRuns(command);
     }
 
     /// <summary>One run, or null when no run has that name.</summary>
-    public RunRecord? GetRun(string name)
+    /// <param name="name">The run's name.</param>
+    /// <param name="previewOnly">Read only a preview of the inline output (see <see cref="GetActions"/>).</param>
+    public RunRecord? GetRun(string name, bool previewOnly = false)
     {
         using var connection = Connect();
         MarkAbandoned(connection, name);
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {RunColumns} FROM runs WHERE name = $name";
+        command.CommandText = $"SELECT {RunColumnsOf(previewOnly)} FROM runs WHERE name = $name";
         command.Parameters.AddWithValue("$name", name);
         return ReadRuns(command).SingleOrDefault();
     }
 
     /// <summary>A run's actions, parents before children, siblings in call order.</summary>
-    public IReadOnlyList<ActionRecord> GetActions(string runName)
+    /// <param name="runName">The run.</param>
+    /// <param name="previewOnly">
+    /// Read only the first <see cref="OutputColumn.PreviewChars"/> characters of each inline output (and of the inputs):
+    /// pages and <c>runs show</c> of a run with many large outputs stay small. <see cref="ActionRecord.OutputsLength"/> then says how long the whole was.
+    /// </param>
+    public IReadOnlyList<ActionRecord> GetActions(string runName, bool previewOnly = false)
     {
         using var connection = Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id, parent_id, seq, depth, task, kind, environment, status, attempts, cache_hit, inputs, outputs, error, started_at, ended_at
+        command.CommandText = $"""
+            SELECT id, parent_id, seq, depth, task, kind, environment, status, attempts, cache_hit, {Column("inputs", previewOnly)}, {Column("outputs", previewOnly)}, error, started_at, ended_at,
+              length(inputs), length(outputs)
             FROM actions WHERE run_name = $run ORDER BY depth, started_at, seq
             """;
         command.Parameters.AddWithValue("$run", runName);
@@ -221,17 +231,36 @@ internal sealed class RunStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
+            var (outputs, blob) = OutputColumn.Parse(Nullable(reader, 11));
+            var (inputs, inputsBlob) = OutputColumn.Parse(Nullable(reader, 10));
             result.Add(new ActionRecord(
                 reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3),
                 reader.GetString(4), reader.GetString(5), reader.GetString(6), ParseActionStatus(reader.GetString(7)),
-                reader.GetInt32(8), reader.GetInt32(9) != 0, Nullable(reader, 10), Nullable(reader, 11), ParseError(Nullable(reader, 12)),
-                ParseTime(reader.GetString(13)), reader.IsDBNull(14) ? null : ParseTime(reader.GetString(14))));
+                reader.GetInt32(8), reader.GetInt32(9) != 0, inputs, outputs, ParseError(Nullable(reader, 12)),
+                ParseTime(reader.GetString(13)), reader.IsDBNull(14) ? null : ParseTime(reader.GetString(14)))
+            {
+                InputsBlob = inputsBlob,
+                OutputsBlob = blob,
+                OutputsLength = outputs is not null && !reader.IsDBNull(16) ? reader.GetInt64(16) : null,
+            });
         }
 
         return TreeOrder(result);
     }
 
-    /// <summary>True when run <paramref name="runName"/> has an action with id <paramref name="actionId"/>.</summary>
+    /// <summary>One action's whole output column (inline JSON or a blob reference), or null when the action (or its output) is missing.</summary>
+    public (string? Json, OutputBlob? Blob)? GetActionOutput(string runName, string actionId)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT outputs FROM actions WHERE run_name = $run AND id = $id";
+        command.Parameters.AddWithValue("$run", runName);
+        command.Parameters.AddWithValue("$id", actionId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? OutputColumn.Parse(Nullable(reader, 0)) : null;
+    }
+
+    /// <summary>True when the run has an action with this id.</summary>
     public bool HasAction(string runName, string actionId)
     {
         using var connection = Connect();
@@ -242,22 +271,69 @@ internal sealed class RunStore
         return command.ExecuteScalar() is not null;
     }
 
-    /// <summary>A run's log lines, optionally of one action, in the order they were written.</summary>
-    public IReadOnlyList<LogLine> GetLogs(string runName, string? actionId = null)
+    /// <summary>A run's log lines, optionally of one action, in the order they were written (all of them: prefer <see cref="StreamLogs"/>).</summary>
+    public IReadOnlyList<LogLine> GetLogs(string runName, string? actionId = null) => StreamLogs(runName, actionId).ToList();
+
+    /// <summary>
+    /// A run's log lines read page by page (a bounded number of chunk rows per query, no transaction held between
+    /// pages), so a 100 MB log is never in memory at once.
+    /// </summary>
+    public IEnumerable<LogLine> StreamLogs(string runName, string? actionId = null, int rowsPerPage = LogRowsPerPage)
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = ReadLogPage(runName, actionId, after, rowsPerPage);
+            foreach (var line in page.Lines)
+            {
+                yield return line;
+            }
+
+            if (page.Rows < rowsPerPage)
+            {
+                yield break;
+            }
+
+            after = page.LastRowId;
+        }
+    }
+
+    /// <summary>
+    /// One page of log lines: the chunk rows after row <paramref name="afterRowId"/> (at most <paramref name="maxRows"/>,
+    /// each at most <see cref="RunStoreWriter.MaxLogChunkChars"/> characters), split into lines.
+    /// </summary>
+    public LogPage ReadLogPage(string runName, string? actionId, long afterRowId, int maxRows)
     {
         using var connection = Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT action_id, at, stream, line FROM logs WHERE run_name = $run AND ($action IS NULL OR action_id = $action) ORDER BY id";
+        command.CommandText = """
+            SELECT id, action_id, at, stream, line FROM logs
+            WHERE run_name = $run AND ($action IS NULL OR action_id = $action) AND id > $after ORDER BY id LIMIT $limit
+            """;
         command.Parameters.AddWithValue("$run", runName);
         command.Parameters.AddWithValue("$action", (object?)actionId ?? DBNull.Value);
-        var result = new List<LogLine>();
+        command.Parameters.AddWithValue("$after", afterRowId);
+        command.Parameters.AddWithValue("$limit", maxRows);
+        var lines = new List<LogLine>();
+        var rows = 0;
+        var last = afterRowId;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            result.Add(new LogLine(reader.GetString(0), ParseTime(reader.GetString(1)), reader.GetString(2), reader.GetString(3)));
+            rows++;
+            last = reader.GetInt64(0);
+            var action = reader.GetString(1);
+            var at = ParseTime(reader.GetString(2));
+            var stream = reader.GetString(3);
+
+            // A chunk row holds one or more lines joined by '\n' (rows written before chunking hold exactly one).
+            foreach (var line in reader.GetString(4).Split('\n'))
+            {
+                lines.Add(new LogLine(action, at, stream, line));
+            }
         }
 
-        return result;
+        return new LogPage(lines, rows, last);
     }
 
     /// <summary>The cached output JSON for <paramref name="key"/>, or null.</summary>
@@ -290,7 +366,14 @@ internal sealed class RunStore
 
     internal static string Text(RunStatus status) => status.ToString().ToLowerInvariant();
 
-    private const string RunColumns = "name, task, environment, status, inputs, outputs, error, url, created_at, ended_at, bundle_digest, mode";
+    /// <summary>Log chunk rows per page read.</summary>
+    public const int LogRowsPerPage = 32;
+
+    private static string RunColumnsOf(bool previewOnly) =>
+        $"name, task, environment, status, {Column("inputs", previewOnly)}, {Column("outputs", previewOnly)}, error, url, created_at, ended_at, bundle_digest, mode, length(outputs)";
+
+    private static string Column(string name, bool previewOnly) =>
+        previewOnly ? $"CASE WHEN {name} LIKE '@blob %' THEN {name} ELSE substr({name}, 1, {OutputColumn.PreviewChars}) END" : name;
 
     private static readonly JsonSerializerOptions ErrorJsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -319,10 +402,17 @@ internal sealed class RunStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
+            var (outputs, blob) = OutputColumn.Parse(Nullable(reader, 5));
+            var (inputs, inputsBlob) = OutputColumn.Parse(Nullable(reader, 4));
             result.Add(new RunRecord(
                 reader.GetString(0), reader.GetString(1), reader.GetString(2), Enum.Parse<RunStatus>(reader.GetString(3), ignoreCase: true),
-                Nullable(reader, 4), Nullable(reader, 5), ParseError(Nullable(reader, 6)), reader.GetString(7),
-                ParseTime(reader.GetString(8)), reader.IsDBNull(9) ? null : ParseTime(reader.GetString(9)), Nullable(reader, 10), reader.GetString(11)));
+                inputs, outputs, ParseError(Nullable(reader, 6)), reader.GetString(7),
+                ParseTime(reader.GetString(8)), reader.IsDBNull(9) ? null : ParseTime(reader.GetString(9)), Nullable(reader, 10), reader.GetString(11))
+            {
+                InputsBlob = inputsBlob,
+                OutputsBlob = blob,
+                OutputsLength = outputs is not null && !reader.IsDBNull(12) ? reader.GetInt64(12) : null,
+            });
         }
 
         return result;

@@ -7,10 +7,23 @@ namespace FlyteSharp.Runs;
 /// Writes one run's records from a queue on a background task, many per transaction: a fan-out of thousands
 /// of actions costs a few commits, not thousands. Every commit leaves the database consistent, so a killed
 /// process loses at most the last unflushed batch and never leaves half a record.
+/// Log lines are stored in bounded chunks (consecutive lines of one action and stream share a row of at most
+/// <see cref="MaxLogChunkChars"/> characters; a longer line is cut into pieces), and a producer that writes logs
+/// faster than the database takes them waits once <see cref="MaxQueuedLogChars"/> are queued, so a task printing
+/// 100 MB never holds 100 MB in this process.
 /// </summary>
 internal sealed class RunStoreWriter : IAsyncDisposable
 {
+    /// <summary>The most characters one log row holds.</summary>
+    public const int MaxLogChunkChars = 32 * 1024;
+
+    /// <summary>How many characters of log lines may wait in the queue before <see cref="Log"/> blocks.</summary>
+    public const long MaxQueuedLogChars = 1024 * 1024;
+
     private const int MaxBatch = 4096;
+    private readonly object _drained = new();
+    private long _queuedLogChars;
+    private volatile bool _loopEnded;
     private readonly RunStore _store;
     private readonly string _runName;
     private readonly Channel<Op> _queue = Channel.CreateUnbounded<Op>(new UnboundedChannelOptions { SingleReader = true });
@@ -33,7 +46,20 @@ internal sealed class RunStoreWriter : IAsyncDisposable
     public void ActionFinished(string id, ActionStatus status, int attempts, bool cacheHit, string? outputsJson, TaskError? error, DateTimeOffset at) =>
         Enqueue(new ActionEnd(id, RunStore.Text(status), attempts, cacheHit, outputsJson, RunStore.ErrorJson(error), at));
 
-    public void Log(string actionId, string stream, string line, DateTimeOffset at) => Enqueue(new LogOp(actionId, stream, line, at));
+    public void Log(string actionId, string stream, string line, DateTimeOffset at)
+    {
+        for (var start = 0; start == 0 || start < line.Length; start += MaxLogChunkChars)
+        {
+            var piece = line.Length <= MaxLogChunkChars ? line : line.Substring(start, Math.Min(MaxLogChunkChars, line.Length - start));
+            WaitForLogRoom();
+            Interlocked.Add(ref _queuedLogChars, piece.Length);
+            if (!_queue.Writer.TryWrite(new LogOp(actionId, stream, piece, at)))
+            {
+                Interlocked.Add(ref _queuedLogChars, -piece.Length);
+                return;
+            }
+        }
+    }
 
     public void CachePut(string key, string task, string version, string outputsJson, string actionId, DateTimeOffset at) =>
         Enqueue(new CacheOp(key, task, version, outputsJson, actionId, at));
@@ -69,7 +95,60 @@ internal sealed class RunStoreWriter : IAsyncDisposable
         }
     }
 
+    private void WaitForLogRoom()
+    {
+        if (Interlocked.Read(ref _queuedLogChars) <= MaxQueuedLogChars)
+        {
+            return;
+        }
+
+        lock (_drained)
+        {
+            while (Interlocked.Read(ref _queuedLogChars) > MaxQueuedLogChars && !_loopEnded)
+            {
+                Monitor.Wait(_drained, TimeSpan.FromMilliseconds(100));
+            }
+        }
+    }
+
+    private void Drained(List<Op> batch)
+    {
+        var chars = 0L;
+        foreach (var op in batch)
+        {
+            if (op is LogOp l)
+            {
+                chars += l.Line.Length;
+            }
+        }
+
+        if (chars > 0)
+        {
+            Interlocked.Add(ref _queuedLogChars, -chars);
+            lock (_drained)
+            {
+                Monitor.PulseAll(_drained);
+            }
+        }
+    }
+
     private async Task LoopAsync()
+    {
+        try
+        {
+            await LoopCoreAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _loopEnded = true;
+            lock (_drained)
+            {
+                Monitor.PulseAll(_drained);
+            }
+        }
+    }
+
+    private async Task LoopCoreAsync()
     {
         using var connection = _store.Connect();
         var commands = new Commands(connection);
@@ -94,6 +173,7 @@ internal sealed class RunStoreWriter : IAsyncDisposable
                 }
             }
 
+            Drained(batch);
             foreach (var flush in batch.OfType<FlushOp>())
             {
                 if (_fault is null)
@@ -118,10 +198,25 @@ internal sealed class RunStoreWriter : IAsyncDisposable
             {
                 using var transaction = connection.BeginTransaction(deferred: false);
                 commands.Bind(transaction);
+                var chunk = new LogChunk();
                 foreach (var op in batch)
                 {
+                    if (op is LogOp l)
+                    {
+                        if (!chunk.TryAppend(l))
+                        {
+                            WriteChunk(commands, chunk);
+                            chunk.Start(l);
+                        }
+
+                        continue;
+                    }
+
+                    WriteChunk(commands, chunk);
                     Execute(commands, op);
                 }
+
+                WriteChunk(commands, chunk);
 
                 transaction.Commit();
                 return;
@@ -162,14 +257,6 @@ internal sealed class RunStoreWriter : IAsyncDisposable
                 c.ActionEnd.Parameters["$at"].Value = RunStore.Time(e.At);
                 c.ActionEnd.ExecuteNonQuery();
                 break;
-            case LogOp l:
-                c.Log.Parameters["$run"].Value = _runName;
-                c.Log.Parameters["$action"].Value = l.ActionId;
-                c.Log.Parameters["$at"].Value = RunStore.Time(l.At);
-                c.Log.Parameters["$stream"].Value = l.Stream;
-                c.Log.Parameters["$line"].Value = l.Line;
-                c.Log.ExecuteNonQuery();
-                break;
             case CacheOp k:
                 c.Cache.Parameters["$key"].Value = k.Key;
                 c.Cache.Parameters["$task"].Value = k.Task;
@@ -195,6 +282,59 @@ internal sealed class RunStoreWriter : IAsyncDisposable
                 break;
             case FlushOp:
                 break;
+        }
+    }
+
+    private void WriteChunk(Commands c, LogChunk chunk)
+    {
+        if (chunk.First is not { } first)
+        {
+            return;
+        }
+
+        c.Log.Parameters["$run"].Value = _runName;
+        c.Log.Parameters["$action"].Value = first.ActionId;
+        c.Log.Parameters["$at"].Value = RunStore.Time(first.At);
+        c.Log.Parameters["$stream"].Value = first.Stream;
+        c.Log.Parameters["$line"].Value = chunk.Text.ToString();
+        c.Log.ExecuteNonQuery();
+        chunk.Clear();
+    }
+
+    /// <summary>Consecutive lines of one action and stream joined by '\n', up to <see cref="MaxLogChunkChars"/> characters.</summary>
+    private sealed class LogChunk
+    {
+        public LogOp? First { get; private set; }
+
+        public System.Text.StringBuilder Text { get; } = new();
+
+        public bool TryAppend(LogOp line)
+        {
+            if (First is null)
+            {
+                Start(line);
+                return true;
+            }
+
+            if (First.ActionId != line.ActionId || First.Stream != line.Stream || Text.Length + 1 + line.Line.Length > MaxLogChunkChars)
+            {
+                return false;
+            }
+
+            Text.Append('\n').Append(line.Line);
+            return true;
+        }
+
+        public void Start(LogOp line)
+        {
+            First = line;
+            Text.Clear().Append(line.Line);
+        }
+
+        public void Clear()
+        {
+            First = null;
+            Text.Clear();
         }
     }
 

@@ -97,6 +97,36 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         using var head = new HttpRequestMessage(HttpMethod.Head, $"{registry.BaseUrl}/v2/{project.Repository}-bundles/blobs/{run.BundleDigest}");
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(head, ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task Run_ValuesAboveInlineLimitWithOciStore_ContainersGetAndReturnThemAsBlobs()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.Config = project.Config with { StoreUri = $"oci://{registry.Host}/{project.Repository}-values", InlineOutputLimit = 2048 };
+        project.WritePython("app/etl.py", EtlV1);
+        var env = new TaskEnvironment("values", Image.FromDebianBase("3.11").WithCodeBundle());
+        var load = env.PythonTask<int, List<double>>("app.etl:load");
+        var summarize = env.PythonTask<List<double>, Dictionary<string, object>>("app.etl:summarize");
+        var pipeline = env.Task("pipeline", async (int n) => await summarize.InvokeAsync(await load.InvokeAsync(n)));
+
+        var run = await project.Runtime.Run(pipeline, 2_000, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var output = await run.GetOutputAsync(ct);
+
+        Assert.Equal(Enumerable.Range(0, 2_000).Sum(i => (double)i), ((System.Text.Json.JsonElement)output["sum"]).GetDouble());
+        var actions = await run.GetActionsAsync(ct);
+        var loaded = actions.Single(a => a.Task == "app.etl:load").OutputsBlob;
+        var given = actions.Single(a => a.Task == "app.etl:summarize").InputsBlob;
+        Assert.NotNull(loaded);
+        Assert.NotNull(given);
+        Assert.StartsWith($"oci://{registry.Host}/{project.Repository}-values@sha256:", loaded.Uri);
+        using var http = new HttpClient();
+        using var head = new HttpRequestMessage(HttpMethod.Head, $"{registry.BaseUrl}/v2/{project.Repository}-values/blobs/{loaded.Digest}");
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(head, ct)).StatusCode);
+        await using var blob = await OutputBlobs.OpenAsync(loaded, project.Config, ct);
+        Assert.Equal(Enumerable.Range(0, 2_000).Select(i => (double)i), await System.Text.Json.JsonSerializer.DeserializeAsync<List<double>>(blob, cancellationToken: ct));
+    }
+
     [Fact]
     public async Task Run_PrivateOciStore_ContainerGetsCredentialsThroughReadOnlyFileOnly()
     {

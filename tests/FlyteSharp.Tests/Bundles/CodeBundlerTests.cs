@@ -191,12 +191,19 @@ public class CodeBundlerTests
         using var t = new TempTree();
         using var cache = new TempTree();
         MakeProject(t);
+        // Timestamps at or after the index's write time are what the racy rule guards; moving them an hour past their
+        // write keeps them there however slowly a loaded machine gets from here to the index write.
+        foreach (var file in Directory.EnumerateFiles(t.Root, "*", SearchOption.AllDirectories))
+        {
+            File.SetLastWriteTimeUtc(file, File.GetLastWriteTimeUtc(file).AddHours(1));
+        }
+
         var read = new List<string>();
         var options = new BundleOptions { CacheDirectory = cache.Root, FileRead = read.Add };
         var cold = await CodeBundler.CreateAsync(t.Root, options, Ct);
         read.Clear();
 
-        // Files were written just now: within the racy window their stat could hide a same-tick edit.
+        // Within the racy window a file's stat could hide a same-tick edit: the warm build must re-read it.
         var warm = await CodeBundler.CreateAsync(t.Root, options, Ct);
 
         Assert.Equal(cold.Digest, warm.Digest);

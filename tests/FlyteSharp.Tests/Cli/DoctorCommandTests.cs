@@ -32,4 +32,41 @@ public sealed class DoctorCommandTests(ExamplesFixture fixture)
         Assert.Contains("warning [my_app]: WithSourceFolder copies", output);
         Assert.Contains("fix: remove WithSourceFolder", output);
     }
+
+    [Fact]
+    public async Task Doctor_UvWorkspaceExample_FindsNothing()
+    {
+        var (code, output, error) = await ExamplesFixture.RunAsync("doctor", ExamplesFixture.UvWorkspace, "--no-build", "--config", fixture.ConfigUvWorkspace);
+        Assert.True(code == 0, error + output);
+        Assert.Contains("2 environment(s), 0 error(s), 0 warning(s)", output);
+    }
+
+    [Fact]
+    public async Task Doctor_UvWorkspaceExample_MemberDependencyAddedWithoutRelocking_IsAnError()
+    {
+        var member = Path.Combine(ExamplesFixture.RepoRoot, "examples", "uv-workspace", "packages", "reports", "pyproject.toml");
+        var original = await File.ReadAllTextAsync(member, TestContext.Current.CancellationToken);
+        try
+        {
+            await File.WriteAllTextAsync(member, original.Replace("dependencies = [\"pricing\"]", "dependencies = [\"pricing\", \"rich>=13\"]", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+            var (code, output, _) = await ExamplesFixture.RunAsync("doctor", ExamplesFixture.UvWorkspace, "--no-build", "--config", fixture.ConfigUvWorkspace);
+            Assert.Equal(1, code);
+            Assert.Contains($"error [reports]: uv.lock is out of date with the pyproject.toml of 'reports' (added: rich>=13) ({member}:6)", output);
+            Assert.Contains("fix: run `uv lock` in", output);
+        }
+        finally
+        {
+            await File.WriteAllTextAsync(member, original, CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Doctor_UvWorkspaceRootDirInsideOneMember_WarnsThatPackagesAreLeftOut()
+    {
+        var rootDir = Path.Combine(ExamplesFixture.RepoRoot, "examples", "uv-workspace", "packages", "pricing", "src");
+        var (code, output, _) = await ExamplesFixture.RunAsync("doctor", ExamplesFixture.UvWorkspace, "--no-build", "--config", fixture.ConfigUvWorkspace, "--root-dir", rootDir);
+        Assert.Equal(0, code);
+        Assert.Contains("leaves workspace package(s) shop, reports out of the code bundle", output);
+        Assert.Contains("fix: set root_dir to the workspace root", output);
+    }
 }

@@ -59,9 +59,17 @@ public sealed class ImagesCommandTests(ExamplesFixture fixture)
     [InlineData("A", "etl", "None", "workspace-monorepo.etl.full-build.Dockerfile")]
     [InlineData("B", "my_app", "All", "sibling-packages.my_app.Dockerfile")]
     [InlineData("B", "my_app", "None", "sibling-packages.my_app.full-build.Dockerfile")]
+    [InlineData("W", "reports", "All", "uv-workspace.reports.Dockerfile")]
+    [InlineData("W", "pricing", "All", "uv-workspace.pricing.Dockerfile")]
+    [InlineData("W", "reports", "None", "uv-workspace.reports.full-build.Dockerfile")]
     public async Task Images_Dockerfile_MatchesGolden(string pattern, string env, string copyStyle, string golden)
     {
-        var (project, config) = pattern == "A" ? (ExamplesFixture.PatternA, fixture.ConfigA) : (ExamplesFixture.PatternB, fixture.ConfigB);
+        var (project, config) = pattern switch
+        {
+            "A" => (ExamplesFixture.PatternA, fixture.ConfigA),
+            "B" => (ExamplesFixture.PatternB, fixture.ConfigB),
+            _ => (ExamplesFixture.UvWorkspace, fixture.ConfigUvWorkspace),
+        };
         var (code, output, error) = await ExamplesFixture.RunAsync("images", project, "--dockerfile", env, "--copy-style", copyStyle, "--no-build", "--config", config);
         Assert.True(code == 0, error);
         var path = Path.Combine(SourceLocation.Directory(), "Golden", golden);

@@ -3,6 +3,7 @@ using FlyteSharp.Cli;
 using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
 using FlyteSharp.Tests.Execution.Sandboxes;
+using FlyteSharp.Tests.Runs;
 using Microsoft.Data.Sqlite;
 
 namespace FlyteSharp.Tests.Cli;
@@ -21,6 +22,8 @@ public sealed class RunsCommandTests : IDisposable
     private string Home => Path.Combine(_dir, "home");
 
     private string ConfigFile => Path.Combine(_dir, "flytesharp.toml");
+
+    private string Db => _tree.PathOf("runs.db");
 
     public void Dispose()
     {
@@ -69,7 +72,7 @@ public sealed class RunsCommandTests : IDisposable
         var sandbox = DeadOwnersSandbox("killed");
         var live = RunSandbox.Create(Home, "live", DateTimeOffset.UtcNow);
 
-        var (code, output, error) = await RunAsync("runs", "gc", "--older-than", "0", "--config", ConfigFile);
+        var (code, output, error) = await CliAsync("runs", "gc", "--older-than", "0", "--config", ConfigFile);
 
         Assert.True(code == 0, error);
         Assert.Contains($"removed    sandbox {sandbox}", output);
@@ -83,7 +86,7 @@ public sealed class RunsCommandTests : IDisposable
     {
         var sandbox = DeadOwnersSandbox("killed");
 
-        var (code, output, _) = await RunAsync("runs", "gc", "--json", "--config", ConfigFile);
+        var (code, output, _) = await CliAsync("runs", "gc", "--json", "--config", ConfigFile);
 
         Assert.Equal(0, code);
         var report = JsonDocument.Parse(output).RootElement;
@@ -95,7 +98,7 @@ public sealed class RunsCommandTests : IDisposable
     [Fact]
     public async Task Gc_MalformedAge_FailsWithTheFormat()
     {
-        var (code, _, error) = await RunAsync("runs", "gc", "--older-than", "5 weeks", "--config", ConfigFile);
+        var (code, _, error) = await CliAsync("runs", "gc", "--older-than", "5 weeks", "--config", ConfigFile);
 
         Assert.Equal(1, code);
         Assert.Contains("--older-than must be an age like \"90s\"", error);
@@ -117,7 +120,56 @@ public sealed class RunsCommandTests : IDisposable
         return sandbox;
     }
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    [Fact]
+    public async Task Show_LargeOutputs_PrintsTruncatedPreviewAndHowToGetTheWhole()
+    {
+        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _tree.Root);
+
+        var (code, output, error) = await CliAsync("runs", "show", large.Name, "--db", Db);
+        var json = await CliAsync("runs", "show", large.Name, "--db", Db, "--json");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("outputs  [\"value-0\",", output);
+        Assert.Contains($"flytesharp runs output {large.Name}", output);
+        Assert.DoesNotContain("value-39999", output);
+        Assert.DoesNotContain("END-OF-INLINE", output);
+        Assert.InRange(output.Length, 1, 10_000);
+        Assert.Equal(0, json.Code);
+        Assert.DoesNotContain("value-39999", json.Out);
+        Assert.Contains("\"truncated\": true", json.Out);
+    }
+
+    [Fact]
+    public async Task Output_BlobAndInline_WritesWholeOutputByteIdentical()
+    {
+        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _tree.Root);
+        var file = _tree.PathOf("out/root.json");
+
+        var toFile = await CliAsync("runs", "output", large.Name, "-o", file, "--db", Db);
+        var toStdout = await CliAsync("runs", "output", large.Name, "--db", Db);
+        var child = await CliAsync("runs", "output", large.Name, LargeRun.ChildId, "--db", Db);
+        var missing = await CliAsync("runs", "output", large.Name, "nope", "--db", Db);
+
+        Assert.True(toFile.Code == 0, toFile.Err);
+        Assert.Equal(await File.ReadAllBytesAsync(large.BlobFile, TestContext.Current.CancellationToken), await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken));
+        Assert.Equal(LargeRun.Utf8(await File.ReadAllBytesAsync(large.BlobFile, TestContext.Current.CancellationToken)) + "\n", toStdout.Out.ReplaceLineEndings("\n"));
+        Assert.Equal(large.InlineOutput + "\n", child.Out.ReplaceLineEndings("\n"));
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("has no action 'nope'", missing.Err);
+    }
+
+    [Fact]
+    public async Task Logs_ManyChunks_PrintsEveryLineInOrder()
+    {
+        var large = await LargeRun.WriteAsync(RunStore.Open(Db), _tree.Root);
+
+        var (code, output, error) = await CliAsync("runs", "logs", large.Name, LargeRun.ChildId, "--db", Db);
+
+        Assert.True(code == 0, error);
+        Assert.Equal(large.LogLines, output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'));
+    }
+
+    private static async Task<(int Code, string Out, string Err)> CliAsync(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();

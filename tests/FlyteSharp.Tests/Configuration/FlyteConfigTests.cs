@@ -102,4 +102,32 @@ public sealed class FlyteConfigTests : IDisposable
         var ex = Assert.Throws<FlyteSharpException>(() => FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>()));
         Assert.Contains("local, container or kubernetes", ex.Message);
     }
+
+    [Fact]
+    public void Load_InlineOutputLimit_DefaultFileAndEnvironment()
+    {
+        Assert.Equal(1024 * 1024, FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>()).InlineOutputLimit);
+        File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"), "[runs]\ninline_output_limit = 65536\n");
+        Assert.Equal(65536, FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>()).InlineOutputLimit);
+        Assert.Equal(4096, FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?> { ["FLYTESHARP_INLINE_OUTPUT_LIMIT"] = "4096" }).InlineOutputLimit);
+    }
+
+    [Theory]
+    [InlineData("[runs]\ninline_output_limit = 10\n", null, "at least 1024")]
+    [InlineData("", "1MB", "must be a number of bytes")]
+    [InlineData("", "-5", "must be a number of bytes")]
+    public void Load_InlineOutputLimitInvalid_FailsWithFix(string toml, string? env, string expected)
+    {
+        File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"), toml);
+        var environment = new Dictionary<string, string?>();
+        if (env is not null)
+        {
+            environment["FLYTESHARP_INLINE_OUTPUT_LIMIT"] = env;
+        }
+
+        var ex = Assert.Throws<FlyteSharpException>(() => FlyteConfig.Load(workingDirectory: _dir, environment: environment));
+
+        Assert.Contains(expected, ex.Message);
+        Assert.Contains("1048576", ex.Fix);
+    }
 }

@@ -24,7 +24,7 @@ public sealed class ImageDiagnosticsTests : IDisposable
     {
         var pyproject = _tree.WriteSiblings();
         var image = Image.FromDebianBase().WithUvProject(pyproject).WithSourceFolder(_tree.Path("sib/my_lib/src/my_lib")).WithCodeBundle();
-        _tree.Write("sib/my_app/uv.lock", "version = 1\n\n[[package]]\nname = \"my-app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n");
+        _tree.Write("sib/my_app/uv.lock", "version = 1\n\n[[package]]\nname = \"my-app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n\n[package.metadata]\nrequires-dist = [{ name = \"my-lib\", editable = \"../my_lib\" }]\n\n[[package]]\nname = \"my-lib\"\nversion = \"0.1.0\"\nsource = { editable = \"../my_lib\" }\n");
         image = Image.FromDebianBase().WithUvProject(pyproject).WithSourceFolder(_tree.Path("sib/my_lib/src/my_lib")).WithCodeBundle();
         Assert.Empty(ImageDiagnostics.Check(image, _tree.Path("sib/my_app/src")));
     }
@@ -56,4 +56,68 @@ public sealed class ImageDiagnosticsTests : IDisposable
     [Fact]
     public void Check_NoCodeBundle_Warns() =>
         Assert.Contains(ImageDiagnostics.Check(Image.FromDebianBase(), null), d => d.Reason.Contains("WithCodeBundle"));
+
+    [Fact]
+    public void Check_StaleLock_IsAnErrorAtTheMembersDependenciesLine()
+    {
+        var pyproject = _tree.WriteUvWorkspace();
+        var image = Image.FromDebianBase().WithUvProject(pyproject).WithCodeBundle();
+        Assert.Empty(ImageDiagnostics.Check(image, _tree.Path("uvws")));
+
+        _tree.Write("uvws/packages/tools/pyproject.toml", "[project]\nname = \"tools\"\nversion = \"0.1.0\"\ndependencies = [\"core\", \"rich\"]\n\n[tool.uv.sources]\ncore = { workspace = true }\n");
+        var d = Assert.Single(ImageDiagnostics.Check(image, _tree.Path("uvws")));
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("uv.lock is out of date with the pyproject.toml of 'tools' (added: rich)", d.Reason);
+        Assert.Equal((_tree.Path("uvws/packages/tools/pyproject.toml"), 4), (d.File, d.Line));
+        Assert.Contains("uv lock", d.Fix);
+    }
+
+    [Fact]
+    public void ThrowIfLockStale_StaleWorkspace_Throws_CurrentOne_DoesNot()
+    {
+        var pyproject = _tree.WriteUvWorkspace();
+        var image = Image.FromDebianBase().WithUvProject(pyproject);
+        ImageDiagnostics.ThrowIfLockStale([image]);
+
+        _tree.Write("uvws/pyproject.toml", File.ReadAllText(pyproject).Replace("\"requests>=2.31\"", "\"requests>=2.32\"", StringComparison.Ordinal));
+        var ex = Assert.Throws<FlyteSharpException>(() => ImageDiagnostics.ThrowIfLockStale([image]));
+        Assert.Contains("uv.lock is out of date with pyproject.toml (added: requests>=2.32; removed: requests>=2.31)", ex.Message);
+    }
+
+    [Fact]
+    public async Task Run_ContainerModeWithStaleLock_IsRefusedBeforeAnyBuild()
+    {
+        var pyproject = _tree.WriteUvWorkspace();
+        var env = new FlyteSharp.Tasks.TaskEnvironment("ws", Image.FromDebianBase().WithUvProject(pyproject).WithCodeBundle());
+        var go = env.PythonTask<int, int>("tools_pkg.run:go");
+        _tree.Write("uvws/packages/core/pyproject.toml", "[project]\nname = \"core\"\nversion = \"0.1.0\"\ndependencies = [\"numpy >= 1.26, <3\", \"rich\"]\n\n[project.optional-dependencies]\nfast = [\"orjson\"]\n\n[dependency-groups]\netl = [\"pandas\"]\n");
+        var home = _tree.Path("home");
+        using var runtime = new FlyteRuntime(ProjectTree.Config with { Home = home, RunDatabase = Path.Combine(home, "runs.db"), RootDir = _tree.Path("uvws") });
+        var options = new FlyteSharp.Execution.RunOptions
+        {
+            Mode = FlyteSharp.Execution.ExecutionMode.Container,
+            CancellationToken = TestContext.Current.CancellationToken,
+        };
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => runtime.Run(go, 1, options));
+
+        Assert.Contains("uv.lock is out of date with the pyproject.toml of 'core' (added: rich)", ex.Message);
+        Assert.False(Directory.Exists(Path.Combine(home, "builds")), "no build context may be written");
+    }
+
+    [Fact]
+    public async Task Deploy_StaleLock_IsRefusedBeforeAnyBuild()
+    {
+        var pyproject = _tree.WriteUvWorkspace();
+        var env = new FlyteSharp.Tasks.TaskEnvironment("ws", Image.FromDebianBase().WithUvProject(pyproject).WithCodeBundle());
+        _ = env.PythonTask<int, int>("tools_pkg.run:go");
+        File.WriteAllText(pyproject, File.ReadAllText(pyproject).Replace("dev = [\"pytest>=8\"]", "dev = [\"pytest>=8\", \"ruff\"]", StringComparison.Ordinal));
+        var home = _tree.Path("home");
+        var config = ProjectTree.Config with { Home = home, RunDatabase = Path.Combine(home, "runs.db") };
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => FlyteSharp.Deploy.Deployer.DeployAsync([env], CopyStyle.None, "1.0.0", config with { RootDir = _tree.Path("uvws") }, cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains("(added: ruff)", ex.Message);
+        Assert.False(Directory.Exists(Path.Combine(home, "builds")));
+    }
 }

@@ -53,10 +53,31 @@ public class RunnerProtocolTests
     }
 
     [Fact]
-    public void CallRequest_InputsObject_IsCarriedAsJson()
+    public void CallRequest_InlineInputs_CarriesThemAsJsonWithTheSpillFiles()
     {
-        var request = RunnerProtocol.CallRequest("a:f", """{"n": 3}""");
+        var request = RunnerProtocol.CallRequest("a:f", """{"n": 3}""", null, "/s/a1", 1024);
 
-        Assert.Equal("""{"op":"call","task":"a:f","inputs":{"n":3}}""", JsonSerializer.Serialize(request));
+        Assert.Equal(
+            """{"op":"call","task":"a:f","stdout_file":"/s/a1.stdout","stderr_file":"/s/a1.stderr","output_file":"/s/a1.output.json","inline_limit":1024,"inputs":{"n":3}}""",
+            JsonSerializer.Serialize(request));
+    }
+
+    [Fact]
+    public void CallRequest_InputsFile_NamesTheFileInsteadOfInlining()
+    {
+        var request = RunnerProtocol.CallRequest("a:f", "", "/s/in.json", "/s/a1", 1024);
+
+        Assert.Equal("/s/in.json", request["inputs_file"]);
+        Assert.False(request.ContainsKey("inputs"));
+    }
+
+    [Fact]
+    public void ParseCall_OutputAboveInlineLimit_ReturnsTheOutputFile()
+    {
+        using var doc = JsonDocument.Parse("""{"ok": true, "output_file": "/s/a1.output.json"}""");
+
+        var result = RunnerProtocol.ParseCall(doc.RootElement);
+
+        Assert.Equal(("/s/a1.output.json", null), (result.OutputFile, result.OutputJson));
     }
 }

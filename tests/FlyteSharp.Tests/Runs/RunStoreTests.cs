@@ -240,6 +240,57 @@ public class RunStoreTests : IDisposable
         return p.Id;
     }
 
+    [Fact]
+    public void Read_RowsWrittenBeforeBlobsAndChunks_ReadBackInlineOnPagesAndApi()
+    {
+        var store = RunStore.Open(Db);
+        using (var connection = store.Connect())
+        {
+            // Exactly what earlier versions wrote: inline outputs and one log row per line.
+            Scalar(connection, """
+                INSERT INTO runs(name, task, environment, status, inputs, outputs, url, mode, created_at, ended_at, owner_host, owner_pid, owner_start, heartbeat_at)
+                VALUES('old-run', 'pipe', 'etl', 'succeeded', '{"n":2}', '[1.5,3.0]', 'u', 'local', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:01.0000000Z', 'h', 1, 0, '2026-01-01T00:00:01.0000000Z');
+                INSERT INTO actions(run_name, id, parent_id, seq, depth, task, kind, environment, status, attempts, inputs, outputs, started_at, ended_at)
+                VALUES('old-run', 'a1', NULL, 0, 0, 'pipe', 'csharp', 'etl', 'succeeded', 1, '{"n":2}', '[1.5,3.0]', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:01.0000000Z');
+                INSERT INTO logs(run_name, action_id, at, stream, line) VALUES('old-run', 'a1', '2026-01-01T00:00:00.0000000Z', 'stdout', 'first');
+                INSERT INTO logs(run_name, action_id, at, stream, line) VALUES('old-run', 'a1', '2026-01-01T00:00:00.5000000Z', 'stderr', 'second');
+                """);
+        }
+
+        var run = store.GetRun("old-run")!;
+        var actions = store.GetActions("old-run");
+        var logs = store.GetLogs("old-run");
+        var page = RunPages.RunPage(store.GetRun("old-run", previewOnly: true)!, store.GetActions("old-run", previewOnly: true), logs);
+
+        Assert.Equal(("[1.5,3.0]", (OutputBlob?)null), (run.OutputsJson, run.OutputsBlob));
+        Assert.Equal(("{\"n\":2}", "[1.5,3.0]", (OutputBlob?)null), (actions[0].InputsJson, actions[0].OutputsJson, actions[0].OutputsBlob));
+        Assert.Equal([("stdout", "first"), ("stderr", "second")], logs.Select(l => (l.Stream, l.Text)));
+        Assert.Equal(DateTimeOffset.Parse("2026-01-01T00:00:00.5Z", System.Globalization.CultureInfo.InvariantCulture), logs[1].At);
+        Assert.Contains("[1.5,3.0]", page);
+        Assert.DoesNotContain("full output", page);
+    }
+
+    [Fact]
+    public async Task Writer_LinesLongerThanAChunk_SplitIntoBoundedRowsInOrder()
+    {
+        var store = RunStore.Open(Db);
+        store.InsertRun(new RunRecord("r", "t", "e", RunStatus.Running, null, null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        var longLine = string.Concat(Enumerable.Range(0, 100_000).Select(i => (char)('a' + (i % 26))));
+        await using (var writer = new RunStoreWriter(store, "r"))
+        {
+            writer.Log("a", "stdout", "before", DateTimeOffset.UnixEpoch);
+            writer.Log("a", "stdout", longLine, DateTimeOffset.UnixEpoch);
+            writer.Log("a", "stderr", "after", DateTimeOffset.UnixEpoch);
+        }
+
+        var lines = store.StreamLogs("r", rowsPerPage: 1).ToList();
+
+        Assert.Equal("before", lines[0].Text);
+        Assert.Equal(longLine, string.Concat(lines.Skip(1).SkipLast(1).Select(l => l.Text)));
+        Assert.All(lines, l => Assert.True(l.Text.Length <= RunStoreWriter.MaxLogChunkChars));
+        Assert.Equal(("stderr", "after"), (lines[^1].Stream, lines[^1].Text));
+    }
+
     private static object? Scalar(SqliteConnection c, string sql)
     {
         using var cmd = c.CreateCommand();

@@ -23,10 +23,15 @@ internal sealed class BuildingImageSource(FlyteConfig config, Func<CancellationT
 
     public Task<ContainerImage> GetAsync(TaskEnvironment environment, CancellationToken cancellationToken)
     {
+        ImageDiagnostics.ThrowIfLockStale([environment.Image]);
         var resolved = environment.Image.Resolve(new ImageResolveOptions(config, CopyStyle.All));
         var lazy = _images.GetOrAdd(resolved.Uri, _ => new Lazy<Task<ContainerImage>>(() => EnsureAsync(resolved, environment.Name, cancellationToken)));
-        return lazy.Value.WaitAsync(cancellationToken);
+        var importPaths = Python.PythonImportPaths.For(environment.Image, config.RootDir);
+        return WithPaths(lazy.Value, importPaths).WaitAsync(cancellationToken);
     }
+
+    private static async Task<ContainerImage> WithPaths(Task<ContainerImage> image, IReadOnlyList<string> importPaths) =>
+        (await image.ConfigureAwait(false)) with { ImportPaths = importPaths };
 
     private async Task<ContainerImage> EnsureAsync(ResolvedImage image, string environment, CancellationToken cancellationToken)
     {

@@ -79,7 +79,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var outcome = await RunContainerAsync(
             request.Environment, image, request.ActionId,
             ["--task", request.Task.ToString(), "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
-            request.InputsJson, request.Log, cancellationToken);
+            request.InputsJson, request.Log, cancellationToken, request.InputsFile);
 
         var code = outcome.Result.ExitCode;
         if (outcome.OutOfMemory)
@@ -106,14 +106,18 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
     private async Task<ContainerOutcome> RunContainerAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, IReadOnlyList<string> runnerArguments,
-        string? inputsJson, Action<string, string>? log, CancellationToken cancellationToken)
+        string? inputsJson, Action<string, string>? log, CancellationToken cancellationToken, string? inputsFile = null)
     {
         var runtime = await _images.RuntimeAsync(cancellationToken);
         RecordRuntime(runtime);
         var n = Interlocked.Increment(ref _sequence);
         var ioDir = Path.Combine(_ioRoot, n.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(ioDir);
-        if (inputsJson is not null)
+        if (inputsFile is not null)
+        {
+            File.Copy(inputsFile, Path.Combine(ioDir, "inputs.json"));
+        }
+        else if (inputsJson is not null)
         {
             await File.WriteAllTextAsync(Path.Combine(ioDir, "inputs.json"), inputsJson, new UTF8Encoding(false), cancellationToken);
         }

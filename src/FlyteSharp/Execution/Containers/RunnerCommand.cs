@@ -44,6 +44,7 @@ internal static class RunnerCommand
             args.AddRange(["--bundle-dir", image.CodeDirectory ?? "/root"]);
         }
 
+        args.AddRange(Python.PythonImportPaths.Arguments(image.ImportPaths));
         args.AddRange(runnerArguments);
         return args;
     }

@@ -83,7 +83,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
     {
-        var size = Encoding.UTF8.GetByteCount(request.InputsJson);
+        var size = request.InputsFile is { } inputsFile ? new FileInfo(inputsFile).Length : Encoding.UTF8.GetByteCount(request.InputsJson);
         if (size > MaxInputsBytes)
         {
             throw new FlyteSharpException(
@@ -91,12 +91,13 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
                 fix: "pass large data by reference (a path or URL the task reads) instead of by value");
         }
 
+        var inputsJson = request.InputsFile is { } file ? await File.ReadAllTextAsync(file, cancellationToken) : request.InputsJson;
         var image = await _images.GetAsync(request.Environment, cancellationToken);
         var log = new PodLog(request.Log);
         var outcome = await RunPodAsync(
             request.Environment, image, request.ActionId, request.Task.ToString(),
             ["--task", request.Task.ToString(), "--inputs-env", KubernetesPodSpec.InputsVariable, "--result-stdout"],
-            request.InputsJson, log, cancellationToken);
+            inputsJson, log, cancellationToken);
         if (outcome.Reason == "OOMKilled")
         {
             throw new ContainerOutOfMemoryException(request.Task.ToString(), request.Environment.Name, request.Environment.Resources.Memory);

@@ -46,21 +46,59 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
     {
-        var message = RunnerProtocol.CallRequest(request.Task.ToString(), request.InputsJson);
-        using var doc = await SendAsync(request.Environment, message, request.Log, cancellationToken).ConfigureAwait(false);
-        var root = doc.RootElement;
-        foreach (var stream in new[] { "stdout", "stderr" })
+        // Large values never cross the pipe: inputs, captured output and a large result go through files in the sandbox.
+        var spill = Path.Combine(_context.SandboxDirectory, "spill");
+        Directory.CreateDirectory(spill);
+        var prefix = Path.Combine(spill, $"{request.ActionId}-{Guid.NewGuid():N}");
+        var message = RunnerProtocol.CallRequest(request.Task.ToString(), request.InputsJson, request.InputsFile, prefix, _context.Config.InlineOutputLimit);
+        try
         {
-            if (root.TryGetProperty(stream, out var text) && text.GetString() is { Length: > 0 } s)
+            using var doc = await SendAsync(request.Environment, message, request.Log, cancellationToken).ConfigureAwait(false);
+            var root = doc.RootElement;
+            foreach (var stream in new[] { "stdout", "stderr" })
             {
-                foreach (var line in s.TrimEnd('\n').Split('\n'))
+                if (root.TryGetProperty(stream, out var text) && text.GetString() is { Length: > 0 } s)
                 {
-                    request.Log(stream, line);
+                    foreach (var line in s.TrimEnd('\n').Split('\n'))
+                    {
+                        request.Log(stream, line);
+                    }
                 }
+
+                await LogFileAsync(prefix + "." + stream, stream, request.Log, cancellationToken).ConfigureAwait(false);
             }
+
+            return RunnerProtocol.ParseCall(root);
+        }
+        finally
+        {
+            TryDeleteFile(prefix + ".stdout");
+            TryDeleteFile(prefix + ".stderr");
+        }
+    }
+
+    /// <summary>Logs a captured-output file line by line (a 100 MB log is streamed, never read whole).</summary>
+    private static async Task LogFileAsync(string path, string stream, Action<string, string> log, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+        {
+            return;
         }
 
-        return RunnerProtocol.ParseCall(root);
+        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, false, new FileStreamOptions { BufferSize = 1 << 16, Options = FileOptions.SequentialScan });
+        await BoundedLines.ReadAsync(reader, Runs.RunStoreWriter.MaxLogChunkChars, line => log(stream, line), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The sandbox goes when the run ends.
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -107,7 +145,8 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
         if (worker is null)
         {
-            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory, ImageSourcePath(environment));
+            worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory, ImageSourcePath(environment),
+                PythonImportPaths.For(environment.Image, _context.RootDir));
             _all[worker] = 0;
         }
 

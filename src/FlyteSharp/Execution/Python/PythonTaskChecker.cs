@@ -29,6 +29,40 @@ internal static class PythonTaskChecker
         }
     }
 
+    /// <summary>
+    /// The run-start check: every Python task of the run's environments is described, but only
+    /// <paramref name="rootTask"/>'s failure stops the run. The others' failures are returned (the caller warns about
+    /// them when the run starts, and fails an action only when such a task is called), so one broken task does not
+    /// block every run of every task in its environment.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<TaskDefinition, FlyteSharpException>> CheckForRunAsync(
+        IPythonTaskExecutor executor, IReadOnlyCollection<TaskDefinition> tasks, string? rootDir, TaskDefinition rootTask, CancellationToken cancellationToken)
+    {
+        var deferred = new Dictionary<TaskDefinition, FlyteSharpException>();
+        foreach (var group in tasks.Where(t => t.Kind == TaskKind.Python).GroupBy(t => t.Environment))
+        {
+            // As in CheckAsync: one look-up per function, and every declaration of it learns its parameters.
+            var byFunction = group.Distinct().GroupBy(t => t.Name).ToArray();
+            var infos = await executor.DescribeAsync(group.Key, byFunction.Select(g => g.First().Python!).ToArray(), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < byFunction.Length; i++)
+            {
+                foreach (var task in byFunction[i])
+                {
+                    try
+                    {
+                        Apply(task, infos[i], rootDir);
+                    }
+                    catch (FlyteSharpException ex) when (task.Name != rootTask.Name)
+                    {
+                        deferred[task] = ex;
+                    }
+                }
+            }
+        }
+
+        return deferred;
+    }
+
     internal static void Apply(TaskDefinition task, PythonFunctionInfo info, string? rootDir)
     {
         var python = task.Python!;
@@ -116,6 +150,11 @@ internal static class PythonTaskChecker
             return $"{python.ModulePath} exists under root_dir but is not in the bundle: check .gitignore/.dockerignore/.flyteignore rules";
         }
 
+        if (WorkspaceHint(python, full) is { } workspaceHint)
+        {
+            return workspaceHint;
+        }
+
         for (var dir = Directory.GetParent(full); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, python.ModulePath)))
@@ -130,6 +169,47 @@ internal static class PythonTaskChecker
         }
 
         return $"check the module name; {string.Format(rule, python.Module)} (root_dir is {full})";
+    }
+
+    /// <summary>
+    /// For a module that lives in a uv workspace package: never advise narrowing root_dir to one member (that drops
+    /// the root package and the other members); say to keep root_dir at the workspace root with the workspace's
+    /// WithUvProject on the image, which puts every package's import root on sys.path.
+    /// </summary>
+    private static string? WorkspaceHint(PythonTaskReference python, string rootDir)
+    {
+        for (var dir = new DirectoryInfo(rootDir); dir is not null; dir = dir.Parent)
+        {
+            var pyproject = Path.Combine(dir.FullName, "pyproject.toml");
+            if (!File.Exists(pyproject) || !File.ReadAllText(pyproject).Contains("[tool.uv.workspace]", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Projects.Uv.UvWorkspace workspace;
+            try
+            {
+                workspace = Projects.Uv.UvWorkspace.Load(Projects.Uv.UvProject.Load(pyproject));
+            }
+            catch (FlyteSharpException)
+            {
+                return null;
+            }
+
+            var package = workspace.Packages.FirstOrDefault(p =>
+                File.Exists(Path.Combine(p.ImportRoot, python.ModulePath)) || File.Exists(Path.Combine(p.ImportRoot, python.Module.Replace('.', '/'), "__init__.py")));
+            if (package is null)
+            {
+                return null;
+            }
+
+            var use = $".WithUvProject(\"{pyproject}\")";
+            return dir.FullName == rootDir
+                ? $"the module is in workspace package '{package.Project.Name}' ({package.ImportRoot}), which is in the bundle but not on sys.path: add {use} to the environment's image, so FlyteSharp puts every workspace package's import root on sys.path (keep root_dir at the workspace root)"
+                : $"the module is in workspace package '{package.Project.Name}' ({package.ImportRoot}): set root_dir to the workspace root {dir.FullName} (not one member's folder, which leaves the root package and the other members out) and keep {use} on the environment's image";
+        }
+
+        return null;
     }
 
     private static string? Find(string dir, string relative, int depth)

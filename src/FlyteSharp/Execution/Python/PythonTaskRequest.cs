@@ -8,4 +8,5 @@ namespace FlyteSharp.Execution.Python;
 /// <param name="InputsJson">Inputs as one JSON object keyed by parameter name.</param>
 /// <param name="ActionId">The action's id.</param>
 /// <param name="Log">Receives each captured output line: (stream, line) with stream <c>stdout</c> or <c>stderr</c>.</param>
-internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log);
+/// <param name="InputsFile">When the inputs are above the inline limit: a file holding them (then <paramref name="InputsJson"/> is empty).</param>
+internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log, string? InputsFile = null);

@@ -24,7 +24,7 @@ internal sealed partial class PythonWorker : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static PythonWorker Start(string interpreter, string runnerPath, string bundleDirectory, string workingDirectory, string? pythonPath = null)
+    public static PythonWorker Start(string interpreter, string runnerPath, string bundleDirectory, string workingDirectory, string? pythonPath = null, IReadOnlyList<string>? importPaths = null)
     {
         var start = new ProcessStartInfo(interpreter)
         {
@@ -36,7 +36,7 @@ internal sealed partial class PythonWorker : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        foreach (var arg in new[] { "-u", runnerPath, "--bundle-dir", bundleDirectory, "--serve" })
+        foreach (var arg in new[] { "-u", runnerPath, "--bundle-dir", bundleDirectory, "--serve" }.Concat(PythonImportPaths.Arguments(importPaths ?? [])))
         {
             start.ArgumentList.Add(arg);
         }

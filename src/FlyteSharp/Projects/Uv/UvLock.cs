@@ -14,6 +14,9 @@ public sealed class UvLock
         Packages = packages;
     }
 
+    /// <summary>The newest lock revision (of version 1) this reader understands.</summary>
+    public const long MaxRevision = 3;
+
     /// <summary>Full path of the lock file.</summary>
     public string File { get; }
 
@@ -47,6 +50,13 @@ public sealed class UvLock
                 "regenerate it with a uv release that writes version 1, or upgrade FlyteSharp");
         }
 
+        long? revision = doc.Root.TryGetValue("revision", out var r) && r is long rev ? rev : null;
+        if (revision > MaxRevision)
+        {
+            throw new FlyteSharpException($"uv.lock 'revision = {revision}' is newer than FlyteSharp understands (it reads revisions up to {MaxRevision} of version 1)", file, doc.LineOf("", "revision"),
+                "upgrade FlyteSharp, or re-lock with the uv release your team pins (`uv lock` writes the revision it knows)");
+        }
+
         var packages = new List<UvLockPackage>();
         if (doc.Root.TryGetValue("package", out var p))
         {
@@ -75,24 +85,43 @@ public sealed class UvLock
                     }
                 }
 
-                packages.Add(new UvLockPackage(name, pkgVersion, kind, value));
+                var metadata = table.TryGetValue("metadata", out var md) && md is TomlTable mt ? mt : null;
+                var requiresDist = Requirements(metadata, "requires-dist");
+                var requiresDev = new Dictionary<string, IReadOnlyList<UvLockRequirement>>(StringComparer.Ordinal);
+                if (metadata is not null && metadata.TryGetValue("requires-dev", out var rd) && rd is TomlTable devTable)
+                {
+                    foreach (var (group, _) in devTable)
+                    {
+                        requiresDev[UvProject.NormalizeName(group)] = Requirements(devTable, group);
+                    }
+                }
+
+                packages.Add(new UvLockPackage(name, pkgVersion, kind, value)
+                {
+                    HasMetadata = metadata is not null,
+                    RequiresDist = requiresDist,
+                    RequiresDev = requiresDev,
+                });
             }
         }
 
-        return new UvLock(file, version,
-            doc.Root.TryGetValue("revision", out var r) && r is long rev ? rev : null,
+        return new UvLock(file, version, revision,
             doc.Root.TryGetValue("requires-python", out var rp) && rp is string rps ? rps : null,
             packages);
     }
-}
 
-/// <summary>One locked package.</summary>
-/// <param name="Name">Package name.</param>
-/// <param name="Version">Pinned version (absent for some local sources).</param>
-/// <param name="SourceKind">Where it comes from: <c>registry</c>, <c>editable</c>, <c>directory</c>, <c>virtual</c>, <c>git</c>, <c>url</c>, <c>path</c>.</param>
-/// <param name="Source">The source's value, e.g. the index URL or a relative path.</param>
-public sealed record UvLockPackage(string Name, string? Version, string? SourceKind, string? Source)
-{
-    /// <summary>True for packages that come from the local filesystem (editable, directory, path, virtual).</summary>
-    public bool IsLocal => SourceKind is "editable" or "directory" or "path" or "virtual";
+    private static IReadOnlyList<UvLockRequirement> Requirements(TomlTable? table, string key)
+    {
+        if (table is null || !table.TryGetValue(key, out var v) || v is not TomlArray array)
+        {
+            return [];
+        }
+
+        return array.OfType<TomlTable>().Select(t => new UvLockRequirement(
+            t.TryGetValue("name", out var n) && n is string ns ? ns : "",
+            t.TryGetValue("specifier", out var sp) && sp is string sps ? sps : null,
+            t.TryGetValue("extras", out var ex) && ex is TomlArray exa ? exa.OfType<string>().ToList() : [],
+            t.TryGetValue("marker", out var m) && m is string ms ? ms : null,
+            t.TryGetValue("url", out var u) && u is string us ? us : null)).ToList();
+    }
 }

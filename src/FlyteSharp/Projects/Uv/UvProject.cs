@@ -34,6 +34,12 @@ public sealed partial class UvProject
     /// <summary><c>[project].dependencies</c>.</summary>
     public IReadOnlyList<string> Dependencies { get; private init; } = [];
 
+    /// <summary><c>[project.optional-dependencies]</c> (extras) by normalized extra name.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> OptionalDependencies { get; private init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary><c>[project].dynamic</c>: fields a build backend computes, which uv.lock then records without pyproject.toml stating them.</summary>
+    public IReadOnlyList<string> Dynamic { get; private init; } = [];
+
     /// <summary>
     /// <c>[dependency-groups]</c> by normalized name (legacy <c>[tool.uv].dev-dependencies</c> joins <c>dev</c>);
     /// entries are requirement strings, or <c>include-group:NAME</c> for an included group.
@@ -142,6 +148,10 @@ public sealed partial class UvProject
             Version = Str(project, "version"),
             RequiresPython = Str(project, "requires-python"),
             Dependencies = project.TryGetValue("dependencies", out var deps) && deps is TomlArray da ? da.OfType<string>().ToList() : [],
+            OptionalDependencies = project.TryGetValue("optional-dependencies", out var od) && od is TomlTable odt
+                ? odt.Where(kv => kv.Value is TomlArray).ToDictionary(kv => NormalizeName(kv.Key), kv => (IReadOnlyList<string>)((TomlArray)kv.Value!).OfType<string>().ToList(), StringComparer.Ordinal)
+                : new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal),
+            Dynamic = StrList(project, "dynamic"),
             DependencyGroups = groups,
             Sources = sources,
             WorkspaceMembers = StrList(workspace, "members"),
@@ -185,22 +195,49 @@ public sealed partial class UvProject
     }
 
     /// <summary>The workspace member directories matched by <see cref="WorkspaceMembers"/> (minus <see cref="WorkspaceExclude"/>), sorted.</summary>
+    /// <exception cref="FlyteSharpException">A glob matches nothing, a member lies outside the workspace root, or a member has no pyproject.toml.</exception>
     public IReadOnlyList<string> WorkspaceMemberDirectories()
     {
-        var included = WorkspaceMembers.SelectMany(ExpandGlob).ToHashSet(StringComparer.Ordinal);
+        var lines = new TomlLines(File);
+        var included = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var glob in WorkspaceMembers)
+        {
+            var line = lines.Containing($"\"{glob}\"") ?? lines.Containing($"'{glob}'") ?? lines.Find("members");
+            var matched = ExpandGlob(glob).ToList();
+            if (matched.Count == 0)
+            {
+                throw new FlyteSharpException($"workspace member glob '{glob}' matches no directory under {Directory}", File, line,
+                    "fix the glob in [tool.uv.workspace] members (it is relative to this pyproject.toml), or remove it");
+            }
+
+            foreach (var member in matched)
+            {
+                if (!IsUnder(member, Directory))
+                {
+                    throw new FlyteSharpException($"workspace member '{glob}' resolves to {member}, outside the workspace root {Directory}", File, line,
+                        "uv workspace members must live under the workspace root: move the package under it, or depend on it as a path dependency ({ path = \"…\" }) instead");
+                }
+
+                included.Add(member);
+            }
+        }
+
         included.ExceptWith(WorkspaceExclude.SelectMany(ExpandGlob));
         included.Remove(Directory);
-        foreach (var member in included)
+        foreach (var member in included.Order(StringComparer.Ordinal))
         {
             if (!System.IO.File.Exists(Path.Combine(member, "pyproject.toml")))
             {
-                throw new FlyteSharpException($"workspace member '{Path.GetRelativePath(Directory, member)}' has no pyproject.toml", File,
-                    new TomlLines(File).Find("members"), "add a pyproject.toml to the member or exclude it in [tool.uv.workspace]");
+                throw new FlyteSharpException($"workspace member '{Path.GetRelativePath(Directory, member).Replace('\\', '/')}' has no pyproject.toml", File,
+                    lines.Find("members"), $"add a pyproject.toml to {member}, or list it under exclude in [tool.uv.workspace]");
             }
         }
 
         return included.OrderBy(x => x, StringComparer.Ordinal).ToList();
     }
+
+    private static bool IsUnder(string path, string dir) =>
+        path == dir || path.StartsWith(Path.EndsInDirectorySeparator(dir) ? dir : dir + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>Normalizes a package or group name as PEP 503/735 do.</summary>
     internal static string NormalizeName(string name) => Separators().Replace(name.Trim(), "-").ToLowerInvariant();
@@ -249,6 +286,13 @@ public sealed partial class UvProject
             }
 
             return null;
+        }
+
+        public int? Containing(string text)
+        {
+            var lines = System.IO.File.ReadAllLines(file);
+            var i = Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal));
+            return i >= 0 ? i + 1 : null;
         }
     }
 }

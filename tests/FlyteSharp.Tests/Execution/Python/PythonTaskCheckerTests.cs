@@ -98,19 +98,47 @@ public class PythonTaskCheckerTests : IDisposable
     }
 
     [Fact]
-    public async Task Check_SiblingTaskOfEnvironmentBroken_FailsBeforeRootRuns()
+    public async Task Check_SiblingTaskOfEnvironmentBroken_RunGoesAheadWhenItIsNotCalled()
     {
         _fixture.WritePython("app/etl.py", "def load(n: int) -> int:\n    return n\n");
         var env = NewEnv();
-        var ran = false;
         var good = env.PythonTask<int, int>("app.etl:load");
         _ = env.PythonTask<int, int>("app.gone:transform");
-        var root = env.Task("root", async (int n) => { ran = true; return await good.InvokeAsync(n); });
+        var root = env.Task("root", async (int n) => await good.InvokeAsync(n) + 1);
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(root, 1, _fixture.Options()));
+        var run = await _fixture.Runtime.Run(root, 1, _fixture.Options());
 
+        Assert.Equal(2, await run.GetOutputAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Check_SiblingTaskOfEnvironmentBroken_FailsOnlyWhenCalled()
+    {
+        _fixture.WritePython("app/etl.py", "def load(n: int) -> int:\n    return n\n");
+        var env = NewEnv();
+        var good = env.PythonTask<int, int>("app.etl:load");
+        var broken = env.PythonTask<int, int>("app.gone:transform");
+        var root = env.Task("root", async (int n) => await broken.InvokeAsync(await good.InvokeAsync(n)));
+
+        var run = await _fixture.Runtime.Run(root, 1, _fixture.Options());
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Contains("app.gone:transform", ex.Message);
-        Assert.False(ran);
+        Assert.Contains("not in the code bundle", ex.Message);
+    }
+
+    [Fact]
+    public async Task Check_RootTaskBroken_BlocksTheRunEvenWithHealthySiblings()
+    {
+        _fixture.WritePython("app/etl.py", "def load(n: int) -> int:\n    return n\n");
+        var env = NewEnv();
+        _ = env.PythonTask<int, int>("app.etl:load");
+        var broken = env.PythonTask<int, int>("app.etl:transform");
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(broken, 1, _fixture.Options()));
+
+        Assert.Contains("defines no 'transform'", ex.Message);
+        Assert.Empty(RunStore.Open(_fixture.Config.EffectiveRunDatabase).ListRuns());
     }
 
     [Fact]

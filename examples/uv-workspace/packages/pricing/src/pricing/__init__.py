@@ -1,0 +1,1 @@
+"""Workspace member 'pricing' (src layout)."""

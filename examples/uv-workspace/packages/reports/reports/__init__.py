@@ -1,0 +1,1 @@
+"""Workspace member 'reports' (flat layout)."""

@@ -1,0 +1,1 @@
+"""The workspace's root package (src layout)."""
