@@ -29,7 +29,7 @@ internal static class BuildCommand
         command.Options.Add(json);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken);
+            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var selected = parse.GetValue(env) is { Length: > 0 } names ? names.Select(loaded.Environment).ToList() : loaded.Environments.ToList();
             if (selected.Count == 0)
             {

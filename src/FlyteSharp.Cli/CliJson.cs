@@ -1,21 +1,16 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace FlyteSharp.Cli;
 
 /// <summary>
-/// The one JSON convention of every <c>--json</c> output: camelCase property names, enums as camelCase strings, indented.
+/// The one JSON convention of every <c>--json</c> output, shared with the console's <c>/api</c> (<see cref="JsonConvention"/>):
+/// camelCase property names, enums as camelCase strings, ISO-8601 UTC times, indented.
 /// </summary>
 internal static class CliJson
 {
     /// <summary>The serializer options every command's <c>--json</c> uses.</summary>
-    internal static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    internal static JsonSerializerOptions Options => JsonConvention.Options;
 
     /// <summary>Serializes <paramref name="value"/> with <see cref="Options"/>.</summary>
-    internal static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+    internal static string Serialize<T>(T value) => JsonConvention.Serialize(value);
 }

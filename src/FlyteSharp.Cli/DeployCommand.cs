@@ -44,7 +44,7 @@ internal static class DeployCommand
                 return 0;
             }
 
-            var (loaded, loadedConfig, _) = await project.LoadAsync(parse, cancellationToken);
+            var (loaded, loadedConfig, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var resolvedVersion = parse.GetValue(version) is null
                 ? throw new FlyteSharpException("deploy needs --version", loaded.ProjectFile,
                     fix: "pass --version 1.2.3, or --version git for the current commit (recommended: you can trace which code is in which image)")

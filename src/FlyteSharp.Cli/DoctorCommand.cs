@@ -18,7 +18,7 @@ internal static class DoctorCommand
         project.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (loaded, _, rootDir) = await project.LoadAsync(parse, cancellationToken);
+            var (loaded, _, rootDir) = await project.LoadAsync(parse, cancellationToken, console.Error);
             int warnings = 0, errors = 0;
             if (rootDir is null)
             {

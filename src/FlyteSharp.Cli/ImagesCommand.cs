@@ -35,7 +35,7 @@ internal static class ImagesCommand
         command.Options.Add(copyStyle);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken);
+            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var options = new ImageResolveOptions(config, parse.GetValue(copyStyle));
             if (parse.GetValue(dockerfile) is { } envName)
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FlyteSharp.Cli.Progress;
 using FlyteSharp.Cli.Projects;
 using FlyteSharp.Execution;
 using FlyteSharp.Runs;
@@ -38,7 +39,7 @@ internal static class RunCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var named = ParseInputs(parse.GetValue(inputs) ?? []);
-            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken);
+            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var definition = FindTask(loaded, parse.GetValue(task)!);
             using var runtime = new FlyteRuntime(config);
             var options = new RunOptions
@@ -60,6 +61,8 @@ internal static class RunCommand
                 }
             }
 
+            // Progress: the live tree on a terminal; plain lines elsewhere (on stderr with --json, so stdout stays one JSON document).
+            await RunProgress.FollowAsync(run, console.IsInteractive && !asJson, asJson ? console.Error : console.Out, cancellationToken);
             var status = await run.WaitAsync(cancellationToken);
             var record = await run.GetRecordAsync(cancellationToken);
             if (asJson)
@@ -78,7 +81,7 @@ internal static class RunCommand
             }
             else
             {
-                await console.Out.WriteLineAsync($"status: {RunStore.Text(status)}");
+                await console.Out.WriteLineAsync($"status: {RunStore.Text(status)} in {RunPages.Duration(record.Duration)}");
                 if (record.OutputsJson is not null || record.OutputsBlob is not null)
                 {
                     var preview = RunPages.Preview(record.OutputsJson, record.OutputsBlob, null, out var size);
@@ -88,6 +91,8 @@ internal static class RunCommand
                         await console.Out.WriteLineAsync($"         (a preview of {RunPages.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
                     }
                 }
+
+                await console.Out.WriteLineAsync($"console: {run.Url}");
             }
 
             if (status != RunStatus.Succeeded)

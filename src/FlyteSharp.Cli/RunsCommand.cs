@@ -5,7 +5,7 @@ using FlyteSharp.Runs;
 
 namespace FlyteSharp.Cli;
 
-/// <summary><c>flytesharp runs list|show|logs|output|gc</c>: reads recorded runs from the run store and cleans up after abandoned ones.</summary>
+/// <summary><c>flytesharp runs list|show|logs [--follow]|output|abort|gc</c>: reads recorded runs from the run store, asks a running one to stop, and cleans up after abandoned ones.</summary>
 internal static class RunsCommand
 {
     public static Command Create(CliConsole console)
@@ -99,11 +99,13 @@ internal static class RunsCommand
         });
 
         var actionId = new Argument<string?>("action") { Description = "Only this action's lines.", Arity = ArgumentArity.ZeroOrOne };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines while the run runs; end when it ends." };
         var logs = new Command("logs", "Print a run's captured output (stdout, stderr, retries).");
         var logName = new Argument<string>("name") { Description = "The run's name." };
         logs.Arguments.Add(logName);
         logs.Arguments.Add(actionId);
-        logs.SetAction(async (parse, _) =>
+        logs.Options.Add(follow);
+        logs.SetAction(async (parse, cancellationToken) =>
         {
             var store = Open(parse, config, database);
             var run = Get(store, parse.GetValue(logName)!);
@@ -116,13 +118,81 @@ internal static class RunsCommand
             }
 
             var names = actions.ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
-            foreach (var line in store.StreamLogs(run.Name, action))
+            long after = 0;
+            while (true)
             {
-                var prefix = action is null ? $"[{names.GetValueOrDefault(line.ActionId, line.ActionId)} {line.ActionId}] " : "";
-                await console.Out.WriteLineAsync($"{prefix}{(line.Stream == "stdout" ? "" : line.Stream + ": ")}{line.Text}");
+                // Read the state before the lines: lines written before the run ended are then all in this read or the next.
+                var ended = store.GetRun(run.Name, previewOnly: true)!.Status != RunStatus.Running;
+                IReadOnlyList<NumberedLogLine> batch;
+                do
+                {
+                    batch = store.GetLogsAfter(run.Name, action, after, RunStore.LogRowsPerPage);
+                    foreach (var numbered in batch)
+                    {
+                        var line = numbered.Line;
+                        if (!names.ContainsKey(line.ActionId))
+                        {
+                            names = store.GetActions(run.Name, previewOnly: true).ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
+                        }
+
+                        var prefix = action is null ? $"[{names.GetValueOrDefault(line.ActionId, line.ActionId)} {line.ActionId}] " : "";
+                        await console.Out.WriteLineAsync($"{prefix}{(line.Stream == "stdout" ? "" : line.Stream + ": ")}{line.Text}");
+                        after = numbered.Number;
+                    }
+                }
+                while (batch.Select(l => l.Number).Distinct().Count() == RunStore.LogRowsPerPage);
+
+                if (!parse.GetValue(follow) || ended)
+                {
+                    if (parse.GetValue(follow))
+                    {
+                        await console.Error.WriteLineAsync($"run {run.Name} {RunStore.Text(store.GetRun(run.Name, previewOnly: true)!.Status)}");
+                    }
+
+                    return 0;
+                }
+
+                await console.Out.FlushAsync(cancellationToken);
+                await Task.Delay(FollowInterval, cancellationToken);
+            }
+        });
+
+        var abortName = new Argument<string>("name") { Description = "The run to cancel." };
+        var noWait = new Option<bool>("--no-wait") { Description = "Ask for the cancellation and return without waiting for the run to stop." };
+        var abort = new Command("abort", "Cancel a running run from any terminal: its process stops its containers and pods and records it cancelled.");
+        abort.Arguments.Add(abortName);
+        abort.Options.Add(noWait);
+        abort.SetAction(async (parse, cancellationToken) =>
+        {
+            var store = Open(parse, config, database);
+            var run = Get(store, parse.GetValue(abortName)!);
+            if (run.Status != RunStatus.Running || !store.RequestCancel(run.Name))
+            {
+                throw new FlyteSharpException($"run '{run.Name}' is not running (it is {RunStore.Text(store.GetRun(run.Name)!.Status)})", store.Path,
+                    fix: "only a running run can be aborted; `flytesharp runs list` shows which are");
             }
 
-            return 0;
+            await console.Out.WriteLineAsync($"asked run {run.Name} to stop");
+            if (parse.GetValue(noWait))
+            {
+                return 0;
+            }
+
+            var deadline = TimeProvider.System.GetUtcNow() + AbortWait;
+            while (store.GetRun(run.Name)!.Status == RunStatus.Running)
+            {
+                if (TimeProvider.System.GetUtcNow() > deadline)
+                {
+                    throw new FlyteSharpException($"run '{run.Name}' was asked to stop but its process has not stopped it within {AbortWait.TotalSeconds:0} s", store.Path,
+                        fix: "the process may be busy stopping containers; check again with `flytesharp runs show`, or stop the process (the run is then marked abandoned)");
+                }
+
+                await Task.Delay(FollowInterval, cancellationToken);
+            }
+
+            var final = store.GetRun(run.Name)!;
+            await console.Out.WriteLineAsync($"run {run.Name} {RunStore.Text(final.Status)}");
+            return final.Status == RunStatus.Cancelled ? 0 : FlyteCli.Failure;
         });
 
         var olderThan = new Option<string?>("--older-than")
@@ -230,10 +300,17 @@ internal static class RunsCommand
         command.Subcommands.Add(list);
         command.Subcommands.Add(show);
         command.Subcommands.Add(logs);
+        command.Subcommands.Add(abort);
         command.Subcommands.Add(gc);
         command.Subcommands.Add(output);
         return command;
     }
+
+    /// <summary>How often --follow and abort read the store.</summary>
+    internal static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long abort waits for the run's process to stop it.</summary>
+    internal static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(60);
 
     private static async Task CopyOutputAsync(string? json, OutputBlob? blob, FlyteConfig settings, Stream destination, CancellationToken cancellationToken)
     {

@@ -20,10 +20,16 @@ internal static class ServeCommand
         {
             var settings = FlyteConfig.Load(parse.GetValue(config));
             var store = RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
-            var listenPort = parse.GetValue(port) ?? new Uri(settings.ConsoleUrl).Port;
+            var consoleUrl = ConsoleUrl(settings);
+            var listenPort = parse.GetValue(port) ?? consoleUrl.Port;
             await using var server = new RunConsoleServer(store, listenPort, settings);
             server.Start();
             await console.Out.WriteLineAsync($"serving runs from {store.Path} at {server.BaseUrl}/runs (Ctrl+C to stop)");
+            if (Warning(consoleUrl, listenPort, settings) is { } warning)
+            {
+                await console.Error.WriteLineAsync(warning);
+            }
+
             await console.Out.FlushAsync(cancellationToken);
             try
             {
@@ -36,5 +42,34 @@ internal static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The configured console URL, or a clear error naming where it came from.</summary>
+    internal static Uri ConsoleUrl(FlyteConfig settings) =>
+        Uri.TryCreate(settings.ConsoleUrl, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttp
+            ? url
+            : throw new FlyteSharpException($"console_url '{settings.ConsoleUrl}' is not an http:// URL", settings.SourceFile,
+                fix: "set [runs] console_url (or FLYTESHARP_CONSOLE_URL) to e.g. \"http://localhost:8177\"");
+
+    /// <summary>
+    /// Run URLs are made from console_url when a run starts; a console serving another port (or another host than this
+    /// loopback one) does not answer them, so say so, with the setting that makes them match.
+    /// </summary>
+    internal static string? Warning(Uri consoleUrl, int listenPort, FlyteConfig settings)
+    {
+        var where = settings.SourceFile is null ? "the default" : settings.SourceFile;
+        if (listenPort != consoleUrl.Port)
+        {
+            return $"warning: run URLs use console_url {consoleUrl.GetLeftPart(UriPartial.Authority)} ({where}), which is not this console (port {listenPort}); they will not answer here\n" +
+                $"  fix: set [runs] console_url = \"http://localhost:{listenPort}\" (or FLYTESHARP_CONSOLE_URL) so runs started from now on print URLs to this console, or serve without --port";
+        }
+
+        if (!consoleUrl.IsLoopback)
+        {
+            return $"warning: console_url {consoleUrl.GetLeftPart(UriPartial.Authority)} ({where}) is not this machine's loopback, where the console listens; run URLs point elsewhere\n" +
+                "  fix: put a proxy on that host in front of this console, or set console_url to http://localhost:<port>";
+        }
+
+        return null;
     }
 }

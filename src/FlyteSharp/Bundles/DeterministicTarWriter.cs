@@ -38,6 +38,18 @@ internal sealed class DeterministicTarWriter(Stream output)
         WriteHeader(name, executable ? 0b111_101_101 : 0b110_100_100, size, (byte)'0');
     }
 
+    /// <summary>Writes a directory entry with <paramref name="mode"/> (permission bits), for image layers that must keep a directory's mode.</summary>
+    public void WriteDirectory(string relativePath, int mode)
+    {
+        var name = Encoding.UTF8.GetBytes(relativePath.TrimEnd('/') + "/");
+        if (name.Length > NameLength)
+        {
+            throw new FlyteSharpException($"directory path '{relativePath}' is longer than {NameLength} bytes", fix: "use a shorter code destination");
+        }
+
+        WriteHeader(name, mode & 0b111_111_111_111, 0, (byte)'5');
+    }
+
     /// <summary>Writes file content (any number of calls between <see cref="BeginFile"/> and <see cref="EndFile"/>).</summary>
     public void WriteData(ReadOnlySpan<byte> data)
     {

@@ -92,6 +92,15 @@ public sealed record FlyteConfig
     /// <summary>Kubeconfig context for <c>kubernetes</c> mode; null uses the file's current context.</summary>
     public string? KubernetesContext { get; init; }
 
+    /// <summary>
+    /// The folder secrets are read from as files (<c>{dir}/{key}</c> or <c>{dir}/{group}/{key}</c>) when no
+    /// <c>FLYTESHARP_SECRET_*</c> environment variable holds them; null means <c>{Home}/secrets</c>.
+    /// </summary>
+    public string? SecretsDirectory { get; init; }
+
+    /// <summary>The secrets folder in effect: <see cref="SecretsDirectory"/> or <c>{Home}/secrets</c>.</summary>
+    public string EffectiveSecretsDirectory => SecretsDirectory ?? Path.Combine(Home, "secrets");
+
     /// <summary>The store URI in effect: <see cref="StoreUri"/> or <c>file://{Home}/store</c>.</summary>
     public string EffectiveStoreUri => StoreUri ?? new Uri(Path.Combine(Home, "store")).AbsoluteUri;
 
@@ -147,6 +156,7 @@ public sealed record FlyteConfig
             KubernetesNamespace = Env("FLYTESHARP_KUBERNETES_NAMESPACE") ?? config.KubernetesNamespace,
             KubeConfig = Env("FLYTESHARP_KUBECONFIG") is { } kc ? Path.GetFullPath(ExpandHome(kc)) : config.KubeConfig,
             KubernetesContext = Env("FLYTESHARP_KUBERNETES_CONTEXT") ?? config.KubernetesContext,
+            SecretsDirectory = Env("FLYTESHARP_SECRETS_DIR") is { } sd ? Path.GetFullPath(ExpandHome(sd)) : config.SecretsDirectory,
         };
     }
 
@@ -240,6 +250,7 @@ public sealed record FlyteConfig
         var storage = reader.Table("storage");
         var runs = reader.Table("runs");
         var kubernetes = reader.Table("kubernetes");
+        var secrets = reader.Table("secrets");
         var defaults = new FlyteConfig();
         var configHome = reader.String("home") is { } hh ? Path.GetFullPath(Path.Combine(dir, hh)) : home;
 
@@ -267,6 +278,7 @@ public sealed record FlyteConfig
             KubernetesNamespace = kubernetes.String("namespace"),
             KubeConfig = kubernetes.String("kubeconfig") is { } kc ? Path.GetFullPath(Path.Combine(dir, ExpandHome(kc))) : null,
             KubernetesContext = kubernetes.String("context"),
+            SecretsDirectory = secrets.String("directory") is { } sdir ? Path.GetFullPath(Path.Combine(dir, ExpandHome(sdir))) : null,
         };
         if (config.Builder is not ("auto" or "podman" or "docker"))
         {

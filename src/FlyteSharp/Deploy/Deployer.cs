@@ -8,7 +8,9 @@ namespace FlyteSharp.Deploy;
 /// <summary>
 /// Full-build deploys: resolve each environment's image with the copy style (under <see cref="CopyStyle.None"/>
 /// <c>WithCodeBundle()</c> becomes a <c>COPY</c> of the bundle's files), build and push it unless the
-/// registry has the tag, and record the deployment under its version. No code bundle is uploaded.
+/// registry has the tag, and record the deployment under its version. No code bundle is uploaded. When the registry
+/// has the image's dependency image (the same definition in fast deploy) and only the code layer differs, the code
+/// layer is pushed through the registry API instead of running a builder (<see cref="RegistryCodeLayer"/>).
 /// </summary>
 internal static class Deployer
 {
@@ -20,7 +22,8 @@ internal static class Deployer
         ImageBuildService? service = null,
         Action<string>? output = null,
         TimeProvider? time = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        bool registryCodeLayers = true)
     {
         ArgumentNullException.ThrowIfNull(environments);
         if (environments.Count == 0)
@@ -66,8 +69,30 @@ internal static class Deployer
             store.EnsureVersionFree(version, env.Name, image.Uri);
         }
 
-        service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken);
-        await service.EnsureAsync(resolved.Select(r => ImageBuildTarget.From(r.Image, r.Env.Name)), output: output, cancellationToken: cancellationToken);
+        // A code edit on top of an image the registry already has is one layer: pushed through the registry API, no builder.
+        var toBuild = new List<ImageBuildTarget>();
+        var pushed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (env, image) in resolved)
+        {
+            if (pushed.Contains(image.Uri))
+            {
+                continue;
+            }
+
+            if (registryCodeLayers && await RegistryCodeLayer.TryPushAsync(env.Image, image, options, output, cancellationToken) is not null)
+            {
+                pushed.Add(image.Uri);
+                continue;
+            }
+
+            toBuild.Add(ImageBuildTarget.From(image, env.Name));
+        }
+
+        if (toBuild.Count > 0)
+        {
+            service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken);
+            await service.EnsureAsync(toBuild, output: output, cancellationToken: cancellationToken);
+        }
 
         var now = time.GetUtcNow();
         var deployments = new List<Deployment>();

@@ -42,6 +42,29 @@ internal sealed class ActionScope : ITaskCallContext
     /// <inheritdoc/>
     public Task<object?> CallAsync(TaskDefinition task, object?[] inputs) => Controller.CallChildAsync(this, task, inputs);
 
+    /// <summary>The secrets of the action's environment (C# tasks read them through <see cref="Tasks.TaskContext"/>).</summary>
+    public IReadOnlyList<Secrets.ResolvedSecret> Secrets { get; set; } = [];
+
+    /// <inheritdoc/>
+    public string EnvironmentName => Action.Task.Environment.Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> EnvironmentVariables => Action.Task.Environment.EnvVars;
+
+    /// <inheritdoc/>
+    public string? FindSecret(string key)
+    {
+        foreach (var resolved in Secrets)
+        {
+            if (resolved.Secret.Key == key || resolved.Secret.DisplayName == key)
+            {
+                return resolved.Value;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The call sequence number of the next child (1-based, in call order).</summary>
     public int NextChildSequence() => Interlocked.Increment(ref _childSequence);
 

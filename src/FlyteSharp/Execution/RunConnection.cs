@@ -21,6 +21,7 @@ internal sealed class RunConnection : IRunConnection
         _end = end;
         _task = task;
         Completion = ResultOf(end);
+        Recorded = ResultOf(controller.Recorded.Task);
         _output = new Lazy<Task<object?>>(ReadOutputOnceAsync);
     }
 
@@ -33,6 +34,8 @@ internal sealed class RunConnection : IRunConnection
     public RunStore Store { get; }
 
     public Task<RunResult> Completion { get; }
+
+    public Task<RunResult> Recorded { get; }
 
     public Task<object?> ReadOutputAsync() => _output.Value;
 
@@ -59,9 +62,14 @@ internal sealed class RunConnection : IRunConnection
     // A large root output stays a blob until asked for; then it is streamed from the store once.
     private async Task<object?> ReadOutputOnceAsync()
     {
-        var outcome = (await _end.ConfigureAwait(false)).Outcome!;
-        return outcome.HasValue
-            ? outcome.Value
-            : await RunOutputs.ReadValueAsync(_task, outcome.Output, _controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);
+        var outcome = (await Task.WhenAny(_controller.Recorded.Task, _end).Unwrap().ConfigureAwait(false)).Outcome!;
+        if (outcome.HasValue)
+        {
+            return outcome.Value;
+        }
+
+        // A blob is read once the run has ended, so it never races the run's own clean-up.
+        outcome = (await _end.ConfigureAwait(false)).Outcome!;
+        return await RunOutputs.ReadValueAsync(_task, outcome.Output, _controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);
     }
 }

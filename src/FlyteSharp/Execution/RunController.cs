@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Runner;
+using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
 
@@ -49,6 +50,12 @@ internal sealed class RunController
 
     public CancellationToken RunCancellation => _runCancellation.Token;
 
+    /// <summary>
+    /// The run's outcome once it is recorded in the run store: before executors release their resources (container
+    /// removals), which the run's completion awaits.
+    /// </summary>
+    public TaskCompletionSource<RunEnd> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Uses an already-prepared Python runtime (prepared and checked before the run started).</summary>
     /// <param name="runtime">The runtime.</param>
     /// <param name="checkedTasks">The tasks the check covered.</param>
@@ -67,7 +74,15 @@ internal sealed class RunController
 
     public void Cancel() => _runCancellation.Cancel();
 
-    public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, line, Time.GetUtcNow());
+    /// <summary>Records one log line of an action, with any secret value of the run masked.</summary>
+    public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, Settings.Secrets.Redact(line), Time.GetUtcNow());
+
+    /// <summary>An exception as recorded for the run, with any secret value of the run masked.</summary>
+    public TaskError RecordedError(Exception ex)
+    {
+        var error = ToError(ex);
+        return new TaskError(error.Type, Settings.Secrets.Redact(error.Message), Settings.Secrets.RedactNullable(error.Traceback));
+    }
 
     /// <summary>Runs the root action. Its output's value is not materialized (<see cref="Run{TOut}.GetOutputAsync"/> reads it when asked).</summary>
     public Task<ActionOutcome> RunRootAsync(TaskDefinition task, object?[] inputs, TaskPayload inputsPayload)
@@ -125,7 +140,7 @@ internal sealed class RunController
         var depth = parent is null ? 0 : parent.Depth + 1;
         var action = new ActionState(id, parent, task, TaskJson.Hash(inputsPayload.Identity), depth, _slots);
         var kind = task.Kind == TaskKind.Python ? "python" : "csharp";
-        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow());
+        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
 
         string? cacheKey = null;
         string? codeVersion = null;
@@ -152,6 +167,7 @@ internal sealed class RunController
                 using var timeout = task.Options.Timeout is { } limit ? new CancellationTokenSource(limit, Time) : new CancellationTokenSource();
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(_runCancellation.Token, timeout.Token);
                 var scope = new ActionScope(this, action, attempt, linked.Token);
+                Writer.AttemptStarted(id, attempt, Time.GetUtcNow());
                 Exception error;
                 try
                 {
@@ -172,7 +188,7 @@ internal sealed class RunController
                 }
                 catch (OperationCanceledException ex) when (_runCancellation.IsCancellationRequested)
                 {
-                    Writer.ActionFinished(id, ActionStatus.Cancelled, attempt, false, null, ToError(ex), Time.GetUtcNow());
+                    Writer.ActionFinished(id, ActionStatus.Cancelled, attempt, false, null, RecordedError(ex), Time.GetUtcNow());
                     throw;
                 }
                 catch (Exception ex)
@@ -187,7 +203,7 @@ internal sealed class RunController
                 if (attempt >= attempts)
                 {
                     var status = error is TaskTimeoutException ? ActionStatus.TimedOut : ActionStatus.Failed;
-                    Writer.ActionFinished(id, status, attempt, false, null, ToError(error), Time.GetUtcNow());
+                    Writer.ActionFinished(id, status, attempt, false, null, RecordedError(error), Time.GetUtcNow());
                     ExceptionDispatchInfo.Capture(error).Throw();
                 }
 
@@ -206,13 +222,17 @@ internal sealed class RunController
     {
         if (task.Kind == TaskKind.CSharp)
         {
+            // In-process bodies share the driver's environment: their secrets are handed over through TaskContext.
+            scope.Secrets = Settings.Secrets.Resolve(task.Environment);
+            Writer.ActionPlaced(scope.ActionId, null, InProcessHost);
             var value = await InvokeInScopeAsync(scope, task, inputs).WaitAsync(scope.CancellationToken).ConfigureAwait(false);
             return new ActionOutcome(await Outputs.SerializeAsync(task, value, scope.CancellationToken).ConfigureAwait(false), value, true);
         }
 
         var runtime = await _python.Value.WaitAsync(scope.CancellationToken).ConfigureAwait(false);
         var inputsFile = inputsPayload.Json is null ? await Outputs.LocalFileOfAsync(inputsPayload, scope.CancellationToken).ConfigureAwait(false) : null;
-        var request = new PythonTaskRequest(task.Python!, task.Environment, inputsPayload.Json ?? "", scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line), inputsFile);
+        var request = new PythonTaskRequest(task.Python!, task.Environment, inputsPayload.Json ?? "", scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line), inputsFile,
+            (image, host) => Writer.ActionPlaced(scope.ActionId, image, host));
         PythonTaskResult result;
         try
         {
@@ -242,6 +262,8 @@ internal sealed class RunController
             RunOutputs.Release(output);
         }
     }
+
+    private static readonly string InProcessHost = $"in-process ({Environment.MachineName}, pid {Environment.ProcessId})";
 
     private static async Task<object?> InvokeInScopeAsync(ActionScope scope, TaskDefinition task, object?[] inputs)
     {
@@ -300,7 +322,11 @@ internal sealed record RunSettings(
     int MaxDepth,
     TimeProvider TimeProvider,
     string SandboxDirectory,
-    string? DeployedVersion = null);
+    string? DeployedVersion = null)
+{
+    /// <summary>The run's secrets: looked up per environment when its first action starts, masked in what is recorded.</summary>
+    public RunSecrets Secrets { get; init; } = new(Config);
+}
 
 /// <summary>A run's Python side: its bundle and executor.</summary>
 internal sealed record PythonRuntime(PythonBundle Bundle, IPythonTaskExecutor Executor, string? RootDir);

@@ -104,6 +104,7 @@ internal static class RunLauncher
 
             ConsoleCapture.Install();
             var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsPayload));
+            _ = WatchForAbortAsync(store, controller, completion);
             return new RunConnection(name, url, BundleDigestOf(runtime), store, controller, completion, task);
         }
         catch
@@ -116,6 +117,33 @@ internal static class RunLauncher
             // Only this start's own sandbox: a run of the same name that already exists keeps its files.
             RunSandbox.TryDelete(sandbox);
             throw;
+        }
+    }
+
+    /// <summary>How often a running run checks the store for an abort request from another process.</summary>
+    internal static TimeSpan AbortPollInterval { get; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Cancels the run when <c>flytesharp runs abort</c> (any process) asks for it in the store: the store is the one
+    /// place every process can reach. Cancellation stops the run's containers and pods and records it cancelled.
+    /// </summary>
+    private static async Task WatchForAbortAsync(RunStore store, RunController controller, Task completion)
+    {
+        while (!completion.IsCompleted)
+        {
+            try
+            {
+                await Task.WhenAny(completion, Task.Delay(AbortPollInterval, controller.Time)).ConfigureAwait(false);
+                if (!completion.IsCompleted && store.IsCancelRequested(controller.RunName))
+                {
+                    controller.Cancel();
+                    return;
+                }
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException)
+            {
+                // A busy or briefly unreadable store: ask again next time.
+            }
         }
     }
 
@@ -147,7 +175,7 @@ internal static class RunLauncher
             // No bundle: the digest is empty and nothing is extracted; the executor runs from each image's code directory.
             var images = deployedImages();
             var deployed = new PythonBundle("", null, null, settings.SandboxDirectory);
-            var context = new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, deployed, settings.Config, null);
+            var context = new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, deployed, settings.Config, null) { Secrets = settings.Secrets };
             return new PythonRuntime(deployed, new ContainerPythonExecutor(context, images), null);
         }
 
@@ -158,7 +186,7 @@ internal static class RunLauncher
         BundleFiles.CheckRoot(rootDir);
 
         var bundle = await RunBundles.PrepareAsync(rootDir, settings.Config, settings.SandboxDirectory, cancellationToken).ConfigureAwait(false);
-        var executor = PythonExecutors.Create(settings.Mode, new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, bundle, settings.Config, rootDir));
+        var executor = PythonExecutors.Create(settings.Mode, new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, bundle, settings.Config, rootDir) { Secrets = settings.Secrets });
         return new PythonRuntime(bundle, executor, rootDir);
     }
 
@@ -179,13 +207,14 @@ internal static class RunLauncher
             result = new RunEnd(RunStatus.Failed, null, ex);
         }
 
-        controller.Writer.RunFinished(result.Status, result.Outcome?.Output.RecordText, result.Error is null ? null : RunController.ToError(result.Error), controller.Time.GetUtcNow());
+        controller.Writer.RunFinished(result.Status, result.Outcome?.Output.RecordText, result.Error is null ? null : controller.RecordedError(result.Error), controller.Time.GetUtcNow());
         try
         {
             await controller.Writer.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
+            controller.Recorded.TrySetResult(result);
             if (controller.PythonIfCreated is { } python)
             {
                 try

@@ -7,7 +7,7 @@ namespace FlyteSharp.Images;
 /// An <see cref="Image"/> resolved against configuration and a copy style: its tag, URI, Dockerfile and
 /// the files of its minimal build context.
 /// </summary>
-public sealed class ResolvedImage
+public sealed partial class ResolvedImage
 {
     private readonly IReadOnlyList<ContextEntry> _context;
 
@@ -60,6 +60,12 @@ public sealed class ResolvedImage
 
     /// <summary>The build context's files (POSIX paths relative to the context root, sorted), the Dockerfile included.</summary>
     public IReadOnlyList<string> ContextFiles => ["Dockerfile", .. _context.Select(e => e.Path)];
+
+    /// <summary>The files the code layer copies (full build), as paths under <see cref="CodeDirectory"/>; empty in fast deploy.</summary>
+    internal IReadOnlyList<CodeFile> CodeFiles() =>
+        [.. _context.Select(e => (Entry: e, Match: CodeContextPath().Match(e.Path)))
+            .Where(x => x.Match.Success && x.Entry.SourceFile is not null)
+            .Select(x => new CodeFile(x.Entry.Path[x.Match.Length..], x.Entry.SourceFile!, x.Entry.Executable))];
 
     /// <summary>
     /// Writes the Dockerfile and the minimal build context into <paramref name="directory"/>, which must not exist or be empty.
@@ -132,4 +138,7 @@ public sealed class ResolvedImage
 
     /// <inheritdoc/>
     public override string ToString() => Uri;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\.flytesharp/layers/[0-9]+-code/", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex CodeContextPath();
 }

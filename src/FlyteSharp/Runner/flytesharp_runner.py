@@ -46,6 +46,10 @@ its inputs from an environment variable and hand its result back on stdout (read
   the last such line is the result (task code printing a look-alike earlier cannot replace it). ``--outputs``
   is optional with it. Exit codes are as above.
 
+Secrets (containers): ``--secret-env NAME=PATH`` (repeatable) sets environment variable NAME to the contents of
+the read-only mounted file PATH before anything is imported, so a secret's value is never in the container's
+configuration (``podman inspect``), only in the running process.
+
 Describe (checked before a run starts)::
 
     python3 flytesharp_runner.py --bundle-dir DIR --describe pkg.mod:fn [pkg.mod:fn ...]
@@ -824,8 +828,16 @@ def main(argv=None):
     parser.add_argument("--fetch-backoff", type=float, default=FETCH_BACKOFF_SECONDS, help="seconds before the first retry, doubled for each further one")
     parser.add_argument("--inputs-env", metavar="NAME", help="read the inputs object from environment variable NAME (Kubernetes)")
     parser.add_argument("--result-stdout", action="store_true", help="print the result object on one marked stdout line (Kubernetes)")
+    parser.add_argument("--secret-env", action="append", default=[], metavar="NAME=PATH",
+                        help="set environment variable NAME from the (mounted, read-only) file PATH before the task is imported")
     parser.add_argument("--path", action="append", default=[], metavar="REL", help="extra sys.path entry relative to --bundle-dir (uv workspace packages); repeatable")
     args = parser.parse_args(argv)
+    for spec in args.secret_env:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            parser.error(f"--secret-env expects NAME=PATH, not {spec!r}")
+        with open(path, encoding="utf-8") as f:
+            os.environ[name] = f.read()
     bundle_seconds = 0.0
     if args.bundle:
         if not args.digest:

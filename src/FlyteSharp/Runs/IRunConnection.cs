@@ -18,8 +18,11 @@ internal interface IRunConnection
     /// <summary>The run store the run is recorded in.</summary>
     RunStore Store { get; }
 
-    /// <summary>Completes when the run has ended and everything about it is written.</summary>
+    /// <summary>Completes when the run has ended and everything about it is written, clean-up included.</summary>
     Task<RunResult> Completion { get; }
+
+    /// <summary>Completes as soon as the run's outcome is recorded (before clean-up such as container removal ends).</summary>
+    Task<RunResult> Recorded { get; }
 
     /// <summary>The root task's output once the run succeeded (a large output is read from the store once, on first ask).</summary>
     Task<object?> ReadOutputAsync();

@@ -21,13 +21,22 @@ public class Run
     /// <summary>The digest of the code bundle the run's Python tasks ran from; null for C#-only runs.</summary>
     public string? BundleDigest => _info.BundleDigest;
 
-    /// <summary>The current status.</summary>
-    public RunStatus Status => _info.Completion.IsCompletedSuccessfully ? _info.Completion.Result.Status : RunStatus.Running;
+    /// <summary>The current status (final as soon as the outcome is recorded, while containers may still be removed).</summary>
+    public RunStatus Status => Outcome?.Status ?? RunStatus.Running;
 
     /// <summary>The error the run failed with, once it failed; null otherwise.</summary>
-    public Exception? Error => _info.Completion.IsCompletedSuccessfully ? _info.Completion.Result.Error : null;
+    public Exception? Error => Outcome?.Error;
 
-    /// <summary>Waits for the run to end and returns its final status (it does not throw when the run failed).</summary>
+    private Task<RunResult> Recorded => _info.Recorded;
+
+    // The recorded outcome, or the end when that is seen first (both say the same; the end implies the outcome is recorded).
+    private RunResult? Outcome =>
+        Recorded.IsCompletedSuccessfully ? Recorded.Result : _info.Completion.IsCompletedSuccessfully ? _info.Completion.Result : null;
+
+    /// <summary>
+    /// Waits for the run to end, clean-up included (its containers removed, its sandbox deleted), and returns its final
+    /// status (it does not throw when the run failed).
+    /// </summary>
     /// <param name="cancellationToken">Stops waiting (the run goes on; see <see cref="Cancel"/>).</param>
     public async Task<RunStatus> WaitAsync(CancellationToken cancellationToken = default) =>
         (await _info.Completion.WaitAsync(cancellationToken).ConfigureAwait(false)).Status;
@@ -60,10 +69,13 @@ public class Run
         return _info.Store.GetRun(Name) ?? throw new InvalidOperationException($"run {Name} is missing from {_info.Store.Path}");
     }
 
-    /// <summary>Waits for the run and returns its output, or throws the exception the root task failed with.</summary>
+    /// <summary>
+    /// Waits for the run's outcome and returns its output, or throws the exception the root task failed with. It returns
+    /// as soon as the outcome is recorded; clean-up (container removal) goes on until <see cref="WaitAsync"/> completes.
+    /// </summary>
     private protected async Task<object?> GetOutputCoreAsync(CancellationToken cancellationToken)
     {
-        var result = await _info.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var result = await Task.WhenAny(Recorded, _info.Completion).Unwrap().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (result.Error is not null)
         {
             ExceptionDispatchInfo.Capture(result.Error).Throw();
@@ -97,7 +109,10 @@ public sealed class Run<TOut> : Run
     {
     }
 
-    /// <summary>Waits for the run and returns its typed output, or throws the exception the root task failed with.</summary>
+    /// <summary>
+    /// Waits for the run's outcome and returns its typed output, or throws the exception the root task failed with. It
+    /// returns as soon as the outcome is recorded; await <see cref="Run.WaitAsync"/> for the clean-up to finish too.
+    /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     public async Task<TOut> GetOutputAsync(CancellationToken cancellationToken = default) =>
         (TOut)(await GetOutputCoreAsync(cancellationToken).ConfigureAwait(false))!;

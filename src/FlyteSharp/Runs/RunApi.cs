@@ -1,7 +1,7 @@
 namespace FlyteSharp.Runs;
 
 /// <summary>
-/// The console API's view of runs and actions: inputs and outputs as previews (at most
+/// The console API's view of runs and actions (serialized with <see cref="JsonConvention"/>, like every <c>--json</c>): inputs and outputs as previews (at most
 /// <see cref="OutputColumn.PreviewChars"/> characters) with their full size and where to get the whole output.
 /// </summary>
 internal static class RunApi
@@ -11,7 +11,7 @@ internal static class RunApi
         run.Name,
         run.Task,
         run.Environment,
-        Status = RunStore.Text(run.Status),
+        run.Status,
         Inputs = Value(run.InputsJson, null, null, null),
         Outputs = Value(run.OutputsJson, run.OutputsBlob, run.OutputsLength, $"/api/runs/{Uri.EscapeDataString(run.Name)}/output"),
         run.Error,
@@ -20,6 +20,7 @@ internal static class RunApi
         run.EndedAt,
         run.BundleDigest,
         run.Mode,
+        run.Duration,
     };
 
     public static Func<ActionRecord, object> Action(string runName) => a => new
@@ -31,7 +32,7 @@ internal static class RunApi
         a.Task,
         a.Kind,
         a.Environment,
-        Status = RunStore.Text(a.Status),
+        a.Status,
         a.Attempts,
         a.CacheHit,
         Inputs = Value(a.InputsJson, a.InputsBlob, null, null),
@@ -39,6 +40,11 @@ internal static class RunApi
         a.Error,
         a.StartedAt,
         a.EndedAt,
+        a.Duration,
+        a.EnvVars,
+        a.Image,
+        a.Host,
+        a.AttemptStartedAt,
     };
 
     /// <summary>A preview of an inline or blob value: <c>{preview, truncated, size, blob, url}</c>, or null when there is none.</summary>

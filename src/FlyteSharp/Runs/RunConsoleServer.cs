@@ -1,21 +1,29 @@
 using System.Net;
 using System.Text;
+using System.Globalization;
 using System.Text.Json;
 using FlyteSharp.Configuration;
 
 namespace FlyteSharp.Runs;
 
 /// <summary>
-/// The small web console behind run URLs: <c>/runs</c> lists runs, <c>/runs/{name}</c> shows one,
-/// <c>/runs/{name}/logs[/{action}]</c> is plain text (streamed page by page) and <c>/api/runs/{name}</c> JSON with output previews;
-/// <c>/api/runs/{name}/output</c> and <c>/api/runs/{name}/actions/{id}/output</c> stream a whole output (inline or its blob) —
-/// all read from the run store, in bounded memory however large outputs and logs are.
+/// The small web console behind run URLs: <c>/runs</c> lists runs (filters, paging), <c>/runs/{name}</c> shows one (updated
+/// live by /static/console.js while it runs), <c>/runs/{name}/logs[/{action}]</c> is plain text (streamed page by page) and
+/// <c>/api/runs…</c> JSON in the CLI's convention (docs/api.md) with output previews; <c>/api/runs/{name}/output</c> and
+/// <c>/api/runs/{name}/actions/{id}/output</c> stream a whole output (inline or its blob) — all read from the run store, all GET,
+/// in bounded memory however large outputs and logs are.
 /// Built on <see cref="HttpListener"/>: a read-only page on loopback needs no web framework, keeps the CLI a plain
 /// console app (no ASP.NET shared framework to install or load) and starts in milliseconds.
 /// </summary>
 internal sealed class RunConsoleServer : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>
+    /// The pages' policy: scripts, styles and fetches only from this server (the console's own /static files), no inline
+    /// script or style, no frames, forms only to itself.
+    /// </summary>
+    internal const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
     private readonly HttpListener _listener = new();
     private readonly RunStore _store;
     private readonly FlyteConfig _config;
@@ -130,7 +138,9 @@ internal sealed class RunConsoleServer : IAsyncDisposable
             response.ContentType = type;
             response.ContentLength64 = bytes.Length;
             response.Headers["X-Content-Type-Options"] = "nosniff";
-            response.Headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'";
+            response.Headers["Content-Security-Policy"] = ContentSecurityPolicy;
+            response.Headers["Referrer-Policy"] = "no-referrer";
+            response.Headers["Cache-Control"] = "no-store";
             await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
@@ -213,24 +223,40 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     }
 
     private (int Status, string ContentType, string Body) NoOutput(string name) =>
-        (404, "application/json", JsonSerializer.Serialize(
-            new { error = _store.GetRun(name, previewOnly: true) is null ? $"no run named '{name}'" : $"run '{name}' has no such action, or it has no output (yet)" }, Json));
+        (404, "application/json; charset=utf-8", JsonConvention.Serialize(
+            new { error = _store.GetRun(name, previewOnly: true) is null ? $"no run named '{name}'" : $"run '{name}' has no such action, or it has no output (yet)" }));
 
     internal (int Status, string ContentType, string Body) Route(HttpListenerRequest request) =>
         request.HttpMethod is "GET" or "HEAD"
-            ? Route(request.Url?.AbsolutePath ?? "/")
+            ? Route(request.Url?.PathAndQuery ?? "/")
             : (405, "text/plain; charset=utf-8", "only GET is supported");
 
-    internal (int Status, string ContentType, string Body) Route(string path)
+    /// <summary>Answers one GET: <paramref name="pathAndQuery"/> is the request target (path and query string).</summary>
+    internal (int Status, string ContentType, string Body) Route(string pathAndQuery)
     {
         const string html = "text/html; charset=utf-8";
         const string text = "text/plain; charset=utf-8";
+        const string json = "application/json; charset=utf-8";
+        var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        var path = q < 0 ? pathAndQuery : pathAndQuery[..q];
+        var query = ParseQuery(q < 0 ? "" : pathAndQuery[(q + 1)..]);
         var parts = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         switch (parts)
         {
             case []:
             case ["runs"]:
-                return (200, html, RunPages.RunList(_store.ListRuns()));
+                try
+                {
+                    var listQuery = ListQuery(query);
+                    return (200, html, RunPages.RunList(_store.ListRuns(listQuery), listQuery));
+                }
+                catch (FlyteSharpException ex)
+                {
+                    return (400, html, RunPages.RunList(new RunPage([], null), new RunQuery(), ex.Reason));
+                }
+
+            case ["static", var asset]:
+                return ConsoleAssets.Find(asset) is { } found ? (200, found.ContentType, found.Body) : (404, text, $"no asset '{asset}'");
             case ["runs", var name]:
                 if (_store.GetRun(name, previewOnly: true) is not { } run)
                 {
@@ -238,16 +264,46 @@ internal sealed class RunConsoleServer : IAsyncDisposable
                 }
 
                 var logs = _store.ReadLogPage(name, null, 0, RunPages.LogRowsShown);
-                return (200, html, RunPages.RunPage(run, _store.GetActions(name, previewOnly: true), logs.Lines, logs.Rows >= RunPages.LogRowsShown));
+                return (200, html, RunPages.RunPage(run, _store.GetActions(name, previewOnly: true), logs.Lines, logs.Rows >= RunPages.LogRowsShown,
+                    _store.TimeProvider.GetUtcNow()));
             case ["runs", var name, "logs", .. var rest] when rest.Length <= 1:
                 // Found ones are streamed (see Stream); only misses get here.
                 return _store.GetRun(name) is null
                     ? (404, text, $"no run named '{name}'")
-                    : (404, text, $"run '{name}' has no action '{rest[0]}'");
+                    : (404, text, rest.Length == 1 ? $"run '{name}' has no action '{rest[0]}'" : $"run '{name}' has no log");
+            case ["api", "runs"]:
+                try
+                {
+                    var page = _store.ListRuns(ListQuery(query));
+                    return (200, json, JsonConvention.Serialize(new { runs = page.Runs.Select(RunApi.Run), next = page.Next }));
+                }
+                catch (FlyteSharpException ex)
+                {
+                    return (400, json, JsonConvention.Serialize(new { error = ex.Reason }));
+                }
+
             case ["api", "runs", var name]:
                 return _store.GetRun(name, previewOnly: true) is { } record
-                    ? (200, "application/json", JsonSerializer.Serialize(new { run = RunApi.Run(record), actions = _store.GetActions(name, previewOnly: true).Select(RunApi.Action(name)) }, Json))
-                    : (404, "application/json", JsonSerializer.Serialize(new { error = $"no run named '{name}'" }, Json));
+                    ? (200, json, JsonConvention.Serialize(new { run = RunApi.Run(record), actions = _store.GetActions(name, previewOnly: true).Select(RunApi.Action(name)) }))
+                    : (404, json, JsonConvention.Serialize(new { error = $"no run named '{name}'" }));
+            case ["api", "runs", var name, "logs"]:
+                if (_store.GetRun(name, previewOnly: true) is null)
+                {
+                    return (404, json, JsonConvention.Serialize(new { error = $"no run named '{name}'" }));
+                }
+
+                if (!long.TryParse(query.GetValueOrDefault("after", "0"), NumberStyles.None, CultureInfo.InvariantCulture, out var after)
+                    || !int.TryParse(query.GetValueOrDefault("limit", "1000"), NumberStyles.None, CultureInfo.InvariantCulture, out var limit))
+                {
+                    return (400, json, JsonConvention.Serialize(new { error = "after and limit must be non-negative integers" }));
+                }
+
+                var numbered = _store.GetLogsAfter(name, query.GetValueOrDefault("action"), after, limit);
+                return (200, json, JsonConvention.Serialize(new
+                {
+                    lines = numbered.Select(n => new { number = n.Number, n.Line.ActionId, n.Line.At, n.Line.Stream, n.Line.Text }),
+                    next = numbered.Count == 0 ? after : numbered[^1].Number,
+                }));
             case ["api", "runs", var name, "output"]:
                 return NoOutput(name);
             case ["api", "runs", var name, "actions", _, "output"]:
@@ -255,6 +311,46 @@ internal sealed class RunConsoleServer : IAsyncDisposable
             default:
                 return (404, html, RunPages.NotFound($"Nothing is served at {path}."));
         }
+    }
+
+    /// <summary>The run list's filters and cursor from query parameters (<c>status</c>, <c>task</c>, <c>since</c>, <c>until</c>, <c>limit</c>, <c>before</c>).</summary>
+    /// <exception cref="FlyteSharpException">A parameter is not valid.</exception>
+    internal static RunQuery ListQuery(IReadOnlyDictionary<string, string> query)
+    {
+        RunStatus? status = null;
+        if (query.GetValueOrDefault("status") is { Length: > 0 } s)
+        {
+            status = Enum.GetValues<RunStatus>().Cast<RunStatus?>().FirstOrDefault(v => string.Equals(RunPages.ApiName(v!.Value), s, StringComparison.OrdinalIgnoreCase))
+                ?? throw new FlyteSharpException($"status '{s}' is not one of {string.Join(", ", Enum.GetValues<RunStatus>().Select(v => RunPages.ApiName(v)))}");
+        }
+
+        DateTimeOffset? Time(string key) =>
+            query.GetValueOrDefault(key) is not { Length: > 0 } t ? null
+            : DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed) ? parsed
+            : throw new FlyteSharpException($"{key} '{t}' is not a time", fix: "use ISO-8601, e.g. 2026-11-27T09:00 (UTC unless an offset is given)");
+
+        var limit = 50;
+        if (query.GetValueOrDefault("limit") is { Length: > 0 } l && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > 1000))
+        {
+            throw new FlyteSharpException($"limit '{l}' must be a number from 1 to 1000");
+        }
+
+        return new RunQuery(status, query.GetValueOrDefault("task") is { Length: > 0 } task ? task : null, Time("since"), Time("until"), limit,
+            query.GetValueOrDefault("before") is { Length: > 0 } before ? before : null);
+    }
+
+    private static Dictionary<string, string> ParseQuery(string query)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = Uri.UnescapeDataString((eq < 0 ? pair : pair[..eq]).Replace('+', ' '));
+            var value = eq < 0 ? "" : Uri.UnescapeDataString(pair[(eq + 1)..].Replace('+', ' '));
+            result.TryAdd(key, value);
+        }
+
+        return result;
     }
 }
 

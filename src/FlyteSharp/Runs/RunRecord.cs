@@ -77,6 +77,18 @@ public sealed record ActionRecord(
     /// <summary>How long the action took (so far).</summary>
     public TimeSpan? Duration => EndedAt - StartedAt;
 
+    /// <summary>The environment variables it ran with (its environment's <c>EnvVars</c>; secrets are never recorded).</summary>
+    public IReadOnlyDictionary<string, string> EnvVars { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The image URI it ran in (container and kubernetes modes); null when it ran on this machine.</summary>
+    public string? Image { get; init; }
+
+    /// <summary>Where it ran, e.g. <c>local python (pid 4242)</c>, <c>container flytesharp-…</c>, <c>pod flytesharp-… in namespace ml</c>.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>When each attempt started (after waiting for a concurrency slot); the time before the first is queueing.</summary>
+    public IReadOnlyList<DateTimeOffset> AttemptStartedAt { get; init; } = [];
+
     /// <summary>The inputs' blob when they were larger than the inline limit (then <see cref="ActionRecord.InputsJson"/> is null).</summary>
     public OutputBlob? InputsBlob { get; init; }
 

@@ -13,7 +13,7 @@ namespace FlyteSharp.Runs;
 internal sealed class RunStore
 {
     /// <summary>The schema version this code writes (PRAGMA user_version).</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS runs(
@@ -21,13 +21,14 @@ internal sealed class RunStore
           inputs TEXT, outputs TEXT, error TEXT, url TEXT NOT NULL, mode TEXT NOT NULL,
           created_at TEXT NOT NULL, ended_at TEXT,
           owner_host TEXT NOT NULL, owner_pid INTEGER NOT NULL, owner_start INTEGER NOT NULL, heartbeat_at TEXT NOT NULL,
-          bundle_digest TEXT, root_dir TEXT);
+          bundle_digest TEXT, root_dir TEXT, cancel_requested_at TEXT);
         CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
         CREATE TABLE IF NOT EXISTS actions(
           run_name TEXT NOT NULL, id TEXT NOT NULL, parent_id TEXT, seq INTEGER NOT NULL, depth INTEGER NOT NULL,
           task TEXT NOT NULL, kind TEXT NOT NULL, environment TEXT NOT NULL, status TEXT NOT NULL,
           attempts INTEGER NOT NULL DEFAULT 0, cache_hit INTEGER NOT NULL DEFAULT 0,
           inputs TEXT, outputs TEXT, error TEXT, started_at TEXT NOT NULL, ended_at TEXT,
+          env_vars TEXT, image TEXT, host TEXT, attempt_starts TEXT,
           PRIMARY KEY(run_name, id));
         CREATE TABLE IF NOT EXISTS logs(
           id INTEGER PRIMARY KEY AUTOINCREMENT, run_name TEXT NOT NULL, action_id TEXT NOT NULL,
@@ -36,6 +37,15 @@ internal sealed class RunStore
         CREATE TABLE IF NOT EXISTS cache(
           key TEXT PRIMARY KEY, task TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL,
           created_at TEXT NOT NULL, run_name TEXT, action_id TEXT);
+        """;
+
+    /// <summary>Upgrades a version 1 database: what each action ran with (env vars, image, where) and when each attempt started.</summary>
+    private const string MigrateFrom1 = """
+        ALTER TABLE actions ADD COLUMN env_vars TEXT;
+        ALTER TABLE actions ADD COLUMN image TEXT;
+        ALTER TABLE actions ADD COLUMN host TEXT;
+        ALTER TABLE actions ADD COLUMN attempt_starts TEXT;
+        ALTER TABLE runs ADD COLUMN cancel_requested_at TEXT;
         """;
 
     private readonly string _connectionString;
@@ -198,6 +208,118 @@ internal sealed class RunStore
         return ReadRuns(command);
     }
 
+    /// <summary>One page of runs matching <paramref name="query"/>, newest first (abandoned runs are detected and marked).</summary>
+    /// <exception cref="FlyteSharpException">The cursor is not one this store handed out.</exception>
+    public RunPage ListRuns(RunQuery query)
+    {
+        using var connection = Connect();
+        MarkAbandoned(connection, null);
+        using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (query.Status is { } status)
+        {
+            where.Add("status = $status");
+            command.Parameters.AddWithValue("$status", Text(status));
+        }
+
+        if (!string.IsNullOrEmpty(query.Task))
+        {
+            where.Add("instr(lower(task), lower($task)) > 0");
+            command.Parameters.AddWithValue("$task", query.Task);
+        }
+
+        if (query.Since is { } since)
+        {
+            where.Add("created_at >= $since");
+            command.Parameters.AddWithValue("$since", Time(since));
+        }
+
+        if (query.Until is { } until)
+        {
+            where.Add("created_at < $until");
+            command.Parameters.AddWithValue("$until", Time(until));
+        }
+
+        if (query.Before is { } cursor)
+        {
+            // The cursor is "created_at|name" of the last run shown: the next page continues strictly after it in list order.
+            var bar = cursor.IndexOf('|', StringComparison.Ordinal);
+            if (bar <= 0 || !DateTimeOffset.TryParse(cursor[..bar], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
+            {
+                throw new FlyteSharpException($"'{cursor}' is not a run list cursor", fix: "use the 'next' value of a previous page");
+            }
+
+            where.Add("(created_at < $cursorTime OR (created_at = $cursorTime AND name > $cursorName))");
+            command.Parameters.AddWithValue("$cursorTime", cursor[..bar]);
+            command.Parameters.AddWithValue("$cursorName", cursor[(bar + 1)..]);
+        }
+
+        var limit = Math.Clamp(query.Limit, 1, 1000);
+        command.CommandText = $"SELECT {RunColumnsOf(previewOnly: true)} FROM runs {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))} ORDER BY created_at DESC, name LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit + 1);
+        var runs = ReadRuns(command);
+        if (runs.Count <= limit)
+        {
+            return new RunPage(runs, null);
+        }
+
+        runs.RemoveAt(limit);
+        return new RunPage(runs, $"{Time(runs[^1].CreatedAt)}|{runs[^1].Name}");
+    }
+
+    /// <summary>A run's log lines after row <paramref name="after"/> (0: from the start), optionally of one action, from at most <paramref name="limit"/> rows.</summary>
+    public IReadOnlyList<NumberedLogLine> GetLogsAfter(string runName, string? actionId, long after, int limit)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, action_id, at, stream, line FROM logs
+            WHERE run_name = $run AND ($action IS NULL OR action_id = $action) AND id > $after ORDER BY id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$run", runName);
+        command.Parameters.AddWithValue("$action", (object?)actionId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 100_000));
+        var result = new List<NumberedLogLine>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            // A chunk row holds one or more lines joined by '\n': its lines share the row's number.
+            var number = reader.GetInt64(0);
+            var at = ParseTime(reader.GetString(2));
+            foreach (var text in reader.GetString(4).Split('\n'))
+            {
+                result.Add(new NumberedLogLine(number, new LogLine(reader.GetString(1), at, reader.GetString(3), text)));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Asks the process running <paramref name="name"/> to cancel it (it polls for this; see <see cref="IsCancelRequested"/>).
+    /// False when the run is not running.
+    /// </summary>
+    public bool RequestCancel(string name)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $now) WHERE name = $name AND status = 'running'";
+        command.Parameters.AddWithValue("$now", Time(TimeProvider.GetUtcNow()));
+        command.Parameters.AddWithValue("$name", name);
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>True when someone asked for <paramref name="name"/> to be cancelled (<c>flytesharp runs abort</c>).</summary>
+    public bool IsCancelRequested(string name)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT cancel_requested_at IS NOT NULL FROM runs WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, CultureInfo.InvariantCulture) != 0;
+    }
+
     /// <summary>One run, or null when no run has that name.</summary>
     /// <param name="name">The run's name.</param>
     /// <param name="previewOnly">Read only a preview of the inline output (see <see cref="GetActions"/>).</param>
@@ -223,7 +345,7 @@ internal sealed class RunStore
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT id, parent_id, seq, depth, task, kind, environment, status, attempts, cache_hit, {Column("inputs", previewOnly)}, {Column("outputs", previewOnly)}, error, started_at, ended_at,
-              length(inputs), length(outputs)
+              length(inputs), length(outputs), env_vars, image, host, attempt_starts
             FROM actions WHERE run_name = $run ORDER BY depth, started_at, seq
             """;
         command.Parameters.AddWithValue("$run", runName);
@@ -242,6 +364,10 @@ internal sealed class RunStore
                 InputsBlob = inputsBlob,
                 OutputsBlob = blob,
                 OutputsLength = outputs is not null && !reader.IsDBNull(16) ? reader.GetInt64(16) : null,
+                EnvVars = Nullable(reader, 17) is { } env ? JsonSerializer.Deserialize<SortedDictionary<string, string>>(env)! : EmptyEnvVars,
+                Image = Nullable(reader, 18),
+                Host = Nullable(reader, 19),
+                AttemptStartedAt = Nullable(reader, 20) is { } starts ? JsonSerializer.Deserialize<string[]>(starts)!.Select(ParseTime).ToArray() : [],
             });
         }
 
@@ -366,6 +492,8 @@ internal sealed class RunStore
 
     internal static string Text(RunStatus status) => status.ToString().ToLowerInvariant();
 
+    private static readonly IReadOnlyDictionary<string, string> EmptyEnvVars = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Log chunk rows per page read.</summary>
     public const int LogRowsPerPage = 32;
 
@@ -442,7 +570,7 @@ internal sealed class RunStore
         {
             using var create = connection.CreateCommand();
             create.Transaction = transaction;
-            create.CommandText = Schema + $"PRAGMA user_version = {SchemaVersion};";
+            create.CommandText = (current == 1 ? MigrateFrom1 : Schema) + $"PRAGMA user_version = {SchemaVersion};";
             create.ExecuteNonQuery();
         }
 

@@ -40,8 +40,16 @@ internal sealed class RunStoreWriter : IAsyncDisposable
             RunStore.HeartbeatInterval, RunStore.HeartbeatInterval);
     }
 
-    public void ActionStarted(string id, string? parentId, int sequence, int depth, string task, string kind, string environment, string inputsJson, DateTimeOffset at) =>
-        Enqueue(new ActionStart(id, parentId, sequence, depth, task, kind, environment, inputsJson, at));
+    public void ActionStarted(string id, string? parentId, int sequence, int depth, string task, string kind, string environment, string inputsJson, DateTimeOffset at,
+        IReadOnlyDictionary<string, string>? envVars = null) =>
+        Enqueue(new ActionStart(id, parentId, sequence, depth, task, kind, environment, inputsJson, at,
+            envVars is null || envVars.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(envVars)));
+
+    /// <summary>An attempt of an action started running (it holds a concurrency slot).</summary>
+    public void AttemptStarted(string id, int attempt, DateTimeOffset at) => Enqueue(new AttemptStart(id, attempt, at));
+
+    /// <summary>Where an action runs: the image (null for this machine) and the process, container or pod.</summary>
+    public void ActionPlaced(string id, string? image, string host) => Enqueue(new ActionPlace(id, image, host));
 
     public void ActionFinished(string id, ActionStatus status, int attempts, bool cacheHit, string? outputsJson, TaskError? error, DateTimeOffset at) =>
         Enqueue(new ActionEnd(id, RunStore.Text(status), attempts, cacheHit, outputsJson, RunStore.ErrorJson(error), at));
@@ -244,7 +252,22 @@ internal sealed class RunStoreWriter : IAsyncDisposable
                 c.ActionStart.Parameters["$env"].Value = s.Environment;
                 c.ActionStart.Parameters["$inputs"].Value = s.InputsJson;
                 c.ActionStart.Parameters["$at"].Value = RunStore.Time(s.At);
+                c.ActionStart.Parameters["$envvars"].Value = (object?)s.EnvVarsJson ?? DBNull.Value;
                 c.ActionStart.ExecuteNonQuery();
+                break;
+            case AttemptStart a:
+                c.AttemptStart.Parameters["$run"].Value = _runName;
+                c.AttemptStart.Parameters["$id"].Value = a.Id;
+                c.AttemptStart.Parameters["$attempt"].Value = a.Attempt;
+                c.AttemptStart.Parameters["$at"].Value = RunStore.Time(a.At);
+                c.AttemptStart.ExecuteNonQuery();
+                break;
+            case ActionPlace p:
+                c.ActionPlace.Parameters["$run"].Value = _runName;
+                c.ActionPlace.Parameters["$id"].Value = p.Id;
+                c.ActionPlace.Parameters["$image"].Value = (object?)p.Image ?? DBNull.Value;
+                c.ActionPlace.Parameters["$host"].Value = p.Host;
+                c.ActionPlace.ExecuteNonQuery();
                 break;
             case ActionEnd e:
                 c.ActionEnd.Parameters["$run"].Value = _runName;
@@ -341,9 +364,17 @@ internal sealed class RunStoreWriter : IAsyncDisposable
     private sealed class Commands(SqliteConnection connection) : IDisposable
     {
         public SqliteCommand ActionStart { get; } = Create(connection, """
-            INSERT INTO actions(run_name, id, parent_id, seq, depth, task, kind, environment, status, inputs, started_at)
-            VALUES($run, $id, $parent, $seq, $depth, $task, $kind, $env, 'running', $inputs, $at)
-            """, "$run", "$id", "$parent", "$seq", "$depth", "$task", "$kind", "$env", "$inputs", "$at");
+            INSERT INTO actions(run_name, id, parent_id, seq, depth, task, kind, environment, status, inputs, started_at, env_vars)
+            VALUES($run, $id, $parent, $seq, $depth, $task, $kind, $env, 'running', $inputs, $at, $envvars)
+            """, "$run", "$id", "$parent", "$seq", "$depth", "$task", "$kind", "$env", "$inputs", "$at", "$envvars");
+
+        public SqliteCommand AttemptStart { get; } = Create(connection, """
+            UPDATE actions SET attempts = MAX(attempts, $attempt), attempt_starts = json_insert(COALESCE(attempt_starts, '[]'), '$[#]', $at)
+            WHERE run_name = $run AND id = $id
+            """, "$run", "$id", "$attempt", "$at");
+
+        public SqliteCommand ActionPlace { get; } = Create(connection,
+            "UPDATE actions SET image = $image, host = $host WHERE run_name = $run AND id = $id", "$run", "$id", "$image", "$host");
 
         public SqliteCommand ActionEnd { get; } = Create(connection, """
             UPDATE actions SET status = $status, attempts = $attempts, cache_hit = $cache, outputs = $outputs, error = $error, ended_at = $at
@@ -359,9 +390,12 @@ internal sealed class RunStoreWriter : IAsyncDisposable
             VALUES($key, $task, $version, $outputs, $at, $run, $action)
             """, "$key", "$task", "$version", "$outputs", "$at", "$run", "$action");
 
-        public SqliteCommand RunEnd { get; } = Create(connection,
-            "UPDATE runs SET status = $status, outputs = $outputs, error = $error, ended_at = $at, heartbeat_at = $at WHERE name = $run",
-            "$run", "$status", "$outputs", "$error", "$at");
+        // Actions still running when their run ends (a parent stopped waiting for them: cancellation, a sibling's failure)
+        // end with it: their own end may never be written once the run's writer has closed.
+        public SqliteCommand RunEnd { get; } = Create(connection, """
+            UPDATE runs SET status = $status, outputs = $outputs, error = $error, ended_at = $at, heartbeat_at = $at WHERE name = $run;
+            UPDATE actions SET status = 'cancelled', ended_at = $at WHERE run_name = $run AND status = 'running';
+            """, "$run", "$status", "$outputs", "$error", "$at");
 
         public SqliteCommand Heartbeat { get; } = Create(connection,
             "UPDATE runs SET heartbeat_at = $at WHERE name = $run AND status = 'running'", "$run", "$at");
@@ -382,7 +416,7 @@ internal sealed class RunStoreWriter : IAsyncDisposable
             }
         }
 
-        private IEnumerable<SqliteCommand> All => [ActionStart, ActionEnd, Log, Cache, RunEnd, Heartbeat];
+        private IEnumerable<SqliteCommand> All => [ActionStart, AttemptStart, ActionPlace, ActionEnd, Log, Cache, RunEnd, Heartbeat];
 
         private static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)
         {
@@ -399,7 +433,12 @@ internal sealed class RunStoreWriter : IAsyncDisposable
 
     private abstract record Op;
 
-    private sealed record ActionStart(string Id, string? ParentId, int Sequence, int Depth, string Task, string Kind, string Environment, string InputsJson, DateTimeOffset At) : Op;
+    private sealed record ActionStart(string Id, string? ParentId, int Sequence, int Depth, string Task, string Kind, string Environment, string InputsJson, DateTimeOffset At,
+        string? EnvVarsJson) : Op;
+
+    private sealed record AttemptStart(string Id, int Attempt, DateTimeOffset At) : Op;
+
+    private sealed record ActionPlace(string Id, string? Image, string Host) : Op;
 
     private sealed record ActionEnd(string Id, string Status, int Attempts, bool CacheHit, string? OutputsJson, string? ErrorJson, DateTimeOffset At) : Op;
 

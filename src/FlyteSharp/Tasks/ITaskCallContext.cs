@@ -18,6 +18,15 @@ internal interface ITaskCallContext
     /// <summary>Cancelled on timeout or when the run is cancelled.</summary>
     CancellationToken CancellationToken { get; }
 
+    /// <summary>The name of the action's task environment.</summary>
+    string EnvironmentName { get; }
+
+    /// <summary>The environment variables of the action's task environment.</summary>
+    IReadOnlyDictionary<string, string> EnvironmentVariables { get; }
+
+    /// <summary>The value of one of the environment's secrets (by key or <c>group/key</c>), or null when it names no such secret.</summary>
+    string? FindSecret(string key);
+
     /// <summary>Calls <paramref name="task"/> as a child action of this one and returns its output.</summary>
     Task<object?> CallAsync(TaskDefinition task, object?[] inputs);
 }

@@ -23,5 +23,24 @@ public sealed class TaskContext
     /// <summary>Cancelled when the attempt times out or the run is cancelled; pass it to anything that waits.</summary>
     public CancellationToken CancellationToken => Action.CancellationToken;
 
+    /// <summary>The environment variables of the task's environment (<see cref="TaskEnvironment.EnvVars"/>).</summary>
+    /// <remarks>
+    /// C# task bodies run inside the driver's process, whose environment all actions share, so they read their
+    /// environment's variables here rather than with <see cref="Environment.GetEnvironmentVariable(string)"/>.
+    /// </remarks>
+    public IReadOnlyDictionary<string, string> EnvVars => Action.EnvironmentVariables;
+
+    /// <summary>
+    /// The value of one of the environment's secrets (by key, or <c>group/key</c>). The value was looked up when the
+    /// action started; a secret the environment does not name throws.
+    /// </summary>
+    /// <param name="key">The secret's <see cref="Secret.Key"/> or <see cref="Secret.DisplayName"/>.</param>
+    public string GetSecret(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Action.FindSecret(key) ?? throw new FlyteSharpException($"task environment '{Action.EnvironmentName}' has no secret '{key}'",
+            fix: $"add new Secret(\"{key}\") to its secrets");
+    }
+
     internal ITaskCallContext Action { get; }
 }

@@ -52,6 +52,8 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         Assert.NotEqual(first.BundleDigest, second.BundleDigest);
         var logs = await second.GetLogsAsync(cancellationToken: ct);
         Assert.Contains(logs, l => l.Text.Contains("summarizing 5 values", StringComparison.Ordinal));
+        await first.WaitAsync(ct); // the output is back before the containers are removed; the run's end awaits the removal
+        await second.WaitAsync(ct);
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + first.Name));
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + second.Name));
     }
@@ -147,6 +149,7 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         {
             var run = await project.Runtime.Run(triple, 5, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
             Assert.Equal(15, await run.GetOutputAsync(ct));
+            await run.WaitAsync(ct); // the auth file goes with the container, which is removed after the output is back
             bundleDigest = run.BundleDigest!;
         }
         finally

@@ -38,6 +38,111 @@ public class RunConsoleServerTests : IDisposable
         Assert.Contains("\"name\": \"known-run\"", api);
     }
 
+    private RunStore StoreWithRuns(int count)
+    {
+        var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
+        for (var i = 0; i < count; i++)
+        {
+            var at = DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture).AddMinutes(i);
+            store.InsertRun(new RunRecord($"run-{i}", i % 2 == 0 ? "etl_pipeline" : "train", "etl", RunStatus.Running, "{}", null, null, "u", at, null, null, "local"), null);
+        }
+
+        return store;
+    }
+
+    [Fact]
+    public void ApiRuns_AnyRun_UsesTheCliJsonConvention()
+    {
+        var server = new RunConsoleServer(StoreWithRuns(1), 1);
+
+        var (status, type, body) = server.Route("/api/runs");
+
+        Assert.Equal(200, status);
+        Assert.StartsWith("application/json", type);
+        var run = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("runs")[0];
+        Assert.Equal("run-0", run.GetProperty("name").GetString());
+        Assert.Equal("running", run.GetProperty("status").GetString());
+        Assert.Equal("2026-01-01T00:00:00.000Z", run.GetProperty("createdAt").GetString());
+        Assert.True(run.TryGetProperty("bundleDigest", out _));
+        Assert.DoesNotContain("_", string.Concat(run.EnumerateObject().Select(p => p.Name)));
+    }
+
+    [Fact]
+    public void ApiRuns_FiltersAndCursor_PageThroughMatchingRunsNewestFirst()
+    {
+        var server = new RunConsoleServer(StoreWithRuns(7), 1);
+
+        var first = System.Text.Json.JsonDocument.Parse(server.Route("/api/runs?task=ETL&limit=2&since=2026-01-01T00:01").Body).RootElement;
+        var next = first.GetProperty("next").GetString()!;
+        var second = System.Text.Json.JsonDocument.Parse(server.Route("/api/runs?task=ETL&limit=2&since=2026-01-01T00:01&before=" + Uri.EscapeDataString(next)).Body).RootElement;
+
+        Assert.Equal(["run-6", "run-4"], first.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.Equal(["run-2"], second.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, second.GetProperty("next").ValueKind);
+        Assert.Empty(System.Text.Json.JsonDocument.Parse(server.Route("/api/runs?status=failed").Body).RootElement.GetProperty("runs").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("/api/runs?status=exploded", "status 'exploded' is not one of running, succeeded, failed, cancelled, abandoned")]
+    [InlineData("/api/runs?since=yesterday", "since 'yesterday' is not a time")]
+    [InlineData("/api/runs?limit=0", "limit '0' must be a number from 1 to 1000")]
+    [InlineData("/api/runs?before=nonsense", "'nonsense' is not a run list cursor")]
+    public void ApiRuns_BadParameter_400NamingIt(string target, string message)
+    {
+        var (status, _, body) = new RunConsoleServer(StoreWithRuns(1), 1).Route(target);
+
+        Assert.Equal(400, status);
+        Assert.Equal(message, System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task ApiLogs_After_ReturnsOnlyNewerLinesAndTheNextPosition()
+    {
+        var store = StoreWithRuns(1);
+        await using (var writer = new RunStoreWriter(store, "run-0"))
+        {
+            writer.Log("a1", "stdout", "one", DateTimeOffset.UnixEpoch);
+            writer.Log("a2", "stderr", "two", DateTimeOffset.UnixEpoch);
+            writer.Log("a1", "stdout", "three", DateTimeOffset.UnixEpoch);
+        }
+
+        var server = new RunConsoleServer(store, 1);
+        var all = System.Text.Json.JsonDocument.Parse(server.Route("/api/runs/run-0/logs").Body).RootElement;
+        var after = all.GetProperty("lines")[0].GetProperty("number").GetInt64();
+        var rest = System.Text.Json.JsonDocument.Parse(server.Route($"/api/runs/run-0/logs?action=a1&after={after}").Body).RootElement;
+
+        Assert.Equal(["one", "two", "three"], all.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("text").GetString()));
+        Assert.Equal(["three"], rest.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("text").GetString()));
+        Assert.Equal("a1", rest.GetProperty("lines")[0].GetProperty("actionId").GetString());
+        Assert.Equal(rest.GetProperty("lines")[0].GetProperty("number").GetInt64(), rest.GetProperty("next").GetInt64());
+        Assert.Equal(404, server.Route("/api/runs/nope/logs").Status);
+    }
+
+    [Fact]
+    public async Task Get_PageAndAssets_StrictCspAndAssetsServedFromTheTool()
+    {
+        await using var server = new RunConsoleServer(StoreWithRuns(1), FreePort());
+        server.Start();
+        using var http = new HttpClient();
+
+        var page = await http.GetAsync($"{server.BaseUrl}/runs/run-0", TestContext.Current.CancellationToken);
+        var script = await http.GetAsync($"{server.BaseUrl}/static/console.js", TestContext.Current.CancellationToken);
+        var style = await http.GetStringAsync($"{server.BaseUrl}/static/console.css", TestContext.Current.CancellationToken);
+        var post = await http.PostAsync($"{server.BaseUrl}/runs/run-0", new StringContent(""), TestContext.Current.CancellationToken);
+
+        var csp = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", csp);
+        Assert.Contains("script-src 'self'", csp);
+        Assert.Contains("style-src 'self'", csp);
+        Assert.DoesNotContain("unsafe-inline", csp);
+        Assert.DoesNotContain("http", csp);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("DOMParser", await script.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Contains(".timeline", style);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Equal(404, server.Route("/static/../runs.db").Status);
+    }
+
     [Fact]
     public async Task Get_RunWithBlobAndLargeInlineOutputs_ShowsPreviewsAndStreamsWholeOutputsAndLogs()
     {

@@ -26,6 +26,44 @@ public class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_Version1Database_AddsActionColumnsAndKeepsRecords()
+    {
+        Directory.CreateDirectory(_dir);
+        using (var connection = new SqliteConnection($"Data Source={Db}"))
+        {
+            connection.Open();
+            Scalar(connection, """
+                CREATE TABLE runs(name TEXT PRIMARY KEY, task TEXT NOT NULL, environment TEXT NOT NULL, status TEXT NOT NULL,
+                  inputs TEXT, outputs TEXT, error TEXT, url TEXT NOT NULL, mode TEXT NOT NULL, created_at TEXT NOT NULL, ended_at TEXT,
+                  owner_host TEXT NOT NULL, owner_pid INTEGER NOT NULL, owner_start INTEGER NOT NULL, heartbeat_at TEXT NOT NULL, bundle_digest TEXT, root_dir TEXT);
+                CREATE TABLE actions(run_name TEXT NOT NULL, id TEXT NOT NULL, parent_id TEXT, seq INTEGER NOT NULL, depth INTEGER NOT NULL,
+                  task TEXT NOT NULL, kind TEXT NOT NULL, environment TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                  cache_hit INTEGER NOT NULL DEFAULT 0, inputs TEXT, outputs TEXT, error TEXT, started_at TEXT NOT NULL, ended_at TEXT, PRIMARY KEY(run_name, id));
+                CREATE TABLE logs(id INTEGER PRIMARY KEY AUTOINCREMENT, run_name TEXT NOT NULL, action_id TEXT NOT NULL, at TEXT NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
+                CREATE TABLE cache(key TEXT PRIMARY KEY, task TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL, created_at TEXT NOT NULL, run_name TEXT, action_id TEXT);
+                INSERT INTO actions VALUES('old', 'a1', NULL, 0, 0, 't', 'csharp', 'etl', 'succeeded', 1, 0, '{}', '1', NULL, '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:01.0000000Z');
+                PRAGMA user_version = 1;
+                """);
+        }
+
+        var store = RunStore.Open(Db);
+        var old = Assert.Single(store.GetActions("old"));
+        await using (var writer = new RunStoreWriter(store, "new"))
+        {
+            writer.ActionStarted("a2", null, 0, 0, "t", "python", "etl", "{}", DateTimeOffset.UnixEpoch, new Dictionary<string, string> { ["LEVEL"] = "info" });
+            writer.AttemptStarted("a2", 1, DateTimeOffset.UnixEpoch.AddSeconds(2));
+            writer.ActionPlaced("a2", "localhost:5000/flytesharp:abc", "podman container c1");
+            writer.AttemptStarted("a2", 2, DateTimeOffset.UnixEpoch.AddSeconds(5));
+        }
+
+        Assert.Equal(("t", 1, 0), (old.Task, old.Attempts, old.EnvVars.Count));
+        var added = Assert.Single(store.GetActions("new"));
+        Assert.Equal("info", added.EnvVars["LEVEL"]);
+        Assert.Equal(("localhost:5000/flytesharp:abc", "podman container c1", 2), (added.Image, added.Host, added.Attempts));
+        Assert.Equal([DateTimeOffset.UnixEpoch.AddSeconds(2), DateTimeOffset.UnixEpoch.AddSeconds(5)], added.AttemptStartedAt);
+    }
+
+    [Fact]
     public void Open_NewerSchema_RefusesWithFix()
     {
         using (var connection = RunStore.Open(Db).Connect())

@@ -76,4 +76,51 @@ public class TaskEnvironmentTests
 
         Assert.Contains("Retries must be 0 or more", ex.Message);
     }
+
+    [Theory]
+    [InlineData("1ABC", "is not valid")]
+    [InlineData("A-B", "is not valid")]
+    [InlineData("FLYTESHARP_X", "is reserved")]
+    [InlineData("PYTHONPATH", "is reserved")]
+    public void Constructor_BadEnvVarName_ThrowsNamingIt(string name, string reason)
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => new TaskEnvironment("etl", Image.FromDebianBase(), envVars: new Dictionary<string, string> { [name] = "v" }));
+
+        Assert.Contains(name, ex.Message);
+        Assert.Contains(reason, ex.Message);
+    }
+
+    [Fact]
+    public void Constructor_EnvVarsAndSecrets_KeptAndSecretDefaultsToUpperCaseVariable()
+    {
+        var env = new TaskEnvironment("etl", Image.FromDebianBase(), envVars: new Dictionary<string, string> { ["B"] = "2", ["A"] = "1" },
+            secrets: [new Secret("openai-api.key"), new Secret("cert", Mount: "/etc/certs/")]);
+
+        Assert.Equal(["A", "B"], env.EnvVars.Keys);
+        Assert.Equal("OPENAI_API_KEY", env.Secrets[0].EnvironmentVariable);
+        Assert.Null(env.Secrets[0].FilePath);
+        Assert.Null(env.Secrets[1].EnvironmentVariable);
+        Assert.Equal("/etc/certs/cert", env.Secrets[1].FilePath);
+    }
+
+    [Theory]
+    [InlineData("../etc", null, null, "secret key '../etc'")]
+    [InlineData("k", "bad group!", null, "secret group 'bad group!'")]
+    [InlineData("k", null, "relative/dir", "is not an absolute directory")]
+    [InlineData("k", null, "/etc/../root", "is not an absolute directory")]
+    public void Constructor_BadSecret_ThrowsNamingTheField(string key, string? group, string? mount, string expected)
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => new TaskEnvironment("etl", Image.FromDebianBase(), secrets: [new Secret(key, group, Mount: mount)]));
+
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void Constructor_SecretDeliveredAsAnEnvVar_Throws()
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => new TaskEnvironment("etl", Image.FromDebianBase(),
+            envVars: new Dictionary<string, string> { ["TOKEN"] = "x" }, secrets: [new Secret("token")]));
+
+        Assert.Contains("would be delivered as TOKEN, which is also one of its envVars", ex.Message);
+    }
 }

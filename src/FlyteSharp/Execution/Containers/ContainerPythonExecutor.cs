@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Registry;
 using FlyteSharp.Runner;
 using FlyteSharp.Storage;
@@ -14,7 +15,8 @@ namespace FlyteSharp.Execution.Containers;
 /// Runs each Python action in its own container of the environment's image: resources mapped to
 /// <c>--cpus</c>/<c>--memory</c>, the run's bundle fetched from the store and verified and unpacked by
 /// the runner at container start, inputs and outputs through a mounted per-action directory, output
-/// lines streamed into the run's log, the container removed afterwards and stopped on cancellation.
+/// lines streamed into the run's log, the container stopped on cancellation. Removal happens after the result is
+/// returned (see <see cref="ContainerTeardowns"/>) and is awaited by <see cref="DisposeAsync"/>, before the run completes.
 /// </summary>
 internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 {
@@ -24,6 +26,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private readonly string _ioRoot;
     private readonly Lazy<Task<string?>> _bundleUri;
     private readonly Lock _registryGate = new();
+    private readonly ContainerTeardowns _teardowns = new();
     private OciRegistryClient? _registry;
     private bool _registryNeedsNoAuth;
     private int _sequence;
@@ -58,7 +61,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             return local;
         }
 
-        var outcome = await RunContainerAsync(environment, image, "describe", RunnerProtocol.DescribeArguments(tasks.Select(t => t.ToString())), null, null, cancellationToken);
+        var outcome = await RunContainerAsync(environment, image, "describe", RunnerProtocol.DescribeArguments(tasks.Select(t => t.ToString())), null, null, withSecrets: false, cancellationToken);
         var json = outcome.Result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (outcome.Result.ExitCode != 0 || json is null || !json.StartsWith('['))
         {
@@ -66,7 +69,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
 
         ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, outcome.Exited - outcome.Launched, TimeSpan.Zero, TimeSpan.Zero,
-            outcome.Removed - outcome.Exited, _time.GetElapsedTime(started)));
+            outcome.ResultRead - outcome.Exited, _time.GetElapsedTime(started)));
         using var doc = JsonDocument.Parse(json);
         return RunnerProtocol.ParseDescribe(doc.RootElement);
     }
@@ -79,7 +82,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var outcome = await RunContainerAsync(
             request.Environment, image, request.ActionId,
             ["--task", request.Task.ToString(), "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
-            request.InputsJson, request.Log, cancellationToken, request.InputsFile);
+            request.InputsJson, request.Log, withSecrets: true, cancellationToken, request.Placed, request.InputsFile);
 
         var code = outcome.Result.ExitCode;
         if (outcome.OutOfMemory)
@@ -98,16 +101,25 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         return RunnerProtocol.ParseCall(root, code, "container");
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>Waits for every container removal still under way (bounded), then releases the registry client.</summary>
+    public async ValueTask DisposeAsync()
     {
+        var failures = await _teardowns.DrainAsync();
         _registry?.Dispose();
-        return ValueTask.CompletedTask;
+        if (failures.Count > 0)
+        {
+            // The run's result stands; say which containers are left so they can be removed by hand.
+            await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {_context.RunName} could not be removed:\n  " +
+                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>");
+        }
     }
 
     private async Task<ContainerOutcome> RunContainerAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, IReadOnlyList<string> runnerArguments,
-        string? inputsJson, Action<string, string>? log, CancellationToken cancellationToken, string? inputsFile = null)
+        string? inputsJson, Action<string, string>? log, bool withSecrets, CancellationToken cancellationToken, Action<string?, string>? placed = null, string? inputsFile = null)
     {
+        // Secrets first: a missing one fails the action before any container starts.
+        var secrets = withSecrets ? _context.Secrets.Resolve(environment) : [];
         var runtime = await _images.RuntimeAsync(cancellationToken);
         RecordRuntime(runtime);
         var n = Interlocked.Increment(ref _sequence);
@@ -127,12 +139,65 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
                 _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries)
             : null;
         var authFile = bundle?.Registry is { } registry ? await WriteAuthFileAsync(registry.Host, registry.Repository, n, cancellationToken) : null;
-        var spec = new ContainerRunSpec(
-            runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
-            runnerArguments,
-            ContainerLabels.For(_context.RunName, actionId, environment.Name),
-            authFile);
+        var secretDirectory = secrets.Count == 0 ? null : SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
+        try
+        {
+            var (secretArguments, secretMounts) = SecretDelivery(secrets, secretDirectory);
+            var spec = new ContainerRunSpec(
+                runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
+                [.. secretArguments, .. runnerArguments],
+                ContainerLabels.For(_context.RunName, actionId, environment.Name),
+                environment.EnvVars, secretMounts, authFile);
+            placed?.Invoke(image.Uri, $"{runtime} container {spec.Name} ({Environment.MachineName})");
+            return await RunContainerAsync(runtime, spec, environment, ioDir, log, cancellationToken);
+        }
+        finally
+        {
+            DeleteAuthFile(authFile);
+            if (secretDirectory is not null)
+            {
+                SecretFiles.Delete(secretDirectory);
+            }
+        }
+    }
 
+    /// <summary>
+    /// How secrets reach the container: each value as a file in <paramref name="directory"/>, mounted read-only — at the
+    /// secret's mount path, or (for an environment variable) under <see cref="SecretsMount"/> with the runner told to set
+    /// the variable from it (<c>--secret-env NAME=PATH</c>) before it imports the task.
+    /// </summary>
+    internal static (IReadOnlyList<string> RunnerArguments, IReadOnlyList<KeyValuePair<string, string>> Mounts) SecretDelivery(
+        IReadOnlyList<ResolvedSecret> secrets, string? directory)
+    {
+        var arguments = new List<string>();
+        var mounts = new List<KeyValuePair<string, string>>();
+        for (var i = 0; i < secrets.Count; i++)
+        {
+            var secret = secrets[i].Secret;
+            var hostFile = Path.Combine(directory!, i.ToString(CultureInfo.InvariantCulture));
+            SecretFiles.Write(hostFile, secrets[i].Value, directory!);
+            if (secret.FilePath is { } file)
+            {
+                mounts.Add(new(hostFile, file));
+            }
+
+            if (secret.EnvironmentVariable is { } variable)
+            {
+                var inContainer = $"{SecretsMount}/{i.ToString(CultureInfo.InvariantCulture)}";
+                mounts.Add(new(hostFile, inContainer));
+                arguments.AddRange(["--secret-env", $"{variable}={inContainer}"]);
+            }
+        }
+
+        return (arguments, mounts);
+    }
+
+    /// <summary>Where secrets delivered as environment variables are mounted as files for the runner to read.</summary>
+    internal const string SecretsMount = "/run/flytesharp/secrets";
+
+    private async Task<ContainerOutcome> RunContainerAsync(string runtime, ContainerRunSpec spec, TaskEnvironment environment, string ioDir,
+        Action<string, string>? log, CancellationToken cancellationToken)
+    {
         var launched = _time.GetUtcNow();
         CliResult result;
         try
@@ -145,7 +210,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             // Killing the runtime's client does not stop the container: stop it, then remove it.
             await CliProcess.RunAsync(runtime, ["stop", "--time", "2", spec.Name], cancellationToken: CancellationToken.None);
             await RemoveAsync(runtime, spec.Name);
-            DeleteAuthFile(authFile);
             throw;
         }
 
@@ -153,6 +217,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var oom = false;
         try
         {
+            // A failed exit reads the container's state before anything else; a clean exit needs no inspect.
             if (result.ExitCode == 137)
             {
                 var inspect = await CliProcess.RunAsync(runtime, ["inspect", "--format", "{{.State.OOMKilled}}", spec.Name], cancellationToken: CancellationToken.None);
@@ -162,8 +227,8 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
         finally
         {
-            await RemoveAsync(runtime, spec.Name);
-            DeleteAuthFile(authFile);
+            // Removal is off the critical path: the result is returned now, the run awaits the removal before it completes.
+            _teardowns.Start(runtime, spec.Name, spec.BundleAuthFile);
         }
 
         var outputs = Path.Combine(ioDir, "outputs.json");
@@ -271,7 +336,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             runnerStart - outcome.Launched,
             unpack,
             run,
-            outcome.Removed - (runnerEnd < outcome.Exited ? runnerEnd : outcome.Exited),
+            outcome.ResultRead - (runnerEnd < outcome.Exited ? runnerEnd : outcome.Exited),
             _time.GetElapsedTime(started)));
     }
 
@@ -312,5 +377,5 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         return $"flytesharp-{safe}-{n}-{Guid.NewGuid().ToString("N")[..6]}";
     }
 
-    private sealed record ContainerOutcome(CliResult Result, bool OutOfMemory, string? OutputsJson, DateTimeOffset Launched, DateTimeOffset Exited, DateTimeOffset Removed);
+    private sealed record ContainerOutcome(CliResult Result, bool OutOfMemory, string? OutputsJson, DateTimeOffset Launched, DateTimeOffset Exited, DateTimeOffset ResultRead);
 }

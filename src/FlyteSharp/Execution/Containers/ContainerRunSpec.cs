@@ -5,7 +5,9 @@ namespace FlyteSharp.Execution.Containers;
 
 /// <summary>
 /// One container for one Python action (or one describe): turned into the <c>podman run</c> /
-/// <c>docker run</c> argument list by <see cref="Arguments"/>.
+/// <c>docker run</c> argument list by <see cref="Arguments"/>. Environment variables go in as <c>--env</c> (they are
+/// recorded anyway); secrets only as read-only mounted files (<see cref="SecretMounts"/>), so no value is in the
+/// container's configuration (<c>podman inspect</c>).
 /// </summary>
 internal sealed record ContainerRunSpec(
     string Runtime,
@@ -17,6 +19,8 @@ internal sealed record ContainerRunSpec(
     string? BundleDigest,
     IReadOnlyList<string> RunnerArguments,
     IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyDictionary<string, string>? EnvVars = null,
+    IReadOnlyList<KeyValuePair<string, string>>? SecretMounts = null,
     string? BundleAuthFile = null)
 {
     /// <summary>Where the action's inputs/outputs directory is mounted.</summary>
@@ -77,6 +81,18 @@ internal sealed record ContainerRunSpec(
         {
             args.Add("--volume");
             args.Add($"{BundleAuthFile}:{RunnerCommand.BundleAuthFile}:ro");
+        }
+
+        foreach (var (host, container) in SecretMounts ?? [])
+        {
+            args.Add("--volume");
+            args.Add($"{host}:{container}:ro");
+        }
+
+        foreach (var (name, value) in EnvVars ?? new Dictionary<string, string>())
+        {
+            args.Add("--env");
+            args.Add($"{name}={value}");
         }
 
         args.Add("--env");

@@ -45,9 +45,15 @@ internal static class KubernetesPodSpec
     /// <param name="action">The action's id.</param>
     /// <param name="task">The task reference, or <c>describe</c>.</param>
     /// <param name="environment">The task environment's name.</param>
+    /// <param name="envVars">The environment's variables, as plain pod env.</param>
+    /// <param name="secrets">
+    /// The environment's secrets, as references to Kubernetes Secrets (<see cref="SecretName"/>): an environment variable
+    /// from <c>secretKeyRef</c>, a file from a read-only secret volume. The value never passes through FlyteSharp.
+    /// </param>
     public static V1Pod Build(
         string name, string namespaceName, ContainerImage image, Resources resources, IReadOnlyList<string> command, string? inputsJson,
-        string run, string action, string task, string environment)
+        string run, string action, string task, string environment,
+        IReadOnlyDictionary<string, string>? envVars = null, IReadOnlyList<Secret>? secrets = null)
     {
         var exact = new Dictionary<string, string>
         {
@@ -69,6 +75,36 @@ internal static class KubernetesPodSpec
             env.Add(new V1EnvVar { Name = InputsVariable, Value = inputsJson });
         }
 
+        foreach (var (key, value) in envVars ?? new Dictionary<string, string>())
+        {
+            env.Add(new V1EnvVar { Name = key, Value = value });
+        }
+
+        var volumes = new List<V1Volume>();
+        var mounts = new List<V1VolumeMount>();
+        foreach (var secret in secrets ?? [])
+        {
+            if (secret.EnvironmentVariable is { } variable)
+            {
+                env.Add(new V1EnvVar
+                {
+                    Name = variable,
+                    ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = SecretName(secret), Key = secret.Key } },
+                });
+            }
+
+            if (secret.FilePath is { } file)
+            {
+                var volume = $"secret-{volumes.Count.ToString(CultureInfo.InvariantCulture)}";
+                volumes.Add(new V1Volume
+                {
+                    Name = volume,
+                    Secret = new V1SecretVolumeSource { SecretName = SecretName(secret), Items = [new V1KeyToPath { Key = secret.Key, Path = secret.Key }] },
+                });
+                mounts.Add(new V1VolumeMount { Name = volume, MountPath = file, SubPath = secret.Key, ReadOnlyProperty = true });
+            }
+        }
+
         return new V1Pod
         {
             ApiVersion = "v1",
@@ -88,8 +124,10 @@ internal static class KubernetesPodSpec
                         Command = command.ToList(),
                         Env = env,
                         Resources = Requirements(resources),
+                        VolumeMounts = mounts.Count == 0 ? null : mounts,
                     },
                 ],
+                Volumes = volumes.Count == 0 ? null : volumes,
             },
         };
     }
@@ -121,6 +159,12 @@ internal static class KubernetesPodSpec
 
         return limits.Count == 0 ? null : new V1ResourceRequirements { Requests = requests.Count == 0 ? null : requests, Limits = limits };
     }
+
+    /// <summary>
+    /// The Kubernetes Secret a secret is read from: its group, else its key, lower-cased with '_' as '-' (Secret names are
+    /// DNS subdomains); the Secret's data key is the secret's key.
+    /// </summary>
+    public static string SecretName(Secret secret) => (secret.Group ?? secret.Key).ToLowerInvariant().Replace('_', '-');
 
     /// <summary>A pod name: DNS-1123 label (lowercase letters, digits, '-'; at most 63 characters), unique per action.</summary>
     public static string PodName(string run, int sequence, string suffix)

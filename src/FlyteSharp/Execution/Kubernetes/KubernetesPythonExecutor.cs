@@ -91,13 +91,14 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
                 fix: "pass large data by reference (a path or URL the task reads) instead of by value");
         }
 
+        await CheckSecretsAsync(request.Environment, cancellationToken);
         var inputsJson = request.InputsFile is { } file ? await File.ReadAllTextAsync(file, cancellationToken) : request.InputsJson;
         var image = await _images.GetAsync(request.Environment, cancellationToken);
         var log = new PodLog(request.Log);
         var outcome = await RunPodAsync(
             request.Environment, image, request.ActionId, request.Task.ToString(),
             ["--task", request.Task.ToString(), "--inputs-env", KubernetesPodSpec.InputsVariable, "--result-stdout"],
-            inputsJson, log, cancellationToken);
+            inputsJson, log, cancellationToken, request.Placed);
         if (outcome.Reason == "OOMKilled")
         {
             throw new ContainerOutOfMemoryException(request.Task.ToString(), request.Environment.Name, request.Environment.Resources.Memory);
@@ -140,16 +141,18 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
 
     private async Task<PodOutcome> RunPodAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, string task, IReadOnlyList<string> runnerArguments,
-        string? inputsJson, PodLog log, CancellationToken cancellationToken)
+        string? inputsJson, PodLog log, CancellationToken cancellationToken, Action<string?, string>? placed = null)
     {
         var bundle = ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken), null, _context.Bundle.Digest,
             _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
         var n = Interlocked.Increment(ref _sequence);
         var name = KubernetesPodSpec.PodName(_context.RunName, n, Guid.NewGuid().ToString("N")[..6]);
         var pod = KubernetesPodSpec.Build(name, Namespace, image, environment.Resources,
-            RunnerCommand.For(image, bundle, _context.Bundle.Digest, runnerArguments), inputsJson, _context.RunName, actionId, task, environment.Name);
+            RunnerCommand.For(image, bundle, _context.Bundle.Digest, runnerArguments), inputsJson, _context.RunName, actionId, task, environment.Name,
+            environment.EnvVars, inputsJson is null ? null : environment.Secrets);
 
         V1Pod created;
+        placed?.Invoke(image.Uri, $"pod {name} in namespace {Namespace}");
         try
         {
             created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: cancellationToken);
@@ -167,6 +170,41 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         {
             // Also on cancellation and failure: a pod left behind holds its node's resources.
             await DeleteAsync(name);
+        }
+    }
+
+    /// <summary>
+    /// Fails the action before its pod is created when a Kubernetes Secret it names, or the key in it, is missing: a pod
+    /// would otherwise wait in CreateContainerConfigError. Only the Secret's keys are looked at, its values are dropped.
+    /// </summary>
+    private async Task CheckSecretsAsync(TaskEnvironment environment, CancellationToken cancellationToken)
+    {
+        foreach (var secret in environment.Secrets)
+        {
+            var name = KubernetesPodSpec.SecretName(secret);
+            V1Secret found;
+            try
+            {
+                found = await _client.CoreV1.ReadNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken);
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new FlyteSharpException(
+                    $"secret {secret.DisplayName} of task environment '{environment.Name}' was not found: namespace '{Namespace}' has no Kubernetes Secret '{name}'",
+                    fix: $"kubectl create secret generic {name} -n {Namespace} --from-literal={secret.Key}=…");
+            }
+            catch (HttpOperationException ex)
+            {
+                throw ApiError($"could not read Kubernetes Secret '{name}' for secret {secret.DisplayName}", ex);
+            }
+
+            var hasKey = found.Data?.ContainsKey(secret.Key) == true || found.StringData?.ContainsKey(secret.Key) == true;
+            if (!hasKey)
+            {
+                throw new FlyteSharpException(
+                    $"secret {secret.DisplayName} of task environment '{environment.Name}' was not found: Kubernetes Secret '{name}' in namespace '{Namespace}' has no key '{secret.Key}'",
+                    fix: $"add the key: kubectl patch secret {name} -n {Namespace} … (or kubectl create secret generic {name} --from-literal={secret.Key}=…)");
+            }
         }
     }
 
@@ -371,7 +409,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         var fix = ex.Response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "check the credentials of your kubeconfig context",
-            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods and get on pods/log in namespace '{Namespace}'",
+            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods and get on pods/log (and get on secrets, for environments with secrets) in namespace '{Namespace}'",
             HttpStatusCode.NotFound => $"create namespace '{Namespace}' or set [kubernetes] namespace in flytesharp.toml",
             _ => "check the cluster (kubectl get pods -n " + Namespace + ")",
         };

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using FlyteSharp.Execution.Secrets;
+using FlyteSharp.Images;
 using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
@@ -40,7 +42,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
     {
         var request = RunnerProtocol.DescribeRequest(tasks.Select(t => t.ToString()));
-        using var doc = await SendAsync(environment, request, null, cancellationToken).ConfigureAwait(false);
+        using var doc = await SendAsync(environment, request, null, withSecrets: false, cancellationToken).ConfigureAwait(false);
         return RunnerProtocol.ParseDescribe(doc.RootElement.GetProperty("output"));
     }
 
@@ -53,7 +55,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         var message = RunnerProtocol.CallRequest(request.Task.ToString(), request.InputsJson, request.InputsFile, prefix, _context.Config.InlineOutputLimit);
         try
         {
-            using var doc = await SendAsync(request.Environment, message, request.Log, cancellationToken).ConfigureAwait(false);
+            using var doc = await SendAsync(request.Environment, message, request.Log, withSecrets: true, cancellationToken, request.Placed).ConfigureAwait(false);
             var root = doc.RootElement;
             foreach (var stream in new[] { "stdout", "stderr" })
             {
@@ -112,14 +114,15 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         _all.Clear();
     }
 
-    private async Task<JsonDocument> SendAsync(TaskEnvironment environment, Dictionary<string, object?> request, Action<string, string>? log, CancellationToken cancellationToken)
+    private async Task<JsonDocument> SendAsync(TaskEnvironment environment, Dictionary<string, object?> request, Action<string, string>? log, bool withSecrets,
+        CancellationToken cancellationToken, Action<string?, string>? placed = null)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var slots = _workerSlots.GetOrAdd(environment.Name, _ => new SemaphoreSlim(MaxWorkersPerEnvironment, MaxWorkersPerEnvironment));
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await SendOnWorkerAsync(environment, request, log, cancellationToken).ConfigureAwait(false);
+            return await SendOnWorkerAsync(environment, request, log, withSecrets, cancellationToken, placed).ConfigureAwait(false);
         }
         finally
         {
@@ -127,9 +130,11 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         }
     }
 
-    private async Task<JsonDocument> SendOnWorkerAsync(TaskEnvironment environment, Dictionary<string, object?> request, Action<string, string>? log, CancellationToken cancellationToken)
+    private async Task<JsonDocument> SendOnWorkerAsync(TaskEnvironment environment, Dictionary<string, object?> request, Action<string, string>? log, bool withSecrets,
+        CancellationToken cancellationToken, Action<string?, string>? placed)
     {
-        var bag = _idle.GetOrAdd(environment.Name, _ => new ConcurrentBag<PythonWorker>());
+        // Describe (the pre-run check) never gets secrets: a missing secret fails the action that needs it, not the check.
+        var bag = _idle.GetOrAdd(withSecrets ? environment.Name : environment.Name + "\0describe", _ => new ConcurrentBag<PythonWorker>());
         PythonWorker? worker = null;
         while (bag.TryTake(out var candidate))
         {
@@ -145,11 +150,13 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
         if (worker is null)
         {
+            var variables = withSecrets ? Variables(environment) : new Dictionary<string, string>(environment.EnvVars, StringComparer.Ordinal);
             worker = PythonWorker.Start(_interpreter, _runnerPath, _context.Bundle.ExtractedDirectory, _context.SandboxDirectory, ImageSourcePath(environment),
-                PythonImportPaths.For(environment.Image, _context.RootDir));
+                PythonImportPaths.For(environment.Image, _context.RootDir), variables);
             _all[worker] = 0;
         }
 
+        placed?.Invoke(null, $"local python ({Environment.MachineName}, pid {worker.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
         try
         {
             var doc = await worker.SendAsync(request, log, cancellationToken).ConfigureAwait(false);
@@ -164,6 +171,33 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
             await worker.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The environment's variables plus its secrets: a secret delivered as a variable is set in the process's environment;
+    /// a mounted one is written (0600) to its container path under the run sandbox's <c>secrets/{environment}</c>, which
+    /// <c>FLYTESHARP_SECRETS_ROOT</c> names. Resolving throws when a secret is missing, before the task starts.
+    /// </summary>
+    private Dictionary<string, string> Variables(TaskEnvironment environment)
+    {
+        var variables = new Dictionary<string, string>(environment.EnvVars, StringComparer.Ordinal);
+        var secrets = _context.Secrets.Resolve(environment);
+        var root = Path.Combine(_context.SandboxDirectory, "secrets", environment.Name);
+        foreach (var resolved in secrets)
+        {
+            if (resolved.Secret.EnvironmentVariable is { } name)
+            {
+                variables[name] = resolved.Value;
+            }
+
+            if (resolved.Secret.FilePath is { } file)
+            {
+                SecretFiles.Write(Path.Combine(root, file.TrimStart('/')), resolved.Value, root);
+                variables["FLYTESHARP_SECRETS_ROOT"] = root;
+            }
+        }
+
+        return variables;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Secrets;
 
 namespace FlyteSharp.Execution.Python;
 
@@ -8,4 +9,8 @@ namespace FlyteSharp.Execution.Python;
 /// <param name="Bundle">The run's code bundle.</param>
 /// <param name="Config">Settings (interpreter, store, images).</param>
 /// <param name="RootDir">The project's root_dir (used to find the project's .venv).</param>
-internal sealed record PythonExecutorContext(string RunName, string SandboxDirectory, PythonBundle Bundle, FlyteConfig Config, string? RootDir);
+internal sealed record PythonExecutorContext(string RunName, string SandboxDirectory, PythonBundle Bundle, FlyteConfig Config, string? RootDir)
+{
+    /// <summary>The run's secrets (looked up when an action of an environment that names them starts).</summary>
+    public RunSecrets Secrets { get; init; } = new(Config);
+}

@@ -9,4 +9,6 @@ namespace FlyteSharp.Execution.Python;
 /// <param name="ActionId">The action's id.</param>
 /// <param name="Log">Receives each captured output line: (stream, line) with stream <c>stdout</c> or <c>stderr</c>.</param>
 /// <param name="InputsFile">When the inputs are above the inline limit: a file holding them (then <paramref name="InputsJson"/> is empty).</param>
-internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log, string? InputsFile = null);
+/// <param name="Placed">Told where the action runs once the executor knows: (image URI or null, process/container/pod).</param>
+internal sealed record PythonTaskRequest(PythonTaskReference Task, TaskEnvironment Environment, string InputsJson, string ActionId, Action<string, string> Log,
+    string? InputsFile = null, Action<string?, string>? Placed = null);

@@ -24,7 +24,19 @@ internal sealed partial class PythonWorker : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static PythonWorker Start(string interpreter, string runnerPath, string bundleDirectory, string workingDirectory, string? pythonPath = null, IReadOnlyList<string>? importPaths = null)
+    /// <summary>The interpreter's process id.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Starts the runner.</summary>
+    /// <param name="interpreter">The Python interpreter.</param>
+    /// <param name="runnerPath">flytesharp_runner.py.</param>
+    /// <param name="bundleDirectory">The extracted bundle (first on sys.path).</param>
+    /// <param name="workingDirectory">The process's working directory.</param>
+    /// <param name="pythonPath">Extra PYTHONPATH entries (image source folders), if any.</param>
+    /// <param name="importPaths">Extra sys.path entries relative to the bundle (uv workspace packages).</param>
+    /// <param name="variables">The environment's variables and delivered secrets, set in the process's environment.</param>
+    public static PythonWorker Start(string interpreter, string runnerPath, string bundleDirectory, string workingDirectory, string? pythonPath = null,
+        IReadOnlyList<string>? importPaths = null, IReadOnlyDictionary<string, string>? variables = null)
     {
         var start = new ProcessStartInfo(interpreter)
         {
@@ -51,6 +63,17 @@ internal sealed partial class PythonWorker : IAsyncDisposable
         }
 
         start.Environment.Remove("PYTHONHOME");
+        // The driver's secret sources are not the task's business: it gets the secrets its environment names, nothing else.
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("FLYTESHARP_SECRET", StringComparison.Ordinal)).ToArray())
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in variables ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         try
         {
             var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");

@@ -22,6 +22,42 @@ public class ContainerRunSpecTests
     }
 
     [Fact]
+    public void Arguments_EnvVarsAndSecretMounts_EnvAsEnvSecretsOnlyAsReadOnlyFiles()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "flytesharp-tests", Guid.NewGuid().ToString("n"));
+        try
+        {
+            var secrets = new[]
+            {
+                new FlyteSharp.Execution.Secrets.ResolvedSecret(new Secret("api_token"), "value-one"),
+                new FlyteSharp.Execution.Secrets.ResolvedSecret(new Secret("cert", Mount: "/etc/certs"), "value-two"),
+            };
+            Directory.CreateDirectory(dir);
+            var (runnerArgs, mounts) = ContainerPythonExecutor.SecretDelivery(secrets, dir);
+            var spec = Spec(new Resources(), null) with
+            {
+                RunnerArguments = [.. runnerArgs, "--task", "pkg.mod:fn"],
+                EnvVars = new Dictionary<string, string> { ["LOG_LEVEL"] = "debug" },
+                SecretMounts = mounts,
+            };
+
+            var args = spec.Arguments();
+
+            Assert.Contains("LOG_LEVEL=debug", args);
+            Assert.Contains($"{Path.Combine(dir, "0")}:/run/flytesharp/secrets/0:ro", args);
+            Assert.Contains($"{Path.Combine(dir, "1")}:/etc/certs/cert:ro", args);
+            Assert.Equal("API_TOKEN=/run/flytesharp/secrets/0", After(args, "--secret-env"));
+            Assert.DoesNotContain(args, a => a.Contains("value-one", StringComparison.Ordinal) || a.Contains("value-two", StringComparison.Ordinal));
+            Assert.Equal("value-one", File.ReadAllText(Path.Combine(dir, "0")));
+            Assert.Equal("value-two", File.ReadAllText(Path.Combine(dir, "1")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Arguments_NoResources_SetsNoLimits()
     {
         var args = Spec(new Resources(), null).Arguments();

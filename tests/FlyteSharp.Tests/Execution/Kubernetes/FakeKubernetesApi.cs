@@ -58,6 +58,9 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Completes with a pod's name when a watch on it is open.</summary>
     public TaskCompletionSource<string> WatchOpened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Kubernetes Secrets by name: their data keys and values (served by GET, and set as env by secretKeyRef when a pod runs).</summary>
+    public ConcurrentDictionary<string, Dictionary<string, string>> Secrets { get; } = new();
+
     /// <summary>A client for this server.</summary>
     public IKubernetes Client() => new k8s.Kubernetes(new KubernetesClientConfiguration { Host = $"http://{Host}/" });
 
@@ -141,6 +144,18 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
 
                 await WriteJsonAsync(response, 200, KubernetesJson.Serialize(pod.Current));
             }
+            else if (segments is ["api", "v1", "namespaces", var secretNamespace, "secrets", var secretName] && request.HttpMethod == "GET"
+                && Secrets.TryGetValue(secretName, out var data))
+            {
+                var secret = new V1Secret
+                {
+                    ApiVersion = "v1",
+                    Kind = "Secret",
+                    Metadata = new V1ObjectMeta { Name = secretName, NamespaceProperty = secretNamespace },
+                    Data = data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value)),
+                };
+                await WriteJsonAsync(response, 200, KubernetesJson.Serialize(secret));
+            }
             else if (segments is ["api", "v1", "namespaces", _, "pods", var logOf, "log"] && _pods.TryGetValue(logOf, out var logPod))
             {
                 var log = await logPod.LogAsync(_stop.Token);
@@ -177,7 +192,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         pod.Metadata.ResourceVersion = "1";
         pod.Metadata.Uid = Guid.NewGuid().ToString();
         pod.Status = PodStatuses.Pending();
-        var fake = new FakePod(pod, Scenario(pod), Path.Combine(_scratch, pod.Metadata.Name));
+        var fake = new FakePod(pod, Scenario(pod), Path.Combine(_scratch, pod.Metadata.Name), Secrets);
         _pods[pod.Metadata.Name] = fake;
         fake.Start();
         await WriteJsonAsync(response, 201, KubernetesJson.Serialize(pod));
@@ -215,7 +230,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     }
 
     /// <summary>One pod: its scenario played once, its states and log handed to watches and log reads.</summary>
-    private sealed class FakePod(V1Pod created, PodScenario scenario, string scratch)
+    private sealed class FakePod(V1Pod created, PodScenario scenario, string scratch, ConcurrentDictionary<string, Dictionary<string, string>> secrets)
     {
         private readonly TaskCompletionSource<(IReadOnlyList<V1PodStatus> States, string Log)> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CancellationTokenSource _killed = new();
@@ -296,7 +311,8 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
 
             foreach (var env in container.Env ?? [])
             {
-                start.Environment[env.Name] = env.Value;
+                // The kubelet resolves secretKeyRef from the Secret when the container starts.
+                start.Environment[env.Name] = env.ValueFrom?.SecretKeyRef is { } reference ? secrets[reference.Name][reference.Key] : env.Value;
             }
 
             var log = new StringBuilder();

@@ -6,6 +6,7 @@ using FlyteSharp.Execution.Python;
 using FlyteSharp.Images;
 using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
+using k8s;
 using k8s.Models;
 
 namespace FlyteSharp.Tests.Execution.Kubernetes;
@@ -39,6 +40,11 @@ public sealed class KubernetesPythonExecutorTests : IAsyncLifetime
 
             def fail(x: int) -> int:
                 raise ValueError(f"bad input {x}")
+
+
+            def show(x: int) -> str:
+                import os
+                return os.environ["LEVEL"] + ":" + os.environ["DB_PASSWORD"]
             """.ReplaceLineEndings("\n"), Token);
         var bundle = await CodeBundler.CreateAsync(src, new BundleOptions { CacheDirectory = Path.Combine(_root, "cache") }, Token);
         _api.AddBlob("flytesharp/bundles", bundle.Digest, await File.ReadAllBytesAsync(bundle.ArchivePath, Token));
@@ -98,6 +104,47 @@ public sealed class KubernetesPythonExecutorTests : IAsyncLifetime
         Assert.Equal("FLYTESHARP_INPUTS", After(command, "--inputs-env"));
         Assert.Contains("--result-stdout", command);
         Assert.Equal("""{"x": 21}""", container.Env.Single(e => e.Name == "FLYTESHARP_INPUTS").Value);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_EnvVarsAndSecrets_PodEnvPlainAndSecretKeyRefWithoutValue()
+    {
+        var value = "pw-" + Guid.NewGuid().ToString("N");
+        _api.Secrets["prod-db"] = new() { ["password"] = value };
+        await using var executor = Executor();
+        var env = new TaskEnvironment("etl", Image.FromDebianBase(), envVars: new Dictionary<string, string> { ["LEVEL"] = "info" },
+            secrets: [new Secret("password", Group: "prod_db", AsEnvVar: "DB_PASSWORD"), new Secret("password", Group: "prod_db", Mount: "/etc/db")]);
+
+        var result = await executor.ExecuteAsync(Request(env, "app.math:show", """{"x": 1}"""), Token);
+
+        Assert.Null(result.Error);
+        Assert.Equal($"\"info:{value}\"", result.OutputJson);
+        var pod = Assert.Single(_api.Created);
+        var container = pod.Spec.Containers[0];
+        Assert.Equal("info", container.Env.Single(e => e.Name == "LEVEL").Value);
+        var reference = container.Env.Single(e => e.Name == "DB_PASSWORD");
+        Assert.Null(reference.Value);
+        Assert.Equal(("prod-db", "password"), (reference.ValueFrom.SecretKeyRef.Name, reference.ValueFrom.SecretKeyRef.Key));
+        var mount = Assert.Single(container.VolumeMounts);
+        Assert.Equal(("/etc/db/password", true), (mount.MountPath, mount.ReadOnlyProperty == true));
+        Assert.Equal("prod-db", pod.Spec.Volumes.Single(v => v.Name == mount.Name).Secret.SecretName);
+        Assert.DoesNotContain(value, KubernetesJson.Serialize(pod), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_KubernetesSecretOrKeyMissing_FailsBeforeAnyPodNamingSecretAndNamespace()
+    {
+        _api.Secrets["other"] = new() { ["token"] = "x" };
+        await using var executor = Executor();
+        var missingSecret = new TaskEnvironment("etl", Image.FromDebianBase(), secrets: [new Secret("password", Group: "prod-db")]);
+        var missingKey = new TaskEnvironment("etl", Image.FromDebianBase(), secrets: [new Secret("password", Group: "other")]);
+
+        var noSecret = await Assert.ThrowsAsync<FlyteSharpException>(() => executor.ExecuteAsync(Request(missingSecret, "app.math:double", """{"x": 1}"""), Token));
+        var noKey = await Assert.ThrowsAsync<FlyteSharpException>(() => executor.ExecuteAsync(Request(missingKey, "app.math:double", """{"x": 1}"""), Token));
+
+        Assert.Contains("secret prod-db/password of task environment 'etl' was not found: namespace 'flytesharp-tests' has no Kubernetes Secret 'prod-db'", noSecret.Message);
+        Assert.Contains("Kubernetes Secret 'other' in namespace 'flytesharp-tests' has no key 'password'", noKey.Message);
+        Assert.Empty(_api.Created);
     }
 
     [Fact]

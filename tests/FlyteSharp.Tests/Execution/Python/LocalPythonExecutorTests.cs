@@ -19,6 +19,7 @@ public class LocalPythonExecutorTests : IDisposable
 
         var run = await _fixture.Runtime.Run(where, _fixture.Options());
         var file = await run.GetOutputAsync(TestContext.Current.CancellationToken);
+        await run.WaitAsync(TestContext.Current.CancellationToken); // the output is back once recorded; the run's end removes the sandbox
 
         var sandbox = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(file)))!;
         Assert.Equal(Path.Combine(_fixture.Config.Home, "sandboxes"), Path.GetDirectoryName(sandbox));

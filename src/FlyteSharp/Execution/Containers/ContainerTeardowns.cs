@@ -1,0 +1,144 @@
+using FlyteSharp.Building;
+
+namespace FlyteSharp.Execution.Containers;
+
+/// <summary>
+/// Container removals that run after an action's result was returned, so the next step of the run does not wait
+/// for <c>podman rm</c>. Each removal is bounded by <see cref="Limit"/>; <see cref="DrainAsync"/> awaits them all
+/// (the executor's disposal, before the run completes), and a process that exits without disposing its runs
+/// still waits for them (bounded) so stopped containers are not left behind.
+/// </summary>
+internal sealed class ContainerTeardowns
+{
+    /// <summary>How long one removal may take before its <c>rm</c> is killed.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
+    private static readonly Lock LiveGate = new();
+    private static readonly HashSet<ContainerTeardowns> Live = [];
+    private static bool _exitHooked;
+
+    private readonly Lock _gate = new();
+    private readonly HashSet<Task> _pending = [];
+    private readonly List<string> _failures = [];
+
+    /// <summary>Removals started and not yet finished.</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>Starts removing container <paramref name="name"/> (and deleting <paramref name="authFile"/>) without waiting.</summary>
+    public void Start(string runtime, string name, string? authFile)
+    {
+        lock (LiveGate)
+        {
+            Live.Add(this);
+            if (!_exitHooked)
+            {
+                _exitHooked = true;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => DrainAllOnExit();
+            }
+        }
+
+        var removal = Task.Run(() => RemoveAsync(runtime, name, authFile));
+        lock (_gate)
+        {
+            _pending.Add(removal);
+        }
+
+        _ = removal.ContinueWith(
+            t =>
+            {
+                lock (_gate)
+                {
+                    _pending.Remove(t);
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Waits until every removal started so far has finished (each is bounded by <see cref="Limit"/>).</summary>
+    /// <returns>What could not be removed, one line per container (empty when all went well).</returns>
+    public async Task<IReadOnlyList<string>> DrainAsync()
+    {
+        while (true)
+        {
+            Task[] pending;
+            lock (_gate)
+            {
+                pending = [.. _pending.Where(t => !t.IsCompleted)];
+            }
+
+            if (pending.Length == 0)
+            {
+                break;
+            }
+
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
+
+        lock (LiveGate)
+        {
+            Live.Remove(this);
+        }
+
+        lock (_gate)
+        {
+            return [.. _failures];
+        }
+    }
+
+    private static void DrainAllOnExit()
+    {
+        ContainerTeardowns[] live;
+        lock (LiveGate)
+        {
+            live = [.. Live];
+        }
+
+        // Bounded: each removal already is; this only keeps the process alive until they end.
+        Task.WhenAll(live.Select(t => t.DrainAsync())).Wait(Limit);
+    }
+
+    private async Task RemoveAsync(string runtime, string name, string? authFile)
+    {
+        try
+        {
+            using var limit = new CancellationTokenSource(Limit);
+            var result = await CliProcess.RunAsync(runtime, ["rm", "--force", "--volumes", name], cancellationToken: limit.Token).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                Fail($"{runtime} rm {name} failed (exit code {result.ExitCode}): {CliProcess.Tail(result.Combined, 3)}");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Fail($"{runtime} rm {name} did not finish within {Limit.TotalSeconds:0} s");
+        }
+        catch (FlyteSharpException ex)
+        {
+            Fail($"{runtime} rm {name}: {ex.Message}");
+        }
+        finally
+        {
+            if (authFile is not null)
+            {
+                File.Delete(authFile);
+            }
+        }
+    }
+
+    private void Fail(string line)
+    {
+        lock (_gate)
+        {
+            _failures.Add(line);
+        }
+    }
+}
