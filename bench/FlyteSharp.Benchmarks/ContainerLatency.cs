@@ -37,16 +37,17 @@ internal static class ContainerLatency
         };
         var env = new TaskEnvironment("bench", Image.FromDebianBase("3.11").WithCodeBundle(), new Resources(Cpu: "1", Memory: "256Mi"));
         var add = env.PythonTask<int, int>("app.ops:add");
-        var options = new RunOptions { Config = config, RootDir = src, Mode = ExecutionMode.Container };
+        var runtime = new FlyteRuntime(config with { RootDir = src });
+        var options = new RunOptions { Mode = ExecutionMode.Container };
         var timings = new List<ContainerActionTimings>();
         ContainerPythonExecutor.ActionTimed += t => { lock (timings) { timings.Add(t); } };
         try
         {
             // Warm-up: builds (or finds) the image; not measured.
             await WriteFunctionAsync(src, 0);
-            var warm = await Flyte.Run(add, 1, options);
+            var warm = await runtime.Run(add, 1, options);
             await warm.GetOutputAsync();
-            var uri = env.Image.Resolve(new ImageResolveOptions(config, CopyStyle.All, src)).Uri;
+            var uri = env.Image.Resolve(new ImageResolveOptions(runtime.Config, CopyStyle.All)).Uri;
 
             var rows = new List<Row>();
             for (var i = 1; i <= iterations; i++)
@@ -59,7 +60,7 @@ internal static class ContainerLatency
                 }
 
                 var clock = Stopwatch.StartNew();
-                var run = await Flyte.Run(add, 1, options);
+                var run = await runtime.Run(add, 1, options);
                 var result = await run.GetOutputAsync();
                 var total = clock.Elapsed;
                 if (result != 1 + i)

@@ -49,7 +49,7 @@ internal static class DeployCodeLayer
             await WriteFunctionAsync(src, 0);
             foreach (var config in new[] { daemonless, built })
             {
-                var dependency = env.Image.Resolve(new ImageResolveOptions(config, CopyStyle.All, src));
+                var dependency = env.Image.Resolve(new ImageResolveOptions(config with { RootDir = src }, CopyStyle.All));
                 var service = await ImageBuildServices.CreateAsync(config);
                 await service.EnsureAsync([ImageBuildTarget.From(dependency, env.Name)]);
             }
@@ -59,10 +59,10 @@ internal static class DeployCodeLayer
             {
                 await WriteFunctionAsync(src, i);
                 var clock = Stopwatch.StartNew();
-                await Deployer.DeployAsync([env], CopyStyle.None, $"r{i}", daemonless, src, Service(daemonless, daemonlessBuilder));
+                await Deployer.DeployAsync([env], CopyStyle.None, $"r{i}", daemonless with { RootDir = src }, Service(daemonless, daemonlessBuilder));
                 var fast = clock.Elapsed;
                 clock.Restart();
-                await Deployer.DeployAsync([env], CopyStyle.None, $"b{i}", built, src, Service(built, builderBuilder), registryCodeLayers: false);
+                await Deployer.DeployAsync([env], CopyStyle.None, $"b{i}", built with { RootDir = src }, Service(built, builderBuilder), registryCodeLayers: false);
                 var slow = clock.Elapsed;
                 rows.Add((fast, slow));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

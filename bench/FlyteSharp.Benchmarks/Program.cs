@@ -12,7 +12,7 @@ if (args is ["deploy-code-layer", ..])
     return await FlyteSharp.Benchmarks.DeployCodeLayer.RunAsync(args);
 }
 
-if (FlyteSharp.Benchmarks.Runs.RunBenchmarks.TryRun(args))
+if (FlyteSharp.Benchmarks.ImagesTagFloor.TryRun(args) || FlyteSharp.Benchmarks.Runs.RunBenchmarks.TryRun(args))
 {
     return 0;
 }

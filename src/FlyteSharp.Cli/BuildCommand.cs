@@ -29,7 +29,7 @@ internal static class BuildCommand
         command.Options.Add(json);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (loaded, config, rootDir) = await project.LoadAsync(parse, cancellationToken, console.Error);
+            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var selected = parse.GetValue(env) is { Length: > 0 } names ? names.Select(loaded.Environment).ToList() : loaded.Environments.ToList();
             if (selected.Count == 0)
             {
@@ -37,7 +37,7 @@ internal static class BuildCommand
                     fix: "define one as a static field, e.g. public static readonly TaskEnvironment Etl = new(\"etl\", image);");
             }
 
-            var options = new ImageResolveOptions(config, CopyStyle.All, rootDir);
+            var options = new ImageResolveOptions(config, CopyStyle.All);
             ImageDiagnostics.ThrowIfLockStale(selected.Select(e => e.Image));
             var targets = selected.Select(e => ImageBuildTarget.From(e.Image.Resolve(options), e.Name)).ToList();
             var service = await ImageBuildServices.CreateAsync(config, RegistryHandler, cancellationToken: cancellationToken);

@@ -3,6 +3,8 @@ using System.CommandLine.Help;
 using System.Diagnostics;
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
+using FlyteSharp.Content;
+using FlyteSharp.Files;
 using FlyteSharp.Storage;
 
 namespace FlyteSharp.Cli;
@@ -41,15 +43,10 @@ internal static class BundleCommand
             var bundle = await CodeBundler.CreateAsync(parse.GetValue(rootDir)!, options, ct);
             progress?.Clear();
 
-            var blobStore = BlobStores.Open(parse.GetValue(store) ?? config.EffectiveStoreUri, config);
             string uri;
-            try
+            await using (var blobStore = BlobStores.Open(parse.GetValue(store) ?? config.EffectiveStoreUri, config))
             {
                 uri = await blobStore.PutAsync(bundle.Digest, bundle.ArchivePath, ct);
-            }
-            finally
-            {
-                (blobStore as IDisposable)?.Dispose();
             }
 
             if (parse.GetValue(output) is { } file)
@@ -126,15 +123,8 @@ internal static class BundleCommand
                 archive = Path.Combine(config.Home, "cache", "downloads", Digests.Hex(digest) + ".tar.gz");
                 if (!File.Exists(archive))
                 {
-                    var blobStore = BlobStores.Open(storeUri, config);
-                    try
-                    {
-                        await blobStore.GetAsync(digest, archive, ct);
-                    }
-                    finally
-                    {
-                        (blobStore as IDisposable)?.Dispose();
-                    }
+                    await using var blobStore = BlobStores.Open(storeUri, config);
+                    await blobStore.GetAsync(digest, archive, ct);
                 }
             }
             else

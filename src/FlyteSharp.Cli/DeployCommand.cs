@@ -44,7 +44,7 @@ internal static class DeployCommand
                 return 0;
             }
 
-            var (loaded, loadedConfig, rootDir) = await project.LoadAsync(parse, cancellationToken, console.Error);
+            var (loaded, loadedConfig, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var resolvedVersion = parse.GetValue(version) is null
                 ? throw new FlyteSharpException("deploy needs --version", loaded.ProjectFile,
                     fix: "pass --version 1.2.3, or --version git for the current commit (recommended: you can trace which code is in which image)")
@@ -53,8 +53,9 @@ internal static class DeployCommand
             loaded.LoadTasks(); // registers every task with its environment, so each deployment records its tasks
             var asJson = parse.GetValue(json);
             Action<string>? progress = console.IsInteractive && !asJson ? line => console.Error.WriteLine("  | " + line) : null;
-            var deployments = await Deployer.DeployAsync(selected, parse.GetValue(copyStyle), resolvedVersion, loadedConfig, rootDir,
-                output: progress, cancellationToken: cancellationToken);
+            using var runtime = new FlyteRuntime(loadedConfig);
+            var deployments = await runtime.Deploy(selected, parse.GetValue(copyStyle), resolvedVersion,
+                new DeployOptions { BuildOutput = progress, CancellationToken = cancellationToken });
             await WriteAsync(console, deployments, asJson);
             return 0;
         });

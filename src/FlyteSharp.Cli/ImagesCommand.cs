@@ -35,8 +35,8 @@ internal static class ImagesCommand
         command.Options.Add(copyStyle);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (loaded, config, rootDir) = await project.LoadAsync(parse, cancellationToken, console.Error);
-            var options = new ImageResolveOptions(config, parse.GetValue(copyStyle), rootDir);
+            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
+            var options = new ImageResolveOptions(config, parse.GetValue(copyStyle));
             if (parse.GetValue(dockerfile) is { } envName)
             {
                 await console.Out.WriteAsync(loaded.Environment(envName).Image.Resolve(options).Dockerfile);

@@ -39,18 +39,17 @@ internal static class RunCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var named = ParseInputs(parse.GetValue(inputs) ?? []);
-            var (loaded, config, rootDir) = await project.LoadAsync(parse, cancellationToken, console.Error);
+            var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var definition = FindTask(loaded, parse.GetValue(task)!);
+            using var runtime = new FlyteRuntime(config);
             var options = new RunOptions
             {
-                Config = config with { RootDir = rootDir },
-                RootDir = rootDir,
                 Name = parse.GetValue(name),
                 Mode = parse.GetValue(mode),
                 Version = parse.GetValue(version),
                 CancellationToken = cancellationToken,
             };
-            var run = await Flyte.RunWithTextInputsAsync(definition, named, options);
+            var run = await runtime.RunWithTextInputsAsync(definition, named, options);
             var asJson = parse.GetValue(json);
             if (!asJson)
             {

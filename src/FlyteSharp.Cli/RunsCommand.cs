@@ -285,7 +285,7 @@ internal static class RunsCommand
                 }
 
                 // Through the console's writer in bounded pieces (tests and pipes alike), never as one string.
-                await using var source = await Execution.RunOutputs.OpenBlobAsync(blob!, settings, cancellationToken);
+                await using var source = await OutputBlobs.OpenAsync(blob!, settings, cancellationToken);
                 using var reader = new StreamReader(source, System.Text.Encoding.UTF8);
                 var buffer = new char[1 << 15];
                 int read;
@@ -327,7 +327,7 @@ internal static class RunsCommand
             return;
         }
 
-        await using var source = await Execution.RunOutputs.OpenBlobAsync(blob!, settings, cancellationToken);
+        await using var source = await OutputBlobs.OpenAsync(blob!, settings, cancellationToken);
         await source.CopyToAsync(destination, 1 << 16, cancellationToken);
     }
 

@@ -4,6 +4,7 @@ using FlyteSharp.Configuration;
 using FlyteSharp.Execution;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Images;
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Benchmarks.Runs;
@@ -44,10 +45,11 @@ public static class RunBenchmarks
 
         var child = env.Task("child", (int x) => Body(x));
         var fanOut = env.Task("fan_out", async (int count) => (await Task.WhenAll(Enumerable.Range(0, count).Select(i => child.InvokeAsync(i)))).Sum());
-        var options = new RunOptions { Config = temp.Config };
+        var runtime = new FlyteRuntime(temp.Config);
+        var options = new RunOptions();
 
         // Warm-up: JIT, SQLite, thread pool.
-        await (await Flyte.Run(fanOut, 1000, options)).GetOutputAsync();
+        await (await runtime.Run(fanOut, 1000, options)).GetOutputAsync();
         await Task.WhenAll(Enumerable.Range(0, 1000).Select(Body));
 
         var floor = new List<Sample>();
@@ -55,7 +57,7 @@ public static class RunBenchmarks
         for (var i = 0; i < Iterations; i++)
         {
             floor.Add(await MeasureAsync(async () => (await Task.WhenAll(Enumerable.Range(0, n).Select(Body))).Sum()));
-            flyte.Add(await MeasureAsync(async () => await (await Flyte.Run(fanOut, n, options)).GetOutputAsync()));
+            flyte.Add(await MeasureAsync(async () => await (await runtime.Run(fanOut, n, options)).GetOutputAsync()));
         }
 
         var f = Median(floor);
@@ -120,8 +122,9 @@ public static class RunBenchmarks
             return t;
         });
         var concurrent = env.Task("concurrent", async (int count) => (await Task.WhenAll(Enumerable.Range(0, count).Select(inc.InvokeAsync))).Sum());
-        var options = new RunOptions { Config = temp.Config, RootDir = rootDir };
-        await (await Flyte.Run(sequential, 5, options)).GetOutputAsync();
+        var runtime = new FlyteRuntime(temp.Config with { RootDir = rootDir });
+        var options = new RunOptions();
+        await (await runtime.Run(sequential, 5, options)).GetOutputAsync();
         var seqRuns = new List<TimeSpan>();
         var seqCalls = new List<TimeSpan>();
         var conRuns = new List<TimeSpan>();
@@ -129,14 +132,14 @@ public static class RunBenchmarks
         for (var i = 0; i < 5; i++)
         {
             sw.Restart();
-            await (await Flyte.Run(sequential, 0, options)).GetOutputAsync();
+            await (await runtime.Run(sequential, 0, options)).GetOutputAsync();
             setup.Add(sw.Elapsed);
             sw.Restart();
-            await (await Flyte.Run(sequential, n, options)).GetOutputAsync();
+            await (await runtime.Run(sequential, n, options)).GetOutputAsync();
             seqRuns.Add(sw.Elapsed);
             seqCalls.Add(inTask);
             sw.Restart();
-            await (await Flyte.Run(concurrent, n, options)).GetOutputAsync();
+            await (await runtime.Run(concurrent, n, options)).GetOutputAsync();
             conRuns.Add(sw.Elapsed);
         }
 

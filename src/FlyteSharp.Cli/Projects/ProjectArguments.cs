@@ -28,7 +28,7 @@ internal sealed class ProjectArguments
     /// <summary>
     /// Builds and loads the project and reads the configuration relative to it. root_dir is <c>--root-dir</c>, else the
     /// config's, else inferred from the environments' uv projects (<see cref="RootDirInference"/>), the choice written once
-    /// to <paramref name="notes"/>.
+    /// to <paramref name="notes"/>. The returned config carries that root_dir.
     /// </summary>
     public async Task<(LoadedProject Project, FlyteConfig Config, string? RootDir)> LoadAsync(ParseResult parse, CancellationToken cancellationToken, TextWriter? notes = null)
     {
@@ -44,6 +44,6 @@ internal sealed class ProjectArguments
             }
         }
 
-        return (project, config, rootDir);
+        return (project, config with { RootDir = rootDir }, rootDir);
     }
 }

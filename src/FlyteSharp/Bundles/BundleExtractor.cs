@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using FlyteSharp.Storage;
+using FlyteSharp.Content;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Bundles;
 
@@ -177,7 +178,7 @@ public static class BundleExtractor
 
                 var parts = BundleEntryName.Parts(entry.Name);
                 var target = Path.GetFullPath(Path.Combine(root, Path.Combine(parts)));
-                if (!BundleFiles.IsUnder(target, root))
+                if (!FileWalker.IsUnder(target, root))
                 {
                     throw Refused(archivePath, current, "path leaves the destination", null);
                 }

@@ -1,4 +1,4 @@
-using System.IO.Enumeration;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Bundles;
 
@@ -54,6 +54,12 @@ public static class BundleFiles
 
     private static readonly string[] IgnoreFileNames = [".gitignore", FlyteIgnoreFileName];
 
+    private static readonly WalkPolicy Policy = new(FlyteIgnoreFileName, SkipGit: true, FollowDirectoryLinks: true,
+        DirectoryLinkRefusal: "",
+        OutsideLinkRefusal: "symlink points outside root_dir (to '{1}')",
+        OutsideLinkFix: $"copy the target into root_dir, move root_dir up so it contains the target, or exclude the link in {FlyteIgnoreFileName}",
+        LinkPathIsTarget: false);
+
     // Immutable (WithDirectory returns a new instance), so parsed once per process.
     private static readonly Lazy<IgnoreRules> StandardRules = new(() => IgnoreRules.FromPatterns(StandardIgnores, CredentialIgnoreList));
 
@@ -74,10 +80,8 @@ public static class BundleFiles
     internal static List<(BundleFile File, StatInfo? Stat)> SelectWithStat(string rootDir, Action<string>? warning = null)
     {
         var root = CheckRoot(rootDir);
-        var realRoot = RealPath(root);
-        var files = new List<(BundleFile, StatInfo?)>();
-        Walk(root, "", StandardRules.Value, realRoot, realRoot, [realRoot], files, warning);
-        files.Sort((a, b) => string.CompareOrdinal(a.Item1.RelativePath, b.Item1.RelativePath));
+        var files = FileWalker.Walk(root, new BundleIgnoreFilter(StandardRules.Value, warning), Policy)
+            .ConvertAll(f => (File: new BundleFile(f.RelativePath, f.FullPath, f.Executable, f.Size), f.Stat));
         foreach (var (file, _) in files)
         {
             // Refused now, not on every run: the extractor would refuse the entry and a rebuild makes the same bundle.
@@ -137,7 +141,7 @@ public static class BundleFiles
             string real;
             try
             {
-                real = RealPath(root);
+                real = FileWalker.RealPath(root);
             }
             catch (IOException)
             {
@@ -167,258 +171,29 @@ public static class BundleFiles
         return root;
     }
 
-    private static readonly EnumerationOptions NamesOnly = new()
+    /// <summary>
+    /// Per directory from root_dir down, its <c>.gitignore</c> then its <c>.flyteignore</c> join the rules; a credential
+    /// kept only by a <c>!</c> rule is warned about.
+    /// </summary>
+    private sealed class BundleIgnoreFilter(IgnoreRules rules, Action<string>? warning) : IWalkFilter
     {
-        AttributesToSkip = 0, // include dot files; and with nothing to skip .NET need not stat each entry
-        IgnoreInaccessible = false,
-        RecurseSubdirectories = false,
-        ReturnSpecialDirectories = false,
-    };
-
-    // Metadata calls are all a warm rebuild does, so each entry costs at most one: directories none (d_type says
-    // what they are), files one fstatat relative to their open directory, and ignored files none at all.
-    private static void Walk(string dir, string prefix, IgnoreRules parentRules, string realRoot, string realDir, HashSet<string> realAncestors,
-        List<(BundleFile, StatInfo?)> files, Action<string>? warning)
-    {
-        var entries = new List<DirectoryEntry>();
-        nint handle;
-        try
+        public IWalkFilter Enter(string directory, string relativePrefix, IReadOnlyList<DirectoryEntry> entries)
         {
-            handle = UnixStat.OpenAndReadDirectory(dir, entries);
-            if (handle == 0)
-            {
-                foreach (var name in new FileSystemEnumerable<string>(dir, (ref FileSystemEntry e) => e.FileName.ToString(), NamesOnly))
-                {
-                    entries.Add(new DirectoryEntry(name, UnixStat.DtUnknown));
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new FlyteSharpException($"cannot list directory: {ex.Message}", dir,
-                fix: "make it readable, or exclude it in .flyteignore");
+            var deeper = rules.WithDirectory(directory, relativePrefix, IgnoreFileNames.Where(n => entries.Any(e => e.Name == n)));
+            return ReferenceEquals(deeper, rules) ? this : new BundleIgnoreFilter(deeper, warning);
         }
 
-        List<(string Full, string Relative, string Real)>? subdirectories = null;
-        IgnoreRules rules;
-        try
+        public bool IsIgnored(string relativePath, bool isDirectory)
         {
-            var fd = handle == 0 ? -1 : UnixStat.DirectoryFd(handle);
-            rules = parentRules.WithDirectory(dir, prefix, IgnoreFileNames.Where(n => entries.Exists(e => e.Name == n)));
-
             // Re-included entries are rare, so only they pay for the credential check.
-            bool Ignored(string relative, bool isDirectory)
+            var verdict = rules.Match(relativePath, isDirectory);
+            if (verdict == IgnoreVerdict.Reincluded && rules.ReincludedCredential(relativePath, isDirectory) is { } why)
             {
-                var verdict = rules.Match(relative, isDirectory);
-                if (verdict == IgnoreVerdict.Reincluded && rules.ReincludedCredential(relative, isDirectory) is { } why)
-                {
-                    warning?.Invoke($"'{relative}{(isDirectory ? "/" : "")}' is a credential {(isDirectory ? "directory" : "file")} that bundles leave out by default, " +
-                                    $"but it will be shipped: {why}; remove that rule unless the bundle really needs it");
-                }
-
-                return verdict == IgnoreVerdict.Ignored;
+                warning?.Invoke($"'{relativePath}{(isDirectory ? "/" : "")}' is a credential {(isDirectory ? "directory" : "file")} that bundles leave out by default, " +
+                                $"but it will be shipped: {why}; remove that rule unless the bundle really needs it");
             }
 
-            foreach (var (name, type, invalidName) in entries)
-            {
-                if (name == ".git")
-                {
-                    continue;
-                }
-
-                var relative = prefix + name;
-                if (invalidName is not null)
-                {
-                    // Checked before any use of the name: the lossily decoded string names no file on disk.
-                    if (rules.IsIgnored(relative, isDirectory: type == UnixStat.DtDirectory))
-                    {
-                        continue;
-                    }
-
-                    throw new FlyteSharpException($"file name is not valid UTF-8: '{prefix}{invalidName}'", dir,
-                        fix: $"rename it (bundle entries and Python module names are UTF-8), or exclude it in {FlyteIgnoreFileName}");
-                }
-
-                if (type == UnixStat.DtDirectory)
-                {
-                    // A plain directory (d_type never says "directory" for a link): no stat, and its real path extends its parent's.
-                    if (!Ignored(relative, isDirectory: true))
-                    {
-                        (subdirectories ??= []).Add((Path.Join(dir, name), relative, Path.Join(realDir, name)));
-                    }
-
-                    continue;
-                }
-
-                var knownFile = type == UnixStat.DtRegular;
-                if (knownFile && Ignored(relative, isDirectory: false))
-                {
-                    continue;
-                }
-
-                var full = Path.Join(dir, name);
-                StatInfo? stat = null;
-                bool isLink, isDirectory;
-                if (fd >= 0 ? UnixStat.TryStatAt(fd, name, out var lst) : UnixStat.TryStat(full, followLinks: false, out lst))
-                {
-                    isLink = lst.IsSymlink;
-                    isDirectory = lst.IsDirectory;
-                    stat = isLink ? null : lst;
-                }
-                else
-                {
-                    var info = new FileInfo(full);
-                    isLink = info.LinkTarget is not null;
-                    isDirectory = !isLink && Directory.Exists(full);
-                }
-
-                if (isLink)
-                {
-                    // Ignore rules see the link's own path; judge it by what it points at (git would not follow, we do).
-                    if (rules.IsIgnored(relative, Directory.Exists(full)))
-                    {
-                        continue;
-                    }
-
-                    isDirectory = ResolveInside(new FileInfo(full), realRoot) is DirectoryInfo;
-                    stat = UnixStat.TryStat(full, followLinks: true, out var target) ? target : null;
-                }
-
-                // d_type said "regular file" and it was checked as one above; anything else is checked as what it is.
-                if (!(knownFile && !isLink && !isDirectory) && Ignored(relative, isDirectory))
-                {
-                    continue;
-                }
-
-                if (isDirectory)
-                {
-                    (subdirectories ??= []).Add((full, relative, isLink ? RealPath(full) : Path.Join(realDir, name)));
-                    continue;
-                }
-
-                bool executable;
-                long size;
-                if (stat is { } st)
-                {
-                    if (!st.IsRegularFile)
-                    {
-                        throw new FlyteSharpException("not a regular file (FIFO, socket or device) inside root_dir", full,
-                            fix: $"remove it, or exclude '{relative}' in {FlyteIgnoreFileName}");
-                    }
-
-                    executable = (st.Mode & 0b001_000_000) != 0;
-                    size = st.Size;
-                }
-                else
-                {
-                    var info = new FileInfo(full);
-                    executable = !OperatingSystem.IsWindows() && (info.UnixFileMode & UnixFileMode.UserExecute) != 0;
-                    size = info.Length;
-                }
-
-                files.Add((new BundleFile(relative, full, executable, size), stat));
-            }
+            return verdict == IgnoreVerdict.Ignored;
         }
-        finally
-        {
-            // Closed before descending: open descriptors stay bounded whatever the tree's depth.
-            UnixStat.CloseDirectory(handle);
-        }
-
-        foreach (var (full, relative, real) in subdirectories ?? [])
-        {
-            if (!realAncestors.Add(real))
-            {
-                throw new FlyteSharpException($"symlink loop: '{relative}' leads back to one of its parent directories", full,
-                    fix: $"remove the link, or exclude '{relative}' in {FlyteIgnoreFileName}");
-            }
-
-            Walk(full, relative + "/", rules, realRoot, real, realAncestors, files, warning);
-            realAncestors.Remove(real);
-        }
-    }
-
-    private static FileSystemInfo ResolveInside(FileSystemInfo link, string realRoot)
-    {
-        string real;
-        try
-        {
-            real = RealPath(link.FullName);
-        }
-        catch (IOException ex)
-        {
-            throw new FlyteSharpException($"cannot resolve symlink: {ex.Message}", link.FullName,
-                fix: "fix or remove the link, or exclude it in .flyteignore");
-        }
-
-        FileSystemInfo target = Directory.Exists(real) ? new DirectoryInfo(real) : new FileInfo(real);
-        if (!target.Exists)
-        {
-            throw new FlyteSharpException($"broken symlink (points to '{link.LinkTarget}', which does not exist)", link.FullName,
-                fix: "fix or remove the link, or exclude it in .flyteignore");
-        }
-
-        if (!IsUnder(real, realRoot))
-        {
-            throw new FlyteSharpException($"symlink points outside root_dir (to '{real}')", link.FullName,
-                fix: "copy the target into root_dir, move root_dir up so it contains the target, or exclude the link in .flyteignore");
-        }
-
-        return target;
-    }
-
-    internal static bool IsUnder(string path, string root) =>
-        path == root || path.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-
-    /// <summary>The canonical path with every symlink component resolved (like POSIX <c>realpath</c>).</summary>
-    internal static string RealPath(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var root = Path.GetPathRoot(full) ?? "/";
-        var pending = new Stack<string>(full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse());
-        var current = root;
-        var hops = 0;
-        while (pending.Count > 0)
-        {
-            var part = pending.Pop();
-            if (part == ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                current = Path.GetDirectoryName(current) ?? root;
-                continue;
-            }
-
-            var next = Path.Combine(current, part);
-            var info = new FileInfo(next);
-            if (info.LinkTarget is { } linkTarget)
-            {
-                if (++hops > 40)
-                {
-                    throw new IOException($"too many levels of symbolic links at '{next}'");
-                }
-
-                // Push the target's raw components: ".." must apply to resolved directories, not lexically.
-                if (Path.IsPathRooted(linkTarget))
-                {
-                    current = Path.GetPathRoot(linkTarget) ?? root;
-                    linkTarget = linkTarget[current.Length..];
-                }
-
-                foreach (var p in linkTarget.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse())
-                {
-                    pending.Push(p);
-                }
-
-                continue;
-            }
-
-            current = next;
-        }
-
-        return current;
     }
 }

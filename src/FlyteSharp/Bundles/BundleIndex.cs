@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Bundles;
 
@@ -14,7 +15,7 @@ namespace FlyteSharp.Bundles;
 /// (restoring an mtime with <c>touch -d</c> bumps it), and replacing a file (editor save-by-rename,
 /// <c>git checkout</c>) changes the inode. The one hole is the "racy git" case: a write within the
 /// file system's timestamp granularity of the moment the fingerprint was taken leaves size and
-/// timestamps unchanged. Entries whose mtime or ctime is within <see cref="RacyWindow"/> of the index's
+/// timestamps unchanged. Entries whose mtime or ctime is within <see cref="Files.RacyWindow"/> of the index's
 /// own write time are marked racy, and a later rebuild re-reads and re-hashes those few files.
 /// </remarks>
 internal sealed record BundleIndex(int Version, string RootDir, int CompressionLevel, string Digest, long ArchiveBytes, List<IndexEntry> Entries)
@@ -23,14 +24,6 @@ internal sealed record BundleIndex(int Version, string RootDir, int CompressionL
     public const int CurrentVersion = 2;
 
     private const uint Magic = 0x49425346; // "FSBI"
-
-    /// <summary>
-    /// How close to the index's write time a file's mtime/ctime may be before the file is re-hashed on the next build:
-    /// 100 ms on file systems with sub-second timestamps (they tick with the kernel's coarse clock, a few ms),
-    /// 2 s where timestamps are whole seconds (FAT has 2-second mtimes).
-    /// </summary>
-    public static TimeSpan RacyWindow(long indexTimeNs) =>
-        indexTimeNs % 1_000_000_000 != 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Reads an index written by <see cref="Save"/> in one go. Null when it is missing, from another
@@ -85,10 +78,9 @@ internal sealed record BundleIndex(int Version, string RootDir, int CompressionL
             var now = UnixStat.TryStat(temp, followLinks: true, out var st)
                 ? st.MTimeSeconds * 1_000_000_000 + st.MTimeNanoseconds
                 : new DateTimeOffset(File.GetLastWriteTimeUtc(temp)).ToUnixTimeMilliseconds() * 1_000_000;
-            var threshold = now - (long)RacyWindow(now).TotalNanoseconds;
             var marked = this with
             {
-                Entries = Entries.Select(e => e with { Racy = e.MTimeNs >= threshold || e.CTimeNs >= threshold }).ToList(),
+                Entries = Entries.Select(e => e with { Racy = Files.RacyWindow.IsRacy(e.MTimeNs, e.CTimeNs, now) }).ToList(),
             };
             using (var stream = new MemoryStream())
             {

@@ -2,7 +2,8 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
-using FlyteSharp.Storage;
+using FlyteSharp.Content;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Bundles;
 
@@ -44,7 +45,7 @@ public static class CodeBundler
         var files = selected.ConvertAll(f => f.File);
         CheckExtractable(root, files);
         var cache = options.EffectiveCacheDirectory;
-        var realRoot = BundleFiles.RealPath(root);
+        var realRoot = FileWalker.RealPath(root);
         var indexPath = Path.Combine(cache, "index", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(realRoot))) + ".idx");
 
         if (BundleIndex.TryLoad(indexPath) is { } index && IsUnchanged(index, realRoot, options, selected, cancellationToken) &&

@@ -2,6 +2,7 @@ using FlyteSharp.Building;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Deploy;

@@ -1,15 +1,14 @@
 using FlyteSharp.Configuration;
-using FlyteSharp.Execution;
 using FlyteSharp.Execution.Containers;
-using FlyteSharp.Execution.Python;
 
 namespace FlyteSharp.Deploy;
 
-/// <summary>Prepares a run of a deployed version: container execution in the recorded images, no code bundle.</summary>
+/// <summary>What a run of a deployed version executes in: the images recorded under that version (no code bundle).</summary>
 internal static class DeployedRuns
 {
+    /// <summary>The image source the launcher runs a deployed version's Python tasks from.</summary>
     /// <exception cref="FlyteSharpException">Nothing is deployed under <paramref name="version"/>.</exception>
-    public static PythonRuntime Prepare(string runName, string sandboxDirectory, FlyteConfig config, string version, Execution.Secrets.RunSecrets? secrets = null)
+    public static IContainerImageSource ImageSource(FlyteConfig config, string version)
     {
         DeployVersion.Validate(version);
         var deployments = DeploymentStore.Open(config.EffectiveRunDatabase).Get(version);
@@ -19,9 +18,6 @@ internal static class DeployedRuns
                 fix: "deploy it first (flytesharp deploy <project> --version …); flytesharp deploy <project> --list shows what is deployed");
         }
 
-        // No bundle: the digest is empty and nothing is extracted; the executor runs from each image's code directory.
-        var bundle = new PythonBundle("", null, null, sandboxDirectory);
-        var context = new PythonExecutorContext(runName, sandboxDirectory, bundle, config, null) { Secrets = secrets ?? new(config) };
-        return new PythonRuntime(bundle, new ContainerPythonExecutor(context, new DeployedImageSource(deployments, config)), null);
+        return new DeployedImageSource(deployments, config);
     }
 }

@@ -19,7 +19,6 @@ internal static class Deployer
         CopyStyle copyStyle,
         string? version,
         FlyteConfig config,
-        string? rootDir,
         ImageBuildService? service = null,
         Action<string>? output = null,
         TimeProvider? time = null,
@@ -48,7 +47,7 @@ internal static class Deployer
         DeployVersion.Validate(version);
         time ??= TimeProvider.System;
         ImageDiagnostics.ThrowIfLockStale(environments.Select(e => e.Image));
-        var options = new ImageResolveOptions(config, copyStyle, rootDir);
+        var options = new ImageResolveOptions(config, copyStyle);
         var resolved = new List<(TaskEnvironment Env, ResolvedImage Image)>();
         foreach (var env in environments)
         {
@@ -108,13 +107,13 @@ internal static class Deployer
                 env.Resources,
                 // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
                 string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory! }
-                    .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, rootDir)))),
+                    .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, config.RootDir)))),
                 image.CodeDirectory,
                 now);
             deployments.Add(deployment);
         }
 
-        await CheckPythonTasksAsync(environments, deployments, config, rootDir, now, cancellationToken).ConfigureAwait(false);
+        await CheckPythonTasksAsync(environments, deployments, config, config.RootDir, now, cancellationToken).ConfigureAwait(false);
         foreach (var deployment in deployments)
         {
             store.Record(deployment);

@@ -1,4 +1,5 @@
 using System.Text;
+using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution;
 
@@ -6,9 +7,8 @@ namespace FlyteSharp.Execution;
 /// One attempt of one action, flowing with the task body's async calls (AsyncLocal). Task calls made
 /// while it is current become its children; console output written while it is current becomes its log.
 /// </summary>
-internal sealed class ActionScope
+internal sealed class ActionScope : ITaskCallContext
 {
-    private static readonly AsyncLocal<ActionScope?> CurrentScope = new();
     private readonly StringBuilder?[] _partialLines = new StringBuilder?[2];
     private int _childSequence;
 
@@ -20,13 +20,16 @@ internal sealed class ActionScope
         CancellationToken = cancellationToken;
     }
 
+    /// <summary>The action whose body runs on this async flow (the definitions' <see cref="TaskCalls.Current"/>).</summary>
     public static ActionScope? Current
     {
-        get => CurrentScope.Value;
-        set => CurrentScope.Value = value;
+        get => TaskCalls.Current as ActionScope;
+        set => TaskCalls.Current = value;
     }
 
     public RunController Controller { get; }
+
+    public string RunName => Controller.RunName;
 
     public ActionState Action { get; }
 
@@ -36,8 +39,31 @@ internal sealed class ActionScope
 
     public CancellationToken CancellationToken { get; }
 
+    /// <inheritdoc/>
+    public Task<object?> CallAsync(TaskDefinition task, object?[] inputs) => Controller.CallChildAsync(this, task, inputs);
+
     /// <summary>The secrets of the action's environment (C# tasks read them through <see cref="Tasks.TaskContext"/>).</summary>
     public IReadOnlyList<Secrets.ResolvedSecret> Secrets { get; set; } = [];
+
+    /// <inheritdoc/>
+    public string EnvironmentName => Action.Task.Environment.Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> EnvironmentVariables => Action.Task.Environment.EnvVars;
+
+    /// <inheritdoc/>
+    public string? FindSecret(string key)
+    {
+        foreach (var resolved in Secrets)
+        {
+            if (resolved.Secret.Key == key || resolved.Secret.DisplayName == key)
+            {
+                return resolved.Value;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The call sequence number of the next child (1-based, in call order).</summary>
     public int NextChildSequence() => Interlocked.Increment(ref _childSequence);

@@ -1,3 +1,4 @@
+using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Tasks;
@@ -10,10 +11,9 @@ namespace FlyteSharp.Execution;
 /// </summary>
 internal static class PlainPythonCall
 {
-    public static async Task<object?> CallAsync(TaskDefinition task, object?[] inputs)
+    public static async Task<object?> CallAsync(FlyteConfig config, TaskDefinition task, object?[] inputs)
     {
-        var config = Flyte.CurrentConfig;
-        var rootDir = Flyte.CurrentRootDir ?? throw new FlyteSharpException(
+        var rootDir = config.RootDir ?? throw new FlyteSharpException(
             $"Python task {task.Name} was called outside a run, but root_dir is not set",
             fix: "call Flyte.InitFromConfig(rootDir: …) first, or start a run with Flyte.Run");
         var sandbox = RunSandbox.Create(config.Home, "plain", TimeProvider.System.GetUtcNow());
@@ -32,7 +32,7 @@ internal static class PlainPythonCall
                 CancellationToken.None).ConfigureAwait(false);
             if (result.Error is { } e)
             {
-                throw new PythonTaskException(task.Name, e.Type, e.Message, e.Traceback);
+                throw PythonTaskException.From(task.Name, e);
             }
 
             // A large output came back in a file: read it with the streaming deserializer (no store outside a run).

@@ -1,3 +1,5 @@
+using FlyteSharp.Runner;
+
 namespace FlyteSharp.Execution;
 
 /// <summary>A Python task raised an exception: carries the Python exception's type, message and traceback.</summary>
@@ -28,6 +30,9 @@ public sealed class PythonTaskException : Exception
 
     /// <summary>The formatted Python traceback.</summary>
     public string PythonTraceback { get; }
+
+    /// <summary>The one mapping of a runner-reported Python error to the exception a task call throws.</summary>
+    internal static PythonTaskException From(string task, PythonError error) => new(task, error.Type, error.Message, error.Traceback);
 
     /// <inheritdoc/>
     public override string ToString() => $"{base.ToString()}\n--- Python traceback ---\n{PythonTraceback}";

@@ -16,19 +16,34 @@ internal static class RunBundles
     public static async Task<PythonBundle> PrepareAsync(string rootDir, FlyteConfig config, string sandboxDirectory, CancellationToken cancellationToken)
     {
         var bundle = await CodeBundler.CreateAsync(rootDir, BundleOptions.For(config), cancellationToken).ConfigureAwait(false);
-        var store = BlobStores.Open(config.EffectiveStoreUri, config);
         string storeUri;
-        try
+        await using (var store = BlobStores.Open(config.EffectiveStoreUri, config))
         {
             storeUri = await store.PutAsync(bundle.Digest, bundle.ArchivePath, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            (store as IDisposable)?.Dispose();
         }
 
         var target = Path.Combine(sandboxDirectory, "bundle");
         await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, target, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new PythonBundle(bundle.Digest, bundle.ArchivePath, storeUri, target);
+    }
+
+    /// <summary>
+    /// The run bundle's blob URI: where the run already put it, else put into the configured store now (idempotent).
+    /// Null when there is neither (a deployed version, whose code is in its images).
+    /// </summary>
+    public static async Task<(string? BlobUri, bool Uploaded)> UploadAsync(PythonExecutorContext context, CancellationToken cancellationToken)
+    {
+        if (context.Bundle.StoreUri is { } uri)
+        {
+            return (uri, false);
+        }
+
+        if (context.Bundle.ArchivePath is not { } archive)
+        {
+            return (null, false);
+        }
+
+        await using var store = BlobStores.Open(context.Config.EffectiveStoreUri, context.Config);
+        return (await store.PutAsync(context.Bundle.Digest, archive, cancellationToken).ConfigureAwait(false), true);
     }
 }

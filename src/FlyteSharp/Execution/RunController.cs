@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Runner;
 using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
@@ -53,7 +54,7 @@ internal sealed class RunController
     /// The run's outcome once it is recorded in the run store: before executors release their resources (container
     /// removals), which the run's completion awaits.
     /// </summary>
-    public TaskCompletionSource<RunResult> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<RunEnd> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Uses an already-prepared Python runtime (prepared and checked before the run started).</summary>
     /// <param name="runtime">The runtime.</param>
@@ -239,12 +240,12 @@ internal sealed class RunController
         }
         catch (PythonWorkerDiedException ex)
         {
-            throw new PythonTaskException(task.Name, "ProcessExited", ex.Message, "");
+            throw PythonTaskException.From(task.Name, new PythonError("ProcessExited", ex.Message, ""));
         }
 
         if (result.Error is { } e)
         {
-            throw new PythonTaskException(task.Name, e.Type, e.Message, e.Traceback);
+            throw PythonTaskException.From(task.Name, e);
         }
 
         var output = result.OutputFile is { } file

@@ -1,5 +1,6 @@
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
@@ -9,22 +10,30 @@ namespace FlyteSharp.Execution;
 
 /// <summary>
 /// Starts a run: resolves settings, prepares the code bundle and checks every Python task of the root task's
-/// environment (before anything is recorded), records the run and starts the root action.
+/// environment (before anything is recorded), records the run and starts the root action. Everything comes
+/// from the <see cref="RunEnvironment"/> the runtime hands in; nothing here reads static settings.
 /// </summary>
 internal static class RunLauncher
 {
-    public static Task<Run> StartAsync(TaskDefinition task, object?[] inputs, RunOptions? options, Func<RunStartInfo, Run> createHandle) =>
-        StartAsync(task, _ => inputs, options, createHandle);
-
     /// <summary>Starts a run whose inputs are bound once the task's parameters are known (after Python tasks are checked).</summary>
-    public static async Task<Run> StartAsync(TaskDefinition task, Func<IReadOnlyList<TaskParameter>, object?[]> bindInputs, RunOptions? options, Func<RunStartInfo, Run> createHandle)
+    /// <param name="environment">The runtime's settings, clock and run store.</param>
+    /// <param name="task">The root task.</param>
+    /// <param name="bindInputs">Makes the inputs from the task's parameters.</param>
+    /// <param name="options">Per-run options.</param>
+    /// <param name="deployedImages">For a run of a deployed version (<see cref="RunOptions.Version"/>): opens the version's images.</param>
+    public static async Task<IRunConnection> StartAsync(
+        RunEnvironment environment,
+        TaskDefinition task,
+        Func<IReadOnlyList<TaskParameter>, object?[]> bindInputs,
+        RunOptions? options,
+        Func<IContainerImageSource>? deployedImages)
     {
         ArgumentNullException.ThrowIfNull(task);
         options ??= new RunOptions();
-        var config = options.Config ?? Flyte.CurrentConfig;
-        var rootDir = options.RootDir is { } r ? Path.GetFullPath(r) : options.Config is null ? Flyte.CurrentRootDir ?? config.RootDir : config.RootDir;
-        var time = options.TimeProvider ?? TimeProvider.System;
-        var mode = options.Version is not null ? ExecutionMode.Container : options.Mode ?? ParseMode(config);
+        var config = environment.Config;
+        var rootDir = config.RootDir;
+        var time = environment.Time;
+        var mode = deployedImages is not null ? ExecutionMode.Container : options.Mode ?? ParseMode(config);
         var maxConcurrency = options.MaxConcurrency ?? config.MaxConcurrency;
         if (maxConcurrency < 1)
         {
@@ -34,7 +43,7 @@ internal static class RunLauncher
         var now = time.GetUtcNow();
         var name = options.Name is { } n ? RunNames.Validate(n) : RunNames.Generate(task.Name, now);
         var url = RunUrl(config, name);
-        var store = RunStore.Open(config.EffectiveRunDatabase, time);
+        var store = environment.Store;
         if (store.RunExists(name))
         {
             // Refused before anything is made; InsertRun below stays the authority for a race between two starts.
@@ -58,7 +67,7 @@ internal static class RunLauncher
         {
             if (pythonTasks.Length > 0)
             {
-                runtime = await PreparePythonAsync(settings, options.Version, options.CancellationToken).ConfigureAwait(false);
+                runtime = await PreparePythonAsync(settings, deployedImages, options.CancellationToken).ConfigureAwait(false);
                 deferred = await PythonTaskChecker.CheckForRunAsync(runtime.Executor, pythonTasks, rootDir, task, options.CancellationToken).ConfigureAwait(false);
                 foreach (var (broken, error) in deferred)
                 {
@@ -75,7 +84,7 @@ internal static class RunLauncher
             }
 
             var writer = new RunStoreWriter(store, name);
-            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, options.Version, ct), options.CancellationToken);
+            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, deployedImages, ct), options.CancellationToken);
             var inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
             try
             {
@@ -96,7 +105,7 @@ internal static class RunLauncher
             ConsoleCapture.Install();
             var completion = Task.Run(() => RunToEndAsync(controller, task, inputs, inputsPayload));
             _ = WatchForAbortAsync(store, controller, completion);
-            return createHandle(new RunStartInfo(name, url, BundleDigestOf(runtime), store, controller, completion, task));
+            return new RunConnection(name, url, BundleDigestOf(runtime), store, controller, completion, task);
         }
         catch
         {
@@ -159,11 +168,15 @@ internal static class RunLauncher
     // A deployed version's runtime has no bundle (the code is in its images): its digest is empty.
     private static string? BundleDigestOf(PythonRuntime? runtime) => runtime?.Bundle.Digest is { Length: > 0 } digest ? digest : null;
 
-    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, string? version, CancellationToken cancellationToken)
+    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, Func<IContainerImageSource>? deployedImages, CancellationToken cancellationToken)
     {
-        if (version is not null)
+        if (deployedImages is not null)
         {
-            return Deploy.DeployedRuns.Prepare(settings.RunName, settings.SandboxDirectory, settings.Config, version, settings.Secrets);
+            // No bundle: the digest is empty and nothing is extracted; the executor runs from each image's code directory.
+            var images = deployedImages();
+            var deployed = new PythonBundle("", null, null, settings.SandboxDirectory);
+            var context = new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, deployed, settings.Config, null) { Secrets = settings.Secrets };
+            return new PythonRuntime(deployed, new ContainerPythonExecutor(context, images), null);
         }
 
         var rootDir = settings.RootDir ?? throw new FlyteSharpException(
@@ -177,21 +190,21 @@ internal static class RunLauncher
         return new PythonRuntime(bundle, executor, rootDir);
     }
 
-    private static async Task<RunResult> RunToEndAsync(RunController controller, TaskDefinition task, object?[] inputs, TaskPayload inputsPayload)
+    private static async Task<RunEnd> RunToEndAsync(RunController controller, TaskDefinition task, object?[] inputs, TaskPayload inputsPayload)
     {
-        RunResult result;
+        RunEnd result;
         try
         {
             var outcome = await controller.RunRootAsync(task, inputs, inputsPayload).ConfigureAwait(false);
-            result = new RunResult(RunStatus.Succeeded, outcome, null);
+            result = new RunEnd(RunStatus.Succeeded, outcome, null);
         }
         catch (OperationCanceledException ex) when (controller.RunCancellation.IsCancellationRequested)
         {
-            result = new RunResult(RunStatus.Cancelled, null, ex);
+            result = new RunEnd(RunStatus.Cancelled, null, ex);
         }
         catch (Exception ex)
         {
-            result = new RunResult(RunStatus.Failed, null, ex);
+            result = new RunEnd(RunStatus.Failed, null, ex);
         }
 
         controller.Writer.RunFinished(result.Status, result.Outcome?.Output.RecordText, result.Error is null ? null : controller.RecordedError(result.Error), controller.Time.GetUtcNow());
@@ -223,7 +236,4 @@ internal static class RunLauncher
 }
 
 /// <summary>How a run ended: the root's outcome when it succeeded.</summary>
-internal sealed record RunResult(RunStatus Status, ActionOutcome? Outcome, Exception? Error);
-
-/// <summary>What a <see cref="Run"/> handle is made from.</summary>
-internal sealed record RunStartInfo(string Name, string Url, string? BundleDigest, RunStore Store, RunController Controller, Task<RunResult> Completion, TaskDefinition Task);
+internal sealed record RunEnd(RunStatus Status, ActionOutcome? Outcome, Exception? Error);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using FlyteSharp.Configuration;
+using FlyteSharp.Content;
 using FlyteSharp.Runs;
 using FlyteSharp.Storage;
 using FlyteSharp.Tasks;
@@ -151,7 +152,7 @@ internal sealed class RunOutputs : IDisposable
             return file;
         }
 
-        await using var source = await OpenBlobAsync(payload.Blob!, _config, cancellationToken).ConfigureAwait(false);
+        await using var source = await OutputBlobs.OpenAsync(payload.Blob!, _config, cancellationToken).ConfigureAwait(false);
         await using var target = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
         return file;
@@ -178,7 +179,7 @@ internal sealed class RunOutputs : IDisposable
 
         await using var stream = output.LocalFile is { } local && File.Exists(local)
             ? OpenRead(local)
-            : await OpenBlobAsync(output.Blob!, config, cancellationToken).ConfigureAwait(false);
+            : await OutputBlobs.OpenAsync(output.Blob!, config, cancellationToken).ConfigureAwait(false);
         return await ReadValueAsync(task, stream, output.Blob?.Preview ?? "", cancellationToken).ConfigureAwait(false);
     }
 
@@ -198,41 +199,12 @@ internal sealed class RunOutputs : IDisposable
         }
     }
 
-    /// <summary>Opens a blob output for reading: the file of a <c>file://</c> store directly, else a downloaded, digest-checked temporary copy.</summary>
-    public static async Task<Stream> OpenBlobAsync(OutputBlob blob, FlyteConfig config, CancellationToken cancellationToken)
-    {
-        var (storeUri, digest) = BlobStores.ParseBlobUri(blob.Uri);
-        var store = BlobStores.Open(storeUri, config);
-        try
-        {
-            if (store is FileBlobStore files)
-            {
-                var path = files.BlobPath(digest);
-                if (!File.Exists(path))
-                {
-                    throw new FlyteSharpException($"the output blob {digest} is not in the store", path,
-                        fix: "the store was cleaned or moved: re-run the task, or point [storage] uri at the store the run used");
-                }
-
-                return OpenRead(path);
-            }
-
-            var temp = Path.Combine(Path.GetTempPath(), $"flytesharp-output-{Guid.NewGuid():N}.json");
-            await store.GetAsync(digest, temp, cancellationToken).ConfigureAwait(false);
-            return new FileStream(temp, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16,
-                FileOptions.Asynchronous | FileOptions.SequentialScan | FileOptions.DeleteOnClose);
-        }
-        finally
-        {
-            (store as IDisposable)?.Dispose();
-        }
-    }
-
     public void Dispose()
     {
         if (_store.IsValueCreated)
         {
-            (_store.Value as IDisposable)?.Dispose();
+            // Both stores release their resources synchronously (an oci:// store's HTTP client); nothing is awaited here.
+            _store.Value.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Runner;
 
 namespace FlyteSharp.Images;
 

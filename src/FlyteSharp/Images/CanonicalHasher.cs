@@ -47,9 +47,22 @@ internal sealed class CanonicalHasher : IDisposable
     /// <summary>A file: POSIX relative path, executable bit and the SHA-256 of its bytes.</summary>
     public void File(string relativePath, bool executable, byte[] sha256)
     {
-        Write(7, Encoding.UTF8.GetBytes(relativePath));
-        Write(8, [executable ? (byte)1 : (byte)0]);
-        Write(9, sha256);
+        // The three tokens go to MD5 in one call: a warm tag does this once per file, so it must not allocate.
+        var pathLength = Encoding.UTF8.GetByteCount(relativePath);
+        var size = 9 + pathLength + 9 + 1 + 9 + sha256.Length;
+        var rented = size <= 1024 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        var buffer = rented is null ? stackalloc byte[size] : rented.AsSpan(0, size);
+        var at = Token(buffer, 7, pathLength);
+        at += Encoding.UTF8.GetBytes(relativePath, buffer[at..]);
+        at += Token(buffer[at..], 8, 1);
+        buffer[at++] = executable ? (byte)1 : (byte)0;
+        at += Token(buffer[at..], 9, sha256.Length);
+        sha256.CopyTo(buffer[at..]);
+        _md5.AppendData(buffer);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>A set of files (must already be sorted by relative path), with a count so sets cannot run together.</summary>
@@ -59,7 +72,7 @@ internal sealed class CanonicalHasher : IDisposable
         Write(6, Count(files.Count));
         foreach (var f in files)
         {
-            File(f.RelativePath, f.Executable, cache.Sha256(f.FullPath));
+            File(f.RelativePath, f.Executable, cache.Sha256(f.FullPath, f.Stat));
         }
     }
 
@@ -74,6 +87,13 @@ internal sealed class CanonicalHasher : IDisposable
         var bytes = new byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes, n);
         return bytes;
+    }
+
+    private static int Token(Span<byte> into, byte kind, int length)
+    {
+        into[0] = kind;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(into[1..], length);
+        return 9;
     }
 
     private void Write(byte kind, ReadOnlySpan<byte> data)

@@ -18,11 +18,10 @@ public sealed record CodeBundleLayer(string Destination) : ImageLayer
             return;
         }
 
-        var rootDir = plan.Options.RootDir ?? plan.Config.RootDir
+        var rootDir = plan.Config.RootDir
             ?? throw new FlyteSharpException("a full build (CopyStyle.None) bakes the code bundle into the image, but no root_dir is set",
-                plan.Config.SourceFile, fix: "pass ImageResolveOptions.RootDir / --root-dir, or set root_dir in flytesharp.toml");
-        var selected = BundleFiles.Select(rootDir);
-        var files = selected.Select(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable)).ToList();
+                plan.Config.SourceFile, fix: "set root_dir in flytesharp.toml, pass --root-dir, or resolve with a FlyteConfig whose RootDir is set");
+        var files = BundleFiles.SelectWithStat(rootDir).ConvertAll(f => new SelectedFile(f.File.RelativePath, f.File.FullPath, f.File.Executable, f.Stat));
         var destination = plan.InImage(Destination);
         plan.Hash.Begin("code-bundle");
         plan.Hash.Field("destination", destination);

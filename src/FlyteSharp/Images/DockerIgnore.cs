@@ -24,9 +24,9 @@ internal sealed class DockerIgnore
         "**/.aws", "**/.ssh", "**/.gnupg", "**/.kube",
     ];
 
-    private readonly List<(Regex Pattern, bool Exclude)> _rules;
+    private readonly List<(RuleGroup Pattern, bool Exclude)> _rules;
 
-    private DockerIgnore(List<(Regex, bool)> rules) => _rules = rules;
+    private DockerIgnore(List<(RuleGroup, bool)> rules) => _rules = rules;
 
     /// <summary>An ignore set that excludes nothing.</summary>
     public static DockerIgnore Empty { get; } = new([]);
@@ -71,9 +71,10 @@ internal sealed class DockerIgnore
             }
         }
 
-        // Consecutive rules of the same kind are one alternation: same outcome (last match wins only
-        // matters between kinds), one regex evaluation instead of many per path.
-        var merged = new List<(Regex, bool)>();
+        // Consecutive rules of the same kind are one group: same outcome (last match wins only matters between
+        // kinds). Within a group "**/name" and "**/*.ext" (all the standard patterns) are set lookups on the basename;
+        // the rest is one alternation, one regex evaluation instead of many per path.
+        var merged = new List<(RuleGroup, bool)>();
         for (var i = 0; i < rules.Count;)
         {
             var j = i;
@@ -82,8 +83,7 @@ internal sealed class DockerIgnore
                 j++;
             }
 
-            var alternation = string.Join('|', rules.Skip(i).Take(j - i).Select(r => "(?:" + r.Pattern + ")"));
-            merged.Add((new Regex(alternation, RegexOptions.CultureInvariant | RegexOptions.Compiled), rules[i].Exclude));
+            merged.Add((RuleGroup.Create(rules.Skip(i).Take(j - i).Select(r => r.Pattern)), rules[i].Exclude));
             i = j;
         }
 
@@ -119,7 +119,7 @@ internal sealed class DockerIgnore
         return excluded;
     }
 
-    private static bool MatchesOrParentMatches(Regex pattern, string path)
+    private static bool MatchesOrParentMatches(RuleGroup pattern, string path)
     {
         if (pattern.IsMatch(path))
         {
@@ -208,5 +208,97 @@ internal sealed class DockerIgnore
         }
 
         return sb.Append('$').ToString();
+    }
+
+    /// <summary>Compiled patterns of one group (see <see cref="Compile"/> for the regex forms recognised here).</summary>
+    private sealed class RuleGroup
+    {
+        private const string AnyDirectories = "^(.*/)?";
+        private readonly HashSet<string> _basenames = new(StringComparer.Ordinal);
+        private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _basenameLookup;
+        private readonly List<string> _suffixes = [];
+        private readonly Regex? _rest;
+
+        private RuleGroup(IEnumerable<string> compiled)
+        {
+            _basenameLookup = _basenames.GetAlternateLookup<ReadOnlySpan<char>>();
+            var rest = new List<string>();
+            foreach (var pattern in compiled)
+            {
+                // "^(.*/)?LITERAL$" is "the basename is LITERAL"; "^(.*/)?[^/]*LITERAL$" is "the basename ends with LITERAL".
+                if (pattern.StartsWith(AnyDirectories, StringComparison.Ordinal) && pattern.EndsWith('$')
+                    && Literal(pattern[AnyDirectories.Length..^1]) is { } tail)
+                {
+                    var suffix = tail.StartsWith("[^/]*", StringComparison.Ordinal) ? tail[5..] : null;
+                    if (suffix is { Length: > 0 } && !suffix.Contains('/') && !suffix.Contains("[^/]*", StringComparison.Ordinal))
+                    {
+                        _suffixes.Add(suffix);
+                        continue;
+                    }
+
+                    if (!tail.Contains('/') && !tail.Contains("[^/]*", StringComparison.Ordinal))
+                    {
+                        _basenames.Add(tail);
+                        continue;
+                    }
+                }
+
+                rest.Add(pattern);
+            }
+
+            _rest = rest.Count == 0 ? null : new Regex(string.Join('|', rest.Select(r => "(?:" + r + ")")), RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        }
+
+        public static RuleGroup Create(IEnumerable<string> compiled) => new(compiled);
+
+        public bool IsMatch(string path)
+        {
+            var basename = path.AsSpan(path.LastIndexOf('/') + 1);
+            if (_basenames.Count > 0 && _basenameLookup.Contains(basename))
+            {
+                return true;
+            }
+
+            foreach (var suffix in _suffixes)
+            {
+                if (basename.EndsWith(suffix, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return _rest is not null && _rest.IsMatch(path);
+        }
+
+        // The unescaped text of a regex fragment made only of escaped literals (and "[^/]*" kept verbatim), or null.
+        private static string? Literal(string fragment)
+        {
+            var text = new StringBuilder();
+            for (var i = 0; i < fragment.Length; i++)
+            {
+                if (fragment.AsSpan(i).StartsWith("[^/]*", StringComparison.Ordinal))
+                {
+                    text.Append("[^/]*");
+                    i += 4;
+                    continue;
+                }
+
+                var c = fragment[i];
+                if (c == '\\' && i + 1 < fragment.Length)
+                {
+                    text.Append(fragment[++i]);
+                }
+                else if (char.IsLetterOrDigit(c) || c is '_' or '-' or '/' or ',' or '@' or '%' or '=' or ':' or '~')
+                {
+                    text.Append(c);
+                }
+                else
+                {
+                    return null;
+                }
+            }
+
+            return text.ToString();
+        }
     }
 }

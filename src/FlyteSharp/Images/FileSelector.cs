@@ -1,9 +1,14 @@
+using FlyteSharp.Files;
+
 namespace FlyteSharp.Images;
 
-/// <summary>A file chosen for an image layer: its POSIX path relative to the layer's root, and where it is on disk.</summary>
-internal sealed record SelectedFile(string RelativePath, string FullPath, bool Executable);
+/// <summary>A file chosen for an image layer: its POSIX path relative to the layer's root, where it is on disk, and its stat from the walk (null when not walked).</summary>
+internal sealed record SelectedFile(string RelativePath, string FullPath, bool Executable, StatInfo? Stat = null);
 
-/// <summary>Walks a folder the way a Docker build context is filtered: standard ignores, the folder's own <c>.dockerignore</c>, then extra rules.</summary>
+/// <summary>
+/// Selects a folder's files the way a Docker build context is filtered (standard ignores, the folder's own
+/// <c>.dockerignore</c>, then extra rules), with the shared <see cref="FileWalker"/>.
+/// </summary>
 /// <remarks>
 /// Nothing outside the folder ever reaches an image: the folder is walked at its real path (every symlink resolved), a
 /// symlinked file is taken as its target's content only when that target resolves inside the folder, and a symlink
@@ -28,10 +33,19 @@ internal static class FileSelector
         }
 
         ignore = ignore.Then(extra);
-        var result = new List<SelectedFile>();
-        Walk(root, root, "", ignore, result);
-        result.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
-        return result;
+        return FileWalker.Walk(root, new DockerIgnoreFilter(ignore), Policy).ConvertAll(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable, f.Stat));
+    }
+
+    private static string RealPath(string path)
+    {
+        try
+        {
+            return FileWalker.RealPath(path);
+        }
+        catch (IOException ex)
+        {
+            throw new FlyteSharpException($"cannot resolve symlinks: {ex.Message}", path, fix: "fix or remove the symlink loop, or exclude it in .dockerignore");
+        }
     }
 
     /// <summary>True when the file is executable by its owner (always false on Windows).</summary>
@@ -40,62 +54,17 @@ internal static class FileSelector
 
     private static readonly Lazy<DockerIgnore> Standard = new(() => DockerIgnore.Parse(DockerIgnore.StandardPatterns));
 
-    private static string RealPath(string path)
+    private static readonly WalkPolicy Policy = new(".dockerignore", SkipGit: false, FollowDirectoryLinks: false,
+        DirectoryLinkRefusal: "'{0}' is a symbolic link to a directory; FlyteSharp does not follow those into images",
+        OutsideLinkRefusal: "'{0}' is a symbolic link to '{1}', outside the folder being copied ({2}); FlyteSharp never follows a link out of the folder into an image",
+        OutsideLinkFix: "copy the file into the folder, or exclude the link in .dockerignore",
+        LinkPathIsTarget: true);
+
+    /// <summary>One dockerignore for the whole context: patterns are anchored at the context's root, so nothing changes per directory.</summary>
+    private sealed class DockerIgnoreFilter(DockerIgnore ignore) : IWalkFilter
     {
-        try
-        {
-            return Bundles.BundleFiles.RealPath(path);
-        }
-        catch (IOException ex)
-        {
-            throw new FlyteSharpException($"cannot resolve symlinks: {ex.Message}", path, fix: "fix or remove the symlink loop, or exclude it in .dockerignore");
-        }
-    }
+        public IWalkFilter Enter(string directory, string relativePrefix, IReadOnlyList<DirectoryEntry> entries) => this;
 
-    private static void Walk(string root, string dir, string prefix, DockerIgnore ignore, List<SelectedFile> result)
-    {
-        foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
-        {
-            var rel = prefix.Length == 0 ? entry.Name : prefix + "/" + entry.Name;
-            if (ignore.IsExcluded(rel, checkParents: false))
-            {
-                continue;
-            }
-
-            if (entry is DirectoryInfo sub)
-            {
-                if (sub.Attributes.HasFlag(FileAttributes.ReparsePoint) && sub.LinkTarget is not null)
-                {
-                    throw new FlyteSharpException($"'{rel}' is a symbolic link to a directory; FlyteSharp does not follow those into images", sub.FullName,
-                        fix: "replace the link with a real directory, or exclude it in .dockerignore");
-                }
-
-                Walk(root, sub.FullName, rel, ignore, result);
-            }
-            else if (entry is FileInfo file)
-            {
-                var link = file.Attributes.HasFlag(FileAttributes.ReparsePoint);
-                if (link && !File.Exists(file.FullName))
-                {
-                    throw new FlyteSharpException($"'{rel}' is a broken symbolic link", file.FullName, fix: "remove it or exclude it in .dockerignore");
-                }
-
-                var source = file.FullName;
-                if (link)
-                {
-                    source = RealPath(file.FullName);
-                    if (!Bundles.BundleFiles.IsUnder(source, root))
-                    {
-                        throw new FlyteSharpException(
-                            $"'{rel}' is a symbolic link to '{source}', outside the folder being copied ({root}); FlyteSharp never follows a link out of the folder into an image",
-                            file.FullName, fix: "copy the file into the folder, or exclude the link in .dockerignore");
-                    }
-                }
-
-                // A link's own mode says nothing; ask for the target's. Plain files use the mode the enumeration already read.
-                var executable = link ? IsExecutable(source) : !OperatingSystem.IsWindows() && (file.UnixFileMode & UnixFileMode.UserExecute) != 0;
-                result.Add(new SelectedFile(rel, source, executable));
-            }
-        }
+        public bool IsIgnored(string relativePath, bool isDirectory) => ignore.IsExcluded(relativePath, checkParents: false);
     }
 }

@@ -391,7 +391,7 @@ public sealed partial class Image
         var real = RealPathOf(path);
         var repository = FindRepositoryRoot(RealPathOf(project.Project.Directory));
         var boundary = repository ?? RealPathOf(project.ProjectFolder());
-        if (BundleFiles.IsUnder(real, boundary))
+        if (Files.FileWalker.IsUnder(real, boundary))
         {
             return;
         }
@@ -408,7 +408,7 @@ public sealed partial class Image
     {
         try
         {
-            return BundleFiles.RealPath(path);
+            return Files.FileWalker.RealPath(path);
         }
         catch (IOException ex)
         {

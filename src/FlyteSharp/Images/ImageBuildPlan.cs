@@ -91,7 +91,7 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// file that was hashed, and refuses it if it was replaced by a symlink in between.
     /// </summary>
     public void AddFile(string contextPath, string sourceFile, bool executable) =>
-        Add(new ContextEntry(contextPath, Bundles.BundleFiles.RealPath(sourceFile), null, executable));
+        Add(new ContextEntry(contextPath, Files.FileWalker.RealPath(sourceFile), null, executable));
 
     public void AddBytes(string contextPath, byte[] content, bool executable = false) =>
         Add(new ContextEntry(contextPath, null, content, executable));

@@ -1,4 +1,5 @@
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Runner;
 
 namespace FlyteSharp.Images;
 

@@ -83,13 +83,14 @@ public sealed record UvProjectLayer : ImageLayer
 
         var projectRel = Rel(projectDir);
         var files = new Dictionary<string, SelectedFile>(StringComparer.Ordinal);
-        void Add(string rel, string full, bool? executable = null) => files[rel] = new SelectedFile(rel, full, executable ?? FileSelector.IsExecutable(full));
+        void Add(string rel, string full, bool? executable = null, Files.StatInfo? stat = null) =>
+            files[rel] = new SelectedFile(rel, full, executable ?? FileSelector.IsExecutable(full), stat);
         void AddTree(string dir)
         {
             var prefix = Rel(dir);
             foreach (var f in FileSelector.Select(dir, plan.Ignore))
             {
-                Add(Join(prefix, f.RelativePath), f.FullPath, f.Executable);
+                Add(Join(prefix, f.RelativePath), f.FullPath, f.Executable, f.Stat);
             }
         }
 

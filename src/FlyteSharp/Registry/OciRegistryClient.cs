@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FlyteSharp.Configuration;
-using FlyteSharp.Storage;
+using FlyteSharp.Content;
 using Polly;
 
 namespace FlyteSharp.Registry;

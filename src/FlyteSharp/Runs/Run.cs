@@ -1,22 +1,16 @@
 using System.Runtime.ExceptionServices;
-using FlyteSharp.Execution;
 
 namespace FlyteSharp.Runs;
 
 /// <summary>
-/// A run started by <see cref="Flyte.Run{TOut}(Tasks.FlyteTask{TOut}, RunOptions?)"/>: its name and console URL, its
+/// A run started by <see cref="Flyte.Run{TOut}(Tasks.FlyteTask{TOut}, Execution.RunOptions?)"/>: its name and console URL, its
 /// status, and (from the run store) its action tree and logs.
 /// </summary>
 public class Run
 {
-    private readonly RunStartInfo _info;
-    private readonly Lazy<Task<object?>> _output;
+    private readonly IRunConnection _info;
 
-    internal Run(RunStartInfo info)
-    {
-        _info = info;
-        _output = new Lazy<Task<object?>>(ReadOutputAsync);
-    }
+    internal Run(IRunConnection info) => _info = info;
 
     /// <summary>The run's unique name.</summary>
     public string Name => _info.Name;
@@ -28,12 +22,16 @@ public class Run
     public string? BundleDigest => _info.BundleDigest;
 
     /// <summary>The current status (final as soon as the outcome is recorded, while containers may still be removed).</summary>
-    public RunStatus Status => Recorded.IsCompletedSuccessfully ? Recorded.Result.Status : RunStatus.Running;
+    public RunStatus Status => Outcome?.Status ?? RunStatus.Running;
 
     /// <summary>The error the run failed with, once it failed; null otherwise.</summary>
-    public Exception? Error => Recorded.IsCompletedSuccessfully ? Recorded.Result.Error : null;
+    public Exception? Error => Outcome?.Error;
 
-    private Task<RunResult> Recorded => _info.Controller.Recorded.Task;
+    private Task<RunResult> Recorded => _info.Recorded;
+
+    // The recorded outcome, or the end when that is seen first (both say the same; the end implies the outcome is recorded).
+    private RunResult? Outcome =>
+        Recorded.IsCompletedSuccessfully ? Recorded.Result : _info.Completion.IsCompletedSuccessfully ? _info.Completion.Result : null;
 
     /// <summary>
     /// Waits for the run to end, clean-up included (its containers removed, its sandbox deleted), and returns its final
@@ -44,7 +42,7 @@ public class Run
         (await _info.Completion.WaitAsync(cancellationToken).ConfigureAwait(false)).Status;
 
     /// <summary>Cancels the run: running actions are cancelled and the run is recorded as cancelled.</summary>
-    public void Cancel() => _info.Controller.Cancel();
+    public void Cancel() => _info.Cancel();
 
     /// <summary>The run's actions, root first, each followed by its children in call order.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -83,21 +81,7 @@ public class Run
             ExceptionDispatchInfo.Capture(result.Error).Throw();
         }
 
-        return await _output.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    // A large root output stays a blob until asked for; then it is streamed from the store once.
-    private async Task<object?> ReadOutputAsync()
-    {
-        var outcome = (await Task.WhenAny(Recorded, _info.Completion).Unwrap().ConfigureAwait(false)).Outcome!;
-        if (outcome.HasValue)
-        {
-            return outcome.Value;
-        }
-
-        // A blob is read once the run has ended, so it never races the run's own clean-up.
-        outcome = (await _info.Completion.ConfigureAwait(false)).Outcome!;
-        return await RunOutputs.ReadValueAsync(_info.Task, outcome.Output, _info.Controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);
+        return await _info.ReadOutputAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -107,14 +91,7 @@ public class Run
     {
         if (!_info.Completion.IsCompleted)
         {
-            try
-            {
-                await _info.Controller.Writer.FlushAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                // Finished meanwhile: everything is written.
-            }
+            await _info.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -127,7 +104,7 @@ public class Run
 /// <typeparam name="TOut">The root task's output type.</typeparam>
 public sealed class Run<TOut> : Run
 {
-    internal Run(RunStartInfo info)
+    internal Run(IRunConnection info)
         : base(info)
     {
     }

@@ -212,7 +212,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
         }
 
         // Opened before the status line is sent, so a blob missing from the store is an error page, not a cut-off 200.
-        var source = await Execution.RunOutputs.OpenBlobAsync(blob!, _config, cancellationToken).ConfigureAwait(false);
+        var source = await OutputBlobs.OpenAsync(blob!, _config, cancellationToken).ConfigureAwait(false);
         return new StreamedBody("application/json", fileName, async (output, ct) =>
         {
             await using (source)

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FlyteSharp.Configuration;
+using FlyteSharp.Content;
 using FlyteSharp.Registry;
 
 namespace FlyteSharp.Storage;

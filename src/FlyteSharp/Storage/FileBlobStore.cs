@@ -1,3 +1,5 @@
+using FlyteSharp.Content;
+
 namespace FlyteSharp.Storage;
 
 /// <summary>
@@ -6,6 +8,9 @@ namespace FlyteSharp.Storage;
 /// </summary>
 internal sealed class FileBlobStore(string root) : IBlobStore
 {
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
     public string Root { get; } = Path.GetFullPath(root);
 
     public string Uri => new Uri(Root).AbsoluteUri;

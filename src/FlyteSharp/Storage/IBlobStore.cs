@@ -4,8 +4,9 @@ namespace FlyteSharp.Storage;
 /// Where bundles and run data live, addressed by URI (<see cref="BlobStores.Open"/>). Blobs are
 /// content-addressed by their sha256 digest: puts are atomic and idempotent (an existing digest costs one
 /// existence check, no upload). Named objects (run inputs/outputs) are put and read whole, atomically.
+/// Dispose it when done: an <c>oci://</c> store holds an HTTP client.
 /// </summary>
-public interface IBlobStore
+public interface IBlobStore : IAsyncDisposable
 {
     /// <summary>The store's URI, e.g. <c>file:///home/me/.flytesharp/store</c> or <c>oci://127.0.0.1:5000/flytesharp/bundles</c>.</summary>
     string Uri { get; }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FlyteSharp.Content;
 using FlyteSharp.Registry;
 
 namespace FlyteSharp.Storage;
@@ -13,7 +14,7 @@ namespace FlyteSharp.Storage;
 /// that tag exists (one HEAD) and then does nothing. Named objects are artifacts tagged <c>obj-&lt;hash of key&gt;</c>
 /// carrying the key as an annotation; the manifest PUT is the atomic commit.
 /// </summary>
-internal sealed class OciBlobStore(OciRegistryClient client, string repository) : IBlobStore, IDisposable
+internal sealed class OciBlobStore(OciRegistryClient client, string repository) : IBlobStore
 {
     public const string BlobArtifactType = "application/vnd.flytesharp.blob.v1";
     public const string ObjectArtifactType = "application/vnd.flytesharp.object.v1";
@@ -93,14 +94,16 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
         string digest;
         try
         {
-            var node = JsonNode.Parse(manifest)!;
-            digest = node["layers"]![0]!["digest"]!.GetValue<string>();
-            if (node["annotations"]?[KeyAnnotation]?.GetValue<string>() != key)
+            var node = JsonNode.Parse(manifest);
+            digest = node?["layers"] is JsonArray { Count: > 0 } layers && layers[0]?["digest"] is JsonValue value && value.TryGetValue<string>(out var d)
+                ? d
+                : throw new JsonException("the manifest has no layers[0].digest string");
+            if (node!["annotations"]?[KeyAnnotation]?.GetValue<string>() != key)
             {
                 throw new FlyteSharpException($"object tag {ObjectTag(key)} in {Uri} belongs to another key", fix: "the repository is shared with something else: use another repository");
             }
         }
-        catch (Exception ex) when (ex is JsonException or NullReferenceException or InvalidOperationException or ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             throw new FlyteSharpException($"object '{key}' in {Uri} has a malformed manifest", fix: "put the object again", inner: ex);
         }
@@ -113,7 +116,11 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
         }
     }
 
-    public void Dispose() => client.Dispose();
+    public ValueTask DisposeAsync()
+    {
+        client.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     private async Task PushArtifactAsync(string tag, string digest, long length, Func<Stream> open, string artifactType, JsonObject? annotations, CancellationToken cancellationToken)
     {

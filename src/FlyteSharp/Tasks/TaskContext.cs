@@ -1,5 +1,3 @@
-using FlyteSharp.Execution;
-
 namespace FlyteSharp.Tasks;
 
 /// <summary>
@@ -8,29 +6,29 @@ namespace FlyteSharp.Tasks;
 /// </summary>
 public sealed class TaskContext
 {
-    private TaskContext(ActionScope scope) => Scope = scope;
+    private TaskContext(ITaskCallContext action) => Action = action;
 
     /// <summary>The context of the task body running on this async flow, or null outside a run.</summary>
-    public static TaskContext? Current => ActionScope.Current is { } s ? new TaskContext(s) : null;
+    public static TaskContext? Current => TaskCalls.Current is { } action ? new TaskContext(action) : null;
 
     /// <summary>The run's name.</summary>
-    public string RunName => Scope.Controller.RunName;
+    public string RunName => Action.RunName;
 
     /// <summary>The current action's deterministic id.</summary>
-    public string ActionId => Scope.ActionId;
+    public string ActionId => Action.ActionId;
 
     /// <summary>The 1-based attempt number (greater than 1 on retries).</summary>
-    public int Attempt => Scope.Attempt;
+    public int Attempt => Action.Attempt;
 
     /// <summary>Cancelled when the attempt times out or the run is cancelled; pass it to anything that waits.</summary>
-    public CancellationToken CancellationToken => Scope.CancellationToken;
+    public CancellationToken CancellationToken => Action.CancellationToken;
 
     /// <summary>The environment variables of the task's environment (<see cref="TaskEnvironment.EnvVars"/>).</summary>
     /// <remarks>
     /// C# task bodies run inside the driver's process, whose environment all actions share, so they read their
     /// environment's variables here rather than with <see cref="Environment.GetEnvironmentVariable(string)"/>.
     /// </remarks>
-    public IReadOnlyDictionary<string, string> EnvVars => Scope.Action.Task.Environment.EnvVars;
+    public IReadOnlyDictionary<string, string> EnvVars => Action.EnvironmentVariables;
 
     /// <summary>
     /// The value of one of the environment's secrets (by key, or <c>group/key</c>). The value was looked up when the
@@ -40,17 +38,9 @@ public sealed class TaskContext
     public string GetSecret(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        foreach (var resolved in Scope.Secrets)
-        {
-            if (resolved.Secret.Key == key || resolved.Secret.DisplayName == key)
-            {
-                return resolved.Value;
-            }
-        }
-
-        throw new FlyteSharpException($"task environment '{Scope.Action.Task.Environment.Name}' has no secret '{key}'",
+        return Action.FindSecret(key) ?? throw new FlyteSharpException($"task environment '{Action.EnvironmentName}' has no secret '{key}'",
             fix: $"add new Secret(\"{key}\") to its secrets");
     }
 
-    internal ActionScope Scope { get; }
+    internal ITaskCallContext Action { get; }
 }

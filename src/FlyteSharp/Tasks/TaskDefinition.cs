@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using FlyteSharp.Execution;
 
 namespace FlyteSharp.Tasks;
 

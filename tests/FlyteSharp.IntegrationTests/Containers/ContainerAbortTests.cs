@@ -20,7 +20,7 @@ public class ContainerAbortTests(DistributionRegistry registry, BaseImage baseIm
         project.WritePython("app/slow.py", "import time\n\ndef sleep(seconds: float) -> float:\n    time.sleep(seconds)\n    return seconds\n");
         var env = new TaskEnvironment("abort", Image.FromDebianBase("3.11").WithCodeBundle());
         var sleep = env.PythonTask<double, double>("app.slow:sleep");
-        var run = await Flyte.Run(sleep, 300.0, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await project.Runtime.Run(sleep, 300.0, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
         while ((await Podman.RunAsync("ps", "--filter", $"label=flytesharp.run={run.Name}", "--format", "{{.ID}}")).Output.Trim().Length == 0)
         {
             Assert.Equal(RunStatus.Running, run.Status);

@@ -27,7 +27,7 @@ public class ContainerFaultTests(DistributionRegistry registry, BaseImage baseIm
         var env = new TaskEnvironment("hog", Image.FromDebianBase("3.11").WithCodeBundle(), new Resources(Memory: "48Mi"));
         var hog = env.PythonTask<int, int>("app.hog:hog");
 
-        var run = await Flyte.Run(hog, 400, Options(project, ct));
+        var run = await project.Runtime.Run(hog, 400, Options(ct));
         var status = await run.WaitAsync(ct);
 
         Assert.Equal(RunStatus.Failed, status);
@@ -53,7 +53,7 @@ public class ContainerFaultTests(DistributionRegistry registry, BaseImage baseIm
         var env = new TaskEnvironment("slow", Image.FromDebianBase("3.11").WithCodeBundle());
         var slow = env.PythonTask<int, int>("app.slow:slow");
 
-        var run = await Flyte.Run(slow, 300, Options(project, ct));
+        var run = await project.Runtime.Run(slow, 300, Options(ct));
         var prefix = "flytesharp-" + run.Name;
         for (var i = 0; i < 600 && (await Podman.ContainersAsync(prefix)).Count == 0; i++)
         {
@@ -78,7 +78,7 @@ public class ContainerFaultTests(DistributionRegistry registry, BaseImage baseIm
         var one = env.PythonTask<int>("app.ops:one");
 
         // The signature check runs from the bundle locally; the image's interpreter is first needed by the action.
-        var run = await Flyte.Run(one, Options(project, ct));
+        var run = await project.Runtime.Run(one, Options(ct));
         var status = await run.WaitAsync(ct);
 
         Assert.Equal(RunStatus.Failed, status);
@@ -96,7 +96,7 @@ public class ContainerFaultTests(DistributionRegistry registry, BaseImage baseIm
         var env = new TaskEnvironment("bad", Image.FromDebianBase("3.11").WithCommands("echo failing on purpose && exit 7").WithCodeBundle());
         var one = env.PythonTask<int>("app.ops:one");
 
-        var ex = await Assert.ThrowsAsync<ImageBuildException>(() => Flyte.Run(one, Options(project, ct)));
+        var ex = await Assert.ThrowsAsync<ImageBuildException>(() => project.Runtime.Run(one, Options(ct)));
 
         Assert.NotNull(ex.Line);
         Assert.Contains("exit 7", ex.Instruction);
@@ -132,8 +132,8 @@ public class ContainerFaultTests(DistributionRegistry registry, BaseImage baseIm
         Assert.Contains(bundle.Digest, ex.Message);
     }
 
-    private static RunOptions Options(PodmanProject project, CancellationToken ct) =>
-        new() { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct };
+    private static RunOptions Options(CancellationToken ct) =>
+        new() { Mode = ExecutionMode.Container, CancellationToken = ct };
 
     private static Exception? Unwrap(Exception? ex)
     {

@@ -32,14 +32,14 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         var load = env.PythonTask<int, List<double>>("app.etl:load");
         var summarize = env.PythonTask<List<double>, Dictionary<string, object>>("app.etl:summarize");
         var pipeline = env.Task("pipeline", async (int n) => await summarize.InvokeAsync(await load.InvokeAsync(n)));
-        var options = new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct };
+        var options = new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct };
 
-        var first = await Flyte.Run(pipeline, 5, options);
+        var first = await project.Runtime.Run(pipeline, 5, options);
         var firstOutput = await first.GetOutputAsync(ct);
         var buildsAfterFirst = project.BuildLogs();
 
         project.WritePython("app/etl.py", EtlV1.Replace("\"version\": 1", "\"version\": 2", StringComparison.Ordinal));
-        var second = await Flyte.Run(pipeline, 5, options);
+        var second = await project.Runtime.Run(pipeline, 5, options);
         var secondOutput = await second.GetOutputAsync(ct);
 
         Assert.Equal(10.0, ((System.Text.Json.JsonElement)firstOutput["sum"]).GetDouble());
@@ -77,7 +77,7 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         var env = new TaskEnvironment("imgdeps", image);
         var answer = env.PythonTask<int>("app.uses:answer");
 
-        var run = await Flyte.Run(answer, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await project.Runtime.Run(answer, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
 
         Assert.Equal(41, await run.GetOutputAsync(ct));
     }
@@ -92,7 +92,7 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         var env = new TaskEnvironment("oci", Image.FromDebianBase("3.11").WithCodeBundle());
         var triple = env.PythonTask<int, int>("app.ops:triple");
 
-        var run = await Flyte.Run(triple, 5, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await project.Runtime.Run(triple, 5, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
 
         Assert.Equal(15, await run.GetOutputAsync(ct));
         using var http = new HttpClient();
@@ -112,7 +112,7 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         var summarize = env.PythonTask<List<double>, Dictionary<string, object>>("app.etl:summarize");
         var pipeline = env.Task("pipeline", async (int n) => await summarize.InvokeAsync(await load.InvokeAsync(n)));
 
-        var run = await Flyte.Run(pipeline, 2_000, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await project.Runtime.Run(pipeline, 2_000, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
         var output = await run.GetOutputAsync(ct);
 
         Assert.Equal(Enumerable.Range(0, 2_000).Sum(i => (double)i), ((System.Text.Json.JsonElement)output["sum"]).GetDouble());
@@ -125,7 +125,7 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         using var http = new HttpClient();
         using var head = new HttpRequestMessage(HttpMethod.Head, $"{registry.BaseUrl}/v2/{project.Repository}-values/blobs/{loaded.Digest}");
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(head, ct)).StatusCode);
-        await using var blob = await RunOutputs.OpenBlobAsync(loaded, project.Config, ct);
+        await using var blob = await OutputBlobs.OpenAsync(loaded, project.Config, ct);
         Assert.Equal(Enumerable.Range(0, 2_000).Select(i => (double)i), await System.Text.Json.JsonSerializer.DeserializeAsync<List<double>>(blob, cancellationToken: ct));
     }
 
@@ -147,7 +147,7 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         string bundleDigest;
         try
         {
-            var run = await Flyte.Run(triple, 5, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+            var run = await project.Runtime.Run(triple, 5, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
             Assert.Equal(15, await run.GetOutputAsync(ct));
             await run.WaitAsync(ct); // the auth file goes with the container, which is removed after the output is back
             bundleDigest = run.BundleDigest!;

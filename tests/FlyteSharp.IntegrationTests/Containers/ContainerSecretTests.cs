@@ -43,7 +43,7 @@ public class ContainerSecretTests(DistributionRegistry registry, BaseImage baseI
             secrets: [new Secret("api_token"), new Secret("cert", Mount: "/etc/app/certs")]);
         var use = env.PythonTask<double, string>("app.use:use");
 
-        var run = await Flyte.Run(use, 8.0, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await project.Runtime.Run(use, 8.0, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
         var inspect = await InspectRunningContainerAsync(run.Name, ct);
         var output = await run.GetOutputAsync(ct);
 
@@ -86,7 +86,7 @@ public class ContainerSecretTests(DistributionRegistry registry, BaseImage baseI
         var env = new TaskEnvironment("sec", Image.FromDebianBase("3.11").WithCodeBundle(), secrets: [new Secret("nowhere")]);
         var use = env.PythonTask<int, int>("app.use:use");
 
-        var run = await Flyte.Run(use, 1, new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await project.Runtime.Run(use, 1, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => run.GetOutputAsync(ct));
 
         Assert.Contains("secret nowhere of task environment 'sec' was not found", ex.Message);

@@ -35,7 +35,7 @@ public class ContainerTeardownTests(DistributionRegistry registry, BaseImage bas
         var sandbox = Path.Combine(project.Root, "sandbox");
         var context = new PythonExecutorContext("teardown-" + Guid.NewGuid().ToString("N")[..8], sandbox,
             new PythonBundle(bundle.Digest, null, new Uri(bundle.ArchivePath).AbsoluteUri, sandbox), project.Config, project.SrcDir);
-        var images = new BuildingImageSource(project.Config, project.SrcDir, c => ImageBuildServices.CreateAsync(project.Config, cancellationToken: c));
+        var images = new BuildingImageSource(project.Config with { RootDir = project.SrcDir }, c => ImageBuildServices.CreateAsync(project.Config, cancellationToken: c));
         var executor = new ContainerPythonExecutor(context, new SlowRemovalSource(images, runtime));
         var prefix = "flytesharp-" + context.RunName;
         await images.GetAsync(env, ct); // build the image first: not part of what is timed
@@ -61,9 +61,9 @@ public class ContainerTeardownTests(DistributionRegistry registry, BaseImage bas
         project.WritePython("app/ops.py", "def add(x: int) -> int:\n    return x + 1\n");
         var env = new TaskEnvironment("teardown", Image.FromDebianBase("3.11").WithCodeBundle());
         var add = env.PythonTask<int, int>("app.ops:add");
-        var options = new RunOptions { Config = project.Config, RootDir = project.SrcDir, Mode = ExecutionMode.Container, CancellationToken = ct };
+        var options = new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct };
 
-        var run = await Flyte.Run(add, 1, options);
+        var run = await project.Runtime.Run(add, 1, options);
         var output = await run.GetOutputAsync(ct);
         var statusWhenOutput = run.Status;
         var status = await run.WaitAsync(ct);

@@ -25,7 +25,7 @@ public class UvWorkspaceExampleTests(DistributionRegistry registry, BaseImage ba
         using var project = new PodmanProject(registry);
         var (pipeline, _) = Tasks(new TaskEnvironment("uvws", Image.FromDebianBase(BaseImage.PythonVersion).WithCodeBundle(), new Resources(Cpu: "1", Memory: "256Mi")));
 
-        var run = await Flyte.Run(pipeline, 6, new RunOptions { Config = project.Config, RootDir = WorkspaceRoot, Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await new FlyteRuntime(project.Config with { RootDir = WorkspaceRoot }).Run(pipeline, 6, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
         var report = await run.GetOutputAsync(ct);
 
         Assert.Equal(155.2, ((JsonElement)report["revenue"]).GetDouble());
@@ -42,8 +42,8 @@ public class UvWorkspaceExampleTests(DistributionRegistry registry, BaseImage ba
         using var project = new PodmanProject(registry);
         var (pipeline, env) = Tasks(new TaskEnvironment("uvws", Image.FromDebianBase(BaseImage.PythonVersion).WithCodeBundle(), new Resources(Cpu: "1", Memory: "256Mi")));
 
-        var deployment = await Flyte.Deploy(env, CopyStyle.None, "1.0.0", new FlyteSharp.Deploy.DeployOptions { Config = project.Config, RootDir = WorkspaceRoot, CancellationToken = ct });
-        var run = await Flyte.Run(pipeline, 6, new RunOptions { Config = project.Config, Version = "1.0.0", CancellationToken = ct });
+        var deployment = await new FlyteRuntime(project.Config with { RootDir = WorkspaceRoot }).Deploy(env, CopyStyle.None, "1.0.0", new FlyteSharp.Deploy.DeployOptions { CancellationToken = ct });
+        var run = await new FlyteRuntime(project.Config).Run(pipeline, 6, new RunOptions { Version = "1.0.0", CancellationToken = ct });
 
         Assert.Contains("--path src --path packages/pricing/src --path packages/reports", deployment.Entry);
         Assert.Equal(155.2, ((JsonElement)(await run.GetOutputAsync(ct))["revenue"]).GetDouble());
@@ -58,10 +58,10 @@ public class UvWorkspaceExampleTests(DistributionRegistry registry, BaseImage ba
         _ = env.PythonTask<int, int>("reports.summary:yearly_report");
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() =>
-            Flyte.Deploy(env, CopyStyle.None, "2.0.0", new FlyteSharp.Deploy.DeployOptions { Config = project.Config, RootDir = WorkspaceRoot, CancellationToken = ct }));
+            new FlyteRuntime(project.Config with { RootDir = WorkspaceRoot }).Deploy(env, CopyStyle.None, "2.0.0", new FlyteSharp.Deploy.DeployOptions { CancellationToken = ct }));
 
         Assert.Contains("defines no 'yearly_report'", ex.Message);
-        Assert.Empty(Flyte.Deployments("2.0.0", project.Config));
+        Assert.Empty(new FlyteRuntime(project.Config).Deployments("2.0.0"));
     }
 
     private static (FlyteTask<int, Dictionary<string, object>> Pipeline, TaskEnvironment Env) Tasks(TaskEnvironment env)

@@ -22,14 +22,15 @@ public class DeployerTests(DistributionRegistry registry, BaseImage baseImage)
             """);
         var env = new TaskEnvironment("prod", Image.FromDebianBase("3.11").WithCodeBundle(), new Resources(Cpu: "500m", Memory: "128Mi"));
         var twice = env.PythonTask<int, Dictionary<string, JsonElement>>("app.ops:double");
-        var options = new DeployOptions { Config = project.Config, RootDir = project.SrcDir, CancellationToken = ct };
-        var fastDeployUri = env.Image.Resolve(new ImageResolveOptions(project.Config, CopyStyle.All, project.SrcDir)).Uri;
+        using var runtime = new FlyteRuntime(project.Config with { RootDir = project.SrcDir });
+        var options = new DeployOptions { CancellationToken = ct };
+        var fastDeployUri = env.Image.Resolve(new ImageResolveOptions(runtime.Config, CopyStyle.All)).Uri;
 
-        var deployment = await Flyte.Deploy(env, CopyStyle.None, "1.2.3", options);
+        var deployment = await runtime.Deploy(env, CopyStyle.None, "1.2.3", options);
 
         // The code is in the image: its source is gone from disk, no bundle exists, and the run still works.
         Directory.Delete(project.SrcDir, recursive: true);
-        var run = await Flyte.Run(twice, 21, new RunOptions { Config = project.Config, Version = "1.2.3", CancellationToken = ct });
+        var run = await new FlyteRuntime(project.Config).Run(twice, 21, new RunOptions { Version = "1.2.3", CancellationToken = ct });
         var output = await run.GetOutputAsync(ct);
 
         Assert.Equal(42, output["value"].GetInt32());
@@ -37,7 +38,7 @@ public class DeployerTests(DistributionRegistry registry, BaseImage baseImage)
         Assert.Null(run.BundleDigest);
         Assert.False(Directory.Exists(Path.Combine(project.Config.Home, "store", "blobs")), "a deploy or deployed run uploaded a bundle");
         Assert.NotEqual(fastDeployUri, deployment.ImageUri); // the code is part of the full-build tag
-        var listed = Assert.Single(Flyte.Deployments("1.2.3", project.Config));
+        var listed = Assert.Single(runtime.Deployments("1.2.3"));
         Assert.Equal(("prod", deployment.ImageUri, "/root"), (listed.Environment, listed.ImageUri, listed.CodeDirectory));
         Assert.Equal([("app.ops:double", "python")], listed.Tasks.Select(t => (t.Name, t.Kind)));
         Assert.Equal("app.ops:double", listed.Tasks[0].Entry);
@@ -55,7 +56,7 @@ public class DeployerTests(DistributionRegistry registry, BaseImage baseImage)
         var env = new TaskEnvironment("prod", Image.FromDebianBase("3.11").WithCodeBundle());
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() =>
-            Flyte.Deploy(env, CopyStyle.None, version: null, new DeployOptions { Config = project.Config, RootDir = project.SrcDir }));
+            new FlyteRuntime(project.Config with { RootDir = project.SrcDir }).Deploy(env, CopyStyle.None, version: null));
 
         Assert.Contains("version is required with CopyStyle.None", ex.Message);
         Assert.Contains("git", ex.Fix);
@@ -69,14 +70,15 @@ public class DeployerTests(DistributionRegistry registry, BaseImage baseImage)
         using var project = new PodmanProject(registry);
         project.WritePython("app/ops.py", "def f() -> int:\n    return 1\n");
         var env = new TaskEnvironment("prod", Image.FromDebianBase("3.11").WithCodeBundle());
-        var options = new DeployOptions { Config = project.Config, RootDir = project.SrcDir, CancellationToken = ct };
-        await Flyte.Deploy(env, CopyStyle.None, "7", options);
+        using var runtime = new FlyteRuntime(project.Config with { RootDir = project.SrcDir });
+        var options = new DeployOptions { CancellationToken = ct };
+        await runtime.Deploy(env, CopyStyle.None, "7", options);
         project.WritePython("app/ops.py", "def f() -> int:\n    return 2\n");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Deploy(env, CopyStyle.None, "7", options));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => runtime.Deploy(env, CopyStyle.None, "7", options));
 
         Assert.Contains("already deployed", ex.Message);
-        Assert.Single(Flyte.Deployments("7", project.Config));
+        Assert.Single(runtime.Deployments("7"));
     }
 
     [Fact]
@@ -87,7 +89,7 @@ public class DeployerTests(DistributionRegistry registry, BaseImage baseImage)
         var f = env.PythonTask<int>("app.ops:f");
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() =>
-            Flyte.Run(f, new RunOptions { Config = project.Config, Version = "9.9.9", CancellationToken = TestContext.Current.CancellationToken }));
+            new FlyteRuntime(project.Config).Run(f, new RunOptions { Version = "9.9.9", CancellationToken = TestContext.Current.CancellationToken }));
 
         Assert.Contains("no deployment is recorded under version '9.9.9'", ex.Message);
     }

@@ -27,10 +27,10 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
         }
 
         var daemonlessBuilds = CountingBuilder.Podman();
-        var daemonlessDeploy = Assert.Single(await Deployer.DeployAsync([env], CopyStyle.None, "1", daemonless.Config, daemonless.SrcDir,
+        var daemonlessDeploy = Assert.Single(await Deployer.DeployAsync([env], CopyStyle.None, "1", daemonless.Config with { RootDir = daemonless.SrcDir },
             Service(daemonless, daemonlessBuilds), cancellationToken: ct));
         var builderBuilds = CountingBuilder.Podman();
-        var builtDeploy = Assert.Single(await Deployer.DeployAsync([env], CopyStyle.None, "1", built.Config, built.SrcDir,
+        var builtDeploy = Assert.Single(await Deployer.DeployAsync([env], CopyStyle.None, "1", built.Config with { RootDir = built.SrcDir },
             Service(built, builderBuilds), cancellationToken: ct, registryCodeLayers: false));
 
         Assert.Equal(0, daemonlessBuilds.Builds);
@@ -49,7 +49,7 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
         Assert.Equal(builtFiles, daemonlessFiles);
 
         // And it runs a deployed version like the built one.
-        var run = await Flyte.Run(twice, 21, new RunOptions { Config = daemonless.Config, Version = "1", Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await new FlyteRuntime(daemonless.Config).Run(twice, 21, new RunOptions { Version = "1", Mode = ExecutionMode.Container, CancellationToken = ct });
         Assert.Equal(42, await run.GetOutputAsync(ct));
         await run.WaitAsync(ct);
     }
@@ -61,7 +61,7 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
         using var project = NewProject();
         var image = Image.FromDebianBase("3.11").WithCodeBundle();
         await BuildDependencyImageAsync(project, image, ct);
-        var options = new ImageResolveOptions(project.Config, CopyStyle.None, project.SrcDir);
+        var options = new ImageResolveOptions(project.Config with { RootDir = project.SrcDir }, CopyStyle.None);
         var full = image.Resolve(options);
 
         var first = await RegistryCodeLayer.TryPushAsync(image, full, options, null, ct);
@@ -86,7 +86,7 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
         var ct = TestContext.Current.CancellationToken;
         using var project = NewProject();
         var image = Image.FromDebianBase("3.11").WithCodeBundle();
-        var options = new ImageResolveOptions(project.Config, CopyStyle.None, project.SrcDir);
+        var options = new ImageResolveOptions(project.Config with { RootDir = project.SrcDir }, CopyStyle.None);
 
         Assert.Null(await RegistryCodeLayer.TryPushAsync(image, image.Resolve(options), options, null, ct));
     }
@@ -109,7 +109,7 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
 
     private static async Task BuildDependencyImageAsync(PodmanProject project, Image image, CancellationToken ct)
     {
-        var dependency = image.Resolve(new ImageResolveOptions(project.Config, CopyStyle.All, project.SrcDir));
+        var dependency = image.Resolve(new ImageResolveOptions(project.Config with { RootDir = project.SrcDir }, CopyStyle.All));
         var service = await ImageBuildServices.CreateAsync(project.Config, cancellationToken: ct);
         await service.EnsureAsync([ImageBuildTarget.From(dependency, "prod")], cancellationToken: ct);
     }

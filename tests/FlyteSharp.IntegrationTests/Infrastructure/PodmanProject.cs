@@ -37,6 +37,9 @@ public sealed class PodmanProject : IDisposable
     /// <summary>Settings for runs, builds and deploys of this project.</summary>
     public FlyteConfig Config { get; set; }
 
+    /// <summary>A runtime over <see cref="Config"/> with src/ as root_dir.</summary>
+    public FlyteRuntime Runtime => new(Config with { RootDir = SrcDir });
+
     /// <summary>Where builder output is captured, one file per built tag.</summary>
     public string BuildLogDirectory => System.IO.Path.Combine(Config.Home, "logs", "builds");
 

@@ -3,9 +3,11 @@ using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
+using FlyteSharp.Content;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.IntegrationTests.Infrastructure;
 using FlyteSharp.Registry;
+using FlyteSharp.Runner;
 using FlyteSharp.Storage;
 
 namespace FlyteSharp.IntegrationTests.Registry;
@@ -33,7 +35,7 @@ public sealed class RegistryRetryTests(DistributionRegistry registry) : IDisposa
         await File.WriteAllTextAsync(Path.Combine(root, "app", "tasks.py"), "def hello():\n    return 'hi'\n", Ct);
         var bundle = await CodeBundler.CreateAsync(root, new BundleOptions { CacheDirectory = Path.Combine(_work, "cache") }, Ct);
         var repository = Repo();
-        using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), repository);
+        await using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), repository);
         await store.PutAsync(bundle.Digest, bundle.ArchivePath, Ct);
         return (repository, bundle.Digest);
     }
@@ -58,7 +60,7 @@ public sealed class RegistryRetryTests(DistributionRegistry registry) : IDisposa
         await File.WriteAllTextAsync(bundle, "x", Ct);
         var digest = await Digests.OfFileAsync(bundle, Ct);
         using var proxy = new FaultyRegistryProxy(registry, FaultyRegistryProxy.Always(HttpStatusCode.TooManyRequests));
-        using var store = new OciBlobStore(new OciRegistryClient(proxy.Host, new FlyteConfig()) { InitialBackoff = TimeSpan.FromMilliseconds(5) }, Repo());
+        await using var store = new OciBlobStore(new OciRegistryClient(proxy.Host, new FlyteConfig()) { InitialBackoff = TimeSpan.FromMilliseconds(5) }, Repo());
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => store.PutAsync(digest, bundle, Ct));
 

@@ -22,7 +22,7 @@ public class RunPageChromiumTests(RunsProjectFixture fixture) : IClassFixture<Ru
             Console.WriteLine("<b>not bold</b> & <script>alert(1)</script>");
             return new Dictionary<string, object> { ["sum"] = values.Sum(), ["label"] = "<b>not bold</b>" };
         });
-        var run = await Flyte.Run(pipeline, 3, new RunOptions { Config = config, CancellationToken = TestContext.Current.CancellationToken });
+        var run = await new FlyteRuntime(config).Run(pipeline, 3, new RunOptions { CancellationToken = TestContext.Current.CancellationToken });
         await run.GetOutputAsync(TestContext.Current.CancellationToken);
         await using var server = new RunConsoleServer(RunStore.Open(config.EffectiveRunDatabase), fixture.ConsolePort);
         server.Start();
@@ -58,7 +58,7 @@ public class RunPageChromiumTests(RunsProjectFixture fixture) : IClassFixture<Ru
         });
         await using var server = new RunConsoleServer(RunStore.Open(config.EffectiveRunDatabase), fixture.ConsolePort);
         server.Start();
-        var run = await Flyte.Run(pipeline, gate, new RunOptions { Config = config, CancellationToken = ct });
+        var run = await new FlyteRuntime(config).Run(pipeline, gate, new RunOptions { CancellationToken = ct });
         await using var browser = await ChromeDriver.StartAsync();
 
         await browser.GoToAsync(run.Url);
@@ -100,7 +100,7 @@ public class RunPageChromiumTests(RunsProjectFixture fixture) : IClassFixture<Ru
         const string hostile = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=2</script>";
         await using var server = new RunConsoleServer(RunStore.Open(config.EffectiveRunDatabase), fixture.ConsolePort);
         server.Start();
-        var run = await Flyte.Run(explode, hostile, new RunOptions { Config = config, CancellationToken = ct });
+        var run = await new FlyteRuntime(config).Run(explode, hostile, new RunOptions { CancellationToken = ct });
         await run.WaitAsync(ct);
         await using var browser = await ChromeDriver.StartAsync();
 
@@ -127,7 +127,7 @@ public class RunPageChromiumTests(RunsProjectFixture fixture) : IClassFixture<Ru
         var bad = env.Task(tag + "_bad", (int n) => n > 0 ? throw new InvalidOperationException("no") : Task.FromResult(n));
         foreach (var task in new[] { ok, bad, ok })
         {
-            var r = await Flyte.Run(task, 1, new RunOptions { Config = config, CancellationToken = ct });
+            var r = await new FlyteRuntime(config).Run(task, 1, new RunOptions { CancellationToken = ct });
             await r.WaitAsync(ct);
         }
 

@@ -21,7 +21,7 @@ public class RunsFollowAbortTests(RunsProjectFixture fixture) : IClassFixture<Ru
             await nap.InvokeAsync(0);
             return await wait.InvokeAsync(path);
         });
-        var run = Flyte.Run(pipeline, gate, new RunOptions { Config = config, CancellationToken = TestContext.Current.CancellationToken }).GetAwaiter().GetResult();
+        var run = new FlyteRuntime(config).Run(pipeline, gate, new RunOptions { CancellationToken = TestContext.Current.CancellationToken }).GetAwaiter().GetResult();
         return (run, gate);
     }
 

@@ -57,7 +57,7 @@ public sealed class OciBlobStoreTests(DistributionRegistry registry) : IDisposab
         var bundle = await MakeBundleAsync();
         var repo = Repo();
         var counting = new CountingHandler();
-        using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig(), counting), repo);
+        await using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig(), counting), repo);
 
         // push
         Assert.False(await store.ExistsAsync(bundle.Digest, Ct));
@@ -102,7 +102,7 @@ public sealed class OciBlobStoreTests(DistributionRegistry registry) : IDisposab
         var bundle = await MakeBundleAsync();
         var other = Path.Combine(_work, "other");
         await File.WriteAllTextAsync(other, "not the bundle", Ct);
-        using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), Repo());
+        await using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), Repo());
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => store.PutAsync(bundle.Digest, other, Ct));
 
@@ -124,7 +124,7 @@ public sealed class OciBlobStoreTests(DistributionRegistry registry) : IDisposab
     [Fact]
     public async Task GetAsync_MissingBlob_ThrowsAndWritesNothing()
     {
-        using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), Repo());
+        await using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), Repo());
         var target = Path.Combine(_work, "missing.tar.gz");
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => store.GetAsync("sha256:" + new string('b', 64), target, Ct));
         Assert.Contains("is not in", ex.Reason);
@@ -134,7 +134,7 @@ public sealed class OciBlobStoreTests(DistributionRegistry registry) : IDisposab
     [Fact]
     public async Task PutObjectAsync_ThenGet_RoundTripsAndReplaces()
     {
-        using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), Repo());
+        await using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), Repo());
         Assert.False(await store.ObjectExistsAsync("runs/r1/inputs.json", Ct));
         await store.PutObjectAsync("runs/r1/inputs.json", new MemoryStream("{\"n\":1}"u8.ToArray()), Ct);
         await store.PutObjectAsync("runs/r1/inputs.json", new MemoryStream("{\"n\":2}"u8.ToArray()), Ct);
@@ -150,7 +150,7 @@ public sealed class OciBlobStoreTests(DistributionRegistry registry) : IDisposab
     {
         var bundle = await MakeBundleAsync();
         var repo = Repo();
-        using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), repo);
+        await using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig()), repo);
         await store.PutAsync(bundle.Digest, bundle.ArchivePath, Ct);
         using var client = new OciRegistryClient(registry.Host, new FlyteConfig());
         Assert.True(await client.ManifestExistsAsync(repo, OciBlobStore.BlobTag(bundle.Digest), Ct));
@@ -186,7 +186,7 @@ public sealed class OciBlobStoreTests(DistributionRegistry registry) : IDisposab
     {
         var bundle = await MakeBundleAsync();
         var failing = new FailingHandler(2);
-        using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig(), failing) { InitialBackoff = TimeSpan.FromMilliseconds(10) }, Repo());
+        await using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig(), failing) { InitialBackoff = TimeSpan.FromMilliseconds(10) }, Repo());
         await store.PutAsync(bundle.Digest, bundle.ArchivePath, Ct);
         Assert.True(await store.ExistsAsync(bundle.Digest, Ct));
         Assert.Equal(0, failing.Failures);
@@ -197,7 +197,7 @@ public sealed class OciBlobStoreTests(DistributionRegistry registry) : IDisposab
     {
         var bundle = await MakeBundleAsync();
         var failing = new FailingHandler(int.MaxValue);
-        using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig(), failing) { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxAttempts = 3 }, Repo());
+        await using var store = new OciBlobStore(new OciRegistryClient(registry.Host, new FlyteConfig(), failing) { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxAttempts = 3 }, Repo());
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => store.PutAsync(bundle.Digest, bundle.ArchivePath, Ct));
         Assert.Contains("503", ex.Reason);
         Assert.Equal(3, failing.Calls);

@@ -39,7 +39,7 @@ public sealed class DeployerTests : IDisposable
         DeploymentStore.Open(Config.EffectiveRunDatabase).Record(new Deployment(
             "7", "prod", "127.0.0.1:1/flytesharp:older", CopyStyle.None, [], new Resources(), "entry", "/root", DateTimeOffset.UnixEpoch));
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Deployer.DeployAsync([env], CopyStyle.None, "7", Config, rootDir,
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Deployer.DeployAsync([env], CopyStyle.None, "7", Config with { RootDir = rootDir },
             cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("version 7 of environment 'prod' is already deployed with image 127.0.0.1:1/flytesharp:older", ex.Message);
@@ -51,7 +51,7 @@ public sealed class DeployerTests : IDisposable
     {
         var (env, rootDir) = Project();
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Deployer.DeployAsync([env], CopyStyle.None, "8", Config, rootDir,
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Deployer.DeployAsync([env], CopyStyle.None, "8", Config with { RootDir = rootDir },
             cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("unknown image builder 'no-builder-may-run'", ex.Message);

@@ -40,7 +40,7 @@ public class RunControllerTests : IDisposable
             return await transform.InvokeAsync(raw);
         });
 
-        var run = await Flyte.Run(pipeline, 5, _fixture.Options());
+        var run = await _fixture.Runtime.Run(pipeline, 5, _fixture.Options());
         var output = await run.GetOutputAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal([0.0, 0.25, 0.5, 0.75, 1.0], output);
@@ -76,7 +76,7 @@ public class RunControllerTests : IDisposable
             return results.Sum();
         });
 
-        var run = await Flyte.Run(fanOut, 100, _fixture.Options(maxConcurrency: 4));
+        var run = await _fixture.Runtime.Run(fanOut, 100, _fixture.Options(maxConcurrency: 4));
 
         Assert.Equal(Enumerable.Range(0, 100).Sum(i => i * i), await run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.InRange(peak, 2, 4);
@@ -94,7 +94,7 @@ public class RunControllerTests : IDisposable
         var middle = env.Task("middle", async (int x) => (await Task.WhenAll(Enumerable.Range(0, 5).Select(i => leaf.InvokeAsync(x * 10 + i)))).Sum());
         var top = env.Task("top", async (int n) => (await Task.WhenAll(Enumerable.Range(0, n).Select(middle.InvokeAsync))).Sum());
 
-        var run = await Flyte.Run(top, 8, _fixture.Options(maxConcurrency: 2));
+        var run = await _fixture.Runtime.Run(top, 8, _fixture.Options(maxConcurrency: 2));
 
         var expected = Enumerable.Range(0, 8).Sum(x => Enumerable.Range(0, 5).Sum(i => x * 10 + i));
         Assert.Equal(expected, await run.GetOutputAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
@@ -116,7 +116,7 @@ public class RunControllerTests : IDisposable
         }, new TaskOptions { Retries = 2, RetryBackoff = TimeSpan.FromMilliseconds(1) });
         var root = env.Task("root", async (int x) => await flaky.InvokeAsync(x));
 
-        var run = await Flyte.Run(root, 1, _fixture.Options());
+        var run = await _fixture.Runtime.Run(root, 1, _fixture.Options());
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Equal("failure 3 (context attempt 3)", ex.Message);
@@ -143,7 +143,7 @@ public class RunControllerTests : IDisposable
             return Interlocked.Increment(ref calls) < 2 ? throw new IOException("transient") : x + 1;
         }, new TaskOptions { Retries = 3, RetryBackoff = TimeSpan.Zero });
 
-        var run = await Flyte.Run(flaky, 41, _fixture.Options());
+        var run = await _fixture.Runtime.Run(flaky, 41, _fixture.Options());
 
         Assert.Equal(42, await run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Equal(2, Assert.Single(await run.GetActionsAsync(TestContext.Current.CancellationToken)).Attempts);
@@ -169,7 +169,7 @@ public class RunControllerTests : IDisposable
             return x;
         }, new TaskOptions { Timeout = TimeSpan.FromMilliseconds(200) });
 
-        var run = await Flyte.Run(slow, 1, _fixture.Options());
+        var run = await _fixture.Runtime.Run(slow, 1, _fixture.Options());
 
         var ex = await Assert.ThrowsAsync<TaskTimeoutException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Equal("slow", ex.Task);
@@ -194,7 +194,7 @@ public class RunControllerTests : IDisposable
         var env = NewEnv();
         var sleep = env.PythonTask<double, int>("app.slow:sleep", new TaskOptions { Timeout = TimeSpan.FromSeconds(2) });
 
-        var run = await Flyte.Run(sleep, 120.0, _fixture.Options());
+        var run = await _fixture.Runtime.Run(sleep, 120.0, _fixture.Options());
 
         await Assert.ThrowsAsync<TaskTimeoutException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         var pid = int.Parse(File.ReadAllText(pidFile));
@@ -209,9 +209,9 @@ public class RunControllerTests : IDisposable
         var options = new TaskOptions { Cache = true };
         var expensive = env.Task("expensive", async (int x) => { Interlocked.Increment(ref bodyRuns); await Task.Yield(); return new Stats(x, x * 2.5); }, options);
 
-        var first = await Flyte.Run(expensive, 4, _fixture.Options());
+        var first = await _fixture.Runtime.Run(expensive, 4, _fixture.Options());
         Assert.Equal(new Stats(4, 10.0), await first.GetOutputAsync(TestContext.Current.CancellationToken));
-        var second = await Flyte.Run(expensive, 4, _fixture.Options());
+        var second = await _fixture.Runtime.Run(expensive, 4, _fixture.Options());
         Assert.Equal(new Stats(4, 10.0), await second.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Equal(1, bodyRuns);
         var cached = Assert.Single(await second.GetActionsAsync(TestContext.Current.CancellationToken));
@@ -219,7 +219,7 @@ public class RunControllerTests : IDisposable
         Assert.True(cached.CacheHit);
         Assert.Equal("{\"count\":4,\"mean\":10}", cached.OutputsJson);
 
-        var other = await Flyte.Run(expensive, 5, _fixture.Options());
+        var other = await _fixture.Runtime.Run(expensive, 5, _fixture.Options());
         await other.GetOutputAsync(TestContext.Current.CancellationToken);
         Assert.Equal(2, bodyRuns);
     }
@@ -232,8 +232,8 @@ public class RunControllerTests : IDisposable
         var v1 = NewEnv().Task("versioned", (int x) => Body(x), new TaskOptions { Cache = true, CacheVersion = "1" });
         var v2 = NewEnv().Task("versioned", (int x) => Body(x), new TaskOptions { Cache = true, CacheVersion = "2" });
 
-        await (await Flyte.Run(v1, 1, _fixture.Options())).GetOutputAsync(TestContext.Current.CancellationToken);
-        await (await Flyte.Run(v2, 1, _fixture.Options())).GetOutputAsync(TestContext.Current.CancellationToken);
+        await (await _fixture.Runtime.Run(v1, 1, _fixture.Options())).GetOutputAsync(TestContext.Current.CancellationToken);
+        await (await _fixture.Runtime.Run(v2, 1, _fixture.Options())).GetOutputAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(2, bodyRuns);
     }
@@ -254,7 +254,7 @@ public class RunControllerTests : IDisposable
         var divide = env.PythonTask<int, int, double>("app.bad:divide");
         var root = env.Task("root", async (int a) => await divide.InvokeAsync(a, 0));
 
-        var run = await Flyte.Run(root, 3, _fixture.Options());
+        var run = await _fixture.Runtime.Run(root, 3, _fixture.Options());
 
         var ex = await Assert.ThrowsAsync<PythonTaskException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Equal("ValueError", ex.PythonType);
@@ -283,7 +283,7 @@ public class RunControllerTests : IDisposable
             }
         });
 
-        var run = await Flyte.Run(parent, "abcdef", _fixture.Options());
+        var run = await _fixture.Runtime.Run(parent, "abcdef", _fixture.Options());
 
         Assert.Equal("caught too long: abcdef", await run.GetOutputAsync(TestContext.Current.CancellationToken));
         var actions = await run.GetActionsAsync(TestContext.Current.CancellationToken);
@@ -299,8 +299,8 @@ public class RunControllerTests : IDisposable
         var leaf = env.Task("leaf", (int x) => Task.FromResult(x + 1));
         var root = env.Task("root", async (int n) => (await Task.WhenAll(Enumerable.Range(0, n).Select(i => leaf.InvokeAsync(i % 2)))).Sum());
 
-        var a = await Flyte.Run(root, 6, _fixture.Options());
-        var b = await Flyte.Run(root, 6, _fixture.Options());
+        var a = await _fixture.Runtime.Run(root, 6, _fixture.Options());
+        var b = await _fixture.Runtime.Run(root, 6, _fixture.Options());
         await a.GetOutputAsync(TestContext.Current.CancellationToken);
         await b.GetOutputAsync(TestContext.Current.CancellationToken);
 
@@ -317,7 +317,7 @@ public class RunControllerTests : IDisposable
         FlyteTask<int, int>? down = null;
         down = env.Task("down", async (int n) => await down!.InvokeAsync(n + 1));
 
-        var run = await Flyte.Run(down, 0, _fixture.Options() with { Config = _fixture.Config with { MaxDepth = 10 } });
+        var run = await new FlyteRuntime(_fixture.Config with { RootDir = _fixture.SrcDir, MaxDepth = 10 }).Run(down, 0, _fixture.Options());
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Contains("nested more than 10 deep", ex.Message);
@@ -333,7 +333,7 @@ public class RunControllerTests : IDisposable
         ping = env.Task("ping", async (int n) => await pong!.InvokeAsync(n));
         pong = env.Task("pong", async (int n) => await ping!.InvokeAsync(n));
 
-        var run = await Flyte.Run(ping, 7, _fixture.Options());
+        var run = await _fixture.Runtime.Run(ping, 7, _fixture.Options());
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Contains("cycle", ex.Message);
@@ -363,7 +363,7 @@ public class RunControllerTests : IDisposable
             return Task.FromResult(who.Length);
         });
 
-        var run = await Flyte.Run(talk, "world", _fixture.Options());
+        var run = await _fixture.Runtime.Run(talk, "world", _fixture.Options());
         await run.GetOutputAsync(TestContext.Current.CancellationToken);
 
         var logs = await run.GetLogsAsync(cancellationToken: TestContext.Current.CancellationToken);
@@ -378,7 +378,7 @@ public class RunControllerTests : IDisposable
         var started = new TaskCompletionSource();
         var wait = env.Task("wait", async (int x) => { started.SetResult(); await Task.Delay(Timeout.Infinite, TaskContext.Current!.CancellationToken); return x; });
 
-        var run = await Flyte.Run(wait, 1, _fixture.Options());
+        var run = await _fixture.Runtime.Run(wait, 1, _fixture.Options());
         await started.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         run.Cancel();
 

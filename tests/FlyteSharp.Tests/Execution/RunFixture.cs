@@ -42,10 +42,14 @@ internal sealed class RunFixture : IDisposable
         return this;
     }
 
-    public RunOptions Options(int? maxConcurrency = null, string? rootDir = null) => new()
+    /// <summary>A runtime over <see cref="Config"/> with src/ as root_dir.</summary>
+    public FlyteRuntime Runtime => RuntimeAt(SrcDir);
+
+    /// <summary>A runtime over <see cref="Config"/> with <paramref name="rootDir"/> as root_dir.</summary>
+    public FlyteRuntime RuntimeAt(string? rootDir) => new(Config with { RootDir = rootDir });
+
+    public RunOptions Options(int? maxConcurrency = null) => new()
     {
-        Config = Config,
-        RootDir = rootDir ?? SrcDir,
         MaxConcurrency = maxConcurrency,
         CancellationToken = TestContext.Current.CancellationToken,
     };

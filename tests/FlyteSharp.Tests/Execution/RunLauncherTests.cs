@@ -18,7 +18,7 @@ public class RunLauncherTests : IDisposable
         File.CreateSymbolicLink(loop, loop);
         var load = new TaskEnvironment("etl", Image.FromDebianBase()).PythonTask<int, int>("app.etl:load");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(load, 1, _fixture.Options(rootDir: loop)));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.RuntimeAt(loop).Run(load, 1, _fixture.Options()));
 
         Assert.Contains("symlink loop", ex.Reason);
         Assert.Equal(loop, ex.File);

@@ -61,7 +61,7 @@ public class RunOutputsTests : IDisposable
             return await totalLength.InvokeAsync(items);
         });
 
-        var run = await Flyte.Run(pipeline, 20_000, _fixture.Options());
+        var run = await _fixture.Runtime.Run(pipeline, 20_000, _fixture.Options());
         var output = await run.GetOutputAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(Expected(20_000).Sum(s => s.Length), output);
@@ -91,7 +91,7 @@ public class RunOutputsTests : IDisposable
         _fixture.WritePython("app/big.py", BigPython);
         var bigList = NewEnv().PythonTask<int, List<string>>("app.big:big_list");
 
-        var run = await Flyte.Run(bigList, 5_000, _fixture.Options());
+        var run = await _fixture.Runtime.Run(bigList, 5_000, _fixture.Options());
         var output = await run.GetOutputAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(Expected(5_000), output);
@@ -114,9 +114,9 @@ public class RunOutputsTests : IDisposable
         }, new TaskOptions { Cache = true, CacheVersion = Guid.NewGuid().ToString("n") });
         var count = env.Task("count", async (int n) => (await make.InvokeAsync(n)).Count);
 
-        var first = await Flyte.Run(count, 3_000, _fixture.Options());
+        var first = await _fixture.Runtime.Run(count, 3_000, _fixture.Options());
         Assert.Equal(3_000, await first.GetOutputAsync(TestContext.Current.CancellationToken));
-        var second = await Flyte.Run(count, 3_000, _fixture.Options());
+        var second = await _fixture.Runtime.Run(count, 3_000, _fixture.Options());
         Assert.Equal(3_000, await second.GetOutputAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal(1, calls);
@@ -133,7 +133,7 @@ public class RunOutputsTests : IDisposable
         var chatty = NewEnv().PythonTask<int, int, int>("app.big:chatty");
         const int LongLine = (RunStoreWriter.MaxLogChunkChars * 2) + 123;
 
-        var run = await Flyte.Run(chatty, 3_000, LongLine, _fixture.Options());
+        var run = await _fixture.Runtime.Run(chatty, 3_000, LongLine, _fixture.Options());
         await run.GetOutputAsync(TestContext.Current.CancellationToken);
         var logs = await run.GetLogsAsync(cancellationToken: TestContext.Current.CancellationToken);
 

@@ -144,14 +144,14 @@ public class TaskCodeVersionTests : IDisposable
 
     private async Task<(T Output, ActionRecord Root)> RunAsync<T>(FlyteTask<T> task)
     {
-        var run = await Flyte.Run(task, _fixture.Options());
+        var run = await _fixture.Runtime.Run(task, _fixture.Options());
         var output = await run.GetOutputAsync(TestContext.Current.CancellationToken);
         return (output, (await run.GetActionsAsync(TestContext.Current.CancellationToken)).Single());
     }
 
     private async Task<(TOut Output, ActionRecord Root)> RunAsync<T1, TOut>(FlyteTask<T1, TOut> task, T1 input)
     {
-        var run = await Flyte.Run(task, input, _fixture.Options());
+        var run = await _fixture.Runtime.Run(task, input, _fixture.Options());
         var output = await run.GetOutputAsync(TestContext.Current.CancellationToken);
         return (output, (await run.GetActionsAsync(TestContext.Current.CancellationToken)).Single());
     }

@@ -92,15 +92,14 @@ public sealed class ImageDiagnosticsTests : IDisposable
         var go = env.PythonTask<int, int>("tools_pkg.run:go");
         _tree.Write("uvws/packages/core/pyproject.toml", "[project]\nname = \"core\"\nversion = \"0.1.0\"\ndependencies = [\"numpy >= 1.26, <3\", \"rich\"]\n\n[project.optional-dependencies]\nfast = [\"orjson\"]\n\n[dependency-groups]\netl = [\"pandas\"]\n");
         var home = _tree.Path("home");
+        using var runtime = new FlyteRuntime(ProjectTree.Config with { Home = home, RunDatabase = Path.Combine(home, "runs.db"), RootDir = _tree.Path("uvws") });
         var options = new FlyteSharp.Execution.RunOptions
         {
-            Config = ProjectTree.Config with { Home = home, RunDatabase = Path.Combine(home, "runs.db") },
-            RootDir = _tree.Path("uvws"),
             Mode = FlyteSharp.Execution.ExecutionMode.Container,
             CancellationToken = TestContext.Current.CancellationToken,
         };
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(go, 1, options));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => runtime.Run(go, 1, options));
 
         Assert.Contains("uv.lock is out of date with the pyproject.toml of 'core' (added: rich)", ex.Message);
         Assert.False(Directory.Exists(Path.Combine(home, "builds")), "no build context may be written");
@@ -116,7 +115,7 @@ public sealed class ImageDiagnosticsTests : IDisposable
         var home = _tree.Path("home");
         var config = ProjectTree.Config with { Home = home, RunDatabase = Path.Combine(home, "runs.db") };
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => FlyteSharp.Deploy.Deployer.DeployAsync([env], CopyStyle.None, "1.0.0", config, _tree.Path("uvws"), cancellationToken: TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => FlyteSharp.Deploy.Deployer.DeployAsync([env], CopyStyle.None, "1.0.0", config with { RootDir = _tree.Path("uvws") }, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("(added: ruff)", ex.Message);
         Assert.False(Directory.Exists(Path.Combine(home, "builds")));

@@ -169,7 +169,7 @@ internal sealed class ProjectTree : IDisposable
     }
 
     public static ResolvedImage Resolve(Image image, CopyStyle copyStyle = CopyStyle.All, string? rootDir = null) =>
-        image.Resolve(new ImageResolveOptions(Config, copyStyle, rootDir), new FileDigestCache(TimeProvider.System));
+        image.Resolve(new ImageResolveOptions(Config with { RootDir = rootDir }, copyStyle), new FileDigestCache(TimeProvider.System));
 
     public void Dispose() => _tree.Dispose();
 }

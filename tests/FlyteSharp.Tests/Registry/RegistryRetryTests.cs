@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Registry;
+using FlyteSharp.Runner;
 
 namespace FlyteSharp.Tests.Registry;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using FlyteSharp.Configuration;
+using FlyteSharp.Content;
 using FlyteSharp.Runs;
 using FlyteSharp.Storage;
 

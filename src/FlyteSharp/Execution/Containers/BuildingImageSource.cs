@@ -10,7 +10,7 @@ namespace FlyteSharp.Execution.Containers;
 /// Fast-deploy images: each environment's image resolved with <see cref="CopyStyle.All"/> (the code
 /// travels as the bundle), built and pushed only when the registry lacks its tag — once per tag per run.
 /// </summary>
-internal sealed class BuildingImageSource(FlyteConfig config, string? rootDir, Func<CancellationToken, Task<ImageBuildService>> services) : IContainerImageSource
+internal sealed class BuildingImageSource(FlyteConfig config, Func<CancellationToken, Task<ImageBuildService>> services) : IContainerImageSource
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<ContainerImage>>> _images = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _serviceGate = new(1, 1);
@@ -24,9 +24,9 @@ internal sealed class BuildingImageSource(FlyteConfig config, string? rootDir, F
     public Task<ContainerImage> GetAsync(TaskEnvironment environment, CancellationToken cancellationToken)
     {
         ImageDiagnostics.ThrowIfLockStale([environment.Image]);
-        var resolved = environment.Image.Resolve(new ImageResolveOptions(config, CopyStyle.All, rootDir));
+        var resolved = environment.Image.Resolve(new ImageResolveOptions(config, CopyStyle.All));
         var lazy = _images.GetOrAdd(resolved.Uri, _ => new Lazy<Task<ContainerImage>>(() => EnsureAsync(resolved, environment.Name, cancellationToken)));
-        var importPaths = Python.PythonImportPaths.For(environment.Image, rootDir);
+        var importPaths = Python.PythonImportPaths.For(environment.Image, config.RootDir);
         return WithPaths(lazy.Value, importPaths).WaitAsync(cancellationToken);
     }
 

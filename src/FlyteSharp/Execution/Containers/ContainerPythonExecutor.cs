@@ -5,6 +5,7 @@ using FlyteSharp.Building;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Registry;
+using FlyteSharp.Runner;
 using FlyteSharp.Storage;
 using FlyteSharp.Tasks;
 
@@ -19,9 +20,6 @@ namespace FlyteSharp.Execution.Containers;
 /// </summary>
 internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 {
-    /// <summary>Exit code the runner uses when the bundle cannot be fetched, fails its digest, or is unsafe.</summary>
-    internal const int BundleRefusedExitCode = 3;
-
     private readonly PythonExecutorContext _context;
     private readonly IContainerImageSource _images;
     private readonly TimeProvider _time;
@@ -46,7 +44,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
     /// <summary>The executor for a fast-deploy container run: images built when their tag is missing.</summary>
     public static ContainerPythonExecutor Create(PythonExecutorContext context) =>
-        new(context, new BuildingImageSource(context.Config, context.RootDir, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct)));
+        new(context, new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct)));
 
     /// <summary>Raised after each action with where its time went (used by bench/).</summary>
     internal static event Action<ContainerActionTimings>? ActionTimed;
@@ -56,14 +54,14 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var started = _time.GetTimestamp();
         var image = await _images.GetAsync(environment, cancellationToken);
         var imageReady = _time.GetElapsedTime(started);
-        if (image.CodeDirectory is null && await DescribeLocallyAsync(_context, environment, tasks, cancellationToken) is { } local)
+        if (image.CodeDirectory is null && await LocalDescribe.TryAsync(_context, environment, tasks, cancellationToken) is { } local)
         {
             ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero,
                 _time.GetElapsedTime(started)));
             return local;
         }
 
-        var outcome = await RunContainerAsync(environment, image, "describe", RunnerCommand.Describe(tasks), null, null, withSecrets: false, cancellationToken);
+        var outcome = await RunContainerAsync(environment, image, "describe", RunnerProtocol.DescribeArguments(tasks.Select(t => t.ToString())), null, null, withSecrets: false, cancellationToken);
         var json = outcome.Result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (outcome.Result.ExitCode != 0 || json is null || !json.StartsWith('['))
         {
@@ -73,7 +71,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, outcome.Exited - outcome.Launched, TimeSpan.Zero, TimeSpan.Zero,
             outcome.ResultRead - outcome.Exited, _time.GetElapsedTime(started)));
         using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.EnumerateArray().Select(PythonFunctionInfo.FromRunnerJson).ToArray();
+        return RunnerProtocol.ParseDescribe(doc.RootElement);
     }
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
@@ -100,32 +98,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
         var root = output.RootElement;
         ReportTimings(request.Environment.Name, root, outcome, imageReady, started);
-        return ToTaskResult(root, code, "container");
-    }
-
-    /// <summary>
-    /// The runner's result object (<c>{"ok": …}</c>, as out.json or the marked stdout line holds it) as a task result;
-    /// a bundle refusal (exit code 3) is thrown, since no task ran. <paramref name="host"/> names what ran it (container, pod).
-    /// </summary>
-    internal static PythonTaskResult ToTaskResult(JsonElement root, int exitCode, string host)
-    {
-        if (root.GetProperty("ok").GetBoolean())
-        {
-            return new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
-        }
-
-        var error = root.GetProperty("error");
-        var type = error.GetProperty("type").GetString() ?? "Exception";
-        var message = error.GetProperty("message").GetString() ?? "";
-        if (exitCode == BundleRefusedExitCode)
-        {
-            throw new FlyteSharpException($"the {host} refused the code bundle: {message}",
-                fix: type.EndsWith("BundleDigestMismatch", StringComparison.Ordinal)
-                    ? "the bundle in the store is not the one this run recorded (corrupted or replaced); run again to upload it afresh"
-                    : $"check that the {host} can reach the store");
-        }
-
-        return new PythonTaskResult(null, new PythonError(type, message, error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
+        return RunnerProtocol.ParseCall(root, code, "container");
     }
 
     /// <summary>Waits for every container removal still under way (bounded), then releases the registry client.</summary>
@@ -138,32 +111,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             // The run's result stands; say which containers are left so they can be removed by hand.
             await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {_context.RunName} could not be removed:\n  " +
                 string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>");
-        }
-    }
-
-    /// <summary>
-    /// The pre-run signature check from the same bundle with a local interpreter, which saves a container start
-    /// per edit. Only answers it gives for the bundle itself are trusted; when a module fails to import (say, a
-    /// package only the image has) or no local Python exists, the check runs in the image instead (null).
-    /// </summary>
-    internal static async Task<IReadOnlyList<PythonFunctionInfo>?> DescribeLocallyAsync(
-        PythonExecutorContext context, TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
-    {
-        if (context.Bundle.Digest.Length == 0 || !Directory.Exists(context.Bundle.ExtractedDirectory))
-        {
-            return null;
-        }
-
-        try
-        {
-            await using var local = new LocalPythonExecutor(context with { SandboxDirectory = Path.Combine(context.SandboxDirectory, "describe") });
-            var infos = await local.DescribeAsync(environment, tasks, cancellationToken);
-            // ModuleNotFoundError is not trusted: a package __init__ importing an image-only dependency raises it too.
-            return infos.All(i => i.Ok || i.ErrorType is "ModuleOutsideBundle" or "FunctionNotFound" or "NotCallable") ? infos : null;
-        }
-        catch (Exception ex) when (ex is FlyteSharpException or IOException or System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            return null;
         }
     }
 
@@ -358,7 +305,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private async Task<string?> PutBundleAsync(CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var (blobUri, uploaded) = await UploadBundleAsync(_context, cancellationToken);
+        var (blobUri, uploaded) = await RunBundles.UploadAsync(_context, cancellationToken);
         if (uploaded)
         {
             var took = _time.GetElapsedTime(started);
@@ -366,26 +313,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
 
         return blobUri;
-    }
-
-    /// <summary>
-    /// The run bundle's blob URI: where the run already put it, else put into the configured store now (idempotent).
-    /// Null when there is neither (a deployed version, whose code is in its images).
-    /// </summary>
-    internal static async Task<(string? BlobUri, bool Uploaded)> UploadBundleAsync(PythonExecutorContext context, CancellationToken cancellationToken)
-    {
-        if (context.Bundle.StoreUri is { } uri)
-        {
-            return (uri, false);
-        }
-
-        if (context.Bundle.ArchivePath is not { } archive)
-        {
-            return (null, false);
-        }
-
-        var store = BlobStores.Open(context.Config.EffectiveStoreUri, context.Config);
-        return (await store.PutAsync(context.Bundle.Digest, archive, cancellationToken), true);
     }
 
     private static async Task RemoveAsync(string runtime, string name) =>
@@ -427,7 +354,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
                 fix: "check whether something else stopped it (podman stop/kill, the host's OOM killer)");
         }
 
-        if (outcome.Result.ExitCode == BundleRefusedExitCode)
+        if (outcome.Result.ExitCode == RunnerProtocol.BundleRefusedExitCode)
         {
             return new FlyteSharpException($"the container refused the code bundle:\n{output}",
                 fix: "the bundle in the store is not the one this run recorded, or the container cannot reach the store");

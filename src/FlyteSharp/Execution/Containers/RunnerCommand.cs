@@ -48,7 +48,4 @@ internal static class RunnerCommand
         args.AddRange(runnerArguments);
         return args;
     }
-
-    /// <summary>The describe arguments for <paramref name="tasks"/>.</summary>
-    public static IReadOnlyList<string> Describe(IEnumerable<Tasks.PythonTaskReference> tasks) => ["--describe", .. tasks.Select(t => t.ToString())];
 }

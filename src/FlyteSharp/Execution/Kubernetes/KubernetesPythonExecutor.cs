@@ -4,6 +4,7 @@ using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 using k8s;
 using k8s.Autorest;
@@ -55,21 +56,21 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     {
         RequireClusterStore(context);
         var configuration = KubernetesClients.Configuration(context.Config);
-        var images = new BuildingImageSource(context.Config, context.RootDir, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct));
+        var images = new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct));
         return new KubernetesPythonExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true);
     }
 
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
     {
         // The same bundle checked with a local interpreter saves a pod per edit; the image answers when that cannot.
-        if (await ContainerPythonExecutor.DescribeLocallyAsync(_context, environment, tasks, cancellationToken) is { } local)
+        if (await LocalDescribe.TryAsync(_context, environment, tasks, cancellationToken) is { } local)
         {
             return local;
         }
 
         var image = await _images.GetAsync(environment, cancellationToken);
         var log = new PodLog(null);
-        var outcome = await RunPodAsync(environment, image, "describe", "describe", RunnerCommand.Describe(tasks), null, log, cancellationToken);
+        var outcome = await RunPodAsync(environment, image, "describe", "describe", RunnerProtocol.DescribeArguments(tasks.Select(t => t.ToString())), null, log, cancellationToken);
         var json = log.Tail().Select(l => l.Trim()).LastOrDefault(l => l.Length > 0);
         if (outcome.ExitCode != 0 || json is null || !json.StartsWith('['))
         {
@@ -77,7 +78,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         }
 
         using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.EnumerateArray().Select(PythonFunctionInfo.FromRunnerJson).ToArray();
+        return RunnerProtocol.ParseDescribe(doc.RootElement);
     }
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
@@ -109,7 +110,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         }
 
         using var result = JsonDocument.Parse(json);
-        return ContainerPythonExecutor.ToTaskResult(result.RootElement, outcome.ExitCode ?? -1, $"pod {outcome.Pod}");
+        return RunnerProtocol.ParseCall(result.RootElement, outcome.ExitCode ?? -1, $"pod {outcome.Pod}");
     }
 
     public ValueTask DisposeAsync()
@@ -376,7 +377,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     }
 
     private async Task<string> PutBundleAsync(CancellationToken cancellationToken) =>
-        (await ContainerPythonExecutor.UploadBundleAsync(_context, cancellationToken)).BlobUri
+        (await RunBundles.UploadAsync(_context, cancellationToken)).BlobUri
         ?? throw new FlyteSharpException($"the run's code bundle {_context.Bundle.Digest} is in no store a pod could fetch it from",
             fix: "set [storage] uri = \"oci://<registry>/<repository>\" in flytesharp.toml");
 

@@ -1,3 +1,5 @@
+using FlyteSharp.Runner;
+
 namespace FlyteSharp.Execution.Kubernetes;
 
 /// <summary>
@@ -6,12 +8,6 @@ namespace FlyteSharp.Execution.Kubernetes;
 /// </summary>
 internal sealed class PodLog(Action<string, string>? sink)
 {
-    /// <summary>Starts the runner's result line.</summary>
-    public const string ResultBegin = "FLYTESHARP-RESULT-BEGIN ";
-
-    /// <summary>Ends the runner's result line.</summary>
-    public const string ResultEnd = " FLYTESHARP-RESULT-END";
-
     private const int TailLines = 20;
     private readonly Queue<string> _tail = new();
     private readonly Lock _gate = new();
@@ -29,10 +25,10 @@ internal sealed class PodLog(Action<string, string>? sink)
         lock (_gate)
         {
             Lines++;
-            var begin = line.LastIndexOf(ResultBegin, StringComparison.Ordinal);
-            if (begin >= 0 && line.EndsWith(ResultEnd, StringComparison.Ordinal) && begin + ResultBegin.Length <= line.Length - ResultEnd.Length)
+            var begin = line.LastIndexOf(RunnerProtocol.ResultBegin, StringComparison.Ordinal);
+            if (begin >= 0 && line.EndsWith(RunnerProtocol.ResultEnd, StringComparison.Ordinal) && begin + RunnerProtocol.ResultBegin.Length <= line.Length - RunnerProtocol.ResultEnd.Length)
             {
-                ResultJson = line[(begin + ResultBegin.Length)..^ResultEnd.Length];
+                ResultJson = line[(begin + RunnerProtocol.ResultBegin.Length)..^RunnerProtocol.ResultEnd.Length];
                 if (begin == 0)
                 {
                     return;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Images;
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution.Python;
@@ -40,9 +41,9 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
 
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
     {
-        var request = new Dictionary<string, object?> { ["op"] = "describe", ["tasks"] = tasks.Select(t => t.ToString()).ToArray() };
+        var request = RunnerProtocol.DescribeRequest(tasks.Select(t => t.ToString()));
         using var doc = await SendAsync(environment, request, null, withSecrets: false, cancellationToken).ConfigureAwait(false);
-        return doc.RootElement.GetProperty("output").EnumerateArray().Select(PythonFunctionInfo.FromRunnerJson).ToArray();
+        return RunnerProtocol.ParseDescribe(doc.RootElement.GetProperty("output"));
     }
 
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
@@ -51,24 +52,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         var spill = Path.Combine(_context.SandboxDirectory, "spill");
         Directory.CreateDirectory(spill);
         var prefix = Path.Combine(spill, $"{request.ActionId}-{Guid.NewGuid():N}");
-        var message = new Dictionary<string, object?>
-        {
-            ["op"] = "call",
-            ["task"] = request.Task.ToString(),
-            ["stdout_file"] = prefix + ".stdout",
-            ["stderr_file"] = prefix + ".stderr",
-            ["output_file"] = prefix + ".output.json",
-            ["inline_limit"] = _context.Config.InlineOutputLimit,
-        };
-        if (request.InputsFile is { } inputsFile)
-        {
-            message["inputs_file"] = inputsFile;
-        }
-        else
-        {
-            message["inputs"] = JsonDocument.Parse(request.InputsJson).RootElement;
-        }
-
+        var message = RunnerProtocol.CallRequest(request.Task.ToString(), request.InputsJson, request.InputsFile, prefix, _context.Config.InlineOutputLimit);
         try
         {
             using var doc = await SendAsync(request.Environment, message, request.Log, withSecrets: true, cancellationToken, request.Placed).ConfigureAwait(false);
@@ -86,18 +70,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
                 await LogFileAsync(prefix + "." + stream, stream, request.Log, cancellationToken).ConfigureAwait(false);
             }
 
-            if (root.GetProperty("ok").GetBoolean())
-            {
-                return root.TryGetProperty("output_file", out var file)
-                    ? new PythonTaskResult(null, null) { OutputFile = file.GetString() }
-                    : new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
-            }
-
-            var error = root.GetProperty("error");
-            return new PythonTaskResult(null, new PythonError(
-                error.GetProperty("type").GetString() ?? "Exception",
-                error.GetProperty("message").GetString() ?? "",
-                error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
+            return RunnerProtocol.ParseCall(root);
         }
         finally
         {

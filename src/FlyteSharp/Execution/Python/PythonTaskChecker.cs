@@ -1,3 +1,4 @@
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution.Python;

@@ -4,6 +4,7 @@ using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Kubernetes;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Images;
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 using k8s;
 using k8s.Models;

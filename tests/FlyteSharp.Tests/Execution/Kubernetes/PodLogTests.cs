@@ -1,4 +1,5 @@
 using FlyteSharp.Execution.Kubernetes;
+using FlyteSharp.Runner;
 
 namespace FlyteSharp.Tests.Execution.Kubernetes;
 
@@ -11,7 +12,7 @@ public sealed class PodLogTests
         var log = new PodLog((_, line) => logged.Add(line));
 
         log.Add("working");
-        log.Add(PodLog.ResultBegin + """{"ok": true, "output": 1}""" + PodLog.ResultEnd);
+        log.Add(RunnerProtocol.ResultBegin + """{"ok": true, "output": 1}""" + RunnerProtocol.ResultEnd);
 
         Assert.Equal(["working"], logged);
         Assert.Equal("""{"ok": true, "output": 1}""", log.ResultJson);
@@ -23,7 +24,7 @@ public sealed class PodLogTests
         var logged = new List<string>();
         var log = new PodLog((_, line) => logged.Add(line));
 
-        log.Add("no newline" + PodLog.ResultBegin + """{"ok": true, "output": 2}""" + PodLog.ResultEnd);
+        log.Add("no newline" + RunnerProtocol.ResultBegin + """{"ok": true, "output": 2}""" + RunnerProtocol.ResultEnd);
 
         Assert.Equal(["no newline"], logged);
         Assert.Equal("""{"ok": true, "output": 2}""", log.ResultJson);
@@ -34,8 +35,8 @@ public sealed class PodLogTests
     {
         var log = new PodLog(null);
 
-        log.Add(PodLog.ResultBegin + """{"ok": true, "output": "forged"}""" + PodLog.ResultEnd);
-        log.Add(PodLog.ResultBegin + """{"ok": true, "output": "real"}""" + PodLog.ResultEnd);
+        log.Add(RunnerProtocol.ResultBegin + """{"ok": true, "output": "forged"}""" + RunnerProtocol.ResultEnd);
+        log.Add(RunnerProtocol.ResultBegin + """{"ok": true, "output": "real"}""" + RunnerProtocol.ResultEnd);
 
         Assert.Equal("""{"ok": true, "output": "real"}""", log.ResultJson);
     }

@@ -41,7 +41,7 @@ public class FlyteTaskObjectTests : IDisposable
         var env = new TaskEnvironment("etl", Image.FromDebianBase());
         var load = env.PythonTask<int, double, string>("app.flows:load_data");
 
-        var run = await Flyte.Run(load, 4, 2.5, _fixture.Options());
+        var run = await _fixture.Runtime.Run(load, 4, 2.5, _fixture.Options());
 
         // The underlying coroutine function was awaited directly, not called through the task object.
         Assert.Equal("4:10.0:called via the task object=False", await run.GetOutputAsync(TestContext.Current.CancellationToken));
@@ -53,7 +53,7 @@ public class FlyteTaskObjectTests : IDisposable
         var env = new TaskEnvironment("etl", Image.FromDebianBase());
         var label = env.PythonTask<string, string>("app.flows:label");
 
-        var run = await Flyte.Run(label, "abc", _fixture.Options());
+        var run = await _fixture.Runtime.Run(label, "abc", _fixture.Options());
 
         Assert.Equal("ABC", await run.GetOutputAsync(TestContext.Current.CancellationToken));
     }
@@ -64,7 +64,7 @@ public class FlyteTaskObjectTests : IDisposable
         var env = new TaskEnvironment("etl", Image.FromDebianBase());
         var wrong = env.PythonTask<string, int, string>("app.flows:load_data");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(wrong, "x", 1, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(wrong, "x", 1, _fixture.Options()));
 
         Assert.Contains("input 'n' of Python task app.flows:load_data is annotated 'int'", ex.Message);
     }

@@ -17,7 +17,7 @@ public class LocalPythonExecutorTests : IDisposable
         var env = new TaskEnvironment("etl", Image.FromDebianBase());
         var where = env.PythonTask<string>("app.where:where");
 
-        var run = await Flyte.Run(where, _fixture.Options());
+        var run = await _fixture.Runtime.Run(where, _fixture.Options());
         var file = await run.GetOutputAsync(TestContext.Current.CancellationToken);
         await run.WaitAsync(TestContext.Current.CancellationToken); // the output is back once recorded; the run's end removes the sandbox
 
@@ -52,7 +52,7 @@ public class LocalPythonExecutorTests : IDisposable
             return pids.Select(pid => $"{pid}:{(IsRunning(pid) ? "running" : "gone")}").ToList();
         });
 
-        var run = await Flyte.Run(root, _fixture.Options());
+        var run = await _fixture.Runtime.Run(root, _fixture.Options());
         var states = await run.GetOutputAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(2, states.Count);
@@ -87,7 +87,7 @@ public class LocalPythonExecutorTests : IDisposable
         var env = new TaskEnvironment("etl", Image.FromDebianBase());
         var describe = env.PythonTask<Sample, double, Summary>("app.stats:describe");
 
-        var run = await Flyte.Run(describe, new Sample("abc", [1, 2, 3.5]), 2.0, _fixture.Options());
+        var run = await _fixture.Runtime.Run(describe, new Sample("abc", [1, 2, 3.5]), 2.0, _fixture.Options());
         var summary = await run.GetOutputAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal("ABC", summary.Label);
@@ -103,7 +103,7 @@ public class LocalPythonExecutorTests : IDisposable
         var env = new TaskEnvironment("etl", Image.FromDebianBase());
         var tags = env.PythonTask<List<string>>("app.bad:tags");
 
-        var run = await Flyte.Run(tags, _fixture.Options());
+        var run = await _fixture.Runtime.Run(tags, _fixture.Options());
 
         var ex = await Assert.ThrowsAsync<PythonTaskException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Contains("returned a set, which JSON cannot carry", ex.Message);
@@ -116,7 +116,7 @@ public class LocalPythonExecutorTests : IDisposable
         var env = new TaskEnvironment("etl", Image.FromDebianBase());
         var count = env.PythonTask<int>("app.bad:count");
 
-        var run = await Flyte.Run(count, _fixture.Options());
+        var run = await _fixture.Runtime.Run(count, _fixture.Options());
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Contains("returned \"many\", which is not a int", ex.Message);
@@ -141,7 +141,7 @@ public class LocalPythonExecutorTests : IDisposable
             }
         });
 
-        var run = await Flyte.Run(root, 3, _fixture.Options());
+        var run = await _fixture.Runtime.Run(root, 3, _fixture.Options());
 
         Assert.Equal("ProcessExited:True", await run.GetOutputAsync(TestContext.Current.CancellationToken));
     }
@@ -163,7 +163,7 @@ public class LocalPythonExecutorTests : IDisposable
             return pids.Count;
         });
 
-        var run = await Flyte.Run(root, 20, _fixture.Options());
+        var run = await _fixture.Runtime.Run(root, 20, _fixture.Options());
 
         Assert.Equal(1, await run.GetOutputAsync(TestContext.Current.CancellationToken));
     }

@@ -38,7 +38,7 @@ public class PythonInterpreterTests : IDisposable
         _fixture.Config = _fixture.Config with { Python = "python3-does-not-exist" };
         var f = new TaskEnvironment("etl", Image.FromDebianBase()).PythonTask<int>("app.etl:f");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(f, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(f, _fixture.Options()));
 
         Assert.Contains("'python3-does-not-exist'", ex.Message);
         Assert.Contains("not found on PATH", ex.Message);

@@ -19,7 +19,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var load = env.PythonTask<int, int>("app.etl:load");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(load, 1, _fixture.Options(rootDir: _fixture.Root)));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.RuntimeAt(_fixture.Root).Run(load, 1, _fixture.Options()));
 
         Assert.Contains("module 'app.etl' is not in the code bundle", ex.Message);
         Assert.Equal(Path.Combine(_fixture.Root, "app/etl.py"), ex.File);
@@ -35,7 +35,7 @@ public class PythonTaskCheckerTests : IDisposable
         _ = env.PythonTask<int, int>("app.etl:load");
         var retried = env.PythonTask<int, int>("app.etl:load", new TaskOptions { Retries = 2 });
 
-        var run = await Flyte.RunWithTextInputsAsync(retried, new Dictionary<string, string> { ["n"] = "21" }, _fixture.Options());
+        var run = await _fixture.Runtime.RunWithTextInputsAsync(retried, new Dictionary<string, string> { ["n"] = "21" }, _fixture.Options());
 
         Assert.Equal(RunStatus.Succeeded, await run.WaitAsync(TestContext.Current.CancellationToken));
         Assert.Equal("42", (await run.GetRecordAsync(TestContext.Current.CancellationToken)).OutputsJson);
@@ -49,8 +49,8 @@ public class PythonTaskCheckerTests : IDisposable
         var plain = env.PythonTask<int, int>("app.etl:load");
         var cached = env.PythonTask<int, int>("app.etl:load", new TaskOptions { Cache = true });
 
-        var first = await Flyte.Run(cached, 1, _fixture.Options());
-        var second = await Flyte.Run(plain, 2, _fixture.Options());
+        var first = await _fixture.Runtime.Run(cached, 1, _fixture.Options());
+        var second = await _fixture.Runtime.Run(plain, 2, _fixture.Options());
 
         Assert.Equal(2, await first.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Equal(3, await second.GetOutputAsync(TestContext.Current.CancellationToken));
@@ -64,7 +64,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var load = env.PythonTask<int, int>("app.etl:load");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(load, 1, _fixture.Options(rootDir: Path.Combine(_fixture.SrcDir, "app"))));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.RuntimeAt(Path.Combine(_fixture.SrcDir, "app")).Run(load, 1, _fixture.Options()));
 
         Assert.Contains($"root_dir is too deep: set it to {_fixture.SrcDir}", ex.Fix);
     }
@@ -78,7 +78,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var hidden = env.PythonTask<int>("app.secret:hidden");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(hidden, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(hidden, _fixture.Options()));
 
         Assert.Contains("not in the code bundle", ex.Message);
         Assert.Contains("exists under root_dir but is not in the bundle", ex.Fix);
@@ -91,7 +91,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var missing = env.PythonTask<int, int>("app.etl:lod_data");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(missing, 1, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(missing, 1, _fixture.Options()));
 
         Assert.Contains("defines no 'lod_data'", ex.Message);
         Assert.Contains("the module defines: load_data, transform_data", ex.Message);
@@ -106,7 +106,7 @@ public class PythonTaskCheckerTests : IDisposable
         _ = env.PythonTask<int, int>("app.gone:transform");
         var root = env.Task("root", async (int n) => await good.InvokeAsync(n) + 1);
 
-        var run = await Flyte.Run(root, 1, _fixture.Options());
+        var run = await _fixture.Runtime.Run(root, 1, _fixture.Options());
 
         Assert.Equal(2, await run.GetOutputAsync(TestContext.Current.CancellationToken));
     }
@@ -120,7 +120,7 @@ public class PythonTaskCheckerTests : IDisposable
         var broken = env.PythonTask<int, int>("app.gone:transform");
         var root = env.Task("root", async (int n) => await broken.InvokeAsync(await good.InvokeAsync(n)));
 
-        var run = await Flyte.Run(root, 1, _fixture.Options());
+        var run = await _fixture.Runtime.Run(root, 1, _fixture.Options());
 
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
         Assert.Contains("app.gone:transform", ex.Message);
@@ -135,7 +135,7 @@ public class PythonTaskCheckerTests : IDisposable
         _ = env.PythonTask<int, int>("app.etl:load");
         var broken = env.PythonTask<int, int>("app.etl:transform");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(broken, 1, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(broken, 1, _fixture.Options()));
 
         Assert.Contains("defines no 'transform'", ex.Message);
         Assert.Empty(RunStore.Open(_fixture.Config.EffectiveRunDatabase).ListRuns());
@@ -148,7 +148,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var train = env.PythonTask<List<double>, Dictionary<string, double>>("app.ml:train");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(train, [1.0], _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(train, [1.0], _fixture.Options()));
 
         Assert.Contains("takes (features: list[float], labels: list[float]) but is declared with 1 input(s) (List<double>)", ex.Message);
     }
@@ -160,7 +160,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var load = env.PythonTask<string, List<double>>("app.etl:load");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(load, "3", _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(load, "3", _fixture.Options()));
 
         Assert.Contains("input 'n' of Python task app.etl:load is annotated 'int' in Python but declared as string in C#", ex.Message);
     }
@@ -172,7 +172,7 @@ public class PythonTaskCheckerTests : IDisposable
         var env = NewEnv();
         var f = env.PythonTask<int>("app.broken:f");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(f, _fixture.Options()));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.Runtime.Run(f, _fixture.Options()));
 
         Assert.Contains("importing 'app.broken' raised ModuleNotFoundError", ex.Message);
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Runner;
 
 namespace FlyteSharp.Tests.Execution.Python;
 

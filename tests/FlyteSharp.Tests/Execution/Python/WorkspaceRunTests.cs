@@ -24,7 +24,7 @@ public class WorkspaceRunTests : IDisposable
         var env = new TaskEnvironment("ws", Image.FromDebianBase().WithUvProject(pyproject).WithCodeBundle());
         var go = env.PythonTask<int, int>("tools_pkg.run:go");
 
-        var run = await Flyte.Run(go, 20, _fixture.Options(rootDir: _tree.Path("uvws")));
+        var run = await _fixture.RuntimeAt(_tree.Path("uvws")).Run(go, 20, _fixture.Options());
 
         Assert.Equal(41, await run.GetOutputAsync(TestContext.Current.CancellationToken));
     }
@@ -36,7 +36,7 @@ public class WorkspaceRunTests : IDisposable
         var env = new TaskEnvironment("ws", Image.FromDebianBase().WithCodeBundle());
         var go = env.PythonTask<int, int>("tools_pkg.run:go");
 
-        var run = await Flyte.Run(go, 1, _fixture.Options(rootDir: _tree.Path("uvws")));
+        var run = await _fixture.RuntimeAt(_tree.Path("uvws")).Run(go, 1, _fixture.Options());
 
         Assert.Equal(3, await run.GetOutputAsync(TestContext.Current.CancellationToken));
     }
@@ -58,7 +58,7 @@ public class WorkspaceRunTests : IDisposable
         var env = new TaskEnvironment("ws", Image.FromDebianBase().WithUvProject(pyproject));
         var go = env.PythonTask<int, int>("tools_pkg.run:go");
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Flyte.Run(go, 20, _fixture.Options(rootDir: _tree.Path("uvws/packages/core/src"))));
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => _fixture.RuntimeAt(_tree.Path("uvws/packages/core/src")).Run(go, 20, _fixture.Options()));
 
         Assert.Contains($"set root_dir to the workspace root {_tree.Path("uvws")}", ex.Fix);
     }
@@ -71,7 +71,7 @@ public class WorkspaceRunTests : IDisposable
         var env = new TaskEnvironment("ws", Image.FromDebianBase().WithUvProject(pyproject));
         var go = env.PythonTask<int, int>("tools_pkg.run:go");
 
-        var run = await Flyte.Run(go, 3, _fixture.Options(rootDir: _tree.Path("uvws")));
+        var run = await _fixture.RuntimeAt(_tree.Path("uvws")).Run(go, 3, _fixture.Options());
         var ex = await Assert.ThrowsAsync<PythonTaskException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("File \"packages/core/src/core_lib/__init__.py\", line 2, in double", ex.PythonTraceback);

@@ -66,7 +66,7 @@ public class SecretDeliveryTests : IDisposable
             return used;
         });
 
-        var run = await Flyte.Run(pipeline, 1, _fixture.Options());
+        var run = await _fixture.Runtime.Run(pipeline, 1, _fixture.Options());
         var output = await run.GetOutputAsync(TestContext.Current.CancellationToken);
         Environment.SetEnvironmentVariable(driverOnly, null);
 
@@ -112,7 +112,7 @@ public class SecretDeliveryTests : IDisposable
         var env = new TaskEnvironment("etl", Image.FromDebianBase(), secrets: [new Secret("missing_token_" + Guid.NewGuid().ToString("N")[..6], AsEnvVar: "API_TOKEN")]);
         var use = env.PythonTask<int, string>("app.use:use");
 
-        var run = await Flyte.Run(use, 1, _fixture.Options());
+        var run = await _fixture.Runtime.Run(use, 1, _fixture.Options());
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => run.GetOutputAsync(TestContext.Current.CancellationToken));
 
         var key = env.Secrets[0].Key;
@@ -139,7 +139,7 @@ public class SecretDeliveryTests : IDisposable
             return Task.FromResult($"{context.EnvVars["REGION"]}:{secret.Length}");
         });
 
-        var run = await Flyte.Run(task, 1, _fixture.Options());
+        var run = await _fixture.Runtime.Run(task, 1, _fixture.Options());
 
         Assert.Equal($"eu:{_value.Length}", await run.GetOutputAsync(TestContext.Current.CancellationToken));
         var logs = await run.GetLogsAsync(cancellationToken: TestContext.Current.CancellationToken);

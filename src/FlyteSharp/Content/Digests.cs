@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace FlyteSharp.Storage;
+namespace FlyteSharp.Content;
 
 /// <summary>Content digests as the OCI distribution spec writes them: <c>sha256:&lt;64 lowercase hex&gt;</c>.</summary>
 internal static class Digests

@@ -1,4 +1,4 @@
-namespace FlyteSharp.Execution.Python;
+namespace FlyteSharp.Runner;
 
 /// <summary>The Python runner script FlyteSharp ships: embedded in the library, copied into images and local sandboxes.</summary>
 internal static class PythonRunnerScript

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 
-namespace FlyteSharp.Bundles;
+namespace FlyteSharp.Files;
 
 /// <summary>The parts of POSIX <c>stat</c> that .NET does not expose: file type, inode, ctime, nanosecond mtime.</summary>
 internal readonly record struct StatInfo(uint Mode, long Size, ulong Device, ulong Inode, long MTimeSeconds, long MTimeNanoseconds, long CTimeSeconds, long CTimeNanoseconds)

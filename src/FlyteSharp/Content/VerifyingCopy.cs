@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 
-namespace FlyteSharp.Storage;
+namespace FlyteSharp.Content;
 
 /// <summary>Copies a stream while computing its sha256 digest.</summary>
 internal static class VerifyingCopy

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+using FlyteSharp.Configuration;
+using FlyteSharp.Images;
+
+namespace FlyteSharp.Benchmarks;
+
+/// <summary>
+/// P3: the warm tag of an <see cref="UvInstallMode.InstallProject"/> image over a generated 5,000-file project, next to
+/// the stat floor of the same tree measured in the same run (<c>find ROOT -printf '%s %T@ %i\n'</c>: one walk with one
+/// stat per entry and nothing else). Run: <c>dotnet run -c Release --project bench/FlyteSharp.Benchmarks -- images-tag-floor</c>.
+/// Target: warm ≤ 1.5× floor.
+/// </summary>
+public static class ImagesTagFloor
+{
+    private const int FileCount = 5_000;
+    private const int Iterations = 25;
+
+    public static bool TryRun(string[] args)
+    {
+        if (args is not ["images-tag-floor", ..])
+        {
+            return false;
+        }
+
+        var root = Directory.CreateTempSubdirectory("flytesharp-bench-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(root, "pyproject.toml"), "[project]\nname = \"bench\"\nversion = \"0.1.0\"\n");
+            for (var i = 0; i < FileCount - 1; i++)
+            {
+                var dir = Path.Combine(root, "src", "bench", $"pkg{i / 100:D2}");
+                Directory.CreateDirectory(dir);
+                File.WriteAllText(Path.Combine(dir, $"module_{i:D4}.py"), $"# generated module {i}\nVALUE = {i}\n" + new string('x', 2_000) + "\n");
+            }
+
+            // Files changed within the racy window are never cached; let the fresh tree age past it.
+            Thread.Sleep(FileDigestCache.RacyWindow + TimeSpan.FromMilliseconds(200));
+            var image = Image.FromDebianBase().WithUvProject(Path.Combine(root, "pyproject.toml"), installMode: UvInstallMode.InstallProject);
+            var options = new ImageResolveOptions(new FlyteConfig());
+            var cache = new FileDigestCache(TimeProvider.System);
+            var cold = Stopwatch.StartNew();
+            var tag = image.Resolve(options, cache).Tag;
+            cold.Stop();
+            var readCold = cache.FilesRead;
+
+            var floor = new List<TimeSpan>();
+            var warm = new List<TimeSpan>();
+            for (var i = 0; i < Iterations; i++)
+            {
+                floor.Add(Find(root));
+                var clock = Stopwatch.StartNew();
+                var again = image.Resolve(options, cache).Tag;
+                warm.Add(clock.Elapsed);
+                if (again != tag)
+                {
+                    throw new InvalidOperationException("the warm tag differs from the cold one");
+                }
+            }
+
+            var readWarm = cache.FilesRead - readCold;
+            // Medians are the figure; minimums are printed too, since a shared machine's noise only ever adds time.
+            Console.WriteLine($"P3 images tag, {FileCount} files, InstallProject ({Iterations} interleaved rounds; files read cold {readCold}, warm {readWarm})");
+            Console.WriteLine($"  cold tag                    {Ms(cold.Elapsed),9}");
+            Console.WriteLine($"  stat floor (find -printf)   median {Ms(Median(floor)),9}   min {Ms(floor.Min()),9}");
+            Console.WriteLine($"  warm tag                    median {Ms(Median(warm)),9}   min {Ms(warm.Min()),9}");
+            Console.WriteLine($"  warm / floor                median {Ratio(Median(warm) / Median(floor))}x   min {Ratio(warm.Min() / floor.Min())}x   (target <= 1.50x)");
+            return true;
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static TimeSpan Find(string root)
+    {
+        var start = new ProcessStartInfo("find", [root, "-printf", "%s %T@ %i\n"]) { RedirectStandardOutput = true };
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return clock.Elapsed;
+    }
+
+    private static TimeSpan Median(List<TimeSpan> samples) => samples.Order().ElementAt(samples.Count / 2);
+
+    private static string Ratio(double r) => r.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture) + " ms";
+}

@@ -1,0 +1,4 @@
+namespace FlyteSharp.Runner;
+
+/// <summary>One parameter of a described Python function.</summary>
+internal sealed record PythonParameterInfo(string Name, string? Annotation, string Kind, bool HasDefault);

@@ -1,0 +1,116 @@
+using System.Text.Json;
+
+namespace FlyteSharp.Runner;
+
+/// <summary>
+/// The one reader and writer of <c>flytesharp_runner.py</c>'s protocol (documented at the top of that file), used by
+/// every executor: the serve requests, the describe and call arguments, the result markers, and the parser of every
+/// reply (describe arrays and call results, whether they come from a serve line, out.json or a pod's log).
+/// </summary>
+internal static class RunnerProtocol
+{
+    /// <summary>Exit code the runner uses when the bundle cannot be fetched, fails its digest, or is unsafe.</summary>
+    public const int BundleRefusedExitCode = 3;
+
+    /// <summary>Starts the marked result line of <c>--result-stdout</c>.</summary>
+    public const string ResultBegin = "FLYTESHARP-RESULT-BEGIN ";
+
+    /// <summary>Ends the marked result line of <c>--result-stdout</c>.</summary>
+    public const string ResultEnd = " FLYTESHARP-RESULT-END";
+
+    /// <summary>A serve request describing <paramref name="tasks"/> (<c>module:function</c> references).</summary>
+    public static Dictionary<string, object?> DescribeRequest(IEnumerable<string> tasks) =>
+        new() { ["op"] = "describe", ["tasks"] = tasks.ToArray() };
+
+    /// <summary>
+    /// A serve request calling <paramref name="task"/>. Large values never cross the pipe: the inputs come inline
+    /// (<paramref name="inputsJson"/>) or from <paramref name="inputsFile"/>; captured output goes to
+    /// <c>{spillPrefix}.stdout</c>/<c>.stderr</c>, and a result above <paramref name="inlineLimit"/> bytes to <c>{spillPrefix}.output.json</c>.
+    /// </summary>
+    public static Dictionary<string, object?> CallRequest(string task, string inputsJson, string? inputsFile, string spillPrefix, long inlineLimit)
+    {
+        var request = new Dictionary<string, object?>
+        {
+            ["op"] = "call",
+            ["task"] = task,
+            ["stdout_file"] = spillPrefix + ".stdout",
+            ["stderr_file"] = spillPrefix + ".stderr",
+            ["output_file"] = spillPrefix + ".output.json",
+            ["inline_limit"] = inlineLimit,
+        };
+        if (inputsFile is not null)
+        {
+            request["inputs_file"] = inputsFile;
+        }
+        else
+        {
+            request["inputs"] = JsonDocument.Parse(inputsJson).RootElement.Clone();
+        }
+
+        return request;
+    }
+
+    /// <summary>The single-call arguments describing <paramref name="tasks"/>.</summary>
+    public static IReadOnlyList<string> DescribeArguments(IEnumerable<string> tasks) => ["--describe", .. tasks];
+
+    /// <summary>Reads a describe reply: one entry per reference, in order.</summary>
+    public static IReadOnlyList<PythonFunctionInfo> ParseDescribe(JsonElement array) => array.EnumerateArray().Select(ParseFunction).ToArray();
+
+    /// <summary>
+    /// Reads a call result: <c>{"ok": true, "output": …}</c>, <c>{"ok": true, "output_file": path}</c> for a result
+    /// above the inline limit, or <c>{"ok": false, "error": {…}}</c>.
+    /// </summary>
+    public static PythonTaskResult ParseCall(JsonElement root)
+    {
+        if (root.GetProperty("ok").GetBoolean())
+        {
+            return root.TryGetProperty("output_file", out var file)
+                ? new PythonTaskResult(null, null) { OutputFile = file.GetString() }
+                : new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
+        }
+
+        var error = root.GetProperty("error");
+        return new PythonTaskResult(null, new PythonError(
+            error.GetProperty("type").GetString() ?? "Exception",
+            error.GetProperty("message").GetString() ?? "",
+            error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
+    }
+
+    /// <summary>
+    /// Reads the result of a runner started in a container or pod: a bundle refusal (exit code 3) is thrown, since no
+    /// task ran; anything else is the call's result. <paramref name="host"/> names what ran it (container, pod).
+    /// </summary>
+    /// <exception cref="FlyteSharpException">The runner refused the code bundle.</exception>
+    public static PythonTaskResult ParseCall(JsonElement root, int exitCode, string host)
+    {
+        var result = ParseCall(root);
+        if (exitCode == BundleRefusedExitCode && result.Error is { } error)
+        {
+            throw new FlyteSharpException($"the {host} refused the code bundle: {error.Message}",
+                fix: error.Type.EndsWith("BundleDigestMismatch", StringComparison.Ordinal)
+                    ? "the bundle in the store is not the one this run recorded (corrupted or replaced); run again to upload it afresh"
+                    : $"check that the {host} can reach the store");
+        }
+
+        return result;
+    }
+
+    private static PythonFunctionInfo ParseFunction(JsonElement e)
+    {
+        var task = e.GetProperty("task").GetString()!;
+        if (e.GetProperty("ok").GetBoolean())
+        {
+            return new PythonFunctionInfo(task, true, e.GetProperty("file").GetString(), e.GetProperty("is_async").GetBoolean(),
+                e.GetProperty("parameters").EnumerateArray().Select(p => new PythonParameterInfo(
+                    p.GetProperty("name").GetString()!,
+                    p.GetProperty("annotation").ValueKind == JsonValueKind.String ? p.GetProperty("annotation").GetString() : null,
+                    p.GetProperty("kind").GetString()!,
+                    p.GetProperty("has_default").GetBoolean())).ToArray(),
+                null, null, []);
+        }
+
+        var error = e.GetProperty("error");
+        return new PythonFunctionInfo(task, false, null, false, [], error.GetProperty("type").GetString(), error.GetProperty("message").GetString(),
+            error.TryGetProperty("defined", out var d) ? d.EnumerateArray().Select(x => x.GetString()!).ToArray() : []);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using FlyteSharp.Runner;
+
+namespace FlyteSharp.Tests.Runner;
+
+public class RunnerProtocolTests
+{
+    [Fact]
+    public void ParseCall_Ok_ReturnsOutputJson()
+    {
+        using var doc = JsonDocument.Parse("""{"ok": true, "output": [1, 2]}""");
+
+        var result = RunnerProtocol.ParseCall(doc.RootElement);
+
+        Assert.Equal("[1, 2]", result.OutputJson);
+        Assert.Null(result.Error);
+    }
+
+    [Fact]
+    public void ParseCall_PythonError_ReturnsTypeMessageAndTraceback()
+    {
+        using var doc = JsonDocument.Parse("""{"ok": false, "error": {"type": "ValueError", "message": "bad", "traceback": "tb"}}""");
+
+        var result = RunnerProtocol.ParseCall(doc.RootElement, exitCode: 1, "container");
+
+        Assert.Equal(new PythonError("ValueError", "bad", "tb"), result.Error);
+    }
+
+    [Fact]
+    public void ParseCall_BundleRefusedExitCode_ThrowsNamingTheHost()
+    {
+        using var doc = JsonDocument.Parse("""{"ok": false, "error": {"type": "flytesharp.BundleDigestMismatch", "message": "digest differs"}}""");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunnerProtocol.ParseCall(doc.RootElement, RunnerProtocol.BundleRefusedExitCode, "pod p-1"));
+
+        Assert.Contains("the pod p-1 refused the code bundle: digest differs", ex.Message);
+        Assert.Contains("corrupted or replaced", ex.Fix);
+    }
+
+    [Fact]
+    public void ParseDescribe_OkAndMissing_ReadsBoth()
+    {
+        using var doc = JsonDocument.Parse("""
+            [{"task": "a:f", "ok": true, "file": "a.py", "is_async": true, "parameters": [{"name": "n", "annotation": "int", "kind": "POSITIONAL_OR_KEYWORD", "has_default": false}]},
+             {"task": "a:g", "ok": false, "error": {"type": "FunctionNotFound", "message": "no g", "defined": ["f"]}}]
+            """);
+
+        var infos = RunnerProtocol.ParseDescribe(doc.RootElement);
+
+        Assert.Equal(new PythonParameterInfo("n", "int", "POSITIONAL_OR_KEYWORD", false), Assert.Single(infos[0].Parameters));
+        Assert.True(infos[0].IsAsync);
+        Assert.Equal(("FunctionNotFound", "no g", "f"), (infos[1].ErrorType, infos[1].ErrorMessage, Assert.Single(infos[1].Defined)));
+    }
+
+    [Fact]
+    public void CallRequest_InlineInputs_CarriesThemAsJsonWithTheSpillFiles()
+    {
+        var request = RunnerProtocol.CallRequest("a:f", """{"n": 3}""", null, "/s/a1", 1024);
+
+        Assert.Equal(
+            """{"op":"call","task":"a:f","stdout_file":"/s/a1.stdout","stderr_file":"/s/a1.stderr","output_file":"/s/a1.output.json","inline_limit":1024,"inputs":{"n":3}}""",
+            JsonSerializer.Serialize(request));
+    }
+
+    [Fact]
+    public void CallRequest_InputsFile_NamesTheFileInsteadOfInlining()
+    {
+        var request = RunnerProtocol.CallRequest("a:f", "", "/s/in.json", "/s/a1", 1024);
+
+        Assert.Equal("/s/in.json", request["inputs_file"]);
+        Assert.False(request.ContainsKey("inputs"));
+    }
+
+    [Fact]
+    public void ParseCall_OutputAboveInlineLimit_ReturnsTheOutputFile()
+    {
+        using var doc = JsonDocument.Parse("""{"ok": true, "output_file": "/s/a1.output.json"}""");
+
+        var result = RunnerProtocol.ParseCall(doc.RootElement);
+
+        Assert.Equal(("/s/a1.output.json", null), (result.OutputFile, result.OutputJson));
+    }
+}
