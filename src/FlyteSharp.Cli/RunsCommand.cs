@@ -23,7 +23,14 @@ internal static class RunsCommand
         list.Options.Add(limit);
         list.SetAction(async (parse, _) =>
         {
-            var runs = Open(parse, config, database).ListRuns(parse.GetValue(limit));
+            var path = DatabasePath(parse, config, database);
+            if (!Exists(path))
+            {
+                await console.Out.WriteLineAsync(parse.GetValue(json) ? "[]" : $"no runs recorded (there is no run database at {path})");
+                return 0;
+            }
+
+            var runs = RunStore.Open(path).ListRuns(parse.GetValue(limit));
             if (parse.GetValue(json))
             {
                 await console.Out.WriteLineAsync(CliJson.Serialize(runs));
@@ -245,7 +252,7 @@ internal static class RunsCommand
         output.SetAction(async (parse, cancellationToken) =>
         {
             var settings = FlyteConfig.Load(parse.GetValue(config));
-            var store = RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
+            var store = OpenExisting(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
             var run = Get(store, parse.GetValue(outputName)!, previewOnly: true);
             var action = parse.GetValue(outputAction);
             string? json;
@@ -324,10 +331,23 @@ internal static class RunsCommand
         await source.CopyToAsync(destination, 1 << 16, cancellationToken);
     }
 
-    internal static RunStore Open(ParseResult parse, Option<string?> config, Option<string?> database)
+    // Reading opens an existing database only: opening creates one (and its directories), so a mistyped --db would
+    // leave an empty database behind and answer "no runs" / "no run named" as if the name were the mistake.
+    internal static RunStore Open(ParseResult parse, Option<string?> config, Option<string?> database) =>
+        OpenExisting(DatabasePath(parse, config, database));
+
+    private static string DatabasePath(ParseResult parse, Option<string?> config, Option<string?> database) =>
+        Path.GetFullPath(parse.GetValue(database) ?? FlyteConfig.Load(parse.GetValue(config)).EffectiveRunDatabase);
+
+    private static bool Exists(string path) => File.Exists(path) || Directory.Exists(path);
+
+    private static RunStore OpenExisting(string path)
     {
-        var settings = FlyteConfig.Load(parse.GetValue(config));
-        return RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
+        var full = Path.GetFullPath(path);
+        return Exists(full)
+            ? RunStore.Open(full)
+            : throw new FlyteSharpException($"there is no run database at {full}", full,
+                fix: "point --db (or [runs] database in the config, or FLYTESHARP_RUN_DB) at the database the run was recorded in; nothing has been recorded here yet");
     }
 
     private static RunRecord Get(RunStore store, string name, bool previewOnly = false) =>

@@ -136,8 +136,14 @@ internal sealed class LoadedProject
                 throw new FlyteSharpException($"{fe.Reason} (while initializing {where})", fe.File, fe.Line, fe.Fix, fe);
             }
 
+            // A member, type or assembly of FlyteSharp the project's build was compiled against is not there: the build
+            // is older (or newer) than this FlyteSharp, and nothing in the initializer's code is wrong.
+            var stale = inner is MissingMemberException or TypeLoadException or FileNotFoundException or FileLoadException;
             throw new FlyteSharpException($"initializing {where} threw {inner.GetType().Name}: {inner.Message}", ProjectFile,
-                fix: $"fix the static initializer of {type.FullName}", inner: inner);
+                fix: stale
+                    ? "the project's build does not match this FlyteSharp (it was compiled against another version): rebuild it — run without --no-build, or `dotnet build` the project"
+                    : $"fix the static initializer of {type.FullName}",
+                inner: inner);
         }
     }
 }

@@ -42,7 +42,10 @@ internal static class TaskCodeVersion
             : throw new InvalidOperationException($"Python task '{task.Name}' has neither a module file nor a bundle to version its cache by");
     }
 
-    /// <summary>The file Python imports the task's module from: <c>a/b.py</c> or <c>a/b/__init__.py</c>, bundle first.</summary>
+    /// <summary>
+    /// The file Python imports the task's module from, bundle first: <c>a/b/__init__.py</c>, else <c>a/b.py</c>
+    /// (Python's path finder takes a regular package over a module of the same name).
+    /// </summary>
     private static string? ModuleFile(TaskDefinition task, PythonRuntime python)
     {
         var parts = task.Python!.Module.Split('.');
@@ -60,7 +63,7 @@ internal static class TaskCodeVersion
             }
         }
 
-        foreach (var path in bases.SelectMany(b => new[] { b + ".py", Path.Combine(b, "__init__.py") }))
+        foreach (var path in bases.SelectMany(b => new[] { Path.Combine(b, "__init__.py"), b + ".py" }))
         {
             if (File.Exists(path))
             {

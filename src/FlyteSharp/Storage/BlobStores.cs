@@ -76,7 +76,15 @@ public static partial class BlobStores
                 fix: "use oci://host[:port]/repository with a lowercase repository name, e.g. oci://127.0.0.1:5000/flytesharp/bundles");
         }
 
-        return (rest[..slash], rest[(slash + 1)..]);
+        var host = rest[..slash];
+        if (!Uri.TryCreate($"http://{host}/", UriKind.Absolute, out var parsed) || parsed.PathAndQuery != "/" ||
+            !string.Equals(parsed.Authority, host, StringComparison.OrdinalIgnoreCase) && !host.StartsWith('['))
+        {
+            throw new FlyteSharpException($"'{Redact(uri)}' is not an OCI store URI: '{host}' is not a host[:port]",
+                fix: "use oci://host[:port]/repository with a host name or IP address and a port from 1 to 65535, e.g. oci://127.0.0.1:5000/flytesharp/bundles");
+        }
+
+        return (host, rest[(slash + 1)..]);
     }
 
     /// <summary>
@@ -103,7 +111,10 @@ public static partial class BlobStores
     internal static string Redact(string uri) =>
         UserInfoRange(uri) is { } range ? string.Concat(uri.AsSpan(0, range.Start), "***", uri.AsSpan(range.End)) : uri;
 
-    // The user:password part of scheme://user:password@host/…: everything before the last '@' of the authority.
+    // The user:password part of scheme://user:password@host/…. For a file:// URI, everything before the last '@' of
+    // the authority ('@' is a legal path character). For any other scheme, everything before the last '@' that is not
+    // a blob URI's digest separator: '@' cannot appear in a host or repository name, and a password may hold '/', '?'
+    // or '#' (characters that end the authority), which must not push it out of the redaction.
     private static (int Start, int End)? UserInfoRange(string uri)
     {
         var separator = uri.IndexOf("://", StringComparison.Ordinal);
@@ -113,10 +124,28 @@ public static partial class BlobStores
         }
 
         var start = separator + 3;
-        var end = uri.IndexOfAny(['/', '?', '#'], start) is var slash and >= 0 ? slash : uri.Length;
+        int end;
+        if (uri.AsSpan(0, separator).Equals("file", StringComparison.OrdinalIgnoreCase))
+        {
+            end = uri.IndexOfAny(['/', '?', '#'], start) is var slash and >= 0 ? slash : uri.Length;
+        }
+        else
+        {
+            var last = uri.LastIndexOf('@');
+            end = last >= start && DigestSuffix().IsMatch(uri[(last + 1)..]) ? last : uri.Length;
+        }
+
+        if (end <= start)
+        {
+            return null;
+        }
+
         var at = uri.LastIndexOf('@', end - 1, end - start);
         return at < 0 ? null : (start, at);
     }
+
+    [GeneratedRegex("^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")]
+    private static partial Regex DigestSuffix();
 
     private static string Authority(string uri)
     {

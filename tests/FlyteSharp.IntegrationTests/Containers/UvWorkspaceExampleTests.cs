@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FlyteSharp.Execution;
 using FlyteSharp.Images;
+using FlyteSharp.Runs;
 using FlyteSharp.IntegrationTests.Infrastructure;
 using FlyteSharp.Tasks;
 
@@ -29,6 +30,8 @@ public class UvWorkspaceExampleTests(DistributionRegistry registry, BaseImage ba
 
         Assert.Equal(155.2, ((JsonElement)report["revenue"]).GetDouble());
         Assert.Equal(62.4, ((JsonElement)report["per_customer"]).GetProperty("linus").GetDouble());
+        // The output is handed back before container removal (teardown is off the critical path); the run's end awaits it.
+        Assert.Equal(RunStatus.Succeeded, await run.WaitAsync(ct));
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
     }
 

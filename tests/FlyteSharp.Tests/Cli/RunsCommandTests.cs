@@ -33,6 +33,34 @@ public sealed class RunsCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("list")]
+    [InlineData("list", "--json")]
+    [InlineData("show", "some-run")]
+    [InlineData("logs", "some-run")]
+    [InlineData("output", "some-run")]
+    public async Task ReadingCommand_DatabaseDoesNotExist_SaysSoAndCreatesNothing(params string[] command)
+    {
+        var missing = _tree.PathOf("typo/dir/runs.db");
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = await FlyteCli.RunAsync(["runs", "--db", missing, .. command], output, error, TestContext.Current.CancellationToken);
+
+        Assert.False(Directory.Exists(_tree.PathOf("typo")), "a reading command created the database's directory");
+        if (command[0] == "list")
+        {
+            Assert.Equal(0, code);
+            Assert.Contains(command.Length == 1 ? $"there is no run database at {missing}" : "[]", output.ToString());
+        }
+        else
+        {
+            Assert.Equal(1, code);
+            Assert.Contains($"there is no run database at {missing}", error.ToString());
+            Assert.DoesNotContain("no run named", error.ToString());
+        }
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task List_RunWhoseErrorColumnIsNotJson_ListsItWithTheRawError(bool json)

@@ -63,6 +63,23 @@ public class TaskCodeVersionTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_CachedPythonModuleShadowedByPackage_VersionsTheFilePythonImports()
+    {
+        // Python imports app/calc/__init__.py, not app/calc.py, when both exist: the key must follow the import.
+        _fixture.WritePython("app/calc.py", "def bump(x: int) -> int:\n    return x - 1000\n");
+        _fixture.WritePython("app/calc/__init__.py", "def bump(x: int) -> int:\n    return x + 1\n");
+        var bump = NewEnv().PythonTask<int, int>("app.calc:bump", new TaskOptions { Cache = true });
+
+        var (first, _) = await RunAsync(bump, 1);
+        _fixture.WritePython("app/calc/__init__.py", "def bump(x: int) -> int:\n    return x + 100\n");
+        var (edited, editedAction) = await RunAsync(bump, 1);
+
+        Assert.Equal(2, first);
+        Assert.False(editedAction.CacheHit, "an edit of the package Python imports must not return the old output");
+        Assert.Equal(101, edited);
+    }
+
+    [Fact]
     public async Task Run_CachedPythonTaskPinnedVersion_ReusesOutputAcrossEdits()
     {
         _fixture.WritePython("app/calc.py", "def bump(x: int) -> int:\n    return x + 1\n");

@@ -33,6 +33,9 @@ public class BlobStoresTests
     [InlineData("oci://s3cr3t-pw@registry.example.com/bundles", "registry.example.com")]
     [InlineData("oci://alice:p@ss@s3cr3t-pw@registry.example.com/bundles", "registry.example.com")]
     [InlineData("s3://alice:s3cr3t-pw@bucket/prefix", "bucket")]
+    [InlineData("oci://alice:s3cr3t/pw@127.0.0.1:5000/flytesharp/bundles", "127.0.0.1:5000")]
+    [InlineData("oci://alice:s3cr3t#pw@127.0.0.1:5000/flytesharp/bundles", "127.0.0.1:5000")]
+    [InlineData("oci://alice:s3cr3t?pw@registry.example.com/bundles", "registry.example.com")]
     public void Open_CredentialsInUri_RefusesPointingAtTheAuthFileWithoutPrintingThem(string uri, string host)
     {
         var ex = Assert.Throws<FlyteSharpException>(() => BlobStores.Open(uri, new FlyteConfig()));
@@ -78,10 +81,30 @@ public class BlobStoresTests
     [InlineData("oci://host:5000")]
     [InlineData("oci://host:5000/UPPER")]
     [InlineData("oci:///repo")]
+    [InlineData("oci://localhost:abc/repo")]
+    [InlineData("oci://localhost:99999/repo")]
+    [InlineData("oci://bad host/repo")]
     public void Open_MalformedOciUri_Throws(string uri)
     {
         var ex = Assert.Throws<FlyteSharpException>(() => BlobStores.Open(uri, new FlyteConfig()));
         Assert.Contains("not an OCI store URI", ex.Reason);
+    }
+
+    [Fact]
+    public void ParseBlobUri_CredentialsWithSlashInUri_RefusesWithoutPrintingThem()
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => BlobStores.ParseBlobUri("oci://alice:s3cr/3t-pw@127.0.0.1:5000/repo@sha256:" + new string('a', 64)));
+
+        Assert.Contains("holds credentials", ex.Reason);
+        Assert.DoesNotContain("3t-pw", ex.ToString());
+    }
+
+    [Fact]
+    public void Open_FileUriWithAtInPath_IsNotMistakenForCredentials()
+    {
+        var store = BlobStores.Open("file:///tmp/user@example/store", new FlyteConfig());
+
+        Assert.Equal("file:///tmp/user@example/store", store.Uri);
     }
 
     [Fact]

@@ -33,6 +33,18 @@ public class LoadedProjectTests
     }
 
     [Fact]
+    public void Environments_InitializerMissesAFlyteSharpMember_SaysToRebuildNotToFixTheInitializer()
+    {
+        // What the runtime throws when a build made against another FlyteSharp calls a constructor that is gone.
+        var ex = Assert.Throws<FlyteSharpException>(() => Load(typeof(StaleBuildEnvs)));
+
+        Assert.Contains("MissingMethodException", ex.Message);
+        Assert.Contains("rebuild it", ex.Fix);
+        Assert.Contains("--no-build", ex.Fix);
+        Assert.DoesNotContain("fix the static initializer", ex.Fix);
+    }
+
+    [Fact]
     public void Environments_TypeWithoutEnvironmentMembers_IsNotInitialized()
     {
         var project = Load(typeof(ThrowsIfInitialized), typeof(TwoEnvs));
@@ -89,6 +101,14 @@ public class LoadedProjectTests
     private static class BrokenEnvs
     {
         public static readonly TaskEnvironment Etl = new("etl", Image.FromDebianBase().WithUvProject("/definitely/missing/pyproject.toml"));
+    }
+
+    private static class StaleBuildEnvs
+    {
+        public static readonly TaskEnvironment Etl = Missing();
+
+        private static TaskEnvironment Missing() =>
+            throw new MissingMethodException("Method not found: 'Void FlyteSharp.Tasks.TaskEnvironment..ctor(System.String, FlyteSharp.Images.Image, FlyteSharp.Tasks.Resources)'.");
     }
 
     private static class ThrowsIfInitialized
