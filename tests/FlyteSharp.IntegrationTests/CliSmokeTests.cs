@@ -46,8 +46,10 @@ public class CliSmokeTests
             }
 
             var home = Path.Combine(temp, "home");
+            var database = Path.Combine(temp, "runs.db");
+            File.WriteAllBytes(database, []); // an existing (empty) database, so `runs list` gets as far as loading SQLite
             var (code, stdout, stderr) = await ChildProcess.RunAsync(
-                "dotnet", [Path.Combine(app, "FlyteSharp.Cli.dll"), "runs", "list", "--db", Path.Combine(temp, "runs.db")],
+                "dotnet", [Path.Combine(app, "FlyteSharp.Cli.dll"), "runs", "list", "--db", database],
                 environment: new Dictionary<string, string?> { ["FLYTESHARP_HOME"] = home, ["FLYTESHARP_CONFIG"] = null },
                 timeout: TimeSpan.FromMinutes(2), cancellationToken: TestContext.Current.CancellationToken);
 

@@ -47,6 +47,8 @@ public class RunCommandTests(RunsProjectFixture fixture) : IClassFixture<RunsPro
     [Fact]
     public async Task RunsShow_UnknownRun_FailsWithFix()
     {
+        // The database must exist: a missing one is its own error ("there is no run database at …").
+        File.Open(fixture.Database, FileMode.OpenOrCreate).Dispose();
         var (code, _, error) = await fixture.CliAsync("runs", "show", "no-such-run", "--config", fixture.ConfigFile);
 
         Assert.Equal(1, code);
