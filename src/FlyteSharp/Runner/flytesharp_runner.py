@@ -383,10 +383,11 @@ def _exit_with_parent():
 
 
 def _capture(path):
-    """Where a call's sys.stdout/sys.stderr go: a file the driver reads back line by line (bounded memory on both
-    sides, however much the task prints), or a StringIO when the request names no file."""
+    """Where a call's sys.stdout/sys.stderr go: a file the driver follows line by line while the call runs (bounded
+    memory on both sides, however much the task prints), or a StringIO when the request names no file. The file is
+    line-buffered so each printed line is there for the driver at once, not when a block fills or the call returns."""
     if path:
-        return open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
+        return open(path, "w", buffering=1, encoding="utf-8", errors="backslashreplace", newline="\n")
     return io.StringIO()
 
 

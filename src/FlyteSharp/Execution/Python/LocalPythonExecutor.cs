@@ -53,11 +53,41 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         Directory.CreateDirectory(spill);
         var prefix = Path.Combine(spill, $"{request.ActionId}-{Guid.NewGuid():N}");
         var message = RunnerProtocol.CallRequest(request.Task.ToString(), request.InputsJson, request.InputsFile, prefix, _context.Config.InlineOutputLimit);
+
+        // The runner writes the call's output to these files line by line; they are followed while the call runs, so a
+        // long task's prints reach the run store (console, `runs logs --follow`) as they happen, not when it returns.
+        string[] streams = ["stdout", "stderr"];
+        foreach (var stream in streams)
+        {
+            File.WriteAllBytes(prefix + "." + stream, []);
+        }
+
+        using var stopFollowing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            using var doc = await SendAsync(request.Environment, message, request.Log, withSecrets: true, cancellationToken, request.Placed).ConfigureAwait(false);
+            var call = SendAsync(request.Environment, message, request.Log, withSecrets: true, cancellationToken, request.Placed);
+            var follows = streams.Select(stream => FollowFileAsync(prefix + "." + stream, stream, request.Log, call, stopFollowing.Token)).ToArray();
+            JsonDocument doc;
+            try
+            {
+                doc = await call.ConfigureAwait(false);
+            }
+            catch
+            {
+                // The call failed (cancelled, or the worker died): keep what it printed, but never wait on a cancelled read.
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    await stopFollowing.CancelAsync().ConfigureAwait(false);
+                }
+
+                await Task.WhenAll(follows).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                throw;
+            }
+
+            using var _ = doc;
+            await Task.WhenAll(follows).ConfigureAwait(false);
             var root = doc.RootElement;
-            foreach (var stream in new[] { "stdout", "stderr" })
+            foreach (var stream in streams)
             {
                 if (root.TryGetProperty(stream, out var text) && text.GetString() is { Length: > 0 } s)
                 {
@@ -66,8 +96,6 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
                         request.Log(stream, line);
                     }
                 }
-
-                await LogFileAsync(prefix + "." + stream, stream, request.Log, cancellationToken).ConfigureAwait(false);
             }
 
             return RunnerProtocol.ParseCall(root);
@@ -79,16 +107,12 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         }
     }
 
-    /// <summary>Logs a captured-output file line by line (a 100 MB log is streamed, never read whole).</summary>
-    private static async Task LogFileAsync(string path, string stream, Action<string, string> log, CancellationToken cancellationToken)
+    /// <summary>Logs a captured-output file line by line while <paramref name="writerDone"/> runs, then its rest (a 100 MB log is streamed, never read whole).</summary>
+    private static async Task FollowFileAsync(string path, string stream, Action<string, string> log, Task writerDone, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path))
-        {
-            return;
-        }
-
-        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, false, new FileStreamOptions { BufferSize = 1 << 16, Options = FileOptions.SequentialScan });
-        await BoundedLines.ReadAsync(reader, Runs.RunStoreWriter.MaxLogChunkChars, line => log(stream, line), cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, false,
+            new FileStreamOptions { BufferSize = 1 << 16, Share = FileShare.ReadWrite | FileShare.Delete, Options = FileOptions.SequentialScan });
+        await BoundedLines.FollowAsync(reader, Runs.RunStoreWriter.MaxLogChunkChars, line => log(stream, line), writerDone, cancellationToken).ConfigureAwait(false);
     }
 
     private static void TryDeleteFile(string path)

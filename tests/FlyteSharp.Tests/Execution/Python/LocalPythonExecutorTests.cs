@@ -32,6 +32,51 @@ public class LocalPythonExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task Execute_TaskPrintsThenWaits_PrintedLinesReachRunStoreWhileTaskRuns()
+    {
+        var marker = Path.Combine(_fixture.Config.Home, "release-marker");
+        _fixture.WritePython("app/chatty.py", """
+            import os
+            import sys
+            import time
+
+            def chatty(marker: str) -> str:
+                print("first line, printed before the wait")
+                print("to stderr, also before the wait", file=sys.stderr)
+                deadline = time.monotonic() + 60
+                while not os.path.exists(marker):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("the marker never appeared")
+                    time.sleep(0.05)
+                print("after the marker")
+                return "done"
+            """);
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var chatty = env.PythonTask<string, string>("app.chatty:chatty");
+        var ct = TestContext.Current.CancellationToken;
+
+        var run = await Flyte.Run(chatty, marker, _fixture.Options());
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyList<FlyteSharp.Runs.LogLine> logs = [];
+        while (waited.Elapsed < TimeSpan.FromSeconds(60) && !logs.Any(l => l.Stream == "stderr" && l.Text == "to stderr, also before the wait"))
+        {
+            await Task.Delay(50, ct);
+            logs = await run.GetLogsAsync(cancellationToken: ct);
+        }
+
+        // The task is still blocked on the marker here: these lines can only have come from following its output.
+        Assert.Contains(logs, l => l.Stream == "stdout" && l.Text == "first line, printed before the wait");
+        Assert.Contains(logs, l => l.Stream == "stderr" && l.Text == "to stderr, also before the wait");
+        Assert.DoesNotContain(logs, l => l.Text == "after the marker");
+
+        await File.WriteAllTextAsync(marker, "", ct);
+        Assert.Equal("done", await run.GetOutputAsync(ct));
+        await run.WaitAsync(ct);
+        var all = (await run.GetLogsAsync(cancellationToken: ct)).Where(l => l.Stream == "stdout").Select(l => l.Text).ToArray();
+        Assert.Equal(["first line, printed before the wait", "after the marker"], all);
+    }
+
+    [Fact]
     public async Task Execute_TaskLeavesChildProcessesRunning_TheyAreKilledWhenTheActionEnds()
     {
         _fixture.WritePython("app/spawn.py", """
