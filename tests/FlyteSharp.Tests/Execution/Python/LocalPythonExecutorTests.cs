@@ -55,7 +55,7 @@ public class LocalPythonExecutorTests : IDisposable
         var chatty = env.PythonTask<string, string>("app.chatty:chatty");
         var ct = TestContext.Current.CancellationToken;
 
-        var run = await Flyte.Run(chatty, marker, _fixture.Options());
+        var run = await _fixture.Runtime.Run(chatty, marker, _fixture.Options());
         var waited = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<FlyteSharp.Runs.LogLine> logs = [];
         while (waited.Elapsed < TimeSpan.FromSeconds(60) && !logs.Any(l => l.Stream == "stderr" && l.Text == "to stderr, also before the wait"))
