@@ -75,17 +75,16 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        if (_listener.IsListening)
-        {
-            _listener.Stop();
-        }
 
+        // Close only: the managed HttpListener's Stop() unbinds the prefixes and a later Close() unbinds them again,
+        // which re-binds the port first and fails with "address already in use" when anything took it in between.
+        // Close also ends the pending GetContextAsync, so the loop returns.
+        _listener.Close();
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
         }
 
-        _listener.Close();
         _stop.Dispose();
     }
 

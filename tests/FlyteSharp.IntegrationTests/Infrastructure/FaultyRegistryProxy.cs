@@ -59,7 +59,6 @@ internal sealed class FaultyRegistryProxy : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
         _listener.Close();
         _upstream.Dispose();
         _failures.Dispose();

@@ -306,6 +306,29 @@ public class RunConsoleServerTests : IDisposable
         Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Dispose_AfterTheServerClosedAConnection_ReleasesThePortWithoutRebinding()
+    {
+        // The server closing first leaves its side of the connection in TIME_WAIT; a listener stopped and then closed
+        // again removes its prefixes twice, and the second removal re-binds the port and fails with "address in use".
+        var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
+        var server = new RunConsoleServer(store, FreePort());
+        server.Start();
+        using (var http = new HttpClient())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{server.Port}/runs");
+            request.Headers.ConnectionClose = true;
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+
+        var disposing = await Record.ExceptionAsync(async () => await server.DisposeAsync());
+
+        Assert.Null(disposing);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(99999)]
