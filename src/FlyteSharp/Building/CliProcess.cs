@@ -105,13 +105,13 @@ internal static class CliProcess
         process.BeginErrorReadLine();
         if (standardInput is not null)
         {
-            await standardInput.CopyToAsync(process.StandardInput.BaseStream, cancellationToken);
+            await standardInput.CopyToAsync(process.StandardInput.BaseStream, cancellationToken).ConfigureAwait(false);
             process.StandardInput.Close();
         }
 
         try
         {
-            await process.WaitForExitAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

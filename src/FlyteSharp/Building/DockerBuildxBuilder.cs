@@ -10,7 +10,7 @@ internal sealed class DockerBuildxBuilder(string executable = "docker") : IImage
 
     public async Task BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken = default)
     {
-        var build = await CliProcess.RunAsync(executable, BuildArguments(request), request.Output, cancellationToken);
+        var build = await CliProcess.RunAsync(executable, BuildArguments(request), request.Output, cancellationToken).ConfigureAwait(false);
         if (!build.Succeeded)
         {
             // buildx pushes within the build; a failure after the last step is a push failure.
@@ -25,7 +25,7 @@ internal sealed class DockerBuildxBuilder(string executable = "docker") : IImage
     }
 
     public async Task<bool> ExistsLocallyAsync(string imageUri, CancellationToken cancellationToken = default) =>
-        (await CliProcess.RunAsync(executable, ["image", "inspect", "--format", "{{.Id}}", imageUri], cancellationToken: cancellationToken)).Succeeded;
+        (await CliProcess.RunAsync(executable, ["image", "inspect", "--format", "{{.Id}}", imageUri], cancellationToken: cancellationToken).ConfigureAwait(false)).Succeeded;
 
     internal static IReadOnlyList<string> BuildArguments(ImageBuildRequest request)
     {

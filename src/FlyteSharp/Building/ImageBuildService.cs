@@ -30,7 +30,7 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
         var results = new List<ImageBuildResult>();
         foreach (var target in distinct)
         {
-            results.Add(await BuildOneAsync(target, force, output, cancellationToken));
+            results.Add(await BuildOneAsync(target, force, output, cancellationToken).ConfigureAwait(false));
         }
 
         return results;
@@ -40,7 +40,7 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
     public async Task<IReadOnlyList<ImageBuildResult>> EnsureAsync(
         IEnumerable<ImageBuildTarget> targets, bool force = false, Action<string>? output = null, CancellationToken cancellationToken = default)
     {
-        var results = await BuildAsync(targets, force, output, cancellationToken);
+        var results = await BuildAsync(targets, force, output, cancellationToken).ConfigureAwait(false);
         if (results.FirstOrDefault(r => r.Status == ImageBuildStatus.Failed) is { } failed)
         {
             throw failed.Exception as FlyteSharpException
@@ -58,24 +58,25 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
         string? logFile = null;
         try
         {
-            if (!force && await ExistsAsync(target, cancellationToken))
+            if (!force && await ExistsAsync(target, cancellationToken).ConfigureAwait(false))
             {
                 return new ImageBuildResult(target.Uri, target.Environments, ImageBuildStatus.SkippedExisting, time.GetElapsedTime(started));
             }
 
             contextDir = Path.Combine(config.Home, "builds", target.Tag + "-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(contextDir);
-            await target.WriteContextAsync(contextDir, cancellationToken);
+            await target.WriteContextAsync(contextDir, cancellationToken).ConfigureAwait(false);
             var dockerfile = Path.Combine(contextDir, "Dockerfile");
             if (!File.Exists(dockerfile))
             {
-                await File.WriteAllTextAsync(dockerfile, target.Dockerfile, cancellationToken);
+                await File.WriteAllTextAsync(dockerfile, target.Dockerfile, cancellationToken).ConfigureAwait(false);
             }
 
             var logDir = Path.Combine(config.Home, "logs", "builds");
             Directory.CreateDirectory(logDir);
             logFile = Path.Combine(logDir, target.Tag + ".log");
-            await using (var log = new StreamWriter(logFile, append: false, new UTF8Encoding(false)))
+            var log = new StreamWriter(logFile, append: false, new UTF8Encoding(false));
+            await using (log.ConfigureAwait(false))
             {
                 var gate = new object();
                 void Line(string line)
@@ -91,11 +92,11 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
                 Line($"# {builder.Name} build {target.Uri} for {string.Join(", ", target.Environments)}");
                 await builder.BuildAsync(
                     new ImageBuildRequest(contextDir, dockerfile, target.Uri, Push: target.Registry is not null, insecure, Line),
-                    cancellationToken);
+                    cancellationToken).ConfigureAwait(false);
             }
 
             // A push that "succeeded" but left no tag must not be reported as built.
-            if (target.Registry is not null && !await probe.ExistsAsync(target.Registry, target.Repository, target.Tag, cancellationToken))
+            if (target.Registry is not null && !await probe.ExistsAsync(target.Registry, target.Repository, target.Tag, cancellationToken).ConfigureAwait(false))
             {
                 throw new FlyteSharpException($"{builder.Name} reported pushing {target.Uri}, but the registry does not list the tag",
                     fix: "check the registry's logs and storage; then rebuild with --force");

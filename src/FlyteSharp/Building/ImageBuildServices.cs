@@ -10,5 +10,5 @@ internal static class ImageBuildServices
     /// <param name="time">The clock for timings.</param>
     /// <param name="cancellationToken">Stops builder detection.</param>
     public static async Task<ImageBuildService> CreateAsync(FlyteConfig config, HttpMessageHandler? handler = null, TimeProvider? time = null, CancellationToken cancellationToken = default) =>
-        new(await ImageBuilders.CreateAsync(config, cancellationToken), new RegistryTagProbe(config, handler), config, time ?? TimeProvider.System);
+        new(await ImageBuilders.CreateAsync(config, cancellationToken).ConfigureAwait(false), new RegistryTagProbe(config, handler), config, time ?? TimeProvider.System);
 }

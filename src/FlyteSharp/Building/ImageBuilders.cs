@@ -32,7 +32,7 @@ public static class ImageBuilders
         var lazy = Detected.GetOrAdd("auto", _ => new Lazy<Task<IImageBuilder>>(() => DetectAsync(CliProcess.IsOnPath, CancellationToken.None)));
         try
         {
-            return await lazy.Value.WaitAsync(cancellationToken);
+            return await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (FlyteSharpException)
         {
@@ -47,7 +47,7 @@ public static class ImageBuilders
         var tried = new List<string>();
         if (isOnPath("podman"))
         {
-            var info = await CliProcess.RunAsync("podman", ["info", "--format", "{{.Host.OCIRuntime.Name}}"], cancellationToken: cancellationToken);
+            var info = await CliProcess.RunAsync("podman", ["info", "--format", "{{.Host.OCIRuntime.Name}}"], cancellationToken: cancellationToken).ConfigureAwait(false);
             if (info.Succeeded)
             {
                 return new PodmanBuilder();
@@ -62,9 +62,9 @@ public static class ImageBuilders
 
         if (isOnPath("docker"))
         {
-            var info = await CliProcess.RunAsync("docker", ["info", "--format", "{{.ServerVersion}}"], cancellationToken: cancellationToken);
+            var info = await CliProcess.RunAsync("docker", ["info", "--format", "{{.ServerVersion}}"], cancellationToken: cancellationToken).ConfigureAwait(false);
             var buildx = info.Succeeded
-                ? await CliProcess.RunAsync("docker", ["buildx", "version"], cancellationToken: cancellationToken)
+                ? await CliProcess.RunAsync("docker", ["buildx", "version"], cancellationToken: cancellationToken).ConfigureAwait(false)
                 : null;
             if (info.Succeeded && buildx!.Succeeded)
             {

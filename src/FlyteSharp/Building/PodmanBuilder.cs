@@ -9,7 +9,7 @@ internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilde
 
     public async Task BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken = default)
     {
-        var build = await CliProcess.RunAsync(Executable, BuildArguments(request), request.Output, cancellationToken);
+        var build = await CliProcess.RunAsync(Executable, BuildArguments(request), request.Output, cancellationToken).ConfigureAwait(false);
         if (!build.Succeeded)
         {
             throw BuildFailure.FromOutput(Name, request.DockerfilePath, build.Combined);
@@ -17,7 +17,7 @@ internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilde
 
         if (request.Push)
         {
-            var push = await CliProcess.RunAsync(Executable, PushArguments(request), request.Output, cancellationToken);
+            var push = await CliProcess.RunAsync(Executable, PushArguments(request), request.Output, cancellationToken).ConfigureAwait(false);
             if (!push.Succeeded)
             {
                 throw BuildFailure.PushFailed(Name, request.ImageUri, push.Combined);
@@ -26,7 +26,7 @@ internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilde
     }
 
     public async Task<bool> ExistsLocallyAsync(string imageUri, CancellationToken cancellationToken = default) =>
-        (await CliProcess.RunAsync(Executable, ["image", "exists", imageUri], cancellationToken: cancellationToken)).Succeeded;
+        (await CliProcess.RunAsync(Executable, ["image", "exists", imageUri], cancellationToken: cancellationToken).ConfigureAwait(false)).Succeeded;
 
     internal static IReadOnlyList<string> BuildArguments(ImageBuildRequest request) =>
         ["build", "--layers", "--file", request.DockerfilePath, "--tag", request.ImageUri, request.ContextDirectory];

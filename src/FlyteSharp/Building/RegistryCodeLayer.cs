@@ -61,12 +61,12 @@ internal static partial class RegistryCodeLayer
         byte[]? manifestBytes;
         try
         {
-            if (await client.ManifestExistsAsync(full.Repository, full.Tag, cancellationToken))
+            if (await client.ManifestExistsAsync(full.Repository, full.Tag, cancellationToken).ConfigureAwait(false))
             {
                 return null; // already there (built or pushed before): the build service reports it as skipped-existing
             }
 
-            manifestBytes = await client.GetManifestAsync(dependency.Repository, dependency.Tag, cancellationToken);
+            manifestBytes = await client.GetManifestAsync(dependency.Repository, dependency.Tag, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is FlyteSharpException or HttpRequestException)
         {
@@ -88,14 +88,14 @@ internal static partial class RegistryCodeLayer
 
         var configDigest = configDescriptor["digest"]!.GetValue<string>();
         using var configStream = new MemoryStream();
-        if (await client.DownloadBlobAsync(dependency.Repository, configDigest, configStream, cancellationToken) is not { } arrived || arrived != configDigest)
+        if (await client.DownloadBlobAsync(dependency.Repository, configDigest, configStream, cancellationToken).ConfigureAwait(false) is not { } arrived || arrived != configDigest)
         {
             throw new FlyteSharpException($"the config blob {configDigest} of {dependency.Uri} is missing or does not match its digest",
                 fix: "push the dependency image again (flytesharp build --force), then deploy");
         }
 
         var config = JsonNode.Parse(configStream.ToArray())!.AsObject();
-        if (await DirectoryModesAsync(client, dependency.Repository, layers, codeDirectory, options.Config, cancellationToken) is not { } directories)
+        if (await DirectoryModesAsync(client, dependency.Repository, layers, codeDirectory, options.Config, cancellationToken).ConfigureAwait(false) is not { } directories)
         {
             return null;
         }
@@ -104,9 +104,9 @@ internal static partial class RegistryCodeLayer
         try
         {
             var (diffId, layerDigest, layerSize) = WriteLayer(files, codeDirectory, directories, layerFile, cancellationToken);
-            if (!await client.BlobExistsAsync(full.Repository, layerDigest, cancellationToken))
+            if (!await client.BlobExistsAsync(full.Repository, layerDigest, cancellationToken).ConfigureAwait(false))
             {
-                await client.UploadBlobAsync(full.Repository, layerDigest, () => File.OpenRead(layerFile), layerSize, cancellationToken);
+                await client.UploadBlobAsync(full.Repository, layerDigest, () => File.OpenRead(layerFile), layerSize, cancellationToken).ConfigureAwait(false);
             }
 
             var rootfs = config["rootfs"] as JsonObject ?? throw new FlyteSharpException($"the config of {dependency.Uri} has no rootfs", fix: "rebuild the dependency image");
@@ -120,9 +120,9 @@ internal static partial class RegistryCodeLayer
             history.Add(new JsonObject { ["created"] = Created, ["created_by"] = instruction, ["comment"] = "FlyteSharp code layer (registry, no builder)" });
             var configBytes = Encoding.UTF8.GetBytes(config.ToJsonString());
             var newConfigDigest = Sha256(configBytes);
-            if (!await client.BlobExistsAsync(full.Repository, newConfigDigest, cancellationToken))
+            if (!await client.BlobExistsAsync(full.Repository, newConfigDigest, cancellationToken).ConfigureAwait(false))
             {
-                await client.UploadBlobAsync(full.Repository, newConfigDigest, () => new MemoryStream(configBytes), configBytes.Length, cancellationToken);
+                await client.UploadBlobAsync(full.Repository, newConfigDigest, () => new MemoryStream(configBytes), configBytes.Length, cancellationToken).ConfigureAwait(false);
             }
 
             configDescriptor["digest"] = newConfigDigest;
@@ -134,7 +134,7 @@ internal static partial class RegistryCodeLayer
                 ["size"] = layerSize,
             });
             var newManifest = Encoding.UTF8.GetBytes(manifest.ToJsonString());
-            var digest = await client.PutManifestAsync(full.Repository, full.Tag, newManifest, manifestType, cancellationToken);
+            var digest = await client.PutManifestAsync(full.Repository, full.Tag, newManifest, manifestType, cancellationToken).ConfigureAwait(false);
             output?.Invoke(string.Create(CultureInfo.InvariantCulture,
                 $"# registry code layer: {full.Uri} = {dependency.Uri} + {files.Count} code file(s) ({layerSize} bytes), no builder"));
             return digest;
@@ -182,7 +182,7 @@ internal static partial class RegistryCodeLayer
                 return null;
             }
 
-            var directories = await LayerDirectoriesAsync(client, repository, layer["digest"]!.GetValue<string>(), config, cancellationToken);
+            var directories = await LayerDirectoriesAsync(client, repository, layer["digest"]!.GetValue<string>(), config, cancellationToken).ConfigureAwait(false);
             foreach (var path in wanted)
             {
                 if (!modes.ContainsKey(path) && directories.TryGetValue(path, out var mode))
@@ -202,7 +202,7 @@ internal static partial class RegistryCodeLayer
         var cacheFile = Path.Combine(cacheDir, digest.Replace(':', '-') + ".txt");
         if (File.Exists(cacheFile))
         {
-            return ParseDirectories(await File.ReadAllLinesAsync(cacheFile, cancellationToken));
+            return ParseDirectories(await File.ReadAllLinesAsync(cacheFile, cancellationToken).ConfigureAwait(false));
         }
 
         Directory.CreateDirectory(cacheDir);
@@ -210,18 +210,20 @@ internal static partial class RegistryCodeLayer
         var lines = new List<string>();
         try
         {
-            await using (var file = new FileStream(blob, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose))
+            var file = new FileStream(blob, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            await using (file.ConfigureAwait(false))
             {
-                if (await client.DownloadBlobAsync(repository, digest, file, cancellationToken) != digest)
+                if (await client.DownloadBlobAsync(repository, digest, file, cancellationToken).ConfigureAwait(false) != digest)
                 {
                     throw new FlyteSharpException($"layer {digest} of repository {repository} is missing or does not match its digest",
                         fix: "push the dependency image again (flytesharp build --force), then deploy");
                 }
 
                 file.Position = 0;
-                await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+                var gzip = new GZipStream(file, CompressionMode.Decompress);
+                await using var gzipDisposal = gzip.ConfigureAwait(false);
                 using var tar = new TarReader(gzip);
-                while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
+                while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
                 {
                     if (entry.EntryType == TarEntryType.Directory)
                     {
@@ -237,7 +239,7 @@ internal static partial class RegistryCodeLayer
         }
 
         var temp = cacheFile + ".tmp-" + Guid.NewGuid().ToString("N");
-        await File.WriteAllLinesAsync(temp, lines, cancellationToken);
+        await File.WriteAllLinesAsync(temp, lines, cancellationToken).ConfigureAwait(false);
         File.Move(temp, cacheFile, overwrite: true);
         return ParseDirectories(lines);
     }

@@ -19,7 +19,7 @@ internal sealed class RegistryTagProbe(FlyteConfig config, HttpMessageHandler? h
         var slash = registry.IndexOf('/');
         var host = slash < 0 ? registry : registry[..slash];
         var client = _clients.GetOrAdd(host, h => new OciRegistryClient(h, config, handler));
-        return await client.ManifestExistsAsync(repository, tag, cancellationToken);
+        return await client.ManifestExistsAsync(repository, tag, cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose()

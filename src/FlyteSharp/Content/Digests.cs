@@ -26,11 +26,12 @@ internal static class Digests
     /// <summary>The sha256 digest of a whole file.</summary>
     public static async Task<string> OfFileAsync(string path, CancellationToken cancellationToken)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        return await OfStreamAsync(stream, cancellationToken);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using var streamDisposal = stream.ConfigureAwait(false);
+        return await OfStreamAsync(stream, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The sha256 digest of the rest of a stream.</summary>
     public static async Task<string> OfStreamAsync(Stream stream, CancellationToken cancellationToken) =>
-        Prefix + Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+        Prefix + Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
 }

@@ -13,10 +13,10 @@ internal static class VerifyingCopy
         try
         {
             int n;
-            while ((n = await input.ReadAsync(buffer, cancellationToken)) > 0)
+            while ((n = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 sha.AppendData(buffer, 0, n);
-                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             }
         }
         finally

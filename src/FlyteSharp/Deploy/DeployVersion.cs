@@ -44,7 +44,7 @@ public static partial class DeployVersion
             return Validate(version);
         }
 
-        var head = await CliProcess.RunAsync("git", ["-C", directory, "rev-parse", "--verify", "HEAD"], cancellationToken: cancellationToken);
+        var head = await CliProcess.RunAsync("git", ["-C", directory, "rev-parse", "--verify", "HEAD"], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!head.Succeeded)
         {
             throw new FlyteSharpException($"--version git needs a git repository with a commit: {CliProcess.Tail(head.Combined, 3)}", directory,
@@ -52,7 +52,7 @@ public static partial class DeployVersion
         }
 
         var sha = head.StandardOutput.Trim();
-        var status = await CliProcess.RunAsync("git", ["-C", directory, "status", "--porcelain", "--untracked-files=normal"], cancellationToken: cancellationToken);
+        var status = await CliProcess.RunAsync("git", ["-C", directory, "status", "--porcelain", "--untracked-files=normal"], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!status.Succeeded)
         {
             throw new FlyteSharpException($"git status failed: {CliProcess.Tail(status.Combined, 3)}", directory);

@@ -79,7 +79,7 @@ internal static class Deployer
                 continue;
             }
 
-            if (registryCodeLayers && await RegistryCodeLayer.TryPushAsync(env.Image, image, options, output, cancellationToken) is not null)
+            if (registryCodeLayers && await RegistryCodeLayer.TryPushAsync(env.Image, image, options, output, cancellationToken).ConfigureAwait(false) is not null)
             {
                 pushed.Add(image.Uri);
                 continue;
@@ -90,8 +90,8 @@ internal static class Deployer
 
         if (toBuild.Count > 0)
         {
-            service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken);
-            await service.EnsureAsync(toBuild, output: output, cancellationToken: cancellationToken);
+            service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await service.EnsureAsync(toBuild, output: output, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var now = time.GetUtcNow();
@@ -138,7 +138,8 @@ internal static class Deployer
         try
         {
             var context = new Execution.Python.PythonExecutorContext("deploy-check", sandbox, new Execution.Python.PythonBundle("", null, null, sandbox), config, null);
-            await using var executor = new Execution.Containers.ContainerPythonExecutor(context, new DeployedImageSource(deployments, config));
+            var executor = new Execution.Containers.ContainerPythonExecutor(context, new DeployedImageSource(deployments, config));
+            await using var executorDisposal = executor.ConfigureAwait(false);
             await Execution.Python.PythonTaskChecker.CheckAsync(executor, tasks, rootDir, cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -17,7 +17,8 @@ internal static class RunBundles
     {
         var bundle = await CodeBundler.CreateAsync(rootDir, BundleOptions.For(config), cancellationToken).ConfigureAwait(false);
         string storeUri;
-        await using (var store = BlobStores.Open(config.EffectiveStoreUri, config))
+        var store = BlobStores.Open(config.EffectiveStoreUri, config);
+        await using (store.ConfigureAwait(false))
         {
             storeUri = await store.PutAsync(bundle.Digest, bundle.ArchivePath, cancellationToken).ConfigureAwait(false);
         }
@@ -43,7 +44,8 @@ internal static class RunBundles
             return (null, false);
         }
 
-        await using var store = BlobStores.Open(context.Config.EffectiveStoreUri, context.Config);
+        var store = BlobStores.Open(context.Config.EffectiveStoreUri, context.Config);
+        await using var storeDisposal = store.ConfigureAwait(false);
         return (await store.PutAsync(context.Bundle.Digest, archive, cancellationToken).ConfigureAwait(false), true);
     }
 }

@@ -68,7 +68,8 @@ internal sealed class RunOutputs : IDisposable
     public async Task<TaskPayload> SerializeAsync(TaskDefinition task, object? value, CancellationToken cancellationToken)
     {
         var file = NewSpillFile("output");
-        await using (var spill = new SpillStream(file, InlineLimit))
+        var spill = new SpillStream(file, InlineLimit);
+        await using (spill.ConfigureAwait(false))
         {
             try
             {
@@ -99,7 +100,8 @@ internal sealed class RunOutputs : IDisposable
     public async Task<TaskPayload> SerializeInputsAsync(TaskDefinition task, IReadOnlyList<TaskParameter> parameters, object?[] inputs, CancellationToken cancellationToken)
     {
         var file = NewSpillFile("inputs");
-        await using (var spill = new SpillStream(file, InlineLimit))
+        var spill = new SpillStream(file, InlineLimit);
+        await using (spill.ConfigureAwait(false))
         {
             try
             {
@@ -152,8 +154,10 @@ internal sealed class RunOutputs : IDisposable
             return file;
         }
 
-        await using var source = await OutputBlobs.OpenAsync(payload.Blob!, _config, cancellationToken).ConfigureAwait(false);
-        await using var target = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        var source = await OutputBlobs.OpenAsync(payload.Blob!, _config, cancellationToken).ConfigureAwait(false);
+        await using var sourceDisposal = source.ConfigureAwait(false);
+        var target = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await using var targetDisposal = target.ConfigureAwait(false);
         await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
         return file;
     }
@@ -177,9 +181,10 @@ internal sealed class RunOutputs : IDisposable
             return TaskJson.DeserializeOutput(task, output.Json);
         }
 
-        await using var stream = output.LocalFile is { } local && File.Exists(local)
+        var stream = (output.LocalFile is { } local && File.Exists(local)
             ? OpenRead(local)
-            : await OutputBlobs.OpenAsync(output.Blob!, config, cancellationToken).ConfigureAwait(false);
+            : await OutputBlobs.OpenAsync(output.Blob!, config, cancellationToken).ConfigureAwait(false));
+        await using var streamDisposal = stream.ConfigureAwait(false);
         return await ReadValueAsync(task, stream, output.Blob?.Preview ?? "", cancellationToken).ConfigureAwait(false);
     }
 

@@ -86,7 +86,7 @@ public sealed partial class ResolvedImage
         try
         {
             Directory.CreateDirectory(temp);
-            await File.WriteAllTextAsync(Path.Combine(temp, "Dockerfile"), Dockerfile, cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(temp, "Dockerfile"), Dockerfile, cancellationToken).ConfigureAwait(false);
             foreach (var entry in _context)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -94,7 +94,7 @@ public sealed partial class ResolvedImage
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 if (entry.Content is not null)
                 {
-                    await File.WriteAllBytesAsync(path, entry.Content, cancellationToken);
+                    await File.WriteAllBytesAsync(path, entry.Content, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -105,9 +105,11 @@ public sealed partial class ResolvedImage
                             entry.SourceFile, fix: "resolve the image again (rerun the command)");
                     }
 
-                    await using var source = new FileStream(entry.SourceFile!, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
-                    await using var destination = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
-                    await source.CopyToAsync(destination, cancellationToken);
+                    var source = new FileStream(entry.SourceFile!, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+                    await using var sourceDisposal = source.ConfigureAwait(false);
+                    var destination = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+                    await using var destinationDisposal = destination.ConfigureAwait(false);
+                    await source.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (!OperatingSystem.IsWindows())

@@ -68,19 +68,19 @@ internal sealed class OciRegistryClient : IDisposable
     /// <summary><c>GET /v2/</c>: throws unless the registry answers (after authentication).</summary>
     public async Task PingAsync(CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "v2/"), "", cancellationToken);
-        await EnsureAsync(response, "GET /v2/", cancellationToken);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "v2/"), "", cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, "GET /v2/", cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> BlobExistsAsync(string repository, string digest, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
         }
 
-        await EnsureAsync(response, $"HEAD blob {digest}", cancellationToken);
+        await EnsureAsync(response, $"HEAD blob {digest}", cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -88,9 +88,9 @@ internal sealed class OciRegistryClient : IDisposable
     public async Task UploadBlobAsync(string repository, string digest, Func<Stream> open, long length, CancellationToken cancellationToken)
     {
         Uri location;
-        using (var start = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"v2/{repository}/blobs/uploads/"), Push(repository), cancellationToken))
+        using (var start = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"v2/{repository}/blobs/uploads/"), Push(repository), cancellationToken).ConfigureAwait(false))
         {
-            await EnsureAsync(start, $"POST upload of {digest}", cancellationToken);
+            await EnsureAsync(start, $"POST upload of {digest}", cancellationToken).ConfigureAwait(false);
             location = start.Headers.Location ?? throw new FlyteSharpException($"registry {Host} started an upload without a Location header",
                 fix: "use an OCI distribution compliant registry");
         }
@@ -103,48 +103,49 @@ internal sealed class OciRegistryClient : IDisposable
             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             content.Headers.ContentLength = length;
             return new HttpRequestMessage(HttpMethod.Put, url) { Content = content };
-        }, Push(repository), cancellationToken);
-        await EnsureAsync(put, $"PUT blob {digest}", cancellationToken);
+        }, Push(repository), cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(put, $"PUT blob {digest}", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Downloads a blob into <paramref name="destination"/> and returns the digest of what arrived.</summary>
     public async Task<string?> DownloadBlobAsync(string repository, string digest, Stream destination, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
 
-        await EnsureAsync(response, $"GET blob {digest}", cancellationToken);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await VerifyingCopy.CopyAsync(body, destination, cancellationToken);
+        await EnsureAsync(response, $"GET blob {digest}", cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var bodyDisposal = body.ConfigureAwait(false);
+        return await VerifyingCopy.CopyAsync(body, destination, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>HEAD /v2/&lt;repository&gt;/manifests/&lt;reference&gt;</c>: true on 200, false on 404 (used to skip image builds and uploads).</summary>
     public async Task<bool> ManifestExistsAsync(string repository, string reference, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => ManifestRequest(HttpMethod.Head, repository, reference), Pull(repository), cancellationToken);
+        using var response = await SendAsync(() => ManifestRequest(HttpMethod.Head, repository, reference), Pull(repository), cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
         }
 
-        await EnsureAsync(response, $"HEAD manifest {repository}:{reference}", cancellationToken);
+        await EnsureAsync(response, $"HEAD manifest {repository}:{reference}", cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     /// <summary>The manifest's bytes, or null when there is none.</summary>
     public async Task<byte[]?> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => ManifestRequest(HttpMethod.Get, repository, reference), Pull(repository), cancellationToken);
+        using var response = await SendAsync(() => ManifestRequest(HttpMethod.Get, repository, reference), Pull(repository), cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
 
-        await EnsureAsync(response, $"GET manifest {repository}:{reference}", cancellationToken);
-        return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        await EnsureAsync(response, $"GET manifest {repository}:{reference}", cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Puts a manifest under a tag (or its digest) and returns the manifest's digest.</summary>
@@ -155,8 +156,8 @@ internal sealed class OciRegistryClient : IDisposable
             var content = new ByteArrayContent(manifest);
             content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
             return new HttpRequestMessage(HttpMethod.Put, $"v2/{repository}/manifests/{reference}") { Content = content };
-        }, Push(repository), cancellationToken);
-        await EnsureAsync(response, $"PUT manifest {repository}:{reference}", cancellationToken);
+        }, Push(repository), cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, $"PUT manifest {repository}:{reference}", cancellationToken).ConfigureAwait(false);
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
     }
 
@@ -167,10 +168,10 @@ internal sealed class OciRegistryClient : IDisposable
     /// </summary>
     public async Task<string?> PullAuthorizationAsync(string repository, string digest, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, $"v2/{repository}/blobs/{digest}"), Pull(repository), cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.NotFound)
         {
-            await EnsureAsync(response, $"HEAD blob {digest}", cancellationToken);
+            await EnsureAsync(response, $"HEAD blob {digest}", cancellationToken).ConfigureAwait(false);
         }
 
         lock (_gate)
@@ -225,20 +226,20 @@ internal sealed class OciRegistryClient : IDisposable
                         }
                     }
 
-                    var response = await _http.SendAsync(request, completion, ct);
+                    var response = await _http.SendAsync(request, completion, ct).ConfigureAwait(false);
                     if (response.StatusCode == HttpStatusCode.Unauthorized && !authenticated &&
                         AuthChallenge.Parse(response.Headers.WwwAuthenticate.ToString()) is { } challenge)
                     {
                         // An auth round trip is not a failed attempt: answer the challenge and send again.
                         response.Dispose();
-                        await AuthenticateAsync(challenge, scope, ct);
+                        await AuthenticateAsync(challenge, scope, ct).ConfigureAwait(false);
                         authenticated = true;
                         continue;
                     }
 
                     return response;
                 }
-            }, cancellationToken);
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {
@@ -294,8 +295,8 @@ internal sealed class OciRegistryClient : IDisposable
                     request.Headers.Authorization = new AuthenticationHeaderValue("Basic", _credentials.BasicHeader());
                 }
 
-                return await _http.SendAsync(request, ct);
-            }, cancellationToken);
+                return await _http.SendAsync(request, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {
@@ -315,7 +316,7 @@ internal sealed class OciRegistryClient : IDisposable
                     fix: $"log in again: podman login {Host}");
             }
 
-            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
             var token = (json.RootElement.TryGetProperty("token", out var t) ? t.GetString() : null) ??
                         (json.RootElement.TryGetProperty("access_token", out var a) ? a.GetString() : null) ??
                         throw new FlyteSharpException($"token service {realm} answered without a token", fix: "check the registry's auth configuration");
@@ -353,7 +354,7 @@ internal sealed class OciRegistryClient : IDisposable
             throw RateLimited(what, response);
         }
 
-        var body = response.RequestMessage?.Method == HttpMethod.Head ? "" : await response.Content.ReadAsStringAsync(cancellationToken);
+        var body = response.RequestMessage?.Method == HttpMethod.Head ? "" : await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var detail = body.Length > 500 ? body[..500] : body;
         var fix = response.StatusCode switch
         {

@@ -180,7 +180,8 @@ internal sealed class RunConsoleServer : IAsyncDisposable
 
                 return new StreamedBody("text/plain; charset=utf-8", null, async (output, ct) =>
                 {
-                    await using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                    var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                    await using var writerDisposal = writer.ConfigureAwait(false);
                     foreach (var line in _store.StreamLogs(name, action))
                     {
                         ct.ThrowIfCancellationRequested();

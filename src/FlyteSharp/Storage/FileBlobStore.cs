@@ -29,7 +29,7 @@ internal sealed class FileBlobStore(string root) : IBlobStore
             return BlobUri(digest);
         }
 
-        await CopyVerifiedAsync(localFile, target, digest, cancellationToken);
+        await CopyVerifiedAsync(localFile, target, digest, cancellationToken).ConfigureAwait(false);
         return BlobUri(digest);
     }
 
@@ -41,13 +41,13 @@ internal sealed class FileBlobStore(string root) : IBlobStore
             throw new FlyteSharpException($"blob {digest} is not in the store", source, fix: "push it first (`flytesharp bundle <root_dir> --store <uri>`), or check the store URI");
         }
 
-        await CopyVerifiedAsync(source, Path.GetFullPath(destinationFile), digest, cancellationToken);
+        await CopyVerifiedAsync(source, Path.GetFullPath(destinationFile), digest, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task PutObjectAsync(string key, Stream content, CancellationToken cancellationToken = default)
     {
         var target = ObjectPath(key);
-        await AtomicFile.WriteAsync(target, async (stream, ct) => await content.CopyToAsync(stream, ct), cancellationToken);
+        await AtomicFile.WriteAsync(target, async (stream, ct) => await content.CopyToAsync(stream, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     public Task<bool> ObjectExistsAsync(string key, CancellationToken cancellationToken = default) => Task.FromResult(File.Exists(ObjectPath(key)));
@@ -67,7 +67,7 @@ internal sealed class FileBlobStore(string root) : IBlobStore
 
         await using (stream)
         {
-            await stream.CopyToAsync(destination, cancellationToken);
+            await stream.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -89,13 +89,13 @@ internal sealed class FileBlobStore(string root) : IBlobStore
         {
             await AtomicFile.WriteAsync(target, async (output, ct) =>
             {
-                var actual = await VerifyingCopy.CopyAsync(input, output, ct);
+                var actual = await VerifyingCopy.CopyAsync(input, output, ct).ConfigureAwait(false);
                 if (actual != digest)
                 {
                     throw new FlyteSharpException($"content digest {actual} does not match the expected {digest}", source,
                         fix: "the file changed or is not this blob: rebuild or fetch it again");
                 }
-            }, cancellationToken);
+            }, cancellationToken).ConfigureAwait(false);
         }
     }
 }

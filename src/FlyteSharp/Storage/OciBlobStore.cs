@@ -39,13 +39,13 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
     public async Task<string> PutAsync(string digest, string localFile, CancellationToken cancellationToken = default)
     {
         var tag = BlobTag(digest);
-        if (await client.ManifestExistsAsync(Repository, tag, cancellationToken))
+        if (await client.ManifestExistsAsync(Repository, tag, cancellationToken).ConfigureAwait(false))
         {
             return BlobUri(digest);
         }
 
-        var length = await VerifyLocalAsync(localFile, digest, cancellationToken);
-        await PushArtifactAsync(tag, digest, length, () => OpenRead(localFile), BlobArtifactType, annotations: null, cancellationToken);
+        var length = await VerifyLocalAsync(localFile, digest, cancellationToken).ConfigureAwait(false);
+        await PushArtifactAsync(tag, digest, length, () => OpenRead(localFile), BlobArtifactType, annotations: null, cancellationToken).ConfigureAwait(false);
         return BlobUri(digest);
     }
 
@@ -54,13 +54,13 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
         Digests.Hex(digest);
         await AtomicFile.WriteAsync(destinationFile, async (stream, ct) =>
         {
-            var actual = await client.DownloadBlobAsync(Repository, digest, stream, ct)
+            var actual = await client.DownloadBlobAsync(Repository, digest, stream, ct).ConfigureAwait(false)
                 ?? throw new FlyteSharpException($"blob {digest} is not in {Uri}", fix: "push it first (`flytesharp bundle <root_dir> --store <uri>`), or check the store URI");
             if (actual != digest)
             {
                 throw new FlyteSharpException($"registry {client.Host} sent content with digest {actual} for {digest}", fix: "the registry's storage is damaged: push the bundle again");
             }
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task PutObjectAsync(string key, Stream content, CancellationToken cancellationToken = default)
@@ -70,13 +70,14 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
         try
         {
             string digest;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
             {
-                digest = await VerifyingCopy.CopyAsync(content, file, cancellationToken);
+                digest = await VerifyingCopy.CopyAsync(content, file, cancellationToken).ConfigureAwait(false);
             }
 
             var annotations = new JsonObject { [KeyAnnotation] = key };
-            await PushArtifactAsync(tag, digest, new FileInfo(temp).Length, () => OpenRead(temp), ObjectArtifactType, annotations, cancellationToken);
+            await PushArtifactAsync(tag, digest, new FileInfo(temp).Length, () => OpenRead(temp), ObjectArtifactType, annotations, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -89,7 +90,7 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
 
     public async Task GetObjectAsync(string key, Stream destination, CancellationToken cancellationToken = default)
     {
-        var manifest = await client.GetManifestAsync(Repository, ObjectTag(key), cancellationToken)
+        var manifest = await client.GetManifestAsync(Repository, ObjectTag(key), cancellationToken).ConfigureAwait(false)
             ?? throw new FlyteSharpException($"object '{key}' is not in {Uri}", fix: "check the key and the store URI");
         string digest;
         try
@@ -108,7 +109,7 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
             throw new FlyteSharpException($"object '{key}' in {Uri} has a malformed manifest", fix: "put the object again", inner: ex);
         }
 
-        var actual = await client.DownloadBlobAsync(Repository, digest, destination, cancellationToken)
+        var actual = await client.DownloadBlobAsync(Repository, digest, destination, cancellationToken).ConfigureAwait(false)
             ?? throw new FlyteSharpException($"object '{key}' in {Uri} points at missing blob {digest}", fix: "put the object again");
         if (actual != digest)
         {
@@ -124,14 +125,14 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
 
     private async Task PushArtifactAsync(string tag, string digest, long length, Func<Stream> open, string artifactType, JsonObject? annotations, CancellationToken cancellationToken)
     {
-        if (!await client.BlobExistsAsync(Repository, digest, cancellationToken))
+        if (!await client.BlobExistsAsync(Repository, digest, cancellationToken).ConfigureAwait(false))
         {
-            await client.UploadBlobAsync(Repository, digest, open, length, cancellationToken);
+            await client.UploadBlobAsync(Repository, digest, open, length, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!await client.BlobExistsAsync(Repository, EmptyConfigDigest, cancellationToken))
+        if (!await client.BlobExistsAsync(Repository, EmptyConfigDigest, cancellationToken).ConfigureAwait(false))
         {
-            await client.UploadBlobAsync(Repository, EmptyConfigDigest, () => new MemoryStream(EmptyConfig), EmptyConfig.Length, cancellationToken);
+            await client.UploadBlobAsync(Repository, EmptyConfigDigest, () => new MemoryStream(EmptyConfig), EmptyConfig.Length, cancellationToken).ConfigureAwait(false);
         }
 
         // No timestamps or host data: the same blob always gets the same manifest (and manifest digest).
@@ -148,7 +149,7 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
             manifest["annotations"] = annotations;
         }
 
-        await client.PutManifestAsync(Repository, tag, Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciRegistryClient.OciManifestMediaType, cancellationToken);
+        await client.PutManifestAsync(Repository, tag, Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciRegistryClient.OciManifestMediaType, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<long> VerifyLocalAsync(string localFile, string digest, CancellationToken cancellationToken)
@@ -157,7 +158,7 @@ internal sealed class OciBlobStore(OciRegistryClient client, string repository) 
         string actual;
         try
         {
-            actual = await Digests.OfFileAsync(localFile, cancellationToken);
+            actual = await Digests.OfFileAsync(localFile, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

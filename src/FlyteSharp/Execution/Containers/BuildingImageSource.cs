@@ -19,7 +19,7 @@ internal sealed class BuildingImageSource(FlyteConfig config, Func<CancellationT
     /// <summary>The build results of this source (one per image it had to check), for reporting.</summary>
     public ConcurrentQueue<ImageBuildResult> Results { get; } = new();
 
-    public async Task<string> RuntimeAsync(CancellationToken cancellationToken) => (await ServiceAsync(cancellationToken)).Builder.Name;
+    public async Task<string> RuntimeAsync(CancellationToken cancellationToken) => (await ServiceAsync(cancellationToken).ConfigureAwait(false)).Builder.Name;
 
     public Task<ContainerImage> GetAsync(TaskEnvironment environment, CancellationToken cancellationToken)
     {
@@ -37,8 +37,8 @@ internal sealed class BuildingImageSource(FlyteConfig config, Func<CancellationT
     {
         try
         {
-            var service = await ServiceAsync(cancellationToken);
-            foreach (var result in await service.EnsureAsync([ImageBuildTarget.From(image, environment)], cancellationToken: cancellationToken))
+            var service = await ServiceAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var result in await service.EnsureAsync([ImageBuildTarget.From(image, environment)], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 Results.Enqueue(result);
             }
@@ -56,10 +56,10 @@ internal sealed class BuildingImageSource(FlyteConfig config, Func<CancellationT
 
     private async Task<ImageBuildService> ServiceAsync(CancellationToken cancellationToken)
     {
-        await _serviceGate.WaitAsync(cancellationToken);
+        await _serviceGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return _service ??= await services(cancellationToken);
+            return _service ??= await services(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

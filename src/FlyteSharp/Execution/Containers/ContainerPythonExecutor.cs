@@ -52,16 +52,16 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var image = await _images.GetAsync(environment, cancellationToken);
+        var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
         var imageReady = _time.GetElapsedTime(started);
-        if (image.CodeDirectory is null && await LocalDescribe.TryAsync(_context, environment, tasks, cancellationToken) is { } local)
+        if (image.CodeDirectory is null && await LocalDescribe.TryAsync(_context, environment, tasks, cancellationToken).ConfigureAwait(false) is { } local)
         {
             ActionTimed?.Invoke(new ContainerActionTimings("describe", environment.Name, imageReady, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero,
                 _time.GetElapsedTime(started)));
             return local;
         }
 
-        var outcome = await RunContainerAsync(environment, image, "describe", RunnerProtocol.DescribeArguments(tasks.Select(t => t.ToString())), null, null, withSecrets: false, cancellationToken);
+        var outcome = await RunContainerAsync(environment, image, "describe", RunnerProtocol.DescribeArguments(tasks.Select(t => t.ToString())), null, null, withSecrets: false, cancellationToken).ConfigureAwait(false);
         var json = outcome.Result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (outcome.Result.ExitCode != 0 || json is null || !json.StartsWith('['))
         {
@@ -77,12 +77,12 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var image = await _images.GetAsync(request.Environment, cancellationToken);
+        var image = await _images.GetAsync(request.Environment, cancellationToken).ConfigureAwait(false);
         var imageReady = _time.GetElapsedTime(started);
         var outcome = await RunContainerAsync(
             request.Environment, image, request.ActionId,
             ["--task", request.Task.ToString(), "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
-            request.InputsJson, request.Log, withSecrets: true, cancellationToken, request.Placed, request.InputsFile);
+            request.InputsJson, request.Log, withSecrets: true, cancellationToken, request.Placed, request.InputsFile).ConfigureAwait(false);
 
         var code = outcome.Result.ExitCode;
         if (outcome.OutOfMemory)
@@ -104,13 +104,13 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     /// <summary>Waits for every container removal still under way (bounded), then releases the registry client.</summary>
     public async ValueTask DisposeAsync()
     {
-        var failures = await _teardowns.DrainAsync();
+        var failures = await _teardowns.DrainAsync().ConfigureAwait(false);
         _registry?.Dispose();
         if (failures.Count > 0)
         {
             // The run's result stands; say which containers are left so they can be removed by hand.
             await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {_context.RunName} could not be removed:\n  " +
-                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>");
+                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>").ConfigureAwait(false);
         }
     }
 
@@ -120,7 +120,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     {
         // Secrets first: a missing one fails the action before any container starts.
         var secrets = withSecrets ? _context.Secrets.Resolve(environment) : [];
-        var runtime = await _images.RuntimeAsync(cancellationToken);
+        var runtime = await _images.RuntimeAsync(cancellationToken).ConfigureAwait(false);
         RecordRuntime(runtime);
         var n = Interlocked.Increment(ref _sequence);
         var ioDir = Path.Combine(_ioRoot, n.ToString(CultureInfo.InvariantCulture));
@@ -131,14 +131,14 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
         else if (inputsJson is not null)
         {
-            await File.WriteAllTextAsync(Path.Combine(ioDir, "inputs.json"), inputsJson, new UTF8Encoding(false), cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(ioDir, "inputs.json"), inputsJson, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
         }
 
         var bundle = image.CodeDirectory is null
-            ? ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken), _context.Bundle.ArchivePath, _context.Bundle.Digest,
+            ? ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken).ConfigureAwait(false), _context.Bundle.ArchivePath, _context.Bundle.Digest,
                 _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries)
             : null;
-        var authFile = bundle?.Registry is { } registry ? await WriteAuthFileAsync(registry.Host, registry.Repository, n, cancellationToken) : null;
+        var authFile = bundle?.Registry is { } registry ? await WriteAuthFileAsync(registry.Host, registry.Repository, n, cancellationToken).ConfigureAwait(false) : null;
         var secretDirectory = secrets.Count == 0 ? null : SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
         try
         {
@@ -149,7 +149,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
                 ContainerLabels.For(_context.RunName, actionId, environment.Name),
                 environment.EnvVars, secretMounts, authFile);
             placed?.Invoke(image.Uri, $"{runtime} container {spec.Name} ({Environment.MachineName})");
-            return await RunContainerAsync(runtime, spec, environment, ioDir, log, cancellationToken);
+            return await RunContainerAsync(runtime, spec, environment, ioDir, log, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -203,13 +203,13 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         try
         {
             result = await CliProcess.RunAsync(runtime, spec.Arguments(), onLine: null, cancellationToken, standardInput: null, environment: null,
-                onOutput: log is null ? null : (stream, line) => log(stream, line));
+                onOutput: log is null ? null : (stream, line) => log(stream, line)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // Killing the runtime's client does not stop the container: stop it, then remove it.
-            await CliProcess.RunAsync(runtime, ["stop", "--time", "2", spec.Name], cancellationToken: CancellationToken.None);
-            await RemoveAsync(runtime, spec.Name);
+            await CliProcess.RunAsync(runtime, ["stop", "--time", "2", spec.Name], cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await RemoveAsync(runtime, spec.Name).ConfigureAwait(false);
             throw;
         }
 
@@ -220,7 +220,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             // A failed exit reads the container's state before anything else; a clean exit needs no inspect.
             if (result.ExitCode == 137)
             {
-                var inspect = await CliProcess.RunAsync(runtime, ["inspect", "--format", "{{.State.OOMKilled}}", spec.Name], cancellationToken: CancellationToken.None);
+                var inspect = await CliProcess.RunAsync(runtime, ["inspect", "--format", "{{.State.OOMKilled}}", spec.Name], cancellationToken: CancellationToken.None).ConfigureAwait(false);
                 // cgroup v1 hosts do not always set OOMKilled; a SIGKILL we did not send, under a memory limit, is the limit.
                 oom = inspect.StandardOutput.Trim() == "true" || environment.Resources.MemoryBytes is not null;
             }
@@ -232,7 +232,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
 
         var outputs = Path.Combine(ioDir, "outputs.json");
-        return new ContainerOutcome(result, oom, File.Exists(outputs) ? await File.ReadAllTextAsync(outputs, CancellationToken.None) : null,
+        return new ContainerOutcome(result, oom, File.Exists(outputs) ? await File.ReadAllTextAsync(outputs, CancellationToken.None).ConfigureAwait(false) : null,
             launched, exited, _time.GetUtcNow());
     }
 
@@ -255,7 +255,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
 
         // Asked per container: tokens are short-lived, so a long run must not hand out an expired one.
-        var authorization = await client.PullAuthorizationAsync(repository, _context.Bundle.Digest, cancellationToken);
+        var authorization = await client.PullAuthorizationAsync(repository, _context.Bundle.Digest, cancellationToken).ConfigureAwait(false);
         if (authorization is null)
         {
             lock (_registryGate)
@@ -273,9 +273,10 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        await using (var file = new FileStream(path, options))
+        var file = new FileStream(path, options);
+        await using (file.ConfigureAwait(false))
         {
-            await JsonSerializer.SerializeAsync(file, new Dictionary<string, string> { ["authorization"] = authorization }, cancellationToken: cancellationToken);
+            await JsonSerializer.SerializeAsync(file, new Dictionary<string, string> { ["authorization"] = authorization }, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         return path;
@@ -305,7 +306,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private async Task<string?> PutBundleAsync(CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var (blobUri, uploaded) = await RunBundles.UploadAsync(_context, cancellationToken);
+        var (blobUri, uploaded) = await RunBundles.UploadAsync(_context, cancellationToken).ConfigureAwait(false);
         if (uploaded)
         {
             var took = _time.GetElapsedTime(started);
@@ -316,7 +317,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     }
 
     private static async Task RemoveAsync(string runtime, string name) =>
-        await CliProcess.RunAsync(runtime, ["rm", "--force", "--volumes", name], cancellationToken: CancellationToken.None);
+        await CliProcess.RunAsync(runtime, ["rm", "--force", "--volumes", name], cancellationToken: CancellationToken.None).ConfigureAwait(false);
 
     private void ReportTimings(string environment, JsonElement root, ContainerOutcome outcome, TimeSpan imageReady, long started)
     {

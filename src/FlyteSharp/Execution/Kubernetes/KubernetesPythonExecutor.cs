@@ -63,14 +63,14 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
     {
         // The same bundle checked with a local interpreter saves a pod per edit; the image answers when that cannot.
-        if (await LocalDescribe.TryAsync(_context, environment, tasks, cancellationToken) is { } local)
+        if (await LocalDescribe.TryAsync(_context, environment, tasks, cancellationToken).ConfigureAwait(false) is { } local)
         {
             return local;
         }
 
-        var image = await _images.GetAsync(environment, cancellationToken);
+        var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
         var log = new PodLog(null);
-        var outcome = await RunPodAsync(environment, image, "describe", "describe", RunnerProtocol.DescribeArguments(tasks.Select(t => t.ToString())), null, log, cancellationToken);
+        var outcome = await RunPodAsync(environment, image, "describe", "describe", RunnerProtocol.DescribeArguments(tasks.Select(t => t.ToString())), null, log, cancellationToken).ConfigureAwait(false);
         var json = log.Tail().Select(l => l.Trim()).LastOrDefault(l => l.Length > 0);
         if (outcome.ExitCode != 0 || json is null || !json.StartsWith('['))
         {
@@ -91,14 +91,14 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
                 fix: "pass large data by reference (a path or URL the task reads) instead of by value");
         }
 
-        await CheckSecretsAsync(request.Environment, cancellationToken);
-        var inputsJson = request.InputsFile is { } file ? await File.ReadAllTextAsync(file, cancellationToken) : request.InputsJson;
-        var image = await _images.GetAsync(request.Environment, cancellationToken);
+        await CheckSecretsAsync(request.Environment, cancellationToken).ConfigureAwait(false);
+        var inputsJson = request.InputsFile is { } file ? await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false) : request.InputsJson;
+        var image = await _images.GetAsync(request.Environment, cancellationToken).ConfigureAwait(false);
         var log = new PodLog(request.Log);
         var outcome = await RunPodAsync(
             request.Environment, image, request.ActionId, request.Task.ToString(),
             ["--task", request.Task.ToString(), "--inputs-env", KubernetesPodSpec.InputsVariable, "--result-stdout"],
-            inputsJson, log, cancellationToken, request.Placed);
+            inputsJson, log, cancellationToken, request.Placed).ConfigureAwait(false);
         if (outcome.Reason == "OOMKilled")
         {
             throw new ContainerOutOfMemoryException(request.Task.ToString(), request.Environment.Name, request.Environment.Resources.Memory);
@@ -143,7 +143,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         TaskEnvironment environment, ContainerImage image, string actionId, string task, IReadOnlyList<string> runnerArguments,
         string? inputsJson, PodLog log, CancellationToken cancellationToken, Action<string?, string>? placed = null)
     {
-        var bundle = ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken), null, _context.Bundle.Digest,
+        var bundle = ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken).ConfigureAwait(false), null, _context.Bundle.Digest,
             _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
         var n = Interlocked.Increment(ref _sequence);
         var name = KubernetesPodSpec.PodName(_context.RunName, n, Guid.NewGuid().ToString("N")[..6]);
@@ -155,7 +155,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         placed?.Invoke(image.Uri, $"pod {name} in namespace {Namespace}");
         try
         {
-            created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: cancellationToken);
+            created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex)
         {
@@ -164,12 +164,12 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
 
         try
         {
-            return await WaitAsync(created, log, cancellationToken);
+            return await WaitAsync(created, log, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             // Also on cancellation and failure: a pod left behind holds its node's resources.
-            await DeleteAsync(name);
+            await DeleteAsync(name).ConfigureAwait(false);
         }
     }
 
@@ -185,7 +185,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
             V1Secret found;
             try
             {
-                found = await _client.CoreV1.ReadNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken);
+                found = await _client.CoreV1.ReadNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
             {
@@ -233,7 +233,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
 
                 if (state.Progress == PodProgress.Ended)
                 {
-                    await FinishLogAsync(name, logs!, log, cancellationToken);
+                    await FinishLogAsync(name, logs!, log, cancellationToken).ConfigureAwait(false);
                     return new PodOutcome(name, state.ExitCode, state.Reason);
                 }
 
@@ -244,7 +244,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
                     var watch = _client.CoreV1.WatchListNamespacedPodAsync(
                         Namespace, fieldSelector: $"metadata.name={name}", resourceVersion: current.Metadata.ResourceVersion,
                         onError: e => watchError = e, cancellationToken: cancellationToken);
-                    await foreach (var (type, changed) in watch)
+                    await foreach (var (type, changed) in watch.ConfigureAwait(false))
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         if (type == WatchEventType.Deleted)
@@ -281,10 +281,10 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
                     // The watch ended (server timeout, expired resourceVersion, a broken connection): read the pod afresh.
                     if (++quietWatches > 1)
                     {
-                        await Task.Delay(TimeSpan.FromSeconds(Math.Min(quietWatches, 10)), _time, cancellationToken);
+                        await Task.Delay(TimeSpan.FromSeconds(Math.Min(quietWatches, 10)), _time, cancellationToken).ConfigureAwait(false);
                     }
 
-                    current = await ReadAsync(name, watchError, cancellationToken);
+                    current = await ReadAsync(name, watchError, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -294,20 +294,21 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         }
         finally
         {
-            await stopLogs.CancelAsync();
+            await stopLogs.CancelAsync().ConfigureAwait(false);
             if (logs is not null)
             {
-                await logs.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                await logs.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
     }
 
     private async Task FollowLogAsync(string name, PodLog log, CancellationToken cancellationToken)
     {
-        await using var stream = await _client.CoreV1.ReadNamespacedPodLogAsync(name, Namespace, container: KubernetesPodSpec.ContainerName, follow: true,
-            cancellationToken: cancellationToken);
+        var stream = (await _client.CoreV1.ReadNamespacedPodLogAsync(name, Namespace, container: KubernetesPodSpec.ContainerName, follow: true,
+            cancellationToken: cancellationToken).ConfigureAwait(false));
+        await using var streamDisposal = stream.ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
             log.Add(line);
         }
@@ -318,7 +319,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     {
         try
         {
-            await logs.WaitAsync(cancellationToken);
+            await logs.WaitAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (Exception ex) when (ex is HttpOperationException or IOException or HttpRequestException)
@@ -328,10 +329,11 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
 
         try
         {
-            await using var stream = await _client.CoreV1.ReadNamespacedPodLogAsync(name, Namespace, container: KubernetesPodSpec.ContainerName,
-                cancellationToken: cancellationToken);
+            var stream = (await _client.CoreV1.ReadNamespacedPodLogAsync(name, Namespace, container: KubernetesPodSpec.ContainerName,
+                cancellationToken: cancellationToken).ConfigureAwait(false));
+            await using var streamDisposal = stream.ConfigureAwait(false);
             using var reader = new StreamReader(stream, Encoding.UTF8);
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
                 log.Add(line);
             }
@@ -346,7 +348,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     {
         try
         {
-            return await _client.CoreV1.ReadNamespacedPodAsync(name, Namespace, cancellationToken: cancellationToken);
+            return await _client.CoreV1.ReadNamespacedPodAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -364,7 +366,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         try
         {
             await _client.CoreV1.DeleteNamespacedPodAsync(name, Namespace, gracePeriodSeconds: 0, propagationPolicy: "Background",
-                cancellationToken: CancellationToken.None);
+                cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -377,7 +379,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     }
 
     private async Task<string> PutBundleAsync(CancellationToken cancellationToken) =>
-        (await RunBundles.UploadAsync(_context, cancellationToken)).BlobUri
+        (await RunBundles.UploadAsync(_context, cancellationToken).ConfigureAwait(false)).BlobUri
         ?? throw new FlyteSharpException($"the run's code bundle {_context.Bundle.Digest} is in no store a pod could fetch it from",
             fix: "set [storage] uri = \"oci://<registry>/<repository>\" in flytesharp.toml");
 

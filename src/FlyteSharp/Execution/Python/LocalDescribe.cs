@@ -21,8 +21,9 @@ internal static class LocalDescribe
 
         try
         {
-            await using var local = new LocalPythonExecutor(context with { SandboxDirectory = Path.Combine(context.SandboxDirectory, "describe") });
-            var infos = await local.DescribeAsync(environment, tasks, cancellationToken);
+            var local = new LocalPythonExecutor(context with { SandboxDirectory = Path.Combine(context.SandboxDirectory, "describe") });
+            await using var localDisposal = local.ConfigureAwait(false);
+            var infos = await local.DescribeAsync(environment, tasks, cancellationToken).ConfigureAwait(false);
             // ModuleNotFoundError is not trusted: a package __init__ importing an image-only dependency raises it too.
             return infos.All(i => i.Ok || i.ErrorType is "ModuleOutsideBundle" or "FunctionNotFound" or "NotCallable") ? infos : null;
         }
