@@ -1,6 +1,7 @@
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Containers;
+using FlyteSharp.Execution.Dotnet;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
@@ -100,6 +101,11 @@ internal static class RunLauncher
             if (runtime is not null)
             {
                 controller.UsePython(runtime, pythonTasks, deferred);
+            }
+
+            if (mode == ExecutionMode.Container && deployedImages is null)
+            {
+                controller.UseDotnet(() => ContainerDotnetExecutor.Create(new DotnetExecutorContext(name, sandbox, config, settings.Secrets)));
             }
 
             ConsoleCapture.Install();
@@ -225,6 +231,11 @@ internal static class RunLauncher
                 {
                     // Preparing Python failed; that error is already the action's.
                 }
+            }
+
+            if (controller.DotnetIfCreated is { } dotnet)
+            {
+                await dotnet.DisposeAsync().ConfigureAwait(false);
             }
 
             controller.Outputs.Dispose();
