@@ -221,6 +221,10 @@ internal static class RunLauncher
         finally
         {
             controller.Recorded.TrySetResult(result);
+
+            // The root has ended: a child still running (its parent failed or was cancelled first) is stopped, so the
+            // executors' disposal below, which waits for their containers, does not wait for work nobody awaits.
+            controller.Cancel();
             if (controller.PythonIfCreated is { } python)
             {
                 try

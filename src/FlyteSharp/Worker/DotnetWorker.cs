@@ -170,7 +170,19 @@ internal static class DotnetWorker
         try
         {
             var assembly = context.LoadFromAssemblyPath(entry);
-            task = new TaskCatalog(assembly, entry).FindTask(arguments.Task);
+            var catalog = new TaskCatalog(assembly, entry);
+            try
+            {
+                task = catalog.FindTask(arguments.Task);
+            }
+            catch (FlyteSharpException ex) when (ex.Reason.Contains("no task named", StringComparison.Ordinal))
+            {
+                throw new FlyteSharpException($"task '{arguments.Task}' is not in the bundle: {ex.Reason}", entry,
+                    fix: "a C# task that runs outside the driver is found by name among the static fields and properties of its assembly " +
+                         "(as `flytesharp run` finds it): declare it as one, e.g. public static readonly FlyteTask<int, int> Double = Env.Task(\"double\", …)" +
+                         (ex.Fix is { } known && known.StartsWith("use one of", StringComparison.Ordinal) ? $"; the bundle has: {known["use one of: ".Length..]}" : ""),
+                    inner: ex);
+            }
         }
         catch (Exception ex) when (MissingAssembly(ex, context, deps, packages) is { } missing)
         {

@@ -72,4 +72,196 @@ public class ContainerDotnetExecutorTests(DistributionRegistry registry)
         await first.WaitAsync(ct);
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + first.Name));
     }
+
+    private const string Faults = """
+        using System.Runtime.InteropServices;
+        using FlyteSharp.Images;
+        using FlyteSharp.Tasks;
+
+        namespace DotnetTasksApp;
+
+        public record Handle(string Name, Func<int> Make);
+
+        public static class Tasks
+        {
+            public static readonly TaskEnvironment Worker = new("dotnet-faults", Image.FromDotnetBase("10.0"), new Resources(Memory: "128Mi"));
+
+            public static readonly TaskEnvironment Driver = new("driver", Image.FromDebianBase("3.11"));
+
+            public static readonly FlyteTask<int, int> Sleep = Worker.Task("sleep", async (int seconds) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(seconds));
+                return seconds;
+            });
+
+            public static readonly FlyteTask<int, int> FanOut = Driver.Task("fan_out", async (int seconds) =>
+                (await Task.WhenAll(Sleep.InvokeAsync(seconds), Sleep.InvokeAsync(seconds + 1))).Sum());
+
+            public static readonly FlyteTask<int, int> Hog = Worker.Task("hog", async (int megabytes) =>
+            {
+                await Task.Yield();
+                var blocks = new List<byte[]>();
+                for (var i = 0; i < megabytes; i++)
+                {
+                    var block = new byte[1 << 20];
+                    Array.Fill(block, (byte)1);
+                    blocks.Add(block);
+                }
+
+                return blocks.Count;
+            });
+
+            public static readonly FlyteTask<int, Handle> Unportable = Worker.Task("unportable", async (int n) =>
+            {
+                await Task.Yield();
+                return new Handle("h", () => n);
+            });
+
+            public static readonly FlyteTask<int, int> Throws = Worker.Task<int, int>("throws", async (int n) =>
+            {
+                await Task.Yield();
+                throw new InvalidOperationException($"no good: {n}");
+            });
+
+            public static readonly FlyteTask<int, int> Local = Driver.Task("local", async (int n) => await Task.FromResult(n + 1));
+        }
+
+        public static class Factory
+        {
+            // Made at run time, not a static member: the worker cannot find it by name.
+            public static TaskDefinition Hidden() => Tasks.Worker.Task("hidden", async (int n) => await Task.FromResult(n));
+        }
+        """;
+
+    [Fact]
+    public async Task Run_Cancelled_StopsEveryContainerOfTheRun()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Faults).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("fan_out"), new Dictionary<string, string> { ["seconds"] = "600" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while ((await Podman.ContainersAsync("flytesharp-" + run.Name)).Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, ct);
+        }
+
+        Assert.Equal(2, (await Podman.ContainersAsync("flytesharp-" + run.Name)).Count);
+        run.Cancel();
+
+        Assert.Equal(RunStatus.Cancelled, await run.WaitAsync(ct));
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+        var actions = await run.GetActionsAsync(ct);
+        Assert.Equal(2, actions.Count(a => a.Task == "sleep" && a.Status == ActionStatus.Cancelled));
+    }
+
+    [Fact]
+    public async Task Run_TaskOverItsMemoryLimit_FailsWithTheOutOfMemoryMessageOfPythonActions()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Faults).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("hog"), new Dictionary<string, string> { ["megabytes"] = "1024" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+        var error = Assert.IsType<Execution.Containers.ContainerOutOfMemoryException>(run.Error);
+        Assert.Equal("task hog (environment 'dotnet-faults') ran out of memory: its container was killed by the memory limit (128Mi)", error.Reason);
+        Assert.Contains("raise Resources.Memory of environment 'dotnet-faults'", error.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_TaskThrows_RecordsTheRemoteTypeMessageAndStackTrace()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Faults).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("throws"), new Dictionary<string, string> { ["n"] = "7" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+        var error = Assert.IsType<Execution.Dotnet.DotnetTaskException>(run.Error);
+        Assert.Equal("System.InvalidOperationException", error.ExceptionType);
+        Assert.Equal("no good: 7", error.RemoteMessage);
+        Assert.Contains("DotnetTasksApp.Tasks", error.RemoteStackTrace, StringComparison.Ordinal);
+        var record = (await run.GetRecordAsync(ct)).Error!;
+        Assert.Equal("System.InvalidOperationException", record.Type);
+        Assert.Equal("no good: 7", record.Message);
+    }
+
+    [Fact]
+    public async Task Run_TaskNotFoundByNameInTheBundle_FailsNamingTheTaskAndTheFix()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Faults).BuildAndLoadAsync();
+        var hidden = (Tasks.TaskDefinition)tasks.Assembly.GetType("DotnetTasksApp.Factory")!.GetMethod("Hidden")!.Invoke(null, null)!;
+
+        var run = await project.RunAsync(hidden, new Dictionary<string, string> { ["n"] = "1" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+        var error = Assert.IsType<Execution.Dotnet.DotnetTaskException>(run.Error);
+        Assert.Equal("FlyteSharp.FlyteSharpException", error.ExceptionType);
+        Assert.Contains("task 'hidden' is not in the bundle: assembly DotnetTasksApp defines no task named 'hidden'", error.RemoteMessage, StringComparison.Ordinal);
+        Assert.Contains("declare it as one", error.RemoteMessage, StringComparison.Ordinal);
+        Assert.Contains("the bundle has: ", error.RemoteMessage, StringComparison.Ordinal);
+        Assert.Contains("sleep", error.RemoteMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_OutputNotCarriableAsJson_FailsNamingTheTypeAndMember()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Faults).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("unportable"), new Dictionary<string, string> { ["n"] = "1" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+        var error = Assert.IsType<Execution.Dotnet.DotnetTaskException>(run.Error);
+        Assert.Contains("the output of task 'unportable' (Handle) cannot be carried as JSON", error.RemoteMessage, StringComparison.Ordinal);
+        Assert.Contains("System.Func`1[System.Int32]", error.RemoteMessage, StringComparison.Ordinal);
+        Assert.Contains("$.Make", error.RemoteMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ImageDotnetOlderThanTheProjectsFramework_FailsBeforeAnyContainerNamingBothVersionsAndTheConfigKey()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Faults.Replace("Image.FromDotnetBase(\"10.0\")", "Image.FromDotnetBase(\"9.0\")", StringComparison.Ordinal)).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("sleep"), new Dictionary<string, string> { ["seconds"] = "0" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+        var error = Assert.IsType<FlyteSharpException>(run.Error);
+        Assert.Contains("task 'sleep' is built for .NET 10.0 (DotnetTasksApp.dll), but environment 'dotnet-faults' has .NET 9.0", error.Reason, StringComparison.Ordinal);
+        Assert.Contains("[images] dotnet_base", error.Fix, StringComparison.Ordinal);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+        Assert.Null(Assert.Single(await run.GetActionsAsync(ct)).Host); // never placed: no container started
+    }
+
+    [Fact]
+    public async Task Run_CSharpTaskWithoutDotnetImageInContainerMode_StaysInTheDriverAndSaysSoOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Faults.Replace("=> await Task.FromResult(n + 1));", "=> await Task.FromResult(n + 1));\n    public static readonly FlyteTask<int, int> Twice = Driver.Task(\"twice\", async (int n) => await Local.InvokeAsync(await Local.InvokeAsync(n)));", StringComparison.Ordinal)).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("twice"), new Dictionary<string, string> { ["n"] = "1" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(RunStatus.Succeeded, await run.WaitAsync(ct));
+        Assert.Equal("3", (await run.GetRecordAsync(ct)).OutputsJson);
+        var notes = (await run.GetLogsAsync(cancellationToken: ct)).Where(l => l.Text.Contains("run in the driver", StringComparison.Ordinal)).ToList();
+        var note = Assert.Single(notes);
+        Assert.Equal("info: C# tasks of environment 'driver' run in the driver: its image is not a .NET image (Image.FromDotnetBase), so container mode cannot run them in their own container", note.Text);
+        Assert.All(await run.GetActionsAsync(ct), a => Assert.StartsWith("in-process", a.Host, StringComparison.Ordinal));
+    }
 }

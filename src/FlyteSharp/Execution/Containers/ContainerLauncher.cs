@@ -8,11 +8,15 @@ namespace FlyteSharp.Execution.Containers;
 /// <see cref="ContainerRunSpec"/> with its output streamed into the run's log, the container stopped and removed when
 /// the action is cancelled, a SIGKILL under a memory limit read as out-of-memory before anything else, and the
 /// removal of a finished container started off the critical path (<see cref="ContainerTeardowns"/>) and awaited by
-/// <see cref="DrainAsync"/> before the run completes.
+/// <see cref="DrainAsync"/> before the run completes. A run can end while containers are still being stopped (a
+/// cancelled parent does not wait for its children's containers), so <see cref="DrainAsync"/> first waits for every
+/// container still running here.
 /// </summary>
 internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
 {
     private readonly ContainerTeardowns _teardowns = new();
+    private readonly Lock _gate = new();
+    private readonly HashSet<Task> _running = [];
     private int _runtimeRecorded;
 
     /// <summary>The run's per-action I/O folders (<c>{sandbox}/containers</c>), where the abandoned-run sweep looks.</summary>
@@ -24,6 +28,27 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
     /// <param name="log">Receives each output line (stream, line), or null.</param>
     /// <param name="cancellationToken">Stops and removes the container.</param>
     public async Task<ContainerOutcome> RunAsync(ContainerRunSpec spec, Resources resources, Action<string, string>? log, CancellationToken cancellationToken)
+    {
+        var run = RunTrackedAsync(spec, resources, log, cancellationToken);
+        lock (_gate)
+        {
+            _running.Add(run);
+        }
+
+        try
+        {
+            return await run.ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _running.Remove(run);
+            }
+        }
+    }
+
+    private async Task<ContainerOutcome> RunTrackedAsync(ContainerRunSpec spec, Resources resources, Action<string, string>? log, CancellationToken cancellationToken)
     {
         RecordRuntime(spec.Runtime);
         var runtime = spec.Runtime;
@@ -67,7 +92,27 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
 
     /// <summary>Waits for every container removal still under way (bounded).</summary>
     /// <returns>What could not be removed, one line per container.</returns>
-    public Task<IReadOnlyList<string>> DrainAsync() => _teardowns.DrainAsync();
+    public async Task<IReadOnlyList<string>> DrainAsync()
+    {
+        while (true)
+        {
+            Task[] running;
+            lock (_gate)
+            {
+                running = [.. _running];
+            }
+
+            if (running.Length == 0)
+            {
+                break;
+            }
+
+            // Each ends soon: cancelled ones are being stopped (podman stop --time 2), the others' run has ended.
+            await Task.WhenAll(running.Select(t => t.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default))).ConfigureAwait(false);
+        }
+
+        return await _teardowns.DrainAsync().ConfigureAwait(false);
+    }
 
     /// <summary>A container name unique to the run and action: <c>flytesharp-{run}-{n}-{random}</c>.</summary>
     public static string ContainerName(string run, string n)

@@ -108,7 +108,14 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
 
         using var reply = JsonDocument.Parse(outcome.OutputsJson);
         ReportTimings(environment.Name, reply.RootElement, outcome, imageReady, started);
-        return RunnerProtocol.ParseCall(reply.RootElement, outcome.Result.ExitCode, "container");
+        var result = RunnerProtocol.ParseCall(reply.RootElement, outcome.Result.ExitCode, "container");
+        if (result.Error?.Type == typeof(OutOfMemoryException).FullName && environment.Resources.MemoryBytes is not null)
+        {
+            // The runtime honours the container's limit (its GC heap limit derives from it): hitting it is the same out-of-memory.
+            throw new ContainerOutOfMemoryException(task.Name, environment.Name, environment.Resources.Memory);
+        }
+
+        return result;
     }
 
     /// <summary>Waits for every container removal still under way (bounded).</summary>
