@@ -103,9 +103,12 @@ internal static class RunLauncher
                 controller.UsePython(runtime, pythonTasks, deferred);
             }
 
-            if (mode == ExecutionMode.Container && deployedImages is null)
+            if (mode != ExecutionMode.Local && deployedImages is null)
             {
-                controller.UseDotnet(() => ContainerDotnetExecutor.Create(new DotnetExecutorContext(name, sandbox, config, settings.Secrets)));
+                var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets);
+                controller.UseDotnet(mode == ExecutionMode.Kubernetes
+                    ? () => KubernetesDotnetExecutor.Create(dotnetContext)
+                    : () => ContainerDotnetExecutor.Create(dotnetContext));
             }
 
             ConsoleCapture.Install();
