@@ -156,7 +156,6 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         placed?.Invoke(image.Uri, $"pod {name} in namespace {Namespace}");
         return await _pods.RunAsync(pod, log, cancellationToken).ConfigureAwait(false);
     }
-    }
 
     private async Task<string> PutBundleAsync(CancellationToken cancellationToken) =>
         (await RunBundles.UploadAsync(_context, cancellationToken).ConfigureAwait(false)).BlobUri
