@@ -11,7 +11,7 @@ namespace FlyteSharp.IntegrationTests.Dotnet;
 /// </summary>
 public class ContainerDotnetExecutorTests(DistributionRegistry registry)
 {
-    private const string TasksV1 = """
+    internal const string TasksV1 = """
         using FlyteSharp.Images;
         using FlyteSharp.Tasks;
 
