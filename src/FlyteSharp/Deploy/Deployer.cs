@@ -22,6 +22,7 @@ internal static class Deployer
         ImageBuildService? service = null,
         Action<string>? output = null,
         TimeProvider? time = null,
+        IImageBuildProgress? progress = null,
         CancellationToken cancellationToken = default,
         bool registryCodeLayers = true)
     {
@@ -91,7 +92,7 @@ internal static class Deployer
         if (toBuild.Count > 0)
         {
             service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await service.EnsureAsync(toBuild, output: output, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await service.EnsureAsync(toBuild, output: output, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var now = time.GetUtcNow();
