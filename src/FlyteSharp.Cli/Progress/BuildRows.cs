@@ -37,6 +37,11 @@ internal sealed class BuildRows(TimeProvider time) : IImageBuildProgress
             var index = _rows.FindIndex(r => r.Update.ImageUri == update.ImageUri);
             // A step keeps the step it names; the final stages keep the last step seen, for a failure's context.
             var step = update.Stage == ImageBuildStage.Step ? update.Step : index >= 0 ? _rows[index].Step : null;
+            if (update.Stage == ImageBuildStage.Built)
+            {
+                step = update.Step; // how it was made when no builder ran; a built image's last step says nothing more
+            }
+
             var row = new Row(update, step, at);
             if (index >= 0)
             {
@@ -73,7 +78,8 @@ internal sealed class BuildRows(TimeProvider time) : IImageBuildProgress
             ImageBuildStage.Building or ImageBuildStage.Step =>
                 $"[yellow]● building[/] {image}  {Markup.Escape(PlainProgress.Printable(PlainBuildProgress.Shorten(row.Step ?? "starting")))}  " +
                 $"[grey]{Markup.Escape(RunPages.Duration(u.Elapsed + time.GetElapsedTime(row.At)))}[/]",
-            ImageBuildStage.Built => $"[green]✓ built[/] {image} in {Markup.Escape(RunPages.Duration(u.Elapsed))}",
+            ImageBuildStage.Built => $"[green]✓ built[/] {image} in {Markup.Escape(RunPages.Duration(u.Elapsed))}" +
+                (row.Step is { } how ? $" [grey]({Markup.Escape(how)})[/]" : ""),
             ImageBuildStage.SkippedExisting => $"[blue]✓ found[/] {image} {Markup.Escape(Found(u))} (skipped)",
             _ => $"[red]✗ failed[/] {image} after {Markup.Escape(RunPages.Duration(u.Elapsed))}" +
                 (row.Step is { } last ? $" at {Markup.Escape(PlainProgress.Printable(PlainBuildProgress.Shorten(last)))}" : "") +

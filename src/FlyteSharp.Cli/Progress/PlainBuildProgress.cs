@@ -28,7 +28,7 @@ internal sealed class PlainBuildProgress(TextWriter output) : IImageBuildProgres
         {
             ImageBuildStage.Building => $"building for {string.Join(", ", update.Environments)}",
             ImageBuildStage.Step => Shorten(update.Step ?? ""),
-            ImageBuildStage.Built => $"built in {RunPages.Duration(update.Elapsed)}",
+            ImageBuildStage.Built => $"built in {RunPages.Duration(update.Elapsed)}{(update.Step is { } how ? $" ({how})" : "")}",
             ImageBuildStage.SkippedExisting => "skipped: " + Skipped(update),
             _ => $"failed after {RunPages.Duration(update.Elapsed)}: {RunProgress.FirstLine(update.Error ?? "")}",
         };

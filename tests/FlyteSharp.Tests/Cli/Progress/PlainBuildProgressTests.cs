@@ -20,6 +20,7 @@ public class PlainBuildProgressTests
         progress.Report(Update(ImageBuildStage.Step) with { Step = "STEP 3/7: RUN uv sync --locked" });
         progress.Report(Update(ImageBuildStage.Step) with { Step = "PUSH " + Uri });
         progress.Report(Update(ImageBuildStage.Built, 41.2));
+        progress.Report(Update(ImageBuildStage.Built, 0.5) with { Step = "code layer pushed through the registry API, no builder" });
         progress.Report(Update(ImageBuildStage.SkippedExisting, 0.02));
         progress.Report(Update(ImageBuildStage.SkippedExisting, registry: null));
         progress.Report(Update(ImageBuildStage.Failed, 3.1) with { Error = "RUN uv sync failed: exit 1\nmore detail" });
@@ -30,6 +31,7 @@ public class PlainBuildProgressTests
                 $"image     {Uri} STEP 3/7: RUN uv sync --locked",
                 $"image     {Uri} PUSH {Uri}",
                 $"image     {Uri} built in 41.20 s",
+                $"image     {Uri} built in 500 ms (code layer pushed through the registry API, no builder)",
                 $"image     {Uri} skipped: registry localhost:5000 has tag 0c5e7a",
                 $"image     {Uri} skipped: podman's local store has tag 0c5e7a",
                 $"image     {Uri} failed after 3.10 s: RUN uv sync failed: exit 1",
