@@ -37,7 +37,8 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
         Assert.Equal(0, daemonlessBuilds.Builds);
         // No builder ran, yet the deploy's progress says the image was made, and how.
         var made = Assert.Single(daemonlessProgress.Updates);
-        Assert.Equal((ImageBuildStage.Built, daemonlessDeploy.ImageUri, Deployer.RegistryCodeLayerStep, (IReadOnlyList<string>)["prod"]), (made.Stage, made.ImageUri, made.Step, made.Environments));
+        Assert.Equal((ImageBuildStage.Built, daemonlessDeploy.ImageUri, Deployer.RegistryCodeLayerStep), (made.Stage, made.ImageUri, made.Step));
+        Assert.Equal(["prod"], made.Environments);
         Assert.Equal(1, builderBuilds.Builds);
         Assert.Equal(builtDeploy.ImageUri[builtDeploy.ImageUri.LastIndexOf(':')..], daemonlessDeploy.ImageUri[daemonlessDeploy.ImageUri.LastIndexOf(':')..]);
 
