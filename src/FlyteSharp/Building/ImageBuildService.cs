@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using FlyteSharp.Configuration;
 
@@ -104,13 +105,29 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
                     output?.Invoke(line);
                 }
 
+                // Steps are reported from the builder's output threads, where an exception would end the process: a
+                // failing sink is remembered and its exception thrown here, once the builder is done.
+                ExceptionDispatchInfo? sinkFailure = null;
+                void Step(string step)
+                {
+                    try
+                    {
+                        Report(ImageBuildStage.Step, step: step);
+                    }
+                    catch (Exception ex)
+                    {
+                        sinkFailure ??= ExceptionDispatchInfo.Capture(ex);
+                    }
+                }
+
                 Line($"# {builder.Name} build {target.Uri} for {string.Join(", ", target.Environments)}");
                 await builder.BuildAsync(
                     new ImageBuildRequest(contextDir, dockerfile, target.Uri, Push: target.Registry is not null, insecure, Line)
                     {
-                        Step = progress is null ? null : step => Report(ImageBuildStage.Step, step: step),
+                        Step = progress is null ? null : Step,
                     },
                     cancellationToken).ConfigureAwait(false);
+                sinkFailure?.Throw();
             }
 
             // A push that "succeeded" but left no tag must not be reported as built.

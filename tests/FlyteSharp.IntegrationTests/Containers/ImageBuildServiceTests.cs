@@ -61,6 +61,20 @@ public class ImageBuildServiceTests(DistributionRegistry registry, BaseImage bas
     }
 
     [Fact]
+    public async Task BuildAsync_ProgressThrowsOnAStep_BuildThrowsThatExceptionInsteadOfEndingTheProcess()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        var image = Image.FromDebianBase("3.11").WithEnvVars(new Dictionary<string, string> { ["ROLE"] = project.Repository }).Resolve(new ImageResolveOptions(project.Config));
+        var service = await ImageBuildServices.CreateAsync(project.Config, cancellationToken: ct);
+
+        // Step reports come from the builder's output threads: thrown there unguarded, this would end the test host.
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => service.BuildAsync([ImageBuildTarget.From(image, "a")], progress: new ThrowingOnStep(), cancellationToken: ct));
+
+        Assert.Equal("the view is gone", ex.Message);
+    }
+
+    [Fact]
     public async Task BuildAsync_RegistryUnreachable_FailsWithoutBuilding()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -80,5 +94,16 @@ public class ImageBuildServiceTests(DistributionRegistry registry, BaseImage bas
         Assert.Equal(ImageBuildStage.Failed, failed.Stage);
         Assert.Contains("127.0.0.1:9", failed.Error);
         await Assert.ThrowsAsync<FlyteSharpException>(() => service.EnsureAsync([ImageBuildTarget.From(image, "a")], cancellationToken: ct));
+    }
+
+    private sealed class ThrowingOnStep : IImageBuildProgress
+    {
+        public void Report(ImageBuildUpdate update)
+        {
+            if (update.Stage == ImageBuildStage.Step)
+            {
+                throw new InvalidOperationException("the view is gone");
+            }
+        }
     }
 }
