@@ -108,7 +108,7 @@ internal static class RunLauncher
 
             if (mode != ExecutionMode.Local && deployedImages is null)
             {
-                var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets);
+                var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets) { BuildProgress = settings.BuildProgress };
                 controller.UseDotnet(mode == ExecutionMode.Kubernetes
                     ? () => KubernetesDotnetExecutor.Create(dotnetContext)
                     : () => ContainerDotnetExecutor.Create(dotnetContext));

@@ -35,7 +35,7 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
 
     /// <summary>The executor for a container run: images built when their tag is missing.</summary>
     public static ContainerDotnetExecutor Create(DotnetExecutorContext context) =>
-        new(context, new BuildingImageSource(context.Config, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct)));
+        new(context, new BuildingImageSource(context.Config, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress));
 
     /// <summary>Raised after each action with where its time went (used by bench/).</summary>
     internal static event Action<ContainerActionTimings>? ActionTimed;

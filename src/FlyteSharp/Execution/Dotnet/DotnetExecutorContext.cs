@@ -8,4 +8,8 @@ namespace FlyteSharp.Execution.Dotnet;
 /// <param name="SandboxDirectory">The run's private scratch directory.</param>
 /// <param name="Config">Settings (store, images, registry).</param>
 /// <param name="Secrets">The run's secrets.</param>
-internal sealed record DotnetExecutorContext(string RunName, string SandboxDirectory, FlyteConfig Config, RunSecrets Secrets);
+internal sealed record DotnetExecutorContext(string RunName, string SandboxDirectory, FlyteConfig Config, RunSecrets Secrets)
+{
+    /// <summary>Where image builds the run needs report their steps (the run's <see cref="RunOptions.BuildProgress"/>).</summary>
+    public Building.IImageBuildProgress? BuildProgress { get; init; }
+}

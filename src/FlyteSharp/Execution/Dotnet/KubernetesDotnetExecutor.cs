@@ -49,7 +49,7 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
     public static KubernetesDotnetExecutor Create(DotnetExecutorContext context)
     {
         var configuration = KubernetesClients.Configuration(context.Config);
-        var images = new BuildingImageSource(context.Config, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct));
+        var images = new BuildingImageSource(context.Config, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress);
         return new KubernetesDotnetExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true);
     }
 
