@@ -124,6 +124,8 @@ public class ContainerDotnetExecutorTests(DistributionRegistry registry)
             });
 
             public static readonly FlyteTask<int, int> Local = Driver.Task("local", async (int n) => await Task.FromResult(n + 1));
+
+            public static readonly FlyteTask<int, int> Parent = Worker.Task("parent", async (int n) => await Sleep.InvokeAsync(0) + n);
         }
 
         public static class Factory
@@ -263,5 +265,21 @@ public class ContainerDotnetExecutorTests(DistributionRegistry registry)
         var note = Assert.Single(notes);
         Assert.Equal("info: C# tasks of environment 'driver' run in the driver: its image is not a .NET image (Image.FromDotnetBase), so container mode cannot run them in their own container", note.Text);
         Assert.All(await run.GetActionsAsync(ct), a => Assert.StartsWith("in-process", a.Host, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_ContainerisedBodyCallsAnotherTaskWithoutControllerApi_FailsAtOnceNamingTheLimitation()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Faults).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("parent"), new Dictionary<string, string> { ["n"] = "1" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct));
+        var error = Assert.IsType<Execution.Dotnet.DotnetTaskException>(run.Error);
+        Assert.Contains("task 'parent' runs in a container and called task 'sleep', but the worker has no controller API to submit it to the driver", error.RemoteMessage, StringComparison.Ordinal);
+        Assert.Single(await run.GetActionsAsync(ct)); // no child action ran anywhere
     }
 }
