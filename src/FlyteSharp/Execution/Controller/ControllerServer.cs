@@ -236,7 +236,8 @@ internal sealed class ControllerServer : IAsyncDisposable
                     await ControllerHttp.WriteResponseAsync(stream, status, body, writeTimeout.Token).ConfigureAwait(false);
                 }
 
-                client.Shutdown(SocketShutdown.Both);
+                client.Shutdown(SocketShutdown.Send);
+                await DrainAsync(stream).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -251,6 +252,26 @@ internal sealed class ControllerServer : IAsyncDisposable
             }
 
             _serving.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>
+    /// Reads what the client still sends (bounded: 1 MiB, 1 s) before closing: closing a socket with unread input resets
+    /// the connection, and the client may then lose the reply it has not read yet (a refused oversized request).
+    /// </summary>
+    private static async Task DrainAsync(NetworkStream stream)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var buffer = new byte[16 * 1024];
+        for (var total = 0; total < 1024 * 1024;)
+        {
+            var read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return;
+            }
+
+            total += read;
         }
     }
 
