@@ -378,7 +378,7 @@ internal sealed class ControllerServer : IAsyncDisposable
             _run.Log(parent.ActionId, "flytesharp", $"controller API: refused a child call{(taskName is null ? "" : $" of '{taskName}'")} ({ex.Status}): {ex.Message}");
             return Refuse(ex.Status, ex.Type, _run.Settings.Secrets.Redact(ex.Message));
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested || _run.RunCancellation.IsCancellationRequested)
         {
             return NoLongerRunning(parent, registration);
         }
@@ -393,8 +393,9 @@ internal sealed class ControllerServer : IAsyncDisposable
             var value = await _run.CallChildAsync(parent, task, inputs).WaitAsync(linked.Token).ConfigureAwait(false);
             return (200, OutputBody(task, value));
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested || _run.RunCancellation.IsCancellationRequested)
         {
+            // The run's own token is checked too: a cancelled child may get here before the cancellation has reached the linked token.
             return NoLongerRunning(parent, registration);
         }
         catch (Exception ex)

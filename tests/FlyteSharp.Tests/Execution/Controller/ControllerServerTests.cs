@@ -236,7 +236,8 @@ public class ControllerServerTests : IDisposable
         var error = await callEnded.Task.WaitAsync(TimeSpan.FromSeconds(15), Ct);
         clock.Stop();
 
-        Assert.Contains("(409 conflict)", Assert.IsType<FlyteSharpException>(error).Message, StringComparison.Ordinal);
+        Assert.True(error is FlyteSharpException, error?.ToString());
+        Assert.Contains("(409 conflict)", error!.Message, StringComparison.Ordinal);
         Assert.Contains("the run was cancelled", error!.Message, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the pending call took {clock.Elapsed} to fail");
         Assert.Equal(RunStatus.Cancelled, await run.WaitAsync(Ct));
@@ -270,6 +271,36 @@ public class ControllerServerTests : IDisposable
         Assert.Equal(43, tokenLength);
         Assert.False(File.Exists(socket));
         Assert.False(File.Exists(tokenFile));
+    }
+
+    [Fact]
+    public async Task CallChild_KubernetesModeOverTcp_UsesTheSameTokenAndProtocol()
+    {
+        var env = NewEnv();
+        env.Task("add_one", async (int n) => await Task.FromResult(n + 1));
+        string? output = null;
+        Exception? wrongToken = null;
+        string? address = null;
+        var parent = env.Task("tcp_parent", async () =>
+        {
+            var scope = ActionScope.Current!;
+            var server = ControllerServer.StartTcp(scope.Controller, Path.Combine(_fixture.Root, "tcp"), "127.0.0.1:0", null);
+            await using var serverDisposal = server;
+            using var registration = server.Register(scope);
+            address = server.Address.Text;
+            using var client = ControllerClient.FromTokenFile(server.Address, server.TokenFile);
+            output = await client.CallChildAsync(scope.ActionId, "add_one", "{\"n\": 41}", Ct);
+            using var impostor = new ControllerClient(server.Address, "not-the-token");
+            wrongToken = await Record.ExceptionAsync(() => impostor.CallChildAsync(scope.ActionId, "add_one", "{\"n\": 1}", Ct));
+            return "done";
+        });
+
+        var run = await _fixture.Runtime.Run(parent, _fixture.Options());
+        await run.GetOutputAsync(Ct);
+
+        Assert.StartsWith("http://127.0.0.1:", address, StringComparison.Ordinal);
+        Assert.Equal("42", output);
+        Assert.Contains("(401 unauthorized)", Assert.IsType<FlyteSharpException>(wrongToken).Message, StringComparison.Ordinal);
     }
 
     private static void InterlockedMax(ref int target, int value)
