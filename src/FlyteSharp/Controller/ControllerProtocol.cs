@@ -22,6 +22,9 @@ internal static class ControllerProtocol
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+
+        // Read by programs and by people with curl, never embedded in HTML: quotes and '<' stay as they are.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Error types of refusals by the controller itself (a failed child carries its own exception type).</summary>
