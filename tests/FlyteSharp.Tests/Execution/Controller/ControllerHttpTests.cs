@@ -180,7 +180,7 @@ public class ControllerHttpTests : IDisposable
 
     [Theory]
     [InlineData("[1]", "must be a JSON object")]
-    [InlineData("{\"inputs\": {}}", "names no \\u0022task\\u0022")]
+    [InlineData("{\"inputs\": {}}", "names no \\\"task\\\"")]
     [InlineData("{\"task\": 3}", "must be a non-empty string")]
     [InlineData("{\"task\": \"echo\", \"inputs\": 5}", "must be an object of inputs")]
     [InlineData("{\"task\": \"echo\", \"input\": {}}", "unknown property")]
