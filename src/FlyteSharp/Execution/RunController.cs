@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Dotnet;
+using FlyteSharp.Execution.Controller;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Runner;
 using FlyteSharp.Execution.Secrets;
@@ -22,6 +23,9 @@ internal sealed class RunController
     private readonly ConcurrentDictionary<string, string> _cacheWrites = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TaskDefinition, Lazy<Task<string>>> _codeVersions = new();
     private readonly Func<CancellationToken, Task<PythonRuntime>> _pythonFactory;
+    private readonly ConcurrentDictionary<TaskDefinition, byte> _startedTasks = new();
+    private readonly object _controllerServerGate = new();
+    private ControllerServer? _controllerServer;
     private Lazy<Task<PythonRuntime>> _python;
     private Lazy<IDotnetTaskExecutor>? _dotnet;
     private readonly ConcurrentDictionary<string, bool> _inDriverNoted = new(StringComparer.Ordinal);
@@ -81,8 +85,56 @@ internal sealed class RunController
     /// <summary>The .NET executor, if one was created (for disposal).</summary>
     public IDotnetTaskExecutor? DotnetIfCreated => _dotnet is { IsValueCreated: true } dotnet ? dotnet.Value : null;
 
-    /// <summary>Gives a containerised C# action access to the driver's controller API for its nested calls (null: none).</summary>
-    public Func<ActionScope, DotnetControllerAccess?>? DotnetController { get; set; }
+    /// <summary>
+    /// The run's controller API server, started on first use (when the first action that runs outside the driver starts):
+    /// a Unix socket in the sandbox, or TCP in Kubernetes mode. Stopped when the run ends.
+    /// </summary>
+    public ControllerServer ControllerServer
+    {
+        get
+        {
+            lock (_controllerServerGate)
+            {
+                ObjectDisposedException.ThrowIf(_controllerServerStopped, this);
+                return _controllerServer ??= Settings.Mode == ExecutionMode.Kubernetes
+                    ? ControllerServer.StartTcp(this, Path.Combine(Settings.SandboxDirectory, "controller"), Settings.Config.ControllerListen, Settings.Config.ControllerUrl)
+                    : ControllerServer.StartUnix(this, Path.Combine(Settings.SandboxDirectory, "controller"));
+            }
+        }
+    }
+
+    private bool _controllerServerStopped;
+
+    /// <summary>Stops the controller API server, if one was started (pending calls get 409).</summary>
+    public async ValueTask StopControllerServerAsync()
+    {
+        ControllerServer? server;
+        lock (_controllerServerGate)
+        {
+            _controllerServerStopped = true;
+            server = _controllerServer;
+        }
+
+        if (server is not null)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The tasks a child call from outside the driver may name: those of every environment the run has started an action in.</summary>
+    public IEnumerable<TaskDefinition> KnownTasks =>
+        _startedTasks.Keys.Select(t => t.Environment).Distinct().SelectMany(e => e.Tasks).Concat(_startedTasks.Keys).Distinct();
+
+    /// <summary>A task's parameters, learned from the Python function's signature first when they are not known yet.</summary>
+    public async Task<IReadOnlyList<TaskParameter>> EnsureParametersAsync(TaskDefinition task)
+    {
+        if (task.Parameters is null && task.Kind == TaskKind.Python)
+        {
+            await EnsureCheckedAsync(task).ConfigureAwait(false);
+        }
+
+        return task.Parameters ?? throw new FlyteSharpException($"the parameters of task '{task.Name}' are not known", fix: "declare them with parameterNames");
+    }
 
     /// <summary>The Python runtime, if one was created (for disposal).</summary>
     public Task<PythonRuntime>? PythonIfCreated => _python.IsValueCreated ? _python.Value : null;
@@ -154,6 +206,7 @@ internal sealed class RunController
     {
         var depth = parent is null ? 0 : parent.Depth + 1;
         var action = new ActionState(id, parent, task, TaskJson.Hash(inputsPayload.Identity), depth, _slots);
+        _startedTasks.TryAdd(task, 0);
         var kind = task.Kind == TaskKind.Python ? "python" : "csharp";
         Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
 
@@ -286,7 +339,8 @@ internal sealed class RunController
         var request = new DotnetTaskRequest(task, inputsPayload.Json ?? "", inputsFile, scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line),
             (image, host) => Writer.ActionPlaced(scope.ActionId, image, host))
         {
-            Controller = DotnetController is { } controller ? () => controller(scope) : null,
+            // Pods would need the token as a Kubernetes Secret: until then their nested calls fail at once, saying why.
+            Controller = Settings.Mode == ExecutionMode.Container ? () => ContainerControllerAccess(scope) : null,
         };
         var result = await _dotnet!.Value.ExecuteAsync(request, scope.CancellationToken).ConfigureAwait(false);
         if (result.Error is { } e)
@@ -295,6 +349,20 @@ internal sealed class RunController
         }
 
         return await OutcomeOfAsync(task, result, needValue, scope.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The controller API for one containerised C# action: the run's server (started on first use), the action registered
+    /// as a parent while its container runs, the socket and token file mounted read-only where the worker looks for them.
+    /// </summary>
+    private DotnetControllerAccess ContainerControllerAccess(ActionScope scope)
+    {
+        var server = ControllerServer;
+        var registration = server.Register(scope);
+        return new DotnetControllerAccess(
+            ["--controller", "unix:" + FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath, "--controller-token-file", FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath],
+            [new(server.SocketPath!, FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath), new(server.TokenFile, FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath)],
+            registration);
     }
 
     /// <summary>An action's outcome from a runner's reply (Python runner or .NET worker): the output recorded, its value read when needed.</summary>

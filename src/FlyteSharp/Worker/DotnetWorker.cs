@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using FlyteSharp.Bundles;
+using FlyteSharp.Controller;
 using FlyteSharp.Execution;
 using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
@@ -197,7 +198,13 @@ internal static class DotnetWorker
         var inputs = await ReadInputsAsync(arguments, task, stop).ConfigureAwait(false);
         using var timeout = task.Options.Timeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
-        var callContext = new WorkerTaskContext(arguments, task, linked.Token, null);
+        var withoutController = new WorkerTaskContext(arguments, task, linked.Token);
+        using var client = arguments.Controller is { } address
+            ? ControllerClient.FromTokenFile(ControllerAddress.Parse(address), arguments.ControllerTokenFile ?? ControllerProtocol.ContainerTokenPath)
+            : null;
+        ITaskCallContext callContext = client is null
+            ? withoutController
+            : new ControllerTaskCallContext(client, arguments.Run, arguments.Action, 1, task.Environment.Name, task.Environment.EnvVars, linked.Token, withoutController.FindSecret);
         object? value;
         try
         {
@@ -215,7 +222,7 @@ internal static class DotnetWorker
         return TaskJson.SerializeOutput(task, value);
     }
 
-    private static async Task<object?> InvokeAsync(WorkerTaskContext context, TaskDefinition task, object?[] inputs)
+    private static async Task<object?> InvokeAsync(ITaskCallContext context, TaskDefinition task, object?[] inputs)
     {
         // Set inside this async method: the body's flow sees the context, the worker's does not.
         TaskCalls.Current = context;

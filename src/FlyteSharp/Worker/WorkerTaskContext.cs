@@ -4,11 +4,11 @@ namespace FlyteSharp.Worker;
 
 /// <summary>
 /// The running action as a task body inside the worker sees it (<see cref="TaskContext"/>): run, action, environment,
-/// its variables and secrets as the container received them. Nested task calls go to <paramref name="callChild"/>
-/// (the driver's controller API) or, without one, fail with the reason instead of running the child in the container.
+/// its variables and secrets as the container received them, when the worker was started without the driver's controller
+/// API (<c>--controller</c>): a nested task call then fails at once with the reason, instead of running the child in the
+/// container or waiting for an answer that cannot come. With the API the worker uses <c>ControllerTaskCallContext</c>.
 /// </summary>
-internal sealed class WorkerTaskContext(WorkerArguments arguments, TaskDefinition task, CancellationToken cancellationToken,
-    Func<TaskDefinition, object?[], Task<object?>>? callChild) : ITaskCallContext
+internal sealed class WorkerTaskContext(WorkerArguments arguments, TaskDefinition task, CancellationToken cancellationToken) : ITaskCallContext
 {
     public string RunName => arguments.Run;
 
@@ -43,9 +43,7 @@ internal sealed class WorkerTaskContext(WorkerArguments arguments, TaskDefinitio
     }
 
     public Task<object?> CallAsync(TaskDefinition child, object?[] inputs) =>
-        callChild is not null
-            ? callChild(child, inputs)
-            : throw new FlyteSharpException(
-                $"task '{task.Name}' runs in a container and called task '{child.Name}', but the worker has no controller API to submit it to the driver (no --controller)",
-                fix: "nested calls from a containerised C# task need the driver's controller API; run this task in the driver (an environment without Image.FromDotnetBase, or local mode) until it is available");
+        throw new FlyteSharpException(
+            $"task '{task.Name}' runs in a container and called task '{child.Name}', but the worker has no controller API to submit it to the driver (no --controller)",
+            fix: "nested calls from a C# task outside the driver need the driver's controller API (container mode passes it; Kubernetes pods do not yet): run this task in the driver (an environment without Image.FromDotnetBase, or local/container mode)");
 }

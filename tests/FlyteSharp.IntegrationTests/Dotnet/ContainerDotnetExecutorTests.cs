@@ -267,19 +267,51 @@ public class ContainerDotnetExecutorTests(DistributionRegistry registry)
         Assert.All(await run.GetActionsAsync(ct), a => Assert.StartsWith("in-process", a.Host, StringComparison.Ordinal));
     }
 
+    private const string FanOut = """
+        using FlyteSharp.Images;
+        using FlyteSharp.Tasks;
+
+        namespace DotnetTasksApp;
+
+        public static class Tasks
+        {
+            public static readonly TaskEnvironment Worker = new("dotnet-fan", Image.FromDotnetBase("10.0"), new Resources(Memory: "256Mi"));
+
+            public static readonly TaskEnvironment Py = new("py", Image.FromDebianBase("3.11").WithCodeBundle());
+
+            public static readonly FlyteTask<int, int> Triple = Py.PythonTask<int, int>("app.ops:triple");
+
+            public static readonly FlyteTask<int, int> Square = Worker.Task("square", async (int n) => await Task.FromResult(n * n));
+
+            public static readonly FlyteTask<int, int> Parent = Worker.Task("parent", async (int n) =>
+            {
+                var squares = Enumerable.Range(1, n).Select(i => Square.InvokeAsync(i));
+                var triples = Enumerable.Range(1, n).Select(i => Triple.InvokeAsync(i));
+                return (await Task.WhenAll(squares.Concat(triples))).Sum();
+            });
+        }
+        """;
+
     [Fact]
-    public async Task Run_ContainerisedBodyCallsAnotherTaskWithoutControllerApi_FailsAtOnceNamingTheLimitation()
+    public async Task Run_ContainerisedParentFansOutCSharpAndPythonChildren_ThroughTheControllerApi()
     {
         var ct = TestContext.Current.CancellationToken;
         await DotnetBaseImage.EnsureAsync();
         using var project = new DotnetTaskProject(registry);
-        var tasks = await project.WriteTasks(Faults).BuildAndLoadAsync();
+        project.WritePython("app/ops.py", "def triple(x: int) -> int:\n    return 3 * x\n");
+        var tasks = await project.WriteTasks(FanOut).BuildAndLoadAsync();
 
-        var run = await project.RunAsync(tasks.FindTask("parent"), new Dictionary<string, string> { ["n"] = "1" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var run = await project.RunAsync(tasks.FindTask("parent"), new Dictionary<string, string> { ["n"] = "10" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
 
-        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct));
-        var error = Assert.IsType<Execution.Dotnet.DotnetTaskException>(run.Error);
-        Assert.Contains("task 'parent' runs in a container and called task 'sleep', but the worker has no controller API to submit it to the driver", error.RemoteMessage, StringComparison.Ordinal);
-        Assert.Single(await run.GetActionsAsync(ct)); // no child action ran anywhere
+        Assert.True(await run.WaitAsync(ct) == RunStatus.Succeeded, run.Error?.ToString());
+        Assert.Equal((Enumerable.Range(1, 10).Sum(i => i * i) + Enumerable.Range(1, 10).Sum(i => 3 * i)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            (await run.GetRecordAsync(ct)).OutputsJson);
+        var actions = await run.GetActionsAsync(ct);
+        var parent = Assert.Single(actions, a => a.Task == "parent");
+        Assert.Contains("container flytesharp-", parent.Host, StringComparison.Ordinal);
+        var children = actions.Where(a => a.ParentId == parent.Id).ToList();
+        Assert.Equal(20, children.Count);
+        Assert.All(children, c => Assert.Contains("container flytesharp-", c.Host, StringComparison.Ordinal)); // every child in its own container
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
     }
 }

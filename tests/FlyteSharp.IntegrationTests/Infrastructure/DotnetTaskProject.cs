@@ -47,6 +47,13 @@ public sealed class DotnetTaskProject : IDisposable
     /// <summary>A runtime over <see cref="Config"/>.</summary>
     public FlyteRuntime Runtime => _podman.Runtime;
 
+    /// <summary>Writes a Python file under the project's root_dir (src/).</summary>
+    public DotnetTaskProject WritePython(string relativePath, string content)
+    {
+        _podman.WritePython(relativePath, content);
+        return this;
+    }
+
     /// <summary>Build logs written so far (one per image actually built).</summary>
     public IReadOnlyList<string> BuildLogs() => _podman.BuildLogs();
 
