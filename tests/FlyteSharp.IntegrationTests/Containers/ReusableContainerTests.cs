@@ -1,0 +1,198 @@
+using FlyteSharp.Execution;
+using FlyteSharp.Execution.Containers;
+using FlyteSharp.Images;
+using FlyteSharp.IntegrationTests.Infrastructure;
+using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.IntegrationTests.Containers;
+
+/// <summary>Reusable environments in container mode, on real podman: replicas, crashes, idle TTL, run end, reloads, the bound.</summary>
+public class ReusableContainerTests(DistributionRegistry registry, BaseImage baseImage)
+{
+    private readonly BaseImage _baseImage = baseImage;
+
+    // The container's hostname is the first 12 hex digits of its ID (podman's default); the pid names the interpreter.
+    private const string WhoAmI = """
+        import os, socket, time
+
+        calls = 0
+
+        def whoami(i: int) -> str:
+            global calls
+            calls += 1
+            return f"{socket.gethostname()}:{os.getpid()}:{calls}"
+
+        def slow(i: int) -> str:
+            start = time.time()
+            time.sleep(0.4)
+            return f"{socket.gethostname()}|{start}|{time.time()}"
+
+        def doom(i: int) -> str:
+            open("/tmp/doomed", "w").close()
+            return socket.gethostname()
+
+        def crash_if_doomed(i: int) -> str:
+            if os.path.exists("/tmp/doomed"):
+                import signal
+                os.kill(os.getpid(), signal.SIGKILL)  # the interpreter dies mid-action
+            return socket.gethostname()
+        """;
+
+    [Fact]
+    public async Task Run_SequentialActions_ShareOneContainerAndRunEndRemovesIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/who.py", WhoAmI);
+        var env = new TaskEnvironment("reuse", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 2));
+        var who = env.PythonTask<int, string>("app.who:whoami");
+        var runName = "reuse-seq-" + Guid.NewGuid().ToString("N")[..8];
+        var seenByPodman = new List<string>();
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            var results = new List<string>();
+            for (var i = 0; i < n; i++)
+            {
+                results.Add(await who.InvokeAsync(i));
+            }
+
+            seenByPodman.AddRange(await ContainerIdsAsync(runName));
+            return string.Join(",", results);
+        });
+
+        var run = await project.Runtime.Run(pipeline, 5, new RunOptions { Mode = ExecutionMode.Container, Name = runName, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.Equal(RunStatus.Succeeded, status);
+        var calls = (await run.GetOutputAsync(ct)).Split(',').Select(c => c.Split(':')).ToArray();
+        Assert.Equal(5, calls.Length);
+        Assert.Single(calls.Select(c => c[0]).Distinct());          // one container
+        Assert.Single(calls.Select(c => c[1]).Distinct());          // one interpreter
+        Assert.Equal(["1", "2", "3", "4", "5"], calls.Select(c => c[2])); // its module state carried over
+        var id = Assert.Single(seenByPodman);
+        Assert.StartsWith(calls[0][0], id, StringComparison.Ordinal);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + runName));
+        Assert.All((await run.GetActionsAsync(ct)).Where(a => a.Task.EndsWith("whoami", StringComparison.Ordinal)), a => Assert.Contains("reusable", a.Host));
+    }
+
+    [Fact]
+    public async Task Run_ReplicaKilledMidAction_RetriedOnANewReplica()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/who.py", WhoAmI);
+        var env = new TaskEnvironment("reusecrash", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var doom = env.PythonTask<int, string>("app.who:doom");
+        var crash = env.PythonTask<int, string>("app.who:crash_if_doomed", new TaskOptions { Retries = 1, RetryBackoff = TimeSpan.Zero });
+        var pipeline = env.Task("pipeline", async (int n) => await doom.InvokeAsync(n) + "," + await crash.InvokeAsync(n));
+
+        var run = await project.Runtime.Run(pipeline, 1, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.True(status == RunStatus.Succeeded, run.Error?.ToString());
+        var hosts = (await run.GetOutputAsync(ct)).Split(',');
+        Assert.NotEqual(hosts[0], hosts[1]); // the retry ran in a fresh container
+        var crashed = Assert.Single(await run.GetActionsAsync(ct), a => a.Task.EndsWith("crash_if_doomed", StringComparison.Ordinal));
+        Assert.Equal(2, crashed.Attempts);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
+    public async Task Run_ReplicaIdleLongerThanTtl_IsRemovedBeforeTheRunEnds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/who.py", WhoAmI);
+        var env = new TaskEnvironment("reusettl", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1, IdleTtl: TimeSpan.FromSeconds(1)));
+        var who = env.PythonTask<int, string>("app.who:whoami");
+        var runName = "reuse-ttl-" + Guid.NewGuid().ToString("N")[..8];
+        int aliveAfterCall = -1, aliveAfterIdle = -1;
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            var first = await who.InvokeAsync(1);
+            aliveAfterCall = (await ContainerIdsAsync(runName)).Count;
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            aliveAfterIdle = (await ContainerIdsAsync(runName)).Count;
+            return first + "," + await who.InvokeAsync(2);
+        });
+
+        var run = await project.Runtime.Run(pipeline, 0, new RunOptions { Mode = ExecutionMode.Container, Name = runName, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.Equal(RunStatus.Succeeded, status);
+        Assert.Equal(1, aliveAfterCall);
+        Assert.Equal(0, aliveAfterIdle);
+        var hosts = (await run.GetOutputAsync(ct)).Split(',').Select(c => c.Split(':')[0]).ToArray();
+        Assert.NotEqual(hosts[0], hosts[1]); // the second call needed a new replica
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + runName));
+    }
+
+    [Fact]
+    public async Task Run_ManyConcurrentCalls_NeverMoreReplicasThanTheBound()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/who.py", WhoAmI);
+        var env = new TaskEnvironment("reusebound", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 2));
+        var slow = env.PythonTask<int, string>("app.who:slow");
+        var pipeline = env.Task("pipeline", async (int n) => string.Join(",", await Task.WhenAll(Enumerable.Range(0, n).Select(i => slow.InvokeAsync(i)))));
+
+        var run = await project.Runtime.Run(pipeline, 8, new RunOptions { Mode = ExecutionMode.Container, MaxConcurrency = 16, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.Equal(RunStatus.Succeeded, status);
+        var calls = (await run.GetOutputAsync(ct)).Split(',').Select(c => c.Split('|'))
+            .Select(p => (Host: p[0], Start: double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture), End: double.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        Assert.Equal(8, calls.Length);
+        Assert.Equal(2, calls.Select(c => c.Host).Distinct().Count());
+        // At no moment did more than two calls run at once (each replica runs one at a time).
+        var most = calls.Max(c => calls.Count(o => o.Start <= c.Start && c.Start < o.End));
+        Assert.InRange(most, 1, 2);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
+    public async Task Run_CodeEditWithTheSameImage_ReusesTheContainerWithANewInterpreter()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/ver.py", "import os, socket\ncalls = 0\ndef version(i: int) -> str:\n    global calls\n    calls += 1\n    return f\"v1:{socket.gethostname()}:{calls}\"\n");
+        var env = new TaskEnvironment("reuseglobal", Image.FromDebianBase("3.11").WithCodeBundle(),
+            reuse: new ReusePolicy(Replicas: 1, IdleTtl: TimeSpan.FromMinutes(5), Scope: ReuseScope.Global));
+        var version = env.PythonTask<int, string>("app.ver:version");
+        var twice = env.Task("twice", async (int n) => await version.InvokeAsync(n) + "," + await version.InvokeAsync(n));
+        var options = new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct };
+        var first = await project.Runtime.Run(twice, 1, options);
+        Assert.Equal(RunStatus.Succeeded, await first.WaitAsync(ct));
+        var firstName = first.Name;
+        try
+        {
+            var kept = await Podman.ContainersAsync("flytesharp-" + firstName);
+            project.WritePython("app/ver.py", "import os, socket\ncalls = 0\ndef version(i: int) -> str:\n    global calls\n    calls += 1\n    return f\"v2:{socket.gethostname()}:{calls}\"\n");
+
+            var second = await project.Runtime.Run(twice, 1, options);
+            Assert.Equal(RunStatus.Succeeded, await second.WaitAsync(ct));
+
+            Assert.Single(kept); // the shared replica outlived its first run
+            Assert.NotEqual(first.BundleDigest, second.BundleDigest);
+            var a = (await first.GetOutputAsync(ct)).Split(',').Select(c => c.Split(':')).ToArray();
+            var b = (await second.GetOutputAsync(ct)).Split(',').Select(c => c.Split(':')).ToArray();
+            Assert.Equal(["v1", "v1", "v2", "v2"], a.Concat(b).Select(c => c[0]));   // the edit took effect
+            Assert.Single(a.Concat(b).Select(c => c[1]).Distinct());                    // in the same container
+            Assert.Equal(["1", "2", "1", "2"], a.Concat(b).Select(c => c[2]));       // with a fresh interpreter for the new code
+        }
+        finally
+        {
+            Assert.Empty(await ReplicaPools.DisposeAllAsync());
+        }
+
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + firstName));
+    }
+
+    private static async Task<IReadOnlyList<string>> ContainerIdsAsync(string runName)
+    {
+        var (_, output) = await Podman.RunAsync("ps", "--all", "--no-trunc", "--filter", $"label={ContainerLabels.Run}={runName}", "--format", "{{.ID}}");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+}
