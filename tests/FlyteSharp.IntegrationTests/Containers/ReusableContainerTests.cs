@@ -111,10 +111,11 @@ public class ReusableContainerTests(DistributionRegistry registry, BaseImage bas
         var pipeline = env.Task("pipeline", async (int n) =>
         {
             var first = await who.InvokeAsync(1);
+            var second = await who.InvokeAsync(2); // within the TTL: the same replica
             aliveAfterCall = (await ContainerIdsAsync(runName)).Count;
             await Task.Delay(TimeSpan.FromSeconds(5));
             aliveAfterIdle = (await ContainerIdsAsync(runName)).Count;
-            return first + "," + await who.InvokeAsync(2);
+            return first + "," + second + "," + await who.InvokeAsync(3);
         });
 
         var run = await project.Runtime.Run(pipeline, 0, new RunOptions { Mode = ExecutionMode.Container, Name = runName, CancellationToken = ct });
@@ -124,7 +125,8 @@ public class ReusableContainerTests(DistributionRegistry registry, BaseImage bas
         Assert.Equal(1, aliveAfterCall);
         Assert.Equal(0, aliveAfterIdle);
         var hosts = (await run.GetOutputAsync(ct)).Split(',').Select(c => c.Split(':')[0]).ToArray();
-        Assert.NotEqual(hosts[0], hosts[1]); // the second call needed a new replica
+        Assert.Equal(hosts[0], hosts[1]);
+        Assert.NotEqual(hosts[0], hosts[2]); // after the idle TTL the call needed a new replica
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + runName));
     }
 
@@ -188,6 +190,104 @@ public class ReusableContainerTests(DistributionRegistry registry, BaseImage bas
         }
 
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + firstName));
+    }
+
+    [Fact]
+    public async Task Run_CallTimesOutOnAReplica_ReplicaKilledAndRemovedAndTheNextCallGetsANewOne()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/who.py", WhoAmI + "\n\ndef hang(i: int) -> str:\n    time.sleep(120)\n    return 'never'\n");
+        var env = new TaskEnvironment("reusetimeout", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var who = env.PythonTask<int, string>("app.who:whoami");
+        var hang = env.PythonTask<int, string>("app.who:hang", new TaskOptions { Timeout = TimeSpan.FromSeconds(2) });
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            var before = await who.InvokeAsync(n);
+            try
+            {
+                await hang.InvokeAsync(n);
+                return "hang returned";
+            }
+            catch (TaskTimeoutException)
+            {
+                return before + "," + await who.InvokeAsync(n);
+            }
+        });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var run = await project.Runtime.Run(pipeline, 1, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.True(status == RunStatus.Succeeded, run.Error?.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the run took {clock.Elapsed}: the hung replica was waited for");
+        var hosts = (await run.GetOutputAsync(ct)).Split(',').Select(c => c.Split(':')[0]).ToArray();
+        Assert.NotEqual(hosts[0], hosts[1]); // the timed-out replica was never handed out again
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
+    public async Task Run_ReplicaOverItsMemoryLimit_FailsAsOutOfMemory()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/hog.py", "def hog(mb: int) -> int:\n    blocks = [bytearray(1024 * 1024) for _ in range(mb)]\n    return len(blocks)\n");
+        var env = new TaskEnvironment("reusehog", Image.FromDebianBase("3.11").WithCodeBundle(), new Resources(Memory: "48Mi"), reuse: new ReusePolicy(Replicas: 1));
+        var hog = env.PythonTask<int, int>("app.hog:hog");
+
+        var run = await project.Runtime.Run(hog, 400, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.Equal(RunStatus.Failed, status);
+        var oom = Assert.IsType<ContainerOutOfMemoryException>(Unwrap(run.Error));
+        Assert.Equal("48Mi", oom.MemoryLimit);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
+    public async Task Run_ReplicaWithSecrets_TaskGetsThemAndInspectShowsNoValue()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        var value = "sv-" + Guid.NewGuid().ToString("N");
+        var secrets = Path.Combine(project.Config.Home, "secrets");
+        Directory.CreateDirectory(secrets);
+        await File.WriteAllTextAsync(Path.Combine(secrets, "api_token"), value, ct);
+        await File.WriteAllTextAsync(Path.Combine(secrets, "cert"), value + "-cert", ct);
+        project.WritePython("app/use.py", "import os\ndef use(i: int) -> str:\n    return os.environ['API_TOKEN'] + '|' + open('/etc/app/certs/cert').read()\n");
+        var env = new TaskEnvironment("reusesec", Image.FromDebianBase("3.11").WithCodeBundle(),
+            secrets: [new Secret("api_token"), new Secret("cert", Mount: "/etc/app/certs")], reuse: new ReusePolicy(Replicas: 1));
+        var use = env.PythonTask<int, string>("app.use:use");
+        var runName = "reuse-sec-" + Guid.NewGuid().ToString("N")[..8];
+        var inspect = "";
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            var first = await use.InvokeAsync(n);
+            foreach (var id in await ContainerIdsAsync(runName))
+            {
+                inspect += (await Podman.RunAsync("inspect", id)).Output;
+            }
+
+            return first + "," + await use.InvokeAsync(n);
+        });
+
+        var run = await project.Runtime.Run(pipeline, 1, new RunOptions { Mode = ExecutionMode.Container, Name = runName, CancellationToken = ct });
+        Assert.Equal(RunStatus.Succeeded, await run.WaitAsync(ct));
+
+        Assert.Equal($"{value}|{value}-cert,{value}|{value}-cert", await run.GetOutputAsync(ct));
+        Assert.Contains("/etc/app/certs/cert", inspect);
+        Assert.DoesNotContain(value, inspect, StringComparison.Ordinal);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + runName));
+    }
+
+    private static Exception? Unwrap(Exception? ex)
+    {
+        while (ex is not null and not ContainerOutOfMemoryException && ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+
+        return ex;
     }
 
     private static async Task<IReadOnlyList<string>> ContainerIdsAsync(string runName)
