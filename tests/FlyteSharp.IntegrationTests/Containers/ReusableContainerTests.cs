@@ -1,4 +1,6 @@
+using FlyteSharp.Bundles;
 using FlyteSharp.Execution;
+using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Containers;
 using FlyteSharp.Images;
 using FlyteSharp.IntegrationTests.Infrastructure;
@@ -278,6 +280,33 @@ public class ReusableContainerTests(DistributionRegistry registry, BaseImage bas
         Assert.Contains("/etc/app/certs/cert", inspect);
         Assert.DoesNotContain(value, inspect, StringComparison.Ordinal);
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + runName));
+    }
+
+    [Fact]
+    public async Task DisposeAllLive_ExecutorNotDisposed_RemovesItsReplicasAsOnProcessExit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/who.py", WhoAmI);
+        var env = new TaskEnvironment("reuseexit", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 2, IdleTtl: Timeout.InfiniteTimeSpan));
+        var who = env.PythonTask<int, string>("app.who:whoami");
+        var bundle = await CodeBundler.CreateAsync(project.SrcDir, BundleOptions.For(project.Config), ct);
+        var sandbox = Path.Combine(project.Root, "sandbox");
+        var context = new PythonExecutorContext("reuse-exit-" + Guid.NewGuid().ToString("N")[..8], sandbox,
+            new PythonBundle(bundle.Digest, null, new Uri(bundle.ArchivePath).AbsoluteUri, sandbox), project.Config, project.SrcDir);
+        var executor = ContainerPythonExecutor.Create(context);
+
+        // A program that ends right after its output is read never disposes the executor: the exit hook runs this instead.
+        var result = await executor.ExecuteAsync(new PythonTaskRequest(who.Python!, env, "{\"i\": 1}", "a1", (_, _) => { }), ct);
+        var aliveBefore = await ContainerIdsAsync(context.RunName);
+        var failures = await ReusableEnvironments.DisposeAllLiveAsync();
+        var aliveAfter = await ContainerIdsAsync(context.RunName);
+        await executor.DisposeAsync();
+
+        Assert.StartsWith("\"", result.OutputJson);
+        Assert.Single(aliveBefore);
+        Assert.Empty(failures);
+        Assert.Empty(aliveAfter);
     }
 
     private static Exception? Unwrap(Exception? ex)

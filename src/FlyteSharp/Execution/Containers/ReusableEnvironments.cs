@@ -22,8 +22,12 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
     private readonly ContainerTeardowns _teardowns;
     private readonly Func<CancellationToken, Task<ContainerBundleSource?>> _bundleSource;
     private readonly Func<string, string, CancellationToken, Task<string?>> _authFile;
+    private static readonly Lock LiveGate = new();
+    private static readonly HashSet<ReusableEnvironments> Live = [];
+    private static bool _exitHooked;
     private readonly ConcurrentDictionary<string, ReplicaPool> _runPools = new(StringComparer.Ordinal);
     private int _sequence;
+    private int _disposed;
 
     /// <param name="context">The run.</param>
     /// <param name="time">The clock (idle TTLs).</param>
@@ -53,6 +57,8 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
         // Secrets first: a missing one fails the action before any container starts.
         var secrets = _context.Secrets.Resolve(environment);
         var bundle = image.CodeDirectory is null ? await _bundleSource(cancellationToken).ConfigureAwait(false) : null;
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        Track();
         var pool = policy.Scope == ReuseScope.Global
             ? ReplicaPools.Get(GlobalKey(environment, image, runtime, bundle, secrets), policy, _time)
             : _runPools.GetOrAdd(environment.Name, _ => new ReplicaPool(policy, _time, _teardowns));
@@ -110,9 +116,51 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
     /// <summary>Removes this run's replicas (the shared ones stay) and waits until each container's removal has started.</summary>
     public async ValueTask DisposeAsync()
     {
+        Interlocked.Exchange(ref _disposed, 1);
         foreach (var pool in _runPools.Values)
         {
             await pool.DisposeAsync().ConfigureAwait(false);
+        }
+
+        lock (LiveGate)
+        {
+            Live.Remove(this);
+        }
+    }
+
+    /// <summary>
+    /// Removes the replicas of every run not yet disposed and waits for their containers' removal: what a process that
+    /// exits right after <c>GetOutputAsync()</c> does on exit (bounded), so its replicas are not left behind.
+    /// </summary>
+    /// <returns>What could not be removed.</returns>
+    internal static async Task<IReadOnlyList<string>> DisposeAllLiveAsync()
+    {
+        ReusableEnvironments[] live;
+        lock (LiveGate)
+        {
+            live = [.. Live];
+        }
+
+        var failures = new List<string>();
+        foreach (var reusable in live)
+        {
+            await reusable.DisposeAsync().ConfigureAwait(false);
+            failures.AddRange(await reusable._teardowns.DrainAsync().ConfigureAwait(false));
+        }
+
+        return failures;
+    }
+
+    private void Track()
+    {
+        lock (LiveGate)
+        {
+            Live.Add(this);
+            if (!_exitHooked)
+            {
+                _exitHooked = true;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => DisposeAllLiveAsync().Wait(ContainerTeardowns.Limit);
+            }
         }
     }
 
