@@ -23,6 +23,7 @@ internal static class ReuseLatency
         var baseImage = Environment.GetEnvironmentVariable("FLYTESHARP_BENCH_BASE_IMAGE") ?? "localhost/flytesharp-test/debian-python:bookworm";
         var calls = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
         var singleShotCalls = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+        var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3;
         var root = Directory.CreateTempSubdirectory("flytesharp-bench-").FullName;
         var src = Path.Combine(root, "src");
         Directory.CreateDirectory(Path.Combine(src, "app"));
@@ -55,10 +56,27 @@ internal static class ReuseLatency
 
             // Each measurement is one run; the replicas (or the local interpreter) are started by untimed warm-up calls in it.
             var cold = await MeasureAsync(runtime, one, "ops:add", ExecutionMode.Container, 1, concurrent: false, warmup: 0);
-            var sequential = await MeasureAsync(runtime, one, "ops:add", ExecutionMode.Container, calls, concurrent: false, warmup: 1);
-            var seq = Clear(timings).Where(t => !t.Started).ToList();
-            var concurrent = await MeasureAsync(runtime, four, "ops:add", ExecutionMode.Container, calls, concurrent: true, warmup: 8);
-            var conc = Clear(timings);
+            Clear(timings);
+
+            // Sequential and concurrent interleaved, `rounds` times: a busy machine then slows both alike; medians are reported.
+            var sequentials = new List<TimeSpan>();
+            var concurrents = new List<TimeSpan>();
+            var ratios = new List<double>();
+            var seq = new List<ReplicaCallTimings>();
+            var conc = new List<ReplicaCallTimings>();
+            for (var round = 0; round < rounds; round++)
+            {
+                sequentials.Add(await MeasureAsync(runtime, one, "ops:add", ExecutionMode.Container, calls, concurrent: false, warmup: 1));
+                seq.AddRange(Clear(timings).Where(t => !t.Started));
+                concurrents.Add(await MeasureAsync(runtime, four, "ops:add", ExecutionMode.Container, calls, concurrent: true, warmup: 8));
+                conc.AddRange(Clear(timings));
+                ratios.Add(concurrents[^1] / sequentials[^1]);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round + 1}: {calls} sequential calls (1 replica) {Ms(sequentials[^1])} ms, {calls} concurrent calls (4 replicas) {Ms(concurrents[^1])} ms, ratio {ratios[^1]:0.00}"));
+            }
+
+            var sequential = Median(sequentials);
+            var concurrent = Median(concurrents);
             var sleepySequential = await MeasureAsync(runtime, sleepy1, "ops:nap", ExecutionMode.Container, calls / 4, concurrent: false, warmup: 1);
             var sleepyConcurrent = await MeasureAsync(runtime, sleepy, "ops:nap", ExecutionMode.Container, calls / 4, concurrent: true, warmup: 8);
             Clear(timings);
@@ -69,13 +87,13 @@ internal static class ReuseLatency
             Console.WriteLine($"P7: {calls} calls of a trivial Python task (app.ops:add) per measurement, one run each, timed inside the calling C# task");
             Console.WriteLine("    (the run's first call, which starts the replicas or the local interpreter, is made before the clock starts)");
             Console.WriteLine();
-            Console.WriteLine("sequential, reusable environment (1 replica, container mode):");
+            Console.WriteLine($"sequential, reusable environment (1 replica, container mode), median of {rounds} rounds:");
             Line("total", sequential);
             Line("per call", perCall);
             Line("  executor total, median", Median(seq.Select(t => t.Total)));
             Line("    acquire an idle replica", Median(seq.Select(t => t.Acquire)));
             Line("    serve request round trip (attached stdio, task run)", Median(seq.Select(t => t.Call)));
-            Line("  controller + run store per action (per call - executor mean)", perCall - Mean(seq.Select(t => t.Total)));
+            Line("  controller + run store per action (mean per call - executor mean)", Mean(sequentials) / calls - Mean(seq.Select(t => t.Total)));
             Line("first call of a run: replica start + call (cold)", cold);
             Console.WriteLine("baselines, same process:");
             Line($"single-shot container per call ({singleShotCalls} calls)", singleShot / singleShotCalls);
@@ -83,12 +101,12 @@ internal static class ReuseLatency
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"P7 per-call cost, reusable: {Ms(perCall)} ms   (goal <= 20 ms; single-shot {Ms(singleShot / singleShotCalls)} ms = {(singleShot / singleShotCalls) / perCall:0}x it; local warm {Ms(local / calls)} ms)"));
             Console.WriteLine();
-            Console.WriteLine($"concurrent, reusable environment (4 replicas, started by 8 warm-up calls), {calls} calls at once:");
+            Console.WriteLine($"concurrent, reusable environment (4 replicas, started by 8 warm-up calls), {calls} calls at once, median of {rounds} rounds:");
             Line("total", concurrent);
-            Line("  replicas started", TimeSpan.Zero, conc.Count(t => t.Started).ToString(CultureInfo.InvariantCulture));
+            Line("  replicas started per round", TimeSpan.Zero, (conc.Count(t => t.Started) / rounds).ToString(CultureInfo.InvariantCulture));
             Line("  serve request round trip, median", Median(conc.Where(t => !t.Started).Select(t => t.Call)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"P7 concurrency ratio (4 replicas concurrent / 1 replica sequential, trivial task): {concurrent / sequential:0.00}   (goal <= 0.33)"));
+                $"P7 concurrency ratio (4 replicas concurrent / 1 replica sequential, trivial task), median of the rounds: {ratios.Order().ElementAt(ratios.Count / 2):0.00}   (goal <= 0.33)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"   same with a task that waits 50 ms ({calls / 4} calls): {Ms(sleepyConcurrent)} ms / {Ms(sleepySequential)} ms = {sleepyConcurrent / sleepySequential:0.00}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"driver peak RSS: {PeakRssMiB():0} MiB"));
