@@ -309,6 +309,51 @@ public class ReusableContainerTests(DistributionRegistry registry, BaseImage bas
         Assert.Empty(aliveAfter);
     }
 
+    [Fact]
+    public async Task Run_ImageWithoutWorkingPython_ReplicaStartSaysTheRunnerCannotStart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/ops.py", "def one() -> int:\n    return 1\n");
+        var env = new TaskEnvironment("reusebroken", Image.FromDebianBase("3.11").WithCommands("rm -f /usr/bin/python3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var one = env.PythonTask<int>("app.ops:one");
+
+        var run = await project.Runtime.Run(one, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.Equal(RunStatus.Failed, status);
+        var message = run.Error!.ToString();
+        Assert.Contains("could not start FlyteSharp's Python runner in a reusable container", message);
+        Assert.Contains("environment 'reusebroken'", message);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_BundleInStoreDoesNotMatchDigest_ReplicaRefusesItAndIsRemoved()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/ops.py", "def one() -> int:\n    return 1\n");
+        var env = new TaskEnvironment("reusetamper", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var one = env.PythonTask<int>("app.ops:one");
+        var bundle = await CodeBundler.CreateAsync(project.SrcDir, BundleOptions.For(project.Config), ct);
+        var tampered = Path.Combine(project.Root, "tampered.tar.gz");
+        var bytes = await File.ReadAllBytesAsync(bundle.ArchivePath, ct);
+        bytes[^5] ^= 0xff;
+        await File.WriteAllBytesAsync(tampered, bytes, ct);
+        var sandbox = Path.Combine(project.Root, "sandbox");
+        var context = new PythonExecutorContext("reuse-tamper-" + Guid.NewGuid().ToString("N")[..8], sandbox,
+            new PythonBundle(bundle.Digest, null, new Uri(tampered).AbsoluteUri, sandbox), project.Config, project.SrcDir);
+        var executor = ContainerPythonExecutor.Create(context);
+
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => executor.ExecuteAsync(new PythonTaskRequest(one.Python!, env, "{}", "a1", (_, _) => { }), ct));
+        await executor.DisposeAsync();
+
+        Assert.Contains("refused the code bundle", ex.Message);
+        Assert.Contains("refusing to unpack", ex.Message);
+        Assert.Empty(await ContainerIdsAsync(context.RunName));
+    }
+
     private static Exception? Unwrap(Exception? ex)
     {
         while (ex is not null and not ContainerOutOfMemoryException && ex.InnerException is not null)

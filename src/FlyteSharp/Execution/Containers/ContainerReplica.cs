@@ -167,8 +167,9 @@ internal sealed class ContainerReplica
                 fix: "the bundle in the store is not the one this run recorded, or the container cannot reach the store");
         }
 
+        var environment = spec.Labels.TryGetValue(ContainerLabels.Environment, out var name) ? $" of environment '{name}'" : "";
         return new FlyteSharpException(
-            $"image {spec.Image.Uri} could not start FlyteSharp's Python runner in a reusable container ({spec.Image.PythonExecutable} {spec.Image.RunnerPath}, exit code {ex.ExitCode}):\n{tail}",
+            $"image {spec.Image.Uri}{environment} could not start FlyteSharp's Python runner in a reusable container ({spec.Image.PythonExecutable} {spec.Image.RunnerPath}, exit code {ex.ExitCode}):\n{tail}",
             fix: "base the image on one with Python 3.9 or newer (Image.FromDebianBase or a python:3.x image), and keep the FlyteSharp runner layer");
     }
 }
