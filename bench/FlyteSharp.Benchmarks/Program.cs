@@ -12,6 +12,11 @@ if (args is ["dotnet-container-latency", ..])
     return await FlyteSharp.Benchmarks.DotnetContainerLatency.RunAsync(args);
 }
 
+if (args is ["reuse-latency", ..])
+{
+    return await FlyteSharp.Benchmarks.ReuseLatency.RunAsync(args);
+}
+
 if (args is ["deploy-code-layer", ..])
 {
     return await FlyteSharp.Benchmarks.DeployCodeLayer.RunAsync(args);

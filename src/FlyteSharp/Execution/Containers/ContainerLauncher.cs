@@ -19,6 +19,9 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
     private readonly HashSet<Task> _running = [];
     private int _runtimeRecorded;
 
+    /// <summary>The removals of this run's containers, shared with the run's reusable replicas (awaited by <see cref="DrainAsync"/>).</summary>
+    public ContainerTeardowns Teardowns => _teardowns;
+
     /// <summary>The run's per-action I/O folders (<c>{sandbox}/containers</c>), where the abandoned-run sweep looks.</summary>
     public string IoRoot { get; } = ioRoot;
 
@@ -130,7 +133,7 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
     /// Notes in the sandbox which runtime this run's containers run in, before the first starts: if this process is
     /// killed, the sweep that finds its sandbox knows where to look for the containers it left (by their owner labels).
     /// </summary>
-    private void RecordRuntime(string runtime)
+    public void RecordRuntime(string runtime)
     {
         if (Interlocked.Exchange(ref _runtimeRecorded, 1) == 0)
         {
