@@ -68,7 +68,9 @@ public class ContainerDotnetExecutorTests(DistributionRegistry registry)
         Assert.StartsWith($"{registry.Host}/{DotnetTaskProject.SharedRepository}:", firstAction.Image);
         Assert.Equal(firstAction.Image, secondAction.Image); // same image tag
         Assert.Contains("container flytesharp-", firstAction.Host, StringComparison.Ordinal);
-        Assert.Contains(await first.GetLogsAsync(cancellationToken: ct), l => l.Text == "probing 21");
+        var firstLogs = await first.GetLogsAsync(cancellationToken: ct);
+        Assert.Contains(firstLogs, l => l.Text == "probing 21");
+        Assert.Contains(firstLogs, l => l.Stream == "flytesharp" && l.Text.StartsWith(".NET bundle sha256:", StringComparison.Ordinal) && l.Text.EndsWith("files from DotnetTasksApp.dll)", StringComparison.Ordinal));
         await first.WaitAsync(ct);
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + first.Name));
     }

@@ -47,6 +47,7 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
         var environment = task.Environment;
         var stored = await _bundles.ForAsync(task, cancellationToken).ConfigureAwait(false);
         DotnetFramework.Check(task, stored.Bundle, _context.Config);
+        request.Log("flytesharp", $".NET bundle {stored.Bundle.Digest} ({stored.Bundle.Files.Count} files from {stored.Bundle.EntryAssembly})");
 
         // Secrets first: a missing one fails the action before any container starts.
         var secrets = _context.Secrets.Resolve(environment);

@@ -67,6 +67,7 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
 
         var stored = await _bundles.ForAsync(task, cancellationToken).ConfigureAwait(false);
         DotnetFramework.Check(task, stored.Bundle, _context.Config);
+        request.Log("flytesharp", $".NET bundle {stored.Bundle.Digest} ({stored.Bundle.Files.Count} files from {stored.Bundle.EntryAssembly})");
         await _pods.CheckSecretsAsync(environment, cancellationToken).ConfigureAwait(false);
         var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
         var bundle = ContainerBundleSource.For(stored.StoreUri, null, stored.Bundle.Digest, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
