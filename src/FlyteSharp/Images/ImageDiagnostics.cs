@@ -1,3 +1,4 @@
+using FlyteSharp.Projects.Dotnet;
 using FlyteSharp.Projects.Uv;
 
 namespace FlyteSharp.Images;
@@ -48,10 +49,15 @@ internal static class ImageDiagnostics
                     }
 
                     break;
+                case DotnetProjectLayer dotnet:
+                    CheckDotnet(dotnet, result);
+                    break;
             }
         }
 
-        if (!image.Layers.OfType<CodeBundleLayer>().Any())
+        // A .NET-only image bakes its assemblies through its project layer in a full build; WithCodeBundle() is for Python code.
+        var dotnetOnly = image.Layers.OfType<DotnetProjectLayer>().Any() && !image.Layers.OfType<UvProjectLayer>().Any();
+        if (!dotnetOnly && !image.Layers.OfType<CodeBundleLayer>().Any())
         {
             result.Add(new(DiagnosticSeverity.Warning,
                 "the image has no WithCodeBundle(): a full-build deploy (CopyStyle.None) would produce an image without your code",
@@ -177,6 +183,40 @@ internal static class ImageDiagnostics
         catch (FlyteSharpException ex)
         {
             result.Add(new(DiagnosticSeverity.Error, ex.Reason, ex.File, ex.Line, ex.Fix ?? "fix extraArgs"));
+        }
+    }
+
+    private static void CheckDotnet(DotnetProjectLayer dotnet, List<ImageDiagnostic> result)
+    {
+        DotnetProjectGraph graph;
+        try
+        {
+            graph = DotnetProjectGraph.Load(dotnet.ProjectFile); // read afresh: the files may have changed since the image was defined
+            DotnetProjectLayer.RuntimeVersionOf(graph.Root);
+        }
+        catch (FlyteSharpException ex)
+        {
+            result.Add(new(DiagnosticSeverity.Error, ex.Reason, ex.File, ex.Line, ex.Fix ?? "fix the project file"));
+            return;
+        }
+
+        var project = graph.Root;
+        if (dotnet.InstallMode == DotnetInstallMode.InstallProject)
+        {
+            result.Add(new(DiagnosticSeverity.Warning,
+                $"InstallProject bakes the assemblies of '{project.Name}' into the image: every code edit rebuilds it",
+                project.File, null,
+                "use the default DotnetInstallMode.DependenciesOnly (your assemblies then travel in the code bundle); full-build deploys (CopyStyle.None) bake them in anyway"));
+        }
+
+        if (project.LockFile is null)
+        {
+            result.Add(new(DiagnosticSeverity.Warning,
+                $"no packages.lock.json for {project.File}: every image build resolves NuGet versions afresh (floating versions, new transitive packages), so the package layer is not reproducible and a changed resolution does not move the tag",
+                project.File, null,
+                project.RestoresWithLockFile
+                    ? $"run `dotnet restore` in {project.Directory} (RestorePackagesWithLockFile is already set) and commit packages.lock.json"
+                    : $"set <RestorePackagesWithLockFile>true</RestorePackagesWithLockFile> in the project (or Directory.Build.props), run `dotnet restore` in {project.Directory} and commit packages.lock.json (FlyteSharp never writes lock files)"));
         }
     }
 
