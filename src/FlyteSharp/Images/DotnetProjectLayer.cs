@@ -39,13 +39,6 @@ public sealed record DotnetProjectLayer : ImageLayer
         var graph = DotnetProjectGraph.Load(ProjectFile);
         var project = graph.Root;
         var runtime = RuntimeVersionOf(project);
-        if (plan.DotnetRuntimeVersion is { } baseRuntime && baseRuntime != runtime)
-        {
-            throw new FlyteSharpException(
-                $"project '{project.Name}' targets {project.TargetFramework} (.NET {runtime}), but the image's base has .NET {baseRuntime}",
-                project.File, null,
-                $"use a .NET {runtime} base (Image.FromDotnetBase(\"{runtime}\"); [images] dotnet_base in flytesharp.toml or FLYTESHARP_DOTNET_BASE_IMAGE), or retarget the project to net{baseRuntime}");
-        }
 
         // A full build bakes the user's assemblies in (no bundle travels with a deployed version).
         var mode = plan.Options.CopyStyle == CopyStyle.None ? DotnetInstallMode.InstallProject : InstallMode;
@@ -150,7 +143,7 @@ public sealed record DotnetProjectLayer : ImageLayer
             {
                 var appDir = Path.Combine(directory, "app");
                 Directory.CreateDirectory(appDir);
-                foreach (var own in publish.Deps.Libraries.Where(l => l.Type == "project" && !worker.Contains(l.Name)))
+                foreach (var own in publish.Deps.Libraries.Where(l => l.Type is "project" or "reference" && !worker.Contains(l.Name)))
                 {
                     foreach (var file in own.Files)
                     {

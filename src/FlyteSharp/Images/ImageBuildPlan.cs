@@ -58,9 +58,6 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// <summary>Where full-build code lands in the image, if it does.</summary>
     public string? CodeDirectory { get; set; }
 
-    /// <summary>The .NET runtime version (major.minor) the base image declares, or null when the base does not say.</summary>
-    public string? DotnetRuntimeVersion { get; set; }
-
     /// <summary>The Python interpreter of the image.</summary>
     public string PythonExecutable { get; set; } = VirtualEnv + "/bin/python";
 

@@ -55,9 +55,7 @@ internal static class ImageDiagnostics
             }
         }
 
-        // A .NET-only image bakes its assemblies through its project layer in a full build; WithCodeBundle() is for Python code.
-        var dotnetOnly = image.Layers.OfType<DotnetProjectLayer>().Any() && !image.Layers.OfType<UvProjectLayer>().Any();
-        if (!dotnetOnly && !image.Layers.OfType<CodeBundleLayer>().Any())
+        if (!image.Layers.OfType<CodeBundleLayer>().Any())
         {
             result.Add(new(DiagnosticSeverity.Warning,
                 "the image has no WithCodeBundle(): a full-build deploy (CopyStyle.None) would produce an image without your code",

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FlyteSharp.Building;
 using FlyteSharp.Images;
 using FlyteSharp.IntegrationTests.Infrastructure;
+using FlyteSharp.Tasks;
 
 namespace FlyteSharp.IntegrationTests.Containers;
 
@@ -121,6 +122,25 @@ public sealed class DotnetProjectImageTests(DistributionRegistry registry, Dotne
         Assert.Equal(ImageBuildStatus.Failed, failed.Status);
         Assert.Contains("targets net9.0 and needs Microsoft.NETCore.App 9.x, but the base image has: Microsoft.NETCore.App 10.", failed.Error);
         Assert.Contains("[images] dotnet_base", failed.Error);
+    }
+
+    [Fact]
+    public async Task Deploy_CopyStyleNone_BakesTheProjectsAssembliesLikeInstallProject()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var csproj = CopyFixture();
+        var env = new TaskEnvironment("reports", Image.FromBase(DotnetBaseImage.Reference).WithDotnetProject(csproj).WithCodeBundle());
+        env.Task("square", (int n) => Task.FromResult(n * n));
+        using var runtime = new FlyteRuntime(_project.Config with { RootDir = _project.SrcDir });
+        var fast = env.Image.Resolve(new ImageResolveOptions(runtime.Config));
+
+        var deployment = await runtime.Deploy(env, CopyStyle.None, "1.0.0", new FlyteSharp.Deploy.DeployOptions { CancellationToken = ct });
+
+        Assert.NotEqual(fast.Uri, deployment.ImageUri);
+        var files = await FilesInImageAsync(deployment.ImageUri);
+        Assert.Contains("/opt/flytesharp/app/Tasks.dll", files);
+        Assert.Contains("/opt/flytesharp/app/Shapes.dll", files);
+        Assert.Contains("/opt/flytesharp/packages/Newtonsoft.Json.dll", files);
     }
 
     private static async Task RestoreForceEvaluateAsync(string csproj)

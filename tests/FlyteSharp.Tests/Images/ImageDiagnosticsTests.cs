@@ -57,7 +57,7 @@ public sealed class ImageDiagnosticsTests : IDisposable
     public void Check_DotnetProjectWithoutLockFile_WarnsWithRestorePackagesWithLockFileFix()
     {
         using var fixture = new Projects.Dotnet.DotnetFixture();
-        var locked = Image.FromBase("localhost/base:1").WithDotnetProject(fixture.TasksProject);
+        var locked = Image.FromBase("localhost/base:1").WithDotnetProject(fixture.TasksProject).WithCodeBundle();
         Assert.Empty(ImageDiagnostics.Check(locked, null));
 
         File.Delete(fixture.PathOf("Tasks/packages.lock.json"));
@@ -75,7 +75,7 @@ public sealed class ImageDiagnosticsTests : IDisposable
     public void Check_DotnetInstallProject_Warns_BrokenProjectAfterDefinition_IsError()
     {
         using var fixture = new Projects.Dotnet.DotnetFixture();
-        var image = Image.FromBase("localhost/base:1").WithDotnetProject(fixture.TasksProject, DotnetInstallMode.InstallProject);
+        var image = Image.FromBase("localhost/base:1").WithDotnetProject(fixture.TasksProject, DotnetInstallMode.InstallProject).WithCodeBundle();
         Assert.Contains("InstallProject bakes the assemblies of 'Tasks'", Assert.Single(ImageDiagnostics.Check(image, null)).Reason);
 
         fixture.Write("Shapes/Shapes.csproj", "<Project>\n  <PropertyGroup>\n</Project>\n");

@@ -95,7 +95,7 @@ internal static partial class DotnetPublisher
     internal static IReadOnlyList<string> Arguments(DotnetProjectGraph graph, string output, string artifacts) =>
     [
         "publish", graph.Root.File, "--configuration", "Release", "--output", output, "--artifacts-path", artifacts, "--no-self-contained",
-        "-nologo", "-tl:off", "-v:minimal", "-p:UseAppHost=false", "-p:Deterministic=true", "-p:ContinuousIntegrationBuild=true",
+        "-nologo", "-tl:off", "-v:minimal", "-p:UseAppHost=false", "-p:IsPublishable=true", "-p:Deterministic=true", "-p:ContinuousIntegrationBuild=true",
         graph.Root.LockFile is not null ? "-p:RestoreLockedMode=true" : "-p:RestorePackagesWithLockFile=false",
     ];
 
