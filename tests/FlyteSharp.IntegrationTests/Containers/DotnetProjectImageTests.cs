@@ -11,12 +11,17 @@ namespace FlyteSharp.IntegrationTests.Containers;
 /// (scripts/dotnet-base-image.sh). The project is tests/Fixtures/DotnetDeps (Newtonsoft.Json 13.0.3, locked, and a
 /// referenced project without packages), copied so the tests can edit it.
 /// </summary>
-public sealed class DotnetProjectImageTests(DistributionRegistry registry, DotnetBaseImage dotnetBase) : IDisposable
+public sealed class DotnetProjectImageTests(DistributionRegistry registry) : IAsyncLifetime
 {
-    private readonly DotnetBaseImage _dotnetBase = dotnetBase;
     private readonly PodmanProject _project = new(registry);
 
-    public void Dispose() => _project.Dispose();
+    public ValueTask InitializeAsync() => new(DotnetBaseImage.EnsureAsync());
+
+    public ValueTask DisposeAsync()
+    {
+        _project.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     private string CopyFixture()
     {
