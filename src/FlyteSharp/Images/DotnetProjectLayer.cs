@@ -82,7 +82,7 @@ public sealed record DotnetProjectLayer : ImageLayer
         var what = mode == DotnetInstallMode.DependenciesOnly
             ? "dependencies only: its NuGet packages' runtime assets, published on the host; the project's own assemblies travel in the code bundle"
             : $"install project: its assemblies are baked into {DotnetImageLayout.App}, so every code edit rebuilds this layer";
-        plan.Line($"# .NET project '{project.Name}' ({project.TargetFramework}; {what})");
+        plan.Line($"# .NET project '{Printable(project.Name)}' ({Printable(project.TargetFramework)}; {what})");
         foreach (var (framework, major) in new[] { ("Microsoft.NETCore.App", runtime) }.Concat(frameworks.Select(f => (ProperFrameworkName(project, f), runtime))))
         {
             plan.Line(RuntimeCheck(project, framework, major));
@@ -95,11 +95,28 @@ public sealed record DotnetProjectLayer : ImageLayer
         }
     }
 
-    /// <summary>The .NET version a project needs, or an error for a framework no runtime image runs (netstandard, net48).</summary>
-    internal static string RuntimeVersionOf(DotnetProject project) =>
-        project.RuntimeVersion ?? throw new FlyteSharpException(
-            $"project '{project.Name}' targets {project.TargetFramework}, which does not run on a .NET runtime image by itself",
-            project.File, null, "point WithDotnetProject at a project targeting net8.0 or later (e.g. net10.0) that references this one");
+    /// <summary>The .NET version a project needs, or an error for a framework no Linux runtime image runs (netstandard, net48, net10.0-windows).</summary>
+    internal static string RuntimeVersionOf(DotnetProject project)
+    {
+        if (project.RuntimeVersion is not { } version)
+        {
+            throw new FlyteSharpException(
+                $"project '{project.Name}' targets {project.TargetFramework}, which does not run on a .NET runtime image by itself",
+                project.File, null, "point WithDotnetProject at a project targeting net8.0 or later (e.g. net10.0) that references this one");
+        }
+
+        if (project.TargetFramework.Contains('-', StringComparison.Ordinal))
+        {
+            throw new FlyteSharpException(
+                $"project '{project.Name}' targets {project.TargetFramework}, a platform-specific framework; task images run Linux",
+                project.File, null, $"target plain net{version} in the project the image runs (keep platform-specific code in projects it does not reference)");
+        }
+
+        return version;
+    }
+
+    /// <summary>Text from a project file made safe for a Dockerfile comment or a double-quoted shell word (no newline, quote, $ or backtick).</summary>
+    private static string Printable(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+' or ' ' ? c : '?')]);
 
     private static bool IsWorkerProject(DotnetProject project) => project.AssemblyName.Equals(WorkerLibrary, StringComparison.OrdinalIgnoreCase);
 
@@ -113,7 +130,8 @@ public sealed record DotnetProjectLayer : ImageLayer
     private static string RuntimeCheck(DotnetProject project, string framework, string version)
     {
         var major = version.Split('.')[0];
-        var message = $"error: project '{project.Name}' targets {project.TargetFramework} and needs {framework} {major}.x, but the base image has: ${{have:-no .NET runtime (dotnet is not on PATH)}}. " +
+        (framework, major) = (Printable(framework), Printable(major));
+        var message = $"error: project '{Printable(project.Name)}' targets {Printable(project.TargetFramework)} and needs {framework} {major}.x, but the base image has: ${{have:-no .NET runtime (dotnet is not on PATH)}}. " +
             $"fix: set [images] dotnet_base in flytesharp.toml (or FLYTESHARP_DOTNET_BASE_IMAGE) to a .NET {version} image, or use Image.FromDotnetBase(\\\"{version}\\\")";
         return $"RUN have=\"$(dotnet --list-runtimes 2>/dev/null | cut -d ' ' -f 1,2 | tr '\\n' ' ')\"; \\\n" +
             $"    case \" $have\" in *\" {framework} {major}.\"*) ;; *) echo \"{message}\" >&2; exit 1 ;; esac";

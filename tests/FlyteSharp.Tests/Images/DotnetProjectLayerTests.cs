@@ -198,6 +198,31 @@ public sealed class DotnetProjectLayerTests : IDisposable
     }
 
     [Fact]
+    public void Resolve_HostileProjectFileName_NeverReachesTheDockerfileAsShellOrInstructions()
+    {
+        var hostile = _fixture.PathOf("Shapes/we\"ird`$(id)\nRUN x.csproj");
+        File.Move(_fixture.PathOf("Shapes/Shapes.csproj"), hostile);
+
+        var dockerfile = ProjectTree.Resolve(Image.FromBase(DotnetBase).WithDotnetProject(hostile)).Dockerfile;
+
+        Assert.Contains("# .NET project 'we?ird???id??RUN x' (net10.0;", dockerfile);
+        Assert.Contains("error: project 'we?ird???id??RUN x' targets net10.0", dockerfile);
+        Assert.DoesNotContain("$(id)", dockerfile);
+        Assert.DoesNotContain("\nRUN x", dockerfile);
+    }
+
+    [Fact]
+    public void WithDotnetProject_PlatformSpecificFramework_IsRefused()
+    {
+        _fixture.Replace("Shapes/Shapes.csproj", "net10.0", "net10.0-windows");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => Image.FromBase(DotnetBase).WithDotnetProject(_fixture.PathOf("Shapes/Shapes.csproj")));
+
+        Assert.Contains("targets net10.0-windows, a platform-specific framework", ex.Reason);
+        Assert.Contains("plain net10.0", ex.Fix);
+    }
+
+    [Fact]
     public void Resolve_ProjectChangedToMultiTargetingAfterDefinition_FailsAtResolve()
     {
         var image = Image.FromBase(DotnetBase).WithDotnetProject(_fixture.TasksProject);
