@@ -61,6 +61,17 @@ public sealed class DotnetPublisherTests : IDisposable
     }
 
     [Fact]
+    public async Task PublishAsync_NoLockFileThoughTheProjectAsksForOne_PublishesWithoutWritingOne()
+    {
+        File.Delete(_fixture.PathOf("Tasks/packages.lock.json"));
+
+        var output = await DotnetPublisher.PublishAsync(DotnetProjectGraph.Load(_fixture.TasksProject), _scratch.Root, TestContext.Current.CancellationToken);
+
+        Assert.Contains(output.Deps.Libraries, l => l.Name == "Newtonsoft.Json" && l.Type == "package");
+        Assert.Empty(Directory.EnumerateFiles(_fixture.Root, "*.lock.json", SearchOption.AllDirectories)); // FlyteSharp never writes lock files
+    }
+
+    [Fact]
     public void BuildFailed_NoCanonicalErrorLine_ShowsTheOutputTail()
     {
         var ex = DotnetPublisher.BuildFailed(DotnetProjectGraph.Load(_fixture.TasksProject), "line one\nSomething went wrong\n");
