@@ -33,6 +33,9 @@ public sealed record DotnetProjectLayer : ImageLayer
     /// <summary>The name of FlyteSharp's own library: it and its dependencies come with the worker, never with this layer.</summary>
     internal const string WorkerLibrary = "FlyteSharp";
 
+    /// <summary>The shared framework every .NET app needs.</summary>
+    private const string NetCoreApp = "Microsoft.NETCore.App";
+
     internal override void Apply(ImageBuildPlan plan)
     {
         // Read afresh: a reference or framework may have changed since the image was defined, and the tag must see it.
@@ -62,13 +65,16 @@ public sealed record DotnetProjectLayer : ImageLayer
         var common = CommonAncestor([.. paths.Keys.Select(p => Path.GetDirectoryName(p)!)]);
         string Rel(string full) => Path.GetRelativePath(common, full).Replace('\\', '/');
         var files = paths.Values.Select(f => f with { RelativePath = Rel(f.FullPath) }).OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList();
-        var frameworks = project.FrameworkReferences.Select(f => f.ToLowerInvariant()).Order(StringComparer.Ordinal).ToList();
+        // Shared frameworks flow to the root through project references (an ASP.NET library makes the app need ASP.NET).
+        var frameworks = graph.Projects.SelectMany(p => p.FrameworkReferences)
+            .Where(f => !f.Equals(NetCoreApp, StringComparison.OrdinalIgnoreCase))
+            .DistinctBy(f => f.ToLowerInvariant()).OrderBy(f => f.ToLowerInvariant(), StringComparer.Ordinal).ToList();
 
         plan.Hash.Begin("dotnet-project");
         plan.Hash.Field("install-mode", mode.ToString());
         plan.Hash.Field("project", Rel(project.File));
         plan.Hash.Field("target-framework", project.TargetFramework);
-        plan.Hash.Field("framework-references", frameworks);
+        plan.Hash.Field("framework-references", [.. frameworks.Select(f => f.ToLowerInvariant())]);
         plan.Hash.Field("locked", project.LockFile is null ? "no" : "yes");
 
         // How the files are made is part of their identity: a change in the publish must not reuse an image made the old way.
@@ -83,9 +89,9 @@ public sealed record DotnetProjectLayer : ImageLayer
             ? "dependencies only: its NuGet packages' runtime assets, published on the host; the project's own assemblies travel in the code bundle"
             : $"install project: its assemblies are baked into {DotnetImageLayout.App}, so every code edit rebuilds this layer";
         plan.Line($"# .NET project '{Printable(project.Name)}' ({Printable(project.TargetFramework)}; {what})");
-        foreach (var (framework, major) in new[] { ("Microsoft.NETCore.App", runtime) }.Concat(frameworks.Select(f => (ProperFrameworkName(project, f), runtime))))
+        foreach (var framework in frameworks.Prepend(NetCoreApp))
         {
-            plan.Line(RuntimeCheck(project, framework, major));
+            plan.Line(RuntimeCheck(project, framework, runtime));
         }
 
         plan.Line($"COPY {layerDir}/packages/ {DotnetImageLayout.Packages}/");
@@ -119,9 +125,6 @@ public sealed record DotnetProjectLayer : ImageLayer
     private static string Printable(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+' or ' ' ? c : '?')]);
 
     private static bool IsWorkerProject(DotnetProject project) => project.AssemblyName.Equals(WorkerLibrary, StringComparison.OrdinalIgnoreCase);
-
-    private static string ProperFrameworkName(DotnetProject project, string lower) =>
-        project.FrameworkReferences.First(f => f.Equals(lower, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// A RUN that fails the build with a clear message when the base image lacks the shared framework the project needs

@@ -112,14 +112,16 @@ public sealed class DotnetProjectLayerTests : IDisposable
     }
 
     [Fact]
-    public void Resolve_AspNetFrameworkReference_ChecksThatFrameworkToo()
+    public void Resolve_AspNetFrameworkReferenceOfAReferencedProject_ChecksThatFrameworkToo()
     {
-        _fixture.Replace("Tasks/Tasks.csproj", "<ItemGroup>", "<ItemGroup><FrameworkReference Include=\"Microsoft.AspNetCore.App\" />");
+        var before = Resolve(_fixture.TasksProject).Tag;
+        _fixture.Replace("Shapes/Shapes.csproj", "</Project>", "<ItemGroup><FrameworkReference Include=\"Microsoft.AspNetCore.App\" /></ItemGroup></Project>");
 
         var dockerfile = Resolve(_fixture.TasksProject).Dockerfile;
 
         Assert.Contains("*\" Microsoft.NETCore.App 10.\"*", dockerfile);
         Assert.Contains("*\" Microsoft.AspNetCore.App 10.\"*", dockerfile);
+        Assert.NotEqual(before, Resolve(_fixture.TasksProject).Tag);
     }
 
     [Fact]
