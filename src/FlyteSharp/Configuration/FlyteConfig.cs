@@ -32,8 +32,15 @@ public sealed record FlyteConfig
     /// <summary>Base image for Python environments; <c>{python}</c> is replaced by the Python version.</summary>
     public string PythonBaseImage { get; init; } = "python:{python}-slim-bookworm";
 
-    /// <summary>Base image for .NET environments.</summary>
-    public string DotnetBaseImage { get; init; } = "mcr.microsoft.com/dotnet/runtime:10.0";
+    /// <summary>Base image for .NET environments (<c>Image.FromDotnetBase</c>); <c>{version}</c> is replaced by the .NET version.</summary>
+    public string DotnetBaseImage { get; init; } = "mcr.microsoft.com/dotnet/runtime:{version}";
+
+    /// <summary>
+    /// The folder holding FlyteSharp's .NET worker that .NET images carry (<c>flytesharp-worker.dll</c> with FlyteSharp and its
+    /// dependencies), or null for the <c>flytesharp-worker/</c> folder next to FlyteSharp.dll that a build of a project
+    /// referencing FlyteSharp gets.
+    /// </summary>
+    public string? DotnetWorkerDirectory { get; init; }
 
     /// <summary>Image the uv binary is copied from.</summary>
     public string UvImage { get; init; } = "ghcr.io/astral-sh/uv:0.9.5";
@@ -154,6 +161,7 @@ public sealed record FlyteConfig
             ImageName = Env("FLYTESHARP_IMAGE_NAME") ?? config.ImageName,
             PythonBaseImage = Env("FLYTESHARP_PYTHON_BASE_IMAGE") ?? config.PythonBaseImage,
             DotnetBaseImage = Env("FLYTESHARP_DOTNET_BASE_IMAGE") ?? config.DotnetBaseImage,
+            DotnetWorkerDirectory = Env("FLYTESHARP_DOTNET_WORKER") is { } worker ? Path.GetFullPath(worker) : config.DotnetWorkerDirectory,
             UvImage = Env("FLYTESHARP_UV_IMAGE") ?? config.UvImage,
             Builder = Env("FLYTESHARP_BUILDER") ?? config.Builder,
             StoreUri = Env("FLYTESHARP_STORE") ?? config.StoreUri,
@@ -277,6 +285,7 @@ public sealed record FlyteConfig
             ImageName = images.String("name") ?? defaults.ImageName,
             PythonBaseImage = images.String("python_base") ?? defaults.PythonBaseImage,
             DotnetBaseImage = images.String("dotnet_base") ?? defaults.DotnetBaseImage,
+            DotnetWorkerDirectory = images.String("dotnet_worker") is { } w ? Path.GetFullPath(Path.Combine(dir, w)) : null,
             UvImage = images.String("uv_image") ?? defaults.UvImage,
             Builder = images.String("builder") ?? defaults.Builder,
             InsecureRegistries = images.StringList("insecure_registries") ?? defaults.InsecureRegistries,

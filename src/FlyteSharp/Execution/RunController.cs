@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Dotnet;
 using FlyteSharp.Execution.Controller;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Runner;
@@ -26,6 +27,8 @@ internal sealed class RunController
     private readonly object _controllerServerGate = new();
     private ControllerServer? _controllerServer;
     private Lazy<Task<PythonRuntime>> _python;
+    private Lazy<IDotnetTaskExecutor>? _dotnet;
+    private readonly ConcurrentDictionary<string, bool> _inDriverNoted = new(StringComparer.Ordinal);
 
     public RunController(RunSettings settings, RunStore store, RunStoreWriter writer, Func<CancellationToken, Task<PythonRuntime>> pythonFactory, CancellationToken cancellationToken)
     {
@@ -72,6 +75,15 @@ internal sealed class RunController
             _checked[task] = new Lazy<Task>(failedChecks is not null && failedChecks.TryGetValue(task, out var error) ? Task.FromException(error) : Task.CompletedTask);
         }
     }
+
+    /// <summary>
+    /// Runs the C# actions of environments with a .NET image (<c>Image.FromDotnetBase</c>) outside the driver with
+    /// the executor <paramref name="factory"/> makes on first use (container and Kubernetes modes).
+    /// </summary>
+    public void UseDotnet(Func<IDotnetTaskExecutor> factory) => _dotnet = new Lazy<IDotnetTaskExecutor>(factory);
+
+    /// <summary>The .NET executor, if one was created (for disposal).</summary>
+    public IDotnetTaskExecutor? DotnetIfCreated => _dotnet is { IsValueCreated: true } dotnet ? dotnet.Value : null;
 
     /// <summary>
     /// The run's controller API server, started on first use (when the first action that runs outside the driver starts):
@@ -276,6 +288,20 @@ internal sealed class RunController
 
     private async Task<ActionOutcome> RunAttemptAsync(ActionScope scope, TaskDefinition task, object?[] inputs, TaskPayload inputsPayload, bool needValue)
     {
+        if (task.Kind == TaskKind.CSharp && Settings.Mode != ExecutionMode.Local)
+        {
+            if (_dotnet is not null && task.Environment.Image.HasDotnetWorker)
+            {
+                return await RunDotnetOutsideAsync(scope, task, inputsPayload, needValue).ConfigureAwait(false);
+            }
+
+            if (_inDriverNoted.TryAdd(task.Environment.Name, true))
+            {
+                Log(scope.ActionId, "flytesharp", $"info: C# tasks of environment '{task.Environment.Name}' run in the driver: its image is not a .NET image " +
+                    $"(Image.FromDotnetBase), so {RunLauncher.ModeText(Settings.Mode)} mode cannot run them in their own container");
+            }
+        }
+
         if (task.Kind == TaskKind.CSharp)
         {
             // In-process bodies share the driver's environment: their secrets are handed over through TaskContext.
@@ -304,13 +330,51 @@ internal sealed class RunController
             throw PythonTaskException.From(task.Name, e);
         }
 
+        return await OutcomeOfAsync(task, result, needValue, scope.CancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ActionOutcome> RunDotnetOutsideAsync(ActionScope scope, TaskDefinition task, TaskPayload inputsPayload, bool needValue)
+    {
+        var inputsFile = inputsPayload.Json is null ? await Outputs.LocalFileOfAsync(inputsPayload, scope.CancellationToken).ConfigureAwait(false) : null;
+        var request = new DotnetTaskRequest(task, inputsPayload.Json ?? "", inputsFile, scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line),
+            (image, host) => Writer.ActionPlaced(scope.ActionId, image, host))
+        {
+            // Pods would need the token as a Kubernetes Secret: until then their nested calls fail at once, saying why.
+            Controller = Settings.Mode == ExecutionMode.Container ? () => ContainerControllerAccess(scope) : null,
+        };
+        var result = await _dotnet!.Value.ExecuteAsync(request, scope.CancellationToken).ConfigureAwait(false);
+        if (result.Error is { } e)
+        {
+            throw new DotnetTaskException(task.Name, e.Type, e.Message, e.Traceback);
+        }
+
+        return await OutcomeOfAsync(task, result, needValue, scope.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The controller API for one containerised C# action: the run's server (started on first use), the action registered
+    /// as a parent while its container runs, the socket and token file mounted read-only where the worker looks for them.
+    /// </summary>
+    private DotnetControllerAccess ContainerControllerAccess(ActionScope scope)
+    {
+        var server = ControllerServer;
+        var registration = server.Register(scope);
+        return new DotnetControllerAccess(
+            ["--controller", "unix:" + FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath, "--controller-token-file", FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath],
+            [new(server.SocketPath!, FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath), new(server.TokenFile, FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath)],
+            registration);
+    }
+
+    /// <summary>An action's outcome from a runner's reply (Python runner or .NET worker): the output recorded, its value read when needed.</summary>
+    private async Task<ActionOutcome> OutcomeOfAsync(TaskDefinition task, PythonTaskResult result, bool needValue, CancellationToken cancellationToken)
+    {
         var output = result.OutputFile is { } file
-            ? await Outputs.FromFileAsync(file, scope.CancellationToken).ConfigureAwait(false)
-            : await Outputs.FromJsonAsync(result.OutputJson!, scope.CancellationToken).ConfigureAwait(false);
+            ? await Outputs.FromFileAsync(file, cancellationToken).ConfigureAwait(false)
+            : await Outputs.FromJsonAsync(result.OutputJson!, cancellationToken).ConfigureAwait(false);
         try
         {
             // A child's value is what its caller awaits; a root's is read only if someone asks (GetOutputAsync).
-            var value = needValue ? await Outputs.ReadValueAsync(task, output, scope.CancellationToken).ConfigureAwait(false) : null;
+            var value = needValue ? await Outputs.ReadValueAsync(task, output, cancellationToken).ConfigureAwait(false) : null;
             return new ActionOutcome(output with { LocalFile = null }, value, needValue);
         }
         finally
@@ -360,6 +424,7 @@ internal sealed class RunController
     internal static TaskError ToError(Exception ex) => ex switch
     {
         PythonTaskException p => new TaskError(p.PythonType, p.PythonMessage, p.PythonTraceback),
+        DotnetTaskException d => new TaskError(d.ExceptionType, d.RemoteMessage, d.RemoteStackTrace),
         _ => new TaskError(ex.GetType().FullName ?? ex.GetType().Name, ex.Message, ex.StackTrace),
     };
 }

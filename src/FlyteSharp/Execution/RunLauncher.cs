@@ -1,6 +1,7 @@
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Containers;
+using FlyteSharp.Execution.Dotnet;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
@@ -103,6 +104,14 @@ internal static class RunLauncher
             if (runtime is not null)
             {
                 controller.UsePython(runtime, pythonTasks, deferred);
+            }
+
+            if (mode != ExecutionMode.Local && deployedImages is null)
+            {
+                var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets) { BuildProgress = settings.BuildProgress };
+                controller.UseDotnet(mode == ExecutionMode.Kubernetes
+                    ? () => KubernetesDotnetExecutor.Create(dotnetContext)
+                    : () => ContainerDotnetExecutor.Create(dotnetContext));
             }
 
             ConsoleCapture.Install();
@@ -224,6 +233,10 @@ internal static class RunLauncher
         finally
         {
             controller.Recorded.TrySetResult(result);
+
+            // The root has ended: a child still running (its parent failed or was cancelled first) is stopped, so the
+            // executors' disposal below, which waits for their containers, does not wait for work nobody awaits.
+            controller.Cancel();
             if (controller.PythonIfCreated is { } python)
             {
                 try
@@ -234,6 +247,11 @@ internal static class RunLauncher
                 {
                     // Preparing Python failed; that error is already the action's.
                 }
+            }
+
+            if (controller.DotnetIfCreated is { } dotnet)
+            {
+                await dotnet.DisposeAsync().ConfigureAwait(false);
             }
 
             controller.Outputs.Dispose();
