@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FlyteSharp.Bundles;
+using FlyteSharp.Files;
 using FlyteSharp.Projects.Uv;
 
 namespace FlyteSharp.Images;

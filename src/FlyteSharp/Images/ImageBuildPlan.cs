@@ -1,6 +1,7 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
 using FlyteSharp.Configuration;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Images;
 
