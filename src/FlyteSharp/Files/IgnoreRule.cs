@@ -96,7 +96,10 @@ internal sealed class IgnoreRule
     /// True when the rule matches <paramref name="local"/>, the path relative to the directory its rules apply to
     /// (the ignore file's directory for gitignore, the context root for dockerignore).
     /// </summary>
-    public bool Matches(ReadOnlySpan<char> local, bool isDirectory)
+    public bool Matches(ReadOnlySpan<char> local, bool isDirectory) => Matches(local, local.LastIndexOf('/') + 1, isDirectory);
+
+    // basenameStart: where the last segment of local starts (computed once per path, not once per rule).
+    private bool Matches(ReadOnlySpan<char> local, int basenameStart, bool isDirectory)
     {
         if (DirectoryOnly && !isDirectory)
         {
@@ -105,7 +108,7 @@ internal sealed class IgnoreRule
 
         if (_basenameOnly)
         {
-            return _glob.IsMatch(local[(local.LastIndexOf('/') + 1)..]);
+            return _glob.IsMatch(local[basenameStart..]);
         }
 
         if (_deepTail is not null)
@@ -139,9 +142,10 @@ internal sealed class IgnoreRule
     /// <summary>The last rule of <paramref name="rules"/> that matches, or null.</summary>
     public static IgnoreRule? LastMatch(List<IgnoreRule> rules, ReadOnlySpan<char> local, bool isDirectory)
     {
+        var basenameStart = local.LastIndexOf('/') + 1;
         for (var r = rules.Count - 1; r >= 0; r--)
         {
-            if (rules[r].Matches(local, isDirectory))
+            if (rules[r].Matches(local, basenameStart, isDirectory))
             {
                 return rules[r];
             }
