@@ -10,7 +10,7 @@ internal sealed class DockerBuildxBuilder(string executable = "docker") : IImage
 
     public async Task BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken = default)
     {
-        var build = await CliProcess.RunAsync(executable, BuildArguments(request), request.Output, cancellationToken).ConfigureAwait(false);
+        var build = await CliProcess.RunAsync(executable, BuildArguments(request), request.Output, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!build.Succeeded)
         {
             // buildx pushes within the build; a failure after the last step is a push failure.

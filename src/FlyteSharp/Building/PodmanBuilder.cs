@@ -9,7 +9,7 @@ internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilde
 
     public async Task BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken = default)
     {
-        var build = await CliProcess.RunAsync(Executable, BuildArguments(request), request.Output, cancellationToken).ConfigureAwait(false);
+        var build = await CliProcess.RunAsync(Executable, BuildArguments(request), request.Output, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!build.Succeeded)
         {
             throw BuildFailure.FromOutput(Name, request.DockerfilePath, build.Combined);
@@ -17,7 +17,7 @@ internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilde
 
         if (request.Push)
         {
-            var push = await CliProcess.RunAsync(Executable, PushArguments(request), request.Output, cancellationToken).ConfigureAwait(false);
+            var push = await CliProcess.RunAsync(Executable, PushArguments(request), request.Output, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!push.Succeeded)
             {
                 throw BuildFailure.PushFailed(Name, request.ImageUri, push.Combined);

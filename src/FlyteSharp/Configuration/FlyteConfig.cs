@@ -329,7 +329,7 @@ public sealed record FlyteConfig
             _ => throw Wrong(key, "an integer"),
         };
 
-        public IReadOnlyList<string>? StringList(string key) => Get(key) switch
+        public List<string>? StringList(string key) => Get(key) switch
         {
             null => null,
             TomlArray a when a.All(x => x is string) => a.Cast<string>().ToList(),

@@ -22,8 +22,8 @@ internal static class Deployer
         ImageBuildService? service = null,
         Action<string>? output = null,
         TimeProvider? time = null,
-        CancellationToken cancellationToken = default,
-        bool registryCodeLayers = true)
+        bool registryCodeLayers = true,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(environments);
         if (environments.Count == 0)

@@ -13,7 +13,7 @@ namespace FlyteSharp.Execution;
 /// Executes one run: the root action and every child action its tasks call, with deterministic ids, a
 /// per-run concurrency bound, a depth bound, retries, timeouts and caching; records everything in the run store.
 /// </summary>
-internal sealed class RunController
+internal sealed class RunController : IDisposable
 {
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _runCancellation;
@@ -30,6 +30,7 @@ internal sealed class RunController
         Writer = writer;
         _slots = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
         _runCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        RunCancellation = _runCancellation.Token; // read once: the source's Token throws after Dispose, its token never does
         _pythonFactory = pythonFactory;
         _python = new Lazy<Task<PythonRuntime>>(() => _pythonFactory(_runCancellation.Token));
         Outputs = new RunOutputs(settings.Config, Path.Combine(settings.SandboxDirectory, "values"));
@@ -48,7 +49,7 @@ internal sealed class RunController
 
     public TimeProvider Time => Settings.TimeProvider;
 
-    public CancellationToken RunCancellation => _runCancellation.Token;
+    public CancellationToken RunCancellation { get; }
 
     /// <summary>
     /// The run's outcome once it is recorded in the run store: before executors release their resources (container
@@ -72,7 +73,26 @@ internal sealed class RunController
     /// <summary>The Python runtime, if one was created (for disposal).</summary>
     public Task<PythonRuntime>? PythonIfCreated => _python.IsValueCreated ? _python.Value : null;
 
-    public void Cancel() => _runCancellation.Cancel();
+    public void Cancel()
+    {
+        try
+        {
+            _runCancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run is over and has released its resources: there is nothing left to cancel.
+        }
+    }
+
+    /// <summary>Releases the run's concurrency slots, its cancellation source (and its link to the caller's token) and its output spill files.</summary>
+    /// <remarks>Called once the run has ended and been recorded; no action waits on a slot any more.</remarks>
+    public void Dispose()
+    {
+        Outputs.Dispose();
+        _slots.Dispose();
+        _runCancellation.Dispose();
+    }
 
     /// <summary>Records one log line of an action, with any secret value of the run masked.</summary>
     public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, Settings.Secrets.Redact(line), Time.GetUtcNow());

@@ -85,14 +85,16 @@ internal static class RunLauncher
 
             var writer = new RunStoreWriter(store, name);
             var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, deployedImages, ct), options.CancellationToken);
-            var inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
+            TaskPayload inputsPayload;
             try
             {
+                inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
                 store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsPayload.RecordText, null, null, url, now, null,
                     BundleDigestOf(runtime), ModeText(mode)), rootDir);
             }
             catch
             {
+                controller.Dispose();
                 await writer.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
@@ -227,7 +229,7 @@ internal static class RunLauncher
                 }
             }
 
-            controller.Outputs.Dispose();
+            controller.Dispose();
             RunSandbox.TryDelete(controller.Settings.SandboxDirectory);
         }
 

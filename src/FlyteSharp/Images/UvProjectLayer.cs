@@ -187,7 +187,7 @@ public sealed record UvProjectLayer : ImageLayer
             $"cd {(projectRel.Length == 0 ? mountTarget : mountTarget + "/" + projectRel)} \\\n && {string.Join(' ', args.Select(ImageBuildPlan.ShellQuote))}");
     }
 
-    private static string CommonAncestor(IReadOnlyList<string> dirs)
+    private static string CommonAncestor(List<string> dirs)
     {
         var common = Path.GetFullPath(dirs[0]);
         foreach (var d in dirs.Skip(1).Select(Path.GetFullPath))

@@ -505,7 +505,7 @@ internal sealed class RunStore
 
     private static readonly JsonSerializerOptions ErrorJsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static IReadOnlyList<ActionRecord> TreeOrder(List<ActionRecord> actions)
+    private static List<ActionRecord> TreeOrder(List<ActionRecord> actions)
     {
         var children = actions.ToLookup(a => a.ParentId ?? "");
         var ordered = new List<ActionRecord>(actions.Count);

@@ -110,7 +110,7 @@ public sealed class UvLock
             packages);
     }
 
-    private static IReadOnlyList<UvLockRequirement> Requirements(TomlTable? table, string key)
+    private static List<UvLockRequirement> Requirements(TomlTable? table, string key)
     {
         if (table is null || !table.TryGetValue(key, out var v) || v is not TomlArray array)
         {

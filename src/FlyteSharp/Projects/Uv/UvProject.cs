@@ -265,7 +265,7 @@ public sealed partial class UvProject
 
     private static string? Str(TomlTable? t, string key) => t is not null && t.TryGetValue(key, out var v) && v is string s ? s : null;
 
-    private static IReadOnlyList<string> StrList(TomlTable? t, string key) =>
+    private static List<string> StrList(TomlTable? t, string key) =>
         t is not null && t.TryGetValue(key, out var v) && v is TomlArray a ? a.OfType<string>().ToList() : [];
 
     [GeneratedRegex("[-_.]+")]
