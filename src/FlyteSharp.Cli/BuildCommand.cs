@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FlyteSharp.Building;
+using FlyteSharp.Cli.Progress;
 using FlyteSharp.Cli.Projects;
 using FlyteSharp.Images;
 
@@ -9,7 +10,8 @@ namespace FlyteSharp.Cli;
 /// <summary>
 /// <c>flytesharp build &lt;project&gt; [--env E] [--force] [--json]</c>: builds and pushes every environment's
 /// image (fast-deploy images: the code travels in the bundle), once per distinct tag, skipping tags the
-/// registry already has, and reports built / skipped-existing / failed with timings per image.
+/// registry already has, and reports built / skipped-existing / failed with timings per image. While it works it shows
+/// each image's steps (<see cref="BuildsView"/>).
 /// </summary>
 internal static class BuildCommand
 {
@@ -42,8 +44,8 @@ internal static class BuildCommand
             var targets = selected.Select(e => ImageBuildTarget.From(e.Image.Resolve(options), e.Name)).ToList();
             var service = await ImageBuildServices.CreateAsync(config, RegistryHandler, cancellationToken: cancellationToken);
             var asJson = parse.GetValue(json);
-            Action<string>? progress = console.IsInteractive && !asJson ? line => console.Error.WriteLine("  | " + line) : null;
-            var results = await service.BuildAsync(targets, parse.GetValue(force), progress, cancellationToken);
+            var results = await BuildsView.RunAsync(console, asJson,
+                progress => service.BuildAsync(targets, parse.GetValue(force), progress: progress, cancellationToken: cancellationToken), cancellationToken);
             await WriteAsync(console, results, asJson);
             return results.Any(r => r.Status == ImageBuildStatus.Failed) ? FlyteCli.Failure : 0;
         });

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FlyteSharp.Cli.Progress;
 using FlyteSharp.Cli.Projects;
 using FlyteSharp.Deploy;
 
@@ -52,10 +53,10 @@ internal static class DeployCommand
             var selected = parse.GetValue(env) is { Length: > 0 } names ? names.Select(loaded.Environment).ToList() : loaded.Environments.ToList();
             loaded.LoadTasks(); // registers every task with its environment, so each deployment records its tasks
             var asJson = parse.GetValue(json);
-            Action<string>? progress = console.IsInteractive && !asJson ? line => console.Error.WriteLine("  | " + line) : null;
             using var runtime = new FlyteRuntime(loadedConfig);
-            var deployments = await runtime.Deploy(selected, parse.GetValue(copyStyle), resolvedVersion,
-                new DeployOptions { BuildOutput = progress, CancellationToken = cancellationToken });
+            var deployments = await BuildsView.RunAsync(console, asJson,
+                progress => runtime.Deploy(selected, parse.GetValue(copyStyle), resolvedVersion,
+                    new DeployOptions { BuildProgress = progress, CancellationToken = cancellationToken }), cancellationToken);
             await WriteAsync(console, deployments, asJson);
             return 0;
         });

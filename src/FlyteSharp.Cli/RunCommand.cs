@@ -42,6 +42,7 @@ internal static class RunCommand
             var (loaded, config, _) = await project.LoadAsync(parse, cancellationToken, console.Error);
             var definition = FindTask(loaded, parse.GetValue(task)!);
             using var runtime = new FlyteRuntime(config);
+            var asJson = parse.GetValue(json);
             var options = new RunOptions
             {
                 Name = parse.GetValue(name),
@@ -49,20 +50,33 @@ internal static class RunCommand
                 Version = parse.GetValue(version),
                 CancellationToken = cancellationToken,
             };
-            var run = await runtime.RunWithTextInputsAsync(definition, named, options);
-            var asJson = parse.GetValue(json);
-            if (!asJson)
+            Run run;
+            if (console.IsInteractive && !asJson)
             {
-                await console.Out.WriteLineAsync($"run:    {run.Name}");
-                await console.Out.WriteLineAsync($"url:    {run.Url}");
-                if (run.BundleDigest is not null)
+                // The live view starts before the run: the pre-run check may build an image first, and the view shows its steps.
+                var builds = new BuildRows(TimeProvider.System);
+                run = await RunProgress.LiveAsync(
+                    () => runtime.RunWithTextInputsAsync(definition, named, options with { BuildProgress = builds }), builds, cancellationToken);
+            }
+            else
+            {
+                // Plain lines (image builds, then action changes) on stdout, or on stderr with --json so stdout stays one
+                // JSON document; one synchronized writer, since builds report from their own threads while the run is followed.
+                var progress = TextWriter.Synchronized(asJson ? console.Error : console.Out);
+                run = await runtime.RunWithTextInputsAsync(definition, named, options with { BuildProgress = new PlainBuildProgress(progress) });
+                if (!asJson)
                 {
-                    await console.Out.WriteLineAsync($"bundle: {run.BundleDigest}");
+                    await progress.WriteLineAsync($"run:    {run.Name}");
+                    await progress.WriteLineAsync($"url:    {run.Url}");
+                    if (run.BundleDigest is not null)
+                    {
+                        await progress.WriteLineAsync($"bundle: {run.BundleDigest}");
+                    }
                 }
+
+                await RunProgress.FollowAsync(run, progress, cancellationToken);
             }
 
-            // Progress: the live tree on a terminal; plain lines elsewhere (on stderr with --json, so stdout stays one JSON document).
-            await RunProgress.FollowAsync(run, console.IsInteractive && !asJson, asJson ? console.Error : console.Out, cancellationToken);
             var status = await run.WaitAsync(cancellationToken);
             var record = await run.GetRecordAsync(cancellationToken);
             if (asJson)

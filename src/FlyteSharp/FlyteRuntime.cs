@@ -154,7 +154,7 @@ public sealed class FlyteRuntime : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new DeployOptions();
-        return Deployer.DeployAsync(environments, copyStyle, version, Config, output: options.BuildOutput, time: TimeProvider, cancellationToken: options.CancellationToken);
+        return Deployer.DeployAsync(environments, copyStyle, version, Config, output: options.BuildOutput, time: TimeProvider, progress: options.BuildProgress, cancellationToken: options.CancellationToken);
     }
 
     /// <summary>The deployments recorded under <paramref name="version"/>, one per environment (empty when none).</summary>

@@ -13,4 +13,11 @@ public sealed record ImageBuildRequest(
     string ImageUri,
     bool Push,
     bool InsecureRegistry = false,
-    Action<string>? Output = null);
+    Action<string>? Output = null)
+{
+    /// <summary>
+    /// Receives each step the builder starts, once: a Dockerfile instruction as <c>STEP 3/7: RUN …</c> (the builder's
+    /// own numbering) and the push as <c>PUSH {ImageUri}</c>. Null when nobody follows the steps.
+    /// </summary>
+    public Action<string>? Step { get; init; }
+}

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using FlyteSharp.Configuration;
 
@@ -15,10 +16,12 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
     /// <summary>Builds every distinct image among <paramref name="targets"/>, in order of first appearance.</summary>
     /// <param name="targets">Images to ensure; entries with the same URI are built once.</param>
     /// <param name="force">Build even when the tag exists.</param>
-    /// <param name="output">Receives the builder's output lines as they come (for an interactive terminal).</param>
+    /// <param name="output">Receives the builder's output lines as they come.</param>
+    /// <param name="progress">Receives each image's stages: skipped (the registry has the tag), building, each step, built or failed.</param>
     /// <param name="cancellationToken">Stops the current build.</param>
     public async Task<IReadOnlyList<ImageBuildResult>> BuildAsync(
-        IEnumerable<ImageBuildTarget> targets, bool force = false, Action<string>? output = null, CancellationToken cancellationToken = default)
+        IEnumerable<ImageBuildTarget> targets, bool force = false, Action<string>? output = null, IImageBuildProgress? progress = null,
+        CancellationToken cancellationToken = default)
     {
         var distinct = new List<ImageBuildTarget>();
         foreach (var group in targets.GroupBy(t => t.Uri, StringComparer.Ordinal))
@@ -30,7 +33,7 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
         var results = new List<ImageBuildResult>();
         foreach (var target in distinct)
         {
-            results.Add(await BuildOneAsync(target, force, output, cancellationToken).ConfigureAwait(false));
+            results.Add(await BuildOneAsync(target, force, output, progress, cancellationToken).ConfigureAwait(false));
         }
 
         return results;
@@ -38,9 +41,10 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
 
     /// <summary>Like <see cref="BuildAsync"/>, but throws the first failure (for runs and deploys that need the images).</summary>
     public async Task<IReadOnlyList<ImageBuildResult>> EnsureAsync(
-        IEnumerable<ImageBuildTarget> targets, bool force = false, Action<string>? output = null, CancellationToken cancellationToken = default)
+        IEnumerable<ImageBuildTarget> targets, bool force = false, Action<string>? output = null, IImageBuildProgress? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        var results = await BuildAsync(targets, force, output, cancellationToken).ConfigureAwait(false);
+        var results = await BuildAsync(targets, force, output, progress, cancellationToken).ConfigureAwait(false);
         if (results.FirstOrDefault(r => r.Status == ImageBuildStatus.Failed) is { } failed)
         {
             throw failed.Exception as FlyteSharpException
@@ -50,9 +54,18 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
         return results;
     }
 
-    private async Task<ImageBuildResult> BuildOneAsync(ImageBuildTarget target, bool force, Action<string>? output, CancellationToken cancellationToken)
+    private async Task<ImageBuildResult> BuildOneAsync(
+        ImageBuildTarget target, bool force, Action<string>? output, IImageBuildProgress? progress, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
+        void Report(ImageBuildStage stage, string? step = null, string? error = null) =>
+            progress?.Report(new ImageBuildUpdate(target.Uri, target.Registry, target.Repository, target.Tag, target.Environments, stage, time.GetElapsedTime(started))
+            {
+                Step = step,
+                Error = error,
+                Builder = builder.Name,
+            });
+
         var insecure = target.Registry is not null && RegistryTagProbe.IsInsecure(target.Registry, config);
         string? contextDir = null;
         string? logFile = null;
@@ -60,8 +73,11 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
         {
             if (!force && await ExistsAsync(target, cancellationToken).ConfigureAwait(false))
             {
+                Report(ImageBuildStage.SkippedExisting);
                 return new ImageBuildResult(target.Uri, target.Environments, ImageBuildStatus.SkippedExisting, time.GetElapsedTime(started));
             }
+
+            Report(ImageBuildStage.Building);
 
             contextDir = Path.Combine(config.Home, "builds", target.Tag + "-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(contextDir);
@@ -89,10 +105,29 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
                     output?.Invoke(line);
                 }
 
+                // Steps are reported from the builder's output threads, where an exception would end the process: a
+                // failing sink is remembered and its exception thrown here, once the builder is done.
+                ExceptionDispatchInfo? sinkFailure = null;
+                void Step(string step)
+                {
+                    try
+                    {
+                        Report(ImageBuildStage.Step, step: step);
+                    }
+                    catch (Exception ex)
+                    {
+                        sinkFailure ??= ExceptionDispatchInfo.Capture(ex);
+                    }
+                }
+
                 Line($"# {builder.Name} build {target.Uri} for {string.Join(", ", target.Environments)}");
                 await builder.BuildAsync(
-                    new ImageBuildRequest(contextDir, dockerfile, target.Uri, Push: target.Registry is not null, insecure, Line),
+                    new ImageBuildRequest(contextDir, dockerfile, target.Uri, Push: target.Registry is not null, insecure, Line)
+                    {
+                        Step = progress is null ? null : Step,
+                    },
                     cancellationToken).ConfigureAwait(false);
+                sinkFailure?.Throw();
             }
 
             // A push that "succeeded" but left no tag must not be reported as built.
@@ -103,11 +138,13 @@ internal sealed class ImageBuildService(IImageBuilder builder, IImageTagProbe pr
             }
 
             TryDelete(contextDir);
+            Report(ImageBuildStage.Built);
             return new ImageBuildResult(target.Uri, target.Environments, ImageBuildStatus.Built, time.GetElapsedTime(started), LogFile: logFile);
         }
         catch (Exception ex) when (ex is FlyteSharpException or HttpRequestException or IOException)
         {
             var error = ex is FlyteSharpException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+            Report(ImageBuildStage.Failed, error: error);
             return new ImageBuildResult(target.Uri, target.Environments, ImageBuildStatus.Failed, time.GetElapsedTime(started), error, logFile)
             {
                 Exception = ex,

@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
+
 namespace FlyteSharp.Building;
 
 /// <summary>Builds with <c>podman build</c> (buildah inside) and pushes with <c>podman push</c>.</summary>
-internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilder
+internal sealed partial class PodmanBuilder(string executable = "podman") : IImageBuilder
 {
     public string Name => "podman";
 
@@ -9,7 +11,7 @@ internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilde
 
     public async Task BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken = default)
     {
-        var build = await CliProcess.RunAsync(Executable, BuildArguments(request), request.Output, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var build = await CliProcess.RunAsync(Executable, BuildArguments(request), WithSteps(request), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!build.Succeeded)
         {
             throw BuildFailure.FromOutput(Name, request.DockerfilePath, build.Combined);
@@ -17,6 +19,7 @@ internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilde
 
         if (request.Push)
         {
+            request.Step?.Invoke("PUSH " + request.ImageUri);
             var push = await CliProcess.RunAsync(Executable, PushArguments(request), request.Output, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!push.Succeeded)
             {
@@ -28,9 +31,32 @@ internal sealed class PodmanBuilder(string executable = "podman") : IImageBuilde
     public async Task<bool> ExistsLocallyAsync(string imageUri, CancellationToken cancellationToken = default) =>
         (await CliProcess.RunAsync(Executable, ["image", "exists", imageUri], cancellationToken: cancellationToken).ConfigureAwait(false)).Succeeded;
 
+    /// <summary>The step a line of <c>podman build</c> output starts, e.g. <c>STEP 3/7: RUN uv sync</c> (<c>[2/2] STEP 1/4: …</c> in a multi-stage build); null for any other line.</summary>
+    internal static string? StepOf(string line) => StepLine().IsMatch(line) ? line.TrimEnd() : null;
+
     internal static IReadOnlyList<string> BuildArguments(ImageBuildRequest request) =>
         ["build", "--layers", "--file", request.DockerfilePath, "--tag", request.ImageUri, request.ContextDirectory];
 
     internal static IReadOnlyList<string> PushArguments(ImageBuildRequest request) =>
         request.InsecureRegistry ? ["push", "--tls-verify=false", request.ImageUri] : ["push", request.ImageUri];
+
+    private static Action<string>? WithSteps(ImageBuildRequest request)
+    {
+        if (request.Step is not { } step)
+        {
+            return request.Output;
+        }
+
+        return line =>
+        {
+            request.Output?.Invoke(line);
+            if (StepOf(line) is { } started)
+            {
+                step(started);
+            }
+        };
+    }
+
+    [GeneratedRegex(@"^(\[[^\]]+\] )?STEP \d+/\d+: ", RegexOptions.CultureInvariant)]
+    private static partial Regex StepLine();
 }

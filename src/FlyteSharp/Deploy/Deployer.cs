@@ -14,6 +14,9 @@ namespace FlyteSharp.Deploy;
 /// </summary>
 internal static class Deployer
 {
+    /// <summary>How an image put together by <see cref="RegistryCodeLayer"/> was made, as its progress reports it.</summary>
+    internal const string RegistryCodeLayerStep = "code layer pushed through the registry API, no builder";
+
     public static async Task<IReadOnlyList<Deployment>> DeployAsync(
         IReadOnlyList<TaskEnvironment> environments,
         CopyStyle copyStyle,
@@ -22,6 +25,7 @@ internal static class Deployer
         ImageBuildService? service = null,
         Action<string>? output = null,
         TimeProvider? time = null,
+        IImageBuildProgress? progress = null,
         bool registryCodeLayers = true,
         CancellationToken cancellationToken = default)
     {
@@ -79,9 +83,15 @@ internal static class Deployer
                 continue;
             }
 
+            var started = time.GetTimestamp();
             if (registryCodeLayers && await RegistryCodeLayer.TryPushAsync(env.Image, image, options, output, cancellationToken).ConfigureAwait(false) is not null)
             {
                 pushed.Add(image.Uri);
+                var users = resolved.Where(r => r.Image.Uri == image.Uri).Select(r => r.Env.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+                progress?.Report(new ImageBuildUpdate(image.Uri, image.Registry, image.Repository, image.Tag, users, ImageBuildStage.Built, time.GetElapsedTime(started))
+                {
+                    Step = RegistryCodeLayerStep,
+                });
                 continue;
             }
 
@@ -91,7 +101,7 @@ internal static class Deployer
         if (toBuild.Count > 0)
         {
             service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await service.EnsureAsync(toBuild, output: output, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await service.EnsureAsync(toBuild, output: output, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var now = time.GetUtcNow();

@@ -346,6 +346,9 @@ internal sealed record RunSettings(
 {
     /// <summary>The run's secrets: looked up per environment when its first action starts, masked in what is recorded.</summary>
     public RunSecrets Secrets { get; init; } = new(Config);
+
+    /// <summary>Where the run's image builds report (<see cref="RunOptions.BuildProgress"/>).</summary>
+    public Building.IImageBuildProgress? BuildProgress { get; init; }
 }
 
 /// <summary>A run's Python side: its bundle and executor.</summary>

@@ -52,7 +52,10 @@ internal static class RunLauncher
 
         await SandboxSweeper.SweepAtRunStartAsync(config, store, options.CancellationToken).ConfigureAwait(false);
         var sandbox = RunSandbox.Create(config.Home, name, now);
-        var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox, options.Version);
+        var settings = new RunSettings(name, url, config, rootDir, mode, maxConcurrency, config.MaxDepth, time, sandbox, options.Version)
+        {
+            BuildProgress = options.BuildProgress,
+        };
 
         var pythonTasks = task.Environment.Tasks.Append(task).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
         if (mode != ExecutionMode.Local && options.Version is null)
@@ -188,7 +191,11 @@ internal static class RunLauncher
         BundleFiles.CheckRoot(rootDir);
 
         var bundle = await RunBundles.PrepareAsync(rootDir, settings.Config, settings.SandboxDirectory, cancellationToken).ConfigureAwait(false);
-        var executor = PythonExecutors.Create(settings.Mode, new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, bundle, settings.Config, rootDir) { Secrets = settings.Secrets });
+        var executor = PythonExecutors.Create(settings.Mode, new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, bundle, settings.Config, rootDir)
+        {
+            Secrets = settings.Secrets,
+            BuildProgress = settings.BuildProgress,
+        });
         return new PythonRuntime(bundle, executor, rootDir);
     }
 

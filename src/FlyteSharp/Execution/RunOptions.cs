@@ -24,6 +24,13 @@ public sealed record RunOptions
     /// </summary>
     public string? Version { get; init; }
 
+    /// <summary>
+    /// Receives the image builds this run makes (container and kubernetes modes build an environment's image when the
+    /// registry lacks its tag, the first time an action needs it): image found in the registry, each builder step, built
+    /// or failed. Builds for the pre-run check happen before <c>Run</c> returns, so a view should listen from the start.
+    /// </summary>
+    public Building.IImageBuildProgress? BuildProgress { get; init; }
+
     /// <summary>Cancels the run: running actions are cancelled and the run is recorded as cancelled.</summary>
     public CancellationToken CancellationToken { get; init; }
 }

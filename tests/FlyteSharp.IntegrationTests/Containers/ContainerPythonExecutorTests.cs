@@ -1,3 +1,4 @@
+using FlyteSharp.Building;
 using FlyteSharp.Execution;
 using FlyteSharp.Images;
 using FlyteSharp.IntegrationTests.Infrastructure;
@@ -56,6 +57,37 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
         await second.WaitAsync(ct);
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + first.Name));
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + second.Name));
+    }
+
+    [Fact]
+    public async Task Run_ContainerModeFreshImage_BuildStepsReachRunProgressThenSecondRunReportsSkipped()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/etl.py", EtlV1);
+        var env = new TaskEnvironment("etl", Image.FromDebianBase("3.11").WithCodeBundle(), new Resources(Cpu: "1", Memory: "256Mi"));
+        var load = env.PythonTask<int, List<double>>("app.etl:load");
+        var progress = new RecordingBuildProgress();
+        var options = new RunOptions { Mode = ExecutionMode.Container, BuildProgress = progress, CancellationToken = ct };
+
+        var first = await project.Runtime.Run(load, 3, options);
+        var firstStatus = await first.WaitAsync(ct);
+        var firstUpdates = progress.Updates;
+        progress.Clear();
+        var second = await project.Runtime.Run(load, 3, options);
+        var secondStatus = await second.WaitAsync(ct);
+
+        Assert.Equal(RunStatus.Succeeded, firstStatus);
+        var uri = Assert.Single(firstUpdates.Select(u => u.ImageUri).Distinct());
+        Assert.StartsWith($"{registry.Host}/{project.Repository}:", uri);
+        Assert.Equal(["etl"], firstUpdates[0].Environments);
+        Assert.Equal(ImageBuildStage.Building, firstUpdates[0].Stage);
+        Assert.Contains(firstUpdates, u => u.Stage == ImageBuildStage.Step && u.Step!.StartsWith("STEP 1/", StringComparison.Ordinal) && u.Step.Contains(": FROM ", StringComparison.Ordinal));
+        Assert.Contains(firstUpdates, u => u.Stage == ImageBuildStage.Step && u.Step == "PUSH " + uri);
+        Assert.Equal(ImageBuildStage.Built, firstUpdates[^1].Stage);
+        Assert.Equal(RunStatus.Succeeded, secondStatus);
+        var skipped = Assert.Single(progress.Updates);
+        Assert.Equal((ImageBuildStage.SkippedExisting, uri, (string?)registry.Host), (skipped.Stage, skipped.ImageUri, skipped.Registry));
     }
 
     [Fact]

@@ -31,6 +31,50 @@ public class ImageBuildServiceTests(DistributionRegistry registry, BaseImage bas
     }
 
     [Fact]
+    public async Task BuildAsync_WithProgress_ReportsBuildingEachStepPushAndBuiltThenSkippedWithRegistryAndTag()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        var image = Image.FromDebianBase("3.11").WithEnvVars(new Dictionary<string, string> { ["ROLE"] = project.Repository }).Resolve(new ImageResolveOptions(project.Config));
+        var service = await ImageBuildServices.CreateAsync(project.Config, cancellationToken: ct);
+        var progress = new RecordingBuildProgress();
+
+        var built = Assert.Single(await service.BuildAsync([ImageBuildTarget.From(image, "a")], progress: progress, cancellationToken: ct));
+        var first = progress.Updates;
+        progress.Clear();
+        await service.BuildAsync([ImageBuildTarget.From(image, "a")], progress: progress, cancellationToken: ct);
+        var second = progress.Updates;
+
+        Assert.All(first, u => Assert.Equal((image.Uri, image.Tag, (string?)project.Config.Registry), (u.ImageUri, u.Tag, u.Registry)));
+        Assert.Equal(ImageBuildStage.Building, first[0].Stage);
+        Assert.Equal(ImageBuildStage.Built, first[^1].Stage);
+        var steps = first.Where(u => u.Stage == ImageBuildStage.Step).Select(u => u.Step!).ToList();
+        Assert.Equal(first.Count - 2, steps.Count);
+        // One report per step podman printed (the log has them all), in order, then the push.
+        var logged = (await File.ReadAllLinesAsync(built.LogFile!, ct)).Where(l => l.StartsWith("STEP ", StringComparison.Ordinal)).ToList();
+        Assert.True(logged.Count >= 2, string.Join("\n", logged));
+        Assert.Equal([.. logged, "PUSH " + image.Uri], steps);
+        Assert.StartsWith($"STEP 1/{logged.Count}: FROM ", steps[0]);
+        Assert.True(first.Select(u => u.Elapsed).SequenceEqual(first.Select(u => u.Elapsed).Order()), "elapsed time went backwards");
+        var skipped = Assert.Single(second);
+        Assert.Equal((ImageBuildStage.SkippedExisting, image.Uri, image.Tag, (string?)project.Config.Registry), (skipped.Stage, skipped.ImageUri, skipped.Tag, skipped.Registry));
+    }
+
+    [Fact]
+    public async Task BuildAsync_ProgressThrowsOnAStep_BuildThrowsThatExceptionInsteadOfEndingTheProcess()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        var image = Image.FromDebianBase("3.11").WithEnvVars(new Dictionary<string, string> { ["ROLE"] = project.Repository }).Resolve(new ImageResolveOptions(project.Config));
+        var service = await ImageBuildServices.CreateAsync(project.Config, cancellationToken: ct);
+
+        // Step reports come from the builder's output threads: thrown there unguarded, this would end the test host.
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => service.BuildAsync([ImageBuildTarget.From(image, "a")], progress: new ThrowingOnStep(), cancellationToken: ct));
+
+        Assert.Equal("the view is gone", ex.Message);
+    }
+
+    [Fact]
     public async Task BuildAsync_RegistryUnreachable_FailsWithoutBuilding()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -44,6 +88,22 @@ public class ImageBuildServiceTests(DistributionRegistry registry, BaseImage bas
         Assert.Equal(ImageBuildStatus.Failed, result.Status);
         Assert.Contains("127.0.0.1:9", result.Error);
         Assert.Null(result.LogFile); // nothing was built or pushed
+        var progress = new RecordingBuildProgress();
+        await Assert.ThrowsAsync<FlyteSharpException>(() => service.EnsureAsync([ImageBuildTarget.From(image, "a")], progress: progress, cancellationToken: ct));
+        var failed = Assert.Single(progress.Updates);
+        Assert.Equal(ImageBuildStage.Failed, failed.Stage);
+        Assert.Contains("127.0.0.1:9", failed.Error);
         await Assert.ThrowsAsync<FlyteSharpException>(() => service.EnsureAsync([ImageBuildTarget.From(image, "a")], cancellationToken: ct));
+    }
+
+    private sealed class ThrowingOnStep : IImageBuildProgress
+    {
+        public void Report(ImageBuildUpdate update)
+        {
+            if (update.Stage == ImageBuildStage.Step)
+            {
+                throw new InvalidOperationException("the view is gone");
+            }
+        }
     }
 }

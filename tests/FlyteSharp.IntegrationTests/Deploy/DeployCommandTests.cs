@@ -54,6 +54,9 @@ public class DeployCommandTests(PodmanCliProject project, BaseImage baseImage) :
 
         Assert.True(code == 0, output + error);
         Assert.Contains("(2 task(s): app.ops:square, sum_of_squares)", output);
+        // Piped: the image's build (or the registry's copy of it) as plain lines, without escape codes.
+        Assert.DoesNotContain('\u001b', output + error);
+        Assert.Matches($@"(?m)^image     \S+/{project.Repository}:[0-9a-f]{{32}} (built in \d|skipped: registry \S+ has tag [0-9a-f]{{32}}$)", output);
         var (listCode, listOut, _) = await PodmanCliProject.RunAsync("deploy", project.Root, "--list", "--version", "2.0.0", "--json");
         Assert.Equal(0, listCode);
         var tasks = Assert.Single(JsonDocument.Parse(listOut).RootElement.EnumerateArray()).GetProperty("tasks").EnumerateArray()

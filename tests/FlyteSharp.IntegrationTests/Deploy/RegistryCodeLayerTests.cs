@@ -27,13 +27,18 @@ public class RegistryCodeLayerTests(DistributionRegistry registry, BaseImage bas
         }
 
         var daemonlessBuilds = CountingBuilder.Podman();
+        var daemonlessProgress = new RecordingBuildProgress();
         var daemonlessDeploy = Assert.Single(await Deployer.DeployAsync([env], CopyStyle.None, "1", daemonless.Config with { RootDir = daemonless.SrcDir },
-            Service(daemonless, daemonlessBuilds), cancellationToken: ct));
+            Service(daemonless, daemonlessBuilds), progress: daemonlessProgress, cancellationToken: ct));
         var builderBuilds = CountingBuilder.Podman();
         var builtDeploy = Assert.Single(await Deployer.DeployAsync([env], CopyStyle.None, "1", built.Config with { RootDir = built.SrcDir },
             Service(built, builderBuilds), cancellationToken: ct, registryCodeLayers: false));
 
         Assert.Equal(0, daemonlessBuilds.Builds);
+        // No builder ran, yet the deploy's progress says the image was made, and how.
+        var made = Assert.Single(daemonlessProgress.Updates);
+        Assert.Equal((ImageBuildStage.Built, daemonlessDeploy.ImageUri, Deployer.RegistryCodeLayerStep), (made.Stage, made.ImageUri, made.Step));
+        Assert.Equal(["prod"], made.Environments);
         Assert.Equal(1, builderBuilds.Builds);
         Assert.Equal(builtDeploy.ImageUri[builtDeploy.ImageUri.LastIndexOf(':')..], daemonlessDeploy.ImageUri[daemonlessDeploy.ImageUri.LastIndexOf(':')..]);
 

@@ -27,4 +27,14 @@ public class DockerBuildxBuilderTests
         Assert.Contains("type=docker,name=flytesharp:abc", arguments);
         Assert.DoesNotContain(arguments, a => a.Contains("push=true", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("#5 [2/4] RUN uv sync --locked", "5", "STEP 2/4: RUN uv sync --locked")]
+    [InlineData("#7 [stage-1 3/5] COPY src /app", "7", "STEP 3/5: COPY src /app")]
+    [InlineData("#9 pushing layers 0.4s done", "9", "PUSH localhost:5000/app:abc")]
+    [InlineData("#5 0.312 Resolved 12 packages", null, null)]
+    [InlineData("#5 DONE 1.2s", null, null)]
+    [InlineData("#1 [internal] load build definition from Dockerfile", null, null)]
+    public void StepOf_PlainProgressLine_StepHeadersAndPushInPodmansWords(string line, string? vertex, string? step) =>
+        Assert.Equal(vertex is null ? null : (vertex, step!), DockerBuildxBuilder.StepOf(line, "localhost:5000/app:abc"));
 }

@@ -23,4 +23,14 @@ public class PodmanBuilderTests
 
         Assert.Equal(expected, PodmanBuilder.PushArguments(request));
     }
+
+    [Theory]
+    [InlineData("STEP 3/7: RUN uv sync --locked", "STEP 3/7: RUN uv sync --locked")]
+    [InlineData("[2/2] STEP 1/4: FROM base AS final  ", "[2/2] STEP 1/4: FROM base AS final")]
+    [InlineData("--> Using cache 9a10ad3abaf", null)]
+    [InlineData("COMMIT localhost:5000/app:abc", null)]
+    [InlineData("  STEP 3/7: indented output of a RUN", null)]
+    [InlineData("STEP x/7: not a step", null)]
+    public void StepOf_BuildOutputLine_OnlyStepHeadersAreSteps(string line, string? expected) =>
+        Assert.Equal(expected, PodmanBuilder.StepOf(line));
 }

@@ -8,9 +8,11 @@ namespace FlyteSharp.Execution.Containers;
 
 /// <summary>
 /// Fast-deploy images: each environment's image resolved with <see cref="CopyStyle.All"/> (the code
-/// travels as the bundle), built and pushed only when the registry lacks its tag — once per tag per run.
+/// travels as the bundle), built and pushed only when the registry lacks its tag — once per tag per run. Each check and
+/// build reports to <paramref name="progress"/> (the run's <see cref="RunOptions.BuildProgress"/>).
 /// </summary>
-internal sealed class BuildingImageSource(FlyteConfig config, Func<CancellationToken, Task<ImageBuildService>> services) : IContainerImageSource
+internal sealed class BuildingImageSource(
+    FlyteConfig config, Func<CancellationToken, Task<ImageBuildService>> services, IImageBuildProgress? progress = null) : IContainerImageSource
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<ContainerImage>>> _images = new(StringComparer.Ordinal);
     private readonly Lock _serviceLock = new();
@@ -38,7 +40,7 @@ internal sealed class BuildingImageSource(FlyteConfig config, Func<CancellationT
         try
         {
             var service = await ServiceAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var result in await service.EnsureAsync([ImageBuildTarget.From(image, environment)], cancellationToken: cancellationToken).ConfigureAwait(false))
+            foreach (var result in await service.EnsureAsync([ImageBuildTarget.From(image, environment)], progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 Results.Enqueue(result);
             }

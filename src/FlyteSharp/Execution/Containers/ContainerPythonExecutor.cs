@@ -44,7 +44,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
     /// <summary>The executor for a fast-deploy container run: images built when their tag is missing.</summary>
     public static ContainerPythonExecutor Create(PythonExecutorContext context) =>
-        new(context, new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct)));
+        new(context, new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress));
 
     /// <summary>Raised after each action with where its time went (used by bench/).</summary>
     internal static event Action<ContainerActionTimings>? ActionTimed;

@@ -56,7 +56,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     {
         RequireClusterStore(context);
         var configuration = KubernetesClients.Configuration(context.Config);
-        var images = new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct));
+        var images = new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress);
         return new KubernetesPythonExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true);
     }
 

@@ -13,4 +13,7 @@ internal sealed record PythonExecutorContext(string RunName, string SandboxDirec
 {
     /// <summary>The run's secrets (looked up when an action of an environment that names them starts).</summary>
     public RunSecrets Secrets { get; init; } = new(Config);
+
+    /// <summary>Where images built for this run report their steps; null when nobody follows them.</summary>
+    public Building.IImageBuildProgress? BuildProgress { get; init; }
 }
