@@ -1,6 +1,7 @@
 using System.Collections;
 using Tomlyn;
 using Tomlyn.Model;
+using Tomlyn.Serialization;
 
 namespace FlyteSharp.Configuration;
 
@@ -39,7 +40,7 @@ public sealed record FlyteConfig
     public string UvImage { get; init; } = "ghcr.io/astral-sh/uv:0.9.5";
 
     /// <summary>Image builder: <c>auto</c>, <c>podman</c> or <c>docker</c>.</summary>
-    public string Builder { get; init; } = "auto";
+    public ImageBuilderKind Builder { get; init; } = ImageBuilderKind.Auto;
 
     /// <summary>Registries reached over plain HTTP (no TLS), e.g. a local test registry.</summary>
     public IReadOnlyList<string> InsecureRegistries { get; init; } = ["localhost:5000", "127.0.0.1:5000"];
@@ -75,7 +76,7 @@ public sealed record FlyteConfig
     public long InlineOutputLimit { get; init; } = 1024 * 1024;
 
     /// <summary>Where Python task actions run: <c>local</c> (a local python3 process, default), <c>container</c> or <c>kubernetes</c>.</summary>
-    public string Mode { get; init; } = "local";
+    public ExecutionMode Mode { get; init; } = ExecutionMode.Local;
 
     /// <summary>
     /// Kubernetes namespace the pods of <c>kubernetes</c> mode are created in; null uses the kubeconfig context's
@@ -143,12 +144,12 @@ public sealed record FlyteConfig
             PythonBaseImage = Env("FLYTESHARP_PYTHON_BASE_IMAGE") ?? config.PythonBaseImage,
             DotnetBaseImage = Env("FLYTESHARP_DOTNET_BASE_IMAGE") ?? config.DotnetBaseImage,
             UvImage = Env("FLYTESHARP_UV_IMAGE") ?? config.UvImage,
-            Builder = Env("FLYTESHARP_BUILDER") ?? config.Builder,
+            Builder = Env("FLYTESHARP_BUILDER") is { } builder ? ParseEnum<ImageBuilderKind>(builder, "FLYTESHARP_BUILDER") : config.Builder,
             StoreUri = Env("FLYTESHARP_STORE") ?? config.StoreUri,
             RunDatabase = Env("FLYTESHARP_RUN_DB") ?? config.RunDatabase,
             ConsoleUrl = Env("FLYTESHARP_CONSOLE_URL") ?? config.ConsoleUrl,
             Python = Env("FLYTESHARP_PYTHON") ?? config.Python,
-            Mode = Env("FLYTESHARP_MODE") ?? config.Mode,
+            Mode = Env("FLYTESHARP_MODE") is { } mode ? ParseEnum<ExecutionMode>(mode, "FLYTESHARP_MODE") : config.Mode,
             SandboxMaxAge = Env("FLYTESHARP_SANDBOX_MAX_AGE") is { } age
                 ? ParseAge(age, "FLYTESHARP_SANDBOX_MAX_AGE", null)
                 : config.SandboxMaxAge,
@@ -233,9 +234,10 @@ public sealed record FlyteConfig
     private static FlyteConfig Parse(string file, string home)
     {
         TomlTable root;
+        var metadata = new TomlMetadataStore(); // where each key was written, so a bad value's error names its line
         try
         {
-            root = TomlSerializer.Deserialize<TomlTable>(System.IO.File.ReadAllText(file), new TomlSerializerOptions { SourceName = file })
+            root = TomlSerializer.Deserialize<TomlTable>(System.IO.File.ReadAllText(file), new TomlSerializerOptions { SourceName = file, MetadataStore = metadata })
                 ?? new TomlTable();
         }
         catch (TomlException ex)
@@ -245,7 +247,7 @@ public sealed record FlyteConfig
         }
 
         var dir = Path.GetDirectoryName(file)!;
-        var reader = new TableReader(root, file);
+        var reader = new TableReader(root, file, metadata, "");
         var images = reader.Table("images");
         var storage = reader.Table("storage");
         var runs = reader.Table("runs");
@@ -264,7 +266,7 @@ public sealed record FlyteConfig
             PythonBaseImage = images.String("python_base") ?? defaults.PythonBaseImage,
             DotnetBaseImage = images.String("dotnet_base") ?? defaults.DotnetBaseImage,
             UvImage = images.String("uv_image") ?? defaults.UvImage,
-            Builder = images.String("builder") ?? defaults.Builder,
+            Builder = images.Enum<ImageBuilderKind>("builder") ?? defaults.Builder,
             InsecureRegistries = images.StringList("insecure_registries") ?? defaults.InsecureRegistries,
             StoreUri = storage.String("uri"),
             RunDatabase = runs.String("database") is { } db ? Path.GetFullPath(Path.Combine(dir, db)) : null,
@@ -272,7 +274,7 @@ public sealed record FlyteConfig
             Python = runs.String("python") ?? defaults.Python,
             MaxConcurrency = (int?)runs.Integer("max_concurrency") ?? defaults.MaxConcurrency,
             MaxDepth = (int?)runs.Integer("max_depth") ?? defaults.MaxDepth,
-            Mode = runs.String("mode") ?? defaults.Mode,
+            Mode = runs.Enum<ExecutionMode>("mode") ?? defaults.Mode,
             SandboxMaxAge = runs.String("sandbox_max_age") is { } age ? ParseAge(age, "runs.sandbox_max_age", file) : defaults.SandboxMaxAge,
             InlineOutputLimit = runs.Integer("inline_output_limit") is { } inline ? CheckInlineLimit(inline, "runs.inline_output_limit", file) : defaults.InlineOutputLimit,
             KubernetesNamespace = kubernetes.String("namespace"),
@@ -280,12 +282,6 @@ public sealed record FlyteConfig
             KubernetesContext = kubernetes.String("context"),
             SecretsDirectory = secrets.String("directory") is { } sdir ? Path.GetFullPath(Path.Combine(dir, ExpandHome(sdir))) : null,
         };
-        if (config.Builder is not ("auto" or "podman" or "docker"))
-        {
-            throw new FlyteSharpException($"images.builder must be auto, podman or docker, not '{config.Builder}'", file,
-                fix: "set builder = \"auto\" (or remove the key)");
-        }
-
         if (config.MaxConcurrency < 1)
         {
             throw new FlyteSharpException("runs.max_concurrency must be at least 1", file, fix: "set it to a positive number, e.g. 32");
@@ -296,24 +292,43 @@ public sealed record FlyteConfig
             throw new FlyteSharpException("runs.max_depth must be at least 1", file, fix: "set it to a positive number, e.g. 32");
         }
 
-        if (config.Mode is not ("local" or "container" or "kubernetes"))
-        {
-            throw new FlyteSharpException($"runs.mode must be local, container or kubernetes, not '{config.Mode}'", file,
-                fix: "set mode = \"local\" (or remove the key)");
-        }
-
         return config;
     }
 
+    private static T ParseEnum<T>(string text, string variable)
+        where T : struct, Enum =>
+        EnumNames.TryParse<T>(text, out var value)
+            ? value
+            : throw new FlyteSharpException($"{variable} must be {EnumNames.Allowed<T>()}, not '{text}'",
+                fix: $"set {variable}={EnumNames.Name(default(T))}, or unset it");
+
     /// <summary>Typed access to a TOML table with errors that name the file and key.</summary>
-    private readonly struct TableReader(TomlTable? table, string file)
+    private readonly struct TableReader(TomlTable? table, string file, TomlMetadataStore metadata, string path)
     {
         public TableReader Table(string key) => Get(key) switch
         {
-            null => new TableReader(null, file),
-            TomlTable t => new TableReader(t, file),
+            null => new TableReader(null, file, metadata, path + key + "."),
+            TomlTable t => new TableReader(t, file, metadata, path + key + "."),
             _ => throw Wrong(key, "a table"),
         };
+
+        /// <summary>A closed set written as one of its lower-case names; anything else names the file, the line and the allowed values.</summary>
+        public T? Enum<T>(string key)
+            where T : struct, System.Enum
+        {
+            if (String(key) is not { } text)
+            {
+                return null;
+            }
+
+            if (EnumNames.TryParse<T>(text, out var value))
+            {
+                return value;
+            }
+
+            throw new FlyteSharpException($"{path}{key} must be {EnumNames.Allowed<T>()}, not '{text}'", file, Line(key),
+                $"set {key} = \"{EnumNames.Name(default(T))}\" (or remove the key)");
+        }
 
         public string? String(string key) => Get(key) switch
         {
@@ -338,7 +353,12 @@ public sealed record FlyteConfig
 
         private object? Get(string key) => table is not null && table.TryGetValue(key, out var v) ? v : null;
 
+        private int? Line(string key) =>
+            table is not null && metadata.TryGetProperties(table, out var properties) && properties is not null && properties.TryGetProperty(key, out var property) && property is not null
+                ? property.Span.Start.Line + 1 // Tomlyn counts lines from 0
+                : null;
+
         private FlyteSharpException Wrong(string key, string expected) =>
-            new($"'{key}' must be {expected}", file, fix: $"change '{key}' to {expected}; see docs/configuration.md");
+            new($"'{key}' must be {expected}", file, Line(key), fix: $"change '{key}' to {expected}; see docs/configuration.md");
     }
 }

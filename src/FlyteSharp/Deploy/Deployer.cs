@@ -113,7 +113,7 @@ internal static class Deployer
                 env.Name,
                 image.Uri,
                 copyStyle,
-                env.Tasks.Select(t => new DeployedTask(t.Name, t.Kind == TaskKind.Python ? "python" : "csharp", t.Python?.ToString())).ToList(),
+                env.Tasks.Select(t => new DeployedTask(t.Name, t.Kind, t.Python?.ToString())).ToList(),
                 env.Resources,
                 // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
                 string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory! }

@@ -159,8 +159,7 @@ internal sealed class RunController : IDisposable
     {
         var depth = parent is null ? 0 : parent.Depth + 1;
         var action = new ActionState(id, parent, task, TaskJson.Hash(inputsPayload.Identity), depth, _slots);
-        var kind = task.Kind == TaskKind.Python ? "python" : "csharp";
-        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
+        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, task.Kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
 
         string? cacheKey = null;
         string? codeVersion = null;

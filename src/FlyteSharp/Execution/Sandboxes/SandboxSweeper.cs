@@ -134,7 +134,7 @@ internal static class SandboxSweeper
     private static readonly string[] AnyRuntime = ["podman", "docker"];
 
     private static IEnumerable<string> Runtimes(FlyteConfig config) =>
-        (config.Builder is "podman" or "docker" ? [config.Builder] : AnyRuntime).Where(CliProcess.IsOnPath);
+        (config.Builder == ImageBuilderKind.Auto ? AnyRuntime : [EnumNames.Name(config.Builder)]).Where(CliProcess.IsOnPath);
 
     /// <summary>
     /// Removes (kill, then delete) the containers of <paramref name="runtime"/> whose owner process is gone: those of
