@@ -7,6 +7,11 @@ if (args is ["container-latency", ..])
     return await FlyteSharp.Benchmarks.ContainerLatency.RunAsync(args);
 }
 
+if (args is ["reuse-latency", ..])
+{
+    return await FlyteSharp.Benchmarks.ReuseLatency.RunAsync(args);
+}
+
 if (args is ["deploy-code-layer", ..])
 {
     return await FlyteSharp.Benchmarks.DeployCodeLayer.RunAsync(args);

@@ -94,6 +94,18 @@ public sealed record FlyteConfig
     public string? KubernetesContext { get; init; }
 
     /// <summary>
+    /// Where the driver's controller API listens in <c>kubernetes</c> mode (<c>[kubernetes] controller_listen</c>,
+    /// <c>ip:port</c>; port 0 picks a free one). Pods call it for nested task calls, with the run's bearer token.
+    /// </summary>
+    public string ControllerListen { get; init; } = "127.0.0.1:0";
+
+    /// <summary>
+    /// The URL Pods reach the controller API at (<c>[kubernetes] controller_url</c>, e.g. <c>http://driver.example:7443</c>;
+    /// <c>{port}</c> is replaced by the port listened on); null: <c>http://</c> plus <see cref="ControllerListen"/>'s address and port.
+    /// </summary>
+    public string? ControllerUrl { get; init; }
+
+    /// <summary>
     /// The folder secrets are read from as files (<c>{dir}/{key}</c> or <c>{dir}/{group}/{key}</c>) when no
     /// <c>FLYTESHARP_SECRET_*</c> environment variable holds them; null means <c>{Home}/secrets</c>.
     /// </summary>
@@ -157,6 +169,8 @@ public sealed record FlyteConfig
             KubernetesNamespace = Env("FLYTESHARP_KUBERNETES_NAMESPACE") ?? config.KubernetesNamespace,
             KubeConfig = Env("FLYTESHARP_KUBECONFIG") is { } kc ? Path.GetFullPath(ExpandHome(kc)) : config.KubeConfig,
             KubernetesContext = Env("FLYTESHARP_KUBERNETES_CONTEXT") ?? config.KubernetesContext,
+            ControllerListen = Env("FLYTESHARP_CONTROLLER_LISTEN") ?? config.ControllerListen,
+            ControllerUrl = Env("FLYTESHARP_CONTROLLER_URL") ?? config.ControllerUrl,
             SecretsDirectory = Env("FLYTESHARP_SECRETS_DIR") is { } sd ? Path.GetFullPath(ExpandHome(sd)) : config.SecretsDirectory,
         };
     }
@@ -280,6 +294,8 @@ public sealed record FlyteConfig
             KubernetesNamespace = kubernetes.String("namespace"),
             KubeConfig = kubernetes.String("kubeconfig") is { } kc ? Path.GetFullPath(Path.Combine(dir, ExpandHome(kc))) : null,
             KubernetesContext = kubernetes.String("context"),
+            ControllerListen = kubernetes.String("controller_listen") ?? defaults.ControllerListen,
+            ControllerUrl = kubernetes.String("controller_url"),
             SecretsDirectory = secrets.String("directory") is { } sdir ? Path.GetFullPath(Path.Combine(dir, ExpandHome(sdir))) : null,
         };
         if (config.MaxConcurrency < 1)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Controller;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Runner;
 using FlyteSharp.Execution.Secrets;
@@ -21,6 +22,9 @@ internal sealed class RunController : IDisposable
     private readonly ConcurrentDictionary<string, string> _cacheWrites = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TaskDefinition, Lazy<Task<string>>> _codeVersions = new();
     private readonly Func<CancellationToken, Task<PythonRuntime>> _pythonFactory;
+    private readonly ConcurrentDictionary<TaskDefinition, byte> _startedTasks = new();
+    private readonly object _controllerServerGate = new();
+    private ControllerServer? _controllerServer;
     private Lazy<Task<PythonRuntime>> _python;
 
     public RunController(RunSettings settings, RunStore store, RunStoreWriter writer, Func<CancellationToken, Task<PythonRuntime>> pythonFactory, CancellationToken cancellationToken)
@@ -68,6 +72,57 @@ internal sealed class RunController : IDisposable
         {
             _checked[task] = new Lazy<Task>(failedChecks is not null && failedChecks.TryGetValue(task, out var error) ? Task.FromException(error) : Task.CompletedTask);
         }
+    }
+
+    /// <summary>
+    /// The run's controller API server, started on first use (when the first action that runs outside the driver starts):
+    /// a Unix socket in the sandbox, or TCP in Kubernetes mode. Stopped when the run ends.
+    /// </summary>
+    public ControllerServer ControllerServer
+    {
+        get
+        {
+            lock (_controllerServerGate)
+            {
+                ObjectDisposedException.ThrowIf(_controllerServerStopped, this);
+                return _controllerServer ??= Settings.Mode == ExecutionMode.Kubernetes
+                    ? ControllerServer.StartTcp(this, Path.Combine(Settings.SandboxDirectory, "controller"), Settings.Config.ControllerListen, Settings.Config.ControllerUrl)
+                    : ControllerServer.StartUnix(this, Path.Combine(Settings.SandboxDirectory, "controller"));
+            }
+        }
+    }
+
+    private bool _controllerServerStopped;
+
+    /// <summary>Stops the controller API server, if one was started (pending calls get 409).</summary>
+    public async ValueTask StopControllerServerAsync()
+    {
+        ControllerServer? server;
+        lock (_controllerServerGate)
+        {
+            _controllerServerStopped = true;
+            server = _controllerServer;
+        }
+
+        if (server is not null)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The tasks a child call from outside the driver may name: those of every environment the run has started an action in.</summary>
+    public IEnumerable<TaskDefinition> KnownTasks =>
+        _startedTasks.Keys.Select(t => t.Environment).Distinct().SelectMany(e => e.Tasks).Concat(_startedTasks.Keys).Distinct();
+
+    /// <summary>A task's parameters, learned from the Python function's signature first when they are not known yet.</summary>
+    public async Task<IReadOnlyList<TaskParameter>> EnsureParametersAsync(TaskDefinition task)
+    {
+        if (task.Parameters is null && task.Kind == TaskKind.Python)
+        {
+            await EnsureCheckedAsync(task).ConfigureAwait(false);
+        }
+
+        return task.Parameters ?? throw new FlyteSharpException($"the parameters of task '{task.Name}' are not known", fix: "declare them with parameterNames");
     }
 
     /// <summary>The Python runtime, if one was created (for disposal).</summary>
@@ -159,6 +214,7 @@ internal sealed class RunController : IDisposable
     {
         var depth = parent is null ? 0 : parent.Depth + 1;
         var action = new ActionState(id, parent, task, TaskJson.Hash(inputsPayload.Identity), depth, _slots);
+        _startedTasks.TryAdd(task, 0);
         Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, task.Kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
 
         string? cacheKey = null;

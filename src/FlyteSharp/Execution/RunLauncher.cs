@@ -201,6 +201,8 @@ internal static class RunLauncher
             result = new RunEnd(RunStatus.Failed, null, ex);
         }
 
+        // Before the run is recorded as ended: no child call can start once the outcome is final.
+        await controller.StopControllerServerAsync().ConfigureAwait(false);
         controller.Writer.RunFinished(result.Status, result.Outcome?.Output.RecordText, result.Error is null ? null : controller.RecordedError(result.Error), controller.Time.GetUtcNow());
         try
         {

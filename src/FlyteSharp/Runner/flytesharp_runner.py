@@ -68,7 +68,12 @@ Serve (a warm interpreter per run and environment)::
   stream (the original stdout; fd 1 is pointed at stderr so stray writes cannot corrupt it):
   ``{"id": N, "op": "call", "task": "pkg.mod:fn", "inputs": {...}}`` ->
   ``{"id": N, "ok": true, "output": <value>, "stdout": "...", "stderr": "..."}`` (or ``"ok": false, "error"``);
-  ``{"id": N, "op": "describe", "tasks": [...]}`` -> ``{"id": N, "ok": true, "output": [<as describe>]}``.
+  ``{"id": N, "op": "describe", "tasks": [...]}`` -> ``{"id": N, "ok": true, "output": [<as describe>]}``;
+  ``{"id": N, "op": "reload", "bundle": SRC, "digest": D, "bundle_dir": DIR, "paths": [REL...]}`` (a reusable
+  container given another code bundle) fetches, verifies and unpacks SRC into DIR unless DIR exists, answers
+  ``{"id": N, "ok": true}`` and replaces the interpreter (os.execv, same process and pipes) with one serving DIR;
+  a refused bundle is answered ``"ok": false`` with a ``flytesharp.BundleError``/``BundleDigestMismatch`` and the
+  old code keeps serving. ``"auth_file"``, ``"fetch_attempts"`` and ``"fetch_backoff"`` are as for ``--bundle``.
   The task's sys.stdout/sys.stderr are captured per call. End of input ends the process.
   The worker leads its own process group; when a request ends (before its response is written), every other
   process of that group is killed: a child a task started and left running (``subprocess.Popen(["sleep", "600"])``)
@@ -412,6 +417,9 @@ def serve(bundle_dir):
                 response["output"] = [describe(r, bundle_dir) for r in request["tasks"]]
                 response["ok"] = True
                 body = json.dumps(response)
+            elif request.get("op") == "reload":
+                _reload(request, proto, response)
+                continue  # only reached when the reload was refused: its error is already written
             else:
                 out, err = _capture(request.get("stdout_file")), _capture(request.get("stderr_file"))
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -443,6 +451,38 @@ def serve(bundle_dir):
         proto.write(body + "\n")
         proto.flush()
     _end_group_leftovers()
+
+
+def _reload(request, proto, response):
+    """Serves another code bundle in a fresh interpreter, in the same process (a reusable container keeps running):
+    fetches and verifies the bundle into its own per-digest directory (once: a directory already there is reused),
+    answers, then replaces this interpreter (os.execv) with a runner serving that directory. Nothing of the old
+    code's modules or globals survives. A refused bundle is answered as an error and the old interpreter serves on."""
+    bundle_dir = request["bundle_dir"]
+    try:
+        if not os.path.isdir(bundle_dir):
+            headers = _auth_headers(request["auth_file"]) if request.get("auth_file") else None
+            fetch_bundle(request["bundle"], request["digest"], bundle_dir, headers,
+                         request.get("fetch_attempts", FETCH_ATTEMPTS), request.get("fetch_backoff", FETCH_BACKOFF_SECONDS))
+    except Exception as exc:  # a refusal, never a half-reloaded worker
+        if not isinstance(exc, BundleError):
+            exc = BundleError(f"code bundle {request.get('bundle')} could not be unpacked: {type(exc).__name__}: {exc}")
+        response.update(ok=False, error=_error(exc))
+        proto.write(json.dumps(response) + "\n")
+        proto.flush()
+        return
+    argv = [sys.executable, os.path.abspath(__file__), "--bundle-dir", bundle_dir, "--serve"]
+    for rel in request.get("paths") or []:
+        argv += ["--path", rel]
+    _end_group_leftovers()
+    response["ok"] = True
+    proto.write(json.dumps(response) + "\n")
+    proto.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The protocol stream becomes fd 1 again (serve pointed fd 1 at stderr; dup'd fds do not survive exec).
+    os.dup2(proto.fileno(), 1)
+    os.execv(sys.executable, argv)
 
 
 def _inputs_of(request):

@@ -19,8 +19,9 @@ public sealed partial class TaskEnvironment
     /// They are recorded with each action and are not part of the image tag. Never put credentials here: use <paramref name="secrets"/>.
     /// </param>
     /// <param name="secrets">Secrets every action of this environment gets, resolved when it starts (see <see cref="Secret"/>).</param>
+    /// <param name="reuse">Keep containers warm between actions (see <see cref="ReusePolicy"/>); null starts one per action.</param>
     public TaskEnvironment(string name, Image image, Resources? resources = null, IReadOnlyDictionary<string, string>? envVars = null,
-        IReadOnlyList<Secret>? secrets = null)
+        IReadOnlyList<Secret>? secrets = null, ReusePolicy? reuse = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (string.IsNullOrEmpty(name) || !ValidName().IsMatch(name))
@@ -34,6 +35,7 @@ public sealed partial class TaskEnvironment
         Resources = resources ?? new Resources();
         EnvVars = ValidateEnvVars(name, envVars);
         Secrets = ValidateSecrets(name, secrets ?? [], EnvVars);
+        Reuse = reuse;
     }
 
     /// <summary>The environment's name.</summary>
@@ -50,6 +52,9 @@ public sealed partial class TaskEnvironment
 
     /// <summary>Secrets every action of this environment gets.</summary>
     public IReadOnlyList<Secret> Secrets { get; }
+
+    /// <summary>How containers are reused between this environment's actions, or null for one container per action.</summary>
+    public ReusePolicy? Reuse { get; }
 
     /// <inheritdoc/>
     public override string ToString() => $"TaskEnvironment({Name})";

@@ -15,7 +15,7 @@ public class LayeringTests
         ["Storage", "Bundles"],
         ["Images"],
         ["Tasks"],
-        ["Runs", "Building"],
+        ["Runs", "Building", "Controller"],
         ["Execution"],
         ["Deploy"],
         ["Front"],

@@ -96,6 +96,21 @@ public sealed class FlyteConfigTests : IDisposable
     }
 
     [Fact]
+    public void Load_ControllerKeys_ReadFromTheKubernetesSectionAndOverriddenByEnvironment()
+    {
+        File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"),
+            "[kubernetes]\ncontroller_listen = \"0.0.0.0:7443\"\ncontroller_url = \"http://driver.example:{port}\"\n");
+
+        var fromFile = FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>());
+        var fromEnv = FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?> { ["FLYTESHARP_CONTROLLER_LISTEN"] = "10.0.0.5:0" });
+
+        Assert.Equal("0.0.0.0:7443", fromFile.ControllerListen);
+        Assert.Equal("http://driver.example:{port}", fromFile.ControllerUrl);
+        Assert.Equal("10.0.0.5:0", fromEnv.ControllerListen);
+        Assert.Equal("127.0.0.1:0", new FlyteConfig().ControllerListen);
+    }
+
+    [Fact]
     public void Load_UnknownMode_ListsKubernetesAmongChoices()
     {
         File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"), "[runs]\nmode = \"cluster\"\n");

@@ -27,6 +27,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private readonly Lazy<Task<string?>> _bundleUri;
     private readonly Lock _registryGate = new();
     private readonly ContainerTeardowns _teardowns = new();
+    private readonly ReusableEnvironments _reusable;
     private OciRegistryClient? _registry;
     private bool _registryNeedsNoAuth;
     private int _sequence;
@@ -40,6 +41,8 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         _ioRoot = Path.Combine(context.SandboxDirectory, "containers");
         Directory.CreateDirectory(_ioRoot);
         _bundleUri = new(() => PutBundleAsync(CancellationToken.None));
+        _reusable = new ReusableEnvironments(context, _time, _teardowns, BundleSourceAsync,
+            (host, repository, ct) => WriteAuthFileAsync(host, repository, Interlocked.Increment(ref _sequence), ct));
     }
 
     /// <summary>The executor for a fast-deploy container run: images built when their tag is missing.</summary>
@@ -79,6 +82,13 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         var started = _time.GetTimestamp();
         var image = await _images.GetAsync(request.Environment, cancellationToken).ConfigureAwait(false);
         var imageReady = _time.GetElapsedTime(started);
+        if (request.Environment.Reuse is not null)
+        {
+            var runtime = await _images.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+            RecordRuntime(runtime);
+            return await _reusable.ExecuteAsync(request, image, runtime, cancellationToken).ConfigureAwait(false);
+        }
+
         var outcome = await RunContainerAsync(
             request.Environment, image, request.ActionId,
             ["--task", request.Task.ToString(), "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
@@ -104,6 +114,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     /// <summary>Waits for every container removal still under way (bounded), then releases the registry client.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _reusable.DisposeAsync().ConfigureAwait(false);
         var failures = await _teardowns.DrainAsync().ConfigureAwait(false);
         _registry?.Dispose();
         if (failures.Count > 0)
@@ -134,10 +145,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             await File.WriteAllTextAsync(Path.Combine(ioDir, "inputs.json"), inputsJson, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
         }
 
-        var bundle = image.CodeDirectory is null
-            ? ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken).ConfigureAwait(false), _context.Bundle.ArchivePath, _context.Bundle.Digest,
-                _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries)
-            : null;
+        var bundle = image.CodeDirectory is null ? await BundleSourceAsync(cancellationToken).ConfigureAwait(false) : null;
         var authFile = bundle?.Registry is { } registry ? await WriteAuthFileAsync(registry.Host, registry.Repository, n, cancellationToken).ConfigureAwait(false) : null;
         var secretDirectory = secrets.Count == 0 ? null : SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
         try
@@ -160,6 +168,11 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             }
         }
     }
+
+    /// <summary>The run's bundle as a container reaches it (put into the store on first use).</summary>
+    private async Task<ContainerBundleSource?> BundleSourceAsync(CancellationToken cancellationToken) =>
+        ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken).ConfigureAwait(false), _context.Bundle.ArchivePath, _context.Bundle.Digest,
+            _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
 
     /// <summary>
     /// How secrets reach the container: each value as a file in <paramref name="directory"/>, mounted read-only — at the

@@ -34,7 +34,11 @@ internal sealed class ContainerTeardowns
     }
 
     /// <summary>Starts removing container <paramref name="name"/> (and deleting <paramref name="authFile"/>) without waiting.</summary>
-    public void Start(string runtime, string name, string? authFile)
+    /// <param name="runtime">The container runtime.</param>
+    /// <param name="name">The container.</param>
+    /// <param name="authFile">A host file to delete once the container is gone, or null.</param>
+    /// <param name="running">The container may still run and need not stop gracefully (podman: no stop timeout).</param>
+    public void Start(string runtime, string name, string? authFile, bool running = false)
     {
         lock (LiveGate)
         {
@@ -46,7 +50,7 @@ internal sealed class ContainerTeardowns
             }
         }
 
-        var removal = Task.Run(() => RemoveAsync(runtime, name, authFile));
+        var removal = Task.Run(() => RemoveAsync(runtime, name, authFile, running));
         lock (_gate)
         {
             _pending.Add(removal);
@@ -106,12 +110,13 @@ internal sealed class ContainerTeardowns
         Task.WhenAll(live.Select(t => t.DrainAsync())).Wait(Limit);
     }
 
-    private async Task RemoveAsync(string runtime, string name, string? authFile)
+    private async Task RemoveAsync(string runtime, string name, string? authFile, bool running)
     {
         try
         {
             using var limit = new CancellationTokenSource(Limit);
-            var result = await CliProcess.RunAsync(runtime, ["rm", "--force", "--volumes", name], cancellationToken: limit.Token).ConfigureAwait(false);
+            IReadOnlyList<string> args = running && runtime == "podman" ? ["rm", "--force", "--time", "0", "--volumes", name] : ["rm", "--force", "--volumes", name];
+            var result = await CliProcess.RunAsync(runtime, args, cancellationToken: limit.Token).ConfigureAwait(false);
             if (!result.Succeeded)
             {
                 Fail($"{runtime} rm {name} failed (exit code {result.ExitCode}): {CliProcess.Tail(result.Combined, 3)}");

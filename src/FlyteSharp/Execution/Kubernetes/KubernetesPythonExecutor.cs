@@ -32,6 +32,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     private readonly bool _ownsClient;
     private readonly TimeProvider _time;
     private readonly Lazy<Task<string>> _bundleUri;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reuseWarned = new(StringComparer.Ordinal);
     private int _sequence;
 
     /// <summary>Creates the executor; refuses a run whose bundle the cluster could not fetch (a file:// store).</summary>
@@ -89,6 +90,12 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
             throw new FlyteSharpException(
                 $"the inputs of task {request.Task} are {size} bytes of JSON; kubernetes mode passes inputs in the pod's environment, which holds at most {MaxInputsBytes} bytes",
                 fix: "pass large data by reference (a path or URL the task reads) instead of by value");
+        }
+
+        if (request.Environment.Reuse is not null && _reuseWarned.TryAdd(request.Environment.Name, 0))
+        {
+            // Said once per environment and run, not silently dropped: the run still works, one pod per action.
+            await Console.Error.WriteLineAsync($"warning: environment '{request.Environment.Name}' has a ReusePolicy, which kubernetes mode does not apply yet: each action runs in a pod of its own").ConfigureAwait(false);
         }
 
         await CheckSecretsAsync(request.Environment, cancellationToken).ConfigureAwait(false);

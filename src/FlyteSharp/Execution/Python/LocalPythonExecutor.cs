@@ -46,86 +46,10 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         return RunnerProtocol.ParseDescribe(doc.RootElement.GetProperty("output"));
     }
 
-    public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
-    {
+    public Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken) =>
         // Large values never cross the pipe: inputs, captured output and a large result go through files in the sandbox.
-        var spill = Path.Combine(_context.SandboxDirectory, "spill");
-        Directory.CreateDirectory(spill);
-        var prefix = Path.Combine(spill, $"{request.ActionId}-{Guid.NewGuid():N}");
-        var message = RunnerProtocol.CallRequest(request.Task.ToString(), request.InputsJson, request.InputsFile, prefix, _context.Config.InlineOutputLimit);
-
-        // The runner writes the call's output to these files line by line; they are followed while the call runs, so a
-        // long task's prints reach the run store (console, `runs logs --follow`) as they happen, not when it returns.
-        string[] streams = ["stdout", "stderr"];
-        foreach (var stream in streams)
-        {
-            File.WriteAllBytes(prefix + "." + stream, []);
-        }
-
-        using var stopFollowing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        try
-        {
-            var call = SendAsync(request.Environment, message, request.Log, withSecrets: true, cancellationToken, request.Placed);
-            var follows = streams.Select(stream => FollowFileAsync(prefix + "." + stream, stream, request.Log, call, stopFollowing.Token)).ToArray();
-            JsonDocument doc;
-            try
-            {
-                doc = await call.ConfigureAwait(false);
-            }
-            catch
-            {
-                // The call failed (cancelled, or the worker died): keep what it printed, but never wait on a cancelled read.
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    await stopFollowing.CancelAsync().ConfigureAwait(false);
-                }
-
-                await Task.WhenAll(follows).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
-                throw;
-            }
-
-            using var _ = doc;
-            await Task.WhenAll(follows).ConfigureAwait(false);
-            var root = doc.RootElement;
-            foreach (var stream in streams)
-            {
-                if (root.TryGetProperty(stream, out var text) && text.GetString() is { Length: > 0 } s)
-                {
-                    foreach (var line in s.TrimEnd('\n').Split('\n'))
-                    {
-                        request.Log(stream, line);
-                    }
-                }
-            }
-
-            return RunnerProtocol.ParseCall(root);
-        }
-        finally
-        {
-            TryDeleteFile(prefix + ".stdout");
-            TryDeleteFile(prefix + ".stderr");
-        }
-    }
-
-    /// <summary>Logs a captured-output file line by line while <paramref name="writerDone"/> runs, then its rest (a 100 MB log is streamed, never read whole).</summary>
-    private static async Task FollowFileAsync(string path, string stream, Action<string, string> log, Task writerDone, CancellationToken cancellationToken)
-    {
-        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, false,
-            new FileStreamOptions { BufferSize = 1 << 16, Share = FileShare.ReadWrite | FileShare.Delete, Options = FileOptions.SequentialScan });
-        await BoundedLines.FollowAsync(reader, Runs.RunStoreWriter.MaxLogChunkChars, line => log(stream, line), writerDone, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static void TryDeleteFile(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The sandbox goes when the run ends.
-        }
-    }
+        ServeCall.RunAsync(request, Path.Combine(_context.SandboxDirectory, "spill"), null, _context.Config.InlineOutputLimit,
+            message => SendAsync(request.Environment, message, request.Log, withSecrets: true, cancellationToken, request.Placed), cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -76,14 +76,55 @@ internal sealed partial class PythonWorker : IAsyncDisposable
 
         try
         {
-            var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");
-            process.StandardInput.AutoFlush = true;
-            return new PythonWorker(process);
+            return Launch(start);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new FlyteSharpException($"could not start Python interpreter '{interpreter}': {ex.Message}",
                 fix: "install Python 3 or set [runs] python / FLYTESHARP_PYTHON to a working interpreter", inner: ex);
+        }
+    }
+
+    /// <summary>
+    /// Starts a runner serve loop through another program whose standard streams are the runner's, e.g.
+    /// <c>podman run -i … flytesharp_runner.py --serve</c> (a reusable container).
+    /// </summary>
+    /// <exception cref="System.ComponentModel.Win32Exception">The program cannot be started.</exception>
+    public static PythonWorker StartAttached(string program, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var arg in arguments)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Launch(start);
+    }
+
+    private static PythonWorker Launch(ProcessStartInfo start)
+    {
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");
+        process.StandardInput.AutoFlush = true;
+        return new PythonWorker(process);
+    }
+
+    /// <summary>The last lines the process wrote to stderr (bounded).</summary>
+    public string StderrTail
+    {
+        get
+        {
+            lock (_stderrTail)
+            {
+                return _stderrTail.ToString();
+            }
         }
     }
 

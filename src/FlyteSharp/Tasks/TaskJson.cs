@@ -2,9 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FlyteSharp.Tasks;
 
-namespace FlyteSharp.Execution;
+namespace FlyteSharp.Tasks;
 
 /// <summary>
 /// How values cross task boundaries and reach the run store: JSON with snake_case property names, so a
