@@ -382,38 +382,3 @@ internal sealed class RunController : IDisposable
         _ => new TaskError(ex.GetType().FullName ?? ex.GetType().Name, ex.Message, ex.StackTrace),
     };
 }
-
-/// <summary>An action's output as recorded (inline JSON or a blob), and its value when it was materialized.</summary>
-internal sealed record ActionOutcome(TaskPayload Output, object? Value, bool HasValue);
-
-/// <summary>The resolved settings of one run.</summary>
-internal sealed record RunSettings(
-    string RunName,
-    string Url,
-    FlyteConfig Config,
-    string? RootDir,
-    ExecutionMode Mode,
-    int MaxConcurrency,
-    int MaxDepth,
-    TimeProvider TimeProvider,
-    string SandboxDirectory,
-    string? DeployedVersion = null)
-{
-    /// <summary>The run's secrets: looked up per environment when its first action starts, masked in what is recorded.</summary>
-    public RunSecrets Secrets { get; init; } = new(Config);
-
-    /// <summary>Where the run's image builds report (<see cref="RunOptions.BuildProgress"/>).</summary>
-    public Building.IImageBuildProgress? BuildProgress { get; init; }
-}
-
-/// <summary>A run's Python side: its bundle and executor.</summary>
-internal sealed record PythonRuntime(PythonBundle Bundle, IPythonTaskExecutor Executor, string? RootDir);
-
-/// <summary>Deterministic action ids: a hash of the parent's id, the task, the inputs and the call's sequence number.</summary>
-internal static class ActionIds
-{
-    public static string Root(TaskDefinition task, string inputsJson) => "a" + TaskJson.Hash("", task.Name, inputsJson, "0")[..15];
-
-    public static string Child(string parentId, TaskDefinition task, string inputsJson, int sequence) =>
-        "a" + TaskJson.Hash(parentId, task.Name, inputsJson, sequence.ToString(System.Globalization.CultureInfo.InvariantCulture))[..15];
-}

@@ -230,6 +230,3 @@ internal static class RunLauncher
         return result;
     }
 }
-
-/// <summary>How a run ended: the root's outcome when it succeeded.</summary>
-internal sealed record RunEnd(RunStatus Status, ActionOutcome? Outcome, Exception? Error);

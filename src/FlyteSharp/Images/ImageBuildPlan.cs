@@ -5,9 +5,6 @@ using FlyteSharp.Files;
 
 namespace FlyteSharp.Images;
 
-/// <summary>A file the build context must contain: copied from disk or written from bytes.</summary>
-internal sealed record ContextEntry(string Path, string? SourceFile, byte[]? Content, bool Executable);
-
 /// <summary>
 /// Accumulates what resolving an image produces, layer by layer: the tag's token stream, the Dockerfile
 /// and the build-context files. Context paths never contain absolute host paths, so the Dockerfile and

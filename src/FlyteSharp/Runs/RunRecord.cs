@@ -40,7 +40,6 @@ public sealed record RunRecord(
 
     /// <summary>The full length of the inline output in characters (set when a preview was read: console, <c>runs show</c>).</summary>
     internal long? OutputsLength { get; init; }
-
 }
 
 /// <summary>One action of a run's tree as recorded in the run store.</summary>
@@ -99,18 +98,4 @@ public sealed record ActionRecord(
 
     /// <summary>The full length of the inline output in characters (set when a preview was read: console, <c>runs show</c>).</summary>
     internal long? OutputsLength { get; init; }
-
 }
-
-/// <summary>An error as recorded: its type, message and (Python) traceback or (C#) stack trace.</summary>
-/// <param name="Type">The exception type (C# full name or Python type).</param>
-/// <param name="Message">The message.</param>
-/// <param name="Traceback">The Python traceback or C# stack trace, if any.</param>
-public sealed record TaskError(string Type, string Message, string? Traceback);
-
-/// <summary>One captured line of an action's output.</summary>
-/// <param name="ActionId">The action that wrote it.</param>
-/// <param name="At">When it was captured.</param>
-/// <param name="Stream"><c>stdout</c>, <c>stderr</c> or <c>flytesharp</c> (FlyteSharp's own notes, e.g. retries).</param>
-/// <param name="Text">The line, without its newline.</param>
-public sealed record LogLine(string ActionId, DateTimeOffset At, string Stream, string Text);
