@@ -1,7 +1,6 @@
 using System.Collections;
 using Tomlyn;
 using Tomlyn.Model;
-using Tomlyn.Serialization;
 
 namespace FlyteSharp.Configuration;
 
@@ -247,21 +246,10 @@ public sealed record FlyteConfig
 
     private static FlyteConfig Parse(string file, string home)
     {
-        TomlTable root;
-        var metadata = new TomlMetadataStore(); // where each key was written, so a bad value's error names its line
-        try
-        {
-            root = TomlSerializer.Deserialize<TomlTable>(System.IO.File.ReadAllText(file), new TomlSerializerOptions { SourceName = file, MetadataStore = metadata })
-                ?? new TomlTable();
-        }
-        catch (TomlException ex)
-        {
-            throw new FlyteSharpException($"malformed TOML: {ex.Message}", file, ex.Line > 0 ? ex.Line : null,
-                "fix the TOML syntax (https://toml.io)", ex);
-        }
+        var document = TomlDocument.Load(file, "flytesharp.toml");
 
         var dir = Path.GetDirectoryName(file)!;
-        var reader = new TableReader(root, file, metadata, "");
+        var reader = new TableReader(document.Root, document, "");
         var images = reader.Table("images");
         var storage = reader.Table("storage");
         var runs = reader.Table("runs");
@@ -319,12 +307,12 @@ public sealed record FlyteConfig
                 fix: $"set {variable}={EnumNames.Name(default(T))}, or unset it");
 
     /// <summary>Typed access to a TOML table with errors that name the file and key.</summary>
-    private readonly struct TableReader(TomlTable? table, string file, TomlMetadataStore metadata, string path)
+    private readonly struct TableReader(TomlTable? table, TomlDocument document, string path)
     {
         public TableReader Table(string key) => Get(key) switch
         {
-            null => new TableReader(null, file, metadata, path + key + "."),
-            TomlTable t => new TableReader(t, file, metadata, path + key + "."),
+            null => new TableReader(null, document, path + key + "."),
+            TomlTable t => new TableReader(t, document, path + key + "."),
             _ => throw Wrong(key, "a table"),
         };
 
@@ -342,7 +330,7 @@ public sealed record FlyteConfig
                 return value;
             }
 
-            throw new FlyteSharpException($"{path}{key} must be {EnumNames.Allowed<T>()}, not '{text}'", file, Line(key),
+            throw new FlyteSharpException($"{path}{key} must be {EnumNames.Allowed<T>()}, not '{text}'", document.File, Line(key),
                 $"set {key} = \"{EnumNames.Name(default(T))}\" (or remove the key)");
         }
 
@@ -369,12 +357,9 @@ public sealed record FlyteConfig
 
         private object? Get(string key) => table is not null && table.TryGetValue(key, out var v) ? v : null;
 
-        private int? Line(string key) =>
-            table is not null && metadata.TryGetProperties(table, out var properties) && properties is not null && properties.TryGetProperty(key, out var property) && property is not null
-                ? property.Span.Start.Line + 1 // Tomlyn counts lines from 0
-                : null;
+        private int? Line(string key) => table is null ? null : document.LineOf(table, key);
 
         private FlyteSharpException Wrong(string key, string expected) =>
-            new($"'{key}' must be {expected}", file, Line(key), fix: $"change '{key}' to {expected}; see docs/configuration.md");
+            new($"'{key}' must be {expected}", document.File, Line(key), fix: $"change '{key}' to {expected}; see docs/configuration.md");
     }
 }

@@ -1,3 +1,4 @@
+using FlyteSharp.Configuration;
 using Tomlyn.Model;
 
 namespace FlyteSharp.Projects.Uv;

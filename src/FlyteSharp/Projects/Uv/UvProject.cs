@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FlyteSharp.Configuration;
 using Tomlyn.Model;
 
 namespace FlyteSharp.Projects.Uv;
