@@ -173,6 +173,14 @@ internal sealed partial class ImageBuildPlan : IDisposable
     public void AddBytes(string contextPath, byte[] content, bool executable = false) =>
         Add(new ContextEntry(contextPath, null, content, executable));
 
+    /// <summary>
+    /// A context folder (<paramref name="contextDirectory"/>, without trailing slash) that <paramref name="generate"/> fills
+    /// when the build context is written; it gets the folder's full path. Whatever it writes must be a function of what
+    /// the layer hashed into the tag.
+    /// </summary>
+    public void AddGenerated(string contextDirectory, Func<string, CancellationToken, Task> generate) =>
+        Add(new ContextEntry(contextDirectory + "/", null, null, false, generate));
+
     /// <summary>A path inside the image: absolute paths stay, relative ones are taken from the current workdir.</summary>
     public string InImage(string path)
     {
