@@ -52,7 +52,7 @@ internal static class DotnetContainerLatency
             ImageName = "flytesharp-bench/dotnet-latency",
             DotnetBaseImage = baseImage,
             InsecureRegistries = [registry],
-            Builder = "podman",
+            Builder = ImageBuilderKind.Podman,
         };
         var runtime = new FlyteRuntime(config);
         var options = new RunOptions { Mode = ExecutionMode.Container };

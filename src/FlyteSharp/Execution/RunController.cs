@@ -15,7 +15,7 @@ namespace FlyteSharp.Execution;
 /// Executes one run: the root action and every child action its tasks call, with deterministic ids, a
 /// per-run concurrency bound, a depth bound, retries, timeouts and caching; records everything in the run store.
 /// </summary>
-internal sealed class RunController
+internal sealed class RunController : IDisposable
 {
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _runCancellation;
@@ -37,6 +37,7 @@ internal sealed class RunController
         Writer = writer;
         _slots = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
         _runCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        RunCancellation = _runCancellation.Token; // read once: the source's Token throws after Dispose, its token never does
         _pythonFactory = pythonFactory;
         _python = new Lazy<Task<PythonRuntime>>(() => _pythonFactory(_runCancellation.Token));
         Outputs = new RunOutputs(settings.Config, Path.Combine(settings.SandboxDirectory, "values"));
@@ -55,7 +56,7 @@ internal sealed class RunController
 
     public TimeProvider Time => Settings.TimeProvider;
 
-    public CancellationToken RunCancellation => _runCancellation.Token;
+    public CancellationToken RunCancellation { get; }
 
     /// <summary>
     /// The run's outcome once it is recorded in the run store: before executors release their resources (container
@@ -139,7 +140,26 @@ internal sealed class RunController
     /// <summary>The Python runtime, if one was created (for disposal).</summary>
     public Task<PythonRuntime>? PythonIfCreated => _python.IsValueCreated ? _python.Value : null;
 
-    public void Cancel() => _runCancellation.Cancel();
+    public void Cancel()
+    {
+        try
+        {
+            _runCancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run is over and has released its resources: there is nothing left to cancel.
+        }
+    }
+
+    /// <summary>Releases the run's concurrency slots, its cancellation source (and its link to the caller's token) and its output spill files.</summary>
+    /// <remarks>Called once the run has ended and been recorded; no action waits on a slot any more.</remarks>
+    public void Dispose()
+    {
+        Outputs.Dispose();
+        _slots.Dispose();
+        _runCancellation.Dispose();
+    }
 
     /// <summary>Records one log line of an action, with any secret value of the run masked.</summary>
     public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, Settings.Secrets.Redact(line), Time.GetUtcNow());
@@ -207,8 +227,7 @@ internal sealed class RunController
         var depth = parent is null ? 0 : parent.Depth + 1;
         var action = new ActionState(id, parent, task, TaskJson.Hash(inputsPayload.Identity), depth, _slots);
         _startedTasks.TryAdd(task, 0);
-        var kind = task.Kind == TaskKind.Python ? "python" : "csharp";
-        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
+        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, task.Kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
 
         string? cacheKey = null;
         string? codeVersion = null;
@@ -298,7 +317,7 @@ internal sealed class RunController
             if (_inDriverNoted.TryAdd(task.Environment.Name, true))
             {
                 Log(scope.ActionId, "flytesharp", $"info: C# tasks of environment '{task.Environment.Name}' run in the driver: its image is not a .NET image " +
-                    $"(Image.FromDotnetBase), so {RunLauncher.ModeText(Settings.Mode)} mode cannot run them in their own container");
+                    $"(Image.FromDotnetBase), so {EnumNames.Name(Settings.Mode)} mode cannot run them in their own container");
             }
         }
 
@@ -427,39 +446,4 @@ internal sealed class RunController
         DotnetTaskException d => new TaskError(d.ExceptionType, d.RemoteMessage, d.RemoteStackTrace),
         _ => new TaskError(ex.GetType().FullName ?? ex.GetType().Name, ex.Message, ex.StackTrace),
     };
-}
-
-/// <summary>An action's output as recorded (inline JSON or a blob), and its value when it was materialized.</summary>
-internal sealed record ActionOutcome(TaskPayload Output, object? Value, bool HasValue);
-
-/// <summary>The resolved settings of one run.</summary>
-internal sealed record RunSettings(
-    string RunName,
-    string Url,
-    FlyteConfig Config,
-    string? RootDir,
-    ExecutionMode Mode,
-    int MaxConcurrency,
-    int MaxDepth,
-    TimeProvider TimeProvider,
-    string SandboxDirectory,
-    string? DeployedVersion = null)
-{
-    /// <summary>The run's secrets: looked up per environment when its first action starts, masked in what is recorded.</summary>
-    public RunSecrets Secrets { get; init; } = new(Config);
-
-    /// <summary>Where the run's image builds report (<see cref="RunOptions.BuildProgress"/>).</summary>
-    public Building.IImageBuildProgress? BuildProgress { get; init; }
-}
-
-/// <summary>A run's Python side: its bundle and executor.</summary>
-internal sealed record PythonRuntime(PythonBundle Bundle, IPythonTaskExecutor Executor, string? RootDir);
-
-/// <summary>Deterministic action ids: a hash of the parent's id, the task, the inputs and the call's sequence number.</summary>
-internal static class ActionIds
-{
-    public static string Root(TaskDefinition task, string inputsJson) => "a" + TaskJson.Hash("", task.Name, inputsJson, "0")[..15];
-
-    public static string Child(string parentId, TaskDefinition task, string inputsJson, int sequence) =>
-        "a" + TaskJson.Hash(parentId, task.Name, inputsJson, sequence.ToString(System.Globalization.CultureInfo.InvariantCulture))[..15];
 }

@@ -34,7 +34,7 @@ internal static class RunLauncher
         var config = environment.Config;
         var rootDir = config.RootDir;
         var time = environment.Time;
-        var mode = deployedImages is not null ? ExecutionMode.Container : options.Mode ?? ParseMode(config);
+        var mode = deployedImages is not null ? ExecutionMode.Container : options.Mode ?? config.Mode;
         var maxConcurrency = options.MaxConcurrency ?? config.MaxConcurrency;
         if (maxConcurrency < 1)
         {
@@ -89,14 +89,16 @@ internal static class RunLauncher
 
             var writer = new RunStoreWriter(store, name);
             var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, deployedImages, ct), options.CancellationToken);
-            var inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
+            TaskPayload inputsPayload;
             try
             {
+                inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
                 store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsPayload.RecordText, null, null, url, now, null,
-                    BundleDigestOf(runtime), ModeText(mode)), rootDir);
+                    BundleDigestOf(runtime), mode), rootDir);
             }
             catch
             {
+                controller.Dispose();
                 await writer.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
@@ -161,21 +163,6 @@ internal static class RunLauncher
 
     /// <summary>The console URL of a run.</summary>
     public static string RunUrl(FlyteConfig config, string name) => $"{config.ConsoleUrl.TrimEnd('/')}/runs/{Uri.EscapeDataString(name)}";
-
-    internal static string ModeText(ExecutionMode mode) => mode switch
-    {
-        ExecutionMode.Container => "container",
-        ExecutionMode.Kubernetes => "kubernetes",
-        _ => "local",
-    };
-
-    private static ExecutionMode ParseMode(FlyteConfig config) => config.Mode switch
-    {
-        "local" => ExecutionMode.Local,
-        "container" => ExecutionMode.Container,
-        "kubernetes" => ExecutionMode.Kubernetes,
-        var m => throw new FlyteSharpException($"runs.mode must be local, container or kubernetes, not '{m}'", config.SourceFile, fix: "set mode = \"local\""),
-    };
 
     // A deployed version's runtime has no bundle (the code is in its images): its digest is empty.
     private static string? BundleDigestOf(PythonRuntime? runtime) => runtime?.Bundle.Digest is { Length: > 0 } digest ? digest : null;
@@ -254,13 +241,10 @@ internal static class RunLauncher
                 await dotnet.DisposeAsync().ConfigureAwait(false);
             }
 
-            controller.Outputs.Dispose();
+            controller.Dispose();
             RunSandbox.TryDelete(controller.Settings.SandboxDirectory);
         }
 
         return result;
     }
 }
-
-/// <summary>How a run ended: the root's outcome when it succeeded.</summary>
-internal sealed record RunEnd(RunStatus Status, ActionOutcome? Outcome, Exception? Error);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FlyteSharp.Bundles;
+using FlyteSharp.Files;
 using FlyteSharp.Projects.Dotnet;
 using FlyteSharp.Projects.Uv;
 

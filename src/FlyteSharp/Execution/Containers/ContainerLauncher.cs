@@ -59,8 +59,8 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
         CliResult result;
         try
         {
-            result = await CliProcess.RunAsync(runtime, spec.Arguments(), onLine: null, cancellationToken, standardInput: null, environment: null,
-                onOutput: log is null ? null : (stream, line) => log(stream, line)).ConfigureAwait(false);
+            result = await CliProcess.RunAsync(runtime, spec.Arguments(), onLine: null, standardInput: null, environment: null,
+                onOutput: log is null ? null : (stream, line) => log(stream, line), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
