@@ -237,6 +237,11 @@ internal static class RunsCommand
                 await console.Out.WriteLineAsync($"removed    sandbox {sandbox}");
             }
 
+            foreach (var secrets in report.RemovedSecretDirectories)
+            {
+                await console.Out.WriteLineAsync($"removed    secret files {secrets}");
+            }
+
             await console.Out.WriteLineAsync(
                 $"kept       {report.KeptSandboxes} sandbox(es): their run is still going, or it ended less than {RunPages.Duration(maxAge)} ago");
             return 0;

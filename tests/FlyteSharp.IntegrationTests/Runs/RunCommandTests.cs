@@ -63,7 +63,7 @@ public class RunCommandTests(RunsProjectFixture fixture) : IClassFixture<RunsPro
 
         Assert.Equal(1, code);
         Assert.Contains("defines no task named 'fan_outt'", error);
-        Assert.Contains("fan_out, fixture.late:greet, fixture.slow:nap, nap_then_greet, slow_pipeline, square", error);
+        Assert.Contains("fan_out, fixture.late:greet, fixture.slow:nap, fixture.slow:warm_nap, nap_then_greet, slow_pipeline, square", error);
     }
 
     [Fact]
