@@ -30,6 +30,8 @@ public static class Tasks
 
     public static readonly FlyteTask<int, string> Greet = Env.PythonTask<int, string>("fixture.late:greet");
 
+    public static readonly FlyteTask<int, string> Shout = Env.PythonTask<int, string>("fixture.late:shout");
+
     /// <summary>Naps, then calls a task that reads a data file shipped in the bundle: it needs the run's sandbox after the nap.</summary>
     public static readonly FlyteTask<int, string> NapThenGreet = Env.Task("nap_then_greet", async (int seconds) =>
         await Greet.InvokeAsync((int)await Nap.InvokeAsync(seconds)));
