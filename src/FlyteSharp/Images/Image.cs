@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FlyteSharp.Bundles;
+using FlyteSharp.Projects.Dotnet;
 using FlyteSharp.Projects.Uv;
 
 namespace FlyteSharp.Images;
@@ -144,6 +145,41 @@ public sealed partial class Image
         }
 
         return Append(new UvProjectLayer(project, lockFile, string.IsNullOrWhiteSpace(extraArgs) ? null : extraArgs.Trim(), installMode, indexUrl, extraIndexUrls ?? []));
+    }
+
+    /// <summary>
+    /// Puts a C# project's NuGet dependencies into the image (the .NET side of the seed's <c>with_uv_project</c>). The
+    /// project is read now: a missing or malformed project file, a missing <c>ProjectReference</c>, several target
+    /// frameworks or a framework no .NET runtime image runs (netstandard) fail here. The files come from a
+    /// <c>dotnet publish</c> on this machine when the image is built (the SDK is needed here, not in the image); a project
+    /// that does not compile then fails with the compiler's errors before anything is built.
+    /// </summary>
+    /// <param name="csprojPath">Path of the project (<c>.csproj</c>) whose tasks run in this image.</param>
+    /// <param name="installMode">Dependencies only (default: the tag covers restore inputs, never a <c>.cs</c> file) or the
+    /// project's own assemblies too (<c>/opt/flytesharp/app/</c>; any code edit moves the tag).</param>
+    public Image WithDotnetProject(string csprojPath, DotnetInstallMode installMode = DotnetInstallMode.DependenciesOnly)
+    {
+        ArgumentNullException.ThrowIfNull(csprojPath);
+        if (!Enum.IsDefined(installMode))
+        {
+            throw new FlyteSharpException($"'{installMode}' is not a DotnetInstallMode", fix: "use DotnetInstallMode.DependenciesOnly or DotnetInstallMode.InstallProject");
+        }
+
+        var full = Path.GetFullPath(csprojPath);
+        if (Directory.Exists(full) || !full.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FlyteSharpException($"'{csprojPath}' is not a .csproj file", full, fix: "pass the path of the project file, e.g. SourceLocation.Combine(\"../Tasks/Tasks.csproj\")");
+        }
+
+        if (_layers.OfType<DotnetProjectLayer>().Any())
+        {
+            throw new FlyteSharpException("the image already has a .NET project", full,
+                fix: "use one WithDotnetProject per image: point it at the project that references the others (its ProjectReferences come along)");
+        }
+
+        var graph = DotnetProjectGraph.Load(full);
+        DotnetProjectLayer.RuntimeVersionOf(graph.Root);
+        return Append(new DotnetProjectLayer(full, installMode, graph.Root.TargetFramework));
     }
 
     /// <summary>Installs Debian packages with apt.</summary>

@@ -4,8 +4,11 @@ using FlyteSharp.Configuration;
 
 namespace FlyteSharp.Images;
 
-/// <summary>A file the build context must contain: copied from disk or written from bytes.</summary>
-internal sealed record ContextEntry(string Path, string? SourceFile, byte[]? Content, bool Executable);
+/// <summary>
+/// A file the build context must contain: copied from disk or written from bytes; or a folder (its path ends in <c>/</c>)
+/// that <see cref="Generator"/> fills when the context is written (a host publish, too slow to run for a tag).
+/// </summary>
+internal sealed record ContextEntry(string Path, string? SourceFile, byte[]? Content, bool Executable, Func<string, CancellationToken, Task>? Generator = null);
 
 /// <summary>
 /// Accumulates what resolving an image produces, layer by layer: the tag's token stream, the Dockerfile
@@ -95,6 +98,14 @@ internal sealed partial class ImageBuildPlan : IDisposable
 
     public void AddBytes(string contextPath, byte[] content, bool executable = false) =>
         Add(new ContextEntry(contextPath, null, content, executable));
+
+    /// <summary>
+    /// A context folder (<paramref name="contextDirectory"/>, without trailing slash) that <paramref name="generate"/> fills
+    /// when the build context is written; it gets the folder's full path. Whatever it writes must be a function of what
+    /// the layer hashed into the tag.
+    /// </summary>
+    public void AddGenerated(string contextDirectory, Func<string, CancellationToken, Task> generate) =>
+        Add(new ContextEntry(contextDirectory + "/", null, null, false, generate));
 
     /// <summary>A path inside the image: absolute paths stay, relative ones are taken from the current workdir.</summary>
     public string InImage(string path)

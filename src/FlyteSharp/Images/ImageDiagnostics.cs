@@ -1,3 +1,4 @@
+using FlyteSharp.Projects.Dotnet;
 using FlyteSharp.Projects.Uv;
 
 namespace FlyteSharp.Images;
@@ -47,6 +48,9 @@ internal static class ImageDiagnostics
                         CheckWorkspaceRoot(uv, root, result);
                     }
 
+                    break;
+                case DotnetProjectLayer dotnet:
+                    CheckDotnet(dotnet, result);
                     break;
             }
         }
@@ -177,6 +181,40 @@ internal static class ImageDiagnostics
         catch (FlyteSharpException ex)
         {
             result.Add(new(DiagnosticSeverity.Error, ex.Reason, ex.File, ex.Line, ex.Fix ?? "fix extraArgs"));
+        }
+    }
+
+    private static void CheckDotnet(DotnetProjectLayer dotnet, List<ImageDiagnostic> result)
+    {
+        DotnetProjectGraph graph;
+        try
+        {
+            graph = DotnetProjectGraph.Load(dotnet.ProjectFile); // read afresh: the files may have changed since the image was defined
+            DotnetProjectLayer.RuntimeVersionOf(graph.Root);
+        }
+        catch (FlyteSharpException ex)
+        {
+            result.Add(new(DiagnosticSeverity.Error, ex.Reason, ex.File, ex.Line, ex.Fix ?? "fix the project file"));
+            return;
+        }
+
+        var project = graph.Root;
+        if (dotnet.InstallMode == DotnetInstallMode.InstallProject)
+        {
+            result.Add(new(DiagnosticSeverity.Warning,
+                $"InstallProject bakes the assemblies of '{project.Name}' into the image: every code edit rebuilds it",
+                project.File, null,
+                "use the default DotnetInstallMode.DependenciesOnly (your assemblies then travel in the code bundle); full-build deploys (CopyStyle.None) bake them in anyway"));
+        }
+
+        if (project.LockFile is null)
+        {
+            result.Add(new(DiagnosticSeverity.Warning,
+                $"no packages.lock.json for {project.File}: every image build resolves NuGet versions afresh (floating versions, new transitive packages), so the package layer is not reproducible and a changed resolution does not move the tag",
+                project.File, null,
+                project.RestoresWithLockFile
+                    ? $"run `dotnet restore` in {project.Directory} (RestorePackagesWithLockFile is already set) and commit packages.lock.json"
+                    : $"set <RestorePackagesWithLockFile>true</RestorePackagesWithLockFile> in the project (or Directory.Build.props), run `dotnet restore` in {project.Directory} and commit packages.lock.json (FlyteSharp never writes lock files)"));
         }
     }
 

@@ -58,7 +58,10 @@ public sealed partial class ResolvedImage
     /// <summary>Where the code bundle was copied (full build), or null when code travels per run.</summary>
     public string? CodeDirectory { get; }
 
-    /// <summary>The build context's files (POSIX paths relative to the context root, sorted), the Dockerfile included.</summary>
+    /// <summary>
+    /// The build context's files (POSIX paths relative to the context root, sorted), the Dockerfile included. A path ending in
+    /// <c>/</c> is a folder filled when the context is written (a .NET project layer's host publish).
+    /// </summary>
     public IReadOnlyList<string> ContextFiles => ["Dockerfile", .. _context.Select(e => e.Path)];
 
     /// <summary>The files the code layer copies (full build), as paths under <see cref="CodeDirectory"/>; empty in fast deploy.</summary>
@@ -92,6 +95,12 @@ public sealed partial class ResolvedImage
                 cancellationToken.ThrowIfCancellationRequested();
                 var path = Path.Combine(temp, entry.Path.Replace('/', Path.DirectorySeparatorChar));
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                if (entry.Generator is not null)
+                {
+                    await entry.Generator(path, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (entry.Content is not null)
                 {
                     await File.WriteAllBytesAsync(path, entry.Content, cancellationToken).ConfigureAwait(false);

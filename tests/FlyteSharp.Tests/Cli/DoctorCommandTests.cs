@@ -69,4 +69,39 @@ public sealed class DoctorCommandTests(ExamplesFixture fixture)
         Assert.Contains("leaves workspace package(s) shop, reports out of the code bundle", output);
         Assert.Contains("fix: set root_dir to the workspace root", output);
     }
+
+    [Fact]
+    public async Task Doctor_DotnetProjectWithoutPackagesLock_WarnsWithRestorePackagesWithLockFileFix()
+    {
+        using var tasks = new FlyteSharp.Tests.Projects.Dotnet.DotnetFixture();
+        File.Delete(tasks.PathOf("Tasks/packages.lock.json"));
+        tasks.Replace("Tasks/Tasks.csproj", "<RestorePackagesWithLockFile>true</RestorePackagesWithLockFile>", "");
+        var app = Path.Combine(tasks.TempRoot, "app");
+        Directory.CreateDirectory(app);
+        await File.WriteAllTextAsync(Path.Combine(app, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable></PropertyGroup>
+              <ItemGroup>
+                <Reference Include="FlyteSharp"><HintPath>{Path.Combine(AppContext.BaseDirectory, "FlyteSharp.dll")}</HintPath><Private>false</Private></Reference>
+              </ItemGroup>
+            </Project>
+            """, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(app, "Environments.cs"), $$"""
+            using FlyteSharp.Images;
+            using FlyteSharp.Tasks;
+
+            public static class Environments
+            {
+                public static readonly TaskEnvironment Reports = new("reports",
+                    Image.FromBase("localhost/flytesharp-test/debian-dotnet:bookworm").WithDotnetProject(@"{{tasks.TasksProject}}").WithCodeBundle());
+            }
+            """, TestContext.Current.CancellationToken);
+
+        var (code, output, error) = await ExamplesFixture.RunAsync("doctor", app, "--root-dir", app);
+
+        Assert.True(code == 0, error + output);
+        Assert.Contains($"warning [reports]: no packages.lock.json for {tasks.TasksProject}", output);
+        Assert.Contains("fix: set <RestorePackagesWithLockFile>true</RestorePackagesWithLockFile> in the project", output);
+        Assert.Contains("1 environment(s), 0 error(s), 1 warning(s)", output);
+    }
 }

@@ -54,6 +54,36 @@ public sealed class ImageDiagnosticsTests : IDisposable
     }
 
     [Fact]
+    public void Check_DotnetProjectWithoutLockFile_WarnsWithRestorePackagesWithLockFileFix()
+    {
+        using var fixture = new Projects.Dotnet.DotnetFixture();
+        var locked = Image.FromBase("localhost/base:1").WithDotnetProject(fixture.TasksProject).WithCodeBundle();
+        Assert.Empty(ImageDiagnostics.Check(locked, null));
+
+        File.Delete(fixture.PathOf("Tasks/packages.lock.json"));
+        var d = Assert.Single(ImageDiagnostics.Check(locked, null));
+        Assert.Equal((DiagnosticSeverity.Warning, fixture.TasksProject), (d.Severity, d.File));
+        Assert.Contains("no packages.lock.json", d.Reason);
+        Assert.Contains("not reproducible", d.Reason);
+        Assert.Contains("run `dotnet restore`", d.Fix); // RestorePackagesWithLockFile is already set in the fixture
+
+        fixture.Replace("Tasks/Tasks.csproj", "<RestorePackagesWithLockFile>true</RestorePackagesWithLockFile>", "");
+        Assert.Contains("<RestorePackagesWithLockFile>true</RestorePackagesWithLockFile>", Assert.Single(ImageDiagnostics.Check(locked, null)).Fix);
+    }
+
+    [Fact]
+    public void Check_DotnetInstallProject_Warns_BrokenProjectAfterDefinition_IsError()
+    {
+        using var fixture = new Projects.Dotnet.DotnetFixture();
+        var image = Image.FromBase("localhost/base:1").WithDotnetProject(fixture.TasksProject, DotnetInstallMode.InstallProject).WithCodeBundle();
+        Assert.Contains("InstallProject bakes the assemblies of 'Tasks'", Assert.Single(ImageDiagnostics.Check(image, null)).Reason);
+
+        fixture.Write("Shapes/Shapes.csproj", "<Project>\n  <PropertyGroup>\n</Project>\n");
+        var error = Assert.Single(ImageDiagnostics.Check(image, null), x => x.Severity == DiagnosticSeverity.Error);
+        Assert.Equal((fixture.PathOf("Shapes/Shapes.csproj"), 3), (error.File, error.Line));
+    }
+
+    [Fact]
     public void Check_NoCodeBundle_Warns() =>
         Assert.Contains(ImageDiagnostics.Check(Image.FromDebianBase(), null), d => d.Reason.Contains("WithCodeBundle"));
 
