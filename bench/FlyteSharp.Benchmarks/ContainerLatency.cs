@@ -33,7 +33,7 @@ internal static class ContainerLatency
             ImageName = "flytesharp-bench/latency",
             PythonBaseImage = baseImage,
             InsecureRegistries = [registry],
-            Builder = "podman",
+            Builder = ImageBuilderKind.Podman,
         };
         var env = new TaskEnvironment("bench", Image.FromDebianBase("3.11").WithCodeBundle(), new Resources(Cpu: "1", Memory: "256Mi"));
         var add = env.PythonTask<int, int>("app.ops:add");

@@ -34,7 +34,7 @@ internal static class DeployCodeLayer
             ImageName = "flytesharp-bench/deploy-" + side,
             PythonBaseImage = baseImage,
             InsecureRegistries = [registry],
-            Builder = "podman",
+            Builder = ImageBuilderKind.Podman,
         };
 
         var daemonless = Config("registry");

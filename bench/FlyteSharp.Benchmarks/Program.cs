@@ -7,6 +7,11 @@ if (args is ["container-latency", ..])
     return await FlyteSharp.Benchmarks.ContainerLatency.RunAsync(args);
 }
 
+if (args is ["dotnet-container-latency", ..])
+{
+    return await FlyteSharp.Benchmarks.DotnetContainerLatency.RunAsync(args);
+}
+
 if (args is ["reuse-latency", ..])
 {
     return await FlyteSharp.Benchmarks.ReuseLatency.RunAsync(args);

@@ -36,7 +36,7 @@ internal static class ReuseLatency
             ImageName = "flytesharp-bench/reuse",
             PythonBaseImage = baseImage,
             InsecureRegistries = [registry],
-            Builder = "podman",
+            Builder = ImageBuilderKind.Podman,
         };
         var image = Image.FromDebianBase("3.11").WithCodeBundle();
         var resources = new Resources(Cpu: "1", Memory: "256Mi");

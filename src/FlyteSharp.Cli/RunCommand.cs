@@ -148,62 +148,7 @@ internal static class RunCommand
         return result;
     }
 
-    /// <summary>
-    /// The task <paramref name="name"/> designates: its full name (etl_pipeline, module:function), else its member
-    /// name (EtlPipeline) or Python function name (load_data), else its member as Type.Member or Namespace.Type.Member.
-    /// </summary>
+    /// <summary>The task <paramref name="name"/> designates in the project (see <see cref="Tasks.Discovery.TaskCatalog.FindTask"/>).</summary>
     /// <exception cref="FlyteSharpException">No task, or several, answer to the name; the fix lists names that pick exactly one.</exception>
-    internal static TaskDefinition FindTask(LoadedProject project, string name)
-    {
-        var members = project.NamedStaticMembersOf<TaskDefinition>().DistinctBy(m => m.Value).ToList();
-        var matches = members.Where(m => m.Value.Name == name).ToList();
-        if (matches.Count == 0)
-        {
-            matches = members.Where(m => m.Member.Name == name || m.Value.Python?.Function == name).ToList();
-        }
-
-        if (matches.Count == 0)
-        {
-            matches = members.Where(m => IsMember(m, name)).ToList();
-        }
-
-        return matches.Count switch
-        {
-            1 => matches[0].Value,
-            0 => throw new FlyteSharpException($"the project defines no task named '{name}'", project.ProjectFile,
-                fix: members.Count == 0
-                    ? "define tasks as static fields or properties, e.g. public static readonly FlyteTask<int, int> Double = Envs.Etl.Task(\"double\", async (int x) => x * 2);"
-                    : $"use one of: {string.Join(", ", members.Select(m => m.Value.Name).Distinct().Order(StringComparer.Ordinal))}"),
-            _ => throw new FlyteSharpException($"'{name}' matches several tasks: {string.Join(", ", matches.Select(m => m.DisplayName))}", project.ProjectFile,
-                fix: $"name the one you mean: {string.Join(" or ", matches.Select(m => UniqueSelector(members, m)))}"),
-        };
-    }
-
-    // The shortest name FindTask resolves to exactly this member: its full name unless another task shares it
-    // (the same function declared twice, e.g. with different options), then its member name, then Type.Member.
-    private static string UniqueSelector(List<StaticMember<TaskDefinition>> members, StaticMember<TaskDefinition> member)
-    {
-        if (members.Count(m => m.Value.Name == member.Value.Name) == 1)
-        {
-            return member.Value.Name;
-        }
-
-        var memberName = member.Member.Name;
-        if (members.All(m => m.Value.Name != memberName) && members.Count(m => m.Member.Name == memberName || m.Value.Python?.Function == memberName) == 1)
-        {
-            return memberName;
-        }
-
-        var typeMember = $"{member.Member.DeclaringType?.Name}.{memberName}";
-        bool Answers(StaticMember<TaskDefinition> m, string n) => m.Value.Name == n || m.Member.Name == n || m.Value.Python?.Function == n;
-        return !members.Any(m => Answers(m, typeMember)) && members.Count(m => IsMember(m, typeMember)) == 1
-            ? typeMember
-            : member.DisplayName;
-    }
-
-    // Namespace.Type.Member, Type.Member or Outer+Nested.Member (a nested type's full name joins with '+').
-    private static bool IsMember(StaticMember<TaskDefinition> member, string name) =>
-        member.DisplayName == name
-        || member.DisplayName.EndsWith("." + name, StringComparison.Ordinal)
-        || member.DisplayName.EndsWith("+" + name, StringComparison.Ordinal);
+    internal static TaskDefinition FindTask(LoadedProject project, string name) => project.Catalog.FindTask(name);
 }

@@ -1,5 +1,5 @@
+using FlyteSharp;
 using FlyteSharp.Images;
-using FlyteSharp.Projects;
 using FlyteSharp.Tasks;
 
 namespace WorkspaceApp;

@@ -36,19 +36,19 @@ internal static class CliProcess
     /// <param name="file">The program.</param>
     /// <param name="arguments">Its arguments, one list element each.</param>
     /// <param name="onLine">Receives every output line (stdout and stderr interleaved).</param>
-    /// <param name="cancellationToken">Kills the process.</param>
     /// <param name="standardInput">Copied to the process's stdin, which is then closed.</param>
     /// <param name="environment">Extra environment variables.</param>
     /// <param name="onOutput">Receives (<c>stdout</c>|<c>stderr</c>, line) for every output line.</param>
+    /// <param name="cancellationToken">Kills the process.</param>
     /// <exception cref="FlyteSharpException">The program is not installed.</exception>
     public static async Task<CliResult> RunAsync(
         string file,
         IEnumerable<string> arguments,
         Action<string>? onLine = null,
-        CancellationToken cancellationToken = default,
         Stream? standardInput = null,
         IReadOnlyDictionary<string, string>? environment = null,
-        Action<string, string>? onOutput = null)
+        Action<string, string>? onOutput = null,
+        CancellationToken cancellationToken = default)
     {
         var start = new ProcessStartInfo(file)
         {

@@ -12,7 +12,7 @@ internal sealed partial class DockerBuildxBuilder(string executable = "docker") 
 
     public async Task BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken = default)
     {
-        var build = await CliProcess.RunAsync(executable, BuildArguments(request), WithSteps(request), cancellationToken).ConfigureAwait(false);
+        var build = await CliProcess.RunAsync(executable, BuildArguments(request), WithSteps(request), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!build.Succeeded)
         {
             // buildx pushes within the build; a failure after the last step is a push failure.

@@ -19,11 +19,9 @@ public static class ImageBuilders
         ArgumentNullException.ThrowIfNull(config);
         return config.Builder switch
         {
-            "podman" => Task.FromResult<IImageBuilder>(new PodmanBuilder()),
-            "docker" => Task.FromResult<IImageBuilder>(new DockerBuildxBuilder()),
-            "auto" => DetectCached(cancellationToken),
-            var other => throw new FlyteSharpException($"unknown image builder '{other}'", config.SourceFile,
-                fix: "set images.builder to auto, podman or docker"),
+            ImageBuilderKind.Podman => Task.FromResult<IImageBuilder>(new PodmanBuilder()),
+            ImageBuilderKind.Docker => Task.FromResult<IImageBuilder>(new DockerBuildxBuilder()),
+            _ => DetectCached(cancellationToken),
         };
     }
 

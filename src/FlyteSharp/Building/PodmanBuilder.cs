@@ -11,7 +11,7 @@ internal sealed partial class PodmanBuilder(string executable = "podman") : IIma
 
     public async Task BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken = default)
     {
-        var build = await CliProcess.RunAsync(Executable, BuildArguments(request), WithSteps(request), cancellationToken).ConfigureAwait(false);
+        var build = await CliProcess.RunAsync(Executable, BuildArguments(request), WithSteps(request), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!build.Succeeded)
         {
             throw BuildFailure.FromOutput(Name, request.DockerfilePath, build.Combined);
@@ -20,7 +20,7 @@ internal sealed partial class PodmanBuilder(string executable = "podman") : IIma
         if (request.Push)
         {
             request.Step?.Invoke("PUSH " + request.ImageUri);
-            var push = await CliProcess.RunAsync(Executable, PushArguments(request), request.Output, cancellationToken).ConfigureAwait(false);
+            var push = await CliProcess.RunAsync(Executable, PushArguments(request), request.Output, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!push.Succeeded)
             {
                 throw BuildFailure.PushFailed(Name, request.ImageUri, push.Combined);

@@ -60,8 +60,8 @@ public static class BundleFiles
         OutsideLinkFix: $"copy the target into root_dir, move root_dir up so it contains the target, or exclude the link in {FlyteIgnoreFileName}",
         LinkPathIsTarget: false);
 
-    // Immutable (WithDirectory returns a new instance), so parsed once per process.
-    private static readonly Lazy<IgnoreRules> StandardRules = new(() => IgnoreRules.FromPatterns(StandardIgnores, CredentialIgnoreList));
+    // Immutable, so parsed once per process.
+    private static readonly Lazy<StandardIgnore> StandardRules = new(() => new StandardIgnore(StandardIgnores, IgnoreDialect.Gitignore, CredentialIgnoreList));
 
     /// <summary>
     /// Lists the bundle's files under <paramref name="rootDir"/>, sorted ordinally by
@@ -80,7 +80,7 @@ public static class BundleFiles
     internal static List<(BundleFile File, StatInfo? Stat)> SelectWithStat(string rootDir, Action<string>? warning = null)
     {
         var root = CheckRoot(rootDir);
-        var files = FileWalker.Walk(root, new BundleIgnoreFilter(StandardRules.Value, warning), Policy)
+        var files = FileWalker.Walk(root, new BundleIgnoreFilter(new IgnoreGroup(StandardRules.Value, GitIgnore.ForFiles(IgnoreFileNames)), StandardRules.Value, warning), Policy)
             .ConvertAll(f => (File: new BundleFile(f.RelativePath, f.FullPath, f.Executable, f.Size), f.Stat));
         foreach (var (file, _) in files)
         {
@@ -175,25 +175,26 @@ public static class BundleFiles
     /// Per directory from root_dir down, its <c>.gitignore</c> then its <c>.flyteignore</c> join the rules; a credential
     /// kept only by a <c>!</c> rule is warned about.
     /// </summary>
-    private sealed class BundleIgnoreFilter(IgnoreRules rules, Action<string>? warning) : IWalkFilter
+    private sealed class BundleIgnoreFilter(IIgnore rules, StandardIgnore standard, Action<string>? warning) : IWalkFilter
     {
         public IWalkFilter Enter(string directory, string relativePrefix, IReadOnlyList<DirectoryEntry> entries)
         {
-            var deeper = rules.WithDirectory(directory, relativePrefix, IgnoreFileNames.Where(n => entries.Any(e => e.Name == n)));
-            return ReferenceEquals(deeper, rules) ? this : new BundleIgnoreFilter(deeper, warning);
+            var deeper = rules.Enter(directory, relativePrefix, entries);
+            return ReferenceEquals(deeper, rules) ? this : new BundleIgnoreFilter(deeper, standard, warning);
         }
 
         public bool IsIgnored(string relativePath, bool isDirectory)
         {
             // Re-included entries are rare, so only they pay for the credential check.
-            var verdict = rules.Match(relativePath, isDirectory);
-            if (verdict == IgnoreVerdict.Reincluded && rules.ReincludedCredential(relativePath, isDirectory) is { } why)
+            var winner = rules.Winner(relativePath, isDirectory);
+            if (winner is { Negated: true } && standard.CredentialRule(relativePath, isDirectory) is { } credential)
             {
                 warning?.Invoke($"'{relativePath}{(isDirectory ? "/" : "")}' is a credential {(isDirectory ? "directory" : "file")} that bundles leave out by default, " +
-                                $"but it will be shipped: {why}; remove that rule unless the bundle really needs it");
+                                $"but it will be shipped: standard ignore '{credential.Text}' is overridden by '{winner.Text}' ({winner.Location}); " +
+                                "remove that rule unless the bundle really needs it");
             }
 
-            return verdict == IgnoreVerdict.Ignored;
+            return winner is { Negated: false };
         }
     }
 }

@@ -32,14 +32,21 @@ public sealed record FlyteConfig
     /// <summary>Base image for Python environments; <c>{python}</c> is replaced by the Python version.</summary>
     public string PythonBaseImage { get; init; } = "python:{python}-slim-bookworm";
 
-    /// <summary>Base image for .NET environments.</summary>
-    public string DotnetBaseImage { get; init; } = "mcr.microsoft.com/dotnet/runtime:10.0";
+    /// <summary>Base image for .NET environments (<c>Image.FromDotnetBase</c>); <c>{version}</c> is replaced by the .NET version.</summary>
+    public string DotnetBaseImage { get; init; } = "mcr.microsoft.com/dotnet/runtime:{version}";
+
+    /// <summary>
+    /// The folder holding FlyteSharp's .NET worker that .NET images carry (<c>flytesharp-worker.dll</c> with FlyteSharp and its
+    /// dependencies), or null for the <c>flytesharp-worker/</c> folder next to FlyteSharp.dll that a build of a project
+    /// referencing FlyteSharp gets.
+    /// </summary>
+    public string? DotnetWorkerDirectory { get; init; }
 
     /// <summary>Image the uv binary is copied from.</summary>
     public string UvImage { get; init; } = "ghcr.io/astral-sh/uv:0.9.5";
 
     /// <summary>Image builder: <c>auto</c>, <c>podman</c> or <c>docker</c>.</summary>
-    public string Builder { get; init; } = "auto";
+    public ImageBuilderKind Builder { get; init; } = ImageBuilderKind.Auto;
 
     /// <summary>Registries reached over plain HTTP (no TLS), e.g. a local test registry.</summary>
     public IReadOnlyList<string> InsecureRegistries { get; init; } = ["localhost:5000", "127.0.0.1:5000"];
@@ -75,7 +82,7 @@ public sealed record FlyteConfig
     public long InlineOutputLimit { get; init; } = 1024 * 1024;
 
     /// <summary>Where Python task actions run: <c>local</c> (a local python3 process, default), <c>container</c> or <c>kubernetes</c>.</summary>
-    public string Mode { get; init; } = "local";
+    public ExecutionMode Mode { get; init; } = ExecutionMode.Local;
 
     /// <summary>
     /// Kubernetes namespace the pods of <c>kubernetes</c> mode are created in; null uses the kubeconfig context's
@@ -154,13 +161,14 @@ public sealed record FlyteConfig
             ImageName = Env("FLYTESHARP_IMAGE_NAME") ?? config.ImageName,
             PythonBaseImage = Env("FLYTESHARP_PYTHON_BASE_IMAGE") ?? config.PythonBaseImage,
             DotnetBaseImage = Env("FLYTESHARP_DOTNET_BASE_IMAGE") ?? config.DotnetBaseImage,
+            DotnetWorkerDirectory = Env("FLYTESHARP_DOTNET_WORKER") is { } worker ? Path.GetFullPath(worker) : config.DotnetWorkerDirectory,
             UvImage = Env("FLYTESHARP_UV_IMAGE") ?? config.UvImage,
-            Builder = Env("FLYTESHARP_BUILDER") ?? config.Builder,
+            Builder = Env("FLYTESHARP_BUILDER") is { } builder ? ParseEnum<ImageBuilderKind>(builder, "FLYTESHARP_BUILDER") : config.Builder,
             StoreUri = Env("FLYTESHARP_STORE") ?? config.StoreUri,
             RunDatabase = Env("FLYTESHARP_RUN_DB") ?? config.RunDatabase,
             ConsoleUrl = Env("FLYTESHARP_CONSOLE_URL") ?? config.ConsoleUrl,
             Python = Env("FLYTESHARP_PYTHON") ?? config.Python,
-            Mode = Env("FLYTESHARP_MODE") ?? config.Mode,
+            Mode = Env("FLYTESHARP_MODE") is { } mode ? ParseEnum<ExecutionMode>(mode, "FLYTESHARP_MODE") : config.Mode,
             SandboxMaxAge = Env("FLYTESHARP_SANDBOX_MAX_AGE") is { } age
                 ? ParseAge(age, "FLYTESHARP_SANDBOX_MAX_AGE", null)
                 : config.SandboxMaxAge,
@@ -246,20 +254,10 @@ public sealed record FlyteConfig
 
     private static FlyteConfig Parse(string file, string home)
     {
-        TomlTable root;
-        try
-        {
-            root = TomlSerializer.Deserialize<TomlTable>(System.IO.File.ReadAllText(file), new TomlSerializerOptions { SourceName = file })
-                ?? new TomlTable();
-        }
-        catch (TomlException ex)
-        {
-            throw new FlyteSharpException($"malformed TOML: {ex.Message}", file, ex.Line > 0 ? ex.Line : null,
-                "fix the TOML syntax (https://toml.io)", ex);
-        }
+        var document = TomlDocument.Load(file, "flytesharp.toml");
 
         var dir = Path.GetDirectoryName(file)!;
-        var reader = new TableReader(root, file);
+        var reader = new TableReader(document.Root, document, "");
         var images = reader.Table("images");
         var storage = reader.Table("storage");
         var runs = reader.Table("runs");
@@ -277,8 +275,9 @@ public sealed record FlyteConfig
             ImageName = images.String("name") ?? defaults.ImageName,
             PythonBaseImage = images.String("python_base") ?? defaults.PythonBaseImage,
             DotnetBaseImage = images.String("dotnet_base") ?? defaults.DotnetBaseImage,
+            DotnetWorkerDirectory = images.String("dotnet_worker") is { } w ? Path.GetFullPath(Path.Combine(dir, w)) : null,
             UvImage = images.String("uv_image") ?? defaults.UvImage,
-            Builder = images.String("builder") ?? defaults.Builder,
+            Builder = images.Enum<ImageBuilderKind>("builder") ?? defaults.Builder,
             InsecureRegistries = images.StringList("insecure_registries") ?? defaults.InsecureRegistries,
             StoreUri = storage.String("uri"),
             RunDatabase = runs.String("database") is { } db ? Path.GetFullPath(Path.Combine(dir, db)) : null,
@@ -286,7 +285,7 @@ public sealed record FlyteConfig
             Python = runs.String("python") ?? defaults.Python,
             MaxConcurrency = (int?)runs.Integer("max_concurrency") ?? defaults.MaxConcurrency,
             MaxDepth = (int?)runs.Integer("max_depth") ?? defaults.MaxDepth,
-            Mode = runs.String("mode") ?? defaults.Mode,
+            Mode = runs.Enum<ExecutionMode>("mode") ?? defaults.Mode,
             SandboxMaxAge = runs.String("sandbox_max_age") is { } age ? ParseAge(age, "runs.sandbox_max_age", file) : defaults.SandboxMaxAge,
             InlineOutputLimit = runs.Integer("inline_output_limit") is { } inline ? CheckInlineLimit(inline, "runs.inline_output_limit", file) : defaults.InlineOutputLimit,
             KubernetesNamespace = kubernetes.String("namespace"),
@@ -296,12 +295,6 @@ public sealed record FlyteConfig
             ControllerUrl = kubernetes.String("controller_url"),
             SecretsDirectory = secrets.String("directory") is { } sdir ? Path.GetFullPath(Path.Combine(dir, ExpandHome(sdir))) : null,
         };
-        if (config.Builder is not ("auto" or "podman" or "docker"))
-        {
-            throw new FlyteSharpException($"images.builder must be auto, podman or docker, not '{config.Builder}'", file,
-                fix: "set builder = \"auto\" (or remove the key)");
-        }
-
         if (config.MaxConcurrency < 1)
         {
             throw new FlyteSharpException("runs.max_concurrency must be at least 1", file, fix: "set it to a positive number, e.g. 32");
@@ -312,24 +305,43 @@ public sealed record FlyteConfig
             throw new FlyteSharpException("runs.max_depth must be at least 1", file, fix: "set it to a positive number, e.g. 32");
         }
 
-        if (config.Mode is not ("local" or "container" or "kubernetes"))
-        {
-            throw new FlyteSharpException($"runs.mode must be local, container or kubernetes, not '{config.Mode}'", file,
-                fix: "set mode = \"local\" (or remove the key)");
-        }
-
         return config;
     }
 
+    private static T ParseEnum<T>(string text, string variable)
+        where T : struct, Enum =>
+        EnumNames.TryParse<T>(text, out var value)
+            ? value
+            : throw new FlyteSharpException($"{variable} must be {EnumNames.Allowed<T>()}, not '{text}'",
+                fix: $"set {variable}={EnumNames.Name(default(T))}, or unset it");
+
     /// <summary>Typed access to a TOML table with errors that name the file and key.</summary>
-    private readonly struct TableReader(TomlTable? table, string file)
+    private readonly struct TableReader(TomlTable? table, TomlDocument document, string path)
     {
         public TableReader Table(string key) => Get(key) switch
         {
-            null => new TableReader(null, file),
-            TomlTable t => new TableReader(t, file),
+            null => new TableReader(null, document, path + key + "."),
+            TomlTable t => new TableReader(t, document, path + key + "."),
             _ => throw Wrong(key, "a table"),
         };
+
+        /// <summary>A closed set written as one of its lower-case names; anything else names the file, the line and the allowed values.</summary>
+        public T? Enum<T>(string key)
+            where T : struct, System.Enum
+        {
+            if (String(key) is not { } text)
+            {
+                return null;
+            }
+
+            if (EnumNames.TryParse<T>(text, out var value))
+            {
+                return value;
+            }
+
+            throw new FlyteSharpException($"{path}{key} must be {EnumNames.Allowed<T>()}, not '{text}'", document.File, Line(key),
+                $"set {key} = \"{EnumNames.Name(default(T))}\" (or remove the key)");
+        }
 
         public string? String(string key) => Get(key) switch
         {
@@ -345,7 +357,7 @@ public sealed record FlyteConfig
             _ => throw Wrong(key, "an integer"),
         };
 
-        public IReadOnlyList<string>? StringList(string key) => Get(key) switch
+        public List<string>? StringList(string key) => Get(key) switch
         {
             null => null,
             TomlArray a when a.All(x => x is string) => a.Cast<string>().ToList(),
@@ -354,7 +366,9 @@ public sealed record FlyteConfig
 
         private object? Get(string key) => table is not null && table.TryGetValue(key, out var v) ? v : null;
 
+        private int? Line(string key) => table is null ? null : document.LineOf(table, key);
+
         private FlyteSharpException Wrong(string key, string expected) =>
-            new($"'{key}' must be {expected}", file, fix: $"change '{key}' to {expected}; see docs/configuration.md");
+            new($"'{key}' must be {expected}", document.File, Line(key), fix: $"change '{key}' to {expected}; see docs/configuration.md");
     }
 }

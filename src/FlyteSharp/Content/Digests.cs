@@ -10,7 +10,9 @@ internal static class Digests
     /// <summary>True for a well-formed sha256 digest.</summary>
     public static bool IsValid(string? digest) =>
         digest is { Length: 71 } && digest.StartsWith(Prefix, StringComparison.Ordinal) &&
-        digest.AsSpan(Prefix.Length).ContainsAnyExcept("0123456789abcdef") is false;
+        digest.AsSpan(Prefix.Length).ContainsAnyExcept(LowerHex) is false;
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     /// <summary>Throws a clear error unless <paramref name="digest"/> is well-formed; returns its hex part.</summary>
     public static string Hex(string digest)

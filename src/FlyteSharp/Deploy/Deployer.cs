@@ -26,8 +26,8 @@ internal static class Deployer
         Action<string>? output = null,
         TimeProvider? time = null,
         IImageBuildProgress? progress = null,
-        CancellationToken cancellationToken = default,
-        bool registryCodeLayers = true)
+        bool registryCodeLayers = true,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(environments);
         if (environments.Count == 0)
@@ -113,7 +113,7 @@ internal static class Deployer
                 env.Name,
                 image.Uri,
                 copyStyle,
-                env.Tasks.Select(t => new DeployedTask(t.Name, t.Kind == TaskKind.Python ? "python" : "csharp", t.Python?.ToString())).ToList(),
+                env.Tasks.Select(t => new DeployedTask(t.Name, t.Kind, t.Python?.ToString())).ToList(),
                 env.Resources,
                 // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
                 string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory! }

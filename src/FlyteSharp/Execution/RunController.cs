@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Dotnet;
 using FlyteSharp.Execution.Controller;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Runner;
@@ -14,7 +15,7 @@ namespace FlyteSharp.Execution;
 /// Executes one run: the root action and every child action its tasks call, with deterministic ids, a
 /// per-run concurrency bound, a depth bound, retries, timeouts and caching; records everything in the run store.
 /// </summary>
-internal sealed class RunController
+internal sealed class RunController : IDisposable
 {
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _runCancellation;
@@ -26,6 +27,8 @@ internal sealed class RunController
     private readonly object _controllerServerGate = new();
     private ControllerServer? _controllerServer;
     private Lazy<Task<PythonRuntime>> _python;
+    private Lazy<IDotnetTaskExecutor>? _dotnet;
+    private readonly ConcurrentDictionary<string, bool> _inDriverNoted = new(StringComparer.Ordinal);
 
     public RunController(RunSettings settings, RunStore store, RunStoreWriter writer, Func<CancellationToken, Task<PythonRuntime>> pythonFactory, CancellationToken cancellationToken)
     {
@@ -34,6 +37,7 @@ internal sealed class RunController
         Writer = writer;
         _slots = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
         _runCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        RunCancellation = _runCancellation.Token; // read once: the source's Token throws after Dispose, its token never does
         _pythonFactory = pythonFactory;
         _python = new Lazy<Task<PythonRuntime>>(() => _pythonFactory(_runCancellation.Token));
         Outputs = new RunOutputs(settings.Config, Path.Combine(settings.SandboxDirectory, "values"));
@@ -52,7 +56,7 @@ internal sealed class RunController
 
     public TimeProvider Time => Settings.TimeProvider;
 
-    public CancellationToken RunCancellation => _runCancellation.Token;
+    public CancellationToken RunCancellation { get; }
 
     /// <summary>
     /// The run's outcome once it is recorded in the run store: before executors release their resources (container
@@ -72,6 +76,15 @@ internal sealed class RunController
             _checked[task] = new Lazy<Task>(failedChecks is not null && failedChecks.TryGetValue(task, out var error) ? Task.FromException(error) : Task.CompletedTask);
         }
     }
+
+    /// <summary>
+    /// Runs the C# actions of environments with a .NET image (<c>Image.FromDotnetBase</c>) outside the driver with
+    /// the executor <paramref name="factory"/> makes on first use (container and Kubernetes modes).
+    /// </summary>
+    public void UseDotnet(Func<IDotnetTaskExecutor> factory) => _dotnet = new Lazy<IDotnetTaskExecutor>(factory);
+
+    /// <summary>The .NET executor, if one was created (for disposal).</summary>
+    public IDotnetTaskExecutor? DotnetIfCreated => _dotnet is { IsValueCreated: true } dotnet ? dotnet.Value : null;
 
     /// <summary>
     /// The run's controller API server, started on first use (when the first action that runs outside the driver starts):
@@ -127,7 +140,26 @@ internal sealed class RunController
     /// <summary>The Python runtime, if one was created (for disposal).</summary>
     public Task<PythonRuntime>? PythonIfCreated => _python.IsValueCreated ? _python.Value : null;
 
-    public void Cancel() => _runCancellation.Cancel();
+    public void Cancel()
+    {
+        try
+        {
+            _runCancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run is over and has released its resources: there is nothing left to cancel.
+        }
+    }
+
+    /// <summary>Releases the run's concurrency slots, its cancellation source (and its link to the caller's token) and its output spill files.</summary>
+    /// <remarks>Called once the run has ended and been recorded; no action waits on a slot any more.</remarks>
+    public void Dispose()
+    {
+        Outputs.Dispose();
+        _slots.Dispose();
+        _runCancellation.Dispose();
+    }
 
     /// <summary>Records one log line of an action, with any secret value of the run masked.</summary>
     public void Log(string actionId, string stream, string line) => Writer.Log(actionId, stream, Settings.Secrets.Redact(line), Time.GetUtcNow());
@@ -195,8 +227,7 @@ internal sealed class RunController
         var depth = parent is null ? 0 : parent.Depth + 1;
         var action = new ActionState(id, parent, task, TaskJson.Hash(inputsPayload.Identity), depth, _slots);
         _startedTasks.TryAdd(task, 0);
-        var kind = task.Kind == TaskKind.Python ? "python" : "csharp";
-        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
+        Writer.ActionStarted(id, parent?.Id, sequence, depth, task.Name, task.Kind, task.Environment.Name, inputsPayload.RecordText, Time.GetUtcNow(), task.Environment.EnvVars);
 
         string? cacheKey = null;
         string? codeVersion = null;
@@ -276,6 +307,20 @@ internal sealed class RunController
 
     private async Task<ActionOutcome> RunAttemptAsync(ActionScope scope, TaskDefinition task, object?[] inputs, TaskPayload inputsPayload, bool needValue)
     {
+        if (task.Kind == TaskKind.CSharp && Settings.Mode != ExecutionMode.Local)
+        {
+            if (_dotnet is not null && task.Environment.Image.HasDotnetWorker)
+            {
+                return await RunDotnetOutsideAsync(scope, task, inputsPayload, needValue).ConfigureAwait(false);
+            }
+
+            if (_inDriverNoted.TryAdd(task.Environment.Name, true))
+            {
+                Log(scope.ActionId, "flytesharp", $"info: C# tasks of environment '{task.Environment.Name}' run in the driver: its image is not a .NET image " +
+                    $"(Image.FromDotnetBase), so {EnumNames.Name(Settings.Mode)} mode cannot run them in their own container");
+            }
+        }
+
         if (task.Kind == TaskKind.CSharp)
         {
             // In-process bodies share the driver's environment: their secrets are handed over through TaskContext.
@@ -304,13 +349,51 @@ internal sealed class RunController
             throw PythonTaskException.From(task.Name, e);
         }
 
+        return await OutcomeOfAsync(task, result, needValue, scope.CancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ActionOutcome> RunDotnetOutsideAsync(ActionScope scope, TaskDefinition task, TaskPayload inputsPayload, bool needValue)
+    {
+        var inputsFile = inputsPayload.Json is null ? await Outputs.LocalFileOfAsync(inputsPayload, scope.CancellationToken).ConfigureAwait(false) : null;
+        var request = new DotnetTaskRequest(task, inputsPayload.Json ?? "", inputsFile, scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line),
+            (image, host) => Writer.ActionPlaced(scope.ActionId, image, host))
+        {
+            // Pods would need the token as a Kubernetes Secret: until then their nested calls fail at once, saying why.
+            Controller = Settings.Mode == ExecutionMode.Container ? () => ContainerControllerAccess(scope) : null,
+        };
+        var result = await _dotnet!.Value.ExecuteAsync(request, scope.CancellationToken).ConfigureAwait(false);
+        if (result.Error is { } e)
+        {
+            throw new DotnetTaskException(task.Name, e.Type, e.Message, e.Traceback);
+        }
+
+        return await OutcomeOfAsync(task, result, needValue, scope.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The controller API for one containerised C# action: the run's server (started on first use), the action registered
+    /// as a parent while its container runs, the socket and token file mounted read-only where the worker looks for them.
+    /// </summary>
+    private DotnetControllerAccess ContainerControllerAccess(ActionScope scope)
+    {
+        var server = ControllerServer;
+        var registration = server.Register(scope);
+        return new DotnetControllerAccess(
+            ["--controller", "unix:" + FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath, "--controller-token-file", FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath],
+            [new(server.SocketPath!, FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath), new(server.TokenFile, FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath)],
+            registration);
+    }
+
+    /// <summary>An action's outcome from a runner's reply (Python runner or .NET worker): the output recorded, its value read when needed.</summary>
+    private async Task<ActionOutcome> OutcomeOfAsync(TaskDefinition task, PythonTaskResult result, bool needValue, CancellationToken cancellationToken)
+    {
         var output = result.OutputFile is { } file
-            ? await Outputs.FromFileAsync(file, scope.CancellationToken).ConfigureAwait(false)
-            : await Outputs.FromJsonAsync(result.OutputJson!, scope.CancellationToken).ConfigureAwait(false);
+            ? await Outputs.FromFileAsync(file, cancellationToken).ConfigureAwait(false)
+            : await Outputs.FromJsonAsync(result.OutputJson!, cancellationToken).ConfigureAwait(false);
         try
         {
             // A child's value is what its caller awaits; a root's is read only if someone asks (GetOutputAsync).
-            var value = needValue ? await Outputs.ReadValueAsync(task, output, scope.CancellationToken).ConfigureAwait(false) : null;
+            var value = needValue ? await Outputs.ReadValueAsync(task, output, cancellationToken).ConfigureAwait(false) : null;
             return new ActionOutcome(output with { LocalFile = null }, value, needValue);
         }
         finally
@@ -360,41 +443,7 @@ internal sealed class RunController
     internal static TaskError ToError(Exception ex) => ex switch
     {
         PythonTaskException p => new TaskError(p.PythonType, p.PythonMessage, p.PythonTraceback),
+        DotnetTaskException d => new TaskError(d.ExceptionType, d.RemoteMessage, d.RemoteStackTrace),
         _ => new TaskError(ex.GetType().FullName ?? ex.GetType().Name, ex.Message, ex.StackTrace),
     };
-}
-
-/// <summary>An action's output as recorded (inline JSON or a blob), and its value when it was materialized.</summary>
-internal sealed record ActionOutcome(TaskPayload Output, object? Value, bool HasValue);
-
-/// <summary>The resolved settings of one run.</summary>
-internal sealed record RunSettings(
-    string RunName,
-    string Url,
-    FlyteConfig Config,
-    string? RootDir,
-    ExecutionMode Mode,
-    int MaxConcurrency,
-    int MaxDepth,
-    TimeProvider TimeProvider,
-    string SandboxDirectory,
-    string? DeployedVersion = null)
-{
-    /// <summary>The run's secrets: looked up per environment when its first action starts, masked in what is recorded.</summary>
-    public RunSecrets Secrets { get; init; } = new(Config);
-
-    /// <summary>Where the run's image builds report (<see cref="RunOptions.BuildProgress"/>).</summary>
-    public Building.IImageBuildProgress? BuildProgress { get; init; }
-}
-
-/// <summary>A run's Python side: its bundle and executor.</summary>
-internal sealed record PythonRuntime(PythonBundle Bundle, IPythonTaskExecutor Executor, string? RootDir);
-
-/// <summary>Deterministic action ids: a hash of the parent's id, the task, the inputs and the call's sequence number.</summary>
-internal static class ActionIds
-{
-    public static string Root(TaskDefinition task, string inputsJson) => "a" + TaskJson.Hash("", task.Name, inputsJson, "0")[..15];
-
-    public static string Child(string parentId, TaskDefinition task, string inputsJson, int sequence) =>
-        "a" + TaskJson.Hash(parentId, task.Name, inputsJson, sequence.ToString(System.Globalization.CultureInfo.InvariantCulture))[..15];
 }

@@ -1,6 +1,7 @@
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Containers;
+using FlyteSharp.Execution.Dotnet;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
@@ -33,7 +34,7 @@ internal static class RunLauncher
         var config = environment.Config;
         var rootDir = config.RootDir;
         var time = environment.Time;
-        var mode = deployedImages is not null ? ExecutionMode.Container : options.Mode ?? ParseMode(config);
+        var mode = deployedImages is not null ? ExecutionMode.Container : options.Mode ?? config.Mode;
         var maxConcurrency = options.MaxConcurrency ?? config.MaxConcurrency;
         if (maxConcurrency < 1)
         {
@@ -88,14 +89,16 @@ internal static class RunLauncher
 
             var writer = new RunStoreWriter(store, name);
             var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, deployedImages, ct), options.CancellationToken);
-            var inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
+            TaskPayload inputsPayload;
             try
             {
+                inputsPayload = await controller.Outputs.SerializeInputsAsync(task, task.Parameters!, inputs, options.CancellationToken).ConfigureAwait(false);
                 store.InsertRun(new RunRecord(name, task.Name, task.Environment.Name, RunStatus.Running, inputsPayload.RecordText, null, null, url, now, null,
-                    BundleDigestOf(runtime), ModeText(mode)), rootDir);
+                    BundleDigestOf(runtime), mode), rootDir);
             }
             catch
             {
+                controller.Dispose();
                 await writer.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
@@ -103,6 +106,14 @@ internal static class RunLauncher
             if (runtime is not null)
             {
                 controller.UsePython(runtime, pythonTasks, deferred);
+            }
+
+            if (mode != ExecutionMode.Local && deployedImages is null)
+            {
+                var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets) { BuildProgress = settings.BuildProgress };
+                controller.UseDotnet(mode == ExecutionMode.Kubernetes
+                    ? () => KubernetesDotnetExecutor.Create(dotnetContext)
+                    : () => ContainerDotnetExecutor.Create(dotnetContext));
             }
 
             ConsoleCapture.Install();
@@ -152,21 +163,6 @@ internal static class RunLauncher
 
     /// <summary>The console URL of a run.</summary>
     public static string RunUrl(FlyteConfig config, string name) => $"{config.ConsoleUrl.TrimEnd('/')}/runs/{Uri.EscapeDataString(name)}";
-
-    internal static string ModeText(ExecutionMode mode) => mode switch
-    {
-        ExecutionMode.Container => "container",
-        ExecutionMode.Kubernetes => "kubernetes",
-        _ => "local",
-    };
-
-    private static ExecutionMode ParseMode(FlyteConfig config) => config.Mode switch
-    {
-        "local" => ExecutionMode.Local,
-        "container" => ExecutionMode.Container,
-        "kubernetes" => ExecutionMode.Kubernetes,
-        var m => throw new FlyteSharpException($"runs.mode must be local, container or kubernetes, not '{m}'", config.SourceFile, fix: "set mode = \"local\""),
-    };
 
     // A deployed version's runtime has no bundle (the code is in its images): its digest is empty.
     private static string? BundleDigestOf(PythonRuntime? runtime) => runtime?.Bundle.Digest is { Length: > 0 } digest ? digest : null;
@@ -224,6 +220,10 @@ internal static class RunLauncher
         finally
         {
             controller.Recorded.TrySetResult(result);
+
+            // The root has ended: a child still running (its parent failed or was cancelled first) is stopped, so the
+            // executors' disposal below, which waits for their containers, does not wait for work nobody awaits.
+            controller.Cancel();
             if (controller.PythonIfCreated is { } python)
             {
                 try
@@ -236,13 +236,15 @@ internal static class RunLauncher
                 }
             }
 
-            controller.Outputs.Dispose();
+            if (controller.DotnetIfCreated is { } dotnet)
+            {
+                await dotnet.DisposeAsync().ConfigureAwait(false);
+            }
+
+            controller.Dispose();
             RunSandbox.TryDelete(controller.Settings.SandboxDirectory);
         }
 
         return result;
     }
 }
-
-/// <summary>How a run ended: the root's outcome when it succeeded.</summary>
-internal sealed record RunEnd(RunStatus Status, ActionOutcome? Outcome, Exception? Error);

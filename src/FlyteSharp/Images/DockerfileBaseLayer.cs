@@ -31,7 +31,7 @@ public sealed record DockerfileBaseLayer(string DockerfilePath) : ImageLayer
                     fix: "rename one of them, or exclude it in .dockerignore");
             }
 
-            plan.AddFile(f.RelativePath, f.FullPath, f.Executable);
+            plan.AddFile(f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
         }
 
         plan.Line($"# base: {Path.GetFileName(DockerfilePath)}");

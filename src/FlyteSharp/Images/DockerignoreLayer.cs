@@ -1,3 +1,5 @@
+using FlyteSharp.Files;
+
 namespace FlyteSharp.Images;
 
 /// <summary>

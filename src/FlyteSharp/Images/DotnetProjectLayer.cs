@@ -14,6 +14,9 @@ namespace FlyteSharp.Images;
 /// </summary>
 public sealed record DotnetProjectLayer : ImageLayer
 {
+    // The publish's own manifests, beside the user's assemblies in the image.
+    private static readonly string[] PublishManifests = [".deps.json", ".runtimeconfig.json"];
+
     internal DotnetProjectLayer(string projectFile, DotnetInstallMode installMode, string targetFramework)
     {
         ProjectFile = projectFile;
@@ -177,7 +180,7 @@ public sealed record DotnetProjectLayer : ImageLayer
                     }
                 }
 
-                foreach (var file in new[] { ".deps.json", ".runtimeconfig.json" }.Select(e => graph.Root.AssemblyName + e))
+                foreach (var file in PublishManifests.Select(e => graph.Root.AssemblyName + e))
                 {
                     if (File.Exists(Path.Combine(publish.Directory, file)))
                     {

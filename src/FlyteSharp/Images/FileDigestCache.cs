@@ -9,21 +9,24 @@ namespace FlyteSharp.Images;
 /// re-read files that did not change.
 /// </summary>
 /// <remarks>
-/// A cached digest is reused only while the file's identity is unchanged: full path, length,
-/// modification time and, on Linux, inode, device and status-change time (ctime), from the same stat the
+/// A cached digest is reused only while the file's identity is unchanged: length, modification time and, on Linux,
+/// inode, device and status-change time (ctime), from the same stat the
 /// <see cref="FileWalker"/> took while selecting the file (so a warm tag costs one stat per file, no more).
 /// Writing a file always updates its mtime and ctime; ctime cannot be set back by user code
 /// (touch/utime only move mtime), and replacing a file by rename gives a new inode — so any edit is
 /// seen even when the size stays the same and the mtime is forged. One hole remains: an edit within
 /// the file system's timestamp granularity right after we cached the file. As git does ("racy git"),
 /// files whose ctime/mtime is within <see cref="Files.RacyWindow"/> of now are hashed but not cached.
+/// Entries are keyed by device and inode where the platform gives them (two paths to one inode are one content), else by
+/// full path: a warm tag looks up every file, and a pair of numbers hashes and compares far cheaper than a long path.
 /// </remarks>
 internal sealed class FileDigestCache(TimeProvider time)
 {
     /// <summary>Files changed at most this recently are never cached (the widest <see cref="Files.RacyWindow"/>).</summary>
     public static TimeSpan RacyWindow => Files.RacyWindow.Max;
 
-    private readonly ConcurrentDictionary<string, (FileIdentity Identity, byte[] Digest)> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(ulong Device, ulong Inode), (FileIdentity Identity, byte[] Digest)> _byInode = new();
+    private readonly ConcurrentDictionary<string, (FileIdentity Identity, byte[] Digest)> _byPath = new(StringComparer.Ordinal);
     private long _filesRead;
     private long _bytesRead;
 
@@ -37,7 +40,11 @@ internal sealed class FileDigestCache(TimeProvider time)
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 
     /// <summary>Forgets every entry (benchmarks use it to measure cold runs).</summary>
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        _byInode.Clear();
+        _byPath.Clear();
+    }
 
     /// <summary>The SHA-256 of the file's bytes, from the cache when the file is unchanged.</summary>
     /// <param name="fullPath">The file.</param>
@@ -45,7 +52,8 @@ internal sealed class FileDigestCache(TimeProvider time)
     public byte[] Sha256(string fullPath, StatInfo? stat = null)
     {
         var before = stat is { } st ? FileIdentity.From(st) : FileIdentity.Of(fullPath);
-        if (_entries.TryGetValue(fullPath, out var entry) && entry.Identity == before)
+        if ((before.Inode != 0 ? _byInode.TryGetValue((before.Device, before.Inode), out var entry) : _byPath.TryGetValue(fullPath, out entry)) &&
+            entry.Identity == before)
         {
             return entry.Digest;
         }
@@ -64,7 +72,14 @@ internal sealed class FileDigestCache(TimeProvider time)
         var nowNs = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
         if (after == before && !Files.RacyWindow.IsRacy(after.ModifiedNs, after.ChangedNs, nowNs))
         {
-            _entries[fullPath] = (after, digest);
+            if (after.Inode != 0)
+            {
+                _byInode[(after.Device, after.Inode)] = (after, digest);
+            }
+            else
+            {
+                _byPath[fullPath] = (after, digest);
+            }
         }
 
         return digest;

@@ -2,9 +2,6 @@ using FlyteSharp.Files;
 
 namespace FlyteSharp.Images;
 
-/// <summary>A file chosen for an image layer: its POSIX path relative to the layer's root, where it is on disk, and its stat from the walk (null when not walked).</summary>
-internal sealed record SelectedFile(string RelativePath, string FullPath, bool Executable, StatInfo? Stat = null);
-
 /// <summary>
 /// Selects a folder's files the way a Docker build context is filtered (standard ignores, the folder's own
 /// <c>.dockerignore</c>, then extra rules), with the shared <see cref="FileWalker"/>.
@@ -25,15 +22,11 @@ internal static class FileSelector
     public static IReadOnlyList<SelectedFile> Select(string root, DockerIgnore extra)
     {
         root = RealPath(Path.GetFullPath(root));
-        var ignore = Standard.Value;
         var own = Path.Combine(root, ".dockerignore");
-        if (File.Exists(own))
-        {
-            ignore = ignore.Then(DockerIgnore.Parse(File.ReadAllLines(own), own));
-        }
-
-        ignore = ignore.Then(extra);
-        return FileWalker.Walk(root, new DockerIgnoreFilter(ignore), Policy).ConvertAll(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable, f.Stat));
+        IIgnore ignore = File.Exists(own)
+            ? new IgnoreGroup(Standard.Value, DockerIgnore.Parse(File.ReadAllLines(own), own), extra)
+            : new IgnoreGroup(Standard.Value, extra);
+        return FileWalker.Walk(root, new IgnoreFilter(ignore), Policy).ConvertAll(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable, f.Stat, IsRealPath: true));
     }
 
     private static string RealPath(string path)
@@ -52,19 +45,24 @@ internal static class FileSelector
     public static bool IsExecutable(string path) =>
         !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
 
-    private static readonly Lazy<DockerIgnore> Standard = new(() => DockerIgnore.Parse(DockerIgnore.StandardPatterns));
+    /// <summary>What is never part of an image: VCS data, virtualenvs, caches, build output, credential files.</summary>
+    public static readonly IReadOnlyList<string> StandardIgnores =
+    [
+        "**/.git", "**/.hg", "**/.svn", "**/.venv", "**/venv", "**/__pycache__", "**/*.pyc", "**/*.pyo",
+        "**/.mypy_cache", "**/.pytest_cache", "**/.ruff_cache", "**/.tox", "**/.nox", "**/*.egg-info",
+        "**/.idea", "**/.vscode", "**/.DS_Store", "**/node_modules", "**/bin", "**/obj",
+
+        // Credentials never belong in an image layer (the same files code bundles leave out; see BundleFiles.CredentialIgnores).
+        "**/.env", "**/.env.*", "**/*.pem", "**/*.key", "**/*.p12", "**/*.pfx", "**/id_rsa*", "**/id_dsa*", "**/id_ecdsa*",
+        "**/id_ed25519*", "**/.netrc", "**/.npmrc", "**/.pypirc", "**/.git-credentials", "**/.pgpass", "**/.docker/config.json",
+        "**/.aws", "**/.ssh", "**/.gnupg", "**/.kube",
+    ];
+
+    private static readonly Lazy<StandardIgnore> Standard = new(() => new StandardIgnore(StandardIgnores, IgnoreDialect.Dockerignore));
 
     private static readonly WalkPolicy Policy = new(".dockerignore", SkipGit: false, FollowDirectoryLinks: false,
         DirectoryLinkRefusal: "'{0}' is a symbolic link to a directory; FlyteSharp does not follow those into images",
         OutsideLinkRefusal: "'{0}' is a symbolic link to '{1}', outside the folder being copied ({2}); FlyteSharp never follows a link out of the folder into an image",
         OutsideLinkFix: "copy the file into the folder, or exclude the link in .dockerignore",
         LinkPathIsTarget: true);
-
-    /// <summary>One dockerignore for the whole context: patterns are anchored at the context's root, so nothing changes per directory.</summary>
-    private sealed class DockerIgnoreFilter(DockerIgnore ignore) : IWalkFilter
-    {
-        public IWalkFilter Enter(string directory, string relativePrefix, IReadOnlyList<DirectoryEntry> entries) => this;
-
-        public bool IsIgnored(string relativePath, bool isDirectory) => ignore.IsExcluded(relativePath, checkParents: false);
-    }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FlyteSharp.Bundles;
+using FlyteSharp.Files;
 using FlyteSharp.Projects.Dotnet;
 using FlyteSharp.Projects.Uv;
 
@@ -54,6 +55,38 @@ public sealed partial class Image
         return new([new BaseImageLayer(null, pythonVersion)], null, null);
     }
 
+    /// <summary>
+    /// A .NET runtime base (<c>FlyteConfig.DotnetBaseImage</c>, <c>[images] dotnet_base</c>, default
+    /// <c>mcr.microsoft.com/dotnet/runtime:{version}</c>) carrying FlyteSharp's .NET worker. In container and Kubernetes
+    /// modes the C# tasks of an environment with such an image run in it, with the environment's resources; the user's
+    /// assemblies travel per run as the .NET code bundle.
+    /// </summary>
+    /// <param name="version">The .NET version (major.minor), e.g. <c>10.0</c>; replaces <c>{version}</c> in the configured base.</param>
+    public static Image FromDotnetBase(string version = "10.0")
+    {
+        if (!DotnetVersionPattern().IsMatch(version ?? ""))
+        {
+            throw new FlyteSharpException($".NET version '{version}' is not of the form 10.0", fix: "pass e.g. \"10.0\"");
+        }
+
+        return new([new DotnetBaseImageLayer(version!)], null, null);
+    }
+
+    /// <summary>True when the image carries FlyteSharp's .NET worker, so its C# tasks can run outside the driver.</summary>
+    internal bool HasDotnetWorker => _layers[0] is DotnetBaseImageLayer;
+
+    /// <summary>The .NET version of a <see cref="FromDotnetBase"/> image, otherwise null.</summary>
+    internal string? DotnetVersion => (_layers[0] as DotnetBaseImageLayer)?.DotnetVersion;
+
+    /// <summary>
+    /// The <see cref="AppContext"/> switch the .NET worker sets: image definitions in user code describe files of the
+    /// driver's machine, which a container does not have and builds no image from, so methods that read files skip it.
+    /// </summary>
+    internal const string DefinitionsOnlySwitch = "FlyteSharp.Images.DefinitionsOnly";
+
+    /// <summary>True inside the .NET worker (see <see cref="DefinitionsOnlySwitch"/>).</summary>
+    internal static bool DefinitionsOnly => AppContext.TryGetSwitch(DefinitionsOnlySwitch, out var on) && on;
+
     /// <summary>Your own base image, which must have <c>python3</c>; FlyteSharp adds its venv and runner.</summary>
     /// <param name="uri">An image reference, e.g. <c>localhost/debian-python:bookworm</c>.</param>
     public static Image FromBase(string uri)
@@ -70,6 +103,11 @@ public sealed partial class Image
     /// <param name="path">Path of the Dockerfile.</param>
     public static Image FromDockerfile(string path)
     {
+        if (DefinitionsOnly)
+        {
+            return new([new DockerfileBaseLayer(Path.GetFullPath(path))], null, null);
+        }
+
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
         {
@@ -123,6 +161,11 @@ public sealed partial class Image
     public Image WithUvProject(string pyprojectFile, string? uvLock = null, string? extraArgs = null,
         UvInstallMode installMode = UvInstallMode.DependenciesOnly, string? indexUrl = null, IReadOnlyList<string>? extraIndexUrls = null)
     {
+        if (DefinitionsOnly)
+        {
+            return this;
+        }
+
         var project = UvProject.Load(pyprojectFile);
         string? lockFile;
         if (uvLock is not null)
@@ -163,6 +206,12 @@ public sealed partial class Image
         if (!Enum.IsDefined(installMode))
         {
             throw new FlyteSharpException($"'{installMode}' is not a DotnetInstallMode", fix: "use DotnetInstallMode.DependenciesOnly or DotnetInstallMode.InstallProject");
+        }
+
+        if (DefinitionsOnly)
+        {
+            // Inside the .NET worker: the project's files are on the driver's machine, and the image is already built.
+            return this;
         }
 
         var full = Path.GetFullPath(csprojPath);
@@ -223,7 +272,7 @@ public sealed partial class Image
 
     /// <summary>Installs a requirements file into the venv; its bytes are part of the tag.</summary>
     /// <param name="file">Path of <c>requirements.txt</c>.</param>
-    public Image WithRequirements(string file) => Append(new RequirementsLayer(ExistingFile(file, "requirements file", nameof(WithRequirements))));
+    public Image WithRequirements(string file) => DefinitionsOnly ? this : Append(new RequirementsLayer(ExistingFile(file, "requirements file", nameof(WithRequirements))));
 
     /// <summary>Runs shell commands, one <c>RUN</c> each.</summary>
     /// <param name="commands">Commands for <c>/bin/sh -c</c>.</param>
@@ -284,6 +333,11 @@ public sealed partial class Image
     /// <param name="dst">Where its contents land; default <c>./{folder name}</c> under the working directory.</param>
     public Image WithSourceFolder(string src, string? dst = null)
     {
+        if (DefinitionsOnly)
+        {
+            return this;
+        }
+
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(src));
         if (!Directory.Exists(full))
         {
@@ -300,6 +354,11 @@ public sealed partial class Image
     /// <param name="dst">Its path in the image; default <c>./{file name}</c> under the working directory.</param>
     public Image WithSourceFile(string src, string? dst = null)
     {
+        if (DefinitionsOnly)
+        {
+            return this;
+        }
+
         var full = ExistingFile(src, "source file", nameof(WithSourceFile));
         CheckInsideProject(full);
         return Append(new SourceFileLayer(full, CheckDestination(dst)));
@@ -309,6 +368,11 @@ public sealed partial class Image
     /// <param name="path">Path of the ignore file.</param>
     public Image WithDockerignore(string path)
     {
+        if (DefinitionsOnly)
+        {
+            return this;
+        }
+
         var layer = new DockerignoreLayer(ExistingFile(path, ".dockerignore file", nameof(WithDockerignore)));
         layer.Rules(); // invalid patterns fail now
         return Append(layer);
@@ -351,7 +415,8 @@ public sealed partial class Image
                 fix: "use lower-case letters, digits and . _ - separated by / ([images] name in flytesharp.toml or FLYTESHARP_IMAGE_NAME)");
         }
 
-        foreach (var (what, reference) in new[] { ("uv_image", config.UvImage), ("python_base", config.PythonBaseImage.Replace("{python}", "3.12", StringComparison.Ordinal)) })
+        foreach (var (what, reference) in new[] { ("uv_image", config.UvImage), ("python_base", config.PythonBaseImage.Replace("{python}", "3.12", StringComparison.Ordinal)),
+            ("dotnet_base", DotnetBaseImageLayer.BaseUri(config.DotnetBaseImage, "10.0")) })
         {
             if (!OciReference.IsValidImage(reference))
             {
@@ -464,6 +529,9 @@ public sealed partial class Image
 
         return null;
     }
+
+    [GeneratedRegex(@"^[0-9]{1,2}\.[0-9]{1,2}$")]
+    private static partial Regex DotnetVersionPattern();
 
     [GeneratedRegex(@"^3\.[0-9]{1,2}(\.[0-9]{1,2})?$")]
     private static partial Regex PythonVersionPattern();

@@ -1,14 +1,9 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
 using FlyteSharp.Configuration;
+using FlyteSharp.Files;
 
 namespace FlyteSharp.Images;
-
-/// <summary>
-/// A file the build context must contain: copied from disk or written from bytes; or a folder (its path ends in <c>/</c>)
-/// that <see cref="Generator"/> fills when the context is written (a host publish, too slow to run for a tag).
-/// </summary>
-internal sealed record ContextEntry(string Path, string? SourceFile, byte[]? Content, bool Executable, Func<string, CancellationToken, Task>? Generator = null);
 
 /// <summary>
 /// Accumulates what resolving an image produces, layer by layer: the tag's token stream, the Dockerfile
@@ -26,7 +21,9 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// <summary>Bump when the rendering changes in a way that must produce new tags.</summary>
     public const string FormatVersion = "flytesharp-image/1";
 
-    private readonly Dictionary<string, ContextEntry> _context = new(StringComparer.Ordinal);
+    // A list, not a dictionary keyed by path: a dictionary of thousands of entries lands on the large object heap on every
+    // warm tag and drags in gen-2 collections; duplicates are found once, after sorting.
+    private readonly List<ContextEntry> _context = [];
     private readonly StringBuilder _dockerfile = new();
 
     public ImageBuildPlan(ImageResolveOptions options, FileDigestCache cache, DockerIgnore ignore)
@@ -72,7 +69,78 @@ internal sealed partial class ImageBuildPlan : IDisposable
 
     public string Dockerfile => _dockerfile.ToString();
 
-    public IReadOnlyList<ContextEntry> Context => _context.Values.OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
+    /// <summary>The build context, sorted by path.</summary>
+    /// <exception cref="InvalidOperationException">Two layers put the same path into the context.</exception>
+    public IReadOnlyList<ContextEntry> Context
+    {
+        get
+        {
+            var sorted = SortedOrdinal([.. _context], e => e.Path);
+            for (var i = 1; i < sorted.Count; i++)
+            {
+                if (sorted[i - 1].Path == sorted[i].Path)
+                {
+                    throw new InvalidOperationException($"two layers put '{sorted[i].Path}' into the build context");
+                }
+            }
+
+            return sorted;
+        }
+    }
+
+    /// <summary>
+    /// Sorts <paramref name="items"/> ordinally by <paramref name="key"/>, stably (equal keys keep their order). Layers add files in walk
+    /// order, so the list is a few sorted runs (one per layer or tree): merging the runs costs one linear pass per doubling instead of a
+    /// full sort on every warm tag.
+    /// </summary>
+    internal static List<T> SortedOrdinal<T>(List<T> items, Func<T, string> key)
+    {
+        var runs = new List<int> { 0 };
+        for (var i = 1; i < items.Count; i++)
+        {
+            if (string.CompareOrdinal(key(items[i - 1]), key(items[i])) > 0)
+            {
+                runs.Add(i);
+            }
+        }
+
+        if (runs.Count > 8)
+        {
+            return items.OrderBy(key, StringComparer.Ordinal).ToList();
+        }
+
+        runs.Add(items.Count);
+        while (runs.Count > 2)
+        {
+            var merged = new List<T>(items.Count);
+            var bounds = new List<int> { 0 };
+            for (var r = 0; r + 1 < runs.Count; r += 2)
+            {
+                var (a, aEnd) = (runs[r], runs[r + 1]);
+                var (b, bEnd) = r + 2 < runs.Count ? (runs[r + 1], runs[r + 2]) : (aEnd, aEnd);
+                while (a < aEnd && b < bEnd)
+                {
+                    merged.Add(string.CompareOrdinal(key(items[a]), key(items[b])) <= 0 ? items[a++] : items[b++]);
+                }
+
+                for (; a < aEnd; a++)
+                {
+                    merged.Add(items[a]);
+                }
+
+                for (; b < bEnd; b++)
+                {
+                    merged.Add(items[b]);
+                }
+
+                bounds.Add(merged.Count);
+            }
+
+            (items, runs) = (merged, bounds);
+        }
+
+        return items;
+    }
 
     public void Line(string text) => _dockerfile.Append(text).Append('\n');
 
@@ -93,8 +161,14 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// A file of the build context, kept by its real path (symlinks resolved): the context writer then copies exactly the
     /// file that was hashed, and refuses it if it was replaced by a symlink in between.
     /// </summary>
-    public void AddFile(string contextPath, string sourceFile, bool executable) =>
-        Add(new ContextEntry(contextPath, Files.FileWalker.RealPath(sourceFile), null, executable));
+    /// <summary>A file copied into the context from its real path (the context must copy exactly what was hashed).</summary>
+    /// <param name="contextPath">Where it goes in the context.</param>
+    /// <param name="sourceFile">The file on disk.</param>
+    /// <param name="executable">Whether it is copied executable.</param>
+    /// <param name="isRealPath">True when <paramref name="sourceFile"/> is known to hold no symlink (a file from <see cref="FileSelector"/>): resolving
+    /// it again would cost a readlink per path component per file, the largest part of a warm tag.</param>
+    public void AddFile(string contextPath, string sourceFile, bool executable, bool isRealPath = false) =>
+        Add(new ContextEntry(contextPath, isRealPath ? sourceFile : Files.FileWalker.RealPath(sourceFile), null, executable));
 
     public void AddBytes(string contextPath, byte[] content, bool executable = false) =>
         Add(new ContextEntry(contextPath, null, content, executable));
@@ -147,10 +221,7 @@ internal sealed partial class ImageBuildPlan : IDisposable
 
     private void Add(ContextEntry entry)
     {
-        if (!_context.TryAdd(entry.Path, entry))
-        {
-            throw new InvalidOperationException($"two layers put '{entry.Path}' into the build context");
-        }
+        _context.Add(entry);
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9_@%+=:,./-]+$")]

@@ -50,10 +50,10 @@ public sealed partial class ResolvedImage
     public string PythonExecutable { get; }
 
     /// <summary>The image's virtual environment.</summary>
-    public string VirtualEnvironment => ImageBuildPlan.VirtualEnv;
+    public string VirtualEnvironment { get; } = ImageBuildPlan.VirtualEnv;
 
     /// <summary>Where FlyteSharp's Python runner is in the image.</summary>
-    public string RunnerPath => PythonRunnerScript.ImagePath;
+    public string RunnerPath { get; } = PythonRunnerScript.ImagePath;
 
     /// <summary>Where the code bundle was copied (full build), or null when code travels per run.</summary>
     public string? CodeDirectory { get; }

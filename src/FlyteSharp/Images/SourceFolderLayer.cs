@@ -26,7 +26,7 @@ public sealed record SourceFolderLayer(string Source, string? Destination) : Ima
         var contextDir = plan.LayerDirectory("source");
         foreach (var f in files)
         {
-            plan.AddFile(contextDir + "/" + f.RelativePath, f.FullPath, f.Executable);
+            plan.AddFile(contextDir + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
         }
 
         if (files.Count == 0)

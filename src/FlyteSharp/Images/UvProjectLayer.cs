@@ -82,15 +82,23 @@ public sealed record UvProjectLayer : ImageLayer
         string Join(string dir, string name) => dir.Length == 0 ? name : dir + "/" + name;
 
         var projectRel = Rel(projectDir);
-        var files = new Dictionary<string, SelectedFile>(StringComparer.Ordinal);
-        void Add(string rel, string full, bool? executable = null, Files.StatInfo? stat = null) =>
-            files[rel] = new SelectedFile(rel, full, executable ?? FileSelector.IsExecutable(full), stat);
+        // In the order added; a later entry for the same path wins (the explicit pyproject.toml and uv.lock over the walk's).
+        var files = new List<SelectedFile>();
+        void Add(string rel, string full, bool? executable = null, Files.StatInfo? stat = null, bool isRealPath = false) =>
+            files.Add(new SelectedFile(rel, full, executable ?? FileSelector.IsExecutable(full), stat, isRealPath));
         void AddTree(string dir)
         {
             var prefix = Rel(dir);
             foreach (var f in FileSelector.Select(dir, plan.Ignore))
             {
-                Add(Join(prefix, f.RelativePath), f.FullPath, f.Executable, f.Stat);
+                if (prefix.Length == 0)
+                {
+                    files.Add(f);
+                }
+                else
+                {
+                    Add(Join(prefix, f.RelativePath), f.FullPath, f.Executable, f.Stat, f.IsRealPath);
+                }
             }
         }
 
@@ -129,7 +137,20 @@ public sealed record UvProjectLayer : ImageLayer
             }
         }
 
-        var sorted = files.Values.OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList();
+        var sorted = new List<SelectedFile>(files.Count);
+        foreach (var f in ImageBuildPlan.SortedOrdinal(files, f => f.RelativePath))
+        {
+            // The sort is stable, so of two entries for one path the later-added comes last and wins.
+            if (sorted.Count > 0 && sorted[^1].RelativePath == f.RelativePath)
+            {
+                sorted[^1] = f;
+            }
+            else
+            {
+                sorted.Add(f);
+            }
+        }
+
         plan.Hash.Begin("uv-project");
         plan.Hash.Field("install-mode", InstallMode.ToString());
         plan.Hash.Field("project", projectRel);
@@ -147,7 +168,7 @@ public sealed record UvProjectLayer : ImageLayer
         var layerDir = plan.LayerDirectory("uv");
         foreach (var f in sorted)
         {
-            plan.AddFile(layerDir + "/" + f.RelativePath, f.FullPath, f.Executable);
+            plan.AddFile(layerDir + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
         }
 
         var mountTarget = $"/tmp/flytesharp/uv-{plan.LayerIndex}";
@@ -166,7 +187,7 @@ public sealed record UvProjectLayer : ImageLayer
             $"cd {(projectRel.Length == 0 ? mountTarget : mountTarget + "/" + projectRel)} \\\n && {string.Join(' ', args.Select(ImageBuildPlan.ShellQuote))}");
     }
 
-    private static string CommonAncestor(IReadOnlyList<string> dirs)
+    private static string CommonAncestor(List<string> dirs)
     {
         var common = Path.GetFullPath(dirs[0]);
         foreach (var d in dirs.Skip(1).Select(Path.GetFullPath))

@@ -3,9 +3,11 @@ using System.Text.Json;
 namespace FlyteSharp.Runner;
 
 /// <summary>
-/// The one reader and writer of <c>flytesharp_runner.py</c>'s protocol (documented at the top of that file), used by
+/// The one reader and writer of the runners' protocol (documented at the top of <c>flytesharp_runner.py</c>), used by
 /// every executor: the serve requests, the describe and call arguments, the result markers, and the parser of every
-/// reply (describe arrays and call results, whether they come from a serve line, out.json or a pod's log).
+/// reply (describe arrays and call results, whether they come from a serve line, out.json or a pod's log). Two runners
+/// speak it: <c>flytesharp_runner.py</c> for Python tasks and FlyteSharp's .NET worker for C# tasks, whose replies are
+/// written by <see cref="CallSucceeded"/> and <see cref="CallFailed"/>.
 /// </summary>
 internal static class RunnerProtocol
 {
@@ -52,6 +54,51 @@ internal static class RunnerProtocol
 
     /// <summary>The single-call arguments describing <paramref name="tasks"/>.</summary>
     public static IReadOnlyList<string> DescribeArguments(IEnumerable<string> tasks) => ["--describe", .. tasks];
+
+    /// <summary>A call's reply when the task returned: <c>{"ok": true, "output": …}</c> (<paramref name="outputJson"/> is the value's JSON).</summary>
+    /// <param name="outputJson">The output value as JSON text.</param>
+    /// <param name="timings">Seconds spent per stage (<c>started</c> is epoch seconds), or null.</param>
+    public static string CallSucceeded(string outputJson, IReadOnlyDictionary<string, double>? timings = null)
+    {
+        var reply = new System.Text.Json.Nodes.JsonObject { ["ok"] = true, ["output"] = System.Text.Json.Nodes.JsonNode.Parse(outputJson) };
+        AddTimings(reply, timings);
+        return reply.ToJsonString();
+    }
+
+    /// <summary>A call's reply when the task (or the runner) failed: <c>{"ok": false, "error": {"type", "message", "traceback"}}</c>.</summary>
+    /// <param name="type">The exception's type name.</param>
+    /// <param name="message">Its message.</param>
+    /// <param name="traceback">Its stack trace.</param>
+    /// <param name="timings">Seconds spent per stage, or null.</param>
+    public static string CallFailed(string type, string message, string traceback, IReadOnlyDictionary<string, double>? timings = null)
+    {
+        var reply = new System.Text.Json.Nodes.JsonObject
+        {
+            ["ok"] = false,
+            ["error"] = new System.Text.Json.Nodes.JsonObject { ["type"] = type, ["message"] = message, ["traceback"] = traceback },
+        };
+        AddTimings(reply, timings);
+        return reply.ToJsonString();
+    }
+
+    /// <summary>The reply as the marked result line <c>--result-stdout</c> prints (the last such line of a log is the result).</summary>
+    public static string ResultLine(string replyJson) => ResultBegin + replyJson + ResultEnd;
+
+    private static void AddTimings(System.Text.Json.Nodes.JsonObject reply, IReadOnlyDictionary<string, double>? timings)
+    {
+        if (timings is null)
+        {
+            return;
+        }
+
+        var node = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (stage, seconds) in timings)
+        {
+            node[stage] = seconds;
+        }
+
+        reply["timings"] = node;
+    }
 
     /// <summary>Reads a describe reply: one entry per reference, in order.</summary>
     public static IReadOnlyList<PythonFunctionInfo> ParseDescribe(JsonElement array) => array.EnumerateArray().Select(ParseFunction).ToArray();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Runs;
 
@@ -64,7 +65,7 @@ internal static class RunPages
                     .Append("<td>").Append(Badge(ApiName(run.Status))).Append("</td>")
                     .Append("<td>").Append(E(Time(run.CreatedAt))).Append("</td>")
                     .Append("<td>").Append(E(Duration(run.Duration))).Append("</td>")
-                    .Append("<td>").Append(E(run.Mode)).Append("</td></tr>");
+                    .Append("<td>").Append(E(EnumNames.Name(run.Mode))).Append("</td></tr>");
             }
 
             html.Append("</tbody></table>");
@@ -100,7 +101,7 @@ internal static class RunPages
             .Append("<dt>task</dt><dd>").Append(E(run.Task)).Append(" (environment ").Append(E(run.Environment)).Append(")</dd>")
             .Append("<dt>started</dt><dd>").Append(E(Time(run.CreatedAt))).Append("</dd>")
             .Append("<dt>duration</dt><dd id=\"run-duration\">").Append(E(Duration(until - run.CreatedAt))).Append(running ? " so far" : "").Append("</dd>")
-            .Append("<dt>mode</dt><dd>").Append(E(run.Mode)).Append("</dd>");
+            .Append("<dt>mode</dt><dd>").Append(E(EnumNames.Name(run.Mode))).Append("</dd>");
         if (run.BundleDigest is not null)
         {
             html.Append("<dt>code bundle</dt><dd><code>").Append(E(run.BundleDigest)).Append("</code></dd>");
@@ -287,14 +288,14 @@ internal static class RunPages
             .Append(a.Status is ActionStatus.Failed or ActionStatus.TimedOut ? " open" : "").Append('>')
             .Append("<summary>").Append(Badge(status)).Append(" <span class=\"task\">").Append(E(a.Task)).Append("</span>")
             .Append(" <code class=\"muted\">").Append(E(a.Id)).Append("</code>")
-            .Append(" <span class=\"muted\">").Append(E(a.Kind)).Append(" · ").Append(E(a.Environment)).Append(" · ").Append(E(Duration((a.EndedAt ?? (now > a.StartedAt ? now : a.StartedAt)) - a.StartedAt))).Append(a.EndedAt is null ? " so far" : "")
+            .Append(" <span class=\"muted\">").Append(E(TaskKinds.Name(a.Kind))).Append(" · ").Append(E(a.Environment)).Append(" · ").Append(E(Duration((a.EndedAt ?? (now > a.StartedAt ? now : a.StartedAt)) - a.StartedAt))).Append(a.EndedAt is null ? " so far" : "")
             .Append(a.Attempts > 1 ? $" · {a.Attempts.ToString(CultureInfo.InvariantCulture)} attempts" : "")
             .Append(a.CacheHit ? " · from cache" : "")
             .Append(lines.Count > 0 ? $" · {lines.Count.ToString(CultureInfo.InvariantCulture)} log lines" : "")
             .Append("</span></summary><div class=\"body\"><dl class=\"facts\">")
             .Append("<dt>ran on</dt><dd class=\"host\">").Append(E(a.Host ?? (a.CacheHit ? "nowhere (cached)" : "not yet placed"))).Append("</dd>")
             .Append("<dt>image</dt><dd class=\"image\"><code>").Append(E(a.Image ?? "none (this machine)")).Append("</code></dd>");
-        if (run.BundleDigest is not null && a.Kind == "python")
+        if (run.BundleDigest is not null && a.Kind == TaskKind.Python)
         {
             html.Append("<dt>code bundle</dt><dd class=\"bundle\"><code>").Append(E(run.BundleDigest)).Append("</code></dd>");
         }

@@ -1,3 +1,5 @@
+using FlyteSharp.Tasks;
+
 namespace FlyteSharp.Runs;
 
 /// <summary>A run as recorded in the run store.</summary>
@@ -12,7 +14,7 @@ namespace FlyteSharp.Runs;
 /// <param name="CreatedAt">When the run started.</param>
 /// <param name="EndedAt">When it ended.</param>
 /// <param name="BundleDigest">The code bundle's digest, when the run used one.</param>
-/// <param name="Mode">Where Python actions ran (<c>local</c> or <c>container</c>).</param>
+/// <param name="Mode">Where Python actions ran (stored as <c>local</c>, <c>container</c> or <c>kubernetes</c>).</param>
 public sealed record RunRecord(
     string Name,
     string Task,
@@ -25,7 +27,7 @@ public sealed record RunRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset? EndedAt,
     string? BundleDigest,
-    string Mode)
+    ExecutionMode Mode)
 {
     /// <summary>How long the run took (so far).</summary>
     public TimeSpan? Duration => EndedAt - CreatedAt;
@@ -38,7 +40,6 @@ public sealed record RunRecord(
 
     /// <summary>The full length of the inline output in characters (set when a preview was read: console, <c>runs show</c>).</summary>
     internal long? OutputsLength { get; init; }
-
 }
 
 /// <summary>One action of a run's tree as recorded in the run store.</summary>
@@ -47,7 +48,7 @@ public sealed record RunRecord(
 /// <param name="Sequence">The call's position among its parent's calls (1-based; 0 for the root).</param>
 /// <param name="Depth">Nesting depth (0 for the root).</param>
 /// <param name="Task">The task's name.</param>
-/// <param name="Kind"><c>csharp</c> or <c>python</c>.</param>
+/// <param name="Kind">What the task is written in (stored as <c>csharp</c> or <c>python</c>).</param>
 /// <param name="Environment">The task's environment.</param>
 /// <param name="Status">The action's state.</param>
 /// <param name="Attempts">How many attempts ran.</param>
@@ -63,7 +64,7 @@ public sealed record ActionRecord(
     int Sequence,
     int Depth,
     string Task,
-    string Kind,
+    TaskKind Kind,
     string Environment,
     ActionStatus Status,
     int Attempts,
@@ -97,18 +98,4 @@ public sealed record ActionRecord(
 
     /// <summary>The full length of the inline output in characters (set when a preview was read: console, <c>runs show</c>).</summary>
     internal long? OutputsLength { get; init; }
-
 }
-
-/// <summary>An error as recorded: its type, message and (Python) traceback or (C#) stack trace.</summary>
-/// <param name="Type">The exception type (C# full name or Python type).</param>
-/// <param name="Message">The message.</param>
-/// <param name="Traceback">The Python traceback or C# stack trace, if any.</param>
-public sealed record TaskError(string Type, string Message, string? Traceback);
-
-/// <summary>One captured line of an action's output.</summary>
-/// <param name="ActionId">The action that wrote it.</param>
-/// <param name="At">When it was captured.</param>
-/// <param name="Stream"><c>stdout</c>, <c>stderr</c> or <c>flytesharp</c> (FlyteSharp's own notes, e.g. retries).</param>
-/// <param name="Text">The line, without its newline.</param>
-public sealed record LogLine(string ActionId, DateTimeOffset At, string Stream, string Text);

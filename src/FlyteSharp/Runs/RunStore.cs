@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FlyteSharp.Tasks;
 using Microsoft.Data.Sqlite;
 
 namespace FlyteSharp.Runs;
@@ -157,7 +158,7 @@ internal sealed class RunStore
         command.Parameters.AddWithValue("$env", run.Environment);
         command.Parameters.AddWithValue("$inputs", (object?)run.InputsJson ?? DBNull.Value);
         command.Parameters.AddWithValue("$url", run.Url);
-        command.Parameters.AddWithValue("$mode", run.Mode);
+        command.Parameters.AddWithValue("$mode", EnumNames.Name(run.Mode));
         command.Parameters.AddWithValue("$created", Time(run.CreatedAt));
         command.Parameters.AddWithValue("$host", Self.Host);
         command.Parameters.AddWithValue("$pid", Self.Pid);
@@ -357,7 +358,7 @@ internal sealed class RunStore
             var (inputs, inputsBlob) = OutputColumn.Parse(Nullable(reader, 10));
             result.Add(new ActionRecord(
                 reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3),
-                reader.GetString(4), reader.GetString(5), reader.GetString(6), ParseActionStatus(reader.GetString(7)),
+                reader.GetString(4), TaskKinds.Parse(reader.GetString(5)), reader.GetString(6), ParseActionStatus(reader.GetString(7)),
                 reader.GetInt32(8), reader.GetInt32(9) != 0, inputs, outputs, ParseError(Nullable(reader, 12)),
                 ParseTime(reader.GetString(13)), reader.IsDBNull(14) ? null : ParseTime(reader.GetString(14)))
             {
@@ -472,6 +473,9 @@ internal sealed class RunStore
         return command.ExecuteScalar() as string;
     }
 
+    internal static ExecutionMode ParseMode(string text) =>
+        EnumNames.TryParse<ExecutionMode>(text, out var mode) ? mode : throw new InvalidDataException($"unknown run mode '{text}' (expected {EnumNames.Allowed<ExecutionMode>()})");
+
     internal static ActionStatus ParseActionStatus(string text) => text switch
     {
         "running" => ActionStatus.Running,
@@ -505,7 +509,7 @@ internal sealed class RunStore
 
     private static readonly JsonSerializerOptions ErrorJsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static IReadOnlyList<ActionRecord> TreeOrder(List<ActionRecord> actions)
+    private static List<ActionRecord> TreeOrder(List<ActionRecord> actions)
     {
         var children = actions.ToLookup(a => a.ParentId ?? "");
         var ordered = new List<ActionRecord>(actions.Count);
@@ -535,7 +539,7 @@ internal sealed class RunStore
             result.Add(new RunRecord(
                 reader.GetString(0), reader.GetString(1), reader.GetString(2), Enum.Parse<RunStatus>(reader.GetString(3), ignoreCase: true),
                 inputs, outputs, ParseError(Nullable(reader, 6)), reader.GetString(7),
-                ParseTime(reader.GetString(8)), reader.IsDBNull(9) ? null : ParseTime(reader.GetString(9)), Nullable(reader, 10), reader.GetString(11))
+                ParseTime(reader.GetString(8)), reader.IsDBNull(9) ? null : ParseTime(reader.GetString(9)), Nullable(reader, 10), ParseMode(reader.GetString(11)))
             {
                 InputsBlob = inputsBlob,
                 OutputsBlob = blob,

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using FlyteSharp.Tasks;
 using Microsoft.Data.Sqlite;
 
 namespace FlyteSharp.Runs;
@@ -40,7 +41,7 @@ internal sealed class RunStoreWriter : IAsyncDisposable
             RunStore.HeartbeatInterval, RunStore.HeartbeatInterval);
     }
 
-    public void ActionStarted(string id, string? parentId, int sequence, int depth, string task, string kind, string environment, string inputsJson, DateTimeOffset at,
+    public void ActionStarted(string id, string? parentId, int sequence, int depth, string task, TaskKind kind, string environment, string inputsJson, DateTimeOffset at,
         IReadOnlyDictionary<string, string>? envVars = null) =>
         Enqueue(new ActionStart(id, parentId, sequence, depth, task, kind, environment, inputsJson, at,
             envVars is null || envVars.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(envVars)));
@@ -248,7 +249,7 @@ internal sealed class RunStoreWriter : IAsyncDisposable
                 c.ActionStart.Parameters["$seq"].Value = s.Sequence;
                 c.ActionStart.Parameters["$depth"].Value = s.Depth;
                 c.ActionStart.Parameters["$task"].Value = s.Task;
-                c.ActionStart.Parameters["$kind"].Value = s.Kind;
+                c.ActionStart.Parameters["$kind"].Value = TaskKinds.Name(s.Kind);
                 c.ActionStart.Parameters["$env"].Value = s.Environment;
                 c.ActionStart.Parameters["$inputs"].Value = s.InputsJson;
                 c.ActionStart.Parameters["$at"].Value = RunStore.Time(s.At);
@@ -433,7 +434,7 @@ internal sealed class RunStoreWriter : IAsyncDisposable
 
     private abstract record Op;
 
-    private sealed record ActionStart(string Id, string? ParentId, int Sequence, int Depth, string Task, string Kind, string Environment, string InputsJson, DateTimeOffset At,
+    private sealed record ActionStart(string Id, string? ParentId, int Sequence, int Depth, string Task, TaskKind Kind, string Environment, string InputsJson, DateTimeOffset At,
         string? EnvVarsJson) : Op;
 
     private sealed record AttemptStart(string Id, int Attempt, DateTimeOffset At) : Op;

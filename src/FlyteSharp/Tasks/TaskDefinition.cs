@@ -90,7 +90,7 @@ public abstract partial class TaskDefinition
         return (TOut)result!;
     }
 
-    private IReadOnlyList<TaskParameter> BindNames(IReadOnlyList<string> names)
+    private TaskParameter[] BindNames(IReadOnlyList<string> names)
     {
         if (names.Count != _inputTypes.Length)
         {

@@ -121,7 +121,7 @@ public class ControllerContainerTests(DistributionRegistry registry, BaseImage b
         var root = Assert.Single(actions, a => a.ParentId is null);
         var children = actions.Where(a => a.ParentId == root.Id).ToList();
         Assert.Equal(10, children.Count);
-        Assert.Equal(8, children.Count(c => c is { Task: "ctl_double", Kind: "csharp", Status: ActionStatus.Succeeded }));
+        Assert.Equal(8, children.Count(c => c is { Task: "ctl_double", Kind: TaskKind.CSharp, Status: ActionStatus.Succeeded }));
         Assert.Single(children, c => c is { Task: "app.ops:shout", Status: ActionStatus.Succeeded });
         Assert.Single(children, c => c is { Task: "app.ops:shout", Status: ActionStatus.Failed });
         Assert.Empty(await Podman.ContainersAsync(name));

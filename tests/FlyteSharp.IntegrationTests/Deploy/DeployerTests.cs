@@ -40,7 +40,7 @@ public class DeployerTests(DistributionRegistry registry, BaseImage baseImage)
         Assert.NotEqual(fastDeployUri, deployment.ImageUri); // the code is part of the full-build tag
         var listed = Assert.Single(runtime.Deployments("1.2.3"));
         Assert.Equal(("prod", deployment.ImageUri, "/root"), (listed.Environment, listed.ImageUri, listed.CodeDirectory));
-        Assert.Equal([("app.ops:double", "python")], listed.Tasks.Select(t => (t.Name, t.Kind)));
+        Assert.Equal([("app.ops:double", TaskKind.Python)], listed.Tasks.Select(t => (t.Name, t.Kind)));
         Assert.Equal("app.ops:double", listed.Tasks[0].Entry);
         Assert.Equal(("500m", "128Mi"), (listed.Resources.Cpu, listed.Resources.Memory));
         Assert.Contains("--bundle-dir /root", listed.Entry);

@@ -20,7 +20,7 @@ public sealed class PodmanProject : IDisposable
             ImageName = Repository,
             PythonBaseImage = BaseImage.Reference,
             InsecureRegistries = [registry.Host],
-            Builder = "podman",
+            Builder = ImageBuilderKind.Podman,
             RunDatabase = System.IO.Path.Combine(Root, "home", "runs.db"),
         };
     }

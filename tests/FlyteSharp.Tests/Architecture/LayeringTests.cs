@@ -17,7 +17,7 @@ public class LayeringTests
         ["Tasks"],
         ["Runs", "Building", "Controller"],
         ["Execution"],
-        ["Deploy"],
+        ["Deploy", "Worker"],
         ["Front"],
     ];
 

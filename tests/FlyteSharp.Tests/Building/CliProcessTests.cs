@@ -9,7 +9,7 @@ public class CliProcessTests
     {
         var lines = new List<string>();
 
-        var result = await CliProcess.RunAsync("printf", ["%s|", "a b", "it's \"quoted\""], lines.Add, TestContext.Current.CancellationToken);
+        var result = await CliProcess.RunAsync("printf", ["%s|", "a b", "it's \"quoted\""], lines.Add, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded);
         Assert.Equal("a b|it's \"quoted\"|", result.StandardOutput.TrimEnd());

@@ -67,7 +67,7 @@ public sealed class RunsCommandTests : IDisposable
     {
         var db = _tree.PathOf("runs.db");
         var store = RunStore.Open(db);
-        store.InsertRun(new RunRecord("odd-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        store.InsertRun(new RunRecord("odd-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Local), null);
         using (var connection = store.Connect())
         using (var update = connection.CreateCommand())
         {

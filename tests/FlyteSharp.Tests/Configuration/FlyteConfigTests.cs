@@ -89,7 +89,7 @@ public sealed class FlyteConfigTests : IDisposable
             "[runs]\nmode = \"kubernetes\"\n[storage]\nuri = \"oci://registry.example.com/team/bundles\"\n" +
             "[kubernetes]\nnamespace = \"ml\"\nkubeconfig = \"kube/config\"\ncontext = \"prod\"\n");
         var config = FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>());
-        Assert.Equal("kubernetes", config.Mode);
+        Assert.Equal(ExecutionMode.Kubernetes, config.Mode);
         Assert.Equal("ml", config.KubernetesNamespace);
         Assert.Equal(Path.Combine(_dir, "kube", "config"), config.KubeConfig);
         Assert.Equal("prod", config.KubernetesContext);
@@ -116,6 +116,41 @@ public sealed class FlyteConfigTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"), "[runs]\nmode = \"cluster\"\n");
         var ex = Assert.Throws<FlyteSharpException>(() => FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>()));
         Assert.Contains("local, container or kubernetes", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("[runs]\n# where actions run\n\nmode = \"Local\"\n", "runs.mode", 4, "local, container or kubernetes", "'Local'")]
+    [InlineData("root_dir = \".\"\n[images]\nregistry = \"localhost:5000\"\nbuilder = \"kaniko\"\n", "images.builder", 4, "auto, podman or docker", "'kaniko'")]
+    public void Load_UnknownClosedSetValue_NamesFileLineAndAllowedValues(string toml, string key, int line, string allowed, string value)
+    {
+        var file = Path.Combine(_dir, "flytesharp.toml");
+        File.WriteAllText(file, toml);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>()));
+
+        Assert.Equal(file, ex.File);
+        Assert.Equal(line, ex.Line);
+        Assert.Contains($"{key} must be {allowed}, not {value}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("FLYTESHARP_MODE", "pods", "local, container or kubernetes")]
+    [InlineData("FLYTESHARP_BUILDER", "buildah", "auto, podman or docker")]
+    public void Load_UnknownClosedSetValueInEnvironment_NamesTheVariable(string variable, string value, string allowed)
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?> { [variable] = value }));
+
+        Assert.Contains($"{variable} must be {allowed}, not '{value}'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ModeAndBuilderNames_ReadAsEnums()
+    {
+        File.WriteAllText(Path.Combine(_dir, "flytesharp.toml"), "[images]\nbuilder = \"docker\"\n[runs]\nmode = \"container\"\n");
+
+        var config = FlyteConfig.Load(workingDirectory: _dir, environment: new Dictionary<string, string?>());
+
+        Assert.Equal((ImageBuilderKind.Docker, ExecutionMode.Container), (config.Builder, config.Mode));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using FlyteSharp.Building;
 using FlyteSharp.Configuration;
 using FlyteSharp.Deploy;
 using FlyteSharp.Images;
@@ -16,13 +17,12 @@ public sealed class DeployerTests : IDisposable
         _tree.Dispose();
     }
 
-    // A builder name that no build can start with: whatever reaches the build step fails with "unknown image builder",
-    // so a test can tell a refusal before the build from one after it.
+    // A builder program that does not exist (and a registry that has no tag): whatever reaches the build step fails naming
+    // that program, so a test can tell a refusal before the build from one after it.
     private FlyteConfig Config => new()
     {
         Home = _tree.PathOf("home"),
         RunDatabase = _tree.PathOf("home/runs.db"),
-        Builder = "no-builder-may-run",
         Registry = "127.0.0.1:1",
     };
 
@@ -51,10 +51,18 @@ public sealed class DeployerTests : IDisposable
     {
         var (env, rootDir) = Project();
 
-        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Deployer.DeployAsync([env], CopyStyle.None, "8", Config with { RootDir = rootDir },
-            cancellationToken: TestContext.Current.CancellationToken));
+        var service = new ImageBuildService(new PodmanBuilder("no-builder-may-run"), new NoTags(), Config, TimeProvider.System);
 
-        Assert.Contains("unknown image builder 'no-builder-may-run'", ex.Message);
+        var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => Deployer.DeployAsync([env], CopyStyle.None, "8", Config with { RootDir = rootDir },
+            service, cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains("no-builder-may-run", ex.Message + ex.File + ex.Fix);
         Assert.Empty(DeploymentStore.Open(Config.EffectiveRunDatabase).Get("8"));
+    }
+
+    /// <summary>A registry that has no tag (no registry may be reached from this unit test).</summary>
+    private sealed class NoTags : IImageTagProbe
+    {
+        public Task<bool> ExistsAsync(string registry, string repository, string tag, CancellationToken cancellationToken) => Task.FromResult(false);
     }
 }

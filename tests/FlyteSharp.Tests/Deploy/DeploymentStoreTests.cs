@@ -11,7 +11,7 @@ public sealed class DeploymentStoreTests : IDisposable
 
     private static Deployment Sample(string version, string env, string image, DateTimeOffset at) => new(
         version, env, image, CopyStyle.None,
-        [new DeployedTask("app.ops:double", "python", "app.ops:double"), new DeployedTask("pipeline", "csharp", null)],
+        [new DeployedTask("app.ops:double", TaskKind.Python, "app.ops:double"), new DeployedTask("pipeline", TaskKind.CSharp, null)],
         new Resources(Cpu: "500m", Memory: "128Mi"), "/opt/venv/bin/python /opt/flytesharp/flytesharp_runner.py --bundle-dir /root", "/root", at);
 
     [Fact]

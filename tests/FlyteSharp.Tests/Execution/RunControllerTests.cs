@@ -49,7 +49,7 @@ public class RunControllerTests : IDisposable
         Assert.Equal(["etl_pipeline", "app.etl:load_data", "app.etl:transform_data"], actions.Select(a => a.Task));
         Assert.Null(actions[0].ParentId);
         Assert.All(actions.Skip(1), a => Assert.Equal(actions[0].Id, a.ParentId));
-        Assert.Equal(["csharp", "python", "python"], actions.Select(a => a.Kind));
+        Assert.Equal([TaskKind.CSharp, TaskKind.Python, TaskKind.Python], actions.Select(a => a.Kind));
         Assert.Equal("{\"n\":5}", actions[1].InputsJson);
         Assert.Equal("[0.0, 1.5, 3.0, 4.5, 6.0]", actions[1].OutputsJson);
         var logs = await run.GetLogsAsync(actions[1].Id, TestContext.Current.CancellationToken);

@@ -1,3 +1,4 @@
+using FlyteSharp.Files;
 using FlyteSharp.Images;
 
 namespace FlyteSharp.Tests.Images;
@@ -35,7 +36,7 @@ public class DockerIgnoreTests
     [Fact]
     public void StandardPatterns_ExcludeVcsVenvAndCaches()
     {
-        var ignore = DockerIgnore.Parse(DockerIgnore.StandardPatterns);
+        var ignore = DockerIgnore.Parse(FileSelector.StandardIgnores);
         Assert.True(ignore.IsExcluded(".git/config"));
         Assert.True(ignore.IsExcluded("pkg/__pycache__/m.cpython-311.pyc"));
         Assert.True(ignore.IsExcluded("dotnet/bin/Debug/x.dll"));
@@ -53,14 +54,14 @@ public class DockerIgnoreTests
     [InlineData(".docker/config.json")]
     [InlineData(".pypirc")]
     public void StandardPatterns_ExcludeCredentialFiles(string path) =>
-        Assert.True(DockerIgnore.Parse(DockerIgnore.StandardPatterns).IsExcluded(path));
+        Assert.True(DockerIgnore.Parse(FileSelector.StandardIgnores).IsExcluded(path));
 
     [Fact]
     public void StandardPatterns_CredentialCanBeReincludedByLaterRule()
     {
-        var ignore = DockerIgnore.Parse(DockerIgnore.StandardPatterns).Then(DockerIgnore.Parse(["!.env"]));
+        var ignore = DockerIgnore.Parse(FileSelector.StandardIgnores).Then(DockerIgnore.Parse(["!.env"]));
         Assert.False(ignore.IsExcluded(".env"));
-        Assert.False(DockerIgnore.Parse(DockerIgnore.StandardPatterns).IsExcluded("environment.py"));
+        Assert.False(DockerIgnore.Parse(FileSelector.StandardIgnores).IsExcluded("environment.py"));
     }
 
     [Fact]

@@ -39,6 +39,36 @@ public sealed class FileDigestCacheTests : IDisposable
     }
 
     [Fact]
+    public void Sha256_HardLinkToACachedFile_IsNotReadAgain()
+    {
+        // Entries are keyed by device and inode: a second path to the same bytes is the same entry.
+        var cache = new FileDigestCache(new LaterClock());
+        var file = _tree.Write("a.txt", "hello");
+        var link = Path.Combine(Path.GetDirectoryName(file)!, "b.txt");
+        using (var ln = System.Diagnostics.Process.Start("ln", [file, link]))
+        {
+            ln.WaitForExit();
+        }
+
+        Assert.Equal(cache.Sha256(file), cache.Sha256(link));
+        Assert.Equal(1, cache.FilesRead);
+    }
+
+    [Fact]
+    public void Sha256_FileReplacedByRenameWithSameSizeAndMtime_IsSeen()
+    {
+        var cache = new FileDigestCache(new LaterClock());
+        var file = _tree.Write("a.txt", "hello");
+        var first = cache.Sha256(file);
+        var replacement = _tree.Write("a.txt.new", "jello");
+        File.SetLastWriteTimeUtc(replacement, File.GetLastWriteTimeUtc(file));
+        File.Move(replacement, file, overwrite: true);
+
+        Assert.NotEqual(first, cache.Sha256(file));
+        Assert.Equal(2, cache.FilesRead);
+    }
+
+    [Fact]
     public void Sha256_FileChangedWithinRacyWindow_IsNotCached()
     {
         var cache = new FileDigestCache(TimeProvider.System);

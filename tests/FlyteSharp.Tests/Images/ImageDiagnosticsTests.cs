@@ -125,7 +125,7 @@ public sealed class ImageDiagnosticsTests : IDisposable
         using var runtime = new FlyteRuntime(ProjectTree.Config with { Home = home, RunDatabase = Path.Combine(home, "runs.db"), RootDir = _tree.Path("uvws") });
         var options = new FlyteSharp.Execution.RunOptions
         {
-            Mode = FlyteSharp.Execution.ExecutionMode.Container,
+            Mode = ExecutionMode.Container,
             CancellationToken = TestContext.Current.CancellationToken,
         };
 

@@ -80,4 +80,46 @@ public class RunnerProtocolTests
 
         Assert.Equal(("/s/a1.output.json", null), (result.OutputFile, result.OutputJson));
     }
+
+    [Fact]
+    public void CallSucceeded_WrittenByTheDotnetWorker_ParsesWithTheOneParser()
+    {
+        var reply = RunnerProtocol.CallSucceeded("""{"mean":1.5}""", new Dictionary<string, double> { ["started"] = 1.0, ["bundle"] = 0.5, ["task"] = 0.25 });
+
+        using var doc = JsonDocument.Parse(reply);
+        var result = RunnerProtocol.ParseCall(doc.RootElement);
+
+        Assert.Equal("""{"mean":1.5}""", result.OutputJson);
+        Assert.Equal(0.25, doc.RootElement.GetProperty("timings").GetProperty("task").GetDouble());
+    }
+
+    [Fact]
+    public void CallFailed_WrittenByTheDotnetWorker_CarriesTypeMessageAndStackTrace()
+    {
+        var reply = RunnerProtocol.CallFailed("System.InvalidOperationException", "no \"good\"", "   at App.Tasks.Run()");
+
+        using var doc = JsonDocument.Parse(reply);
+        var result = RunnerProtocol.ParseCall(doc.RootElement, 1, "container");
+
+        Assert.Equal(new PythonError("System.InvalidOperationException", "no \"good\"", "   at App.Tasks.Run()"), result.Error);
+    }
+
+    [Fact]
+    public void CallFailed_BundleRefusedExitCode_IsThrownAsTheRefusal()
+    {
+        var reply = RunnerProtocol.CallFailed("flytesharp.BundleDigestMismatch", "digest mismatch", "");
+        using var doc = JsonDocument.Parse(reply);
+
+        var error = Assert.Throws<FlyteSharpException>(() => RunnerProtocol.ParseCall(doc.RootElement, RunnerProtocol.BundleRefusedExitCode, "container"));
+
+        Assert.Equal("the container refused the code bundle: digest mismatch", error.Reason);
+    }
+
+    [Fact]
+    public void ResultLine_IsWhatPodLogsAreSearchedFor()
+    {
+        var line = RunnerProtocol.ResultLine("""{"ok":true,"output":1}""");
+
+        Assert.Equal("FLYTESHARP-RESULT-BEGIN {\"ok\":true,\"output\":1} FLYTESHARP-RESULT-END", line);
+    }
 }

@@ -3,6 +3,7 @@ using FlyteSharp.Configuration;
 using FlyteSharp.Content;
 using FlyteSharp.Runs;
 using FlyteSharp.Storage;
+using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Tests.Runs;
 
@@ -29,11 +30,11 @@ internal sealed record LargeRun(string Name, string BlobFile, OutputBlob Blob, s
         var lines = Enumerable.Range(0, 20_000).Select(i => $"log line {i} " + new string('-', 60)).ToList();
 
         var at = DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
-        store.InsertRun(new RunRecord(name, "root", "env", RunStatus.Running, "{\"n\":1}", null, null, "u", at, null, null, "local"), null);
+        store.InsertRun(new RunRecord(name, "root", "env", RunStatus.Running, "{\"n\":1}", null, null, "u", at, null, null, ExecutionMode.Local), null);
         await using (var writer = new RunStoreWriter(store, name))
         {
-            writer.ActionStarted(RootId, null, 0, 0, "root", "python", "env", "{\"n\":1}", at);
-            writer.ActionStarted(ChildId, RootId, 1, 1, "child", "csharp", "env", "{}", at);
+            writer.ActionStarted(RootId, null, 0, 0, "root", TaskKind.Python, "env", "{\"n\":1}", at);
+            writer.ActionStarted(ChildId, RootId, 1, 1, "child", TaskKind.CSharp, "env", "{}", at);
             writer.ActionFinished(ChildId, ActionStatus.Succeeded, 1, false, inline, null, at);
             foreach (var line in lines)
             {

@@ -20,7 +20,7 @@ public class RunConsoleServerTests : IDisposable
     public async Task Get_KnownAndUnknownRuns_AnswersPageAnd404()
     {
         var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
-        store.InsertRun(new RunRecord("known-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        store.InsertRun(new RunRecord("known-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Local), null);
         await using var server = new RunConsoleServer(store, FreePort());
         server.Start();
         using var http = new HttpClient();
@@ -44,7 +44,7 @@ public class RunConsoleServerTests : IDisposable
         for (var i = 0; i < count; i++)
         {
             var at = DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture).AddMinutes(i);
-            store.InsertRun(new RunRecord($"run-{i}", i % 2 == 0 ? "etl_pipeline" : "train", "etl", RunStatus.Running, "{}", null, null, "u", at, null, null, "local"), null);
+            store.InsertRun(new RunRecord($"run-{i}", i % 2 == 0 ? "etl_pipeline" : "train", "etl", RunStatus.Running, "{}", null, null, "u", at, null, null, ExecutionMode.Local), null);
         }
 
         return store;
@@ -206,7 +206,7 @@ public class RunConsoleServerTests : IDisposable
     public async Task Get_RunListWithUnreadableErrorColumn_AnswersTheList()
     {
         var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
-        store.InsertRun(new RunRecord("odd-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        store.InsertRun(new RunRecord("odd-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Local), null);
         using (var connection = store.Connect())
         using (var update = connection.CreateCommand())
         {
@@ -230,7 +230,7 @@ public class RunConsoleServerTests : IDisposable
     public async Task Get_LogsOfUnknownAction_Answers404NamingIt()
     {
         var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
-        store.InsertRun(new RunRecord("known-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        store.InsertRun(new RunRecord("known-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Local), null);
         using (var connection = store.Connect())
         using (var insert = connection.CreateCommand())
         {
@@ -280,7 +280,7 @@ public class RunConsoleServerTests : IDisposable
     public async Task Get_LoopbackHostNames_AllAnswerTheRunList(string host)
     {
         var store = RunStore.Open(Path.Combine(_dir, "runs.db"));
-        store.InsertRun(new RunRecord("known-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        store.InsertRun(new RunRecord("known-run", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Local), null);
         await using var server = new RunConsoleServer(store, FreePort());
         server.Start();
         using var http = new HttpClient();

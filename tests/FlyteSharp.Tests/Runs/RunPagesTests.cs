@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Tests.Runs;
 
@@ -11,10 +12,10 @@ public class RunPagesTests
     public void RunPage_ValuesWithMarkup_AreEscaped()
     {
         var run = new RunRecord("r<1>", "t", "env", RunStatus.Failed, "{\"s\":\"<script>alert(1)</script>\"}", null,
-            new TaskError("ValueError", "bad <b>input</b>", "Traceback & <tags>"), "u", At, At.AddSeconds(2), "sha256:ab", "local");
+            new TaskError("ValueError", "bad <b>input</b>", "Traceback & <tags>"), "u", At, At.AddSeconds(2), "sha256:ab", ExecutionMode.Local);
         var actions = new[]
         {
-            new ActionRecord("a1\"><x", null, 0, 0, "<img src=x>", "python", "env", ActionStatus.Failed, 1, false, "{}", null, run.Error, At, At.AddSeconds(1))
+            new ActionRecord("a1\"><x", null, 0, 0, "<img src=x>", TaskKind.Python, "env", ActionStatus.Failed, 1, false, "{}", null, run.Error, At, At.AddSeconds(1))
             {
                 Host = "<svg onload=alert(1)>", Image = "<i>img</i>", EnvVars = new Dictionary<string, string> { ["A"] = "<u>" },
             },
@@ -39,8 +40,8 @@ public class RunPagesTests
     [Fact]
     public void RunPage_AnyRun_HasNoInlineScriptOrStyle()
     {
-        var run = new RunRecord("r1", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", At, null, null, "local");
-        var actions = new[] { new ActionRecord("a1", null, 0, 3, "pipe", "csharp", "etl", ActionStatus.Running, 1, false, "{}", null, null, At, null) };
+        var run = new RunRecord("r1", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", At, null, null, ExecutionMode.Local);
+        var actions = new[] { new ActionRecord("a1", null, 0, 3, "pipe", TaskKind.CSharp, "etl", ActionStatus.Running, 1, false, "{}", null, null, At, null) };
 
         var html = RunPages.RunPage(run, actions, []);
 
@@ -54,18 +55,18 @@ public class RunPagesTests
     [Fact]
     public void RunPage_ActionTree_NestsChildrenAndShowsWhereEachRanWithLogsAndErrorsInPlace()
     {
-        var run = new RunRecord("r1", "pipe", "etl", RunStatus.Failed, "{\"n\":3}", null, null, "u", At, At.AddSeconds(4), "sha256:bundle", "container");
+        var run = new RunRecord("r1", "pipe", "etl", RunStatus.Failed, "{\"n\":3}", null, null, "u", At, At.AddSeconds(4), "sha256:bundle", ExecutionMode.Container);
         var actions = new[]
         {
-            new ActionRecord("a1", null, 0, 0, "pipe", "csharp", "etl", ActionStatus.Failed, 1, false, "{\"n\":3}", null, new TaskError("E", "m", null), At, At.AddSeconds(4))
+            new ActionRecord("a1", null, 0, 0, "pipe", TaskKind.CSharp, "etl", ActionStatus.Failed, 1, false, "{\"n\":3}", null, new TaskError("E", "m", null), At, At.AddSeconds(4))
             {
                 Host = "in-process (h, pid 1)",
             },
-            new ActionRecord("a2", "a1", 1, 1, "m:load", "python", "etl", ActionStatus.Succeeded, 1, false, "{\"n\":3}", "[0,1]", null, At, At.AddSeconds(1))
+            new ActionRecord("a2", "a1", 1, 1, "m:load", TaskKind.Python, "etl", ActionStatus.Succeeded, 1, false, "{\"n\":3}", "[0,1]", null, At, At.AddSeconds(1))
             {
                 Image = "localhost:5000/flytesharp:abc", Host = "podman container flytesharp-r1-1", EnvVars = new Dictionary<string, string> { ["LEVEL"] = "debug" },
             },
-            new ActionRecord("a3", "a1", 2, 1, "m:fail", "python", "etl", ActionStatus.Failed, 2, false, "{}", null,
+            new ActionRecord("a3", "a1", 2, 1, "m:fail", TaskKind.Python, "etl", ActionStatus.Failed, 2, false, "{}", null,
                 new TaskError("ValueError", "boom", "Traceback (most recent call last):\n  File \"m.py\", line 2"), At.AddSeconds(1), At.AddSeconds(3)),
         };
         var logs = new[] { new LogLine("a2", At, "stdout", "loading 3"), new LogLine("a3", At, "stderr", "about to fail") };
@@ -91,14 +92,14 @@ public class RunPagesTests
     [Fact]
     public void RunPage_Timeline_DrawsQueueRunAndRetryMarksOnOneScale()
     {
-        var run = new RunRecord("r1", "pipe", "etl", RunStatus.Succeeded, "{}", "1", null, "u", At, At.AddSeconds(10), null, "local");
+        var run = new RunRecord("r1", "pipe", "etl", RunStatus.Succeeded, "{}", "1", null, "u", At, At.AddSeconds(10), null, ExecutionMode.Local);
         var actions = new[]
         {
-            new ActionRecord("a1", null, 0, 0, "pipe", "csharp", "etl", ActionStatus.Succeeded, 1, false, "{}", "1", null, At, At.AddSeconds(10))
+            new ActionRecord("a1", null, 0, 0, "pipe", TaskKind.CSharp, "etl", ActionStatus.Succeeded, 1, false, "{}", "1", null, At, At.AddSeconds(10))
             {
                 AttemptStartedAt = [At],
             },
-            new ActionRecord("a2", "a1", 1, 1, "m:slow", "python", "etl", ActionStatus.Succeeded, 2, false, "{}", "1", null, At.AddSeconds(5), At.AddSeconds(10))
+            new ActionRecord("a2", "a1", 1, 1, "m:slow", TaskKind.Python, "etl", ActionStatus.Succeeded, 2, false, "{}", "1", null, At.AddSeconds(5), At.AddSeconds(10))
             {
                 AttemptStartedAt = [At.AddSeconds(7.5), At.AddSeconds(8.75)],
             },
@@ -120,7 +121,7 @@ public class RunPagesTests
     public void RunPage_LargeOutput_PreviewedAndLinked()
     {
         var big = "[" + string.Join(",", Enumerable.Repeat("12345", 1000)) + "]";
-        var run = new RunRecord("r1", "pipe", "etl", RunStatus.Succeeded, "{}", big, null, "u", At, At.AddSeconds(1), null, "local");
+        var run = new RunRecord("r1", "pipe", "etl", RunStatus.Succeeded, "{}", big, null, "u", At, At.AddSeconds(1), null, ExecutionMode.Local);
 
         var html = RunPages.RunPage(run, [], []);
 
@@ -132,7 +133,7 @@ public class RunPagesTests
     [Fact]
     public void RunList_RunningRunFiltersAndNextPage_LiveMarkerFormValuesAndOlderLink()
     {
-        var runs = new[] { new RunRecord("a b", "t", "e", RunStatus.Running, null, null, null, "u", At, null, null, "local") };
+        var runs = new[] { new RunRecord("a b", "t", "e", RunStatus.Running, null, null, null, "u", At, null, null, ExecutionMode.Local) };
         var query = new RunQuery(RunStatus.Running, "etl<", At, null);
 
         var html = RunPages.RunList(new RunPage(runs, "2026-01-01T00:00:00.0000000Z|a b"), query);

@@ -1,4 +1,5 @@
 using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
 using Microsoft.Data.Sqlite;
 
 namespace FlyteSharp.Tests.Runs;
@@ -50,7 +51,7 @@ public class RunStoreTests : IDisposable
         var old = Assert.Single(store.GetActions("old"));
         await using (var writer = new RunStoreWriter(store, "new"))
         {
-            writer.ActionStarted("a2", null, 0, 0, "t", "python", "etl", "{}", DateTimeOffset.UnixEpoch, new Dictionary<string, string> { ["LEVEL"] = "info" });
+            writer.ActionStarted("a2", null, 0, 0, "t", TaskKind.Python, "etl", "{}", DateTimeOffset.UnixEpoch, new Dictionary<string, string> { ["LEVEL"] = "info" });
             writer.AttemptStarted("a2", 1, DateTimeOffset.UnixEpoch.AddSeconds(2));
             writer.ActionPlaced("a2", "localhost:5000/flytesharp:abc", "podman container c1");
             writer.AttemptStarted("a2", 2, DateTimeOffset.UnixEpoch.AddSeconds(5));
@@ -124,7 +125,7 @@ public class RunStoreTests : IDisposable
     public void ListRunsAndGetActions_ErrorColumnNotFlyteSharpJson_ShowTheRawTextAsUnreadableError(string stored)
     {
         var store = RunStore.Open(Db);
-        store.InsertRun(new RunRecord("r1", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        store.InsertRun(new RunRecord("r1", "pipe", "etl", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Local), null);
         using (var connection = store.Connect())
         {
             Exec(connection, "INSERT INTO actions(run_name, id, seq, depth, task, kind, environment, status, started_at) VALUES('r1', 'a0', 0, 0, 'pipe', 'csharp', 'etl', 'failed', '2026-01-01T00:00:00.0000000Z')");
@@ -200,7 +201,7 @@ public class RunStoreTests : IDisposable
         var at = DateTimeOffset.Parse("2026-01-01T00:00:00Z");
         var writers = new[] { "w1", "w2" }.Select(name =>
         {
-            store.InsertRun(new RunRecord(name, "t", "env", RunStatus.Running, "{}", null, null, "u", at, null, null, "local"), null);
+            store.InsertRun(new RunRecord(name, "t", "env", RunStatus.Running, "{}", null, null, "u", at, null, null, ExecutionMode.Local), null);
             return (Name: name, Writer: new RunStoreWriter(RunStore.Open(Db), name));
         }).ToArray();
 
@@ -208,7 +209,7 @@ public class RunStoreTests : IDisposable
         {
             for (var i = 0; i < 2000; i++)
             {
-                w.Writer.ActionStarted($"a{i}", null, i, 0, "t", "csharp", "env", "{}", at);
+                w.Writer.ActionStarted($"a{i}", null, i, 0, "t", TaskKind.CSharp, "env", "{}", at);
                 w.Writer.ActionFinished($"a{i}", ActionStatus.Succeeded, 1, false, "1", null, at);
                 if (i % 100 == 0)
                 {
@@ -231,7 +232,7 @@ public class RunStoreTests : IDisposable
     public void InsertRun_NameTaken_ThrowsWithFix()
     {
         var store = RunStore.Open(Db);
-        var run = new RunRecord("same", "t", "env", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local");
+        var run = new RunRecord("same", "t", "env", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Local);
         store.InsertRun(run, null);
 
         var ex = Assert.Throws<FlyteSharpException>(() => store.InsertRun(run, null));
@@ -312,7 +313,7 @@ public class RunStoreTests : IDisposable
     public async Task Writer_LinesLongerThanAChunk_SplitIntoBoundedRowsInOrder()
     {
         var store = RunStore.Open(Db);
-        store.InsertRun(new RunRecord("r", "t", "e", RunStatus.Running, null, null, null, "u", DateTimeOffset.UnixEpoch, null, null, "local"), null);
+        store.InsertRun(new RunRecord("r", "t", "e", RunStatus.Running, null, null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Local), null);
         var longLine = string.Concat(Enumerable.Range(0, 100_000).Select(i => (char)('a' + (i % 26))));
         await using (var writer = new RunStoreWriter(store, "r"))
         {

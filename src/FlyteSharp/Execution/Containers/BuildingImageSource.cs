@@ -15,8 +15,8 @@ internal sealed class BuildingImageSource(
     FlyteConfig config, Func<CancellationToken, Task<ImageBuildService>> services, IImageBuildProgress? progress = null) : IContainerImageSource
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<ContainerImage>>> _images = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _serviceGate = new(1, 1);
-    private ImageBuildService? _service;
+    private readonly Lock _serviceLock = new();
+    private Task<ImageBuildService>? _service;
 
     /// <summary>The build results of this source (one per image it had to check), for reporting.</summary>
     public ConcurrentQueue<ImageBuildResult> Results { get; } = new();
@@ -58,14 +58,18 @@ internal sealed class BuildingImageSource(
 
     private async Task<ImageBuildService> ServiceAsync(CancellationToken cancellationToken)
     {
-        await _serviceGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        // One creation shared by every caller; a failed or cancelled one is replaced by the next caller's attempt.
+        Task<ImageBuildService> service;
+        lock (_serviceLock)
         {
-            return _service ??= await services(cancellationToken).ConfigureAwait(false);
+            if (_service is null || _service.IsFaulted || _service.IsCanceled)
+            {
+                _service = services(cancellationToken);
+            }
+
+            service = _service;
         }
-        finally
-        {
-            _serviceGate.Release();
-        }
+
+        return await service.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 }

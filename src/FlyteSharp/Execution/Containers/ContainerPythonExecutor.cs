@@ -26,12 +26,11 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private readonly string _ioRoot;
     private readonly Lazy<Task<string?>> _bundleUri;
     private readonly Lock _registryGate = new();
-    private readonly ContainerTeardowns _teardowns = new();
+    private readonly ContainerLauncher _launcher;
     private readonly ReusableEnvironments _reusable;
     private OciRegistryClient? _registry;
     private bool _registryNeedsNoAuth;
     private int _sequence;
-    private int _runtimeRecorded;
 
     public ContainerPythonExecutor(PythonExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
     {
@@ -40,8 +39,9 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         _time = timeProvider ?? TimeProvider.System;
         _ioRoot = Path.Combine(context.SandboxDirectory, "containers");
         Directory.CreateDirectory(_ioRoot);
+        _launcher = new ContainerLauncher(_ioRoot, _time);
         _bundleUri = new(() => PutBundleAsync(CancellationToken.None));
-        _reusable = new ReusableEnvironments(context, _time, _teardowns, BundleSourceAsync,
+        _reusable = new ReusableEnvironments(context, _time, _launcher.Teardowns, BundleSourceAsync,
             (host, repository, ct) => WriteAuthFileAsync(host, repository, Interlocked.Increment(ref _sequence), ct));
     }
 
@@ -85,7 +85,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         if (request.Environment.Reuse is not null)
         {
             var runtime = await _images.RuntimeAsync(cancellationToken).ConfigureAwait(false);
-            RecordRuntime(runtime);
+            _launcher.RecordRuntime(runtime);
             return await _reusable.ExecuteAsync(request, image, runtime, cancellationToken).ConfigureAwait(false);
         }
 
@@ -115,7 +115,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     public async ValueTask DisposeAsync()
     {
         await _reusable.DisposeAsync().ConfigureAwait(false);
-        var failures = await _teardowns.DrainAsync().ConfigureAwait(false);
+        var failures = await _launcher.DrainAsync().ConfigureAwait(false);
         _registry?.Dispose();
         if (failures.Count > 0)
         {
@@ -132,7 +132,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         // Secrets first: a missing one fails the action before any container starts.
         var secrets = withSecrets ? _context.Secrets.Resolve(environment) : [];
         var runtime = await _images.RuntimeAsync(cancellationToken).ConfigureAwait(false);
-        RecordRuntime(runtime);
         var n = Interlocked.Increment(ref _sequence);
         var ioDir = Path.Combine(_ioRoot, n.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(ioDir);
@@ -152,12 +151,12 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         {
             var (secretArguments, secretMounts) = SecretDelivery(secrets, secretDirectory);
             var spec = new ContainerRunSpec(
-                runtime, ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
+                runtime, ContainerLauncher.ContainerName(_context.RunName, n.ToString(CultureInfo.InvariantCulture)), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
                 [.. secretArguments, .. runnerArguments],
                 ContainerLabels.For(_context.RunName, actionId, environment.Name),
                 environment.EnvVars, secretMounts, authFile);
             placed?.Invoke(image.Uri, $"{runtime} container {spec.Name} ({Environment.MachineName})");
-            return await RunContainerAsync(runtime, spec, environment, ioDir, log, cancellationToken).ConfigureAwait(false);
+            return await _launcher.RunAsync(spec, environment.Resources, log, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -207,47 +206,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
     /// <summary>Where secrets delivered as environment variables are mounted as files for the runner to read.</summary>
     internal const string SecretsMount = "/run/flytesharp/secrets";
-
-    private async Task<ContainerOutcome> RunContainerAsync(string runtime, ContainerRunSpec spec, TaskEnvironment environment, string ioDir,
-        Action<string, string>? log, CancellationToken cancellationToken)
-    {
-        var launched = _time.GetUtcNow();
-        CliResult result;
-        try
-        {
-            result = await CliProcess.RunAsync(runtime, spec.Arguments(), onLine: null, cancellationToken, standardInput: null, environment: null,
-                onOutput: log is null ? null : (stream, line) => log(stream, line)).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Killing the runtime's client does not stop the container: stop it, then remove it.
-            await CliProcess.RunAsync(runtime, ["stop", "--time", "2", spec.Name], cancellationToken: CancellationToken.None).ConfigureAwait(false);
-            await RemoveAsync(runtime, spec.Name).ConfigureAwait(false);
-            throw;
-        }
-
-        var exited = _time.GetUtcNow();
-        var oom = false;
-        try
-        {
-            // A failed exit reads the container's state before anything else; a clean exit needs no inspect.
-            if (result.ExitCode == 137)
-            {
-                var inspect = await CliProcess.RunAsync(runtime, ["inspect", "--format", "{{.State.OOMKilled}}", spec.Name], cancellationToken: CancellationToken.None).ConfigureAwait(false);
-                // cgroup v1 hosts do not always set OOMKilled; a SIGKILL we did not send, under a memory limit, is the limit.
-                oom = inspect.StandardOutput.Trim() == "true" || environment.Resources.MemoryBytes is not null;
-            }
-        }
-        finally
-        {
-            // Removal is off the critical path: the result is returned now, the run awaits the removal before it completes.
-            _teardowns.Start(runtime, spec.Name, spec.BundleAuthFile);
-        }
-
-        var outputs = Path.Combine(ioDir, "outputs.json");
-        return new ContainerOutcome(result, oom, File.Exists(outputs) ? await File.ReadAllTextAsync(outputs, CancellationToken.None).ConfigureAwait(false) : null,
-            launched, exited, _time.GetUtcNow());
-    }
 
     /// <summary>
     /// For a bundle in a registry that wants credentials: a file (mode 0600, outside the action's writable directory)
@@ -303,18 +261,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
     }
 
-    /// <summary>
-    /// Notes in the sandbox which runtime this run's containers run in, before the first starts: if this process is
-    /// killed, the sweep that finds its sandbox knows where to look for the containers it left (by their owner labels).
-    /// </summary>
-    private void RecordRuntime(string runtime)
-    {
-        if (Interlocked.Exchange(ref _runtimeRecorded, 1) == 0)
-        {
-            File.WriteAllText(Path.Combine(_ioRoot, Sandboxes.SandboxSweeper.RuntimeFileName), runtime);
-        }
-    }
-
     /// <summary>The bundle's blob URI in the run's store, uploading it once (idempotent: an existing digest is not sent again).</summary>
     private async Task<string?> PutBundleAsync(CancellationToken cancellationToken)
     {
@@ -328,9 +274,6 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
         return blobUri;
     }
-
-    private static async Task RemoveAsync(string runtime, string name) =>
-        await CliProcess.RunAsync(runtime, ["rm", "--force", "--volumes", name], cancellationToken: CancellationToken.None).ConfigureAwait(false);
 
     private void ReportTimings(string environment, JsonElement root, ContainerOutcome outcome, TimeSpan imageReady, long started)
     {
@@ -379,17 +322,4 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             $"({image.PythonExecutable} {image.RunnerPath}, exit code {outcome.Result.ExitCode}):\n{output}",
             fix: "base the image on one with Python 3.9 or newer (Image.FromDebianBase or a python:3.x image), and keep the FlyteSharp runner layer");
     }
-
-    private static string ContainerName(string run, int n)
-    {
-        var safe = new string(run.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
-        if (safe.Length > 40)
-        {
-            safe = safe[..40];
-        }
-
-        return $"flytesharp-{safe}-{n}-{Guid.NewGuid().ToString("N")[..6]}";
-    }
-
-    private sealed record ContainerOutcome(CliResult Result, bool OutOfMemory, string? OutputsJson, DateTimeOffset Launched, DateTimeOffset Exited, DateTimeOffset ResultRead);
 }

@@ -23,6 +23,15 @@ internal sealed record ContainerRunSpec(
     IReadOnlyList<KeyValuePair<string, string>>? SecretMounts = null,
     string? BundleAuthFile = null)
 {
+    /// <summary>
+    /// The command the container runs, when it is not the Python runner (<see cref="RunnerCommand.For"/> of
+    /// <see cref="RunnerArguments"/>): the .NET worker's command line.
+    /// </summary>
+    public IReadOnlyList<string>? Command { get; init; }
+
+    /// <summary>More read-only bind mounts (host path, container path), e.g. the controller API's socket and token.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ExtraMounts { get; init; } = [];
+
     /// <summary>Where the action's inputs/outputs directory is mounted.</summary>
     public const string IoMount = "/flytesharp/io";
 
@@ -83,7 +92,7 @@ internal sealed record ContainerRunSpec(
             args.Add($"{BundleAuthFile}:{RunnerCommand.BundleAuthFile}:ro");
         }
 
-        foreach (var (host, container) in SecretMounts ?? [])
+        foreach (var (host, container) in (SecretMounts ?? []).Concat(ExtraMounts))
         {
             args.Add("--volume");
             args.Add($"{host}:{container}:ro");
@@ -100,7 +109,7 @@ internal sealed record ContainerRunSpec(
         args.Add("--env");
         args.Add("PYTHONDONTWRITEBYTECODE=1");
         args.Add(Image.Uri);
-        args.AddRange(RunnerCommand.For(Image, Bundle, BundleDigest, RunnerArguments, withAuthFile: BundleAuthFile is not null));
+        args.AddRange(Command ?? RunnerCommand.For(Image, Bundle, BundleDigest, RunnerArguments, withAuthFile: BundleAuthFile is not null));
         return args;
     }
 }

@@ -70,7 +70,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await SendOnWorkerAsync(environment, request, log, withSecrets, cancellationToken, placed).ConfigureAwait(false);
+            return await SendOnWorkerAsync(environment, request, log, withSecrets, placed, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -79,7 +79,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
     }
 
     private async Task<JsonDocument> SendOnWorkerAsync(TaskEnvironment environment, Dictionary<string, object?> request, Action<string, string>? log, bool withSecrets,
-        CancellationToken cancellationToken, Action<string?, string>? placed)
+        Action<string?, string>? placed, CancellationToken cancellationToken)
     {
         // Describe (the pre-run check) never gets secrets: a missing secret fails the action that needs it, not the check.
         var bag = _idle.GetOrAdd(withSecrets ? environment.Name : environment.Name + "\0describe", _ => new ConcurrentBag<PythonWorker>());

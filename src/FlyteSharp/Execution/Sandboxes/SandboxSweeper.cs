@@ -137,8 +137,10 @@ internal static class SandboxSweeper
         return run?.EndedAt is { } ended && ended >= owner.CreatedAt ? ended : written > owner.CreatedAt ? written : owner.CreatedAt;
     }
 
+    private static readonly string[] AnyRuntime = ["podman", "docker"];
+
     private static IEnumerable<string> Runtimes(FlyteConfig config) =>
-        (config.Builder is "podman" or "docker" ? [config.Builder] : new[] { "podman", "docker" }).Where(CliProcess.IsOnPath);
+        (config.Builder == ImageBuilderKind.Auto ? AnyRuntime : [EnumNames.Name(config.Builder)]).Where(CliProcess.IsOnPath);
 
     /// <summary>
     /// Removes (kill, then delete) the containers of <paramref name="runtime"/> whose owner process is gone: those of

@@ -110,6 +110,6 @@ internal sealed class DepsJson
         return closure;
     }
 
-    private static IEnumerable<JsonProperty> Assets(JsonElement library, string kind) =>
-        library.TryGetProperty(kind, out var assets) && assets.ValueKind == JsonValueKind.Object ? assets.EnumerateObject() : [];
+    private static JsonProperty[] Assets(JsonElement library, string kind) =>
+        library.TryGetProperty(kind, out var assets) && assets.ValueKind == JsonValueKind.Object ? [.. assets.EnumerateObject()] : [];
 }

@@ -1,3 +1,4 @@
+using FlyteSharp.Configuration;
 using Tomlyn.Model;
 
 namespace FlyteSharp.Projects.Uv;
@@ -110,7 +111,7 @@ public sealed class UvLock
             packages);
     }
 
-    private static IReadOnlyList<UvLockRequirement> Requirements(TomlTable? table, string key)
+    private static List<UvLockRequirement> Requirements(TomlTable? table, string key)
     {
         if (table is null || !table.TryGetValue(key, out var v) || v is not TomlArray array)
         {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FlyteSharp.Configuration;
 using Tomlyn.Model;
 
 namespace FlyteSharp.Projects.Uv;
@@ -265,7 +266,7 @@ public sealed partial class UvProject
 
     private static string? Str(TomlTable? t, string key) => t is not null && t.TryGetValue(key, out var v) && v is string s ? s : null;
 
-    private static IReadOnlyList<string> StrList(TomlTable? t, string key) =>
+    private static List<string> StrList(TomlTable? t, string key) =>
         t is not null && t.TryGetValue(key, out var v) && v is TomlArray a ? a.OfType<string>().ToList() : [];
 
     [GeneratedRegex("[-_.]+")]

@@ -1,5 +1,6 @@
 using FlyteSharp.Cli.Progress;
 using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Tests.Cli.Progress;
 
@@ -8,7 +9,7 @@ public class PlainProgressTests
     private static readonly DateTimeOffset At = DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
 
     private static ActionRecord Action(string id, string task, ActionStatus status, int attempts = 1, string? host = null, TaskError? error = null) =>
-        new(id, id == "root" ? null : "root", 0, id == "root" ? 0 : 1, task, "python", "etl", status, attempts, false, "{}", null, error, At,
+        new(id, id == "root" ? null : "root", 0, id == "root" ? 0 : 1, task, TaskKind.Python, "etl", status, attempts, false, "{}", null, error, At,
             status == ActionStatus.Running ? null : At.AddSeconds(2)) { Host = host };
 
     [Fact]

@@ -1,5 +1,6 @@
 using FlyteSharp.Cli.Progress;
 using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
 using Spectre.Console;
 
 namespace FlyteSharp.Tests.Cli.Progress;
@@ -13,8 +14,8 @@ public class RunProgressTests
     {
         var actions = new[]
         {
-            new ActionRecord("root", null, 0, 0, "pipe[red]x[/]", "csharp", "etl", ActionStatus.Running, 1, false, "{}", null, null, At, null) { Host = "in-process (h, pid 1)" },
-            new ActionRecord("c1", "root", 1, 1, "m:load", "python", "etl", ActionStatus.Failed, 3, false, "{}", null, new TaskError("ValueError", "bad [input]", null), At, At.AddSeconds(1.5))
+            new ActionRecord("root", null, 0, 0, "pipe[red]x[/]", TaskKind.CSharp, "etl", ActionStatus.Running, 1, false, "{}", null, null, At, null) { Host = "in-process (h, pid 1)" },
+            new ActionRecord("c1", "root", 1, 1, "m:load", TaskKind.Python, "etl", ActionStatus.Failed, 3, false, "{}", null, new TaskError("ValueError", "bad [input]", null), At, At.AddSeconds(1.5))
             {
                 Host = "podman container flytesharp-x-1",
             },

@@ -61,8 +61,8 @@ public class ControllerServerTests : IDisposable
         var children = actions.Where(a => a.ParentId == root.Id).ToList();
         Assert.Equal(20, children.Count);
         Assert.Equal(Enumerable.Range(1, 20), children.Select(c => c.Sequence).Order());
-        Assert.Equal(10, children.Count(c => c is { Task: "triple", Kind: "csharp", Environment: "etl" }));
-        Assert.Equal(10, children.Count(c => c is { Task: "app.ops:square", Kind: "python", Environment: "controller_py" }));
+        Assert.Equal(10, children.Count(c => c is { Task: "triple", Kind: TaskKind.CSharp, Environment: "etl" }));
+        Assert.Equal(10, children.Count(c => c is { Task: "app.ops:square", Kind: TaskKind.Python, Environment: "controller_py" }));
         Assert.All(children, c => Assert.Equal(ActionStatus.Succeeded, c.Status));
         Assert.InRange(peak, 1, 3);
     }

@@ -1,19 +1,25 @@
 using System.Text.RegularExpressions;
 using Tomlyn;
 using Tomlyn.Model;
+using Tomlyn.Serialization;
 
-namespace FlyteSharp.Projects.Uv;
+namespace FlyteSharp.Configuration;
 
-/// <summary>A parsed TOML file that keeps its text, so errors can point at the line of a key.</summary>
+/// <summary>
+/// The one TOML reader of FlyteSharp (flytesharp.toml, pyproject.toml, uv.lock): a parsed file that keeps where each key was
+/// written, so errors can point at the line of a key.
+/// </summary>
 internal sealed partial class TomlDocument
 {
     private readonly string[] _lines;
+    private readonly TomlMetadataStore _metadata;
 
-    private TomlDocument(string file, string text, TomlTable root)
+    private TomlDocument(string file, string text, TomlTable root, TomlMetadataStore metadata)
     {
         File = file;
         Root = root;
         _lines = text.Split('\n');
+        _metadata = metadata;
     }
 
     /// <summary>Full path of the file.</summary>
@@ -38,8 +44,9 @@ internal sealed partial class TomlDocument
         var text = System.IO.File.ReadAllText(file);
         try
         {
-            var root = TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = file }) ?? new TomlTable();
-            return new TomlDocument(file, text, root);
+            var metadata = new TomlMetadataStore();
+            var root = TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = file, MetadataStore = metadata }) ?? new TomlTable();
+            return new TomlDocument(file, text, root, metadata);
         }
         catch (TomlException ex)
         {
@@ -48,6 +55,12 @@ internal sealed partial class TomlDocument
                 syntaxFix ?? "fix the TOML syntax (https://toml.io)", ex);
         }
     }
+
+    /// <summary>The 1-based line where <paramref name="key"/> is written in <paramref name="table"/> (a table of this document), or null.</summary>
+    public int? LineOf(TomlTable table, string key) =>
+        _metadata.TryGetProperties(table, out var properties) && properties is not null && properties.TryGetProperty(key, out var property) && property is not null
+            ? property.Span.Start.Line + 1 // Tomlyn counts lines from 0
+            : null;
 
     /// <summary>The 1-based line where <paramref name="key"/> is assigned inside table <paramref name="table"/> (dotted, e.g. <c>tool.uv.sources</c>), or of the table header; null if not found.</summary>
     public int? LineOf(string table, string? key = null)

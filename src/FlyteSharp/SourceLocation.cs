@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace FlyteSharp.Projects;
+namespace FlyteSharp;
 
 /// <summary>
 /// Paths relative to the C# source file that asks, like Python's <c>pathlib.Path(__file__).parent</c>.

@@ -1,4 +1,4 @@
-namespace FlyteSharp.Bundles;
+namespace FlyteSharp.Files;
 
 /// <summary>What the last matching ignore rule says about a path.</summary>
 internal enum IgnoreVerdict

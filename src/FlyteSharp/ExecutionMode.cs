@@ -1,6 +1,6 @@
-namespace FlyteSharp.Execution;
+namespace FlyteSharp;
 
-/// <summary>Where Python task actions run.</summary>
+/// <summary>Where Python task actions run (in config, run records and JSON: <c>local</c>, <c>container</c>, <c>kubernetes</c>).</summary>
 public enum ExecutionMode
 {
     /// <summary>A local <c>python3</c> process running from the bundle extracted into a per-run sandbox (default).</summary>

@@ -1,8 +1,8 @@
 using System.Reflection;
 
-namespace FlyteSharp.Cli.Projects;
+namespace FlyteSharp.Tasks.Discovery;
 
-/// <summary>A value found in a static field or property of a loaded project.</summary>
+/// <summary>A value found in a static field or property of a loaded assembly.</summary>
 /// <param name="Member">The field or property.</param>
 /// <param name="Value">Its value.</param>
 internal sealed record StaticMember<T>(MemberInfo Member, T Value)

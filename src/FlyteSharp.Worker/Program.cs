@@ -1,0 +1,16 @@
+using System.Runtime.InteropServices;
+using FlyteSharp.Worker;
+
+// `podman stop` / a pod's termination sends SIGTERM: the task's cancellation token fires and the worker still replies.
+using var stop = new CancellationTokenSource();
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+{
+    signal.Cancel = true;
+    stop.Cancel();
+});
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal =>
+{
+    signal.Cancel = true;
+    stop.Cancel();
+});
+return await DotnetWorker.RunAsync(args, Console.Out, Console.Error, stop.Token).ConfigureAwait(false);

@@ -1,0 +1,12 @@
+using FlyteSharp.Building;
+
+namespace FlyteSharp.Execution.Containers;
+
+/// <summary>How an action's container ended: the runtime's result, whether the memory limit killed it, the reply file's text, and when.</summary>
+/// <param name="Result">The runtime client's exit code and output.</param>
+/// <param name="OutOfMemory">The container was killed by its memory limit.</param>
+/// <param name="OutputsJson">The runner's <c>outputs.json</c>, or null when it wrote none.</param>
+/// <param name="Launched">When <c>podman run</c> started.</param>
+/// <param name="Exited">When it returned.</param>
+/// <param name="ResultRead">When the reply was read.</param>
+internal sealed record ContainerOutcome(CliResult Result, bool OutOfMemory, string? OutputsJson, DateTimeOffset Launched, DateTimeOffset Exited, DateTimeOffset ResultRead);

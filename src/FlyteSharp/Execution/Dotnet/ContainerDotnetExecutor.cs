@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FlyteSharp.Building;
+using FlyteSharp.Execution.Containers;
+using FlyteSharp.Runner;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.Execution.Dotnet;
+
+/// <summary>
+/// Runs each C# action whose environment has a .NET image in its own container of that image, through the same
+/// <see cref="ContainerLauncher"/> as Python actions: resources as <c>--cpus</c>/<c>--memory</c>, owner labels, secrets
+/// as read-only files, output lines streamed into the run's log, the container stopped on cancellation, out-of-memory
+/// reported as for Python actions. The .NET worker in the image fetches and verifies the run's .NET bundle, runs the
+/// task and writes its reply to the mounted per-action folder.
+/// </summary>
+internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
+{
+    private readonly DotnetExecutorContext _context;
+    private readonly IContainerImageSource _images;
+    private readonly TimeProvider _time;
+    private readonly ContainerLauncher _launcher;
+    private readonly DotnetRunBundles _bundles;
+    private int _sequence;
+
+    public ContainerDotnetExecutor(DotnetExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
+    {
+        _context = context;
+        _images = images;
+        _time = timeProvider ?? TimeProvider.System;
+        _launcher = new ContainerLauncher(Path.Combine(context.SandboxDirectory, "containers"), _time);
+        _bundles = new DotnetRunBundles(context.Config);
+    }
+
+    /// <summary>The executor for a container run: images built when their tag is missing.</summary>
+    public static ContainerDotnetExecutor Create(DotnetExecutorContext context) =>
+        new(context, new BuildingImageSource(context.Config, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress));
+
+    /// <summary>Raised after each action with where its time went (used by bench/).</summary>
+    internal static event Action<ContainerActionTimings>? ActionTimed;
+
+    public async Task<PythonTaskResult> ExecuteAsync(DotnetTaskRequest request, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var task = request.Task;
+        var environment = task.Environment;
+        var stored = await _bundles.ForAsync(task, cancellationToken).ConfigureAwait(false);
+        DotnetFramework.Check(task, stored.Bundle, _context.Config);
+        request.Log("flytesharp", $".NET bundle {stored.Bundle.Digest} ({stored.Bundle.Files.Count} files from {stored.Bundle.EntryAssembly})");
+
+        // Secrets first: a missing one fails the action before any container starts.
+        var secrets = _context.Secrets.Resolve(environment);
+        var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
+        var imageReady = _time.GetElapsedTime(started);
+        var runtime = await _images.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        var n = "dotnet-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
+        var ioDir = Path.Combine(_launcher.IoRoot, n);
+        Directory.CreateDirectory(ioDir);
+        if (request.InputsFile is not null)
+        {
+            File.Copy(request.InputsFile, Path.Combine(ioDir, "inputs.json"));
+        }
+        else
+        {
+            await File.WriteAllTextAsync(Path.Combine(ioDir, "inputs.json"), request.InputsJson, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        }
+
+        var bundle = ContainerBundleSource.For(stored.StoreUri, stored.Bundle.ArchivePath, stored.Bundle.Digest, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
+        var secretDirectory = secrets.Count == 0 ? null : Secrets.SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
+        DotnetControllerAccess? controller = null;
+        ContainerOutcome outcome;
+        try
+        {
+            var (secretArguments, secretMounts) = ContainerPythonExecutor.SecretDelivery(secrets, secretDirectory);
+            controller = request.Controller?.Invoke();
+            var command = DotnetWorkerCommand.For(bundle.Source, stored.Bundle.Digest, stored.Bundle.EntryAssembly, task.Name,
+            [
+                "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json",
+                "--run", _context.RunName, "--action", request.ActionId, .. secretArguments, .. controller?.WorkerArguments ?? [],
+            ]);
+            var spec = new ContainerRunSpec(runtime, ContainerLauncher.ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, stored.Bundle.Digest,
+                [], ContainerLabels.For(_context.RunName, request.ActionId, environment.Name), environment.EnvVars, secretMounts)
+            {
+                Command = command,
+                ExtraMounts = controller?.Mounts ?? [],
+            };
+            request.Placed(image.Uri, $"{runtime} container {spec.Name} ({Environment.MachineName})");
+            outcome = await _launcher.RunAsync(spec, environment.Resources, request.Log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            controller?.Registration.Dispose();
+            if (secretDirectory is not null)
+            {
+                Secrets.SecretFiles.Delete(secretDirectory);
+            }
+        }
+
+        if (outcome.OutOfMemory)
+        {
+            throw new ContainerOutOfMemoryException(task.Name, environment.Name, environment.Resources.Memory);
+        }
+
+        if (outcome.OutputsJson is null)
+        {
+            throw Unusable(environment, image, outcome);
+        }
+
+        using var reply = JsonDocument.Parse(outcome.OutputsJson);
+        ReportTimings(environment.Name, reply.RootElement, outcome, imageReady, started);
+        var result = RunnerProtocol.ParseCall(reply.RootElement, outcome.Result.ExitCode, "container");
+        if (result.Error?.Type == typeof(OutOfMemoryException).FullName && environment.Resources.MemoryBytes is not null)
+        {
+            // The runtime honours the container's limit (its GC heap limit derives from it): hitting it is the same out-of-memory.
+            throw new ContainerOutOfMemoryException(task.Name, environment.Name, environment.Resources.Memory);
+        }
+
+        return result;
+    }
+
+    /// <summary>Waits for every container removal still under way (bounded).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var failures = await _launcher.DrainAsync().ConfigureAwait(false);
+        if (failures.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {_context.RunName} could not be removed:\n  " +
+                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>").ConfigureAwait(false);
+        }
+    }
+
+    private void ReportTimings(string environment, JsonElement root, ContainerOutcome outcome, TimeSpan imageReady, long started)
+    {
+        if (ActionTimed is not { } handler || !root.TryGetProperty("timings", out var t))
+        {
+            return;
+        }
+
+        var workerStart = DateTimeOffset.FromUnixTimeMilliseconds((long)(t.GetProperty("started").GetDouble() * 1000));
+        var unpack = TimeSpan.FromSeconds(t.GetProperty("bundle").GetDouble());
+        var run = TimeSpan.FromSeconds(t.GetProperty("task").GetDouble());
+        var workerEnd = workerStart + unpack + run;
+        handler(new ContainerActionTimings("execute", environment, imageReady, workerStart - outcome.Launched, unpack, run,
+            outcome.ResultRead - (workerEnd < outcome.Exited ? workerEnd : outcome.Exited), _time.GetElapsedTime(started)));
+    }
+
+    private static FlyteSharpException Unusable(TaskEnvironment environment, ContainerImage image, ContainerOutcome outcome)
+    {
+        var output = CliProcess.Tail(outcome.Result.Combined, 12);
+        if (outcome.Result.ExitCode == 137)
+        {
+            return new FlyteSharpException($"the container of environment '{environment.Name}' was killed (SIGKILL, exit code 137):\n{output}",
+                fix: "check whether something else stopped it (podman stop/kill, the host's OOM killer)");
+        }
+
+        return new FlyteSharpException(
+            $"image {image.Uri} of environment '{environment.Name}' could not run FlyteSharp's .NET worker " +
+            $"({DotnetWorkerCommand.DotnetExecutable} {DotnetWorkerCommand.EntryPath}, exit code {outcome.Result.ExitCode}):\n{output}",
+            fix: "base the environment on Image.FromDotnetBase(…) (a .NET runtime image with dotnet on PATH; [images] dotnet_base), and keep its worker layer");
+    }
+}

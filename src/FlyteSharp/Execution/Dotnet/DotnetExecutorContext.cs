@@ -1,0 +1,15 @@
+using FlyteSharp.Configuration;
+using FlyteSharp.Execution.Secrets;
+
+namespace FlyteSharp.Execution.Dotnet;
+
+/// <summary>What the .NET executors need for the lifetime of one run.</summary>
+/// <param name="RunName">The run.</param>
+/// <param name="SandboxDirectory">The run's private scratch directory.</param>
+/// <param name="Config">Settings (store, images, registry).</param>
+/// <param name="Secrets">The run's secrets.</param>
+internal sealed record DotnetExecutorContext(string RunName, string SandboxDirectory, FlyteConfig Config, RunSecrets Secrets)
+{
+    /// <summary>Where image builds the run needs report their steps (the run's <see cref="RunOptions.BuildProgress"/>).</summary>
+    public Building.IImageBuildProgress? BuildProgress { get; init; }
+}

@@ -1,0 +1,121 @@
+using System.Text;
+using System.Text.Json;
+using FlyteSharp.Building;
+using FlyteSharp.Execution.Containers;
+using FlyteSharp.Execution.Kubernetes;
+using FlyteSharp.Runner;
+using FlyteSharp.Tasks;
+using k8s;
+
+namespace FlyteSharp.Execution.Dotnet;
+
+/// <summary>
+/// Runs each C# action whose environment has a .NET image as its own Kubernetes Pod of that image, with the same pod
+/// spec and pod engine as Python actions (<see cref="KubernetesPodSpec"/>, <see cref="KubernetesPods"/>): resources as
+/// requests and limits, inputs in an environment variable, the .NET worker fetching the run's .NET bundle from the
+/// oci:// store, the reply read from its marked line in the pod log, the pod deleted afterwards and on cancellation.
+/// </summary>
+internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
+{
+    private readonly DotnetExecutorContext _context;
+    private readonly IContainerImageSource _images;
+    private readonly IKubernetes _client;
+    private readonly bool _ownsClient;
+    private readonly KubernetesPods _pods;
+    private readonly DotnetRunBundles _bundles;
+    private int _sequence;
+
+    /// <summary>Creates the executor; refuses a run whose bundle the cluster could not fetch (a store that is not oci://).</summary>
+    public KubernetesDotnetExecutor(DotnetExecutorContext context, IContainerImageSource images, IKubernetes client, string namespaceName,
+        bool ownsClient = false, TimeProvider? timeProvider = null)
+    {
+        if (!context.Config.EffectiveStoreUri.StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FlyteSharpException(
+                $"kubernetes mode needs the .NET code bundle in an oci:// store the cluster can reach, but the store is {context.Config.EffectiveStoreUri}; pods cannot read this machine's files",
+                context.Config.SourceFile,
+                fix: "set [storage] uri = \"oci://<registry>/<repository>\" in flytesharp.toml (or FLYTESHARP_STORE), on a registry the cluster's nodes can reach");
+        }
+
+        _context = context;
+        _images = images;
+        _client = client;
+        _ownsClient = ownsClient;
+        _pods = new KubernetesPods(client, namespaceName, timeProvider ?? TimeProvider.System);
+        _bundles = new DotnetRunBundles(context.Config);
+    }
+
+    /// <summary>The executor of a kubernetes run: images built when their tag is missing, the client from <c>[kubernetes]</c>.</summary>
+    public static KubernetesDotnetExecutor Create(DotnetExecutorContext context)
+    {
+        var configuration = KubernetesClients.Configuration(context.Config);
+        var images = new BuildingImageSource(context.Config, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress);
+        return new KubernetesDotnetExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true);
+    }
+
+    public async Task<PythonTaskResult> ExecuteAsync(DotnetTaskRequest request, CancellationToken cancellationToken)
+    {
+        var task = request.Task;
+        var environment = task.Environment;
+        var inputsJson = request.InputsFile is { } file ? await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false) : request.InputsJson;
+        if (Encoding.UTF8.GetByteCount(inputsJson) > KubernetesPythonExecutor.MaxInputsBytes)
+        {
+            throw new FlyteSharpException(
+                $"the inputs of task {task.Name} are {Encoding.UTF8.GetByteCount(inputsJson)} bytes of JSON; kubernetes mode passes inputs in the pod's environment, which holds at most {KubernetesPythonExecutor.MaxInputsBytes} bytes",
+                fix: "pass large data by reference (a path or URL the task reads) instead of by value");
+        }
+
+        var stored = await _bundles.ForAsync(task, cancellationToken).ConfigureAwait(false);
+        DotnetFramework.Check(task, stored.Bundle, _context.Config);
+        request.Log("flytesharp", $".NET bundle {stored.Bundle.Digest} ({stored.Bundle.Files.Count} files from {stored.Bundle.EntryAssembly})");
+        await _pods.CheckSecretsAsync(environment, cancellationToken).ConfigureAwait(false);
+        var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
+        var bundle = ContainerBundleSource.For(stored.StoreUri, null, stored.Bundle.Digest, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
+        var pod = Pod(request, image, bundle.Source, stored.Bundle, inputsJson, Interlocked.Increment(ref _sequence));
+        request.Placed(image.Uri, $"pod {pod.Metadata.Name} in namespace {_pods.Namespace}");
+        var log = new PodLog(request.Log);
+        var outcome = await _pods.RunAsync(pod, log, cancellationToken).ConfigureAwait(false);
+        if (outcome.Reason == "OOMKilled")
+        {
+            throw new ContainerOutOfMemoryException(task.Name, environment.Name, environment.Resources.Memory);
+        }
+
+        if (log.ResultJson is not { } json)
+        {
+            throw new FlyteSharpException(
+                $"pod {outcome.Pod} ran image {image.Uri} of environment '{environment.Name}' but FlyteSharp's .NET worker gave no result " +
+                $"({DotnetWorkerCommand.DotnetExecutable} {DotnetWorkerCommand.EntryPath}, exit code {outcome.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}, reason {outcome.Reason ?? "none"}):\n{string.Join('\n', log.Tail())}",
+                fix: "base the environment on Image.FromDotnetBase(…) and keep its worker layer; check that pods can reach the bundle's registry");
+        }
+
+        using var reply = JsonDocument.Parse(json);
+        var result = RunnerProtocol.ParseCall(reply.RootElement, outcome.ExitCode ?? -1, $"pod {outcome.Pod}");
+        if (result.Error?.Type == typeof(OutOfMemoryException).FullName && environment.Resources.MemoryBytes is not null)
+        {
+            throw new ContainerOutOfMemoryException(task.Name, environment.Name, environment.Resources.Memory);
+        }
+
+        return result;
+    }
+
+    /// <summary>The pod of one C# action: the environment's .NET image running the worker on the run's .NET bundle.</summary>
+    internal k8s.Models.V1Pod Pod(DotnetTaskRequest request, ContainerImage image, string bundleSource, Bundles.DotnetBundle bundle, string inputsJson, int sequence)
+    {
+        var task = request.Task;
+        var command = DotnetWorkerCommand.For(bundleSource, bundle.Digest, bundle.EntryAssembly, task.Name,
+            ["--inputs-env", KubernetesPodSpec.InputsVariable, "--result-stdout", "--run", _context.RunName, "--action", request.ActionId]);
+        var name = KubernetesPodSpec.PodName(_context.RunName, sequence, Guid.NewGuid().ToString("N")[..6]);
+        return KubernetesPodSpec.Build(name, _pods.Namespace, image, task.Environment.Resources, command, inputsJson, _context.RunName, request.ActionId, task.Name,
+            task.Environment.Name, task.Environment.EnvVars, task.Environment.Secrets);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_ownsClient)
+        {
+            _client.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,289 @@
+using System.Net;
+using System.Text;
+using FlyteSharp.Tasks;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace FlyteSharp.Execution.Kubernetes;
+
+/// <summary>
+/// The one engine that runs an action's Pod, for Python and C# actions alike: create it, watch it until its container
+/// ended (or it can never run), follow its log into the run, delete it afterwards and on cancellation; Kubernetes
+/// Secrets checked before a pod would wait on a missing one; API failures turned into errors that say what to fix.
+/// </summary>
+internal sealed class KubernetesPods(IKubernetes client, string namespaceName, TimeProvider time)
+{
+    private readonly IKubernetes _client = client;
+    private readonly TimeProvider _time = time;
+
+    /// <summary>The namespace pods are created in.</summary>
+    public string Namespace { get; } = namespaceName;
+
+    /// <summary>Creates <paramref name="pod"/>, waits for its container to end while its log goes to <paramref name="log"/>, and deletes it.</summary>
+    public async Task<PodOutcome> RunAsync(V1Pod pod, PodLog log, CancellationToken cancellationToken)
+    {
+        var name = pod.Metadata.Name;
+        V1Pod created;
+        try
+        {
+            created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex)
+        {
+            throw ApiError($"could not create pod {name} in namespace '{Namespace}'", ex);
+        }
+
+        try
+        {
+            return await WaitAsync(created, log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also on cancellation and failure: a pod left behind holds its node's resources.
+            await DeleteAsync(name).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Fails the action before its pod is created when a Kubernetes Secret it names, or the key in it, is missing: a pod
+    /// would otherwise wait in CreateContainerConfigError. Only the Secret's keys are looked at, its values are dropped.
+    /// </summary>
+    public async Task CheckSecretsAsync(TaskEnvironment environment, CancellationToken cancellationToken)
+    {
+        foreach (var secret in environment.Secrets)
+        {
+            var name = KubernetesPodSpec.SecretName(secret);
+            V1Secret found;
+            try
+            {
+                found = await _client.CoreV1.ReadNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new FlyteSharpException(
+                    $"secret {secret.DisplayName} of task environment '{environment.Name}' was not found: namespace '{Namespace}' has no Kubernetes Secret '{name}'",
+                    fix: $"kubectl create secret generic {name} -n {Namespace} --from-literal={secret.Key}=…");
+            }
+            catch (HttpOperationException ex)
+            {
+                throw ApiError($"could not read Kubernetes Secret '{name}' for secret {secret.DisplayName}", ex);
+            }
+
+            var hasKey = found.Data?.ContainsKey(secret.Key) == true || found.StringData?.ContainsKey(secret.Key) == true;
+            if (!hasKey)
+            {
+                throw new FlyteSharpException(
+                    $"secret {secret.DisplayName} of task environment '{environment.Name}' was not found: Kubernetes Secret '{name}' in namespace '{Namespace}' has no key '{secret.Key}'",
+                    fix: $"add the key: kubectl patch secret {name} -n {Namespace} … (or kubectl create secret generic {name} --from-literal={secret.Key}=…)");
+            }
+        }
+    }
+
+    /// <summary>Watches the pod until its container ended (or it can never run), following its log once it started.</summary>
+    private async Task<PodOutcome> WaitAsync(V1Pod created, PodLog log, CancellationToken cancellationToken)
+    {
+        var name = created.Metadata.Name;
+        var current = created;
+        Task? logs = null;
+        using var stopLogs = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            var quietWatches = 0;
+            while (true)
+            {
+                var state = PodState.Of(current);
+                if (state.Progress is PodProgress.Started or PodProgress.Ended)
+                {
+                    logs ??= FollowLogAsync(name, log, stopLogs.Token);
+                }
+
+                if (state.Progress == PodProgress.Failed)
+                {
+                    throw Failed(name, current, state.Failure!);
+                }
+
+                if (state.Progress == PodProgress.Ended)
+                {
+                    await FinishLogAsync(name, logs!, log, cancellationToken).ConfigureAwait(false);
+                    return new PodOutcome(name, state.ExitCode, state.Reason);
+                }
+
+                var events = 0;
+                Exception? watchError = null;
+                try
+                {
+                    var watch = _client.CoreV1.WatchListNamespacedPodAsync(
+                        Namespace, fieldSelector: $"metadata.name={name}", resourceVersion: current.Metadata.ResourceVersion,
+                        onError: e => watchError = e, cancellationToken: cancellationToken);
+                    await foreach (var (type, changed) in watch.ConfigureAwait(false))
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (type == WatchEventType.Deleted)
+                        {
+                            throw new FlyteSharpException($"pod {name} in namespace '{Namespace}' was deleted before its task finished",
+                                fix: "check who deleted it (kubectl get events), then run again");
+                        }
+
+                        if (type is WatchEventType.Added or WatchEventType.Modified && changed?.Metadata?.Name == name)
+                        {
+                            events++;
+                            current = changed;
+                            var progress = PodState.Of(current).Progress;
+                            if (progress == PodProgress.Started)
+                            {
+                                logs ??= FollowLogAsync(name, log, stopLogs.Token);
+                            }
+                            else if (progress != PodProgress.Waiting)
+                            {
+                                break;
+                            }
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is KubernetesException or IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                {
+                    // An expired resourceVersion (410) or a broken connection: read the pod afresh below.
+                    watchError = ex;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                if (events == 0)
+                {
+                    // The watch ended (server timeout, expired resourceVersion, a broken connection): read the pod afresh.
+                    if (++quietWatches > 1)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(Math.Min(quietWatches, 10)), _time, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    current = await ReadAsync(name, watchError, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    quietWatches = 0;
+                }
+            }
+        }
+        finally
+        {
+            await stopLogs.CancelAsync().ConfigureAwait(false);
+            if (logs is not null)
+            {
+                await logs.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task FollowLogAsync(string name, PodLog log, CancellationToken cancellationToken)
+    {
+        var stream = (await _client.CoreV1.ReadNamespacedPodLogAsync(name, Namespace, container: KubernetesPodSpec.ContainerName, follow: true,
+            cancellationToken: cancellationToken).ConfigureAwait(false));
+        await using var streamDisposal = stream.ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            log.Add(line);
+        }
+    }
+
+    /// <summary>After the container ended: the followed log to its end, or, if following broke, the whole log read again.</summary>
+    private async Task FinishLogAsync(string name, Task logs, PodLog log, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await logs.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is HttpOperationException or IOException or HttpRequestException)
+        {
+            log.Replay();
+        }
+
+        try
+        {
+            var stream = (await _client.CoreV1.ReadNamespacedPodLogAsync(name, Namespace, container: KubernetesPodSpec.ContainerName,
+                cancellationToken: cancellationToken).ConfigureAwait(false));
+            await using var streamDisposal = stream.ConfigureAwait(false);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                log.Add(line);
+            }
+        }
+        catch (HttpOperationException ex)
+        {
+            throw ApiError($"could not read the log of pod {name}", ex);
+        }
+    }
+
+    private async Task<V1Pod> ReadAsync(string name, Exception? watchError, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.CoreV1.ReadNamespacedPodAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new FlyteSharpException($"pod {name} in namespace '{Namespace}' was deleted before its task finished",
+                fix: "check who deleted it (kubectl get events), then run again", inner: watchError);
+        }
+        catch (HttpOperationException ex)
+        {
+            throw ApiError($"could not read pod {name}", ex);
+        }
+    }
+
+    private async Task DeleteAsync(string name)
+    {
+        try
+        {
+            await _client.CoreV1.DeleteNamespacedPodAsync(name, Namespace, gracePeriodSeconds: 0, propagationPolicy: "Background",
+                cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Already gone.
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException)
+        {
+            // Best effort: the action's own outcome matters more; the pod carries labels to find and delete it by hand.
+        }
+    }
+
+    private FlyteSharpException Failed(string name, V1Pod pod, PodFailure failure)
+    {
+        var image = pod.Spec?.Containers?.FirstOrDefault()?.Image;
+        var detail = string.IsNullOrWhiteSpace(failure.Message) ? "" : $": {failure.Message}";
+        return failure.Kind switch
+        {
+            PodFailureKind.ImagePull => new FlyteSharpException(
+                $"pod {name} cannot pull image {image} ({failure.Reason}{detail})",
+                fix: "check that the image was pushed to a registry the cluster's nodes can reach (not localhost), and that they may pull from it (imagePullSecrets, insecure-registry settings)"),
+            PodFailureKind.Unschedulable => new FlyteSharpException(
+                $"pod {name} cannot be scheduled: no node in the cluster fits it ({failure.Reason}{detail})",
+                fix: "lower the environment's Resources (cpu, memory, gpu, disk) or add nodes that have them"),
+            PodFailureKind.CreateContainer => new FlyteSharpException(
+                $"pod {name} could not start its container ({failure.Reason}{detail})",
+                fix: "check the image's entry: " + string.Join(' ', pod.Spec?.Containers?.FirstOrDefault()?.Command?.Take(2) ?? ["?"]) +
+                     " (the interpreter and FlyteSharp's Python runner, or dotnet and FlyteSharp's .NET worker)"),
+            _ => new FlyteSharpException(
+                $"pod {name} failed before its task ran ({failure.Reason}{detail})",
+                fix: "see kubectl describe pod / kubectl get events in namespace " + Namespace),
+        };
+    }
+
+    private FlyteSharpException ApiError(string what, HttpOperationException ex)
+    {
+        var status = (int)ex.Response.StatusCode;
+        var body = ex.Response.Content is { Length: > 0 } c ? c.Length > 500 ? c[..500] : c : ex.Message;
+        var fix = ex.Response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized => "check the credentials of your kubeconfig context",
+            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods and get on pods/log (and get on secrets, for environments with secrets) in namespace '{Namespace}'",
+            HttpStatusCode.NotFound => $"create namespace '{Namespace}' or set [kubernetes] namespace in flytesharp.toml",
+            _ => "check the cluster (kubectl get pods -n " + Namespace + ")",
+        };
+        return new FlyteSharpException($"{what}: the Kubernetes API answered {status}: {body}", fix: fix, inner: ex);
+    }
+
+}

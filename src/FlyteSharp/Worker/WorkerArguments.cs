@@ -1,0 +1,147 @@
+using FlyteSharp.Runner;
+
+namespace FlyteSharp.Worker;
+
+/// <summary>The .NET worker's command line (see <see cref="DotnetWorkerCommand"/> for the paths it defaults to).</summary>
+internal sealed record WorkerArguments
+{
+    /// <summary>Where the .NET bundle comes from: a path (a read-only mounted store) or an http(s) URL; null to load <see cref="AppDirectory"/>.</summary>
+    public string? Bundle { get; init; }
+
+    /// <summary>The bundle's <c>sha256:…</c> digest, checked before anything is unpacked.</summary>
+    public string? Digest { get; init; }
+
+    /// <summary>Where the bundle is unpacked.</summary>
+    public string BundleDirectory { get; init; } = DotnetWorkerCommand.BundleDirectory;
+
+    /// <summary>The user's assemblies baked into the image, used when there is no bundle.</summary>
+    public string AppDirectory { get; init; } = DotnetWorkerCommand.AppDirectory;
+
+    /// <summary>The image's NuGet dependency layer.</summary>
+    public string PackagesDirectory { get; init; } = DotnetWorkerCommand.PackagesDirectory;
+
+    /// <summary>The entry assembly's file name, e.g. <c>App.dll</c>.</summary>
+    public required string Assembly { get; init; }
+
+    /// <summary>The task's name.</summary>
+    public required string Task { get; init; }
+
+    /// <summary>A JSON file holding the inputs object.</summary>
+    public string? InputsFile { get; init; }
+
+    /// <summary>An environment variable holding the inputs object (pods).</summary>
+    public string? InputsVariable { get; init; }
+
+    /// <summary>Where the reply is written.</summary>
+    public string? OutputsFile { get; init; }
+
+    /// <summary>Also print the reply as the marked result line on stdout (pods).</summary>
+    public bool ResultOnStdout { get; init; }
+
+    /// <summary>Secrets delivered as environment variables: (variable, mounted file).</summary>
+    public IReadOnlyList<(string Variable, string File)> SecretVariables { get; init; } = [];
+
+    /// <summary>The driver's controller API address (<c>unix:/path</c> or <c>http://host:port</c>), for nested task calls.</summary>
+    public string? Controller { get; init; }
+
+    /// <summary>A file holding the run's controller token (never passed on the command line).</summary>
+    public string? ControllerTokenFile { get; init; }
+
+    /// <summary>The run's name.</summary>
+    public string Run { get; init; } = "";
+
+    /// <summary>The action's id.</summary>
+    public string Action { get; init; } = "";
+
+    /// <summary>The action's task environment's name.</summary>
+    public string Environment { get; init; } = "";
+
+    /// <summary>Parses <paramref name="args"/>.</summary>
+    /// <exception cref="FlyteSharpException">An unknown option, a missing value, or a missing required option.</exception>
+    public static WorkerArguments Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var secrets = new List<(string, string)>();
+        var resultOnStdout = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (name == "--result-stdout")
+            {
+                resultOnStdout = true;
+                continue;
+            }
+
+            if (!Known.Contains(name))
+            {
+                throw new FlyteSharpException($"unknown worker option '{name}'", fix: "see DotnetWorkerCommand for the worker's command line");
+            }
+
+            if (i + 1 >= args.Count)
+            {
+                throw new FlyteSharpException($"worker option {name} needs a value", fix: $"pass {name} VALUE");
+            }
+
+            var value = args[++i];
+            if (name == "--secret-env")
+            {
+                var eq = value.IndexOf('=');
+                if (eq <= 0)
+                {
+                    throw new FlyteSharpException($"--secret-env '{value}' is not NAME=PATH", fix: "pass --secret-env NAME=/path/of/mounted/file");
+                }
+
+                secrets.Add((value[..eq], value[(eq + 1)..]));
+                continue;
+            }
+
+            values[name] = value;
+        }
+
+        string Required(string option) => values.GetValueOrDefault(option)
+            ?? throw new FlyteSharpException($"the worker needs {option}", fix: $"pass {option} VALUE");
+
+        if (values.ContainsKey("--bundle") != values.ContainsKey("--digest"))
+        {
+            throw new FlyteSharpException("the worker needs --bundle and --digest together", fix: "pass both, or neither to load the image's app folder");
+        }
+
+        if (!values.ContainsKey("--inputs") && !values.ContainsKey("--inputs-env"))
+        {
+            throw new FlyteSharpException("the worker needs --inputs FILE or --inputs-env NAME", fix: "pass one of them");
+        }
+
+        if (!values.ContainsKey("--outputs") && !resultOnStdout)
+        {
+            throw new FlyteSharpException("the worker needs --outputs FILE or --result-stdout", fix: "pass one of them");
+        }
+
+        var defaults = new WorkerArguments { Assembly = "", Task = "" };
+        return new WorkerArguments
+        {
+            Bundle = values.GetValueOrDefault("--bundle"),
+            Digest = values.GetValueOrDefault("--digest"),
+            BundleDirectory = values.GetValueOrDefault("--bundle-dir") ?? defaults.BundleDirectory,
+            AppDirectory = values.GetValueOrDefault("--app-dir") ?? defaults.AppDirectory,
+            PackagesDirectory = values.GetValueOrDefault("--packages-dir") ?? defaults.PackagesDirectory,
+            Assembly = Required("--assembly"),
+            Task = Required("--task"),
+            InputsFile = values.GetValueOrDefault("--inputs"),
+            InputsVariable = values.GetValueOrDefault("--inputs-env"),
+            OutputsFile = values.GetValueOrDefault("--outputs"),
+            ResultOnStdout = resultOnStdout,
+            SecretVariables = secrets,
+            Controller = values.GetValueOrDefault("--controller"),
+            ControllerTokenFile = values.GetValueOrDefault("--controller-token-file"),
+            Run = values.GetValueOrDefault("--run") ?? "",
+            Action = values.GetValueOrDefault("--action") ?? "",
+            Environment = values.GetValueOrDefault("--environment") ?? "",
+        };
+    }
+
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+    {
+        "--bundle", "--digest", "--bundle-dir", "--app-dir", "--packages-dir", "--assembly", "--task", "--inputs", "--inputs-env", "--outputs",
+        "--secret-env", "--controller", "--controller-token-file", "--run", "--action", "--environment",
+    };
+}
