@@ -113,10 +113,10 @@ internal static class RunCommand
             {
                 if (record.Error is { } error)
                 {
-                    await console.Error.WriteLineAsync($"error: {error.Type}: {error.Message}");
+                    await console.Error.WriteLineAsync(PlainProgress.PrintableLines($"error: {error.Type}: {error.Message}"));
                     if (!string.IsNullOrEmpty(error.Traceback) && run.Error is PythonTaskException)
                     {
-                        await console.Error.WriteLineAsync(error.Traceback.TrimEnd());
+                        await console.Error.WriteLineAsync(PlainProgress.PrintableLines(error.Traceback.TrimEnd()));
                     }
                 }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FlyteSharp.Cli.Progress;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
@@ -93,7 +94,7 @@ internal static class RunsCommand
 
             if (run.Error is not null)
             {
-                await console.Out.WriteLineAsync($"error    {run.Error.Type}: {run.Error.Message}");
+                await console.Out.WriteLineAsync(PlainProgress.PrintableLines($"error    {run.Error.Type}: {run.Error.Message}"));
             }
 
             await console.Out.WriteLineAsync($"actions ({actions.Count}):");
@@ -237,6 +238,11 @@ internal static class RunsCommand
                 await console.Out.WriteLineAsync($"removed    sandbox {sandbox}");
             }
 
+            foreach (var secrets in report.RemovedSecretDirectories)
+            {
+                await console.Out.WriteLineAsync($"removed    secret files {secrets}");
+            }
+
             await console.Out.WriteLineAsync(
                 $"kept       {report.KeptSandboxes} sandbox(es): their run is still going, or it ended less than {RunPages.Duration(maxAge)} ago");
             return 0;
@@ -372,7 +378,7 @@ internal static class RunsCommand
             }
 
             var output = a.OutputsJson ?? a.OutputsBlob?.Preview;
-            var detail = a.Error is null ? output is { } o ? " → " + (o.Length > 80 || a.OutputsBlob is not null ? o[..Math.Min(o.Length, 77)] + "..." : o) : "" : $" ✗ {a.Error.Type}: {a.Error.Message}";
+            var detail = a.Error is null ? output is { } o ? " → " + (o.Length > 80 || a.OutputsBlob is not null ? o[..Math.Min(o.Length, 77)] + "..." : o) : "" : PlainProgress.PrintableLines($" ✗ {a.Error.Type}: {a.Error.Message}");
             var attempts = a.Attempts > 1 ? $" ({a.Attempts} attempts)" : "";
             yield return $"  {prefix}{a.Task} [{a.Id}] {RunStore.Text(a.Status)} {RunPages.Duration(a.Duration)}{attempts}{detail}";
         }

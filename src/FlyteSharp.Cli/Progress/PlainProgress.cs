@@ -69,5 +69,14 @@ internal sealed class PlainProgress
     internal static string Printable(string line) =>
         line.Any(char.IsControl) ? new string(line.Select(c => char.IsControl(c) ? '?' : c).ToArray()) : line;
 
+    /// <summary>
+    /// Recorded text of several lines (a task's error message, a traceback) as printed: control characters other than
+    /// line breaks and tabs shown as '?', so a task cannot send escape sequences to the terminal through its error.
+    /// </summary>
+    internal static string PrintableLines(string text) =>
+        text.Any(IsHidden) ? new string(text.Select(c => IsHidden(c) ? '?' : c).ToArray()) : text;
+
+    private static bool IsHidden(char c) => char.IsControl(c) && c is not '\n' and not '\t';
+
     private sealed record Seen(ActionStatus Status, int Attempts, string? Host);
 }

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Polly;
+using Polly.Retry;
 
 namespace FlyteSharp.Controller;
 
@@ -16,6 +18,31 @@ internal sealed class ControllerClient : IDisposable
 {
     /// <summary>How long connecting to the driver may take before the call fails.</summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Child calls one client has open at once (one connection each, held while the child runs); more wait in the client.
+    /// Below the driver's connection limit and listen backlog, so a <c>Task.WhenAll</c> fan-out of any width is queued
+    /// like an in-process one instead of being turned away.
+    /// </summary>
+    internal const int MaxConnections = 128;
+
+    /// <summary>
+    /// A driver that is busy (503: other parents hold its connections) or whose listen queue is full (EAGAIN on the Unix
+    /// socket) is asked again, for up to about ten minutes: both pass as calls end.
+    /// </summary>
+    private static readonly ResiliencePipeline<HttpResponseMessage> BusyRetry = new ResiliencePipelineBuilder<HttpResponseMessage>()
+        .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                .HandleResult(r => r.StatusCode == HttpStatusCode.ServiceUnavailable)
+                .Handle<HttpRequestException>(ex => ex.InnerException is SocketException { SocketErrorCode: SocketError.TryAgain }),
+            MaxRetryAttempts = 600,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(20),
+            MaxDelay = TimeSpan.FromSeconds(1),
+        })
+        .Build();
 
     private readonly HttpClient _http;
     private readonly string _token;
@@ -41,6 +68,7 @@ internal sealed class ControllerClient : IDisposable
             UseProxy = false,
             AllowAutoRedirect = false,
             UseCookies = false,
+            MaxConnectionsPerServer = MaxConnections,
         };
         if (address.SocketPath is { } path)
         {
@@ -99,17 +127,21 @@ internal sealed class ControllerClient : IDisposable
     /// <returns>The child's output as JSON text.</returns>
     public async Task<string> CallChildAsync(string parentActionId, string task, string inputsJson, CancellationToken cancellationToken, string? environment = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ControllerProtocol.ChildrenPath(parentActionId))
-        {
-            Content = new ByteArrayContent(RequestBody(task, inputsJson, environment)),
-        };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-
+        var requestBody = RequestBody(task, inputsJson, environment);
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            response = await BusyRetry.ExecuteAsync(async ct =>
+            {
+                // A request message is sent once: every attempt gets its own.
+                using var request = new HttpRequestMessage(HttpMethod.Post, ControllerProtocol.ChildrenPath(parentActionId))
+                {
+                    Content = new ByteArrayContent(requestBody),
+                };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+                return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {

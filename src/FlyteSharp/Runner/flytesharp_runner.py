@@ -400,7 +400,14 @@ def _captured(stream):
     return stream.getvalue() if isinstance(stream, io.StringIO) else ""
 
 
+# What a reload starts the next interpreter with: the replica's environment variables (secrets included) and working
+# directory as they were before any task ran, so one code version's os.environ / os.chdir never reach the next.
+_serve_start = None
+
+
 def serve(bundle_dir):
+    global _serve_start
+    _serve_start = (dict(os.environ), os.getcwd())
     _lead_process_group()
     _exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -457,7 +464,7 @@ def _reload(request, proto, response):
     """Serves another code bundle in a fresh interpreter, in the same process (a reusable container keeps running):
     fetches and verifies the bundle into its own per-digest directory (once: a directory already there is reused),
     answers, then replaces this interpreter (os.execv) with a runner serving that directory. Nothing of the old
-    code's modules or globals survives. A refused bundle is answered as an error and the old interpreter serves on."""
+    code's modules, globals, environment variables or working directory survives. A refused bundle is answered as an error and the old interpreter serves on."""
     bundle_dir = request["bundle_dir"]
     try:
         if not os.path.isdir(bundle_dir):
@@ -482,7 +489,9 @@ def _reload(request, proto, response):
     sys.stderr.flush()
     # The protocol stream becomes fd 1 again (serve pointed fd 1 at stderr; dup'd fds do not survive exec).
     os.dup2(proto.fileno(), 1)
-    os.execv(sys.executable, argv)
+    environment, directory = _serve_start
+    os.chdir(directory)
+    os.execve(sys.executable, argv, environment)
 
 
 def _inputs_of(request):

@@ -30,7 +30,15 @@ public static class Tasks
 
     public static readonly FlyteTask<int, string> Greet = Env.PythonTask<int, string>("fixture.late:greet");
 
+    public static readonly FlyteTask<int, string> Shout = Env.PythonTask<int, string>("fixture.late:shout");
+
     /// <summary>Naps, then calls a task that reads a data file shipped in the bundle: it needs the run's sandbox after the nap.</summary>
     public static readonly FlyteTask<int, string> NapThenGreet = Env.Task("nap_then_greet", async (int seconds) =>
         await Greet.InvokeAsync((int)await Nap.InvokeAsync(seconds)));
+
+    /// <summary>A reusable environment with a secret: its replica holds the secret's file while it lives.</summary>
+    public static readonly TaskEnvironment Warm = new("warm", Image.FromDebianBase("3.11"),
+        secrets: [new Secret("fixture_token", AsEnvVar: "FIXTURE_TOKEN")], reuse: new ReusePolicy(Replicas: 1));
+
+    public static readonly FlyteTask<int, double> WarmNap = Warm.PythonTask<int, double>("fixture.slow:warm_nap");
 }

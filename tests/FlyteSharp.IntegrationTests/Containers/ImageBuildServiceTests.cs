@@ -61,6 +61,25 @@ public class ImageBuildServiceTests(DistributionRegistry registry, BaseImage bas
     }
 
     [Fact]
+    public async Task BuildAsync_StepPrintsTerminalEscapesAndFails_ErrorShowsThemAsQuestionMarksAndTheLogKeepsThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        // A hostile (or merely colourful) build step: an OSC title/clipboard sequence, a screen clear, a bell.
+        var image = Image.FromDebianBase("3.11").WithEnvVars(new Dictionary<string, string> { ["ROLE"] = project.Repository })
+            .WithCommands("printf 'pwn\\033]52;c;aGk=\\007ed\\033[2Jhere\\n'; exit 3").Resolve(new ImageResolveOptions(project.Config));
+        var service = await ImageBuildServices.CreateAsync(project.Config, cancellationToken: ct);
+
+        var result = Assert.Single(await service.BuildAsync([ImageBuildTarget.From(image, "a")], cancellationToken: ct));
+
+        Assert.Equal(ImageBuildStatus.Failed, result.Status);
+        Assert.Contains("pwn?]52;c;aGk=?ed?[2Jhere", result.Error);
+        Assert.DoesNotContain(result.Error!, c => char.IsControl(c) && c is not '\n');
+        Assert.DoesNotContain(result.Exception!.Message, c => char.IsControl(c) && c is not '\n');
+        Assert.Contains("pwn\u001b]52;c;aGk=\u0007ed\u001b[2Jhere", await File.ReadAllTextAsync(result.LogFile!, ct));
+    }
+
+    [Fact]
     public async Task BuildAsync_ProgressThrowsOnAStep_BuildThrowsThatExceptionInsteadOfEndingTheProcess()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -57,13 +57,28 @@ public class RunCommandTests(RunsProjectFixture fixture) : IClassFixture<RunsPro
     }
 
     [Fact]
+    public async Task Run_TaskErrorWithTerminalEscapes_RunAndShowPrintThemAsQuestionMarks()
+    {
+        var name = "shout-" + Guid.NewGuid().ToString("n")[..8];
+        var (code, _, error) = await fixture.CliAsync("run", fixture.ProjectDir, "fixture.late:shout", "--no-build", "--config", fixture.ConfigFile, "--input", "n=7", "--name", name);
+        var (showCode, shown, _) = await fixture.CliAsync("runs", "show", name, "--config", fixture.ConfigFile);
+
+        Assert.Equal(1, code);
+        Assert.Contains("ValueError: bad 7?]52;c;aGk=??[2Jinput", error);
+        Assert.DoesNotContain(error, c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t');
+        Assert.Equal(0, showCode);
+        Assert.Contains("ValueError: bad 7?]52;c;aGk=??[2Jinput", shown);
+        Assert.DoesNotContain(shown, c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t');
+    }
+
+    [Fact]
     public async Task Run_UnknownTask_ListsTasks()
     {
         var (code, _, error) = await fixture.CliAsync("run", fixture.ProjectDir, "fan_outt", "--no-build", "--config", fixture.ConfigFile);
 
         Assert.Equal(1, code);
         Assert.Contains("defines no task named 'fan_outt'", error);
-        Assert.Contains("fan_out, fixture.late:greet, fixture.slow:nap, nap_then_greet, slow_pipeline, square", error);
+        Assert.Contains("fan_out, fixture.late:greet, fixture.late:shout, fixture.slow:nap, fixture.slow:warm_nap, nap_then_greet, slow_pipeline, square", error);
     }
 
     [Fact]

@@ -44,6 +44,24 @@ public class RunnerReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task Reload_OldCodeChangedEnvironmentAndDirectory_NewCodeStartsFromTheReplicasOwn()
+    {
+        var (worker, _) = await StartAsync("v1");
+        await using var w = worker;
+        var before = await CallAsync(worker, "app.ver:seen");
+        Assert.StartsWith("\"unset|", before);
+        Assert.Equal("\"tainted\"", await CallAsync(worker, "app.ver:taint"));
+        Assert.Equal("\"v1|/\"", await CallAsync(worker, "app.ver:seen")); // shared between one code's actions, as documented
+        var second = await BundleAsync("v2");
+
+        using var reloaded = await worker.SendAsync(Reload(second, Path.Combine(_root, "bundles", "b")), null, Token);
+        Assert.True(reloaded.RootElement.GetProperty("ok").GetBoolean(), reloaded.RootElement.ToString());
+
+        // Another code version (in a Global replica: possibly another run) sees none of the old code's variables or cwd.
+        Assert.Equal(before, await CallAsync(worker, "app.ver:seen"));
+    }
+
+    [Fact]
     public async Task Reload_DigestMismatch_RefusedAndTheOldCodeKeepsServing()
     {
         var (worker, _) = await StartAsync("v1");
@@ -76,7 +94,9 @@ public class RunnerReloadTests : IDisposable
         Directory.CreateDirectory(Path.Combine(src, "app"));
         await File.WriteAllTextAsync(Path.Combine(src, "app", "__init__.py"), "", Token);
         await File.WriteAllTextAsync(Path.Combine(src, "app", "ver.py"),
-            $"calls = 0\ndef ver() -> str:\n    global calls\n    calls += 1\n    return f\"{version}:{{calls}}\"\n", Token);
+            $"import os\ncalls = 0\ndef ver() -> str:\n    global calls\n    calls += 1\n    return f\"{version}:{{calls}}\"\n" +
+            $"def taint() -> str:\n    os.environ[\"FLYTESHARP_TEST_TAINT\"] = \"{version}\"\n    os.chdir(\"/\")\n    return \"tainted\"\n" +
+            "def seen() -> str:\n    return os.environ.get(\"FLYTESHARP_TEST_TAINT\", \"unset\") + \"|\" + os.getcwd()\n", Token);
         return await CodeBundler.CreateAsync(src, new BundleOptions { CacheDirectory = Path.Combine(_root, "cache") }, Token);
     }
 
@@ -89,9 +109,9 @@ public class RunnerReloadTests : IDisposable
         ["paths"] = Array.Empty<string>(),
     };
 
-    private static async Task<string> CallAsync(PythonWorker worker)
+    private static async Task<string> CallAsync(PythonWorker worker, string task = "app.ver:ver")
     {
-        using var doc = await worker.SendAsync(new Dictionary<string, object?> { ["op"] = "call", ["task"] = "app.ver:ver", ["inputs"] = new Dictionary<string, object>() }, null, Token);
+        using var doc = await worker.SendAsync(new Dictionary<string, object?> { ["op"] = "call", ["task"] = task, ["inputs"] = new Dictionary<string, object>() }, null, Token);
         var result = RunnerProtocol.ParseCall(doc.RootElement);
         Assert.True(result.Error is null, result.Error?.ToString());
         return result.OutputJson!;

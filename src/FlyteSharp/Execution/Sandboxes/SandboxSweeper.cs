@@ -2,6 +2,7 @@ using System.Globalization;
 using FlyteSharp.Building;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Containers;
+using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Runs;
 
 namespace FlyteSharp.Execution.Sandboxes;
@@ -109,7 +110,12 @@ internal static class SandboxSweeper
             }
         }
 
-        return new SweepReport(abandoned, removedSandboxes, removedContainers, kept, complete && !timeout.IsCancellationRequested);
+        // Containers first: a replica of a gone driver keeps its secret files mounted until it is removed above.
+        var removedSecrets = SecretFiles.DeleteOrphans();
+        return new SweepReport(abandoned, removedSandboxes, removedContainers, kept, complete && !timeout.IsCancellationRequested)
+        {
+            RemovedSecretDirectories = removedSecrets,
+        };
     }
 
     private static bool IsOwnerAlive(SandboxOwner owner, RunStore store) =>

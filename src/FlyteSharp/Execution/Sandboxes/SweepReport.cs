@@ -11,4 +11,8 @@ internal sealed record SweepReport(
     IReadOnlyList<string> RemovedSandboxes,
     IReadOnlyList<string> RemovedContainers,
     int KeptSandboxes,
-    bool Complete);
+    bool Complete)
+{
+    /// <summary>Secret directories on tmpfs left by processes that are gone, which it deleted.</summary>
+    public IReadOnlyList<string> RemovedSecretDirectories { get; init; } = [];
+}

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using FlyteSharp.Runs;
 
 namespace FlyteSharp.Execution.Secrets;
 
@@ -8,11 +10,18 @@ namespace FlyteSharp.Execution.Secrets;
 /// </summary>
 internal static class SecretFiles
 {
-    /// <summary>A fresh private directory for one action's secret files (on tmpfs when available, else under <paramref name="fallbackParent"/>).</summary>
+    private const string SharedMemory = "/dev/shm";
+    private const string Prefix = "flytesharp-secrets-";
+
+    /// <summary>
+    /// A fresh private directory for one action's (or one replica's) secret files (on tmpfs when available, else under
+    /// <paramref name="fallbackParent"/>). The tmpfs name carries this process's id and start time: a driver killed before
+    /// it removes the directory leaves it outside any sandbox, and <see cref="DeleteOrphans"/> finds it by them.
+    /// </summary>
     public static string CreatePrivateDirectory(string fallbackParent)
     {
-        var name = "flytesharp-secrets-" + Guid.NewGuid().ToString("N");
-        foreach (var parent in new[] { "/dev/shm", fallbackParent })
+        var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}{RunStore.Self.Pid}-{RunStore.Self.Start}-{Guid.NewGuid():N}");
+        foreach (var parent in new[] { SharedMemory, fallbackParent })
         {
             if (!Directory.Exists(parent))
             {
@@ -74,6 +83,44 @@ internal static class SecretFiles
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
         });
         stream.Write(new UTF8Encoding(false).GetBytes(value));
+    }
+
+    /// <summary>
+    /// Removes the tmpfs secret directories of processes of this host that are gone (killed or crashed before they removed
+    /// them): the values would otherwise stay in memory until the machine reboots. Another user's directories are left alone.
+    /// </summary>
+    /// <returns>The directories removed.</returns>
+    public static IReadOnlyList<string> DeleteOrphans()
+    {
+        if (OperatingSystem.IsWindows() || !Directory.Exists(SharedMemory))
+        {
+            return [];
+        }
+
+        var removed = new List<string>();
+        foreach (var directory in Directory.EnumerateDirectories(SharedMemory, Prefix + "*"))
+        {
+            var parts = Path.GetFileName(directory)[Prefix.Length..].Split('-');
+            if (parts.Length != 3
+                || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
+                || RunStore.IsAlive(pid, start))
+            {
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+                removed.Add(directory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another user's, or removed meanwhile.
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>Removes a directory of secret files (best effort: a leftover is in a private, per-action directory).</summary>

@@ -68,6 +68,26 @@ public class ControllerServerTests : IDisposable
     }
 
     [Fact]
+    public async Task CallChild_FanOutWiderThanTheConnectionLimit_EveryCallWaitsItsTurnAndSucceeds()
+    {
+        var env = NewEnv();
+        var n = ControllerHttpLimits.Default.MaxConnections + 88;
+        var inc = env.Task("inc", async (int x) =>
+        {
+            await Task.Delay(20);
+            return x + 1;
+        });
+        // As in-process: a fan-out of any width is bounded by MaxConcurrency, never refused.
+        var parent = ContainerisedParent.Define(env, async p =>
+            (await Task.WhenAll(Enumerable.Range(0, n).Select(i => inc.InvokeAsync(i)))).Sum().ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var run = await _fixture.Runtime.Run(parent, _fixture.Options(maxConcurrency: 8));
+
+        Assert.Equal((n * (n + 1) / 2).ToString(System.Globalization.CultureInfo.InvariantCulture), await run.GetOutputAsync(Ct));
+        Assert.Equal(n, (await run.GetActionsAsync(Ct)).Count(a => a is { Task: "inc", Status: ActionStatus.Succeeded }));
+    }
+
+    [Fact]
     public async Task CallChild_CSharpChildThrows_ParentGetsTheSameExceptionTypeAndMessage()
     {
         var env = NewEnv();
