@@ -34,6 +34,9 @@ internal sealed class DotnetProjectGraph
     /// <summary>Full paths of every restore input, sorted ordinally.</summary>
     public IReadOnlyList<string> RestoreInputs { get; }
 
+    private static bool IsFlyteSharpProject(string path) =>
+        Path.GetFileName(path) is "FlyteSharp.csproj" or "FlyteSharp.Worker.csproj";
+
     /// <summary>Reads <paramref name="projectFile"/> and everything it references.</summary>
     /// <exception cref="FlyteSharpException">A project is missing or malformed, a reference is missing or circular, or a framework is ambiguous.</exception>
     public static DotnetProjectGraph Load(string projectFile)
@@ -55,7 +58,11 @@ internal sealed class DotnetProjectGraph
                         "remove one of the references (MSBuild refuses the cycle too)");
                 }
 
-                if (byPath.ContainsKey(path))
+                // FlyteSharp and its worker are not the user's restore: the worker in every .NET image brings them and their
+                // packages (its bytes are in the tag), so a ProjectReference to them (a project in FlyteSharp's own
+                // repository) is not followed; MSBuild's conditions that keep the worker from referencing itself are not
+                // evaluated here, so following it would see a cycle that MSBuild does not.
+                if (byPath.ContainsKey(path) || IsFlyteSharpProject(path))
                 {
                     continue;
                 }

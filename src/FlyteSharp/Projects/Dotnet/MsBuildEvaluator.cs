@@ -11,7 +11,8 @@ internal sealed record MsBuildPropertySource(string Value, string File, int? Lin
 
 /// <summary>
 /// The small part of MSBuild evaluation a restore's inputs depend on: properties (<c>$(Name)</c> and the
-/// <c>GetPathOfFileAbove</c>/<c>GetDirectoryNameOfFileAbove</c> functions that Directory.Build.props chains use),
+/// <c>GetPathOfFileAbove</c>/<c>GetDirectoryNameOfFileAbove</c> functions that Directory.Build.props chains use, and
+/// <c>GetFullPath</c>/<c>NormalizePath</c> of a path),
 /// <c>Import</c> elements with a path that can be evaluated, and the restore items. Conditions are not evaluated
 /// except the common <c>'$(X)' == ''</c> default guard, so the model reads a superset of what MSBuild reads; SDK
 /// imports (<c>Sdk="…"</c>) are not followed (the SDK is pinned by global.json, which is a restore input).
@@ -94,6 +95,11 @@ internal sealed partial class MsBuildEvaluator
 
             return "";
         });
+        // GetFullPath / NormalizePath of an argument that expands completely (FlyteSharp.Worker.targets names the worker's
+        // project so); anything else is left as is and refused where a path is needed.
+        expanded = FullPath().Replace(expanded, m => Simple(m.Groups["a"].Value) is var path && !path.Contains("$(", StringComparison.Ordinal) && path.Length > 0
+            ? Path.GetFullPath(path.Replace('\\', Path.DirectorySeparatorChar))
+            : m.Value);
         return Simple(expanded);
     }
 
@@ -187,6 +193,9 @@ internal sealed partial class MsBuildEvaluator
 
     [GeneratedRegex(@"\$\(\[MSBuild\]::(?<fn>GetPathOfFileAbove|GetDirectoryNameOfFileAbove)\(\s*'(?<a>[^']*)'\s*(?:,\s*'(?<b>[^']*)'\s*)?\)\)", RegexOptions.IgnoreCase)]
     private static partial Regex PathAbove();
+
+    [GeneratedRegex(@"\$\(\[(?:System\.IO\.Path\]::GetFullPath|MSBuild\]::NormalizePath)\(\s*'(?<a>[^']*)'\s*\)\)", RegexOptions.IgnoreCase)]
+    private static partial Regex FullPath();
 
     [GeneratedRegex(@"^\s*'\$\(([A-Za-z_][A-Za-z0-9_\-]*)\)'\s*==\s*''\s*$")]
     private static partial Regex DefaultGuard();

@@ -89,6 +89,51 @@ public sealed class DotnetProjectGraphTests : IDisposable
     }
 
     [Fact]
+    public void Load_ProjectReferenceToFlyteSharpWithTheWorkerTargets_ExpandsGetFullPathAndDoesNotFollowFlyteSharp()
+    {
+        // The layout of FlyteSharp's own repository: Directory.Build.targets imports the worker's targets (whose
+        // ProjectReference path is a GetFullPath), and the worker references FlyteSharp (a cycle if conditions were ignored).
+        _fixture.Write("Directory.Build.targets",
+            "<Project>\n  <Import Project=\"lib/FlyteSharp.Worker/build/FlyteSharp.Worker.targets\" Condition=\"'$(MSBuildProjectName)' != 'FlyteSharp.Worker'\" />\n</Project>");
+        _fixture.Write("lib/FlyteSharp.Worker/build/FlyteSharp.Worker.targets", """
+            <Project>
+              <PropertyGroup>
+                <FlyteSharpWorkerProject>$([System.IO.Path]::GetFullPath('$(MSBuildThisFileDirectory)../FlyteSharp.Worker.csproj'))</FlyteSharpWorkerProject>
+              </PropertyGroup>
+              <ItemGroup Condition="'@(ProjectReference->AnyHaveMetadataValue('Filename', 'FlyteSharp'))' == 'true'">
+                <ProjectReference Include="$(FlyteSharpWorkerProject)" ReferenceOutputAssembly="false" />
+              </ItemGroup>
+            </Project>
+            """);
+        _fixture.Write("lib/FlyteSharp.Worker/FlyteSharp.Worker.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><ProjectReference Include=\"../FlyteSharp/FlyteSharp.csproj\" /></ItemGroup></Project>");
+        _fixture.Write("lib/FlyteSharp/FlyteSharp.csproj", "<Project Sdk=\"Microsoft.NET.Sdk\" />");
+        _fixture.Replace("Tasks/Tasks.csproj", "<ProjectReference Include=\"../Shapes/Shapes.csproj\" />",
+            "<ProjectReference Include=\"../Shapes/Shapes.csproj\" />\n    <ProjectReference Include=\"../lib/FlyteSharp/FlyteSharp.csproj\" />");
+
+        var graph = DotnetProjectGraph.Load(_fixture.TasksProject);
+
+        Assert.Contains(graph.Root.ProjectReferences, r => r.Path == _fixture.PathOf("lib/FlyteSharp.Worker/FlyteSharp.Worker.csproj"));
+        Assert.Equal(["Tasks", "Shapes"], graph.Projects.Select(p => p.Name));
+        Assert.DoesNotContain(graph.RestoreInputs, p => p.EndsWith(".csproj", StringComparison.Ordinal) && p.Contains("FlyteSharp", StringComparison.Ordinal));
+        Assert.Contains(_fixture.PathOf("lib/FlyteSharp.Worker/build/FlyteSharp.Worker.targets"), graph.RestoreInputs);
+    }
+
+    [Fact]
+    public void Load_DotnetTasksExample_ReadsItsLockAndCentralVersionThroughTheRepositoryTargets()
+    {
+        var root = DotnetFixture.RepositoryRoot();
+        var graph = DotnetProjectGraph.Load(Path.Combine(root, "examples", "dotnet-tasks", "dotnet", "DotnetTasks.csproj"));
+
+        var package = Assert.Single(graph.Root.PackageReferences);
+        Assert.Equal(("Newtonsoft.Json", "13.0.3"), (package.Name, package.Version));
+        Assert.True(graph.Root.RestoresWithLockFile);
+        Assert.Contains("examples/dotnet-tasks/dotnet/packages.lock.json", RelativeInputs(graph, root));
+        Assert.Contains("examples/dotnet-tasks/Directory.Packages.props", RelativeInputs(graph, root));
+        Assert.Contains("Directory.Packages.props", RelativeInputs(graph, root));
+    }
+
+    [Fact]
     public void Load_MalformedProjectXml_NamesFileLineAndFix()
     {
         _fixture.Write("Shapes/Shapes.csproj", "<Project Sdk=\"Microsoft.NET.Sdk\">\n  <PropertyGroup>\n    <TargetFramework>net10.0</TargetFramework>\n  </PropertyGrop>\n</Project>\n");
