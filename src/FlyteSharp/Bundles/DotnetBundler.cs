@@ -1,4 +1,5 @@
 using FlyteSharp.Content;
+using FlyteSharp.Projects.Dotnet;
 
 namespace FlyteSharp.Bundles;
 
@@ -19,18 +20,18 @@ internal static class DotnetBundler
 
     /// <summary>The files of the bundle: (path in the bundle, file on disk), ordinal order.</summary>
     /// <exception cref="FlyteSharpException">The assembly has no deps.json, or a file it lists is missing.</exception>
-    public static IReadOnlyList<(string RelativePath, string FullPath)> Select(string entryAssemblyPath, out DotnetDepsFile depsFile)
+    public static IReadOnlyList<(string RelativePath, string FullPath)> Select(string entryAssemblyPath, out DepsJson depsFile)
     {
         var entry = Path.GetFullPath(entryAssemblyPath);
         var directory = Path.GetDirectoryName(entry)!;
         var stem = Path.GetFileNameWithoutExtension(entry);
-        var deps = depsFile = DotnetDepsFile.Load(Path.Combine(directory, stem + ".deps.json"));
+        var deps = depsFile = DepsJson.Load(Path.Combine(directory, stem + ".deps.json"));
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         void Add(string relative, bool required)
         {
             if (relative.Length == 0 || relative.StartsWith('/') || relative.Contains('\\') || relative.Split('/').Contains(".."))
             {
-                throw new FlyteSharpException($"deps.json lists '{relative}', which is not a path inside the build output", deps.Path, fix: "rebuild the project");
+                throw new FlyteSharpException($"deps.json lists '{relative}', which is not a path inside the build output", deps.File, fix: "rebuild the project");
             }
 
             var full = Path.Combine(directory, relative.Replace('/', Path.DirectorySeparatorChar));
@@ -40,7 +41,7 @@ internal static class DotnetBundler
             }
             else if (required)
             {
-                throw new FlyteSharpException($"the build output lacks '{relative}', which its deps.json lists", deps.Path,
+                throw new FlyteSharpException($"the build output lacks '{relative}', which its deps.json lists", deps.File,
                     fix: "rebuild the project (dotnet build) so the output is complete");
             }
         }
@@ -50,24 +51,19 @@ internal static class DotnetBundler
         var worker = typeof(DotnetBundler).Assembly.GetName().Name;
         foreach (var library in deps.Libraries.Where(l => l.IsProject && l.Name != worker))
         {
-            foreach (var runtime in library.RuntimeFiles)
+            foreach (var file in library.Files)
             {
-                Add(runtime, required: true);
-                if (runtime.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+                Add(file, required: true);
+                if (file.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && !file.Contains('/', StringComparison.Ordinal))
                 {
-                    Add(runtime[..^4] + ".pdb", required: false);
+                    Add(file[..^4] + ".pdb", required: false);
                 }
-            }
-
-            foreach (var resource in library.ResourceFiles)
-            {
-                Add(resource, required: true);
             }
         }
 
         if (!files.ContainsKey(Path.GetFileName(entry)))
         {
-            throw new FlyteSharpException($"the deps.json next to {Path.GetFileName(entry)} does not list it as a project", deps.Path, fix: "rebuild the project");
+            throw new FlyteSharpException($"the deps.json next to {Path.GetFileName(entry)} does not list it as a project", deps.File, fix: "rebuild the project");
         }
 
         return [.. files.Select(f => (f.Key, f.Value))];

@@ -5,6 +5,7 @@ using System.Text.Json;
 using FlyteSharp.Bundles;
 using FlyteSharp.Controller;
 using FlyteSharp.Execution;
+using FlyteSharp.Projects.Dotnet;
 using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 using FlyteSharp.Tasks.Discovery;
@@ -158,7 +159,7 @@ internal static class DotnetWorker
                 fix: "the bundle does not hold the task's assembly: rebuild the project and run again");
         }
 
-        var deps = DotnetDepsFile.Load(Path.ChangeExtension(entry, ".deps.json"));
+        var deps = DepsJson.Load(Path.ChangeExtension(entry, ".deps.json"));
         CheckFramework(deps);
         var packages = ImagePackages.Load(arguments.PackagesDirectory);
         CheckPackageVersions(deps, packages);
@@ -260,19 +261,19 @@ internal static class DotnetWorker
         return values;
     }
 
-    private static void CheckFramework(DotnetDepsFile deps)
+    private static void CheckFramework(DepsJson deps)
     {
         var runtime = Environment.Version;
         if (deps.FrameworkVersion is { } wanted && (wanted.Major, wanted.Minor).CompareTo((runtime.Major, runtime.Minor)) > 0)
         {
             throw new FlyteSharpException(
                 $"the bundle targets .NET {wanted.Major}.{wanted.Minor} ({deps.TargetFramework}), but the image has .NET {runtime.Major}.{runtime.Minor} ({RuntimeInformation.FrameworkDescription})",
-                deps.Path,
+                deps.File,
                 fix: $"use Image.FromDotnetBase(\"{wanted.Major}.{wanted.Minor}\") with a base that has that runtime ([images] dotnet_base in flytesharp.toml), or target net{runtime.Major}.{runtime.Minor}");
         }
     }
 
-    private static void CheckPackageVersions(DotnetDepsFile deps, ImagePackages packages)
+    private static void CheckPackageVersions(DepsJson deps, ImagePackages packages)
     {
         foreach (var library in deps.Libraries.Where(l => l.IsPackage))
         {
@@ -280,14 +281,14 @@ internal static class DotnetWorker
             {
                 throw new FlyteSharpException(
                     $"bundle built against {library.Name} {library.Version}, image has {image}",
-                    deps.Path,
+                    deps.File,
                     fix: "rebuild the image (its tag changes when packages.lock.json or the package references change), or restore the project against the image's versions");
             }
         }
     }
 
     /// <summary>An assembly the user's code needs that neither the bundle nor the image has, or has in an older version, as a clear error.</summary>
-    private static FlyteSharpException? MissingAssembly(Exception ex, UserCodeLoadContext context, DotnetDepsFile deps, ImagePackages packages)
+    private static FlyteSharpException? MissingAssembly(Exception ex, UserCodeLoadContext context, DepsJson deps, ImagePackages packages)
     {
         var load = Unwrap(ex);
         if (load is not (FileNotFoundException or FileLoadException or TypeLoadException or FlyteSharpException { InnerException: ReflectionTypeLoadException or FileNotFoundException or FileLoadException }))
@@ -299,11 +300,11 @@ internal static class DotnetWorker
         {
             if (context.Conflicts.FirstOrDefault() is { Requested: { } requested } conflict)
             {
-                var bundleSide = deps.Libraries.FirstOrDefault(l => l.IsPackage && l.RuntimeFiles.Any(f => Path.GetFileNameWithoutExtension(f) == requested.Name));
+                var bundleSide = deps.Libraries.FirstOrDefault(l => l.IsPackage && l.Files.Any(f => Path.GetFileNameWithoutExtension(f) == requested.Name));
                 var imageSide = packages.PackageOf(Path.GetFileName(conflict.File));
                 return new FlyteSharpException(
                     $"bundle built against {Describe(requested.Name, bundleSide?.Version, requested.Version)}, image has {Describe(requested.Name, imageSide?.Version, conflict.Found)} ({conflict.File})",
-                    deps.Path,
+                    deps.File,
                     fix: "rebuild the image (its tag changes when packages.lock.json or the package references change)",
                     inner: load);
             }
@@ -318,11 +319,11 @@ internal static class DotnetWorker
             }
 
             var assembly = new AssemblyName(name);
-            var bundleSide = deps.Libraries.FirstOrDefault(l => l.RuntimeFiles.Any(f => Path.GetFileNameWithoutExtension(f) == assembly.Name));
+            var bundleSide = deps.Libraries.FirstOrDefault(l => l.Files.Any(f => Path.GetFileNameWithoutExtension(f) == assembly.Name));
             return new FlyteSharpException(
                 $"the bundle needs assembly {assembly.Name} {assembly.Version}" + (bundleSide is null ? "" : $" (package {bundleSide.Name} {bundleSide.Version})") +
                 $", which neither the bundle nor the image has (image packages: {(packages.Present ? string.Join(", ", packages.Versions.Select(p => $"{p.Key} {p.Value}")) : $"none, no {DotnetWorkerCommand.PackagesManifestFileName}")})",
-                deps.Path,
+                deps.File,
                 fix: "add the project's NuGet dependencies to the image (Image.WithDotnetProject(\"App.csproj\")) and rebuild it",
                 inner: load);
         }
