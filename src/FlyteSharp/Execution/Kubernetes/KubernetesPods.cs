@@ -80,6 +80,51 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         }
     }
 
+    /// <summary>Creates <paramref name="secret"/> in the namespace (a run's controller token Secret).</summary>
+    public async Task CreateSecretAsync(V1Secret secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex)
+        {
+            throw ApiError($"could not create Kubernetes Secret '{secret.Metadata.Name}' (the run's controller token) in namespace '{Namespace}'", ex);
+        }
+    }
+
+    /// <summary>Deletes Secret <paramref name="name"/>; true when it is gone (deleted now or before), false when the API could not be asked.</summary>
+    public async Task<bool> DeleteSecretAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.CoreV1.DeleteNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The Secrets of the namespace that match <paramref name="labelSelector"/>.</summary>
+    public async Task<IReadOnlyList<V1Secret>> ListSecretsAsync(string labelSelector, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var list = await _client.CoreV1.ListNamespacedSecretAsync(Namespace, labelSelector: labelSelector, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return list.Items?.ToList() ?? [];
+        }
+        catch (HttpOperationException ex)
+        {
+            throw ApiError($"could not list Kubernetes Secrets ({labelSelector}) in namespace '{Namespace}'", ex);
+        }
+    }
+
     /// <summary>Watches the pod until its container ended (or it can never run), following its log once it started.</summary>
     private async Task<PodOutcome> WaitAsync(V1Pod created, PodLog log, CancellationToken cancellationToken)
     {
@@ -279,7 +324,7 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         var fix = ex.Response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "check the credentials of your kubeconfig context",
-            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods and get on pods/log (and get on secrets, for environments with secrets) in namespace '{Namespace}'",
+            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods, get on pods/log, and create/delete/list on secrets (the run's controller token; get, for environments with secrets) in namespace '{Namespace}'",
             HttpStatusCode.NotFound => $"create namespace '{Namespace}' or set [kubernetes] namespace in flytesharp.toml",
             _ => "check the cluster (kubectl get pods -n " + Namespace + ")",
         };

@@ -288,7 +288,7 @@ public class ControllerServerTests : IDisposable
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, socketMode);
         Assert.Equal(UnixFileMode.UserRead, tokenMode);
-        Assert.Equal(43, tokenLength);
+        Assert.Equal(64, tokenLength);
         Assert.False(File.Exists(socket));
         Assert.False(File.Exists(tokenFile));
     }
