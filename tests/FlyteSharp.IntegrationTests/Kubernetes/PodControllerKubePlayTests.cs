@@ -25,8 +25,15 @@ public class PodControllerKubePlayTests(DistributionRegistry registry)
 
             public static readonly FlyteTask<int, int> Square = Pods.Task("ksquare", async (int n) => await Task.FromResult(n * n));
 
+            public static readonly TaskEnvironment Py = new("kube-py", Image.FromDebianBase("3.11").WithCodeBundle());
+
+            public static readonly FlyteTask<int, int> Triple = Py.PythonTask<int, int>("app.ops:triple");
+
             public static readonly FlyteTask<int, int> Parent = Pods.Task("kparent", async (int n) =>
                 (await Task.WhenAll(Square.InvokeAsync(n), Square.InvokeAsync(n + 1))).Sum());
+
+            public static readonly FlyteTask<int, int> Mixed = Pods.Task("kmixed", async (int n) =>
+                (await Task.WhenAll(Square.InvokeAsync(n), Triple.InvokeAsync(n))).Sum());
         }
         """;
 
@@ -64,6 +71,28 @@ public class PodControllerKubePlayTests(DistributionRegistry registry)
         var logs = await run.GetLogsAsync(cancellationToken: ct);
         Assert.DoesNotContain(logs, l => l.Text.Contains(token, StringComparison.Ordinal));
         Assert.DoesNotContain(secret.Metadata.Name, (await Podman.RunAsync("secret", "ls", "--format", "{{.Name}}")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ParentPodCallsAPythonChildOfAnotherEnvironment_ItRunsInThatEnvironmentsPodUnderTheParent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (project, api) = await StartAsync(url: "http://127.0.0.1:{port}");
+        using var projectDisposal = project;
+        await using var apiDisposal = api;
+        project.WritePython("app/ops.py", "def triple(x: int) -> int:\n    return 3 * x\n");
+        var tasks = await project.WriteTasks(Tasks).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("kmixed"), new Dictionary<string, string> { ["n"] = "5" }, new RunOptions { Mode = ExecutionMode.Kubernetes, CancellationToken = ct });
+
+        Assert.True(await run.WaitAsync(ct) == RunStatus.Succeeded, run.Error?.ToString());
+        Assert.Equal("40", (await run.GetRecordAsync(ct)).OutputsJson); // 5² + 3·5
+        var actions = await run.GetActionsAsync(ct);
+        var parent = Assert.Single(actions, a => a.Task == "kmixed");
+        var python = Assert.Single(actions, a => a.ParentId == parent.Id && a.Environment == "kube-py");
+        Assert.Equal("15", python.OutputsJson);
+        Assert.Contains(api.PlayedYaml.Values, yaml => yaml.Contains("app.ops:triple", StringComparison.Ordinal) && yaml.Contains("flytesharp_runner.py", StringComparison.Ordinal));
+        Assert.Single(api.DeletedSecrets);
     }
 
     [Fact]
