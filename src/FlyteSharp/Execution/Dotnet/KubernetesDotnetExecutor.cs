@@ -49,9 +49,6 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         _tokenSecret = new RunTokenSecret(_pods, context.RunName);
     }
 
-    /// <summary>The run's controller token Secret, once a Pod needed it (for tests).</summary>
-    internal string? TokenSecretName => _tokenSecret.Name;
-
     /// <summary>The executor of a kubernetes run: images built when their tag is missing, the client from <c>[kubernetes]</c>.</summary>
     public static KubernetesDotnetExecutor Create(DotnetExecutorContext context)
     {

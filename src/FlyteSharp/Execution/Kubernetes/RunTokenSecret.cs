@@ -12,9 +12,6 @@ internal sealed class RunTokenSecret(KubernetesPods pods, string run) : IAsyncDi
     private readonly object _gate = new();
     private Task<string>? _created;
 
-    /// <summary>The Secret's name, once it was created.</summary>
-    public string? Name => _created is { IsCompletedSuccessfully: true } created ? created.Result : null;
-
     /// <summary>The Secret's name, creating it on first use.</summary>
     /// <exception cref="FlyteSharpException">The API refused the Secret.</exception>
     public Task<string> EnsureAsync(ControllerToken token, CancellationToken cancellationToken)

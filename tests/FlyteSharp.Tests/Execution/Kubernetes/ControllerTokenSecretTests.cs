@@ -147,6 +147,24 @@ public sealed class ControllerTokenSecretTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RunsGcSweep_KubernetesMode_DeletesTheTokenSecretOfAGoneDriver_AndReportsAnUnreachableCluster()
+    {
+        var (deadPid, deadStart) = DeadProcess();
+        Add("of-dead-driver", Owned("killed", RunStore.Self.Host, deadPid, deadStart));
+        Directory.CreateDirectory(_home);
+        var config = new FlyteConfig { Home = _home, RunDatabase = Path.Combine(_home, "runs.db"), Mode = ExecutionMode.Kubernetes, KubeConfig = Kubeconfig(_api.Port) };
+
+        var report = await FlyteSharp.Execution.Sandboxes.SandboxSweeper.SweepAsync(config, RunStore.Open(config.EffectiveRunDatabase), TimeSpan.FromHours(1), null, allContainers: true, Ct);
+        var unreachable = await FlyteSharp.Execution.Sandboxes.SandboxSweeper.SweepAsync(config with { KubeConfig = Kubeconfig(9) },
+            RunStore.Open(config.EffectiveRunDatabase), TimeSpan.FromHours(1), null, allContainers: true, Ct);
+
+        Assert.Equal(["flytesharp-tests/of-dead-driver (run killed)"], report.RemovedKubernetesSecrets);
+        Assert.Null(report.KubernetesError);
+        Assert.Empty(unreachable.RemovedKubernetesSecrets);
+        Assert.Contains("the Kubernetes API could not be reached", unreachable.KubernetesError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StartTcp_ControllerUrlNotAUrl_FailsNamingTheSettingAndTheFix()
     {
         var error = await Assert.ThrowsAsync<FlyteSharpException>(async () =>
@@ -158,6 +176,21 @@ public sealed class ControllerTokenSecretTests : IAsyncDisposable
         Assert.Contains("[kubernetes] controller_url 'driver.example:7443' is not an http://host:port URL", error.Reason, StringComparison.Ordinal);
         Assert.Contains("set [kubernetes] controller_url in flytesharp.toml", error.Fix, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_home, "controller", "controller.token")));
+    }
+
+    private string Kubeconfig(int port)
+    {
+        var path = Path.Combine(_home, $"kubeconfig-{port.ToString(CultureInfo.InvariantCulture)}");
+        Directory.CreateDirectory(_home);
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters: [{"{"}name: fake, cluster: {"{"}server: "http://127.0.0.1:{port}"{"}"}{"}"}]
+            users: [{"{"}name: fake, user: {"{"}token: not-checked{"}"}{"}"}]
+            contexts: [{"{"}name: fake, context: {"{"}cluster: fake, user: fake, namespace: flytesharp-tests{"}"}{"}"}]
+            current-context: fake
+            """);
+        return path;
     }
 
     private void Add(string name, V1ObjectMeta metadata)
