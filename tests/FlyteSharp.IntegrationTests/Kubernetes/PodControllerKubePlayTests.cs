@@ -32,6 +32,14 @@ public class PodControllerKubePlayTests(DistributionRegistry registry)
             public static readonly FlyteTask<int, int> Parent = Pods.Task("kparent", async (int n) =>
                 (await Task.WhenAll(Square.InvokeAsync(n), Square.InvokeAsync(n + 1))).Sum());
 
+            public static readonly FlyteTask<int, int> Sleepy = Pods.Task("ksleep", async (int s) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(s));
+                return s;
+            });
+
+            public static readonly FlyteTask<int, int> Waiter = Pods.Task("kwaiter", async (int s) => await Sleepy.InvokeAsync(s));
+
             public static readonly FlyteTask<int, int> Mixed = Pods.Task("kmixed", async (int n) =>
                 (await Task.WhenAll(Square.InvokeAsync(n), Triple.InvokeAsync(n))).Sum());
         }
@@ -93,6 +101,30 @@ public class PodControllerKubePlayTests(DistributionRegistry registry)
         Assert.Equal("15", python.OutputsJson);
         Assert.Contains(api.PlayedYaml.Values, yaml => yaml.Contains("app.ops:triple", StringComparison.Ordinal) && yaml.Contains("flytesharp_runner.py", StringComparison.Ordinal));
         Assert.Single(api.DeletedSecrets);
+    }
+
+    [Fact]
+    public async Task Run_CancelledWhileTheParentPodWaitsOnAChildPod_BothPodsAndTheSecretAreDeleted_NothingHangs()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (project, api) = await StartAsync(url: "http://127.0.0.1:{port}");
+        using var projectDisposal = project;
+        await using var apiDisposal = api;
+        var tasks = await project.WriteTasks(Tasks).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("kwaiter"), new Dictionary<string, string> { ["s"] = "600" }, new RunOptions { Mode = ExecutionMode.Kubernetes, CancellationToken = ct });
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (api.PlayedYaml.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, ct); // the child's Pod was created: the parent's call waits on it
+        }
+
+        Assert.Equal(2, api.PlayedYaml.Count);
+        run.Cancel();
+
+        Assert.Equal(RunStatus.Cancelled, await run.WaitAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct));
+        Assert.Equal(api.PlayedYaml.Keys.Order(StringComparer.Ordinal), api.DeletedPods.Order(StringComparer.Ordinal));
+        Assert.Equal([Assert.Single(api.CreatedSecrets).Metadata.Name], api.DeletedSecrets);
     }
 
     [Fact]

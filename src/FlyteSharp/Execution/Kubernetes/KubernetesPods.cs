@@ -17,6 +17,9 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
     private readonly IKubernetes _client = client;
     private readonly TimeProvider _time = time;
 
+    /// <summary>How long creating a pod may take before the action fails.</summary>
+    internal static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>The namespace pods are created in.</summary>
     public string Namespace { get; } = namespaceName;
 
@@ -27,15 +30,25 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         V1Pod created;
         try
         {
-            created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // Not cancelled half-way: an aborted create may still have made the pod on the server, and nobody would
+            // delete it. The create is let finish (bounded), and a cancelled action deletes its pod below.
+            using var createTimeout = new CancellationTokenSource(CreateTimeout, _time);
+            created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: createTimeout.Token).ConfigureAwait(false);
         }
         catch (HttpOperationException ex)
         {
             throw ApiError($"could not create pod {name} in namespace '{Namespace}'", ex);
         }
+        catch (OperationCanceledException ex)
+        {
+            await DeleteAsync(name).ConfigureAwait(false);
+            throw new FlyteSharpException($"the Kubernetes API did not answer the creation of pod {name} within {CreateTimeout.TotalSeconds:0} s",
+                fix: "check the cluster (kubectl get pods -n " + Namespace + ") and the API server's health", inner: ex);
+        }
 
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             return await WaitAsync(created, log, cancellationToken).ConfigureAwait(false);
         }
         finally

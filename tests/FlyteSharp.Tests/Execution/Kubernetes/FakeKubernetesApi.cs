@@ -46,6 +46,9 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>What each created pod does (by default: run its command here).</summary>
     public Func<V1Pod, PodScenario> Scenario { get; set; } = _ => PodScenario.RunLocally;
 
+    /// <summary>How long a pod create takes to answer (the pod exists at once).</summary>
+    public TimeSpan CreateDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>Every request as "METHOD path?query".</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -229,6 +232,9 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         var fake = new FakePod(pod, Scenario(pod), Path.Combine(_scratch, pod.Metadata.Name), Secrets);
         _pods[pod.Metadata.Name] = fake;
         fake.Start();
+
+        // The pod exists on the server from here on, whether or not the client waits for the answer.
+        await Task.Delay(CreateDelay, _stop.Token);
         await WriteJsonAsync(response, 201, KubernetesJson.Serialize(pod));
     }
 
