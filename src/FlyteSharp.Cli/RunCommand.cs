@@ -114,7 +114,7 @@ internal static class RunCommand
                 if (record.Error is { } error)
                 {
                     await console.Error.WriteLineAsync(PlainProgress.PrintableLines($"error: {error.Type}: {error.Message}"));
-                    if (!string.IsNullOrEmpty(error.Traceback) && run.Error is PythonTaskException)
+                    if (!string.IsNullOrEmpty(error.Traceback) && run.Error is RemoteTaskException)
                     {
                         await console.Error.WriteLineAsync(PlainProgress.PrintableLines(error.Traceback.TrimEnd()));
                     }

@@ -33,10 +33,11 @@ public sealed class KubernetesDotnetExecutorTests : IAsyncDisposable
     {
         await using var executor = Executor($"oci://{_api.Host}/flytesharp/bundles");
         var bundle = new DotnetBundle("sha256:" + new string('a', 64), "/cache/x.tar.gz", "App.dll", ["App.deps.json", "App.dll"], new Version(10, 0));
+        var code = new DotnetTaskCode(bundle.EntryAssembly, bundle.Digest, null, bundle.ArchivePath, "");
         var request = new DotnetTaskRequest(Double, """{"n":21}""", null, "a0double", (_, _) => { }, (_, _) => { });
 
         var pod = executor.Pod(request, new ContainerImage("registry.example.com/flytesharp:abc", "python3", "/r.py", null, false),
-            "https://registry.example.com/v2/flytesharp/bundles/blobs/" + bundle.Digest, bundle, """{"n":21}""", 3);
+            "https://registry.example.com/v2/flytesharp/bundles/blobs/" + bundle.Digest, code, """{"n":21}""", 3);
 
         var container = Assert.Single(pod.Spec.Containers);
         Assert.Equal(["dotnet", "/opt/flytesharp/worker/flytesharp-worker.dll", "--bundle", "https://registry.example.com/v2/flytesharp/bundles/blobs/" + bundle.Digest,
