@@ -35,6 +35,14 @@ internal sealed class DeployedDotnetCode(IReadOnlyList<Deployment> deployments) 
                 fix: "deploy it again under a new version");
         }
 
+        if (deployed.BundleUri is { } uri && uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && !File.Exists(new Uri(uri).LocalPath))
+        {
+            throw new FlyteSharpException(
+                $"the .NET bundle {deployed.BundleDigest} of C# task '{task.Name}' (version {version}) is no longer in the store where the deploy put it",
+                new Uri(uri).LocalPath,
+                fix: "restore the store, or deploy the code again under a new version");
+        }
+
         return Task.FromResult(deployed.BundleDigest is { } digest
             ? new DotnetTaskCode(deployed.Assembly, digest, deployed.BundleUri, null, $".NET bundle {digest} of version {version} ({deployed.Assembly})")
             : new DotnetTaskCode(deployed.Assembly, null, null, null, $"assemblies of version {version} baked into the image ({DotnetWorkerCommand.AppDirectory}/{deployed.Assembly})"));

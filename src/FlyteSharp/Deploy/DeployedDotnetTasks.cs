@@ -70,11 +70,12 @@ internal static class DeployedDotnetTasks
         foreach (var task in tasks)
         {
             var recorded = existing.Tasks.FirstOrDefault(t => t.Name == task.Name);
-            if (recorded is not null && !string.Equals(recorded.BundleDigest, task.BundleDigest, StringComparison.Ordinal))
+            if (recorded is not null && (!string.Equals(recorded.BundleDigest, task.BundleDigest, StringComparison.Ordinal) || recorded.Assembly != task.Assembly))
             {
+                static string Where(DeployedTask t) => t.Assembly is null ? "no recorded .NET code" : t.BundleDigest is { } d ? $".NET bundle {d}" : $"{t.Assembly} baked into the image";
                 throw new FlyteSharpException(
-                    $"version {existing.Version} of environment '{existing.Environment}' is already deployed with task '{task.Name}' from .NET bundle " +
-                    $"{recorded.BundleDigest ?? "(baked into the image)"}; this deploy would make it {task.BundleDigest ?? "(baked into the image)"}",
+                    $"version {existing.Version} of environment '{existing.Environment}' is already deployed with task '{task.Name}' from {Where(recorded)}; " +
+                    $"this deploy would make it {Where(task)}",
                     fix: "deploy under a new version (a version must always mean the same code), e.g. the current git SHA");
             }
         }

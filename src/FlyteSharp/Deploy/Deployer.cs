@@ -8,7 +8,8 @@ namespace FlyteSharp.Deploy;
 /// <summary>
 /// Full-build deploys: resolve each environment's image with the copy style (under <see cref="CopyStyle.None"/>
 /// <c>WithCodeBundle()</c> becomes a <c>COPY</c> of the bundle's files), build and push it unless the
-/// registry has the tag, and record the deployment under its version. No code bundle is uploaded. When the registry
+/// registry has the tag, and record the deployment under its version. No Python bundle is uploaded; C# tasks of a .NET image
+/// without a project layer get their .NET bundle stored and recorded (<see cref="DeployedDotnetTasks"/>). When the registry
 /// has the image's dependency image (the same definition in fast deploy) and only the code layer differs, the code
 /// layer is pushed through the registry API instead of running a builder (<see cref="RegistryCodeLayer"/>).
 /// </summary>

@@ -19,8 +19,10 @@ public sealed record RunOptions
 
     /// <summary>
     /// Runs a deployed version (see <see cref="FlyteRuntime.Deploy(Tasks.TaskEnvironment, CopyStyle, string?, Deploy.DeployOptions?)"/>):
-    /// Python tasks run in containers of the images recorded under this version, whose code is baked in, so no
-    /// code bundle is made or uploaded. Implies <see cref="ExecutionMode.Container"/>.
+    /// Python tasks run in containers of the images recorded under this version, whose code is baked in, and C# tasks of
+    /// environments with a .NET image in containers of their deployed image with the code recorded at deploy time (baked
+    /// assemblies or the bundle stored then), so no code bundle is made or uploaded. Implies <see cref="ExecutionMode.Container"/>;
+    /// another <see cref="Mode"/> is refused, as is a version nothing is deployed under.
     /// </summary>
     public string? Version { get; init; }
 

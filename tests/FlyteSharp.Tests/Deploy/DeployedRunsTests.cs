@@ -93,6 +93,20 @@ public sealed class DeployedRunsTests : IDisposable
         DeployedDotnetTasks.EnsureSameCode(existing, existing.Tasks);
 
         Assert.Contains("already deployed with task 'double' from .NET bundle sha256:1111", error.Message, StringComparison.Ordinal);
+        Assert.Contains("this deploy would make it .NET bundle sha256:2222", error.Message, StringComparison.Ordinal);
         Assert.Contains("new version", error.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CodeFor_StoredBundleGoneFromAFileStore_SaysSoBeforeAnyContainer()
+    {
+        var digest = "sha256:" + new string('c', 64);
+        var blob = _tree.PathOf("store/blobs/sha256/" + new string('c', 64));
+        Record("1.0.0", new DeployedTask("double", TaskKind.CSharp, null) { Assembly = "App.dll", BundleDigest = digest, BundleUri = new Uri(blob).AbsoluteUri });
+
+        var error = await Assert.ThrowsAsync<FlyteSharpException>(() => DeployedRuns.Open(Config, "1.0.0").DotnetCode.CodeForAsync(Double, TestContext.Current.CancellationToken));
+
+        Assert.Contains($"the .NET bundle {digest} of C# task 'double' (version 1.0.0) is no longer in the store", error.Message, StringComparison.Ordinal);
+        Assert.Equal(blob, error.File);
     }
 }
