@@ -80,14 +80,16 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
         var bundle = code.InImage
             ? null
             : ContainerBundleSource.For(code.BundleUri, code.ArchivePath, code.BundleDigest!, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
-        var authFile = bundle?.Registry is { } registry
-            ? await _credentials.WriteAsync(registry.Host, registry.Repository, code.BundleDigest!, n, cancellationToken).ConfigureAwait(false)
-            : null;
-        var secretDirectory = secrets.Count == 0 ? null : Secrets.SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
+        string? authFile = null;
+        string? secretDirectory = null;
         DotnetControllerAccess? controller = null;
         ContainerOutcome outcome;
         try
         {
+            authFile = bundle?.Registry is { } registry
+                ? await _credentials.WriteAsync(registry.Host, registry.Repository, code.BundleDigest!, n, cancellationToken).ConfigureAwait(false)
+                : null;
+            secretDirectory = secrets.Count == 0 ? null : Secrets.SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
             var (secretArguments, secretMounts) = ContainerPythonExecutor.SecretDelivery(secrets, secretDirectory);
             controller = request.Controller?.Invoke();
             var command = DotnetWorkerCommand.For(bundle?.Source, code.BundleDigest, code.AssemblyFile, task.Name,
