@@ -37,14 +37,16 @@ internal static class RunLauncher
         var config = environment.Config;
         var rootDir = config.RootDir;
         var time = environment.Time;
-        if (deployed is not null && options.Mode is { } asked && asked != ExecutionMode.Container)
+        if (deployed is not null && options.Mode == ExecutionMode.Local)
         {
             throw new FlyteSharpException(
-                $"a deployed version runs in container mode (the images recorded under version {deployed.Version}), not {EnumNames.Name(asked)} mode",
-                fix: "leave the mode out (or pass container) when running a version; run without a version for local or kubernetes mode");
+                $"a deployed version runs in the images recorded under version {deployed.Version}, so it cannot run in local mode",
+                fix: "leave the mode out (container) or pass kubernetes when running a version; run without a version for local mode");
         }
 
-        var mode = deployed is not null ? ExecutionMode.Container : options.Mode ?? config.Mode;
+        // A version runs in its images: container mode, or kubernetes mode when asked for (configuration's local means container).
+        var mode = deployed is null ? options.Mode ?? config.Mode
+            : (options.Mode ?? config.Mode) == ExecutionMode.Kubernetes ? ExecutionMode.Kubernetes : ExecutionMode.Container;
         var maxConcurrency = options.MaxConcurrency ?? config.MaxConcurrency;
         if (maxConcurrency < 1)
         {
@@ -122,9 +124,13 @@ internal static class RunLauncher
             {
                 // A deployed version's C# tasks run where a fresh run's would, from the code recorded at deploy time.
                 var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets) { BuildProgress = settings.BuildProgress };
-                controller.UseDotnet(deployed is not null ? () => ContainerDotnetExecutor.Create(dotnetContext, deployed)
-                    : mode == ExecutionMode.Kubernetes ? () => KubernetesDotnetExecutor.Create(dotnetContext)
-                    : () => ContainerDotnetExecutor.Create(dotnetContext));
+                controller.UseDotnet((mode, deployed) switch
+                {
+                    (ExecutionMode.Kubernetes, null) => () => KubernetesDotnetExecutor.Create(dotnetContext),
+                    (ExecutionMode.Kubernetes, { } version) => () => KubernetesDotnetExecutor.Create(dotnetContext, version),
+                    (_, null) => () => ContainerDotnetExecutor.Create(dotnetContext),
+                    (_, { } version) => () => ContainerDotnetExecutor.Create(dotnetContext, version),
+                });
             }
 
             ConsoleCapture.Install();
@@ -182,6 +188,13 @@ internal static class RunLauncher
     {
         if (deployedSources is not null)
         {
+            if (settings.Mode == ExecutionMode.Kubernetes)
+            {
+                throw new FlyteSharpException(
+                    $"version {deployedSources.Version} has Python tasks, and Python tasks of a deployed version do not run as pods yet (only its C# tasks do)",
+                    fix: "run the version in container mode (leave --mode out), or run without a version in kubernetes mode");
+            }
+
             // No bundle: the digest is empty and nothing is extracted; the executor runs from each image's code directory.
             var images = deployedSources.Images;
             var deployed = new PythonBundle("", null, null, settings.SandboxDirectory);

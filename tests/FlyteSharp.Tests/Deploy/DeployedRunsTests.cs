@@ -44,16 +44,31 @@ public sealed class DeployedRunsTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_VersionWithKubernetesMode_IsRefusedNamingTheMode()
+    public async Task Run_VersionInLocalMode_IsRefusedNamingTheMode()
     {
         Record("1.0.0");
         using var runtime = new FlyteRuntime(Config);
 
         var error = await Assert.ThrowsAsync<FlyteSharpException>(() => runtime.Run(Double, 21,
+            new RunOptions { Version = "1.0.0", Mode = ExecutionMode.Local, CancellationToken = TestContext.Current.CancellationToken }));
+
+        Assert.Contains("runs in the images recorded under version 1.0.0, so it cannot run in local mode", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_VersionWithPythonTasksInKubernetesMode_IsRefusedBeforeAnyPod()
+    {
+        var env = new TaskEnvironment("py", Image.FromDebianBase("3.11").WithCodeBundle());
+        var triple = env.PythonTask<int, int>("app.ops:triple");
+        DeploymentStore.Open(Config.EffectiveRunDatabase).Record(new Deployment("1.0.0", "py", "127.0.0.1:1/flytesharp:py", CopyStyle.None,
+            [new DeployedTask("app.ops:triple", TaskKind.Python, "app.ops:triple")], new Resources(), "python3 /opt/flytesharp/flytesharp_runner.py --bundle-dir /root", "/root",
+            DateTimeOffset.UnixEpoch));
+        using var runtime = new FlyteRuntime(Config);
+
+        var error = await Assert.ThrowsAsync<FlyteSharpException>(() => runtime.Run(triple, 2,
             new RunOptions { Version = "1.0.0", Mode = ExecutionMode.Kubernetes, CancellationToken = TestContext.Current.CancellationToken }));
 
-        Assert.Contains("a deployed version runs in container mode", error.Message, StringComparison.Ordinal);
-        Assert.Contains("not kubernetes mode", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Python tasks of a deployed version do not run as pods yet", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

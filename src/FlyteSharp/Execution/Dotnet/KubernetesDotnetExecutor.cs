@@ -25,11 +25,14 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
     private readonly IDotnetCodeSource _code;
     private int _sequence;
 
-    /// <summary>Creates the executor; refuses a run whose bundle the cluster could not fetch (a store that is not oci://).</summary>
+    /// <summary>
+    /// Creates the executor; refuses a run whose bundles the cluster could not fetch (a store that is not oci://). With
+    /// <paramref name="code"/> (a deployed version's recorded code) the store is checked per task instead: baked assemblies need none.
+    /// </summary>
     public KubernetesDotnetExecutor(DotnetExecutorContext context, IContainerImageSource images, IKubernetes client, string namespaceName,
         bool ownsClient = false, TimeProvider? timeProvider = null, IDotnetCodeSource? code = null)
     {
-        if (!context.Config.EffectiveStoreUri.StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
+        if (code is null && !IsClusterStore(context.Config.EffectiveStoreUri))
         {
             throw new FlyteSharpException(
                 $"kubernetes mode needs the .NET code bundle in an oci:// store the cluster can reach, but the store is {context.Config.EffectiveStoreUri}; pods cannot read this machine's files",
@@ -53,6 +56,16 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         return new KubernetesDotnetExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true);
     }
 
+    /// <summary>The executor of a kubernetes run of a deployed version: its recorded images and code, nothing built or bundled.</summary>
+    public static KubernetesDotnetExecutor Create(DotnetExecutorContext context, DeployedSources deployed)
+    {
+        var configuration = KubernetesClients.Configuration(context.Config);
+        return new KubernetesDotnetExecutor(context, deployed.Images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration),
+            ownsClient: true, code: deployed.DotnetCode);
+    }
+
+    private static bool IsClusterStore(string uri) => uri.StartsWith("oci://", StringComparison.OrdinalIgnoreCase);
+
     public async Task<TaskReply> ExecuteAsync(DotnetTaskRequest request, CancellationToken cancellationToken)
     {
         var task = request.Task;
@@ -66,6 +79,14 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         }
 
         var code = await _code.CodeForAsync(task, cancellationToken).ConfigureAwait(false);
+        if (!code.InImage && !IsClusterStore(code.BundleUri ?? ""))
+        {
+            throw new FlyteSharpException(
+                $"the .NET bundle {code.BundleDigest} of task '{task.Name}' is at {code.BundleUri}, which a pod cannot read; kubernetes mode needs it in an oci:// store",
+                _context.Config.SourceFile,
+                fix: "deploy with [storage] uri = \"oci://<registry>/<repository>\" (a registry the cluster's nodes can reach), or bake the assemblies in with WithDotnetProject");
+        }
+
         request.Log("flytesharp", code.Description);
         await _pods.CheckSecretsAsync(environment, cancellationToken).ConfigureAwait(false);
         var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
