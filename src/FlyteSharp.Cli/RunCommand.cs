@@ -27,7 +27,7 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print {run, url, status, outputs, error} as JSON." };
         var name = new Option<string?>("--name") { Description = "The run's name (default: generated)." };
         var mode = new Option<ExecutionMode?>("--mode") { Description = "Where Python tasks run: Local (default), Container or Kubernetes (a pod per action; see docs/kubernetes.md)." };
-        var version = new Option<string?>("--version") { Description = "Run a deployed version (flytesharp deploy): Python tasks run in its images with the code baked in; no bundle." };
+        var version = new Option<string?>("--version") { Description = "Run a deployed version (flytesharp deploy): Python tasks and C# tasks of .NET environments run in its images with the deployed code; no bundle." };
         var command = new Command("run", "Run a task of a project locally and record the run.");
         project.AddTo(command);
         command.Arguments.Add(task);
@@ -114,7 +114,7 @@ internal static class RunCommand
                 if (record.Error is { } error)
                 {
                     await console.Error.WriteLineAsync(PlainProgress.PrintableLines($"error: {error.Type}: {error.Message}"));
-                    if (!string.IsNullOrEmpty(error.Traceback) && run.Error is PythonTaskException)
+                    if (!string.IsNullOrEmpty(error.Traceback) && run.Error is RemoteTaskException)
                     {
                         await console.Error.WriteLineAsync(PlainProgress.PrintableLines(error.Traceback.TrimEnd()));
                     }

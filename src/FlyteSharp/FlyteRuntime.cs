@@ -175,7 +175,7 @@ public sealed class FlyteRuntime : IDisposable
     private Task<IRunConnection> StartAsync(TaskDefinition task, Func<IReadOnlyList<TaskParameter>, object?[]> bindInputs, RunOptions? options)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Func<IContainerImageSource>? deployedImages = options?.Version is { } version ? () => DeployedRuns.ImageSource(Config, version) : null;
-        return RunLauncher.StartAsync(new RunEnvironment(Config, TimeProvider, _runStore.Value), task, bindInputs, options, deployedImages);
+        Func<DeployedSources>? deployed = options?.Version is { } version ? () => DeployedRuns.Open(Config, version) : null;
+        return RunLauncher.StartAsync(new RunEnvironment(Config, TimeProvider, _runStore.Value), task, bindInputs, options, deployed);
     }
 }

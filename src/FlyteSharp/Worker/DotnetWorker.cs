@@ -113,30 +113,15 @@ internal static class DotnetWorker
 
         var archive = arguments.Bundle;
         string? downloaded = null;
-        if (archive.StartsWith("http://", StringComparison.Ordinal) || archive.StartsWith("https://", StringComparison.Ordinal))
-        {
-            downloaded = Path.Combine(Path.GetTempPath(), "flytesharp-dotnet-bundle-" + Guid.NewGuid().ToString("N") + ".tar.gz");
-            using var http = new HttpClient();
-            try
-            {
-                using var response = await http.GetAsync(archive, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-                response.EnsureSuccessStatusCode();
-                var file = File.Create(downloaded);
-                await using (file.ConfigureAwait(false))
-                {
-                    await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (HttpRequestException ex)
-            {
-                throw new FlyteSharpException($"cannot download the .NET bundle: {ex.Message}", archive, fix: "check that the container can reach the store", inner: ex);
-            }
-
-            archive = downloaded;
-        }
-
         try
         {
+            if (archive.StartsWith("http://", StringComparison.Ordinal) || archive.StartsWith("https://", StringComparison.Ordinal))
+            {
+                downloaded = Path.Combine(Path.GetTempPath(), "flytesharp-dotnet-bundle-" + Guid.NewGuid().ToString("N") + ".tar.gz");
+                await BundleDownload.ToFileAsync(archive, arguments.BundleAuthFile, downloaded, cancellationToken).ConfigureAwait(false);
+                archive = downloaded;
+            }
+
             await BundleExtractor.ExtractAsync(archive, arguments.Digest!, arguments.BundleDirectory, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -92,9 +92,10 @@ public sealed class ControllerTokenSecretTests : IAsyncDisposable
         using var registration = new EmptyDisposable();
         var access = new DotnetControllerAccess(["--controller", "http://10.1.2.3:7443/", "--controller-token-file", ControllerProtocol.ContainerTokenPath], [], registration) { Token = token };
         var bundle = new DotnetBundle("sha256:" + new string('b', 64), "/cache/x.tar.gz", "App.dll", ["App.dll"], new Version(10, 0));
+        var code = new DotnetTaskCode(bundle.EntryAssembly, bundle.Digest, null, bundle.ArchivePath, "");
         var request = new DotnetTaskRequest(Parent, """{"n":1}""", null, "a0ctl", (_, _) => { }, (_, _) => { });
 
-        var pod = executor.Pod(request, FixedImageSource.Image, "https://r.example/v2/b/blobs/" + bundle.Digest, bundle, """{"n":1}""", 1, access, "flytesharp-ctl-run-0-ctl1234");
+        var pod = executor.Pod(request, FixedImageSource.Image, "https://r.example/v2/b/blobs/" + bundle.Digest, code, """{"n":1}""", 1, access, "flytesharp-ctl-run-0-ctl1234");
 
         var container = Assert.Single(pod.Spec.Containers);
         var command = container.Command.ToList();
@@ -118,9 +119,10 @@ public sealed class ControllerTokenSecretTests : IAsyncDisposable
             new DotnetExecutorContext("ctl-run", Path.GetTempPath(), new FlyteConfig { StoreUri = $"oci://{_api.Host}/b" }, new RunSecrets(new FlyteConfig())),
             new FixedImageSource(), _api.Client(), "flytesharp-tests", ownsClient: true);
         var bundle = new DotnetBundle("sha256:" + new string('b', 64), "/cache/x.tar.gz", "App.dll", ["App.dll"], new Version(10, 0));
+        var code = new DotnetTaskCode(bundle.EntryAssembly, bundle.Digest, null, bundle.ArchivePath, "");
         var request = new DotnetTaskRequest(Parent, """{"n":1}""", null, "a0ctl", (_, _) => { }, (_, _) => { });
 
-        var pod = executor.Pod(request, FixedImageSource.Image, "https://r.example/v2/b/blobs/" + bundle.Digest, bundle, """{"n":1}""", 1);
+        var pod = executor.Pod(request, FixedImageSource.Image, "https://r.example/v2/b/blobs/" + bundle.Digest, code, """{"n":1}""", 1);
 
         Assert.DoesNotContain("--controller", pod.Spec.Containers[0].Command);
         Assert.Null(pod.Spec.Volumes);
