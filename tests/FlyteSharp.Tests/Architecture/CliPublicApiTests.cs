@@ -1,3 +1,6 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+
 namespace FlyteSharp.Tests.Architecture;
 
 /// <summary>
@@ -15,6 +18,15 @@ public class CliPublicApiTests
         var uses = NonPublicUses.Find(cli, "FlyteSharp");
 
         Assert.True(uses.Count == 0, $"{uses.Count} use(s) of FlyteSharp internals in the CLI:\n" + string.Join("\n", uses));
+    }
+
+    [Fact]
+    public void FlyteSharpAssembly_ShowsItsInternalsOnlyToTestsAndBenchmarks()
+    {
+        // The CLI and the worker exe use the public API; only code that checks or times internals may see them.
+        var friends = typeof(Flyte).Assembly.GetCustomAttributes<InternalsVisibleToAttribute>().Select(a => a.AssemblyName).Order(StringComparer.Ordinal);
+
+        Assert.Equal(["FlyteSharp.Benchmarks", "FlyteSharp.IntegrationTests", "FlyteSharp.Tests"], friends);
     }
 
     [Fact]
