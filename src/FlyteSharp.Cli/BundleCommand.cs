@@ -15,6 +15,10 @@ namespace FlyteSharp.Cli;
 /// </summary>
 internal static class BundleCommand
 {
+    private const string DigestPrefix = "sha256:";
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     public static Command Create(CliConsole console)
     {
         var rootDir = new Argument<string>("root_dir") { Description = "The directory you would cd into before `python -c \"import my_module\"` (src/ for src layout)." };
@@ -206,17 +210,13 @@ internal static class BundleCommand
         }
     }
 
-    /// <summary>True for a well-formed OCI content digest, <c>sha256:&lt;64 lowercase hex&gt;</c>.</summary>
-    internal static bool IsDigest(string? digest) =>
+    /// <summary>True for a well-formed OCI content digest, <c>sha256:&lt;64 lowercase hex&gt;</c> (the form blob URIs carry).</summary>
+    private static bool IsDigest(string? digest) =>
         digest is { Length: 71 } && digest.StartsWith(DigestPrefix, StringComparison.Ordinal) && digest.AsSpan(DigestPrefix.Length).ContainsAnyExcept(LowerHex) is false;
 
     /// <summary>The hex part of a digest, or a clear error when it is not one.</summary>
     private static string Hex(string digest) => IsDigest(digest) ? digest[DigestPrefix.Length..]
         : throw new FlyteSharpException($"'{digest}' is not a sha256 digest", fix: "use the form sha256:<64 lowercase hex digits>, as `flytesharp bundle` prints it");
-
-    private const string DigestPrefix = "sha256:";
-
-    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     /// <summary>One status line, redrawn at most ten times a second (only used when stdout is a terminal).</summary>
     private sealed class TerminalProgress(TextWriter output) : IProgress<BundleProgress>

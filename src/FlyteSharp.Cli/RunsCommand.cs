@@ -63,9 +63,9 @@ internal static class RunsCommand
         show.SetAction(async (parse, _) =>
         {
             using var runtime = Runtime(parse, config, database);
-            var store = OpenExisting(runtime);
-            var run = Get(store, parse.GetValue(runName)!, previewOnly: true);
-            var actions = store.Actions(run.Name, previewOnly: true);
+            var history = OpenExisting(runtime);
+            var run = Get(history, parse.GetValue(runName)!, previewOnly: true);
+            var actions = history.Actions(run.Name, previewOnly: true);
             if (parse.GetValue(showJson))
             {
                 // Previews, like the console's API: whole outputs come from `runs output`.
@@ -118,13 +118,13 @@ internal static class RunsCommand
         logs.SetAction(async (parse, cancellationToken) =>
         {
             using var runtime = Runtime(parse, config, database);
-            var store = OpenExisting(runtime);
-            var run = Get(store, parse.GetValue(logName)!);
+            var history = OpenExisting(runtime);
+            var run = Get(history, parse.GetValue(logName)!);
             var action = parse.GetValue(actionId);
-            var actions = store.Actions(run.Name, previewOnly: true);
+            var actions = history.Actions(run.Name, previewOnly: true);
             if (action is not null && actions.All(a => a.Id != action))
             {
-                throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", store.DatabasePath,
+                throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", history.DatabasePath,
                     fix: $"use an id from `flytesharp runs show {run.Name}`");
             }
 
@@ -133,17 +133,17 @@ internal static class RunsCommand
             while (true)
             {
                 // Read the state before the lines: lines written before the run ended are then all in this read or the next.
-                var ended = store.Find(run.Name, previewOnly: true)!.Status != RunStatus.Running;
+                var ended = history.Find(run.Name, previewOnly: true)!.Status != RunStatus.Running;
                 IReadOnlyList<NumberedLogLine> batch;
                 do
                 {
-                    batch = store.LogsAfter(run.Name, action, after, RunHistory.LogRowsPerPage);
+                    batch = history.LogsAfter(run.Name, action, after, RunHistory.LogRowsPerPage);
                     foreach (var numbered in batch)
                     {
                         var line = numbered.Line;
                         if (!names.ContainsKey(line.ActionId))
                         {
-                            names = store.Actions(run.Name, previewOnly: true).ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
+                            names = history.Actions(run.Name, previewOnly: true).ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
                         }
 
                         var prefix = action is null ? $"[{names.GetValueOrDefault(line.ActionId, line.ActionId)} {line.ActionId}] " : "";
@@ -157,7 +157,7 @@ internal static class RunsCommand
                 {
                     if (parse.GetValue(follow))
                     {
-                        await console.Error.WriteLineAsync($"run {run.Name} {RunText.Status(store.Find(run.Name, previewOnly: true)!.Status)}");
+                        await console.Error.WriteLineAsync($"run {run.Name} {RunText.Status(history.Find(run.Name, previewOnly: true)!.Status)}");
                     }
 
                     return 0;
@@ -176,11 +176,11 @@ internal static class RunsCommand
         abort.SetAction(async (parse, cancellationToken) =>
         {
             using var runtime = Runtime(parse, config, database);
-            var store = OpenExisting(runtime);
-            var run = Get(store, parse.GetValue(abortName)!);
-            if (run.Status != RunStatus.Running || !store.RequestCancel(run.Name))
+            var history = OpenExisting(runtime);
+            var run = Get(history, parse.GetValue(abortName)!);
+            if (run.Status != RunStatus.Running || !history.RequestCancel(run.Name))
             {
-                throw new FlyteSharpException($"run '{run.Name}' is not running (it is {RunText.Status(store.Find(run.Name)!.Status)})", store.DatabasePath,
+                throw new FlyteSharpException($"run '{run.Name}' is not running (it is {RunText.Status(history.Find(run.Name)!.Status)})", history.DatabasePath,
                     fix: "only a running run can be aborted; `flytesharp runs list` shows which are");
             }
 
@@ -191,18 +191,18 @@ internal static class RunsCommand
             }
 
             var deadline = TimeProvider.System.GetUtcNow() + AbortWait;
-            while (store.Find(run.Name)!.Status == RunStatus.Running)
+            while (history.Find(run.Name)!.Status == RunStatus.Running)
             {
                 if (TimeProvider.System.GetUtcNow() > deadline)
                 {
-                    throw new FlyteSharpException($"run '{run.Name}' was asked to stop but its process has not stopped it within {AbortWait.TotalSeconds:0} s", store.DatabasePath,
+                    throw new FlyteSharpException($"run '{run.Name}' was asked to stop but its process has not stopped it within {AbortWait.TotalSeconds:0} s", history.DatabasePath,
                         fix: "the process may be busy stopping containers; check again with `flytesharp runs show`, or stop the process (the run is then marked abandoned)");
                 }
 
                 await Task.Delay(FollowInterval, cancellationToken);
             }
 
-            var final = store.Find(run.Name)!;
+            var final = history.Find(run.Name)!;
             await console.Out.WriteLineAsync($"run {run.Name} {RunText.Status(final.Status)}");
             return final.Status == RunStatus.Cancelled ? 0 : FlyteCli.Failure;
         });
@@ -261,18 +261,18 @@ internal static class RunsCommand
         output.SetAction(async (parse, cancellationToken) =>
         {
             using var runtime = Runtime(parse, config, database);
-            var store = OpenExisting(runtime);
-            var run = Get(store, parse.GetValue(outputName)!, previewOnly: true);
+            var history = OpenExisting(runtime);
+            var run = Get(history, parse.GetValue(outputName)!, previewOnly: true);
             var action = parse.GetValue(outputAction);
-            if (action is not null && !store.HasAction(run.Name, action))
+            if (action is not null && !history.HasAction(run.Name, action))
             {
-                throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", store.DatabasePath,
+                throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", history.DatabasePath,
                     fix: $"use an id from `flytesharp runs show {run.Name}`");
             }
 
-            await using var source = await store.OpenOutputAsync(run.Name, action, cancellationToken)
+            await using var source = await history.OpenOutputAsync(run.Name, action, cancellationToken)
                 ?? throw new FlyteSharpException(
-                    $"{(action is null ? $"run '{run.Name}'" : $"action '{action}' of run '{run.Name}'")} has no output (status {RunText.Status(run.Status)})", store.DatabasePath,
+                    $"{(action is null ? $"run '{run.Name}'" : $"action '{action}' of run '{run.Name}'")} has no output (status {RunText.Status(run.Status)})", history.DatabasePath,
                     fix: "wait until it succeeded, or see its error with `flytesharp runs show`");
 
             var file = parse.GetValue(outputFile);
@@ -332,8 +332,8 @@ internal static class RunsCommand
                 fix: "point --db (or [runs] database in the config, or FLYTESHARP_RUN_DB) at the database the run was recorded in; nothing has been recorded here yet");
     }
 
-    private static RunRecord Get(RunHistory store, string name, bool previewOnly = false) =>
-        store.Find(name, previewOnly) ?? throw new FlyteSharpException($"there is no run named '{name}'", store.DatabasePath,
+    private static RunRecord Get(RunHistory history, string name, bool previewOnly = false) =>
+        history.Find(name, previewOnly) ?? throw new FlyteSharpException($"there is no run named '{name}'", history.DatabasePath,
             fix: "list runs with `flytesharp runs list` (or point --db / --config at the store the run was recorded in)");
 
     private static IEnumerable<string> Tree(IReadOnlyList<ActionRecord> actions)
