@@ -6,6 +6,7 @@ using FlyteSharp.Cli.Projects;
 using FlyteSharp.Execution;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
+using FlyteSharp.Tasks.Discovery;
 
 namespace FlyteSharp.Cli;
 
@@ -95,14 +96,14 @@ internal static class RunCommand
             }
             else
             {
-                await console.Out.WriteLineAsync($"status: {RunStore.Text(status)} in {RunPages.Duration(record.Duration)}");
+                await console.Out.WriteLineAsync($"status: {RunText.Status(status)} in {RunText.Duration(record.Duration)}");
                 if (record.OutputsJson is not null || record.OutputsBlob is not null)
                 {
-                    var preview = RunPages.Preview(record.OutputsJson, record.OutputsBlob, null, out var size);
+                    var preview = RunText.Preview(record.OutputsJson, record.OutputsBlob, null, out var size);
                     await console.Out.WriteLineAsync($"outputs: {preview}");
                     if (size is { } whole)
                     {
-                        await console.Out.WriteLineAsync($"         (a preview of {RunPages.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
+                        await console.Out.WriteLineAsync($"         (a preview of {RunText.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
                     }
                 }
 
@@ -148,7 +149,7 @@ internal static class RunCommand
         return result;
     }
 
-    /// <summary>The task <paramref name="name"/> designates in the project (see <see cref="Tasks.Discovery.TaskCatalog.FindTask"/>).</summary>
+    /// <summary>The task <paramref name="name"/> designates in the project (see <see cref="TaskCatalog.FindTask"/>).</summary>
     /// <exception cref="FlyteSharpException">No task, or several, answer to the name; the fix lists names that pick exactly one.</exception>
     internal static TaskDefinition FindTask(LoadedProject project, string name) => project.Catalog.FindTask(name);
 }
