@@ -62,7 +62,7 @@ internal static class DeployCodeLayer
                 await Deployer.DeployAsync([env], CopyStyle.None, $"r{i}", daemonless with { RootDir = src }, Service(daemonless, daemonlessBuilder));
                 var fast = clock.Elapsed;
                 clock.Restart();
-                await Deployer.DeployAsync([env], CopyStyle.None, $"b{i}", built with { RootDir = src }, Service(built, builderBuilder), registryCodeLayers: false);
+                await Deployer.DeployAsync([env], CopyStyle.None, $"b{i}", built with { RootDir = src }, Service(built, builderBuilder), registryAssembly: false);
                 var slow = clock.Elapsed;
                 rows.Add((fast, slow));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
