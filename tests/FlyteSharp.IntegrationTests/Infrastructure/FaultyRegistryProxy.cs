@@ -125,6 +125,11 @@ internal sealed class FaultyRegistryProxy : IDisposable
 
             var rawUrl = context.Request.RawUrl!;
             using var forward = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), _registryBase + (_rewriteUrl?.Invoke(rawUrl) ?? rawUrl));
+            if (context.Request.Headers["Accept"] is { } accept)
+            {
+                forward.Headers.TryAddWithoutValidation("Accept", accept);
+            }
+
             if (context.Request.HasEntityBody)
             {
                 forward.Content = new StreamContent(context.Request.InputStream);
