@@ -66,7 +66,7 @@ internal static class RegistryAssembly
 
         var copies = split.Top.OfType<CopyInstruction>().ToList();
         var fileCount = copies.Sum(c => c.Files.Count);
-        var byteCount = copies.SelectMany(c => c.Files).Sum(f => new FileInfo(f.SourceFile).Length);
+        var byteCount = copies.SelectMany(c => c.Files).Sum(f => LengthOf(f.SourceFile));
         if (fileCount > assembly.Limits.MaxEntries || byteCount > assembly.Limits.MaxTotalBytes)
         {
             output?.Invoke(string.Create(CultureInfo.InvariantCulture,
@@ -508,7 +508,7 @@ internal static class RegistryAssembly
         {
             cancellationToken.ThrowIfCancellationRequested();
             CheckStillRegular(file.SourceFile);
-            using var source = new FileStream(file.SourceFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
+            using var source = Open(file.SourceFile);
             var size = source.Length;
             tar.BeginFile(Relative(file.ImagePath), file.Executable, size);
             long read = 0;
@@ -533,6 +533,34 @@ internal static class RegistryAssembly
         compressed.Flush();
         return (uncompressed.Digest(), compressed.Digest(), compressed.BytesWritten);
     }
+
+    private static long LengthOf(string sourceFile)
+    {
+        try
+        {
+            return new FileInfo(sourceFile).Length;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(sourceFile, ex);
+        }
+    }
+
+    private static FileStream Open(string sourceFile)
+    {
+        try
+        {
+            return new FileStream(sourceFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(sourceFile, ex);
+        }
+    }
+
+    private static FlyteSharpException Unreadable(string sourceFile, Exception ex) =>
+        new($"cannot read the file for its image layer (it changed after the image was resolved, or is not readable): {ex.Message}", sourceFile,
+            fix: "make the file readable and keep it in place while deploying, then run again", inner: ex);
 
     private static void CheckStillRegular(string sourceFile)
     {

@@ -150,6 +150,29 @@ public class RegistryAssemblyTests(DistributionRegistry registry, BaseImage base
     }
 
     [Fact]
+    public async Task Deploy_TwoEnvironmentsInTwoRepositoriesWithOneBase_BuildsTheBaseOnceAndMountsItIntoTheOther()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = NewProject();
+        var image = LibraryImage(WriteLibrary(project));
+        var (first, second) = (project.Repository + "-etl", project.Repository + "-ml");
+        var environments = new[] { new TaskEnvironment("etl", image.Clone(name: first)), new TaskEnvironment("ml", image.Clone(name: second)) };
+        var builds = CountingBuilder.Podman();
+        var lines = new List<string>();
+
+        var deployments = await Deployer.DeployAsync(environments, CopyStyle.None, "1", project.Config with { RootDir = project.SrcDir }, Service(project, builds),
+            output: lines.Add, cancellationToken: ct);
+
+        // One builder run: the base, into the first repository; both images assembled on it, the second by mounting.
+        Assert.Equal(1, builds.Builds);
+        Assert.Equal([$"{registry.Host}/{first}:", $"{registry.Host}/{second}:"], deployments.Select(d => d.ImageUri[..(d.ImageUri.LastIndexOf(':') + 1)]));
+        Assert.Contains(lines, l => l.StartsWith($"# registry assembly: {deployments[1].ImageUri} = {registry.Host}/{first}:", StringComparison.Ordinal)
+            && l.Contains($"base blob(s) mounted and 0 copied from {first}", StringComparison.Ordinal) && !l.Contains(" 0 base blob(s) mounted", StringComparison.Ordinal));
+        var (code, output) = await Podman.RunAsync("run", "--rm", await PullAsync(deployments[1].ImageUri), "cat", "/opt/lib/pkg/mod.py");
+        Assert.Equal((0, "VALUE = 'from the library'"), (code, output.Trim()));
+    }
+
+    [Fact]
     public async Task TryPushAsync_SourceFolderEnvWorkdirTwice_SameManifestDigestAndHistory()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -277,6 +300,14 @@ public class RegistryAssemblyTests(DistributionRegistry registry, BaseImage base
         ex = await Assert.ThrowsAsync<FlyteSharpException>(() => RegistryAssembly.TryPushAsync(image, full, options, new RegistryAssemblyOptions(), null, ct));
         Assert.Contains("not a regular file", ex.Message);
         Assert.False(await client.ManifestExistsAsync(full.Repository, full.Tag, ct));
+
+        // Gone since the image was resolved: a clear error naming it, not a stack trace.
+        File.Delete(mod);
+        ex = await Assert.ThrowsAsync<FlyteSharpException>(() => RegistryAssembly.TryPushAsync(image, full, options, new RegistryAssemblyOptions(), null, ct));
+        Assert.Contains("cannot read the file for its image layer", ex.Message);
+        Assert.Equal(mod, ex.File);
+        Assert.False(await client.ManifestExistsAsync(full.Repository, full.Tag, ct));
+        Assert.Equal(0, (await ChildProcess.RunAsync("mkfifo", [mod], cancellationToken: ct)).Code);
 
         // Resolving again refuses the FIFO and a link out of the folder before anything is made (the image rules).
         Assert.Contains("not a regular file", Assert.Throws<FlyteSharpException>(() => image.Resolve(options)).Message);
