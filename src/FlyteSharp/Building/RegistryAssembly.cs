@@ -65,8 +65,8 @@ internal static class RegistryAssembly
         }
 
         var copies = split.Top.OfType<CopyInstruction>().ToList();
-        var fileCount = copies.Sum(c => c.Files.Count);
-        var byteCount = copies.SelectMany(c => c.Files).Sum(f => LengthOf(f.SourceFile));
+        var fileCount = copies.Sum(c => c.Entries.Count);
+        var byteCount = copies.SelectMany(c => c.Entries).Sum(e => LengthOf(e.SourceFile!));
         if (fileCount > assembly.Limits.MaxEntries || byteCount > assembly.Limits.MaxTotalBytes)
         {
             output?.Invoke(string.Create(CultureInfo.InvariantCulture,

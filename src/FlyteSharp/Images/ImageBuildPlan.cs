@@ -164,22 +164,20 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// <summary>Copies <paramref name="files"/> (already selected) into <paramref name="destination"/> through the context folder <paramref name="contextDirectory"/>.</summary>
     public void CopyFolder(string contextDirectory, string destination, IReadOnlyList<SelectedFile> files)
     {
-        var copied = new List<CopiedFile>(files.Count);
-        var prefix = destination.TrimEnd('/') + "/";
-        foreach (var f in files)
+        var entries = new ContextEntry[files.Count];
+        for (var i = 0; i < entries.Length; i++)
         {
-            var entry = AddFile(contextDirectory + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
-            copied.Add(new CopiedFile(prefix + f.RelativePath, entry.SourceFile!, f.Executable));
+            var f = files[i];
+            entries[i] = AddFile(contextDirectory + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
         }
 
-        Add(new CopyInstruction(contextDirectory, destination, IsFolder: true, copied));
+        Add(new CopyInstruction(contextDirectory, destination, IsFolder: true, entries));
     }
 
     /// <summary>Copies one file to <paramref name="destination"/> (its path in the image) through <paramref name="contextPath"/>.</summary>
     public void CopyFile(string contextPath, string destination, string sourceFile, bool executable)
     {
-        var entry = AddFile(contextPath, sourceFile, executable);
-        Add(new CopyInstruction(contextPath, destination, IsFolder: false, [new CopiedFile(destination, entry.SourceFile!, executable)]));
+        Add(new CopyInstruction(contextPath, destination, IsFolder: false, [AddFile(contextPath, sourceFile, executable)]));
     }
 
     /// <summary>Sets environment variables to literal values.</summary>
