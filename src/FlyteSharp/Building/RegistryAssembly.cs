@@ -177,8 +177,8 @@ internal static class RegistryAssembly
                     configOnly++;
                     continue;
                 case WorkdirInstruction workdir:
-                    runtime["WorkingDir"] = workdir.Path;
-                    directories = MissingDirectories(workdir.Path, known);
+                    runtime["WorkingDir"] = CleanPath(workdir.Path);
+                    directories = MissingDirectories(CleanPath(workdir.Path), known);
                     if (directories.Count == 0)
                     {
                         history.Add(History(instruction, emptyLayer: true));
@@ -312,6 +312,28 @@ internal static class RegistryAssembly
         }
     }
 
+    /// <summary>An absolute path without <c>.</c>, <c>..</c> or doubled slashes (as a builder cleans a WORKDIR): never a <c>..</c> in a layer entry.</summary>
+    internal static string CleanPath(string path)
+    {
+        var parts = new List<string>();
+        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == "..")
+            {
+                if (parts.Count > 0)
+                {
+                    parts.RemoveAt(parts.Count - 1);
+                }
+            }
+            else if (part != ".")
+            {
+                parts.Add(part);
+            }
+        }
+
+        return "/" + string.Join('/', parts);
+    }
+
     /// <summary>A path as it appears in a layer tar: relative to the root, no leading or trailing slash.</summary>
     private static string Relative(string imagePath) => imagePath.Trim('/');
 
@@ -331,9 +353,9 @@ internal static class RegistryAssembly
         {
             switch (instruction)
             {
-                case WorkdirInstruction workdir when Relative(workdir.Path).Length > 0:
-                    wanted.UnionWith(Parents(Relative(workdir.Path)));
-                    wanted.Add(Relative(workdir.Path));
+                case WorkdirInstruction workdir when Relative(CleanPath(workdir.Path)).Length > 0:
+                    wanted.UnionWith(Parents(Relative(CleanPath(workdir.Path))));
+                    wanted.Add(Relative(CleanPath(workdir.Path)));
                     break;
                 case CopyInstruction copy:
                     foreach (var file in copy.Files)

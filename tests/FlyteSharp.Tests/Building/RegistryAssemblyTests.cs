@@ -56,6 +56,13 @@ public sealed class RegistryAssemblyTests : IDisposable
         Assert.Null(RegistryAssembly.Split(ProjectTree.Resolve(image)));
     }
 
+    [Theory]
+    [InlineData("/srv/app", "/srv/app")]
+    [InlineData("/srv/../../etc/./x//y/", "/etc/x/y")]
+    [InlineData("/..", "/")]
+    public void CleanPath_DotsAndDoubledSlashes_NeverLeaveTheRoot(string path, string expected) =>
+        Assert.Equal(expected, RegistryAssembly.CleanPath(path));
+
     [Fact]
     public void Take_DockerignoreAboveTheBase_KeptSoTheBaseSelectsTheSameFiles()
     {
