@@ -20,7 +20,7 @@ public sealed record ImageBuildUpdate(
     /// <summary>
     /// With <see cref="ImageBuildStage.Step"/>: the step as the builder names it, e.g. <c>STEP 3/7: RUN uv sync --locked</c> or
     /// <c>PUSH localhost:5000/flytesharp:3f2a…</c>. With <see cref="ImageBuildStage.Built"/>: how, when no builder ran (a
-    /// deploy's code layer pushed through the registry API); otherwise null.
+    /// deploy's COPY/ENV/WORKDIR layers assembled through the registry API); otherwise null.
     /// </summary>
     public string? Step { get; init; }
 

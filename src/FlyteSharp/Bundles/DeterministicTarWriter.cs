@@ -24,30 +24,28 @@ internal sealed class DeterministicTarWriter(Stream output)
     /// <summary>Writes the header of a regular file; the caller then writes exactly <paramref name="size"/> bytes and calls <see cref="EndFile"/>.</summary>
     public void BeginFile(string relativePath, bool executable, long size)
     {
-        var name = Encoding.UTF8.GetBytes(relativePath);
-        if (name.Length > NameLength)
-        {
-            // GNU long name: a pseudo-entry whose data is the NUL-terminated name, then the real header with a truncated name.
-            WriteHeader(Encoding.ASCII.GetBytes("././@LongLink"), 0b110_100_100, name.Length + 1, (byte)'L');
-            WriteData(name);
-            WriteData([0]);
-            EndFile(name.Length + 1);
-            name = name[..NameLength];
-        }
-
-        WriteHeader(name, executable ? 0b111_101_101 : 0b110_100_100, size, (byte)'0');
+        WriteHeader(Name(relativePath), executable ? 0b111_101_101 : 0b110_100_100, size, (byte)'0');
     }
 
     /// <summary>Writes a directory entry with <paramref name="mode"/> (permission bits), for image layers that must keep a directory's mode.</summary>
-    public void WriteDirectory(string relativePath, int mode)
+    public void WriteDirectory(string relativePath, int mode) =>
+        WriteHeader(Name(relativePath.TrimEnd('/') + "/"), mode & 0b111_111_111_111, 0, (byte)'5');
+
+    // The header's name field; a longer name goes first as a GNU long-name pseudo-entry (its data is the NUL-terminated
+    // name), and the real header gets the name truncated.
+    private byte[] Name(string path)
     {
-        var name = Encoding.UTF8.GetBytes(relativePath.TrimEnd('/') + "/");
-        if (name.Length > NameLength)
+        var name = Encoding.UTF8.GetBytes(path);
+        if (name.Length <= NameLength)
         {
-            throw new FlyteSharpException($"directory path '{relativePath}' is longer than {NameLength} bytes", fix: "use a shorter code destination");
+            return name;
         }
 
-        WriteHeader(name, mode & 0b111_111_111_111, 0, (byte)'5');
+        WriteHeader(Encoding.ASCII.GetBytes("././@LongLink"), 0b110_100_100, name.Length + 1, (byte)'L');
+        WriteData(name);
+        WriteData([0]);
+        EndFile(name.Length + 1);
+        return name[..NameLength];
     }
 
     /// <summary>Writes file content (any number of calls between <see cref="BeginFile"/> and <see cref="EndFile"/>).</summary>

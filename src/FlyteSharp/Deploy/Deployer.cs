@@ -9,14 +9,15 @@ namespace FlyteSharp.Deploy;
 /// Full-build deploys: resolve each environment's image with the copy style (under <see cref="CopyStyle.None"/>
 /// <c>WithCodeBundle()</c> becomes a <c>COPY</c> of the bundle's files), build and push it unless the
 /// registry has the tag, and record the deployment under its version. No Python bundle is uploaded; C# tasks of a .NET image
-/// without a project layer get their .NET bundle stored and recorded (<see cref="DeployedDotnetTasks"/>). When the registry
-/// has the image's dependency image (the same definition in fast deploy) and only the code layer differs, the code
-/// layer is pushed through the registry API instead of running a builder (<see cref="RegistryCodeLayer"/>).
+/// without a project layer get their .NET bundle stored and recorded (<see cref="DeployedDotnetTasks"/>). An image whose
+/// layers above the last builder layer are only COPY/ENV/WORKDIR (the code layer of <c>WithCodeBundle()</c>, source
+/// folders and files, env vars, workdir) is put together through the registry API on top of its base image instead of
+/// running a builder (<see cref="RegistryAssembly"/>); the builder then runs only for a base no repository has.
 /// </summary>
 internal static class Deployer
 {
-    /// <summary>How an image put together by <see cref="RegistryCodeLayer"/> was made, as its progress reports it.</summary>
-    internal const string RegistryCodeLayerStep = "code layer pushed through the registry API, no builder";
+    /// <summary>How an image put together by <see cref="RegistryAssembly"/> was made, as its progress reports it.</summary>
+    internal const string RegistryAssemblyStep = "COPY/ENV/WORKDIR layers assembled through the registry API, no builder";
 
     public static async Task<IReadOnlyList<Deployment>> DeployAsync(
         IReadOnlyList<TaskEnvironment> environments,
@@ -27,7 +28,7 @@ internal static class Deployer
         Action<string>? output = null,
         TimeProvider? time = null,
         IImageBuildProgress? progress = null,
-        bool registryCodeLayers = true,
+        bool registryAssembly = true,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(environments);
@@ -85,6 +86,8 @@ internal static class Deployer
         }
 
         // A code edit on top of an image the registry already has is one layer: pushed through the registry API, no builder.
+        // A base no repository has is built once (its own tag); a base in another repository of the registry (another
+        // environment's image with the same dependency layers) has its blobs mounted.
         var toBuild = new List<ImageBuildTarget>();
         var pushed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (env, image) in resolved)
@@ -95,13 +98,22 @@ internal static class Deployer
             }
 
             var started = time.GetTimestamp();
-            if (registryCodeLayers && await RegistryCodeLayer.TryPushAsync(env.Image, image, options, output, cancellationToken).ConfigureAwait(false) is not null)
+            var users = resolved.Where(r => r.Image.Uri == image.Uri).Select(r => r.Env.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var assembly = new RegistryAssemblyOptions
+            {
+                BaseRepositories = [.. resolved.Where(r => r.Image.Registry == image.Registry).Select(r => r.Image.Repository).Distinct(StringComparer.Ordinal)],
+                EnsureBaseAsync = async (baseImage, ct) =>
+                {
+                    service ??= await ImageBuildServices.CreateAsync(config, time: time, cancellationToken: ct).ConfigureAwait(false);
+                    await service.EnsureAsync([ImageBuildTarget.From(baseImage, users)], output: output, progress: progress, cancellationToken: ct).ConfigureAwait(false);
+                },
+            };
+            if (registryAssembly && await RegistryAssembly.TryPushAsync(env.Image, image, options, assembly, output, cancellationToken).ConfigureAwait(false) is not null)
             {
                 pushed.Add(image.Uri);
-                var users = resolved.Where(r => r.Image.Uri == image.Uri).Select(r => r.Env.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
                 progress?.Report(new ImageBuildUpdate(image.Uri, image.Registry, image.Repository, image.Tag, users, ImageBuildStage.Built, time.GetElapsedTime(started))
                 {
-                    Step = RegistryCodeLayerStep,
+                    Step = RegistryAssemblyStep,
                 });
                 continue;
             }

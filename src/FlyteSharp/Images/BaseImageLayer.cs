@@ -42,8 +42,7 @@ public sealed record BaseImageLayer(string? Uri, string? PythonVersion) : ImageL
         plan.AddBytes(contextPath, runner);
         plan.Hash.File(PythonRunnerScript.ImagePath, false, SHA256.HashData(runner));
         plan.Line($"COPY {contextPath} {PythonRunnerScript.ImagePath}");
-        plan.Line("WORKDIR /root");
-        plan.Workdir = "/root";
+        plan.SetWorkdir("/root");
         plan.PythonExecutable = venv + "/bin/python";
     }
 }

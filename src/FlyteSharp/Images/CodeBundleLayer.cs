@@ -27,14 +27,14 @@ public sealed record CodeBundleLayer(string Destination) : ImageLayer
         plan.Hash.Field("destination", destination);
         plan.Hash.Files("files", files, plan.Cache);
         plan.Hash.End();
-        var contextDir = plan.LayerDirectory("code");
-        foreach (var f in files)
-        {
-            plan.AddFile(contextDir + "/" + f.RelativePath, f.FullPath, f.Executable);
-        }
-
         plan.CodeDirectory = destination;
         plan.Line("# code bundle (full build)");
-        plan.Line(files.Count == 0 ? $"RUN mkdir -p {destination}" : $"COPY {contextDir}/ {destination}/");
+        if (files.Count == 0)
+        {
+            plan.Line($"RUN mkdir -p {destination}");
+            return;
+        }
+
+        plan.CopyFolder(plan.LayerDirectory("code"), destination, files);
     }
 }

@@ -28,8 +28,7 @@ public sealed record DotnetBaseImageLayer(string DotnetVersion) : ImageLayer
 
         plan.Line($"COPY {contextRoot}/ {DotnetWorkerCommand.ImageDirectory}/");
         plan.Line("ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \\\n    DOTNET_NOLOGO=1");
-        plan.Line("WORKDIR /root");
-        plan.Workdir = "/root";
+        plan.SetWorkdir("/root");
         plan.Hash.End();
     }
 

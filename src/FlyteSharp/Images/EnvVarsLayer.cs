@@ -13,6 +13,6 @@ public sealed record EnvVarsLayer(IReadOnlyList<KeyValuePair<string, string>> Va
         }
 
         plan.Hash.End();
-        plan.Line("ENV " + string.Join(" \\\n    ", Variables.Select(v => $"{v.Key}={ImageBuildPlan.DockerQuote(v.Value)}")));
+        plan.Env(Variables);
     }
 }

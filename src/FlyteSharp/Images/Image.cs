@@ -437,8 +437,15 @@ public sealed partial class Image
 
         var (host, prefix) = OciReference.SplitRegistry(registry);
         return new ResolvedImage(plan.Hash.Finish(), host, prefix.Length == 0 ? name : prefix + "/" + name, plan.Dockerfile, plan.Context,
-            options.CopyStyle, plan.Workdir, plan.PythonExecutable, plan.CodeDirectory);
+            options.CopyStyle, plan.Workdir, plan.PythonExecutable, plan.CodeDirectory, [.. plan.Instructions]);
     }
+
+    /// <summary>
+    /// The image made of the first <paramref name="count"/> layers (same registry and name), with every
+    /// <c>WithDockerignore</c> of the rest: those rules filter the folders of all layers, so the lower layers must see them.
+    /// </summary>
+    internal Image Take(int count) =>
+        new([.. _layers[..count], .. _layers[count..].OfType<DockerignoreLayer>()], Registry, Name);
 
     /// <inheritdoc/>
     public override string ToString() => $"Image({string.Join(" + ", _layers.Select(l => l.GetType().Name.Replace("Layer", "", StringComparison.Ordinal)))})";

@@ -24,7 +24,7 @@ internal sealed partial class ImageBuildPlan : IDisposable
     // A list, not a dictionary keyed by path: a dictionary of thousands of entries lands on the large object heap on every
     // warm tag and drags in gen-2 collections; duplicates are found once, after sorting.
     private readonly List<ContextEntry> _context = [];
-    private readonly StringBuilder _dockerfile = new();
+    private readonly List<ImageInstruction> _instructions = [];
 
     public ImageBuildPlan(ImageResolveOptions options, FileDigestCache cache, DockerIgnore ignore)
     {
@@ -67,7 +67,23 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// <summary>The shared uv download cache.</summary>
     public const string UvCacheMount = "--mount=type=cache,target=/root/.cache/uv,id=flytesharp-uv";
 
-    public string Dockerfile => _dockerfile.ToString();
+    /// <summary>The Dockerfile, rendered from <see cref="Instructions"/>.</summary>
+    public string Dockerfile
+    {
+        get
+        {
+            var text = new StringBuilder();
+            foreach (var instruction in _instructions)
+            {
+                text.Append(instruction.Dockerfile).Append('\n');
+            }
+
+            return text.ToString();
+        }
+    }
+
+    /// <summary>Every instruction so far, in order, each with the index of the layer that added it.</summary>
+    public IReadOnlyList<ImageInstruction> Instructions => _instructions;
 
     /// <summary>The build context, sorted by path.</summary>
     /// <exception cref="InvalidOperationException">Two layers put the same path into the context.</exception>
@@ -142,7 +158,37 @@ internal sealed partial class ImageBuildPlan : IDisposable
         return items;
     }
 
-    public void Line(string text) => _dockerfile.Append(text).Append('\n');
+    /// <summary>A Dockerfile line only a builder carries out (or a comment).</summary>
+    public void Line(string text) => Add(new DockerfileLine(text));
+
+    /// <summary>Copies <paramref name="files"/> (already selected) into <paramref name="destination"/> through the context folder <paramref name="contextDirectory"/>.</summary>
+    public void CopyFolder(string contextDirectory, string destination, IReadOnlyList<SelectedFile> files)
+    {
+        var entries = new ContextEntry[files.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var f = files[i];
+            entries[i] = AddFile(contextDirectory + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
+        }
+
+        Add(new CopyInstruction(contextDirectory, destination, IsFolder: true, entries));
+    }
+
+    /// <summary>Copies one file to <paramref name="destination"/> (its path in the image) through <paramref name="contextPath"/>.</summary>
+    public void CopyFile(string contextPath, string destination, string sourceFile, bool executable)
+    {
+        Add(new CopyInstruction(contextPath, destination, IsFolder: false, [AddFile(contextPath, sourceFile, executable)]));
+    }
+
+    /// <summary>Sets environment variables to literal values.</summary>
+    public void Env(IReadOnlyList<KeyValuePair<string, string>> variables) => Add(new EnvInstruction(variables));
+
+    /// <summary>Sets the working directory (an absolute path).</summary>
+    public void SetWorkdir(string path)
+    {
+        Add(new WorkdirInstruction(path));
+        Workdir = path;
+    }
 
     /// <summary>A RUN instruction with mounts, one per continuation line.</summary>
     public void Run(IEnumerable<string> mounts, string command)
@@ -157,18 +203,18 @@ internal sealed partial class ImageBuildPlan : IDisposable
         Line("RUN " + string.Join(" \\\n    ", parts) + " \\\n    " + command);
     }
 
-    /// <summary>
-    /// A file of the build context, kept by its real path (symlinks resolved): the context writer then copies exactly the
-    /// file that was hashed, and refuses it if it was replaced by a symlink in between.
-    /// </summary>
     /// <summary>A file copied into the context from its real path (the context must copy exactly what was hashed).</summary>
     /// <param name="contextPath">Where it goes in the context.</param>
     /// <param name="sourceFile">The file on disk.</param>
     /// <param name="executable">Whether it is copied executable.</param>
     /// <param name="isRealPath">True when <paramref name="sourceFile"/> is known to hold no symlink (a file from <see cref="FileSelector"/>): resolving
     /// it again would cost a readlink per path component per file, the largest part of a warm tag.</param>
-    public void AddFile(string contextPath, string sourceFile, bool executable, bool isRealPath = false) =>
-        Add(new ContextEntry(contextPath, isRealPath ? sourceFile : Files.FileWalker.RealPath(sourceFile), null, executable));
+    public ContextEntry AddFile(string contextPath, string sourceFile, bool executable, bool isRealPath = false)
+    {
+        var entry = new ContextEntry(contextPath, isRealPath ? sourceFile : Files.FileWalker.RealPath(sourceFile), null, executable);
+        Add(entry);
+        return entry;
+    }
 
     public void AddBytes(string contextPath, byte[] content, bool executable = false) =>
         Add(new ContextEntry(contextPath, null, content, executable));
@@ -223,6 +269,8 @@ internal sealed partial class ImageBuildPlan : IDisposable
     {
         _context.Add(entry);
     }
+
+    private void Add(ImageInstruction instruction) => _instructions.Add(instruction with { Layer = LayerIndex });
 
     [GeneratedRegex(@"^[A-Za-z0-9_@%+=:,./-]+$")]
     private static partial Regex SafeToken();

@@ -7,13 +7,14 @@ namespace FlyteSharp.Images;
 /// An <see cref="Image"/> resolved against configuration and a copy style: its tag, URI, Dockerfile and
 /// the files of its minimal build context.
 /// </summary>
-public sealed partial class ResolvedImage
+public sealed class ResolvedImage
 {
     private readonly IReadOnlyList<ContextEntry> _context;
 
     internal ResolvedImage(string tag, string registry, string repository, string dockerfile, IReadOnlyList<ContextEntry> context,
-        CopyStyle copyStyle, string workingDirectory, string pythonExecutable, string? codeDirectory)
+        CopyStyle copyStyle, string workingDirectory, string pythonExecutable, string? codeDirectory, IReadOnlyList<ImageInstruction> instructions)
     {
+        Instructions = instructions;
         Tag = tag;
         Registry = registry;
         Repository = repository;
@@ -64,11 +65,8 @@ public sealed partial class ResolvedImage
     /// </summary>
     public IReadOnlyList<string> ContextFiles => ["Dockerfile", .. _context.Select(e => e.Path)];
 
-    /// <summary>The files the code layer copies (full build), as paths under <see cref="CodeDirectory"/>; empty in fast deploy.</summary>
-    internal IReadOnlyList<CodeFile> CodeFiles() =>
-        [.. _context.Select(e => (Entry: e, Match: CodeContextPath().Match(e.Path)))
-            .Where(x => x.Match.Success && x.Entry.SourceFile is not null)
-            .Select(x => new CodeFile(x.Entry.Path[x.Match.Length..], x.Entry.SourceFile!, x.Entry.Executable))];
+    /// <summary>The instructions the <see cref="Dockerfile"/> was rendered from, each with the index of the layer that added it.</summary>
+    internal IReadOnlyList<ImageInstruction> Instructions { get; }
 
     /// <summary>
     /// Writes the Dockerfile and the minimal build context into <paramref name="directory"/>, which must not exist or be empty.
@@ -149,7 +147,4 @@ public sealed partial class ResolvedImage
 
     /// <inheritdoc/>
     public override string ToString() => Uri;
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\.flytesharp/layers/[0-9]+-code/", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
-    private static partial System.Text.RegularExpressions.Regex CodeContextPath();
 }

@@ -21,7 +21,6 @@ public sealed record SourceFileLayer(string Source, string? Destination) : Image
         plan.Hash.File(name, executable, plan.Cache.Sha256(Source));
         plan.Hash.End();
         var contextPath = plan.LayerDirectory("file") + "/" + name;
-        plan.AddFile(contextPath, Source, executable);
-        plan.Line($"COPY {contextPath} {destination}");
+        plan.CopyFile(contextPath, destination, Source, executable);
     }
 }

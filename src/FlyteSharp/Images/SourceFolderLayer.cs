@@ -23,18 +23,12 @@ public sealed record SourceFolderLayer(string Source, string? Destination) : Ima
         plan.Hash.Field("destination", destination);
         plan.Hash.Files("files", files, plan.Cache);
         plan.Hash.End();
-        var contextDir = plan.LayerDirectory("source");
-        foreach (var f in files)
-        {
-            plan.AddFile(contextDir + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
-        }
-
         if (files.Count == 0)
         {
             plan.Line($"RUN mkdir -p {destination}");
             return;
         }
 
-        plan.Line($"COPY {contextDir}/ {destination}/");
+        plan.CopyFolder(plan.LayerDirectory("source"), destination, files);
     }
 }

@@ -9,7 +9,6 @@ public sealed record WorkdirLayer(string Path) : ImageLayer
         plan.Hash.Begin("workdir");
         plan.Hash.Field("path", Path);
         plan.Hash.End();
-        plan.Line("WORKDIR " + Path);
-        plan.Workdir = Path;
+        plan.SetWorkdir(Path);
     }
 }

@@ -91,10 +91,67 @@ internal sealed class OciRegistryClient : IDisposable
         using (var start = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"v2/{repository}/blobs/uploads/"), Push(repository), cancellationToken).ConfigureAwait(false))
         {
             await EnsureAsync(start, $"POST upload of {digest}", cancellationToken).ConfigureAwait(false);
-            location = start.Headers.Location ?? throw new FlyteSharpException($"registry {Host} started an upload without a Location header",
-                fix: "use an OCI distribution compliant registry");
+            location = UploadLocation(start);
         }
 
+        await CompleteUploadAsync(repository, location, digest, open, length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Makes blob <paramref name="digest"/> of repository <paramref name="from"/> part of <paramref name="repository"/> without
+    /// sending its bytes: <c>POST /v2/&lt;repository&gt;/blobs/uploads/?mount=&lt;digest&gt;&amp;from=&lt;from&gt;</c>, which a
+    /// registry answers <c>201 Created</c> when it mounted the blob. A registry that cannot or will not mount answers
+    /// <c>202 Accepted</c> with an ordinary upload session (the distribution spec: the client then continues that upload,
+    /// it does not ask again): the blob is downloaded from <paramref name="from"/> into a temporary file, its digest
+    /// checked, and uploaded into that session.
+    /// </summary>
+    /// <returns>True when the registry mounted the blob, false when its bytes were copied.</returns>
+    public async Task<bool> MountBlobAsync(string repository, string digest, string from, CancellationToken cancellationToken)
+    {
+        Uri location;
+        var path = $"v2/{repository}/blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(from)}";
+        using (var start = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, path), Push(repository) + " " + Pull(from), cancellationToken).ConfigureAwait(false))
+        {
+            if (start.StatusCode == HttpStatusCode.Created)
+            {
+                return true;
+            }
+
+            await EnsureAsync(start, $"POST mount of {digest} from {from}", cancellationToken).ConfigureAwait(false);
+            location = UploadLocation(start);
+        }
+
+        var temp = Path.Combine(Path.GetTempPath(), "flytesharp-blob-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            long length;
+            var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            await using (file.ConfigureAwait(false))
+            {
+                if (await DownloadBlobAsync(from, digest, file, cancellationToken).ConfigureAwait(false) is not { } arrived || arrived != digest)
+                {
+                    throw new FlyteSharpException($"registry {Host} did not mount blob {digest} into {repository}, and {from} does not hold it (or not with that digest)",
+                        fix: $"push the image of {from} again, or build the image without the registry path (flytesharp build --force)");
+                }
+
+                length = file.Length;
+            }
+
+            await CompleteUploadAsync(repository, location, digest, () => File.OpenRead(temp), length, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private Uri UploadLocation(HttpResponseMessage start) =>
+        start.Headers.Location ?? throw new FlyteSharpException($"registry {Host} started an upload without a Location header",
+            fix: "use an OCI distribution compliant registry");
+
+    private async Task CompleteUploadAsync(string repository, Uri location, string digest, Func<Stream> open, long length, CancellationToken cancellationToken)
+    {
         var url = (location.IsAbsoluteUri ? location : new Uri(BaseUri, location)).AbsoluteUri;
         url += (url.Contains('?') ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest);
         using var put = await SendAsync(() =>
@@ -277,10 +334,11 @@ internal sealed class OciRegistryClient : IDisposable
         }
 
         // Our scope (push or pull on the repository), or the one the registry named.
+        // Several scopes (a mount needs push on one repository and pull on another) are several scope parameters.
         var wanted = scope.Length > 0 ? scope : challenge["scope"];
-        if (wanted is not null)
+        foreach (var one in (wanted ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            query.Add("scope=" + Uri.EscapeDataString(wanted));
+            query.Add("scope=" + Uri.EscapeDataString(one));
         }
 
         var tokenUrl = realm + (query.Count == 0 ? "" : (realm.Contains('?') ? "&" : "?") + string.Join("&", query));

@@ -6,7 +6,9 @@ namespace FlyteSharp.IntegrationTests.Infrastructure;
 /// Fault injection in front of the real <see cref="DistributionRegistry"/> (a registry cannot be made to fail or rate
 /// limit on demand): a loopback HTTP server that answers the first requests with the scripted failures (status and an
 /// optional <c>Retry-After</c>), optionally demands an <c>Authorization</c> value (a private store), and passes every
-/// other request through to the registry unchanged. It records each request's arrival time and header.
+/// other request through to the registry unchanged. It records each request's arrival time and header. With
+/// <c>throughProxy</c> the registry's upload locations are rewritten to point at the proxy, so every upload request is
+/// seen (and counted) here; <c>rewriteUrl</c> changes a request's path and query on its way to the registry.
 /// </summary>
 internal sealed class FaultyRegistryProxy : IDisposable
 {
@@ -17,9 +19,14 @@ internal sealed class FaultyRegistryProxy : IDisposable
     private readonly string _registryBase;
     private readonly string? _requiredAuthorization;
     private readonly Task _loop;
+    private readonly bool _throughProxy;
+    private readonly Func<string, string>? _rewriteUrl;
 
-    public FaultyRegistryProxy(DistributionRegistry registry, IEnumerable<(HttpStatusCode Status, string? RetryAfter)> failures, string? requiredAuthorization = null)
+    public FaultyRegistryProxy(DistributionRegistry registry, IEnumerable<(HttpStatusCode Status, string? RetryAfter)> failures, string? requiredAuthorization = null,
+        bool throughProxy = false, Func<string, string>? rewriteUrl = null)
     {
+        _throughProxy = throughProxy;
+        _rewriteUrl = rewriteUrl;
         _registryBase = registry.BaseUrl;
         _failures = failures.GetEnumerator();
         _requiredAuthorization = requiredAuthorization;
@@ -44,6 +51,9 @@ internal sealed class FaultyRegistryProxy : IDisposable
     public int Port { get; }
 
     public string Host => $"127.0.0.1:{Port}";
+
+    /// <summary>Method, path with query (as received) and the status answered, of every request passed to the registry, in order.</summary>
+    public List<(string Method, string Url, int Status)> Exchanges { get; } = [];
 
     /// <summary>Arrival time (UTC), method, path and Authorization header of every request, in order.</summary>
     public List<(DateTimeOffset At, string Method, string Path, string? Authorization)> Requests { get; } = [];
@@ -113,7 +123,13 @@ internal sealed class FaultyRegistryProxy : IDisposable
                 return;
             }
 
-            using var forward = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), _registryBase + context.Request.RawUrl);
+            var rawUrl = context.Request.RawUrl!;
+            using var forward = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), _registryBase + (_rewriteUrl?.Invoke(rawUrl) ?? rawUrl));
+            if (context.Request.Headers["Accept"] is { } accept)
+            {
+                forward.Headers.TryAddWithoutValidation("Accept", accept);
+            }
+
             if (context.Request.HasEntityBody)
             {
                 forward.Content = new StreamContent(context.Request.InputStream);
@@ -125,11 +141,17 @@ internal sealed class FaultyRegistryProxy : IDisposable
 
             using var answer = await _upstream.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead);
             response.StatusCode = (int)answer.StatusCode;
+            lock (Requests)
+            {
+                Exchanges.Add((context.Request.HttpMethod, rawUrl, (int)answer.StatusCode));
+            }
+
             foreach (var name in new[] { "Location", "Docker-Content-Digest", "Docker-Upload-UUID" })
             {
                 if (answer.Headers.TryGetValues(name, out var values))
                 {
-                    response.AddHeader(name, values.First());
+                    var value = values.First();
+                    response.AddHeader(name, name == "Location" && _throughProxy ? value.Replace(_registryBase, $"http://{Host}", StringComparison.Ordinal) : value);
                 }
             }
 
