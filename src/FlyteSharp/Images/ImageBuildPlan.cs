@@ -161,7 +161,6 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// A file of the build context, kept by its real path (symlinks resolved): the context writer then copies exactly the
     /// file that was hashed, and refuses it if it was replaced by a symlink in between.
     /// </summary>
-    /// <summary>A file copied into the context from its real path (the context must copy exactly what was hashed).</summary>
     /// <param name="contextPath">Where it goes in the context.</param>
     /// <param name="sourceFile">The file on disk.</param>
     /// <param name="executable">Whether it is copied executable.</param>
