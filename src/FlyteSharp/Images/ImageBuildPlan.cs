@@ -22,8 +22,9 @@ internal sealed partial class ImageBuildPlan : IDisposable
     public const string FormatVersion = "flytesharp-image/1";
 
     // A list, not a dictionary keyed by path: a dictionary of thousands of entries lands on the large object heap on every
-    // warm tag and drags in gen-2 collections; duplicates are found once, after sorting.
-    private readonly List<ContextEntry> _context = [];
+    // warm tag and drags in gen-2 collections; duplicates are found once, after sorting. Walked folders stay one part each
+    // (their files' entries are made when the context is asked for: a warm tag that finds its image built never asks).
+    private readonly List<(ContextEntry? Entry, string? Directory, IReadOnlyList<SelectedFile>? Files)> _context = [];
     private readonly StringBuilder _dockerfile = new();
 
     public ImageBuildPlan(ImageResolveOptions options, FileDigestCache cache, DockerIgnore ignore)
@@ -75,7 +76,22 @@ internal sealed partial class ImageBuildPlan : IDisposable
     {
         get
         {
-            var sorted = SortedOrdinal([.. _context], e => e.Path);
+            var entries = new List<ContextEntry>();
+            foreach (var (entry, directory, files) in _context)
+            {
+                if (entry is not null)
+                {
+                    entries.Add(entry);
+                    continue;
+                }
+
+                foreach (var f in files!)
+                {
+                    entries.Add(new ContextEntry(directory!.Length == 0 ? f.RelativePath : directory + "/" + f.RelativePath, f.FullPath, null, f.Executable));
+                }
+            }
+
+            var sorted = SortedOrdinal(entries, e => e.Path);
             for (var i = 1; i < sorted.Count; i++)
             {
                 if (sorted[i - 1].Path == sorted[i].Path)
@@ -169,6 +185,14 @@ internal sealed partial class ImageBuildPlan : IDisposable
     public void AddFile(string contextPath, string sourceFile, bool executable, bool isRealPath = false) =>
         Add(new ContextEntry(contextPath, isRealPath ? sourceFile : Files.FileWalker.RealPath(sourceFile), null, executable));
 
+    /// <summary>
+    /// The files of one walked folder, each copied to <paramref name="contextDirectory"/> plus its relative path (the context
+    /// root when empty). A file not known to be at its real path is resolved now, as <see cref="AddFile"/> does.
+    /// </summary>
+    public void AddFiles(string contextDirectory, IReadOnlyList<SelectedFile> files) =>
+        _context.Add((null, contextDirectory,
+            files.All(f => f.IsRealPath) ? files : [.. files.Select(f => f.IsRealPath ? f : f with { FullPath = Files.FileWalker.RealPath(f.FullPath), IsRealPath = true })]));
+
     public void AddBytes(string contextPath, byte[] content, bool executable = false) =>
         Add(new ContextEntry(contextPath, null, content, executable));
 
@@ -220,7 +244,7 @@ internal sealed partial class ImageBuildPlan : IDisposable
 
     private void Add(ContextEntry entry)
     {
-        _context.Add(entry);
+        _context.Add((entry, null, null));
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9_@%+=:,./-]+$")]

@@ -24,10 +24,7 @@ public sealed record SourceFolderLayer(string Source, string? Destination) : Ima
         plan.Hash.Files("files", files, plan.Cache);
         plan.Hash.End();
         var contextDir = plan.LayerDirectory("source");
-        foreach (var f in files)
-        {
-            plan.AddFile(contextDir + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
-        }
+        plan.AddFiles(contextDir, files);
 
         if (files.Count == 0)
         {
