@@ -5,6 +5,7 @@ using FlyteSharp.Configuration;
 using FlyteSharp.Execution;
 using FlyteSharp.Execution.Containers;
 using FlyteSharp.Images;
+using FlyteSharp.Processes;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Benchmarks;

@@ -10,6 +10,7 @@ using FlyteSharp.Execution;
 using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Dotnet;
 using FlyteSharp.Images;
+using FlyteSharp.Processes;
 using FlyteSharp.Runner;
 using FlyteSharp.Tasks.Discovery;
 

@@ -1,5 +1,6 @@
 using FlyteSharp.Cli;
 using FlyteSharp.IntegrationTests.Infrastructure;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.IntegrationTests;
 

@@ -1,3 +1,4 @@
+using FlyteSharp.Processes;
 namespace FlyteSharp.Building;
 
 /// <summary>Turns a builder's failed output into an <see cref="ImageBuildException"/> that names the Dockerfile line.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FlyteSharp.Configuration;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Building;
 

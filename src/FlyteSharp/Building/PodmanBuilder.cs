@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Building;
 

@@ -1,5 +1,6 @@
-using System.Text.RegularExpressions;
 using Tomlyn;
+using Tomlyn.Parsing;
+using Tomlyn.Syntax;
 using Tomlyn.Model;
 using Tomlyn.Serialization;
 
@@ -9,16 +10,17 @@ namespace FlyteSharp.Configuration;
 /// The one TOML reader of FlyteSharp (flytesharp.toml, pyproject.toml, uv.lock): a parsed file that keeps where each key was
 /// written, so errors can point at the line of a key.
 /// </summary>
-internal sealed partial class TomlDocument
+internal sealed class TomlDocument
 {
-    private readonly string[] _lines;
+    private readonly string _text;
     private readonly TomlMetadataStore _metadata;
+    private DocumentSyntax? _syntax;
 
     private TomlDocument(string file, string text, TomlTable root, TomlMetadataStore metadata)
     {
         File = file;
         Root = root;
-        _lines = text.Split('\n');
+        _text = text;
         _metadata = metadata;
     }
 
@@ -62,42 +64,63 @@ internal sealed partial class TomlDocument
             ? property.Span.Start.Line + 1 // Tomlyn counts lines from 0
             : null;
 
-    /// <summary>The 1-based line where <paramref name="key"/> is assigned inside table <paramref name="table"/> (dotted, e.g. <c>tool.uv.sources</c>), or of the table header; null if not found.</summary>
-    public int? LineOf(string table, string? key = null)
-    {
-        var inTable = table.Length == 0;
-        for (var i = 0; i < _lines.Length; i++)
-        {
-            var line = _lines[i].Trim();
-            var header = Header().Match(line);
-            if (header.Success)
-            {
-                var name = Regex.Replace(header.Groups[1].Value, @"\s|""", "");
-                inTable = name == table;
-                if (inTable && key is null)
-                {
-                    return i + 1;
-                }
+    /// <summary>
+    /// The 1-based line where <paramref name="table"/>'s first key is written (for an entry of an array of tables, a line inside
+    /// that entry rather than the first entry's header), or null when it has no keys.
+    /// </summary>
+    public int? LineOf(TomlTable table) =>
+        _metadata.TryGetProperties(table, out var properties) && properties is not null
+            ? table.Keys.Select(k => properties.TryGetProperty(k, out var p) && p is not null ? p.Span.Start.Line + 1 : (int?)null).Min()
+            : null;
 
+    /// <summary>
+    /// The 1-based line of item <paramref name="index"/> of the array at <paramref name="keyPath"/> (e.g. <c>tool</c>, <c>uv</c>,
+    /// <c>workspace</c>, <c>members</c>), however the file spells the path (table headers, dotted keys, inline tables), or null.
+    /// </summary>
+    public int? LineOfItem(IReadOnlyList<string> keyPath, int index)
+    {
+        var syntax = _syntax ??= SyntaxParser.Parse(_text, File, validate: false);
+        var array = FindArray(syntax.KeyValues, [], keyPath);
+        foreach (var table in syntax.Tables)
+        {
+            array ??= table.Name is { } name ? FindArray(table.Items, KeyPath(name), keyPath) : null;
+        }
+
+        return array is not null && index < array.Items.ChildrenCount ? array.Items.GetChild(index)!.Span.Start.Line + 1 : null;
+    }
+
+    private static ArraySyntax? FindArray(IEnumerable<KeyValueSyntax> keyValues, List<string> prefix, IReadOnlyList<string> keyPath)
+    {
+        foreach (var keyValue in keyValues)
+        {
+            if (keyValue.Key is not { } key)
+            {
                 continue;
             }
 
-            if (inTable && key is not null)
+            var path = prefix.Concat(KeyPath(key)).ToList();
+            if (keyValue.Value is ArraySyntax array && path.SequenceEqual(keyPath, StringComparer.Ordinal))
             {
-                var m = KeyLine().Match(line);
-                if (m.Success && m.Groups[1].Value.Trim('"', '\'') == key)
-                {
-                    return i + 1;
-                }
+                return array;
+            }
+
+            if (keyValue.Value is InlineTableSyntax inline && keyPath.Take(path.Count).SequenceEqual(path, StringComparer.Ordinal) &&
+                FindArray(inline.Items.Select(i => i.KeyValue).OfType<KeyValueSyntax>(), path, keyPath) is { } found)
+            {
+                return found;
             }
         }
 
         return null;
     }
 
-    [GeneratedRegex(@"^\[\[?([^\]]+)\]\]?")]
-    private static partial Regex Header();
+    private static List<string> KeyPath(KeySyntax key) =>
+        [KeyText(key.Key), .. key.DotKeys.Select(d => KeyText(d.Key))];
 
-    [GeneratedRegex(@"^(""[^""]+""|'[^']+'|[A-Za-z0-9_.-]+)\s*=")]
-    private static partial Regex KeyLine();
+    private static string KeyText(BareKeyOrStringValueSyntax? key) => key switch
+    {
+        BareKeySyntax bare => bare.Key?.Text ?? "",
+        StringValueSyntax quoted => quoted.Value ?? "",
+        _ => "",
+    };
 }

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using FlyteSharp.Building;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Deploy;
 

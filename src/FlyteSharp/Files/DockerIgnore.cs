@@ -9,8 +9,13 @@ namespace FlyteSharp.Files;
 internal sealed class DockerIgnore : IIgnore
 {
     private readonly List<IgnoreRule> _rules;
+    private readonly IgnoreRuleSet _index;
 
-    private DockerIgnore(List<IgnoreRule> rules) => _rules = rules;
+    private DockerIgnore(List<IgnoreRule> rules)
+    {
+        _rules = rules;
+        _index = new IgnoreRuleSet(rules);
+    }
 
     /// <summary>An ignore set that excludes nothing.</summary>
     public static DockerIgnore Empty { get; } = new([]);
@@ -39,7 +44,7 @@ internal sealed class DockerIgnore : IIgnore
 
     /// <inheritdoc/>
     /// <remarks>Only the path itself: a walk never enters an excluded directory, so every parent was decided on the way down.</remarks>
-    public IgnoreRule? Winner(string relativePath, bool isDirectory) => IgnoreRule.LastMatch(_rules, relativePath, isDirectory);
+    public IgnoreRule? Winner(string relativePath, bool isDirectory) => _index.LastMatch(relativePath, isDirectory);
 
     /// <inheritdoc/>
     /// <remarks>Patterns are anchored at the context's root, so nothing changes per directory.</remarks>

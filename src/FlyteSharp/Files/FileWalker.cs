@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Enumeration;
+using System.Runtime.InteropServices;
 
 namespace FlyteSharp.Files;
 
@@ -18,7 +19,16 @@ internal static class FileWalker
     /// a subdirectory at its place, so the whole list comes out sorted without sorting thousands of long paths against each other.
     /// </remarks>
     /// <exception cref="FlyteSharpException">A symlink breaks the policy or is broken, a special file is not ignored, or a directory is unreadable.</exception>
-    public static List<WalkedFile> Walk(string root, IWalkFilter filter, WalkPolicy policy)
+    public static List<WalkedFile> Walk(string root, IWalkFilter filter, WalkPolicy policy) =>
+        Walk(root, filter, policy, static (relative, full, executable, size, stat) => new WalkedFile(relative, full, executable, size, stat));
+
+    /// <summary>
+    /// Every file under <paramref name="root"/> the filter keeps, sorted ordinally by relative path, each made by
+    /// <paramref name="create"/> (relative path, full path, executable, size, stat: the fields of <see cref="WalkedFile"/>), so
+    /// a caller with its own record allocates one object per file, not two.
+    /// </summary>
+    /// <exception cref="FlyteSharpException">A symlink breaks the policy or is broken, a special file is not ignored, or a directory is unreadable.</exception>
+    public static List<T> Walk<T>(string root, IWalkFilter filter, WalkPolicy policy, Func<string, string, bool, long, StatInfo?, T> create)
     {
         string realRoot;
         try
@@ -30,8 +40,8 @@ internal static class FileWalker
             throw new FlyteSharpException($"cannot resolve symlinks: {ex.Message}", root, fix: $"fix or remove the symlink loop, or exclude it in {policy.IgnoreFileName}");
         }
 
-        var files = new List<WalkedFile>();
-        Walk(root, "", filter, policy, realRoot, realRoot, [realRoot], files);
+        var files = new List<T>();
+        Walk(root, "", filter, policy, realRoot, realRoot, [realRoot], create, files);
         return files;
     }
 
@@ -45,7 +55,8 @@ internal static class FileWalker
 
     // Metadata calls are all a warm rebuild does, so each entry costs at most one: directories none (d_type says
     // what they are), files one fstatat relative to their open directory, and ignored files none at all.
-    private static void Walk(string dir, string prefix, IWalkFilter parentRules, WalkPolicy policy, string realRoot, string realDir, HashSet<string> realAncestors, List<WalkedFile> files)
+    private static void Walk<T>(string dir, string prefix, IWalkFilter parentRules, WalkPolicy policy, string realRoot, string realDir, HashSet<string> realAncestors,
+        Func<string, string, bool, long, StatInfo?, T> create, List<T> files)
     {
         var entries = new List<DirectoryEntry>();
         nint handle;
@@ -66,8 +77,11 @@ internal static class FileWalker
                 fix: $"make it readable, or exclude it in {policy.IgnoreFileName}");
         }
 
+        // Sorted by name up front, files are kept in path order as they are met (a name sorts as the relative path ending in it
+        // does, and names are far shorter to compare); subdirectories are ordered again below, as their names plus "/".
+        CollectionsMarshal.AsSpan(entries).Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         List<(string Full, string Relative, string Real)>? subdirectories = null;
-        List<WalkedFile>? here = null;
+        List<(string Relative, T File)>? here = null;
         IWalkFilter rules;
         try
         {
@@ -174,7 +188,7 @@ internal static class FileWalker
                     size = info.Length;
                 }
 
-                (here ??= []).Add(new WalkedFile(relative, policy.LinkPathIsTarget && linkTarget is not null ? linkTarget : full, executable, size, stat));
+                (here ??= []).Add((relative, create(relative, policy.LinkPathIsTarget && linkTarget is not null ? linkTarget : full, executable, size, stat)));
             }
         }
         finally
@@ -183,14 +197,13 @@ internal static class FileWalker
             UnixStat.CloseDirectory(handle);
         }
 
-        here?.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         subdirectories?.Sort((a, b) => CompareEntries(a.Relative, true, b.Relative, true));
         var (fileCount, directoryCount) = (here?.Count ?? 0, subdirectories?.Count ?? 0);
         for (int f = 0, d = 0; f < fileCount || d < directoryCount;)
         {
-            if (d == directoryCount || f < fileCount && CompareEntries(here![f].RelativePath, false, subdirectories![d].Relative, true) < 0)
+            if (d == directoryCount || f < fileCount && CompareEntries(here![f].Relative, false, subdirectories![d].Relative, true) < 0)
             {
-                files.Add(here![f++]);
+                files.Add(here![f++].File);
                 continue;
             }
 
@@ -201,7 +214,7 @@ internal static class FileWalker
                     fix: $"remove the link, or exclude '{relative}' in {policy.IgnoreFileName}");
             }
 
-            Walk(full, relative + "/", rules, policy, realRoot, real, realAncestors, files);
+            Walk(full, relative + "/", rules, policy, realRoot, real, realAncestors, create, files);
             realAncestors.Remove(real);
         }
     }

@@ -24,7 +24,7 @@ internal sealed class GitIgnore : IIgnore
 
     /// <summary>One ignore file's lines, applying at the root (for rules that come from somewhere other than the tree).</summary>
     public static GitIgnore FromLines(IEnumerable<string> lines, string? source = null) =>
-        new([], [new Level(0, IgnoreRule.ParseLines(lines, IgnoreDialect.Gitignore, source))]);
+        new([], [new Level(0, new IgnoreRuleSet(IgnoreRule.ParseLines(lines, IgnoreDialect.Gitignore, source)))]);
 
     /// <inheritdoc/>
     public IgnoreRule? Winner(string relativePath, bool isDirectory)
@@ -38,7 +38,7 @@ internal sealed class GitIgnore : IIgnore
                 continue;
             }
 
-            if (IgnoreRule.LastMatch(level.Rules, relativePath.AsSpan(level.PrefixLength), isDirectory) is { } rule)
+            if (level.Rules.LastMatch(relativePath.AsSpan(level.PrefixLength), isDirectory) is { } rule)
             {
                 return rule;
             }
@@ -67,8 +67,8 @@ internal sealed class GitIgnore : IIgnore
             (rules ??= []).AddRange(IgnoreRule.ReadFile(file, IgnoreDialect.Gitignore));
         }
 
-        return rules is null ? this : new GitIgnore(FileNames, [.. _levels, new Level(relativePrefix.Length, rules)]);
+        return rules is null ? this : new GitIgnore(FileNames, [.. _levels, new Level(relativePrefix.Length, new IgnoreRuleSet(rules))]);
     }
 
-    private sealed record Level(int PrefixLength, List<IgnoreRule> Rules);
+    private sealed record Level(int PrefixLength, IgnoreRuleSet Rules);
 }

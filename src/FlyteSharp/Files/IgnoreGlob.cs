@@ -23,6 +23,15 @@ internal sealed class IgnoreGlob
         _regex = regex;
     }
 
+    /// <summary>The text a literal pattern matches, or null.</summary>
+    public string? Literal => _literal;
+
+    /// <summary>The literal tail of a slash-free <c>*suffix</c> pattern, or null.</summary>
+    public string? Suffix => _suffix;
+
+    /// <summary>The literal head of a slash-free <c>prefix*</c> pattern, or null.</summary>
+    public string? Prefix => _prefix;
+
     /// <summary>True when <paramref name="text"/> has no glob syntax (it matches only itself).</summary>
     public static bool IsLiteral(ReadOnlySpan<char> text) => text.IndexOfAny("*?[\\") < 0;
 

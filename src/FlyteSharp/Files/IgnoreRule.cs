@@ -42,6 +42,15 @@ internal sealed class IgnoreRule
     /// <summary>A gitignore pattern with a trailing <c>/</c>: it matches directories only.</summary>
     public bool DirectoryOnly { get; }
 
+    /// <summary>The one basename this rule can match (a slash-free literal pattern, or <c>**/name</c>), or null.</summary>
+    internal string? BasenameLiteral => _basenameOnly ? _glob.Literal : null;
+
+    /// <summary>The literal a matching basename must end with (<c>*.pyc</c>), or null.</summary>
+    internal string? BasenameSuffix => _basenameOnly ? _glob.Suffix : null;
+
+    /// <summary>The literal a matching basename must start with (<c>.env.*</c>), or null.</summary>
+    internal string? BasenamePrefix => _basenameOnly ? _glob.Prefix : null;
+
     /// <summary>Where the rule was written, <c>file:line</c>, for messages.</summary>
     public string Location => Line is { } n ? $"{Source}:{n}" : Source ?? "";
 
@@ -99,7 +108,7 @@ internal sealed class IgnoreRule
     public bool Matches(ReadOnlySpan<char> local, bool isDirectory) => Matches(local, local.LastIndexOf('/') + 1, isDirectory);
 
     // basenameStart: where the last segment of local starts (computed once per path, not once per rule).
-    private bool Matches(ReadOnlySpan<char> local, int basenameStart, bool isDirectory)
+    internal bool Matches(ReadOnlySpan<char> local, int basenameStart, bool isDirectory)
     {
         if (DirectoryOnly && !isDirectory)
         {
@@ -137,21 +146,6 @@ internal sealed class IgnoreRule
         }
 
         return false;
-    }
-
-    /// <summary>The last rule of <paramref name="rules"/> that matches, or null.</summary>
-    public static IgnoreRule? LastMatch(List<IgnoreRule> rules, ReadOnlySpan<char> local, bool isDirectory)
-    {
-        var basenameStart = local.LastIndexOf('/') + 1;
-        for (var r = rules.Count - 1; r >= 0; r--)
-        {
-            if (rules[r].Matches(local, basenameStart, isDirectory))
-            {
-                return rules[r];
-            }
-        }
-
-        return null;
     }
 
     private static IgnoreRule? ParseGitignore(string raw, string? source, int? line)

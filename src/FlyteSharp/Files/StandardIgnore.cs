@@ -10,7 +10,7 @@ internal sealed class StandardIgnore : IIgnore
     /// <summary>The source named for these rules in messages.</summary>
     public const string Source = "(standard ignores)";
 
-    private readonly List<IgnoreRule> _rules;
+    private readonly IgnoreRuleSet _rules;
     private readonly List<IgnoreRule> _credentials;
 
     /// <summary>Parses the standard patterns.</summary>
@@ -19,12 +19,12 @@ internal sealed class StandardIgnore : IIgnore
     /// <param name="credentials">Those of <paramref name="patterns"/> that name credential files (<see cref="CredentialRule"/>).</param>
     public StandardIgnore(IEnumerable<string> patterns, IgnoreDialect dialect, IReadOnlyCollection<string>? credentials = null)
     {
-        _rules = IgnoreRule.ParseLines(patterns, dialect, Source, numbered: false);
-        _credentials = credentials is null ? [] : _rules.Where(r => credentials.Contains(r.Text)).ToList();
+        _rules = new IgnoreRuleSet(IgnoreRule.ParseLines(patterns, dialect, Source, numbered: false));
+        _credentials = credentials is null ? [] : _rules.Rules.Where(r => credentials.Contains(r.Text)).ToList();
     }
 
     /// <inheritdoc/>
-    public IgnoreRule? Winner(string relativePath, bool isDirectory) => IgnoreRule.LastMatch(_rules, relativePath, isDirectory);
+    public IgnoreRule? Winner(string relativePath, bool isDirectory) => _rules.LastMatch(relativePath, isDirectory);
 
     /// <inheritdoc/>
     public IIgnore Enter(string directory, string relativePrefix, IReadOnlyList<DirectoryEntry> entries) => this;

@@ -11,7 +11,14 @@ namespace FlyteSharp.Images;
 internal sealed class CanonicalHasher : IDisposable
 {
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-    private readonly byte[] _header = new byte[9];
+
+    // Tokens are gathered here and handed to MD5 a buffer at a time: a warm tag writes a few tokens per file, and each
+    // call into the hash costs far more than copying its bytes. MD5 of the stream does not depend on how it is split.
+    private readonly byte[] _buffer = new byte[16 * 1024];
+    private int _buffered;
+
+    // A token larger than the buffer, hashed on its own after everything buffered before it.
+    private byte[]? _oversized;
 
     /// <summary>Starts a layer (or any structured record) of the given kind.</summary>
     public void Begin(string kind) => Write(1, Encoding.UTF8.GetBytes(kind));
@@ -47,22 +54,15 @@ internal sealed class CanonicalHasher : IDisposable
     /// <summary>A file: POSIX relative path, executable bit and the SHA-256 of its bytes.</summary>
     public void File(string relativePath, bool executable, byte[] sha256)
     {
-        // The three tokens go to MD5 in one call: a warm tag does this once per file, so it must not allocate.
+        // A warm tag does this once per file, so it must not allocate.
         var pathLength = Encoding.UTF8.GetByteCount(relativePath);
-        var size = 9 + pathLength + 9 + 1 + 9 + sha256.Length;
-        var rented = size <= 1024 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(size);
-        var buffer = rented is null ? stackalloc byte[size] : rented.AsSpan(0, size);
-        var at = Token(buffer, 7, pathLength);
-        at += Encoding.UTF8.GetBytes(relativePath, buffer[at..]);
-        at += Token(buffer[at..], 8, 1);
-        buffer[at++] = executable ? (byte)1 : (byte)0;
-        at += Token(buffer[at..], 9, sha256.Length);
-        sha256.CopyTo(buffer[at..]);
-        _md5.AppendData(buffer);
-        if (rented is not null)
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        }
+        var span = Reserve(9 + pathLength + 9 + 1 + 9 + sha256.Length);
+        var at = Token(span, 7, pathLength);
+        at += Encoding.UTF8.GetBytes(relativePath, span[at..]);
+        at += Token(span[at..], 8, 1);
+        span[at++] = executable ? (byte)1 : (byte)0;
+        at += Token(span[at..], 9, sha256.Length);
+        sha256.CopyTo(span[at..]);
     }
 
     /// <summary>A set of files (must already be sorted by relative path), with a count so sets cannot run together.</summary>
@@ -77,7 +77,11 @@ internal sealed class CanonicalHasher : IDisposable
     }
 
     /// <summary>The tag: lower-case MD5 hex.</summary>
-    public string Finish() => Convert.ToHexStringLower(_md5.GetHashAndReset());
+    public string Finish()
+    {
+        Flush();
+        return Convert.ToHexStringLower(_md5.GetHashAndReset());
+    }
 
     /// <inheritdoc/>
     public void Dispose() => _md5.Dispose();
@@ -98,9 +102,36 @@ internal sealed class CanonicalHasher : IDisposable
 
     private void Write(byte kind, ReadOnlySpan<byte> data)
     {
-        _header[0] = kind;
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(1), data.Length);
-        _md5.AppendData(_header);
-        _md5.AppendData(data);
+        var span = Reserve(9 + data.Length);
+        data.CopyTo(span[Token(span, kind, data.Length)..]);
+    }
+
+    // The next size bytes of the stream, to be filled by the caller; an oversized token goes to MD5 in a buffer of its own.
+    private Span<byte> Reserve(int size)
+    {
+        if (_oversized is not null || _buffered + size > _buffer.Length)
+        {
+            Flush();
+        }
+
+        if (size > _buffer.Length)
+        {
+            return _oversized = new byte[size];
+        }
+
+        var span = _buffer.AsSpan(_buffered, size);
+        _buffered += size;
+        return span;
+    }
+
+    private void Flush()
+    {
+        _md5.AppendData(_buffer, 0, _buffered);
+        _buffered = 0;
+        if (_oversized is not null)
+        {
+            _md5.AppendData(_oversized);
+            _oversized = null;
+        }
     }
 }

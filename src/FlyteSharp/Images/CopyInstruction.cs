@@ -7,9 +7,13 @@ namespace FlyteSharp.Images;
 /// <param name="ContextSource">The context path copied (a folder without trailing slash, or a file).</param>
 /// <param name="Destination">The absolute path in the image (the folder the contents land in, or the file's path).</param>
 /// <param name="IsFolder">Whether a folder's contents are copied.</param>
-/// <param name="Entries">The context entries copied (all under <paramref name="ContextSource"/>).</param>
-internal sealed record CopyInstruction(string ContextSource, string Destination, bool IsFolder, IReadOnlyList<ContextEntry> Entries) : ImageInstruction
+/// <param name="LazyEntries">The context entries copied (all under <paramref name="ContextSource"/>), made on first use: a warm
+/// tag whose image exists never needs a record per file.</param>
+internal sealed record CopyInstruction(string ContextSource, string Destination, bool IsFolder, Lazy<IReadOnlyList<ContextEntry>> LazyEntries) : ImageInstruction
 {
+    /// <summary>The context entries copied (all under <see cref="ContextSource"/>).</summary>
+    public IReadOnlyList<ContextEntry> Entries => LazyEntries.Value;
+
     /// <inheritdoc/>
     public override string Dockerfile => IsFolder ? $"COPY {ContextSource}/ {Destination.TrimEnd('/')}/" : $"COPY {ContextSource} {Destination}";
 

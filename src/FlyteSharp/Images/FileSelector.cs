@@ -26,7 +26,8 @@ internal static class FileSelector
         IIgnore ignore = File.Exists(own)
             ? new IgnoreGroup(Standard.Value, DockerIgnore.Parse(File.ReadAllLines(own), own), extra)
             : new IgnoreGroup(Standard.Value, extra);
-        return FileWalker.Walk(root, new IgnoreFilter(ignore), Policy).ConvertAll(f => new SelectedFile(f.RelativePath, f.FullPath, f.Executable, f.Stat, IsRealPath: true));
+        return FileWalker.Walk(root, new IgnoreFilter(ignore), Policy,
+            static (relative, full, executable, _, stat) => new SelectedFile(relative, full, executable, stat, IsRealPath: true));
     }
 
     private static string RealPath(string path)

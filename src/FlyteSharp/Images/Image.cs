@@ -436,7 +436,7 @@ public sealed partial class Image
         }
 
         var (host, prefix) = OciReference.SplitRegistry(registry);
-        return new ResolvedImage(plan.Hash.Finish(), host, prefix.Length == 0 ? name : prefix + "/" + name, plan.Dockerfile, plan.Context,
+        return new ResolvedImage(plan.Hash.Finish(), host, prefix.Length == 0 ? name : prefix + "/" + name, plan.Dockerfile, () => plan.Context,
             options.CopyStyle, plan.Workdir, plan.PythonExecutable, plan.CodeDirectory, [.. plan.Instructions]);
     }
 

@@ -22,8 +22,9 @@ internal sealed partial class ImageBuildPlan : IDisposable
     public const string FormatVersion = "flytesharp-image/1";
 
     // A list, not a dictionary keyed by path: a dictionary of thousands of entries lands on the large object heap on every
-    // warm tag and drags in gen-2 collections; duplicates are found once, after sorting.
-    private readonly List<ContextEntry> _context = [];
+    // warm tag and drags in gen-2 collections; duplicates are found once, after sorting. Walked folders stay one part each
+    // (their files' entries are made when the context is asked for: a warm tag that finds its image built never asks).
+    private readonly List<(ContextEntry? Entry, string? Directory, IReadOnlyList<SelectedFile>? Files)> _context = [];
     private readonly List<ImageInstruction> _instructions = [];
 
     public ImageBuildPlan(ImageResolveOptions options, FileDigestCache cache, DockerIgnore ignore)
@@ -91,7 +92,19 @@ internal sealed partial class ImageBuildPlan : IDisposable
     {
         get
         {
-            var sorted = SortedOrdinal([.. _context], e => e.Path);
+            var entries = new List<ContextEntry>();
+            foreach (var (entry, directory, files) in _context)
+            {
+                if (entry is not null)
+                {
+                    entries.Add(entry);
+                    continue;
+                }
+
+                entries.AddRange(EntriesOf(directory!, files!));
+            }
+
+            var sorted = SortedOrdinal(entries, e => e.Path);
             for (var i = 1; i < sorted.Count; i++)
             {
                 if (sorted[i - 1].Path == sorted[i].Path)
@@ -164,20 +177,15 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// <summary>Copies <paramref name="files"/> (already selected) into <paramref name="destination"/> through the context folder <paramref name="contextDirectory"/>.</summary>
     public void CopyFolder(string contextDirectory, string destination, IReadOnlyList<SelectedFile> files)
     {
-        var entries = new ContextEntry[files.Count];
-        for (var i = 0; i < entries.Length; i++)
-        {
-            var f = files[i];
-            entries[i] = AddFile(contextDirectory + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
-        }
-
-        Add(new CopyInstruction(contextDirectory, destination, IsFolder: true, entries));
+        var copied = AddFiles(contextDirectory, files);
+        Add(new CopyInstruction(contextDirectory, destination, IsFolder: true, new(() => EntriesOf(contextDirectory, copied))));
     }
 
     /// <summary>Copies one file to <paramref name="destination"/> (its path in the image) through <paramref name="contextPath"/>.</summary>
     public void CopyFile(string contextPath, string destination, string sourceFile, bool executable)
     {
-        Add(new CopyInstruction(contextPath, destination, IsFolder: false, [AddFile(contextPath, sourceFile, executable)]));
+        var entry = AddFile(contextPath, sourceFile, executable);
+        Add(new CopyInstruction(contextPath, destination, IsFolder: false, new([entry])));
     }
 
     /// <summary>Sets environment variables to literal values.</summary>
@@ -203,7 +211,10 @@ internal sealed partial class ImageBuildPlan : IDisposable
         Line("RUN " + string.Join(" \\\n    ", parts) + " \\\n    " + command);
     }
 
-    /// <summary>A file copied into the context from its real path (the context must copy exactly what was hashed).</summary>
+    /// <summary>
+    /// A file of the build context, kept by its real path (symlinks resolved): the context writer then copies exactly the
+    /// file that was hashed, and refuses it if it was replaced by a symlink in between.
+    /// </summary>
     /// <param name="contextPath">Where it goes in the context.</param>
     /// <param name="sourceFile">The file on disk.</param>
     /// <param name="executable">Whether it is copied executable.</param>
@@ -214,6 +225,20 @@ internal sealed partial class ImageBuildPlan : IDisposable
         var entry = new ContextEntry(contextPath, isRealPath ? sourceFile : Files.FileWalker.RealPath(sourceFile), null, executable);
         Add(entry);
         return entry;
+    }
+
+    /// <summary>
+    /// The files of one walked folder, each copied to <paramref name="contextDirectory"/> plus its relative path (the context
+    /// root when empty). A file not known to be at its real path is resolved now, as <see cref="AddFile"/> does.
+    /// </summary>
+    /// <returns>The files as they will be copied (each at its real path).</returns>
+    public IReadOnlyList<SelectedFile> AddFiles(string contextDirectory, IReadOnlyList<SelectedFile> files)
+    {
+        IReadOnlyList<SelectedFile> real = files.All(f => f.IsRealPath)
+            ? files
+            : [.. files.Select(f => f.IsRealPath ? f : f with { FullPath = Files.FileWalker.RealPath(f.FullPath), IsRealPath = true })];
+        _context.Add((null, contextDirectory, real));
+        return real;
     }
 
     public void AddBytes(string contextPath, byte[] content, bool executable = false) =>
@@ -265,9 +290,12 @@ internal sealed partial class ImageBuildPlan : IDisposable
 
     public void Dispose() => Hash.Dispose();
 
+    private static IReadOnlyList<ContextEntry> EntriesOf(string contextDirectory, IReadOnlyList<SelectedFile> files) =>
+        [.. files.Select(f => new ContextEntry(contextDirectory.Length == 0 ? f.RelativePath : contextDirectory + "/" + f.RelativePath, f.FullPath, null, f.Executable))];
+
     private void Add(ContextEntry entry)
     {
-        _context.Add(entry);
+        _context.Add((entry, null, null));
     }
 
     private void Add(ImageInstruction instruction) => _instructions.Add(instruction with { Layer = LayerIndex });

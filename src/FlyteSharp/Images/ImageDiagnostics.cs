@@ -123,15 +123,8 @@ public static class ImageDiagnostics
         var first = drifts[0];
         return new ImageDiagnostic(DiagnosticSeverity.Error,
             string.Join("; ", drifts.Select(d => d.Reason)),
-            first.Package.Project.File, LineOfDependencies(first.Package.Project.File),
+            first.Package.Project.File, first.Package.Project.DependenciesLine,
             $"run `uv lock` in {workspace.Root.Directory} and commit uv.lock (FlyteSharp never writes lock files)");
-    }
-
-    private static int? LineOfDependencies(string file)
-    {
-        var lines = File.ReadAllLines(file);
-        var i = Array.FindIndex(lines, l => l.TrimStart().StartsWith("dependencies", StringComparison.Ordinal));
-        return i >= 0 ? i + 1 : null;
     }
 
     private static void CheckUv(UvProjectLayer uv, List<ImageDiagnostic> result)

@@ -9,9 +9,10 @@ namespace FlyteSharp.Images;
 /// </summary>
 public sealed class ResolvedImage
 {
-    private readonly IReadOnlyList<ContextEntry> _context;
+    // Made on first use: a tag alone (the image is already built) needs no list of the context's files.
+    private readonly Lazy<IReadOnlyList<ContextEntry>> _lazyContext;
 
-    internal ResolvedImage(string tag, string registry, string repository, string dockerfile, IReadOnlyList<ContextEntry> context,
+    internal ResolvedImage(string tag, string registry, string repository, string dockerfile, Func<IReadOnlyList<ContextEntry>> context,
         CopyStyle copyStyle, string workingDirectory, string pythonExecutable, string? codeDirectory, IReadOnlyList<ImageInstruction> instructions)
     {
         Instructions = instructions;
@@ -19,12 +20,14 @@ public sealed class ResolvedImage
         Registry = registry;
         Repository = repository;
         Dockerfile = dockerfile;
-        _context = context;
+        _lazyContext = new(context);
         CopyStyle = copyStyle;
         WorkingDirectory = workingDirectory;
         PythonExecutable = pythonExecutable;
         CodeDirectory = codeDirectory;
     }
+
+    private IReadOnlyList<ContextEntry> ContextEntries => _lazyContext.Value;
 
     /// <summary>The content tag: lower-case MD5 hex of the canonical layer stack (registry and name excluded).</summary>
     public string Tag { get; }
@@ -63,7 +66,7 @@ public sealed class ResolvedImage
     /// The build context's files (POSIX paths relative to the context root, sorted), the Dockerfile included. A path ending in
     /// <c>/</c> is a folder filled when the context is written (a .NET project layer's host publish).
     /// </summary>
-    public IReadOnlyList<string> ContextFiles => ["Dockerfile", .. _context.Select(e => e.Path)];
+    public IReadOnlyList<string> ContextFiles => ["Dockerfile", .. ContextEntries.Select(e => e.Path)];
 
     /// <summary>The instructions the <see cref="Dockerfile"/> was rendered from, each with the index of the layer that added it.</summary>
     internal IReadOnlyList<ImageInstruction> Instructions { get; }
@@ -88,7 +91,7 @@ public sealed class ResolvedImage
         {
             Directory.CreateDirectory(temp);
             await File.WriteAllTextAsync(Path.Combine(temp, "Dockerfile"), Dockerfile, cancellationToken).ConfigureAwait(false);
-            foreach (var entry in _context)
+            foreach (var entry in ContextEntries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var path = Path.Combine(temp, entry.Path.Replace('/', Path.DirectorySeparatorChar));

@@ -166,10 +166,7 @@ public sealed record UvProjectLayer : ImageLayer
         plan.Hash.End();
 
         var layerDir = plan.LayerDirectory("uv");
-        foreach (var f in sorted)
-        {
-            plan.AddFile(layerDir + "/" + f.RelativePath, f.FullPath, f.Executable, f.IsRealPath);
-        }
+        plan.AddFiles(layerDir, sorted);
 
         var mountTarget = $"/tmp/flytesharp/uv-{plan.LayerIndex}";
         var what = InstallMode == UvInstallMode.DependenciesOnly

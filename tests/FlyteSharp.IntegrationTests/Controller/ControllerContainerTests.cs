@@ -1,11 +1,11 @@
 using System.Text.Json;
-using FlyteSharp.Building;
 using FlyteSharp.Controller;
 using FlyteSharp.Execution;
 using FlyteSharp.Images;
 using FlyteSharp.IntegrationTests.Infrastructure;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.IntegrationTests.Controller;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FlyteSharp.IntegrationTests.Infrastructure;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.IntegrationTests.Deploy;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using FlyteSharp.Building;
 using FlyteSharp.IntegrationTests.Infrastructure;
+using FlyteSharp.Processes;
 
 // One registry for the whole test run: any test class takes DistributionRegistry in its constructor.
 [assembly: AssemblyFixture(typeof(DistributionRegistry))]

@@ -10,7 +10,7 @@ public class LayeringTests
     internal static readonly string[][] Layers =
     [
         ["Core"],
-        ["Configuration", "Content", "Files"],
+        ["Configuration", "Content", "Files", "Processes"],
         ["Registry", "Projects", "Runner"],
         ["Storage", "Bundles"],
         ["Images"],

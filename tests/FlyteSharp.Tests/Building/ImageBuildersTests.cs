@@ -1,5 +1,6 @@
 using FlyteSharp.Building;
 using FlyteSharp.Configuration;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Tests.Building;
 

@@ -1,5 +1,5 @@
-using FlyteSharp.Building;
 using FlyteSharp.Deploy;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Tests.Deploy;
 

@@ -1,5 +1,5 @@
-using FlyteSharp.Building;
 using FlyteSharp.Tasks;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Execution.Containers;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Secrets;
+using FlyteSharp.Processes;
 using FlyteSharp.Runner;
 using FlyteSharp.Storage;
 using FlyteSharp.Tasks;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Secrets;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Execution.Containers;
 
@@ -160,7 +161,7 @@ internal sealed class ContainerReplica
 
     private static FlyteSharpException StartFailed(ContainerRunSpec spec, PythonWorkerDiedException ex)
     {
-        var tail = Building.CliProcess.Tail(ex.Message, 12);
+        var tail = Processes.CliProcess.Tail(ex.Message, 12);
         if (ex.ExitCode == Runner.RunnerProtocol.BundleRefusedExitCode)
         {
             return new FlyteSharpException($"reusable container {spec.Name} refused the code bundle:\n{tail}",

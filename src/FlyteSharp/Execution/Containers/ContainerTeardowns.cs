@@ -1,4 +1,4 @@
-using FlyteSharp.Building;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Execution.Containers;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Execution.Containers;
+using FlyteSharp.Processes;
 using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
-using FlyteSharp.Building;
 using FlyteSharp.Configuration;
 using FlyteSharp.Execution.Containers;
 using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Runs;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Execution.Sandboxes;
 

@@ -47,14 +47,14 @@ public sealed class UvLock
 
         if (version != 1)
         {
-            throw new FlyteSharpException($"unsupported uv.lock version {version} (FlyteSharp reads version 1)", file, doc.LineOf("", "version"),
+            throw new FlyteSharpException($"unsupported uv.lock version {version} (FlyteSharp reads version 1)", file, doc.LineOf(doc.Root, "version"),
                 "regenerate it with a uv release that writes version 1, or upgrade FlyteSharp");
         }
 
         long? revision = doc.Root.TryGetValue("revision", out var r) && r is long rev ? rev : null;
         if (revision > MaxRevision)
         {
-            throw new FlyteSharpException($"uv.lock 'revision = {revision}' is newer than FlyteSharp understands (it reads revisions up to {MaxRevision} of version 1)", file, doc.LineOf("", "revision"),
+            throw new FlyteSharpException($"uv.lock 'revision = {revision}' is newer than FlyteSharp understands (it reads revisions up to {MaxRevision} of version 1)", file, doc.LineOf(doc.Root, "revision"),
                 "upgrade FlyteSharp, or re-lock with the uv release your team pins (`uv lock` writes the revision it knows)");
         }
 
@@ -63,7 +63,7 @@ public sealed class UvLock
         {
             if (p is not TomlTableArray array)
             {
-                throw new FlyteSharpException("'package' must be an array of tables ([[package]])", file, doc.LineOf("", "package"), "regenerate it with `uv lock`");
+                throw new FlyteSharpException("'package' must be an array of tables ([[package]])", file, doc.LineOf(doc.Root, "package"), "regenerate it with `uv lock`");
             }
 
             foreach (var table in array)
@@ -71,7 +71,7 @@ public sealed class UvLock
                 var name = table.TryGetValue("name", out var n) && n is string s ? s : null;
                 if (name is null)
                 {
-                    throw new FlyteSharpException("a [[package]] entry has no name", file, doc.LineOf("package"), "regenerate it with `uv lock`");
+                    throw new FlyteSharpException("a [[package]] entry has no name", file, doc.LineOf(table) ?? doc.LineOf(doc.Root, "package"), "regenerate it with `uv lock`");
                 }
 
                 var pkgVersion = table.TryGetValue("version", out var pv) && pv is string vs ? vs : null;

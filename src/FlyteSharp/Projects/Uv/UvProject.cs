@@ -59,6 +59,18 @@ public sealed partial class UvProject
     /// <summary><c>[tool.uv].package</c>, when set explicitly.</summary>
     public bool? Package { get; private init; }
 
+    /// <summary>The line of each of <see cref="WorkspaceMembers"/> in the file (for errors about a glob).</summary>
+    internal IReadOnlyList<int?> WorkspaceMemberLines { get; private init; } = [];
+
+    /// <summary>The line of <c>members</c> in <c>[tool.uv.workspace]</c>, if written.</summary>
+    internal int? WorkspaceMembersLine { get; private init; }
+
+    /// <summary>The line of <c>dependencies</c> in <c>[project]</c>, if written.</summary>
+    internal int? DependenciesLine { get; private init; }
+
+    /// <summary>The line of the <c>[dependency-groups]</c> table, if written.</summary>
+    internal int? DependencyGroupsLine { get; private init; }
+
     /// <summary>True when the file has a <c>[build-system]</c> table.</summary>
     public bool HasBuildSystem { get; private init; }
 
@@ -71,39 +83,39 @@ public sealed partial class UvProject
         var root = doc.Root;
         if (!root.TryGetValue("project", out var p) || p is not TomlTable project)
         {
-            throw new FlyteSharpException("pyproject.toml has no [project] table", file, null,
+            throw new FlyteSharpException("pyproject.toml has no [project] table", file, doc.LineOf(root, "project"),
                 "add [project] with at least name = \"…\" and requires-python (see https://packaging.python.org/en/latest/specifications/pyproject-toml/)");
         }
 
         var name = project.TryGetValue("name", out var n) && n is string ns && ns.Length > 0 ? ns
-            : throw new FlyteSharpException("[project] has no name", file, doc.LineOf("project"), "add name = \"my-app\" under [project]");
+            : throw new FlyteSharpException("[project] has no name", file, doc.LineOf(root, "project"), "add name = \"my-app\" under [project]");
 
         var groups = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         if (root.TryGetValue("dependency-groups", out var g))
         {
             if (g is not TomlTable groupTable)
             {
-                throw new FlyteSharpException("[dependency-groups] must be a table of arrays", file, doc.LineOf("", "dependency-groups"), "write it as [dependency-groups] with name = [\"pkg\", …]");
+                throw new FlyteSharpException("[dependency-groups] must be a table of arrays", file, doc.LineOf(root, "dependency-groups"), "write it as [dependency-groups] with name = [\"pkg\", …]");
             }
 
             foreach (var (groupName, value) in groupTable)
             {
                 if (value is not TomlArray items)
                 {
-                    throw new FlyteSharpException($"dependency group '{groupName}' must be an array", file, doc.LineOf("dependency-groups", groupName), $"write {groupName} = [\"pkg\", …]");
+                    throw new FlyteSharpException($"dependency group '{groupName}' must be an array", file, doc.LineOf(groupTable, groupName), $"write {groupName} = [\"pkg\", …]");
                 }
 
                 var normalized = NormalizeName(groupName);
                 if (groups.ContainsKey(normalized))
                 {
-                    throw new FlyteSharpException($"dependency group '{groupName}' is defined twice (names are compared normalized: '{normalized}')", file, doc.LineOf("dependency-groups", groupName), "merge the two groups");
+                    throw new FlyteSharpException($"dependency group '{groupName}' is defined twice (names are compared normalized: '{normalized}')", file, doc.LineOf(groupTable, groupName), "merge the two groups");
                 }
 
                 groups[normalized] = items.Select(i => i switch
                 {
                     string s => s,
                     TomlTable t when t.TryGetValue("include-group", out var ig) && ig is string igs => "include-group:" + NormalizeName(igs),
-                    _ => throw new FlyteSharpException($"dependency group '{groupName}' has an entry that is neither a requirement string nor {{ include-group = \"…\" }}", file, doc.LineOf("dependency-groups", groupName), "use requirement strings such as \"pandas>=2\""),
+                    _ => throw new FlyteSharpException($"dependency group '{groupName}' has an entry that is neither a requirement string nor {{ include-group = \"…\" }}", file, doc.LineOf(groupTable, groupName), "use requirement strings such as \"pandas>=2\""),
                 }).ToList();
             }
         }
@@ -121,7 +133,7 @@ public sealed partial class UvProject
         {
             foreach (var (package, value) in sourceTable)
             {
-                var line = doc.LineOf("tool.uv.sources", package);
+                var line = doc.LineOf(sourceTable, package);
                 if (value is not TomlTable s)
                 {
                     throw new FlyteSharpException($"[tool.uv.sources] entry '{package}' must be a table", file, line,
@@ -143,6 +155,19 @@ public sealed partial class UvProject
         }
 
         var workspace = Table(uv, "workspace");
+        var (members, memberLines) = (new List<string>(), new List<int?>());
+        if (workspace is not null && workspace.TryGetValue("members", out var m) && m is TomlArray memberArray)
+        {
+            for (var i = 0; i < memberArray.Count; i++)
+            {
+                if (memberArray[i] is string glob)
+                {
+                    members.Add(glob);
+                    memberLines.Add(doc.LineOfItem(["tool", "uv", "workspace", "members"], i) ?? doc.LineOf(workspace, "members"));
+                }
+            }
+        }
+
         return new UvProject(file)
         {
             Name = name,
@@ -155,7 +180,11 @@ public sealed partial class UvProject
             Dynamic = StrList(project, "dynamic"),
             DependencyGroups = groups,
             Sources = sources,
-            WorkspaceMembers = StrList(workspace, "members"),
+            WorkspaceMembers = members,
+            WorkspaceMemberLines = memberLines,
+            WorkspaceMembersLine = workspace is null ? null : doc.LineOf(workspace, "members"),
+            DependenciesLine = doc.LineOf(project, "dependencies"),
+            DependencyGroupsLine = doc.LineOf(root, "dependency-groups"),
             WorkspaceExclude = StrList(workspace, "exclude"),
             Package = uv is not null && uv.TryGetValue("package", out var pk) && pk is bool b ? b : null,
             HasBuildSystem = root.ContainsKey("build-system"),
@@ -199,11 +228,9 @@ public sealed partial class UvProject
     /// <exception cref="FlyteSharpException">A glob matches nothing, a member lies outside the workspace root, or a member has no pyproject.toml.</exception>
     public IReadOnlyList<string> WorkspaceMemberDirectories()
     {
-        var lines = new TomlLines(File);
         var included = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var glob in WorkspaceMembers)
+        foreach (var (glob, line) in WorkspaceMembers.Zip(WorkspaceMemberLines))
         {
-            var line = lines.Containing($"\"{glob}\"") ?? lines.Containing($"'{glob}'") ?? lines.Find("members");
             var matched = ExpandGlob(glob).ToList();
             if (matched.Count == 0)
             {
@@ -230,7 +257,7 @@ public sealed partial class UvProject
             if (!System.IO.File.Exists(Path.Combine(member, "pyproject.toml")))
             {
                 throw new FlyteSharpException($"workspace member '{Path.GetRelativePath(Directory, member).Replace('\\', '/')}' has no pyproject.toml", File,
-                    lines.Find("members"), $"add a pyproject.toml to {member}, or list it under exclude in [tool.uv.workspace]");
+                    WorkspaceMembersLine, $"add a pyproject.toml to {member}, or list it under exclude in [tool.uv.workspace]");
             }
         }
 
@@ -271,29 +298,4 @@ public sealed partial class UvProject
 
     [GeneratedRegex("[-_.]+")]
     private static partial Regex Separators();
-
-    /// <summary>Finds the first line assigning a key, for errors outside the main parse.</summary>
-    private readonly struct TomlLines(string file)
-    {
-        public int? Find(string key)
-        {
-            var lines = System.IO.File.ReadAllLines(file);
-            for (var i = 0; i < lines.Length; i++)
-            {
-                if (lines[i].TrimStart().StartsWith(key, StringComparison.Ordinal))
-                {
-                    return i + 1;
-                }
-            }
-
-            return null;
-        }
-
-        public int? Containing(string text)
-        {
-            var lines = System.IO.File.ReadAllLines(file);
-            var i = Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal));
-            return i >= 0 ? i + 1 : null;
-        }
-    }
 }

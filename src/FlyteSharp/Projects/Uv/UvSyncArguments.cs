@@ -200,10 +200,10 @@ internal sealed class UvSyncArguments
             {
                 var names = known.Count == 0 ? "none" : string.Join(", ", known);
                 var where = package is not null ? $"package '{package}'" : workspace.HasMembers ? "no package of the workspace" : "pyproject.toml";
-                var file = package is not null ? workspace.Find(package)!.Project.File : project.File;
+                var owner = package is not null ? workspace.Find(package)!.Project : project;
                 throw new FlyteSharpException(
                     $"extraArgs '{extraArgs}' names dependency group '{value}', which {where} does not define (groups: {names})",
-                    file, new TomlLineFinder(file).DependencyGroups(),
+                    owner.File, owner.DependencyGroupsLine,
                     $"add '{value} = [...]' under [dependency-groups], or use one of: {names}");
             }
 
@@ -313,15 +313,5 @@ internal sealed class UvSyncArguments
         }
 
         return tokens;
-    }
-
-    private readonly struct TomlLineFinder(string file)
-    {
-        public int? DependencyGroups()
-        {
-            var lines = File.ReadAllLines(file);
-            var i = Array.FindIndex(lines, l => l.Trim() == "[dependency-groups]");
-            return i >= 0 ? i + 1 : null;
-        }
     }
 }

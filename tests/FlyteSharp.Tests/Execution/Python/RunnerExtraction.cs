@@ -1,7 +1,7 @@
 using System.Text.Json;
-using FlyteSharp.Building;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Runner;
+using FlyteSharp.Processes;
 
 namespace FlyteSharp.Tests.Execution.Python;
 

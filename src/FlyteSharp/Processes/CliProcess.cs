@@ -2,16 +2,11 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace FlyteSharp.Building;
-
-/// <summary>The outcome of one external command: exit code and what it printed.</summary>
-internal sealed record CliResult(int ExitCode, string StandardOutput, string StandardError, string Combined)
-{
-    public bool Succeeded => ExitCode == 0;
-}
+namespace FlyteSharp.Processes;
 
 /// <summary>
-/// Runs container tools (podman, docker) as child processes. Arguments are passed as a list,
+/// Runs external tools (podman, docker, git, python3) as child processes, for every layer that needs one (image builds,
+/// containers, sandboxes, deploy versions). Arguments are passed as a list,
 /// never as a shell string, so paths and values with spaces or quotes cannot be misread.
 /// </summary>
 internal static class CliProcess

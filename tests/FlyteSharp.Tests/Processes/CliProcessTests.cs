@@ -1,6 +1,6 @@
-using FlyteSharp.Building;
+using FlyteSharp.Processes;
 
-namespace FlyteSharp.Tests.Building;
+namespace FlyteSharp.Tests.Processes;
 
 public class CliProcessTests
 {
