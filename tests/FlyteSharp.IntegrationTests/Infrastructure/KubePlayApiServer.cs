@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using FlyteSharp.Building;
+using FlyteSharp.Processes;
 using FlyteSharp.Execution.Kubernetes;
 using k8s;
 using k8s.Models;
