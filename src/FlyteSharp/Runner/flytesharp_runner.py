@@ -22,7 +22,10 @@ One call (containers; exit code 0 on success, 1 when the task raised)::
     python3 flytesharp_runner.py --bundle-dir DIR --task pkg.mod:fn --inputs in.json --outputs out.json
 
   out.json is ``{"ok": true, "output": <value>}`` or ``{"ok": false, "error": {...}}``.
-  The task's stdout/stderr go to the process's stdout/stderr.
+  The task's stdout/stderr go to the process's stdout/stderr. Once out.json is complete the runner prints the line
+  ``FLYTESHARP-REPLY-WRITTEN`` on its original stdout, so the driver can take a successful result without waiting
+  for the process (or its container) to exit. ``--inputs -`` reads the inputs object from stdin (to end of input)
+  after the bundle is unpacked, so a container can start before its inputs are known.
 
 Container start (the code travels per run, as a bundle): with ``--bundle SRC --digest sha256:HEX`` the runner first
 fetches the code bundle (SRC is a path, e.g. in a read-only mounted store, or an http(s) URL of a registry
@@ -861,6 +864,20 @@ def _write_outputs(path, text):
     os.replace(tmp, path)
 
 
+REPLY_WRITTEN = "FLYTESHARP-REPLY-WRITTEN"
+
+
+def _announce_reply():
+    """Tells the driver, which reads stdout line by line, that out.json is complete: it can take the result now
+    instead of waiting for the container's exit. Printed after the task's own output, on the original stdout."""
+    out = sys.__stdout__ or sys.stdout
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        out.write(REPLY_WRITTEN + "\n")
+        out.flush()
+
+
 def main(argv=None):
     started = time.time()
     parser = argparse.ArgumentParser(description="FlyteSharp Python task runner")
@@ -902,6 +919,7 @@ def main(argv=None):
             refused = json.dumps({"ok": False, "error": _error(exc)})
             if args.outputs:
                 _write_outputs(args.outputs, refused)
+                _announce_reply()
             if args.result_stdout:
                 _print_result(refused)
             return 3
@@ -925,6 +943,8 @@ def main(argv=None):
             if text is None:
                 raise KeyError(f"environment variable {args.inputs_env} with the task's inputs is not set")
             inputs = json.loads(text)
+        elif args.inputs == "-":
+            inputs = json.load(sys.stdin)
         else:
             with open(args.inputs, encoding="utf-8") as f:
                 inputs = json.load(f)
@@ -941,6 +961,7 @@ def main(argv=None):
         code = 1
     if args.outputs:
         _write_outputs(args.outputs, result)
+        _announce_reply()
     if args.result_stdout:
         _print_result(result)
     return code

@@ -117,12 +117,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         await _reusable.DisposeAsync().ConfigureAwait(false);
         var failures = await _launcher.DrainAsync().ConfigureAwait(false);
         _registry?.Dispose();
-        if (failures.Count > 0)
-        {
-            // The run's result stands; say which containers are left so they can be removed by hand.
-            await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {_context.RunName} could not be removed:\n  " +
-                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>").ConfigureAwait(false);
-        }
+        await _launcher.WarnAsync(_context.RunName, failures).ConfigureAwait(false);
     }
 
     private async Task<ContainerOutcome> RunContainerAsync(
