@@ -145,7 +145,7 @@ public class ContainerEarlyResultTests(DistributionRegistry registry, BaseImage 
     /// Module code that, imported on the host (the pre-run check), waits until a container of run <paramref name="run"/>
     /// exists and writes "yes" to <paramref name="marker"/> (or "no" after two minutes); inside a container it does nothing.
     /// </summary>
-    private static string CheckWatcher(string run, string marker) => $$"""
+    private static string CheckWatcher(string run, string marker) => $$$"""
         import os
         import subprocess
         import time
@@ -154,11 +154,11 @@ public class ContainerEarlyResultTests(DistributionRegistry registry, BaseImage 
             _seen = "no"
             for _ in range(600):
                 _names = subprocess.run(["/usr/bin/podman", "ps", "--all", "--format", "{{.Names}}"], capture_output=True, text=True).stdout.split()
-                if any(n.startswith("flytesharp-{{run}}-") for n in _names):
+                if any(n.startswith("flytesharp-{{{run}}}-") for n in _names):
                     _seen = "yes"
                     break
                 time.sleep(0.2)
-            with open({{System.Text.Json.JsonSerializer.Serialize(marker)}}, "w") as _f:
+            with open({{{System.Text.Json.JsonSerializer.Serialize(marker)}}}, "w") as _f:
                 _f.write(_seen)
 
         """;
