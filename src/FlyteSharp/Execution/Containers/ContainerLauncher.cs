@@ -7,8 +7,9 @@ namespace FlyteSharp.Execution.Containers;
 /// <summary>
 /// The one engine that runs an action's container, for Python and C# actions alike: <c>podman run</c> of a
 /// <see cref="ContainerRunSpec"/> with its output streamed into the run's log, the container stopped and removed when
-/// the action is cancelled, a SIGKILL under a memory limit read as out-of-memory before anything else, and the
-/// removal of a finished container started off the critical path (<see cref="ContainerTeardowns"/>) and awaited by
+/// the action is cancelled, a successful reply taken as soon as the runner announces it (<see cref="RunnerProtocol.ReplyWritten"/>;
+/// the exit is then awaited off the critical path), a SIGKILL under a memory limit read as out-of-memory before anything
+/// else when the action failed, and the removal of a finished container started off the critical path (<see cref="ContainerTeardowns"/>) and awaited by
 /// <see cref="DrainAsync"/> before the run completes. A run can end while containers are still being stopped (a
 /// cancelled parent does not wait for its children's containers), so <see cref="DrainAsync"/> first waits for every
 /// container still running here.

@@ -1,4 +1,3 @@
-using System.IO.Pipes;
 using System.Text;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Tasks;
@@ -14,8 +13,7 @@ namespace FlyteSharp.Execution.Containers;
 internal sealed class PrestartedAction : IDisposable
 {
     private readonly CancellationTokenSource _stop;
-    private readonly AnonymousPipeServerStream _inputWriter = new(PipeDirection.Out);
-    private readonly AnonymousPipeClientStream _inputReader;
+    private readonly DeferredInput _input = new();
     private readonly Lock _gate = new();
     private readonly List<(string Stream, string Line)> _heldLines = [];
     private Action<string, string>? _log;
@@ -28,7 +26,6 @@ internal sealed class PrestartedAction : IDisposable
         Environment = environment;
         Function = task;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(runStart);
-        _inputReader = new AnonymousPipeClientStream(PipeDirection.In, _inputWriter.ClientSafePipeHandle);
     }
 
     /// <summary>The environment whose action may claim this container.</summary>
@@ -38,7 +35,7 @@ internal sealed class PrestartedAction : IDisposable
     public PythonTaskReference Function { get; }
 
     /// <summary>The container's stdin: the inputs, once an action claims it.</summary>
-    public Stream Input => _inputReader;
+    public Stream Input => _input;
 
     /// <summary>Starts the container (<paramref name="launch"/> returns null when it decided not to start one).</summary>
     public void Start(Func<CancellationToken, Task<ContainerOutcome?>> launch) => _outcome = Task.Run(() => launch(_stop.Token));
@@ -97,17 +94,17 @@ internal sealed class PrestartedAction : IDisposable
 
         // The action's cancellation stops the container (the launcher stops and removes it).
         var registration = cancellationToken.Register(_stop.Cancel);
-        var feed = FeedAsync(request, cancellationToken);
         try
         {
+            // A large input stays a file: the container reads it through its stdin, never whole in memory.
+            _input.Supply(request.InputsFile is { } file
+                ? new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan)
+                : new MemoryStream(Encoding.UTF8.GetBytes(request.InputsJson), writable: false));
             return await _outcome.ConfigureAwait(false);
         }
         finally
         {
             await registration.DisposeAsync().ConfigureAwait(false);
-            // Whatever the container did not read is not needed: closing the read end ends a write still waiting.
-            await _inputReader.DisposeAsync().ConfigureAwait(false);
-            await feed.ConfigureAwait(false);
             Dispose();
         }
     }
@@ -115,6 +112,7 @@ internal sealed class PrestartedAction : IDisposable
     /// <summary>Stops and removes the container of a run that never claimed it.</summary>
     public async Task AbandonAsync()
     {
+        _input.End();
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -127,43 +125,13 @@ internal sealed class PrestartedAction : IDisposable
         }
         finally
         {
-            await _inputReader.DisposeAsync().ConfigureAwait(false);
             Dispose();
         }
     }
 
     public void Dispose()
     {
-        _inputWriter.Dispose();
-        _inputReader.Dispose();
+        _input.Dispose();
         _stop.Dispose();
-    }
-
-    private async Task FeedAsync(PythonTaskRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (request.InputsFile is { } file)
-            {
-                var inputs = File.OpenRead(file);
-                await using (inputs.ConfigureAwait(false))
-                {
-                    await inputs.CopyToAsync(_inputWriter, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            else
-            {
-                await _inputWriter.WriteAsync(Encoding.UTF8.GetBytes(request.InputsJson), cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
-        {
-            // The container ended (or was stopped) before it took its inputs: its outcome says why.
-        }
-        finally
-        {
-            // End of input: the runner reads to it.
-            await _inputWriter.DisposeAsync().ConfigureAwait(false);
-        }
     }
 }
