@@ -51,6 +51,34 @@ public class ContainerEarlyResultTests(DistributionRegistry registry, BaseImage 
     }
 
     [Fact]
+    public async Task Run_ContainerStillExitingAfterItsReply_GetOutputReturnsBeforeItAndWaitAwaitsIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        // The exit handler keeps the container alive for 10 s after the reply: the output must not wait for it.
+        project.WritePython("app/ops.py", """
+            import atexit
+            import time
+
+            def add(x: int) -> int:
+                atexit.register(time.sleep, 10)
+                return x + 1
+            """);
+        var env = new TaskEnvironment("slow-exit", Image.FromDebianBase("3.11").WithCodeBundle());
+        var add = env.PythonTask<int, int>("app.ops:add");
+
+        var run = await project.Runtime.Run(add, 1, Options(ct));
+        var output = await run.GetOutputAsync(ct);
+        var whenOutput = await Podman.ContainersAsync("flytesharp-" + run.Name);
+        var status = await run.WaitAsync(ct);
+
+        Assert.Equal(2, output);
+        Assert.Single(whenOutput);
+        Assert.Equal(RunStatus.Succeeded, status);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
     public async Task ExecuteAsync_OutOfMemoryAfterTheReply_ResultStandsAndTheKillIsReportedAsLateExit()
     {
         var ct = TestContext.Current.CancellationToken;
