@@ -3,7 +3,6 @@ using System.Globalization;
 using FlyteSharp.Building;
 using FlyteSharp.Cli.Progress;
 using FlyteSharp.Cli.Projects;
-using FlyteSharp.Images;
 
 namespace FlyteSharp.Cli;
 
@@ -39,13 +38,16 @@ internal static class BuildCommand
                     fix: "define one as a static field, e.g. public static readonly TaskEnvironment Etl = new(\"etl\", image);");
             }
 
-            var options = new ImageResolveOptions(config, CopyStyle.All);
-            ImageDiagnostics.ThrowIfLockStale(selected.Select(e => e.Image));
-            var targets = selected.Select(e => ImageBuildTarget.From(e.Image.Resolve(options), e.Name)).ToList();
-            var service = await ImageBuildServices.CreateAsync(config, RegistryHandler, cancellationToken: cancellationToken);
+            using var runtime = new FlyteRuntime(config);
             var asJson = parse.GetValue(json);
             var results = await BuildsView.RunAsync(console, asJson,
-                progress => service.BuildAsync(targets, parse.GetValue(force), progress: progress, cancellationToken: cancellationToken), cancellationToken);
+                progress => runtime.BuildImages(selected, new ImageBuildOptions
+                {
+                    Force = parse.GetValue(force),
+                    Progress = progress,
+                    RegistryHandler = RegistryHandler,
+                    CancellationToken = cancellationToken,
+                }), cancellationToken);
             await WriteAsync(console, results, asJson);
             return results.Any(r => r.Status == ImageBuildStatus.Failed) ? FlyteCli.Failure : 0;
         });

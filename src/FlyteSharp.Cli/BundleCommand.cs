@@ -3,8 +3,6 @@ using System.CommandLine.Help;
 using System.Diagnostics;
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
-using FlyteSharp.Content;
-using FlyteSharp.Files;
 using FlyteSharp.Storage;
 
 namespace FlyteSharp.Cli;
@@ -17,6 +15,10 @@ namespace FlyteSharp.Cli;
 /// </summary>
 internal static class BundleCommand
 {
+    private const string DigestPrefix = "sha256:";
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     public static Command Create(CliConsole console)
     {
         var rootDir = new Argument<string>("root_dir") { Description = "The directory you would cd into before `python -c \"import my_module\"` (src/ for src layout)." };
@@ -29,7 +31,9 @@ internal static class BundleCommand
         {
             if (parse.GetValue(output) is { } target)
             {
-                CheckOutputFile(target);
+                // The archive is renamed over --output: a directory would fail late, and a device or FIFO (as root,
+                // /dev/null) would be replaced by a plain file, so both are refused before any work.
+                AtomicFile.CheckTarget(target, "--output", "--output bundle.tar.gz");
             }
 
             var config = FlyteConfig.Load();
@@ -120,7 +124,7 @@ internal static class BundleCommand
             if (from.Contains("://", StringComparison.Ordinal))
             {
                 (var storeUri, digest) = BlobStores.ParseBlobUri(from);
-                archive = Path.Combine(config.Home, "cache", "downloads", Digests.Hex(digest) + ".tar.gz");
+                archive = Path.Combine(config.Home, "cache", "downloads", Hex(digest) + ".tar.gz");
                 if (!File.Exists(archive))
                 {
                     await using var blobStore = BlobStores.Open(storeUri, config);
@@ -137,7 +141,7 @@ internal static class BundleCommand
 
                 var name = Path.GetFileName(archive);
                 var fromName = "sha256:" + (name.EndsWith(".tar.gz", StringComparison.Ordinal) ? name[..^7] : name);
-                digest = parse.GetValue(digestOption) ?? (Digests.IsValid(fromName) ? fromName : "");
+                digest = parse.GetValue(digestOption) ?? (IsDigest(fromName) ? fromName : "");
                 if (digest.Length == 0)
                 {
                     throw new FlyteSharpException("no expected digest for a local archive", Path.GetFullPath(archive),
@@ -206,24 +210,15 @@ internal static class BundleCommand
         }
     }
 
+    /// <summary>True for a well-formed OCI content digest, <c>sha256:&lt;64 lowercase hex&gt;</c> (the form blob URIs carry).</summary>
+    private static bool IsDigest(string? digest) =>
+        digest is { Length: 71 } && digest.StartsWith(DigestPrefix, StringComparison.Ordinal) && digest.AsSpan(DigestPrefix.Length).ContainsAnyExcept(LowerHex) is false;
+
+    /// <summary>The hex part of a digest, or a clear error when it is not one.</summary>
+    private static string Hex(string digest) => IsDigest(digest) ? digest[DigestPrefix.Length..]
+        : throw new FlyteSharpException($"'{digest}' is not a sha256 digest", fix: "use the form sha256:<64 lowercase hex digits>, as `flytesharp bundle` prints it");
+
     /// <summary>One status line, redrawn at most ten times a second (only used when stdout is a terminal).</summary>
-    // The archive is renamed over --output: a directory would fail late, and a device or FIFO (as root, /dev/null)
-    // would be replaced by a plain file. Only a regular file, a symlink (itself replaced) or nothing may be there.
-    private static void CheckOutputFile(string path)
-    {
-        var full = Path.GetFullPath(path);
-        if (Directory.Exists(full) && new FileInfo(full).LinkTarget is null)
-        {
-            throw new FlyteSharpException("--output is a directory", full, fix: "name a file, e.g. --output bundle.tar.gz");
-        }
-
-        if (UnixStat.TryStat(full, followLinks: false, out var stat) && !stat.IsRegularFile && !stat.IsSymlink && !stat.IsDirectory)
-        {
-            throw new FlyteSharpException("--output is a device, FIFO or socket, which writing the archive would replace", full,
-                fix: "name a regular file, e.g. --output bundle.tar.gz");
-        }
-    }
-
     private sealed class TerminalProgress(TextWriter output) : IProgress<BundleProgress>
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();

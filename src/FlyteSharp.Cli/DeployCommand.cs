@@ -39,8 +39,8 @@ internal static class DeployCommand
             {
                 var path = Path.GetFullPath(parse.GetValue(project.Project)!);
                 var config = Configuration.FlyteConfig.Load(parse.GetValue(project.Config), Directory.Exists(path) ? path : Path.GetDirectoryName(path));
-                var store = DeploymentStore.Open(config.EffectiveRunDatabase);
-                var rows = parse.GetValue(version) is { } v ? store.Get(v) : store.List();
+                using var recorded = new FlyteRuntime(config);
+                var rows = parse.GetValue(version) is { } v ? recorded.Deployments(v) : recorded.Deployments();
                 await WriteAsync(console, rows, parse.GetValue(json));
                 return 0;
             }

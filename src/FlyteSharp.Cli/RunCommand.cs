@@ -6,6 +6,7 @@ using FlyteSharp.Cli.Projects;
 using FlyteSharp.Execution;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
+using FlyteSharp.Tasks.Discovery;
 
 namespace FlyteSharp.Cli;
 
@@ -27,7 +28,7 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print {run, url, status, outputs, error} as JSON." };
         var name = new Option<string?>("--name") { Description = "The run's name (default: generated)." };
         var mode = new Option<ExecutionMode?>("--mode") { Description = "Where Python tasks run: Local (default), Container or Kubernetes (a pod per action; see docs/kubernetes.md)." };
-        var version = new Option<string?>("--version") { Description = "Run a deployed version (flytesharp deploy): Python tasks run in its images with the code baked in; no bundle." };
+        var version = new Option<string?>("--version") { Description = "Run a deployed version (flytesharp deploy): Python tasks and C# tasks of .NET environments run in its images with the deployed code; no bundle." };
         var command = new Command("run", "Run a task of a project locally and record the run.");
         project.AddTo(command);
         command.Arguments.Add(task);
@@ -95,14 +96,14 @@ internal static class RunCommand
             }
             else
             {
-                await console.Out.WriteLineAsync($"status: {RunStore.Text(status)} in {RunPages.Duration(record.Duration)}");
+                await console.Out.WriteLineAsync($"status: {RunText.Status(status)} in {RunText.Duration(record.Duration)}");
                 if (record.OutputsJson is not null || record.OutputsBlob is not null)
                 {
-                    var preview = RunPages.Preview(record.OutputsJson, record.OutputsBlob, null, out var size);
+                    var preview = RunText.Preview(record.OutputsJson, record.OutputsBlob, null, out var size);
                     await console.Out.WriteLineAsync($"outputs: {preview}");
                     if (size is { } whole)
                     {
-                        await console.Out.WriteLineAsync($"         (a preview of {RunPages.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
+                        await console.Out.WriteLineAsync($"         (a preview of {RunText.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
                     }
                 }
 
@@ -114,7 +115,7 @@ internal static class RunCommand
                 if (record.Error is { } error)
                 {
                     await console.Error.WriteLineAsync(PlainProgress.PrintableLines($"error: {error.Type}: {error.Message}"));
-                    if (!string.IsNullOrEmpty(error.Traceback) && run.Error is PythonTaskException)
+                    if (!string.IsNullOrEmpty(error.Traceback) && run.Error is RemoteTaskException)
                     {
                         await console.Error.WriteLineAsync(PlainProgress.PrintableLines(error.Traceback.TrimEnd()));
                     }
@@ -148,7 +149,7 @@ internal static class RunCommand
         return result;
     }
 
-    /// <summary>The task <paramref name="name"/> designates in the project (see <see cref="Tasks.Discovery.TaskCatalog.FindTask"/>).</summary>
+    /// <summary>The task <paramref name="name"/> designates in the project (see <see cref="TaskCatalog.FindTask"/>).</summary>
     /// <exception cref="FlyteSharpException">No task, or several, answer to the name; the fix lists names that pick exactly one.</exception>
     internal static TaskDefinition FindTask(LoadedProject project, string name) => project.Catalog.FindTask(name);
 }

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using FlyteSharp.Cli.Progress;
 using FlyteSharp.Configuration;
-using FlyteSharp.Execution.Sandboxes;
 using FlyteSharp.Runs;
+using FlyteSharp.Storage;
 
 namespace FlyteSharp.Cli;
 
@@ -24,14 +24,15 @@ internal static class RunsCommand
         list.Options.Add(limit);
         list.SetAction(async (parse, _) =>
         {
-            var path = DatabasePath(parse, config, database);
+            using var runtime = Runtime(parse, config, database);
+            var path = Path.GetFullPath(runtime.Config.EffectiveRunDatabase);
             if (!Exists(path))
             {
                 await console.Out.WriteLineAsync(parse.GetValue(json) ? "[]" : $"no runs recorded (there is no run database at {path})");
                 return 0;
             }
 
-            var runs = RunStore.Open(path).ListRuns(parse.GetValue(limit));
+            var runs = runtime.Runs.List(parse.GetValue(limit));
             if (parse.GetValue(json))
             {
                 await console.Out.WriteLineAsync(CliJson.Serialize(runs));
@@ -48,7 +49,7 @@ internal static class RunsCommand
             await console.Out.WriteLineAsync($"{"RUN".PadRight(width)}  {"STATUS",-10}  {"STARTED",-23}  {"DURATION",-9}  TASK");
             foreach (var r in runs)
             {
-                await console.Out.WriteLineAsync($"{r.Name.PadRight(width)}  {RunStore.Text(r.Status),-10}  {RunPages.Time(r.CreatedAt),-23}  {RunPages.Duration(r.Duration),-9}  {r.Task}");
+                await console.Out.WriteLineAsync($"{r.Name.PadRight(width)}  {RunText.Status(r.Status),-10}  {RunText.Time(r.CreatedAt),-23}  {RunText.Duration(r.Duration),-9}  {r.Task}");
             }
 
             return 0;
@@ -61,34 +62,35 @@ internal static class RunsCommand
         show.Options.Add(showJson);
         show.SetAction(async (parse, _) =>
         {
-            var store = Open(parse, config, database);
-            var run = Get(store, parse.GetValue(runName)!, previewOnly: true);
-            var actions = store.GetActions(run.Name, previewOnly: true);
+            using var runtime = Runtime(parse, config, database);
+            var history = OpenExisting(runtime);
+            var run = Get(history, parse.GetValue(runName)!, previewOnly: true);
+            var actions = history.Actions(run.Name, previewOnly: true);
             if (parse.GetValue(showJson))
             {
                 // Previews, like the console's API: whole outputs come from `runs output`.
-                await console.Out.WriteLineAsync(CliJson.Serialize(new { run = RunApi.Run(run), actions = actions.Select(RunApi.Action(run.Name)) }));
+                await console.Out.WriteLineAsync(CliJson.Serialize(new { run = RunApi.Run(run), actions = actions.Select(a => RunApi.Action(run.Name, a)) }));
                 return 0;
             }
 
             await console.Out.WriteLineAsync($"run      {run.Name}");
-            await console.Out.WriteLineAsync($"status   {RunStore.Text(run.Status)}");
+            await console.Out.WriteLineAsync($"status   {RunText.Status(run.Status)}");
             await console.Out.WriteLineAsync($"task     {run.Task} ({run.Environment})");
-            await console.Out.WriteLineAsync($"started  {RunPages.Time(run.CreatedAt)}  duration {RunPages.Duration(run.Duration)}");
+            await console.Out.WriteLineAsync($"started  {RunText.Time(run.CreatedAt)}  duration {RunText.Duration(run.Duration)}");
             await console.Out.WriteLineAsync($"url      {run.Url}");
             if (run.BundleDigest is not null)
             {
                 await console.Out.WriteLineAsync($"bundle   {run.BundleDigest}");
             }
 
-            await console.Out.WriteLineAsync($"inputs   {RunPages.Preview(run.InputsJson, run.InputsBlob, null, out long? _)}");
+            await console.Out.WriteLineAsync($"inputs   {RunText.Preview(run.InputsJson, run.InputsBlob, null, out long? _)}");
             if (run.OutputsJson is not null || run.OutputsBlob is not null)
             {
-                var preview = RunPages.Preview(run.OutputsJson, run.OutputsBlob, run.OutputsLength, out var size);
+                var preview = RunText.Preview(run.OutputsJson, run.OutputsBlob, run.OutputsLength, out var size);
                 await console.Out.WriteLineAsync($"outputs  {preview}");
                 if (size is { } whole)
                 {
-                    await console.Out.WriteLineAsync($"         (a preview of {RunPages.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
+                    await console.Out.WriteLineAsync($"         (a preview of {RunText.Size(whole)}; the whole output: flytesharp runs output {run.Name} [-o FILE])");
                 }
             }
 
@@ -115,13 +117,14 @@ internal static class RunsCommand
         logs.Options.Add(follow);
         logs.SetAction(async (parse, cancellationToken) =>
         {
-            var store = Open(parse, config, database);
-            var run = Get(store, parse.GetValue(logName)!);
+            using var runtime = Runtime(parse, config, database);
+            var history = OpenExisting(runtime);
+            var run = Get(history, parse.GetValue(logName)!);
             var action = parse.GetValue(actionId);
-            var actions = store.GetActions(run.Name, previewOnly: true);
+            var actions = history.Actions(run.Name, previewOnly: true);
             if (action is not null && actions.All(a => a.Id != action))
             {
-                throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", store.Path,
+                throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", history.DatabasePath,
                     fix: $"use an id from `flytesharp runs show {run.Name}`");
             }
 
@@ -130,17 +133,17 @@ internal static class RunsCommand
             while (true)
             {
                 // Read the state before the lines: lines written before the run ended are then all in this read or the next.
-                var ended = store.GetRun(run.Name, previewOnly: true)!.Status != RunStatus.Running;
+                var ended = history.Find(run.Name, previewOnly: true)!.Status != RunStatus.Running;
                 IReadOnlyList<NumberedLogLine> batch;
                 do
                 {
-                    batch = store.GetLogsAfter(run.Name, action, after, RunStore.LogRowsPerPage);
+                    batch = history.LogsAfter(run.Name, action, after, RunHistory.LogRowsPerPage);
                     foreach (var numbered in batch)
                     {
                         var line = numbered.Line;
                         if (!names.ContainsKey(line.ActionId))
                         {
-                            names = store.GetActions(run.Name, previewOnly: true).ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
+                            names = history.Actions(run.Name, previewOnly: true).ToDictionary(a => a.Id, a => a.Task, StringComparer.Ordinal);
                         }
 
                         var prefix = action is null ? $"[{names.GetValueOrDefault(line.ActionId, line.ActionId)} {line.ActionId}] " : "";
@@ -148,13 +151,13 @@ internal static class RunsCommand
                         after = numbered.Number;
                     }
                 }
-                while (batch.Select(l => l.Number).Distinct().Count() == RunStore.LogRowsPerPage);
+                while (batch.Select(l => l.Number).Distinct().Count() == RunHistory.LogRowsPerPage);
 
                 if (!parse.GetValue(follow) || ended)
                 {
                     if (parse.GetValue(follow))
                     {
-                        await console.Error.WriteLineAsync($"run {run.Name} {RunStore.Text(store.GetRun(run.Name, previewOnly: true)!.Status)}");
+                        await console.Error.WriteLineAsync($"run {run.Name} {RunText.Status(history.Find(run.Name, previewOnly: true)!.Status)}");
                     }
 
                     return 0;
@@ -172,11 +175,12 @@ internal static class RunsCommand
         abort.Options.Add(noWait);
         abort.SetAction(async (parse, cancellationToken) =>
         {
-            var store = Open(parse, config, database);
-            var run = Get(store, parse.GetValue(abortName)!);
-            if (run.Status != RunStatus.Running || !store.RequestCancel(run.Name))
+            using var runtime = Runtime(parse, config, database);
+            var history = OpenExisting(runtime);
+            var run = Get(history, parse.GetValue(abortName)!);
+            if (run.Status != RunStatus.Running || !history.RequestCancel(run.Name))
             {
-                throw new FlyteSharpException($"run '{run.Name}' is not running (it is {RunStore.Text(store.GetRun(run.Name)!.Status)})", store.Path,
+                throw new FlyteSharpException($"run '{run.Name}' is not running (it is {RunText.Status(history.Find(run.Name)!.Status)})", history.DatabasePath,
                     fix: "only a running run can be aborted; `flytesharp runs list` shows which are");
             }
 
@@ -187,19 +191,19 @@ internal static class RunsCommand
             }
 
             var deadline = TimeProvider.System.GetUtcNow() + AbortWait;
-            while (store.GetRun(run.Name)!.Status == RunStatus.Running)
+            while (history.Find(run.Name)!.Status == RunStatus.Running)
             {
                 if (TimeProvider.System.GetUtcNow() > deadline)
                 {
-                    throw new FlyteSharpException($"run '{run.Name}' was asked to stop but its process has not stopped it within {AbortWait.TotalSeconds:0} s", store.Path,
+                    throw new FlyteSharpException($"run '{run.Name}' was asked to stop but its process has not stopped it within {AbortWait.TotalSeconds:0} s", history.DatabasePath,
                         fix: "the process may be busy stopping containers; check again with `flytesharp runs show`, or stop the process (the run is then marked abandoned)");
                 }
 
                 await Task.Delay(FollowInterval, cancellationToken);
             }
 
-            var final = store.GetRun(run.Name)!;
-            await console.Out.WriteLineAsync($"run {run.Name} {RunStore.Text(final.Status)}");
+            var final = history.Find(run.Name)!;
+            await console.Out.WriteLineAsync($"run {run.Name} {RunText.Status(final.Status)}");
             return final.Status == RunStatus.Cancelled ? 0 : FlyteCli.Failure;
         });
 
@@ -213,10 +217,9 @@ internal static class RunsCommand
         gc.Options.Add(gcJson);
         gc.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = FlyteConfig.Load(parse.GetValue(config));
-            var store = RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
-            var maxAge = parse.GetValue(olderThan) is { } age ? FlyteConfig.ParseAge(age, "--older-than", null) : settings.SandboxMaxAge;
-            var report = await SandboxSweeper.SweepAsync(settings, store, maxAge, budget: null, allContainers: true, cancellationToken);
+            using var runtime = Runtime(parse, config, database);
+            var maxAge = parse.GetValue(olderThan) is { } age ? FlyteConfig.ParseAge(age, "--older-than", null) : runtime.Config.SandboxMaxAge;
+            var report = await runtime.CleanUpRunsAsync(maxAge, cancellationToken);
             if (parse.GetValue(gcJson))
             {
                 await console.Out.WriteLineAsync(CliJson.Serialize(report));
@@ -244,7 +247,7 @@ internal static class RunsCommand
             }
 
             await console.Out.WriteLineAsync(
-                $"kept       {report.KeptSandboxes} sandbox(es): their run is still going, or it ended less than {RunPages.Duration(maxAge)} ago");
+                $"kept       {report.KeptSandboxes} sandbox(es): their run is still going, or it ended less than {RunText.Duration(maxAge)} ago");
             return 0;
         });
 
@@ -257,41 +260,25 @@ internal static class RunsCommand
         output.Options.Add(outputFile);
         output.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = FlyteConfig.Load(parse.GetValue(config));
-            var store = OpenExisting(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
-            var run = Get(store, parse.GetValue(outputName)!, previewOnly: true);
+            using var runtime = Runtime(parse, config, database);
+            var history = OpenExisting(runtime);
+            var run = Get(history, parse.GetValue(outputName)!, previewOnly: true);
             var action = parse.GetValue(outputAction);
-            string? json;
-            OutputBlob? blob;
-            if (action is null)
+            if (action is not null && !history.HasAction(run.Name, action))
             {
-                var whole = store.GetRun(run.Name)!;
-                (json, blob) = (whole.OutputsJson, whole.OutputsBlob);
-            }
-            else
-            {
-                (json, blob) = store.GetActionOutput(run.Name, action) ?? throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", store.Path,
+                throw new FlyteSharpException($"run '{run.Name}' has no action '{action}'", history.DatabasePath,
                     fix: $"use an id from `flytesharp runs show {run.Name}`");
             }
 
-            if (json is null && blob is null)
-            {
-                throw new FlyteSharpException(
-                    $"{(action is null ? $"run '{run.Name}'" : $"action '{action}' of run '{run.Name}'")} has no output (status {RunStore.Text(run.Status)})", store.Path,
+            await using var source = await history.OpenOutputAsync(run.Name, action, cancellationToken)
+                ?? throw new FlyteSharpException(
+                    $"{(action is null ? $"run '{run.Name}'" : $"action '{action}' of run '{run.Name}'")} has no output (status {RunText.Status(run.Status)})", history.DatabasePath,
                     fix: "wait until it succeeded, or see its error with `flytesharp runs show`");
-            }
 
             var file = parse.GetValue(outputFile);
             if (file is null)
             {
-                if (json is not null)
-                {
-                    await console.Out.WriteLineAsync(json);
-                    return 0;
-                }
-
                 // Through the console's writer in bounded pieces (tests and pipes alike), never as one string.
-                await using var source = await OutputBlobs.OpenAsync(blob!, settings, cancellationToken);
                 using var reader = new StreamReader(source, System.Text.Encoding.UTF8);
                 var buffer = new char[1 << 15];
                 int read;
@@ -305,8 +292,8 @@ internal static class RunsCommand
             }
 
             var target = Path.GetFullPath(file);
-            await FlyteSharp.Storage.AtomicFile.WriteAsync(target, (stream, ct) => CopyOutputAsync(json, blob, settings, stream, ct), cancellationToken);
-            await console.Error.WriteLineAsync($"wrote {RunPages.Size(new FileInfo(target).Length)} to {target}");
+            await AtomicFile.WriteAsync(target, (stream, ct) => source.CopyToAsync(stream, 1 << 16, ct), cancellationToken);
+            await console.Error.WriteLineAsync($"wrote {RunText.Size(new FileInfo(target).Length)} to {target}");
             return 0;
         });
 
@@ -325,39 +312,28 @@ internal static class RunsCommand
     /// <summary>How long abort waits for the run's process to stop it.</summary>
     internal static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(60);
 
-    private static async Task CopyOutputAsync(string? json, OutputBlob? blob, FlyteConfig settings, Stream destination, CancellationToken cancellationToken)
+    /// <summary>A runtime over the config (<c>--config</c>) with <c>--db</c>, when given, as its run database.</summary>
+    private static FlyteRuntime Runtime(ParseResult parse, Option<string?> config, Option<string?> database)
     {
-        if (json is not null)
-        {
-            await destination.WriteAsync(System.Text.Encoding.UTF8.GetBytes(json), cancellationToken);
-            return;
-        }
-
-        await using var source = await OutputBlobs.OpenAsync(blob!, settings, cancellationToken);
-        await source.CopyToAsync(destination, 1 << 16, cancellationToken);
+        var settings = FlyteConfig.Load(parse.GetValue(config));
+        return new FlyteRuntime(parse.GetValue(database) is { } db ? settings with { RunDatabase = Path.GetFullPath(db) } : settings);
     }
-
-    // Reading opens an existing database only: opening creates one (and its directories), so a mistyped --db would
-    // leave an empty database behind and answer "no runs" / "no run named" as if the name were the mistake.
-    internal static RunStore Open(ParseResult parse, Option<string?> config, Option<string?> database) =>
-        OpenExisting(DatabasePath(parse, config, database));
-
-    private static string DatabasePath(ParseResult parse, Option<string?> config, Option<string?> database) =>
-        Path.GetFullPath(parse.GetValue(database) ?? FlyteConfig.Load(parse.GetValue(config)).EffectiveRunDatabase);
 
     private static bool Exists(string path) => File.Exists(path) || Directory.Exists(path);
 
-    private static RunStore OpenExisting(string path)
+    // Reading opens an existing database only: opening creates one (and its directories), so a mistyped --db would
+    // leave an empty database behind and answer "no runs" / "no run named" as if the name were the mistake.
+    private static RunHistory OpenExisting(FlyteRuntime runtime)
     {
-        var full = Path.GetFullPath(path);
+        var full = Path.GetFullPath(runtime.Config.EffectiveRunDatabase);
         return Exists(full)
-            ? RunStore.Open(full)
+            ? runtime.Runs
             : throw new FlyteSharpException($"there is no run database at {full}", full,
                 fix: "point --db (or [runs] database in the config, or FLYTESHARP_RUN_DB) at the database the run was recorded in; nothing has been recorded here yet");
     }
 
-    private static RunRecord Get(RunStore store, string name, bool previewOnly = false) =>
-        store.GetRun(name, previewOnly) ?? throw new FlyteSharpException($"there is no run named '{name}'", store.Path,
+    private static RunRecord Get(RunHistory history, string name, bool previewOnly = false) =>
+        history.Find(name, previewOnly) ?? throw new FlyteSharpException($"there is no run named '{name}'", history.DatabasePath,
             fix: "list runs with `flytesharp runs list` (or point --db / --config at the store the run was recorded in)");
 
     private static IEnumerable<string> Tree(IReadOnlyList<ActionRecord> actions)
@@ -380,7 +356,7 @@ internal static class RunsCommand
             var output = a.OutputsJson ?? a.OutputsBlob?.Preview;
             var detail = a.Error is null ? output is { } o ? " → " + (o.Length > 80 || a.OutputsBlob is not null ? o[..Math.Min(o.Length, 77)] + "..." : o) : "" : PlainProgress.PrintableLines($" ✗ {a.Error.Type}: {a.Error.Message}");
             var attempts = a.Attempts > 1 ? $" ({a.Attempts} attempts)" : "";
-            yield return $"  {prefix}{a.Task} [{a.Id}] {RunStore.Text(a.Status)} {RunPages.Duration(a.Duration)}{attempts}{detail}";
+            yield return $"  {prefix}{a.Task} [{a.Id}] {RunText.Status(a.Status)} {RunText.Duration(a.Duration)}{attempts}{detail}";
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using FlyteSharp.Configuration;
-using FlyteSharp.Runs;
 
 namespace FlyteSharp.Cli;
 
@@ -19,12 +18,12 @@ internal static class ServeCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = FlyteConfig.Load(parse.GetValue(config));
-            var store = RunStore.Open(parse.GetValue(database) ?? settings.EffectiveRunDatabase);
+            using var runtime = new FlyteRuntime(parse.GetValue(database) is { } db ? settings with { RunDatabase = db } : settings);
+            var runs = runtime.Runs;
             var consoleUrl = ConsoleUrl(settings);
             var listenPort = parse.GetValue(port) ?? consoleUrl.Port;
-            await using var server = new RunConsoleServer(store, listenPort, settings);
-            server.Start();
-            await console.Out.WriteLineAsync($"serving runs from {store.Path} at {server.BaseUrl}/runs (Ctrl+C to stop)");
+            await using var server = runtime.StartConsole(listenPort);
+            await console.Out.WriteLineAsync($"serving runs from {runs.DatabasePath} at {server.BaseUrl}/runs (Ctrl+C to stop)");
             if (Warning(consoleUrl, listenPort, settings) is { } warning)
             {
                 await console.Error.WriteLineAsync(warning);

@@ -1,8 +1,11 @@
+using FlyteSharp.Building;
 using FlyteSharp.Bundles;
 using FlyteSharp.Configuration;
 using FlyteSharp.Deploy;
 using FlyteSharp.Execution;
 using FlyteSharp.Execution.Containers;
+using FlyteSharp.Execution.Sandboxes;
+using FlyteSharp.Images;
 using FlyteSharp.Runs;
 using FlyteSharp.Tasks;
 
@@ -38,6 +41,13 @@ public sealed class FlyteRuntime : IDisposable
 
     /// <summary>The clock for every timestamp of this runtime's runs and deploys.</summary>
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// The runs recorded in this runtime's run database (<see cref="FlyteConfig.EffectiveRunDatabase"/>), by any process:
+    /// list, read, follow logs, read whole outputs, ask a running one to stop. The first use opens the database, creating it when missing.
+    /// </summary>
+    /// <exception cref="FlyteSharpException">The run database is a directory or not a run database.</exception>
+    public RunHistory Runs => new(_runStore.Value, Config);
 
     /// <summary>
     /// Loads settings the way the seed's <c>flyte.init_from_config(root_dir=…)</c> does and makes a runtime over them.
@@ -121,8 +131,16 @@ public sealed class FlyteRuntime : IDisposable
     public async Task<Run<TOut>> Run<T1, T2, T3, T4, TOut>(FlyteTask<T1, T2, T3, T4, TOut> task, T1 input1, T2 input2, T3 input3, T4 input4, RunOptions? options = null) =>
         new Run<TOut>(await StartAsync(task, _ => [input1, input2, input3, input4], options).ConfigureAwait(false));
 
-    /// <summary>Starts a run of a task given inputs as text by name (<c>--input n=10</c>): JSON values, or bare strings.</summary>
-    internal async Task<Run> RunWithTextInputsAsync(TaskDefinition task, IReadOnlyDictionary<string, string> inputs, RunOptions? options = null) =>
+    /// <summary>
+    /// Starts a run of a task found by name rather than by type (a project's <see cref="Tasks.Discovery.TaskCatalog"/>),
+    /// given its inputs as text by parameter name (<c>--input n=10</c>): JSON values, or bare strings.
+    /// </summary>
+    /// <param name="task">The root task.</param>
+    /// <param name="inputs">Each parameter's value as text, by name.</param>
+    /// <param name="options">Run name, mode, concurrency, clock, cancellation.</param>
+    /// <returns>The run: its name, URL, status and output.</returns>
+    /// <exception cref="FlyteSharpException">An input is missing, unknown or not of its parameter's type, or the run cannot start (see the typed overloads).</exception>
+    public async Task<Run> RunWithTextInputsAsync(TaskDefinition task, IReadOnlyDictionary<string, string> inputs, RunOptions? options = null) =>
         new(await StartAsync(task, parameters => TaskInputs.Bind(task, parameters, inputs), options).ConfigureAwait(false));
 
     /// <summary>
@@ -162,6 +180,66 @@ public sealed class FlyteRuntime : IDisposable
     public IReadOnlyList<Deployment> Deployments(string version) =>
         DeploymentStore.Open(Config.EffectiveRunDatabase).Get(version);
 
+    /// <summary>Every recorded deployment, of every version (empty when none).</summary>
+    public IReadOnlyList<Deployment> Deployments() =>
+        DeploymentStore.Open(Config.EffectiveRunDatabase).List();
+
+    /// <summary>
+    /// Builds and pushes the images of <paramref name="environments"/> as fast-deploy images (the code travels in the
+    /// bundle: <c>WithCodeBundle()</c> adds nothing), once per distinct tag, skipping tags the registry already has.
+    /// A failed image is a result, not an exception, so the others still build.
+    /// </summary>
+    /// <param name="environments">The environments whose images to build.</param>
+    /// <param name="options">Force, progress, registry HTTP handler, cancellation.</param>
+    /// <returns>One result per distinct image: built, skipped (already there) or failed, with timings.</returns>
+    /// <exception cref="FlyteSharpException">An image definition is invalid (e.g. a uv.lock older than its pyproject.toml) or no builder is available.</exception>
+    public async Task<IReadOnlyList<ImageBuildResult>> BuildImages(IReadOnlyList<TaskEnvironment> environments, ImageBuildOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(environments);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        options ??= new ImageBuildOptions();
+        var resolve = new ImageResolveOptions(Config, CopyStyle.All);
+        ImageDiagnostics.ThrowIfLockStale(environments.Select(e => e.Image));
+        var targets = environments.Select(e => ImageBuildTarget.From(e.Image.Resolve(resolve), e.Name)).ToList();
+        var service = await ImageBuildServices.CreateAsync(Config, options.RegistryHandler, TimeProvider, options.CancellationToken).ConfigureAwait(false);
+        return await service.BuildAsync(targets, options.Force, progress: options.Progress, cancellationToken: options.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cleans up after runs whose process is gone: marks them abandoned, removes the containers of gone processes (on
+    /// every container runtime on PATH) and deletes their sandboxes that ended at least <paramref name="olderThan"/> ago.
+    /// Runs still going are left alone.
+    /// </summary>
+    /// <param name="olderThan">The sandboxes' minimum age (default: <see cref="FlyteConfig.SandboxMaxAge"/>).</param>
+    /// <param name="cancellationToken">Stops the clean-up; what it has not reached stays for the next one.</param>
+    /// <returns>What was marked and removed, and how many sandboxes were kept.</returns>
+    public Task<SweepReport> CleanUpRunsAsync(TimeSpan? olderThan = null, CancellationToken cancellationToken = default) =>
+        SandboxSweeper.SweepAsync(Config, _runStore.Value, olderThan ?? Config.SandboxMaxAge, budget: null, allContainers: true, cancellationToken);
+
+    /// <summary>
+    /// Starts the run console (the pages run URLs point at, and its JSON API) on the loopback <paramref name="port"/>,
+    /// reading this runtime's run database. Dispose the server to stop it.
+    /// </summary>
+    /// <param name="port">The port (the one in <see cref="FlyteConfig.ConsoleUrl"/> makes run URLs answer).</param>
+    /// <returns>The running server.</returns>
+    /// <exception cref="FlyteSharpException">The port is not a TCP port or cannot be listened on.</exception>
+    public RunConsoleServer StartConsole(int port)
+    {
+        var server = new RunConsoleServer(_runStore.Value, port, Config);
+        try
+        {
+            server.Start();
+        }
+        catch
+        {
+            // Not listening yet, so nothing to wait for: frees the listener before the error goes up.
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
+        return server;
+    }
+
     /// <summary>Stops this runtime from starting new runs and deploys; runs already started go on to their end.</summary>
     public void Dispose() => _disposed = true;
 
@@ -175,7 +253,7 @@ public sealed class FlyteRuntime : IDisposable
     private Task<IRunConnection> StartAsync(TaskDefinition task, Func<IReadOnlyList<TaskParameter>, object?[]> bindInputs, RunOptions? options)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Func<IContainerImageSource>? deployedImages = options?.Version is { } version ? () => DeployedRuns.ImageSource(Config, version) : null;
-        return RunLauncher.StartAsync(new RunEnvironment(Config, TimeProvider, _runStore.Value), task, bindInputs, options, deployedImages);
+        Func<DeployedSources>? deployed = options?.Version is { } version ? () => DeployedRuns.Open(Config, version) : null;
+        return RunLauncher.StartAsync(new RunEnvironment(Config, TimeProvider, _runStore.Value), task, bindInputs, options, deployed);
     }
 }

@@ -7,8 +7,9 @@ namespace FlyteSharp;
 /// <summary>
 /// The one JSON convention of everything FlyteSharp prints or serves (every <c>--json</c>, the console's <c>/api</c>):
 /// camelCase property names, enums as camelCase strings, times as ISO-8601 UTC (<c>2026-11-27T09:41:44.123Z</c>), indented.
+/// Tools that print FlyteSharp's records next to its own output use it to print them the same way.
 /// </summary>
-internal static class JsonConvention
+public static class JsonConvention
 {
     /// <summary>The serializer options.</summary>
     public static readonly JsonSerializerOptions Options = new()

@@ -29,7 +29,7 @@ public class PublicApiTests
 
     [Fact]
     public void Render_InternalType_IsNotListed() =>
-        Assert.DoesNotContain("FlyteSharp.Storage.AtomicFile", Render(typeof(Flyte).Assembly));
+        Assert.DoesNotContain("FlyteSharp.Content.Digests", Render(typeof(Flyte).Assembly));
 
     private static string Render(Assembly assembly)
     {

@@ -80,11 +80,11 @@ internal sealed class BuildRows(TimeProvider time) : IImageBuildProgress
         {
             ImageBuildStage.Building or ImageBuildStage.Step =>
                 $"[yellow]● building[/] {image}  {Markup.Escape(PlainProgress.Printable(Shorten(StepText(row.Step, u))))}  " +
-                $"[grey]{Markup.Escape(RunPages.Duration(u.Elapsed + time.GetElapsedTime(row.At)))}[/]",
-            ImageBuildStage.Built => $"[green]✓ built[/] {image} in {Markup.Escape(RunPages.Duration(u.Elapsed))}" +
+                $"[grey]{Markup.Escape(RunText.Duration(u.Elapsed + time.GetElapsedTime(row.At)))}[/]",
+            ImageBuildStage.Built => $"[green]✓ built[/] {image} in {Markup.Escape(RunText.Duration(u.Elapsed))}" +
                 (row.Step is { } how ? $" [grey]({Markup.Escape(how)})[/]" : ""),
             ImageBuildStage.SkippedExisting => $"[blue]✓ found[/] {image} {Markup.Escape(Found(u))} (skipped)",
-            _ => $"[red]✗ failed[/] {image} after {Markup.Escape(RunPages.Duration(u.Elapsed))}" +
+            _ => $"[red]✗ failed[/] {image} after {Markup.Escape(RunText.Duration(u.Elapsed))}" +
                 // The error itself follows the view in full (the command's "error:" or its result table).
                 (row.Step is { } last ? $" at {Markup.Escape(PlainProgress.Printable(Shorten(StepText(last, u))))}" : ""),
         };

@@ -28,9 +28,9 @@ internal sealed class PlainBuildProgress(TextWriter output) : IImageBuildProgres
         {
             ImageBuildStage.Building => $"building for {string.Join(", ", update.Environments)}",
             ImageBuildStage.Step => Shorten(update.Step ?? ""),
-            ImageBuildStage.Built => $"built in {RunPages.Duration(update.Elapsed)}{(update.Step is { } how ? $" ({how})" : "")}",
+            ImageBuildStage.Built => $"built in {RunText.Duration(update.Elapsed)}{(update.Step is { } how ? $" ({how})" : "")}",
             ImageBuildStage.SkippedExisting => "skipped: " + Skipped(update),
-            _ => $"failed after {RunPages.Duration(update.Elapsed)}: {RunProgress.FirstLine(update.Error ?? "")}",
+            _ => $"failed after {RunText.Duration(update.Elapsed)}: {RunProgress.FirstLine(update.Error ?? "")}",
         };
         return PlainProgress.Printable($"image     {update.ImageUri} {what}");
     }

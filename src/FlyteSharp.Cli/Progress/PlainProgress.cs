@@ -41,10 +41,10 @@ internal sealed class PlainProgress
 
             if (a.Status != ActionStatus.Running && (isNew || before!.Status == ActionStatus.Running))
             {
-                var status = RunPages.ApiName(a.Status);
+                var status = RunText.ApiName(a.Status);
                 var detail = a.Error is { } e ? $": {e.Type}: {RunProgress.FirstLine(e.Message)}" : "";
                 var attempts = a.Attempts > 1 ? $", {a.Attempts.ToString(CultureInfo.InvariantCulture)} attempts" : "";
-                events.Add((status, a.Task, $"{status,-9} {a.Task} [{a.Id}] in {RunPages.Duration(a.Duration)}{attempts}{detail}"));
+                events.Add((status, a.Task, $"{status,-9} {a.Task} [{a.Id}] in {RunText.Duration(a.Duration)}{attempts}{detail}"));
             }
         }
 

@@ -142,7 +142,7 @@ internal static class RunProgress
         };
         var parts = new List<string>
         {
-            $"[{colour}]{symbol} {Markup.Escape(RunPages.ApiName(a.Status))}[/]",
+            $"[{colour}]{symbol} {Markup.Escape(RunText.ApiName(a.Status))}[/]",
             $"[bold]{Markup.Escape(a.Task)}[/]",
             $"[grey]{Markup.Escape(a.Environment)}[/]",
         };
@@ -153,7 +153,7 @@ internal static class RunProgress
 
         if (a.Duration is { } duration)
         {
-            parts.Add(Markup.Escape(RunPages.Duration(duration)));
+            parts.Add(Markup.Escape(RunText.Duration(duration)));
         }
 
         if (a.Host is { } host)

@@ -46,7 +46,4 @@ internal sealed class LoadedProject
 
     /// <inheritdoc cref="TaskCatalog.StaticMembersOf{T}"/>
     public IEnumerable<T> StaticMembersOf<T>() where T : class => Catalog.StaticMembersOf<T>();
-
-    /// <inheritdoc cref="TaskCatalog.NamedStaticMembersOf{T}"/>
-    public IReadOnlyList<StaticMember<T>> NamedStaticMembersOf<T>() where T : class => Catalog.NamedStaticMembersOf<T>();
 }

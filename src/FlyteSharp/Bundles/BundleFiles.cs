@@ -131,7 +131,12 @@ public static class BundleFiles
         return $"rename it (a backslash is a path separator on Windows), or exclude it with the line '{pattern}' in {FlyteIgnoreFileName}";
     }
 
-    internal static string CheckRoot(string rootDir)
+    /// <summary>
+    /// The full path of <paramref name="rootDir"/> once it is known to be a directory (or a link to one) a bundle can be made of.
+    /// </summary>
+    /// <param name="rootDir">The code bundle's root.</param>
+    /// <exception cref="FlyteSharpException">It does not exist, is not a directory, or is a broken link or a link loop.</exception>
+    public static string CheckRoot(string rootDir)
     {
         ArgumentNullException.ThrowIfNull(rootDir);
         var root = Path.GetFullPath(rootDir);

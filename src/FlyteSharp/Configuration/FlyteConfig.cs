@@ -183,10 +183,13 @@ public sealed record FlyteConfig
     }
 
     /// <summary>
-    /// Parses an age like <c>90s</c>, <c>30m</c>, <c>6h</c>, <c>7d</c> (or <c>0</c>).
+    /// Parses an age like <c>90s</c>, <c>30m</c>, <c>6h</c>, <c>7d</c> (or <c>0</c>), as <c>sandbox_max_age</c> is written.
     /// </summary>
+    /// <param name="text">The age.</param>
+    /// <param name="name">The setting or option it came from, for the error message.</param>
+    /// <param name="file">The file it came from, if any, for the error message.</param>
     /// <exception cref="FlyteSharpException">The text is not of that form.</exception>
-    internal static TimeSpan ParseAge(string text, string name, string? file)
+    public static TimeSpan ParseAge(string text, string name, string? file)
     {
         var t = text.Trim();
         if (t == "0")

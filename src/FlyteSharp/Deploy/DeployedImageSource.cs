@@ -8,8 +8,8 @@ using FlyteSharp.Tasks;
 namespace FlyteSharp.Deploy;
 
 /// <summary>
-/// The images of a deployed version: each environment runs the image recorded at deploy time, whose code
-/// is baked in (no bundle is fetched). Nothing is built.
+/// The images of a deployed version: each environment runs the image recorded at deploy time, whose Python code
+/// is baked in (no bundle is fetched; a C#-only .NET environment has no Python code directory). Nothing is built.
 /// </summary>
 internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments, FlyteConfig config) : IContainerImageSource
 {
@@ -28,7 +28,8 @@ internal sealed class DeployedImageSource(IReadOnlyList<Deployment> deployments,
             deployment.ImageUri,
             deployment.Entry.Split(' ')[0], // the entry starts with the image's interpreter
             PythonRunnerScript.ImagePath,
-            deployment.CodeDirectory ?? throw new FlyteSharpException($"deployment {deployment.Version}/{deployment.Environment} has no code directory"),
+            // Null only for a C#-only .NET environment: no Python task runs in it (the deploy refuses one without WithCodeBundle()).
+            deployment.CodeDirectory,
             RegistryTagProbe.IsInsecure(registry, config))
         {
             // The full build copied root_dir to the code directory, so the workspace's import roots (recorded in the

@@ -8,7 +8,8 @@ namespace FlyteSharp.Deploy;
 /// <summary>
 /// Full-build deploys: resolve each environment's image with the copy style (under <see cref="CopyStyle.None"/>
 /// <c>WithCodeBundle()</c> becomes a <c>COPY</c> of the bundle's files), build and push it unless the
-/// registry has the tag, and record the deployment under its version. No code bundle is uploaded. When the registry
+/// registry has the tag, and record the deployment under its version. No Python bundle is uploaded; C# tasks of a .NET image
+/// without a project layer get their .NET bundle stored and recorded (<see cref="DeployedDotnetTasks"/>). When the registry
 /// has the image's dependency image (the same definition in fast deploy) and only the code layer differs, the code
 /// layer is pushed through the registry API instead of running a builder (<see cref="RegistryCodeLayer"/>).
 /// </summary>
@@ -56,7 +57,9 @@ internal static class Deployer
         foreach (var env in environments)
         {
             var image = env.Image.Resolve(options);
-            if (image.CodeDirectory is null)
+
+            // A C#-only environment of a .NET image needs no WithCodeBundle(): its code is its assemblies (baked or bundled below).
+            if (image.CodeDirectory is null && !(env.Image.HasDotnetWorker && env.Tasks.All(t => t.Kind == TaskKind.CSharp)))
             {
                 throw new FlyteSharpException(
                     $"environment '{env.Name}' has no WithCodeBundle() layer, so a full build would leave its code out of the image",
@@ -71,6 +74,14 @@ internal static class Deployer
         foreach (var (env, image) in resolved)
         {
             store.EnsureVersionFree(version, env.Name, image.Uri);
+        }
+
+        // Before anything is built: where each C# task of a .NET image gets its code when the version runs.
+        var dotnetTasks = new Dictionary<TaskEnvironment, IReadOnlyList<DeployedTask>>();
+        foreach (var (env, _) in resolved)
+        {
+            dotnetTasks[env] = await DeployedDotnetTasks.ForAsync(env, config, cancellationToken).ConfigureAwait(false);
+            DeployedDotnetTasks.EnsureSameCode(store.Get(version).FirstOrDefault(d => d.Environment == env.Name), dotnetTasks[env]);
         }
 
         // A code edit on top of an image the registry already has is one layer: pushed through the registry API, no builder.
@@ -113,11 +124,13 @@ internal static class Deployer
                 env.Name,
                 image.Uri,
                 copyStyle,
-                env.Tasks.Select(t => new DeployedTask(t.Name, t.Kind, t.Python?.ToString())).ToList(),
+                env.Tasks.Select(t => dotnetTasks[env].FirstOrDefault(d => d.Name == t.Name) ?? new DeployedTask(t.Name, t.Kind, t.Python?.ToString())).ToList(),
                 env.Resources,
-                // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
-                string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory! }
-                    .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, config.RootDir)))),
+                image.CodeDirectory is null
+                    ? $"{Runner.DotnetWorkerCommand.DotnetExecutable} {Runner.DotnetWorkerCommand.EntryPath}"
+                    // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
+                    : string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory }
+                        .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, config.RootDir)))),
                 image.CodeDirectory,
                 now);
             deployments.Add(deployment);

@@ -334,14 +334,14 @@ internal sealed class RunController : IDisposable
         var inputsFile = inputsPayload.Json is null ? await Outputs.LocalFileOfAsync(inputsPayload, scope.CancellationToken).ConfigureAwait(false) : null;
         var request = new PythonTaskRequest(task.Python!, task.Environment, inputsPayload.Json ?? "", scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line), inputsFile,
             (image, host) => Writer.ActionPlaced(scope.ActionId, image, host));
-        PythonTaskResult result;
+        TaskReply result;
         try
         {
             result = await runtime.Executor.ExecuteAsync(request, scope.CancellationToken).ConfigureAwait(false);
         }
         catch (PythonWorkerDiedException ex)
         {
-            throw PythonTaskException.From(task.Name, new PythonError("ProcessExited", ex.Message, ""));
+            throw PythonTaskException.From(task.Name, new TaskReplyError("ProcessExited", ex.Message, ""));
         }
 
         if (result.Error is { } e)
@@ -385,7 +385,7 @@ internal sealed class RunController : IDisposable
     }
 
     /// <summary>An action's outcome from a runner's reply (Python runner or .NET worker): the output recorded, its value read when needed.</summary>
-    private async Task<ActionOutcome> OutcomeOfAsync(TaskDefinition task, PythonTaskResult result, bool needValue, CancellationToken cancellationToken)
+    private async Task<ActionOutcome> OutcomeOfAsync(TaskDefinition task, TaskReply result, bool needValue, CancellationToken cancellationToken)
     {
         var output = result.OutputFile is { } file
             ? await Outputs.FromFileAsync(file, cancellationToken).ConfigureAwait(false)
@@ -442,8 +442,7 @@ internal sealed class RunController : IDisposable
 
     internal static TaskError ToError(Exception ex) => ex switch
     {
-        PythonTaskException p => new TaskError(p.PythonType, p.PythonMessage, p.PythonTraceback),
-        DotnetTaskException d => new TaskError(d.ExceptionType, d.RemoteMessage, d.RemoteStackTrace),
+        RemoteTaskException remote => new TaskError(remote.RemoteType, remote.RemoteMessage, remote.RemoteTraceback),
         _ => new TaskError(ex.GetType().FullName ?? ex.GetType().Name, ex.Message, ex.StackTrace),
     };
 }

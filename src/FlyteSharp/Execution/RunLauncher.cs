@@ -21,20 +21,32 @@ internal static class RunLauncher
     /// <param name="task">The root task.</param>
     /// <param name="bindInputs">Makes the inputs from the task's parameters.</param>
     /// <param name="options">Per-run options.</param>
-    /// <param name="deployedImages">For a run of a deployed version (<see cref="RunOptions.Version"/>): opens the version's images.</param>
+    /// <param name="openDeployed">For a run of a deployed version (<see cref="RunOptions.Version"/>): opens the version's recorded images and C# code.</param>
     public static async Task<IRunConnection> StartAsync(
         RunEnvironment environment,
         TaskDefinition task,
         Func<IReadOnlyList<TaskParameter>, object?[]> bindInputs,
         RunOptions? options,
-        Func<IContainerImageSource>? deployedImages)
+        Func<DeployedSources>? openDeployed)
     {
         ArgumentNullException.ThrowIfNull(task);
         options ??= new RunOptions();
+
+        // Before anything is made: an unknown version is refused whatever the run's tasks are.
+        var deployed = openDeployed?.Invoke();
         var config = environment.Config;
         var rootDir = config.RootDir;
         var time = environment.Time;
-        var mode = deployedImages is not null ? ExecutionMode.Container : options.Mode ?? config.Mode;
+        if (deployed is not null && options.Mode == ExecutionMode.Local)
+        {
+            throw new FlyteSharpException(
+                $"a deployed version runs in the images recorded under version {deployed.Version}, so it cannot run in local mode",
+                fix: "leave the mode out (container) or pass kubernetes when running a version; run without a version for local mode");
+        }
+
+        // A version runs in its images: container mode, or kubernetes mode when asked for (configuration's local means container).
+        var mode = deployed is null ? options.Mode ?? config.Mode
+            : (options.Mode ?? config.Mode) == ExecutionMode.Kubernetes ? ExecutionMode.Kubernetes : ExecutionMode.Container;
         var maxConcurrency = options.MaxConcurrency ?? config.MaxConcurrency;
         if (maxConcurrency < 1)
         {
@@ -71,7 +83,7 @@ internal static class RunLauncher
         {
             if (pythonTasks.Length > 0)
             {
-                runtime = await PreparePythonAsync(settings, deployedImages, options.CancellationToken).ConfigureAwait(false);
+                runtime = await PreparePythonAsync(settings, deployed, options.CancellationToken).ConfigureAwait(false);
                 if (task.Kind == TaskKind.Python && !task.Options.Cache && runtime.Executor is ContainerPythonExecutor container)
                 {
                     // The root action's container starts beside the check; a failing check stops it (the executor's disposal below).
@@ -94,7 +106,7 @@ internal static class RunLauncher
             }
 
             var writer = new RunStoreWriter(store, name);
-            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, deployedImages, ct), options.CancellationToken);
+            var controller = new RunController(settings, store, writer, ct => PreparePythonAsync(settings, deployed, ct), options.CancellationToken);
             TaskPayload inputsPayload;
             try
             {
@@ -114,12 +126,17 @@ internal static class RunLauncher
                 controller.UsePython(runtime, pythonTasks, deferred);
             }
 
-            if (mode != ExecutionMode.Local && deployedImages is null)
+            if (mode != ExecutionMode.Local)
             {
+                // A deployed version's C# tasks run where a fresh run's would, from the code recorded at deploy time.
                 var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets) { BuildProgress = settings.BuildProgress };
-                controller.UseDotnet(mode == ExecutionMode.Kubernetes
-                    ? () => KubernetesDotnetExecutor.Create(dotnetContext)
-                    : () => ContainerDotnetExecutor.Create(dotnetContext));
+                controller.UseDotnet((mode, deployed) switch
+                {
+                    (ExecutionMode.Kubernetes, null) => () => KubernetesDotnetExecutor.Create(dotnetContext),
+                    (ExecutionMode.Kubernetes, { } version) => () => KubernetesDotnetExecutor.Create(dotnetContext, version),
+                    (_, null) => () => ContainerDotnetExecutor.Create(dotnetContext),
+                    (_, { } version) => () => ContainerDotnetExecutor.Create(dotnetContext, version),
+                });
             }
 
             ConsoleCapture.Install();
@@ -173,12 +190,19 @@ internal static class RunLauncher
     // A deployed version's runtime has no bundle (the code is in its images): its digest is empty.
     private static string? BundleDigestOf(PythonRuntime? runtime) => runtime?.Bundle.Digest is { Length: > 0 } digest ? digest : null;
 
-    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, Func<IContainerImageSource>? deployedImages, CancellationToken cancellationToken)
+    private static async Task<PythonRuntime> PreparePythonAsync(RunSettings settings, DeployedSources? deployedSources, CancellationToken cancellationToken)
     {
-        if (deployedImages is not null)
+        if (deployedSources is not null)
         {
+            if (settings.Mode == ExecutionMode.Kubernetes)
+            {
+                throw new FlyteSharpException(
+                    $"version {deployedSources.Version} has Python tasks, and Python tasks of a deployed version do not run as pods yet (only its C# tasks do)",
+                    fix: "run the version in container mode (leave --mode out), or run without a version in kubernetes mode");
+            }
+
             // No bundle: the digest is empty and nothing is extracted; the executor runs from each image's code directory.
-            var images = deployedImages();
+            var images = deployedSources.Images;
             var deployed = new PythonBundle("", null, null, settings.SandboxDirectory);
             var context = new PythonExecutorContext(settings.RunName, settings.SandboxDirectory, deployed, settings.Config, null) { Secrets = settings.Secrets };
             return new PythonRuntime(deployed, new ContainerPythonExecutor(context, images), null);

@@ -19,8 +19,11 @@ public sealed record RunOptions
 
     /// <summary>
     /// Runs a deployed version (see <see cref="FlyteRuntime.Deploy(Tasks.TaskEnvironment, CopyStyle, string?, Deploy.DeployOptions?)"/>):
-    /// Python tasks run in containers of the images recorded under this version, whose code is baked in, so no
-    /// code bundle is made or uploaded. Implies <see cref="ExecutionMode.Container"/>.
+    /// Python tasks run in containers of the images recorded under this version, whose code is baked in, and C# tasks of
+    /// environments with a .NET image in containers of their deployed image with the code recorded at deploy time (baked
+    /// assemblies or the bundle stored then), so no code bundle is made or uploaded. Runs in <see cref="ExecutionMode.Container"/>
+    /// mode, or <see cref="ExecutionMode.Kubernetes"/> when that is the mode (C# tasks only: Python tasks of deployed images do not
+    /// run as pods yet); <see cref="ExecutionMode.Local"/> is refused, as is a version nothing is deployed under.
     /// </summary>
     public string? Version { get; init; }
 

@@ -75,6 +75,9 @@ public sealed partial class Image
     /// <summary>True when the image carries FlyteSharp's .NET worker, so its C# tasks can run outside the driver.</summary>
     internal bool HasDotnetWorker => _layers[0] is DotnetBaseImageLayer;
 
+    /// <summary>The image's <see cref="WithDotnetProject"/> layer, or null (a full build bakes that project's assemblies in).</summary>
+    internal DotnetProjectLayer? DotnetProject => _layers.OfType<DotnetProjectLayer>().FirstOrDefault();
+
     /// <summary>The .NET version of a <see cref="FromDotnetBase"/> image, otherwise null.</summary>
     internal string? DotnetVersion => (_layers[0] as DotnetBaseImageLayer)?.DotnetVersion;
 

@@ -3,25 +3,19 @@ using FlyteSharp.Projects.Uv;
 
 namespace FlyteSharp.Images;
 
-/// <summary>How serious a diagnostic is.</summary>
-internal enum DiagnosticSeverity
-{
-    Warning,
-    Error,
-}
-
-/// <summary>One finding about an image definition: what is wrong, why it matters and what to do.</summary>
-internal sealed record ImageDiagnostic(DiagnosticSeverity Severity, string Reason, string? File, int? Line, string Fix);
-
 /// <summary>
 /// Checks an image definition for the seed's anti-patterns: task code copied into the image (its tag then
 /// changes on every edit), <see cref="UvInstallMode.InstallProject"/> for local code, no lock file
 /// (unreproducible builds), and group flags naming groups that do not exist.
 /// </summary>
-internal static class ImageDiagnostics
+public static class ImageDiagnostics
 {
+    /// <summary>Every finding about <paramref name="image"/>'s definition, in layer order (empty when there is none).</summary>
+    /// <param name="image">The image definition.</param>
+    /// <param name="rootDir">The code bundle's root; without it, code copied into the image cannot be detected.</param>
     public static IReadOnlyList<ImageDiagnostic> Check(Image image, string? rootDir)
     {
+        ArgumentNullException.ThrowIfNull(image);
         var result = new List<ImageDiagnostic>();
         var root = rootDir is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDir));
         foreach (var layer in image.Layers)
@@ -99,7 +93,7 @@ internal static class ImageDiagnostics
     /// so a dependency added without re-locking fails here instead of deep inside <c>uv sync --locked</c>.
     /// </summary>
     /// <exception cref="FlyteSharpException">A lock is out of date.</exception>
-    public static void ThrowIfLockStale(IEnumerable<Image> images)
+    internal static void ThrowIfLockStale(IEnumerable<Image> images)
     {
         foreach (var uv in images.SelectMany(i => i.Layers).OfType<UvProjectLayer>().DistinctBy(l => (l.PyprojectFile, l.UvLockFile)))
         {

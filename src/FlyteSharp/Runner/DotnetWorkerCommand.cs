@@ -43,12 +43,17 @@ internal static class DotnetWorkerCommand
     /// <param name="assemblyFile">The entry assembly's file name inside the bundle, e.g. <c>App.dll</c>.</param>
     /// <param name="task">The task's name, resolved like <c>flytesharp run</c> resolves it.</param>
     /// <param name="ioArguments">Where inputs come from and the reply goes (<c>--inputs F --outputs F</c> or <c>--inputs-env N --result-stdout</c>), plus any controller arguments.</param>
-    public static IReadOnlyList<string> For(string? bundleSource, string? digest, string assemblyFile, string task, IReadOnlyList<string> ioArguments)
+    /// <param name="bundleAuthFile">Where the container has the private store's credentials file (read-only), or null: sent to the registry with an http(s) bundle.</param>
+    public static IReadOnlyList<string> For(string? bundleSource, string? digest, string assemblyFile, string task, IReadOnlyList<string> ioArguments, string? bundleAuthFile = null)
     {
         var args = new List<string> { DotnetExecutable, EntryPath };
         if (bundleSource is not null)
         {
             args.AddRange(["--bundle", bundleSource, "--digest", digest ?? throw new ArgumentNullException(nameof(digest)), "--bundle-dir", BundleDirectory]);
+            if (bundleAuthFile is not null)
+            {
+                args.AddRange(["--bundle-auth-file", bundleAuthFile]);
+            }
         }
         else
         {

@@ -114,17 +114,17 @@ internal static class RunnerProtocol
     /// Reads a call result: <c>{"ok": true, "output": …}</c>, <c>{"ok": true, "output_file": path}</c> for a result
     /// above the inline limit, or <c>{"ok": false, "error": {…}}</c>.
     /// </summary>
-    public static PythonTaskResult ParseCall(JsonElement root)
+    public static TaskReply ParseCall(JsonElement root)
     {
         if (root.GetProperty("ok").GetBoolean())
         {
             return root.TryGetProperty("output_file", out var file)
-                ? new PythonTaskResult(null, null) { OutputFile = file.GetString() }
-                : new PythonTaskResult(root.GetProperty("output").GetRawText(), null);
+                ? new TaskReply(null, null) { OutputFile = file.GetString() }
+                : new TaskReply(root.GetProperty("output").GetRawText(), null);
         }
 
         var error = root.GetProperty("error");
-        return new PythonTaskResult(null, new PythonError(
+        return new TaskReply(null, new TaskReplyError(
             error.GetProperty("type").GetString() ?? "Exception",
             error.GetProperty("message").GetString() ?? "",
             error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
@@ -135,7 +135,7 @@ internal static class RunnerProtocol
     /// task ran; anything else is the call's result. <paramref name="host"/> names what ran it (container, pod).
     /// </summary>
     /// <exception cref="FlyteSharpException">The runner refused the code bundle.</exception>
-    public static PythonTaskResult ParseCall(JsonElement root, int exitCode, string host)
+    public static TaskReply ParseCall(JsonElement root, int exitCode, string host)
     {
         var result = ParseCall(root);
         if (exitCode == BundleRefusedExitCode && result.Error is { } error)

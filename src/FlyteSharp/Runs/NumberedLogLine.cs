@@ -3,4 +3,4 @@ namespace FlyteSharp.Runs;
 /// <summary>A log line with its position in the run's log (for following a live run: ask for lines after the last seen).</summary>
 /// <param name="Number">Increases with every line written to the store.</param>
 /// <param name="Line">The line.</param>
-internal sealed record NumberedLogLine(long Number, LogLine Line);
+public sealed record NumberedLogLine(long Number, LogLine Line);

@@ -1,12 +1,34 @@
+using System.Text.Json.Nodes;
+
 namespace FlyteSharp.Runs;
 
 /// <summary>
-/// The console API's view of runs and actions (serialized with <see cref="JsonConvention"/>, like every <c>--json</c>): inputs and outputs as previews (at most
-/// <see cref="OutputColumn.PreviewChars"/> characters) with their full size and where to get the whole output.
+/// The console API's JSON view of runs and actions (what <c>/api/runs</c> serves and <c>flytesharp runs show --json</c>
+/// prints, in the <see cref="JsonConvention"/>): inputs and outputs as previews (at most 1,000 characters) with their
+/// full size and the API path of the whole output.
 /// </summary>
-internal static class RunApi
+public static class RunApi
 {
-    public static object Run(RunRecord run) => new
+    /// <summary>A run as the console API shows it.</summary>
+    /// <param name="run">The run, best read with previews only.</param>
+    public static JsonObject Run(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return Node(RunView(run));
+    }
+
+    /// <summary>An action of <paramref name="runName"/> as the console API shows it.</summary>
+    /// <param name="runName">The action's run.</param>
+    /// <param name="action">The action, best read with previews only.</param>
+    public static JsonObject Action(string runName, ActionRecord action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return Node(ActionView(runName, action));
+    }
+
+    private static JsonObject Node(object view) => System.Text.Json.JsonSerializer.SerializeToNode(view, JsonConvention.Options)!.AsObject();
+
+    private static object RunView(RunRecord run) => new
     {
         run.Name,
         run.Task,
@@ -23,7 +45,7 @@ internal static class RunApi
         run.Duration,
     };
 
-    public static Func<ActionRecord, object> Action(string runName) => a => new
+    private static object ActionView(string runName, ActionRecord a) => new
     {
         a.Id,
         a.ParentId,

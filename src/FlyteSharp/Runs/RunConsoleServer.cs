@@ -14,8 +14,9 @@ namespace FlyteSharp.Runs;
 /// in bounded memory however large outputs and logs are.
 /// Built on <see cref="HttpListener"/>: a read-only page on loopback needs no web framework, keeps the CLI a plain
 /// console app (no ASP.NET shared framework to install or load) and starts in milliseconds.
+/// Start one with <see cref="FlyteRuntime.StartConsole"/>; dispose it to stop serving.
 /// </summary>
-internal sealed class RunConsoleServer : IAsyncDisposable
+public sealed class RunConsoleServer : IAsyncDisposable
 {
     /// <summary>
     /// The pages' policy: scripts, styles and fetches only from this server (the console's own /static files), no inline
@@ -34,7 +35,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     /// <param name="port">The loopback port.</param>
     /// <param name="config">Settings for reading output blobs from <c>oci://</c> stores (insecure registries); defaults otherwise.</param>
     /// <exception cref="FlyteSharpException">The port is not between 1 and 65535.</exception>
-    public RunConsoleServer(RunStore store, int port, FlyteConfig? config = null)
+    internal RunConsoleServer(RunStore store, int port, FlyteConfig? config = null)
     {
         if (port is < IPEndPoint.MinPort + 1 or > IPEndPoint.MaxPort)
         {
@@ -46,8 +47,10 @@ internal sealed class RunConsoleServer : IAsyncDisposable
         Port = port;
     }
 
+    /// <summary>The loopback port it listens on.</summary>
     public int Port { get; }
 
+    /// <summary>Where it answers: <c>http://localhost:{port}</c> (run pages under <c>/runs</c>).</summary>
     public string BaseUrl => $"http://localhost:{Port}";
 
     /// <summary>
@@ -55,7 +58,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
     /// (HttpListener answers a request only when its Host header matches a prefix). <c>[::1]</c> is not served: .NET's
     /// managed HttpListener rejects IPv6 prefixes ("Invalid port in prefix").
     /// </summary>
-    public void Start()
+    internal void Start()
     {
         _listener.Prefixes.Add($"http://localhost:{Port}/");
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
@@ -72,6 +75,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
         _loop = Task.Run(LoopAsync);
     }
 
+    /// <summary>Stops serving and frees the port.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
@@ -284,7 +288,7 @@ internal sealed class RunConsoleServer : IAsyncDisposable
 
             case ["api", "runs", var name]:
                 return _store.GetRun(name, previewOnly: true) is { } record
-                    ? (200, json, JsonConvention.Serialize(new { run = RunApi.Run(record), actions = _store.GetActions(name, previewOnly: true).Select(RunApi.Action(name)) }))
+                    ? (200, json, JsonConvention.Serialize(new { run = RunApi.Run(record), actions = _store.GetActions(name, previewOnly: true).Select(a => RunApi.Action(name, a)) }))
                     : (404, json, JsonConvention.Serialize(new { error = $"no run named '{name}'" }));
             case ["api", "runs", var name, "logs"]:
                 if (_store.GetRun(name, previewOnly: true) is null)

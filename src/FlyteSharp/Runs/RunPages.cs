@@ -150,22 +150,14 @@ internal static class RunPages
     public static string BadRequest(string what) =>
         End(Start("bad request · FlyteSharp").Append("<h1>Bad request</h1><p>").Append(E(what)).Append("</p><p><a href=\"/runs\">all runs</a></p>"));
 
-    /// <summary>A status as the API and pages spell it (the JSON convention's camelCase enum name).</summary>
-    internal static string ApiName<T>(T status) where T : struct, Enum
-    {
-        var name = status.ToString();
-        return char.ToLowerInvariant(name[0]) + name[1..];
-    }
+    /// <inheritdoc cref="RunText.ApiName{T}"/>
+    internal static string ApiName<T>(T status) where T : struct, Enum => RunText.ApiName(status);
 
-    internal static string Duration(TimeSpan? duration) => duration switch
-    {
-        null => "",
-        { TotalSeconds: < 1 } d => $"{d.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms",
-        { TotalMinutes: < 1 } d => $"{d.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s",
-        var d => d.Value.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture),
-    };
+    /// <inheritdoc cref="RunText.Duration"/>
+    internal static string Duration(TimeSpan? duration) => RunText.Duration(duration);
 
-    internal static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+    /// <inheritdoc cref="RunText.Time"/>
+    internal static string Time(DateTimeOffset at) => RunText.Time(at);
 
     /// <summary>The list URL of a query (filters and cursor as query parameters).</summary>
     internal static string ListUrl(RunQuery query)
@@ -357,37 +349,12 @@ internal static class RunPages
         }
     }
 
-    /// <summary>The text a page shows for a value; <paramref name="truncatedSize"/> is the whole size when the text is only its start.</summary>
-    internal static string Preview(string? json, OutputBlob? blob, long? length, out long? truncatedSize)
-    {
-        if (blob is not null)
-        {
-            truncatedSize = blob.Size;
-            return blob.Preview + "…";
-        }
+    /// <inheritdoc cref="RunText.Preview"/>
+    internal static string Preview(string? json, OutputBlob? blob, long? length, out long? truncatedSize) =>
+        RunText.Preview(json, blob, length, out truncatedSize);
 
-        truncatedSize = null;
-        if (json is null)
-        {
-            return "";
-        }
-
-        var preview = OutputColumn.Preview(json);
-        if (preview.Length < (length ?? json.Length))
-        {
-            truncatedSize = length ?? json.Length;
-            return preview + "…";
-        }
-
-        return preview;
-    }
-
-    internal static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => $"{(bytes / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)} KiB",
-        _ => $"{(bytes / (1024.0 * 1024)).ToString("0.#", CultureInfo.InvariantCulture)} MiB",
-    };
+    /// <inheritdoc cref="RunText.Size"/>
+    internal static string Size(long bytes) => RunText.Size(bytes);
 
     /// <summary>A value's preview in place, with a link to the whole value (streamed by the server) when it is longer.</summary>
     private static string PreviewHtml(string? json, OutputBlob? blob, long? length, string? fullUrl, string? id)

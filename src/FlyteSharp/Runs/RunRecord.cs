@@ -39,7 +39,7 @@ public sealed record RunRecord(
     public OutputBlob? OutputsBlob { get; init; }
 
     /// <summary>The full length of the inline output in characters (set when a preview was read: console, <c>runs show</c>).</summary>
-    internal long? OutputsLength { get; init; }
+    public long? OutputsLength { get; internal init; }
 }
 
 /// <summary>One action of a run's tree as recorded in the run store.</summary>
@@ -97,5 +97,5 @@ public sealed record ActionRecord(
     public OutputBlob? OutputsBlob { get; init; }
 
     /// <summary>The full length of the inline output in characters (set when a preview was read: console, <c>runs show</c>).</summary>
-    internal long? OutputsLength { get; init; }
+    public long? OutputsLength { get; internal init; }
 }

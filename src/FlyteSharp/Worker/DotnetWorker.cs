@@ -18,9 +18,10 @@ namespace FlyteSharp.Worker;
 /// a <see cref="UserCodeLoadContext"/>, finds the task with the CLI's name resolution (<see cref="TaskCatalog"/>), reads
 /// the JSON inputs, runs the body under the task's timeout and the container's stop signal, and writes the reply with
 /// <see cref="RunnerProtocol"/>: exit code 0 when the task returned, 1 when it (or loading it) failed, 3 when the
-/// bundle was refused, 2 for a command line it cannot use — the Python runner's codes.
+/// bundle was refused, 2 for a command line it cannot use — the Python runner's codes. The <c>flytesharp-worker</c> exe
+/// only calls <see cref="RunAsync"/>; a host that builds its own worker image can do the same.
 /// </summary>
-internal static class DotnetWorker
+public static class DotnetWorker
 {
     /// <summary>Runs one task call as <paramref name="args"/> describe.</summary>
     /// <param name="args">The command line (see <see cref="WorkerArguments"/>).</param>
@@ -115,30 +116,15 @@ internal static class DotnetWorker
 
         var archive = arguments.Bundle;
         string? downloaded = null;
-        if (archive.StartsWith("http://", StringComparison.Ordinal) || archive.StartsWith("https://", StringComparison.Ordinal))
-        {
-            downloaded = Path.Combine(Path.GetTempPath(), "flytesharp-dotnet-bundle-" + Guid.NewGuid().ToString("N") + ".tar.gz");
-            using var http = new HttpClient();
-            try
-            {
-                using var response = await http.GetAsync(archive, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-                response.EnsureSuccessStatusCode();
-                var file = File.Create(downloaded);
-                await using (file.ConfigureAwait(false))
-                {
-                    await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (HttpRequestException ex)
-            {
-                throw new FlyteSharpException($"cannot download the .NET bundle: {ex.Message}", archive, fix: "check that the container can reach the store", inner: ex);
-            }
-
-            archive = downloaded;
-        }
-
         try
         {
+            if (archive.StartsWith("http://", StringComparison.Ordinal) || archive.StartsWith("https://", StringComparison.Ordinal))
+            {
+                downloaded = Path.Combine(Path.GetTempPath(), "flytesharp-dotnet-bundle-" + Guid.NewGuid().ToString("N") + ".tar.gz");
+                await BundleDownload.ToFileAsync(archive, arguments.BundleAuthFile, downloaded, cancellationToken).ConfigureAwait(false);
+                archive = downloaded;
+            }
+
             await BundleExtractor.ExtractAsync(archive, arguments.Digest!, arguments.BundleDirectory, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         finally

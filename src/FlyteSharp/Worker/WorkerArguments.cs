@@ -11,6 +11,12 @@ internal sealed record WorkerArguments
     /// <summary>The bundle's <c>sha256:…</c> digest, checked before anything is unpacked.</summary>
     public string? Digest { get; init; }
 
+    /// <summary>
+    /// A read-only mounted JSON file <c>{"authorization": "&lt;header value&gt;"}</c> whose value is sent to the registry
+    /// when <see cref="Bundle"/> is an http(s) URL (a private store); never the credential itself on the command line.
+    /// </summary>
+    public string? BundleAuthFile { get; init; }
+
     /// <summary>Where the bundle is unpacked.</summary>
     public string BundleDirectory { get; init; } = DotnetWorkerCommand.BundleDirectory;
 
@@ -106,6 +112,11 @@ internal sealed record WorkerArguments
             throw new FlyteSharpException("the worker needs --bundle and --digest together", fix: "pass both, or neither to load the image's app folder");
         }
 
+        if (values.ContainsKey("--bundle-auth-file") && !values.ContainsKey("--bundle"))
+        {
+            throw new FlyteSharpException("--bundle-auth-file is for downloading a --bundle from a private store, but there is no --bundle", fix: "pass it with --bundle URL, or leave it out");
+        }
+
         if (!values.ContainsKey("--inputs") && !values.ContainsKey("--inputs-env"))
         {
             throw new FlyteSharpException("the worker needs --inputs FILE or --inputs-env NAME", fix: "pass one of them");
@@ -121,6 +132,7 @@ internal sealed record WorkerArguments
         {
             Bundle = values.GetValueOrDefault("--bundle"),
             Digest = values.GetValueOrDefault("--digest"),
+            BundleAuthFile = values.GetValueOrDefault("--bundle-auth-file"),
             BundleDirectory = values.GetValueOrDefault("--bundle-dir") ?? defaults.BundleDirectory,
             AppDirectory = values.GetValueOrDefault("--app-dir") ?? defaults.AppDirectory,
             PackagesDirectory = values.GetValueOrDefault("--packages-dir") ?? defaults.PackagesDirectory,
@@ -141,7 +153,7 @@ internal sealed record WorkerArguments
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "--bundle", "--digest", "--bundle-dir", "--app-dir", "--packages-dir", "--assembly", "--task", "--inputs", "--inputs-env", "--outputs",
+        "--bundle", "--digest", "--bundle-auth-file", "--bundle-dir", "--app-dir", "--packages-dir", "--assembly", "--task", "--inputs", "--inputs-env", "--outputs",
         "--secret-env", "--controller", "--controller-token-file", "--run", "--action", "--environment",
     };
 }

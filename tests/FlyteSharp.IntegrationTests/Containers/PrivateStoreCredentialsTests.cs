@@ -55,6 +55,93 @@ public class PrivateStoreCredentialsTests(DistributionRegistry registry)
         // ... and no credentials file is left behind in the run's sandbox.
         Assert.Empty(Directory.EnumerateFiles(project.Root, "auth-*.json", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public async Task Run_PrivateOciStore_DotnetWorkerFetchesTheBundleWithTheCredentialsFile_CredentialNowhereElse()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        const string credential = "Y2k6czNjcmV0"; // ci:s3cret
+        const string basic = "Basic " + credential;
+        using var proxy = new FaultyRegistryProxy(registry, [], basic);
+        var authFile = Path.Combine(project.Root, "auth.json");
+        await File.WriteAllTextAsync(authFile, "{\"auths\": {\"" + proxy.Host + "\": {\"auth\": \"" + credential + "\"}}}", ct);
+        project.Config = project.Config with { StoreUri = $"oci://{proxy.Host}/{DotnetTaskProject.SharedRepository}-private" };
+        var task = (await project.WriteTasks("""
+            using FlyteSharp.Images;
+            using FlyteSharp.Tasks;
+
+            namespace DotnetTasksApp;
+
+            public static class Tasks
+            {
+                public static readonly TaskEnvironment Private = new("dotnet-private", Image.FromDotnetBase("10.0"));
+
+                public static readonly FlyteTask<int, int> Triple = Private.Task("triple", async (int n) =>
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(4)); // long enough for the test to inspect the running container
+                    return 3 * n;
+                });
+            }
+            """).BuildAndLoadAsync()).FindTask("triple");
+        var previous = Environment.GetEnvironmentVariable("REGISTRY_AUTH_FILE");
+        Environment.SetEnvironmentVariable("REGISTRY_AUTH_FILE", authFile);
+        Run run;
+        string inspected = "";
+        try
+        {
+            run = await project.RunAsync(task, new Dictionary<string, string> { ["n"] = "5" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            while (inspected.Length == 0 && DateTime.UtcNow < deadline)
+            {
+                foreach (var name in await Podman.ContainersAsync("flytesharp-" + run.Name))
+                {
+                    var (exit, output) = await Podman.RunAsync("inspect", name);
+                    inspected = exit == 0 ? output : inspected;
+                }
+
+                await Task.Delay(100, ct);
+            }
+
+            Assert.Equal(RunStatus.Succeeded, await run.WaitAsync(ct));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("REGISTRY_AUTH_FILE", previous);
+        }
+
+        var record = await run.GetRecordAsync(ct);
+        Assert.Equal("15", record.OutputsJson);
+
+        // The worker downloaded the .NET bundle through the private store with the credentials ...
+        var logs = await run.GetLogsAsync(cancellationToken: ct);
+        var bundleLine = Assert.Single(logs, l => l.Stream == "flytesharp" && l.Text.StartsWith(".NET bundle sha256:", StringComparison.Ordinal)).Text;
+        var digest = bundleLine.Split(' ')[2];
+        List<(DateTimeOffset At, string Method, string Path, string? Authorization)> requests;
+        lock (proxy.Requests)
+        {
+            requests = [.. proxy.Requests];
+        }
+
+        var blobGet = Assert.Single(requests, r => r.Method == "GET" && r.Path.EndsWith("/blobs/" + digest, StringComparison.Ordinal));
+        Assert.Equal(basic, blobGet.Authorization);
+
+        // ... which reached the container only as a read-only mounted file: not in its configuration (args, env) ...
+        Assert.NotEqual("", inspected);
+        Assert.Contains("--bundle-auth-file", inspected, StringComparison.Ordinal);
+        Assert.Contains("/flytesharp/auth/registry.json", inspected, StringComparison.Ordinal);
+        Assert.DoesNotContain(credential, inspected, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", inspected, StringComparison.Ordinal);
+
+        // ... nor in the run's logs and records, and no credentials file is left behind.
+        Assert.DoesNotContain(logs, l => l.Text.Contains(credential, StringComparison.Ordinal));
+        var database = string.Concat(Directory.EnumerateFiles(Path.GetDirectoryName(project.Config.EffectiveRunDatabase)!, "runs.db*")
+            .Select(f => System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(f))));
+        Assert.Contains(run.Name, database, StringComparison.Ordinal);
+        Assert.DoesNotContain(credential, database, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(project.Root, "auth-*.json", SearchOption.AllDirectories));
+    }
 }
 
 /// <summary>Runs <see cref="PrivateStoreCredentialsTests"/> alone.</summary>

@@ -35,14 +35,14 @@ public class PodKubePlayTests(DistributionRegistry registry, BaseImage baseImage
         var task = (await project.WriteTasks(ContainerDotnetExecutorTests.TasksV1).BuildAndLoadAsync()).FindTask("probe");
         var images = new BuildingImageSource(project.Config, c => ImageBuildServices.CreateAsync(project.Config, cancellationToken: c));
         var image = await images.GetAsync(task.Environment, ct);
-        var stored = await new DotnetRunBundles(project.Config).ForAsync(task, ct);
+        var code = await new DotnetRunBundles(project.Config).CodeForAsync(task, ct);
         using var unreachable = new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:9/" });
         await using var executor = new KubernetesDotnetExecutor(new DotnetExecutorContext("kube-play", Path.Combine(project.Root, "sandbox"), project.Config, new RunSecrets(project.Config)),
             images, unreachable, "default");
-        var source = ContainerBundleSource.For(stored.StoreUri, null, stored.Bundle.Digest, project.Config.EffectiveStoreUri, project.Config.InsecureRegistries);
+        var source = ContainerBundleSource.For(code.BundleUri, null, code.BundleDigest!, project.Config.EffectiveStoreUri, project.Config.InsecureRegistries);
         var request = new DotnetTaskRequest(task, """{"n":21}""", null, "a0probe", (_, _) => { }, (_, _) => { });
 
-        var pod = executor.Pod(request, image, source.Source, stored.Bundle, """{"n":21}""", 1);
+        var pod = executor.Pod(request, image, source.Source, code, """{"n":21}""", 1);
         var (exitCode, log, yaml) = await KubePlay.RunAsync(pod, Path.Combine(project.Root, "pods"));
 
         Assert.True(exitCode == 0, $"exit code {exitCode}:\n{log}\n{yaml}");

@@ -64,4 +64,35 @@ public class ControllerErrorsTests
         Assert.Equal("token *** leaked", wire.Message);
         Assert.Equal("***", wire.Traceback);
     }
+
+    [Fact]
+    public void ChildErrors_CSharpChildFailedInItsContainer_RoundTripsToTheRemoteExceptionTypeAndMessage()
+    {
+        // A C# child that ran in its own container fails with DotnetTaskException in the driver; the parent's worker must get
+        // the child's own exception (type, message, stack trace), not the driver's wrapper.
+        var task = new FlyteSharp.Tasks.TaskEnvironment("e", FlyteSharp.Images.Image.FromDotnetBase("10.0")).Task("parse", (int n) => Task.FromResult(n));
+        var failed = new FlyteSharp.Execution.Dotnet.DotnetTaskException("parse", "System.IO.InvalidDataException", "bad bytes s3cr3t",
+            "System.IO.InvalidDataException: bad bytes s3cr3t\n   at Child.Parse()");
+
+        var wire = ChildErrors.FromException(task, failed, s => s.Replace("s3cr3t", "***", StringComparison.Ordinal));
+        var error = ChildErrors.ToException(wire);
+
+        Assert.Equal(("System.IO.InvalidDataException", "bad bytes ***", "csharp", "parse"), (wire.Type, wire.Message, wire.Kind, wire.Task));
+        Assert.IsType<InvalidDataException>(error);
+        Assert.Equal("bad bytes ***", error.Message);
+        Assert.Contains("at Child.Parse()", error.StackTrace, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RemoteTaskException_PythonAndCSharpFailures_AreCaughtByOneCatch()
+    {
+        RemoteTaskException[] failures =
+        [
+            new PythonTaskException("m:f", "ValueError", "bad", "Traceback ...\nValueError: bad"),
+            new FlyteSharp.Execution.Dotnet.DotnetTaskException("t", "System.InvalidOperationException", "bad", "System.InvalidOperationException: bad"),
+        ];
+
+        Assert.Equal([("ValueError", "bad"), ("System.InvalidOperationException", "bad")], failures.Select(f => (f.RemoteType, f.RemoteMessage)));
+        Assert.Equal(["m:f", "t"], failures.Select(f => f.Task));
+    }
 }

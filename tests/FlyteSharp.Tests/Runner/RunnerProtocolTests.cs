@@ -23,7 +23,7 @@ public class RunnerProtocolTests
 
         var result = RunnerProtocol.ParseCall(doc.RootElement, exitCode: 1, "container");
 
-        Assert.Equal(new PythonError("ValueError", "bad", "tb"), result.Error);
+        Assert.Equal(new TaskReplyError("ValueError", "bad", "tb"), result.Error);
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public class RunnerProtocolTests
         using var doc = JsonDocument.Parse(reply);
         var result = RunnerProtocol.ParseCall(doc.RootElement, 1, "container");
 
-        Assert.Equal(new PythonError("System.InvalidOperationException", "no \"good\"", "   at App.Tasks.Run()"), result.Error);
+        Assert.Equal(new TaskReplyError("System.InvalidOperationException", "no \"good\"", "   at App.Tasks.Run()"), result.Error);
     }
 
     [Fact]

@@ -4,7 +4,6 @@ using System.Text.Json;
 using FlyteSharp.Building;
 using FlyteSharp.Execution.Python;
 using FlyteSharp.Execution.Secrets;
-using FlyteSharp.Registry;
 using FlyteSharp.Runner;
 using FlyteSharp.Storage;
 using FlyteSharp.Tasks;
@@ -25,13 +24,11 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private readonly TimeProvider _time;
     private readonly string _ioRoot;
     private readonly Lazy<Task<string?>> _bundleUri;
-    private readonly Lock _registryGate = new();
     private readonly ContainerLauncher _launcher;
     private readonly ReusableEnvironments _reusable;
+    private readonly BundleCredentialFiles _credentials;
     private readonly Lock _prestartGate = new();
     private PrestartedAction? _prestarted;
-    private OciRegistryClient? _registry;
-    private bool _registryNeedsNoAuth;
     private int _sequence;
 
     public ContainerPythonExecutor(PythonExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
@@ -43,6 +40,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         Directory.CreateDirectory(_ioRoot);
         _launcher = new ContainerLauncher(_ioRoot, _time);
         _bundleUri = new(() => PutBundleAsync(CancellationToken.None));
+        _credentials = new BundleCredentialFiles(context.Config, _ioRoot, _time);
         _reusable = new ReusableEnvironments(context, _time, _launcher.Teardowns, BundleSourceAsync,
             (host, repository, ct) => WriteAuthFileAsync(host, repository, Interlocked.Increment(ref _sequence), ct));
     }
@@ -82,7 +80,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         return RunnerProtocol.ParseDescribe(doc.RootElement);
     }
 
-    public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
+    public async Task<TaskReply> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var image = await _images.GetAsync(request.Environment, cancellationToken).ConfigureAwait(false);
@@ -194,7 +192,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
 
         await _reusable.DisposeAsync().ConfigureAwait(false);
         var failures = await _launcher.DrainAsync().ConfigureAwait(false);
-        _registry?.Dispose();
+        _credentials.Dispose();
         await _launcher.WarnAsync(_context.RunName, failures).ConfigureAwait(false);
     }
 
@@ -237,7 +235,7 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
         finally
         {
-            DeleteAuthFile(authFile);
+            BundleCredentialFiles.Delete(authFile);
             if (secretDirectory is not null)
             {
                 SecretFiles.Delete(secretDirectory);
@@ -284,59 +282,9 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     /// <summary>Where secrets delivered as environment variables are mounted as files for the runner to read.</summary>
     internal const string SecretsMount = "/run/flytesharp/secrets";
 
-    /// <summary>
-    /// For a bundle in a registry that wants credentials: a file (mode 0600, outside the action's writable directory)
-    /// holding the <c>Authorization</c> value the runner sends — a pull-only Bearer token for the bundle's repository
-    /// where the registry issues tokens. Null when the registry needs none (asked once per run).
-    /// </summary>
-    private async Task<string?> WriteAuthFileAsync(string host, string repository, int n, CancellationToken cancellationToken)
-    {
-        OciRegistryClient client;
-        lock (_registryGate)
-        {
-            if (_registryNeedsNoAuth)
-            {
-                return null;
-            }
-
-            client = _registry ??= new OciRegistryClient(host, _context.Config, time: _time);
-        }
-
-        // Asked per container: tokens are short-lived, so a long run must not hand out an expired one.
-        var authorization = await client.PullAuthorizationAsync(repository, _context.Bundle.Digest, cancellationToken).ConfigureAwait(false);
-        if (authorization is null)
-        {
-            lock (_registryGate)
-            {
-                _registryNeedsNoAuth = true;
-            }
-
-            return null;
-        }
-
-        var path = Path.Combine(_ioRoot, $"auth-{n.ToString(CultureInfo.InvariantCulture)}.json");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        var file = new FileStream(path, options);
-        await using (file.ConfigureAwait(false))
-        {
-            await JsonSerializer.SerializeAsync(file, new Dictionary<string, string> { ["authorization"] = authorization }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        return path;
-    }
-
-    private static void DeleteAuthFile(string? path)
-    {
-        if (path is not null)
-        {
-            File.Delete(path);
-        }
-    }
+    /// <summary>For a bundle in a registry that wants credentials: the credentials file the container mounts (<see cref="BundleCredentialFiles"/>); null when none is needed.</summary>
+    private Task<string?> WriteAuthFileAsync(string host, string repository, int n, CancellationToken cancellationToken) =>
+        _credentials.WriteAsync(host, repository, _context.Bundle.Digest, n.ToString(CultureInfo.InvariantCulture), cancellationToken);
 
     /// <summary>The bundle's blob URI in the run's store, uploading it once (idempotent: an existing digest is not sent again).</summary>
     private async Task<string?> PutBundleAsync(CancellationToken cancellationToken)

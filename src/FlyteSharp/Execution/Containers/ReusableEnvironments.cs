@@ -48,7 +48,7 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
     internal static event Action<ReplicaCallTimings>? CallTimed;
 
     /// <summary>Runs <paramref name="request"/> (its environment has a reuse policy) on a replica of <paramref name="image"/>.</summary>
-    public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, ContainerImage image, string runtime, CancellationToken cancellationToken)
+    public async Task<TaskReply> ExecuteAsync(PythonTaskRequest request, ContainerImage image, string runtime, CancellationToken cancellationToken)
     {
         var environment = request.Environment;
         var policy = environment.Reuse ?? throw new ArgumentException("the environment has no reuse policy", nameof(request));

@@ -13,7 +13,10 @@ internal static class ChildErrors
     /// <summary>The error object of a child call that threw <paramref name="exception"/>, with the run's secrets masked.</summary>
     public static ControllerError FromException(TaskDefinition task, Exception exception, Func<string, string> redact) => exception switch
     {
-        PythonTaskException p => new ControllerError(p.PythonType, redact(p.PythonMessage), redact(p.PythonTraceback), ControllerProtocol.ErrorKinds.Python, p.Task),
+        PythonTaskException p => new ControllerError(p.RemoteType, redact(p.RemoteMessage), redact(p.RemoteTraceback), ControllerProtocol.ErrorKinds.Python, p.Task),
+
+        // A C# child that failed in its own container: its exception as the worker reported it, not the driver's wrapper.
+        Dotnet.DotnetTaskException d => new ControllerError(d.RemoteType, redact(d.RemoteMessage), redact(d.RemoteTraceback), ControllerProtocol.ErrorKinds.CSharp, task.Name),
         _ => new ControllerError(exception.GetType().FullName ?? exception.GetType().Name, redact(exception.Message),
             exception.StackTrace is { } trace ? redact(trace) : null, ControllerProtocol.ErrorKinds.CSharp, task.Name),
     };

@@ -12,8 +12,9 @@ namespace FlyteSharp.Execution.Dotnet;
 /// Runs each C# action whose environment has a .NET image in its own container of that image, through the same
 /// <see cref="ContainerLauncher"/> as Python actions: resources as <c>--cpus</c>/<c>--memory</c>, owner labels, secrets
 /// as read-only files, output lines streamed into the run's log, the container stopped on cancellation, out-of-memory
-/// reported as for Python actions. The .NET worker in the image fetches and verifies the run's .NET bundle, runs the
-/// task and writes its reply to the mounted per-action folder.
+/// reported as for Python actions. The .NET worker in the image fetches and verifies the task's .NET bundle (a private
+/// store's credentials as a read-only file, <see cref="BundleCredentialFiles"/>) or loads the assemblies a full-build
+/// deploy baked into the image, runs the task and writes its reply to the mounted per-action folder.
 /// </summary>
 internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
 {
@@ -21,33 +22,43 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
     private readonly IContainerImageSource _images;
     private readonly TimeProvider _time;
     private readonly ContainerLauncher _launcher;
-    private readonly DotnetRunBundles _bundles;
+    private readonly IDotnetCodeSource _code;
+    private readonly BundleCredentialFiles _credentials;
     private int _sequence;
 
-    public ContainerDotnetExecutor(DotnetExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
+    /// <summary>Creates the executor.</summary>
+    /// <param name="context">The run.</param>
+    /// <param name="images">Each environment's image.</param>
+    /// <param name="code">Where each task's code comes from; default the run's own .NET bundles.</param>
+    /// <param name="timeProvider">The clock.</param>
+    public ContainerDotnetExecutor(DotnetExecutorContext context, IContainerImageSource images, IDotnetCodeSource? code = null, TimeProvider? timeProvider = null)
     {
         _context = context;
         _images = images;
         _time = timeProvider ?? TimeProvider.System;
-        _launcher = new ContainerLauncher(Path.Combine(context.SandboxDirectory, "containers"), _time);
-        _bundles = new DotnetRunBundles(context.Config);
+        var ioRoot = Path.Combine(context.SandboxDirectory, "containers");
+        _launcher = new ContainerLauncher(ioRoot, _time);
+        _code = code ?? new DotnetRunBundles(context.Config);
+        _credentials = new BundleCredentialFiles(context.Config, ioRoot, _time);
     }
 
     /// <summary>The executor for a container run: images built when their tag is missing.</summary>
     public static ContainerDotnetExecutor Create(DotnetExecutorContext context) =>
         new(context, new BuildingImageSource(context.Config, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress));
 
+    /// <summary>The executor for a run of a deployed version: its recorded images and code, nothing built or bundled.</summary>
+    public static ContainerDotnetExecutor Create(DotnetExecutorContext context, DeployedSources deployed) => new(context, deployed.Images, deployed.DotnetCode);
+
     /// <summary>Raised after each action with where its time went (used by bench/).</summary>
     internal static event Action<ContainerActionTimings>? ActionTimed;
 
-    public async Task<PythonTaskResult> ExecuteAsync(DotnetTaskRequest request, CancellationToken cancellationToken)
+    public async Task<TaskReply> ExecuteAsync(DotnetTaskRequest request, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var task = request.Task;
         var environment = task.Environment;
-        var stored = await _bundles.ForAsync(task, cancellationToken).ConfigureAwait(false);
-        DotnetFramework.Check(task, stored.Bundle, _context.Config);
-        request.Log("flytesharp", $".NET bundle {stored.Bundle.Digest} ({stored.Bundle.Files.Count} files from {stored.Bundle.EntryAssembly})");
+        var code = await _code.CodeForAsync(task, cancellationToken).ConfigureAwait(false);
+        request.Log("flytesharp", code.Description);
 
         // Secrets first: a missing one fails the action before any container starts.
         var secrets = _context.Secrets.Resolve(environment);
@@ -66,21 +77,28 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
             await File.WriteAllTextAsync(Path.Combine(ioDir, "inputs.json"), request.InputsJson, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
         }
 
-        var bundle = ContainerBundleSource.For(stored.StoreUri, stored.Bundle.ArchivePath, stored.Bundle.Digest, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
-        var secretDirectory = secrets.Count == 0 ? null : Secrets.SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
+        var bundle = code.InImage
+            ? null
+            : ContainerBundleSource.For(code.BundleUri, code.ArchivePath, code.BundleDigest!, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
+        string? authFile = null;
+        string? secretDirectory = null;
         DotnetControllerAccess? controller = null;
         ContainerOutcome outcome;
         try
         {
+            authFile = bundle?.Registry is { } registry
+                ? await _credentials.WriteAsync(registry.Host, registry.Repository, code.BundleDigest!, n, cancellationToken).ConfigureAwait(false)
+                : null;
+            secretDirectory = secrets.Count == 0 ? null : Secrets.SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
             var (secretArguments, secretMounts) = ContainerPythonExecutor.SecretDelivery(secrets, secretDirectory);
             controller = request.Controller?.Invoke();
-            var command = DotnetWorkerCommand.For(bundle.Source, stored.Bundle.Digest, stored.Bundle.EntryAssembly, task.Name,
+            var command = DotnetWorkerCommand.For(bundle?.Source, code.BundleDigest, code.AssemblyFile, task.Name,
             [
                 "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json",
                 "--run", _context.RunName, "--action", request.ActionId, .. secretArguments, .. controller?.WorkerArguments ?? [],
-            ]);
-            var spec = new ContainerRunSpec(runtime, ContainerLauncher.ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, stored.Bundle.Digest,
-                [], ContainerLabels.For(_context.RunName, request.ActionId, environment.Name), environment.EnvVars, secretMounts)
+            ], authFile is null ? null : RunnerCommand.BundleAuthFile);
+            var spec = new ContainerRunSpec(runtime, ContainerLauncher.ContainerName(_context.RunName, n), image, environment.Resources, ioDir, bundle, code.BundleDigest,
+                [], ContainerLabels.For(_context.RunName, request.ActionId, environment.Name), environment.EnvVars, secretMounts, authFile)
             {
                 Command = command,
                 ExtraMounts = controller?.Mounts ?? [],
@@ -90,6 +108,7 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
         }
         finally
         {
+            BundleCredentialFiles.Delete(authFile);
             controller?.Registration.Dispose();
             if (secretDirectory is not null)
             {
@@ -119,10 +138,11 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
         return result;
     }
 
-    /// <summary>Waits for every container removal still under way (bounded).</summary>
+    /// <summary>Waits for every container removal still under way (bounded), then releases the registry client.</summary>
     public async ValueTask DisposeAsync()
     {
         var failures = await _launcher.DrainAsync().ConfigureAwait(false);
+        _credentials.Dispose();
         await _launcher.WarnAsync(_context.RunName, failures).ConfigureAwait(false);
     }
 

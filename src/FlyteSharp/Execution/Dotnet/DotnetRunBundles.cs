@@ -11,7 +11,7 @@ namespace FlyteSharp.Execution.Dotnet;
 /// made once (the build output of the user's own projects, <see cref="DotnetBundler"/>) and put in the run's store,
 /// content-addressed (a digest the store has is not sent again).
 /// </summary>
-internal sealed class DotnetRunBundles(FlyteConfig config)
+internal sealed class DotnetRunBundles(FlyteConfig config) : IDotnetCodeSource
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<StoredDotnetBundle>>> _bundles = new(StringComparer.Ordinal);
 
@@ -33,6 +33,15 @@ internal sealed class DotnetRunBundles(FlyteConfig config)
 
         var lazy = _bundles.GetOrAdd(location, path => new Lazy<Task<StoredDotnetBundle>>(() => MakeAsync(path)));
         return lazy.Value.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The task's bundle, made and stored on first use, checked against the .NET of the environment's image.</summary>
+    public async Task<DotnetTaskCode> CodeForAsync(TaskDefinition task, CancellationToken cancellationToken)
+    {
+        var stored = await ForAsync(task, cancellationToken).ConfigureAwait(false);
+        DotnetFramework.Check(task, stored.Bundle, config);
+        return new DotnetTaskCode(stored.Bundle.EntryAssembly, stored.Bundle.Digest, stored.StoreUri, stored.Bundle.ArchivePath,
+            $".NET bundle {stored.Bundle.Digest} ({stored.Bundle.Files.Count} files from {stored.Bundle.EntryAssembly})");
     }
 
     private async Task<StoredDotnetBundle> MakeAsync(string entryAssembly)

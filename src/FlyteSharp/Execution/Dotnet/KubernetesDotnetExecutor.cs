@@ -22,14 +22,17 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
     private readonly IKubernetes _client;
     private readonly bool _ownsClient;
     private readonly KubernetesPods _pods;
-    private readonly DotnetRunBundles _bundles;
+    private readonly IDotnetCodeSource _code;
     private int _sequence;
 
-    /// <summary>Creates the executor; refuses a run whose bundle the cluster could not fetch (a store that is not oci://).</summary>
+    /// <summary>
+    /// Creates the executor; refuses a run whose bundles the cluster could not fetch (a store that is not oci://). With
+    /// <paramref name="code"/> (a deployed version's recorded code) the store is checked per task instead: baked assemblies need none.
+    /// </summary>
     public KubernetesDotnetExecutor(DotnetExecutorContext context, IContainerImageSource images, IKubernetes client, string namespaceName,
-        bool ownsClient = false, TimeProvider? timeProvider = null)
+        bool ownsClient = false, TimeProvider? timeProvider = null, IDotnetCodeSource? code = null)
     {
-        if (!context.Config.EffectiveStoreUri.StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
+        if (code is null && !IsClusterStore(context.Config.EffectiveStoreUri))
         {
             throw new FlyteSharpException(
                 $"kubernetes mode needs the .NET code bundle in an oci:// store the cluster can reach, but the store is {context.Config.EffectiveStoreUri}; pods cannot read this machine's files",
@@ -42,7 +45,7 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         _client = client;
         _ownsClient = ownsClient;
         _pods = new KubernetesPods(client, namespaceName, timeProvider ?? TimeProvider.System);
-        _bundles = new DotnetRunBundles(context.Config);
+        _code = code ?? new DotnetRunBundles(context.Config);
     }
 
     /// <summary>The executor of a kubernetes run: images built when their tag is missing, the client from <c>[kubernetes]</c>.</summary>
@@ -53,7 +56,17 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         return new KubernetesDotnetExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true);
     }
 
-    public async Task<PythonTaskResult> ExecuteAsync(DotnetTaskRequest request, CancellationToken cancellationToken)
+    /// <summary>The executor of a kubernetes run of a deployed version: its recorded images and code, nothing built or bundled.</summary>
+    public static KubernetesDotnetExecutor Create(DotnetExecutorContext context, DeployedSources deployed)
+    {
+        var configuration = KubernetesClients.Configuration(context.Config);
+        return new KubernetesDotnetExecutor(context, deployed.Images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration),
+            ownsClient: true, code: deployed.DotnetCode);
+    }
+
+    private static bool IsClusterStore(string uri) => uri.StartsWith("oci://", StringComparison.OrdinalIgnoreCase);
+
+    public async Task<TaskReply> ExecuteAsync(DotnetTaskRequest request, CancellationToken cancellationToken)
     {
         var task = request.Task;
         var environment = task.Environment;
@@ -65,13 +78,20 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
                 fix: "pass large data by reference (a path or URL the task reads) instead of by value");
         }
 
-        var stored = await _bundles.ForAsync(task, cancellationToken).ConfigureAwait(false);
-        DotnetFramework.Check(task, stored.Bundle, _context.Config);
-        request.Log("flytesharp", $".NET bundle {stored.Bundle.Digest} ({stored.Bundle.Files.Count} files from {stored.Bundle.EntryAssembly})");
+        var code = await _code.CodeForAsync(task, cancellationToken).ConfigureAwait(false);
+        if (!code.InImage && !IsClusterStore(code.BundleUri ?? ""))
+        {
+            throw new FlyteSharpException(
+                $"the .NET bundle {code.BundleDigest} of task '{task.Name}' is at {code.BundleUri}, which a pod cannot read; kubernetes mode needs it in an oci:// store",
+                _context.Config.SourceFile,
+                fix: "deploy with [storage] uri = \"oci://<registry>/<repository>\" (a registry the cluster's nodes can reach), or bake the assemblies in with WithDotnetProject");
+        }
+
+        request.Log("flytesharp", code.Description);
         await _pods.CheckSecretsAsync(environment, cancellationToken).ConfigureAwait(false);
         var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
-        var bundle = ContainerBundleSource.For(stored.StoreUri, null, stored.Bundle.Digest, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
-        var pod = Pod(request, image, bundle.Source, stored.Bundle, inputsJson, Interlocked.Increment(ref _sequence));
+        var bundle = code.InImage ? null : ContainerBundleSource.For(code.BundleUri, null, code.BundleDigest!, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
+        var pod = Pod(request, image, bundle?.Source, code, inputsJson, Interlocked.Increment(ref _sequence));
         request.Placed(image.Uri, $"pod {pod.Metadata.Name} in namespace {_pods.Namespace}");
         var log = new PodLog(request.Log);
         var outcome = await _pods.RunAsync(pod, log, cancellationToken).ConfigureAwait(false);
@@ -98,11 +118,11 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         return result;
     }
 
-    /// <summary>The pod of one C# action: the environment's .NET image running the worker on the run's .NET bundle.</summary>
-    internal k8s.Models.V1Pod Pod(DotnetTaskRequest request, ContainerImage image, string bundleSource, Bundles.DotnetBundle bundle, string inputsJson, int sequence)
+    /// <summary>The pod of one C# action: the environment's .NET image running the worker on the task's .NET bundle (or the image's baked assemblies).</summary>
+    internal k8s.Models.V1Pod Pod(DotnetTaskRequest request, ContainerImage image, string? bundleSource, DotnetTaskCode code, string inputsJson, int sequence)
     {
         var task = request.Task;
-        var command = DotnetWorkerCommand.For(bundleSource, bundle.Digest, bundle.EntryAssembly, task.Name,
+        var command = DotnetWorkerCommand.For(bundleSource, code.BundleDigest, code.AssemblyFile, task.Name,
             ["--inputs-env", KubernetesPodSpec.InputsVariable, "--result-stdout", "--run", _context.RunName, "--action", request.ActionId]);
         var name = KubernetesPodSpec.PodName(_context.RunName, sequence, Guid.NewGuid().ToString("N")[..6]);
         return KubernetesPodSpec.Build(name, _pods.Namespace, image, task.Environment.Resources, command, inputsJson, _context.RunName, request.ActionId, task.Name,

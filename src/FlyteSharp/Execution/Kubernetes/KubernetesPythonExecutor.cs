@@ -84,7 +84,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         return RunnerProtocol.ParseDescribe(doc.RootElement);
     }
 
-    public async Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
+    public async Task<TaskReply> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
     {
         var size = request.InputsFile is { } inputsFile ? new FileInfo(inputsFile).Length : Encoding.UTF8.GetByteCount(request.InputsJson);
         if (size > MaxInputsBytes)

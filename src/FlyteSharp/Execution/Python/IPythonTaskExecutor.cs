@@ -13,6 +13,6 @@ internal interface IPythonTaskExecutor : IAsyncDisposable
     /// <summary>Imports each referenced module in the environment and reports its function's signature, or why it does not resolve.</summary>
     Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken);
 
-    /// <summary>Calls one Python function. Python exceptions come back as <see cref="PythonTaskResult.Error"/>, not as thrown exceptions.</summary>
-    Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken);
+    /// <summary>Calls one Python function. Python exceptions come back as <see cref="TaskReply.Error"/>, not as thrown exceptions.</summary>
+    Task<TaskReply> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken);
 }

@@ -46,7 +46,7 @@ internal sealed class LocalPythonExecutor : IPythonTaskExecutor
         return RunnerProtocol.ParseDescribe(doc.RootElement.GetProperty("output"));
     }
 
-    public Task<PythonTaskResult> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken) =>
+    public Task<TaskReply> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken) =>
         // Large values never cross the pipe: inputs, captured output and a large result go through files in the sandbox.
         ServeCall.RunAsync(request, Path.Combine(_context.SandboxDirectory, "spill"), null, _context.Config.InlineOutputLimit,
             message => SendAsync(request.Environment, message, request.Log, withSecrets: true, cancellationToken, request.Placed), cancellationToken);

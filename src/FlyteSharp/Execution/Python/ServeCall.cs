@@ -18,7 +18,7 @@ internal static class ServeCall
     /// <param name="inlineLimit">Results longer than this many bytes come back as a file.</param>
     /// <param name="send">Sends one request and returns its response.</param>
     /// <param name="cancellationToken">Cancels the call (the caller then discards the worker).</param>
-    public static async Task<PythonTaskResult> RunAsync(PythonTaskRequest request, string hostDirectory, string? workerDirectory, long inlineLimit,
+    public static async Task<TaskReply> RunAsync(PythonTaskRequest request, string hostDirectory, string? workerDirectory, long inlineLimit,
         Func<Dictionary<string, object?>, Task<JsonDocument>> send, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(hostDirectory);

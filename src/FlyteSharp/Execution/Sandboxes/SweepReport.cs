@@ -1,12 +1,12 @@
 namespace FlyteSharp.Execution.Sandboxes;
 
-/// <summary>What one sweep of abandoned runs did.</summary>
+/// <summary>What one clean-up of abandoned runs did (<see cref="FlyteRuntime.CleanUpRunsAsync"/>, <c>flytesharp runs gc</c>).</summary>
 /// <param name="AbandonedRuns">Runs this sweep found abandoned (owner gone) and marked so.</param>
 /// <param name="RemovedSandboxes">Sandbox directories it deleted.</param>
 /// <param name="RemovedContainers">Containers it stopped and removed, as <c>runtime:id (run)</c>.</param>
 /// <param name="KeptSandboxes">Sandboxes left in place: their owner runs, or they are younger than the age limit.</param>
 /// <param name="Complete">False when the time budget ran out before every sandbox was looked at.</param>
-internal sealed record SweepReport(
+public sealed record SweepReport(
     IReadOnlyList<string> AbandonedRuns,
     IReadOnlyList<string> RemovedSandboxes,
     IReadOnlyList<string> RemovedContainers,

@@ -8,7 +8,7 @@ namespace FlyteSharp.Tasks.Discovery;
 /// Python), and the one resolution of a task name. The CLI (a project it built) and the .NET worker (the assemblies of
 /// a code bundle) both find tasks through this, so a name that picks a task on the laptop picks the same one in a container.
 /// </summary>
-internal sealed class TaskCatalog
+public sealed class TaskCatalog
 {
     private readonly Type[] _types;
     private IReadOnlyList<TaskDefinition>? _tasks;
@@ -81,7 +81,7 @@ internal sealed class TaskCatalog
     /// Like <see cref="StaticMembersOf{T}"/> with the member each value came from. A type's static initializer runs
     /// only if it declares such a member; its exceptions are reported with the type and member name.
     /// </summary>
-    public IReadOnlyList<StaticMember<T>> NamedStaticMembersOf<T>() where T : class
+    internal IReadOnlyList<StaticMember<T>> NamedStaticMembersOf<T>() where T : class
     {
         var result = new List<StaticMember<T>>();
         const BindingFlags flags = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;

@@ -33,10 +33,11 @@ public sealed class KubernetesDotnetExecutorTests : IAsyncDisposable
     {
         await using var executor = Executor($"oci://{_api.Host}/flytesharp/bundles");
         var bundle = new DotnetBundle("sha256:" + new string('a', 64), "/cache/x.tar.gz", "App.dll", ["App.deps.json", "App.dll"], new Version(10, 0));
+        var code = new DotnetTaskCode(bundle.EntryAssembly, bundle.Digest, null, bundle.ArchivePath, "");
         var request = new DotnetTaskRequest(Double, """{"n":21}""", null, "a0double", (_, _) => { }, (_, _) => { });
 
         var pod = executor.Pod(request, new ContainerImage("registry.example.com/flytesharp:abc", "python3", "/r.py", null, false),
-            "https://registry.example.com/v2/flytesharp/bundles/blobs/" + bundle.Digest, bundle, """{"n":21}""", 3);
+            "https://registry.example.com/v2/flytesharp/bundles/blobs/" + bundle.Digest, code, """{"n":21}""", 3);
 
         var container = Assert.Single(pod.Spec.Containers);
         Assert.Equal(["dotnet", "/opt/flytesharp/worker/flytesharp-worker.dll", "--bundle", "https://registry.example.com/v2/flytesharp/bundles/blobs/" + bundle.Digest,
@@ -60,6 +61,53 @@ public sealed class KubernetesDotnetExecutorTests : IAsyncDisposable
 
         Assert.Contains("kubernetes mode needs the .NET code bundle in an oci:// store", error.Reason, StringComparison.Ordinal);
         Assert.Contains("[storage] uri", error.Fix, StringComparison.Ordinal);
+    }
+
+    private static readonly TaskEnvironment Deployed = new("k8s-deployed", Image.FromDotnetBase(), new Resources(Memory: "128Mi"));
+
+    private static readonly FlyteTask<int, int> Triple = Deployed.Task("triple", async (int n) => await Task.FromResult(n * 3));
+
+    private sealed class RecordedCode(DotnetTaskCode code) : IDotnetCodeSource
+    {
+        public Task<DotnetTaskCode> CodeForAsync(TaskDefinition task, CancellationToken cancellationToken) => Task.FromResult(code);
+    }
+
+    private KubernetesDotnetExecutor DeployedExecutor(DotnetTaskCode code) =>
+        new(new DotnetExecutorContext("deployed-run-1", Path.GetTempPath(), new FlyteConfig { StoreUri = "file:///tmp/store" }, new RunSecrets(new FlyteConfig())),
+            new FixedImageSource(new ContainerImage("registry.example.com/flytesharp:deployed", "dotnet", "/opt/flytesharp/flytesharp_runner.py", null, false)),
+            _api.Client(), "flytesharp-tests", ownsClient: true, code: code is null ? null : new RecordedCode(code));
+
+    [Fact]
+    public async Task Execute_DeployedVersionWithBakedAssemblies_RunsAPodOfTheDeployedImageWithoutBundle_EvenWithAFileStore()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _api.Scenario = _ => PodScenario.Script("FLYTESHARP-RESULT-BEGIN {\"ok\": true, \"output\": 6} FLYTESHARP-RESULT-END\n", PodStatuses.Running(), PodStatuses.Terminated(0, "Completed"));
+        await using var executor = DeployedExecutor(new DotnetTaskCode("App.dll", null, null, null, "assemblies of version 1.0.0 baked into the image (/opt/flytesharp/app/App.dll)"));
+        var logged = new List<string>();
+
+        var reply = await executor.ExecuteAsync(new DotnetTaskRequest(Triple, """{"n":2}""", null, "a0triple", (_, line) => logged.Add(line), (_, _) => { }), ct);
+
+        Assert.Equal("6", reply.OutputJson);
+        var pod = Assert.Single(_api.Created);
+        var container = Assert.Single(pod.Spec.Containers);
+        Assert.Equal("registry.example.com/flytesharp:deployed", container.Image);
+        Assert.Equal(["dotnet", "/opt/flytesharp/worker/flytesharp-worker.dll", "--app-dir", "/opt/flytesharp/app", "--assembly", "App.dll", "--task", "triple",
+            "--inputs-env", "FLYTESHARP_INPUTS", "--result-stdout", "--run", "deployed-run-1", "--action", "a0triple"], container.Command);
+        Assert.Contains("assemblies of version 1.0.0 baked into the image (/opt/flytesharp/app/App.dll)", logged);
+    }
+
+    [Fact]
+    public async Task Execute_DeployedBundleInAFileStore_IsRefusedBeforeAnyPod()
+    {
+        var digest = "sha256:" + new string('d', 64);
+        await using var executor = DeployedExecutor(new DotnetTaskCode("App.dll", digest, "file:///tmp/store/blobs/sha256/" + new string('d', 64), null, ""));
+
+        var error = await Assert.ThrowsAsync<FlyteSharpException>(() =>
+            executor.ExecuteAsync(new DotnetTaskRequest(Triple, """{"n":2}""", null, "a0triple", (_, _) => { }, (_, _) => { }), TestContext.Current.CancellationToken));
+
+        Assert.Contains($"the .NET bundle {digest} of task 'triple' is at file:///tmp/store", error.Message, StringComparison.Ordinal);
+        Assert.Contains("oci://", error.Fix, StringComparison.Ordinal);
+        Assert.Empty(_api.Created);
     }
 
     private sealed class FixedImageSource(ContainerImage image) : IContainerImageSource

@@ -173,7 +173,7 @@ public sealed class KubernetesPythonExecutorTests : IAsyncLifetime
         var result = await executor.ExecuteAsync(Request(Environment(new Resources()), "app.math:fail", """{"x": 7}""", lines), Token);
 
         Assert.Null(result.OutputJson);
-        var error = Assert.IsType<PythonError>(result.Error);
+        var error = Assert.IsType<TaskReplyError>(result.Error);
         Assert.Equal("ValueError", error.Type);
         Assert.Equal("bad input 7", error.Message);
         Assert.Contains("app/math.py", error.Traceback, StringComparison.Ordinal);
