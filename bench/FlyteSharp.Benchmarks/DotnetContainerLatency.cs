@@ -125,7 +125,7 @@ internal static class DotnetContainerLatency
             Print("container start (runtime + dotnet host)", rows.Select(r => r.ContainerStart));
             Print("bundle fetch + verify + unpack in container", rows.Select(r => r.Unpack));
             Print("assembly load + task run", rows.Select(r => r.Task));
-            Print("exit to result (removal runs after it)", rows.Select(r => r.Teardown));
+            Print("reply to result (exit + removal run after it)", rows.Select(r => r.Teardown));
             Print("TOTAL edit-to-result", rows.Select(r => r.Total));
             Print("  of which after the build", rows.Select(r => r.AfterBuild));
             Print("baseline: bare podman run of the same worker", rows.Select(r => r.Baseline));

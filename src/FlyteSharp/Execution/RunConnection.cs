@@ -68,6 +68,12 @@ internal sealed class RunConnection : IRunConnection
             return outcome.Value;
         }
 
+        if (outcome.Output.Json is not null)
+        {
+            // Inline JSON is the recorded outcome itself: nothing of the run's clean-up (containers exiting, removals) to wait for.
+            return await RunOutputs.ReadValueAsync(_task, outcome.Output, _controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);
+        }
+
         // A blob is read once the run has ended, so it never races the run's own clean-up.
         outcome = (await _end.ConfigureAwait(false)).Outcome!;
         return await RunOutputs.ReadValueAsync(_task, outcome.Output, _controller.Settings.Config, CancellationToken.None).ConfigureAwait(false);

@@ -84,6 +84,12 @@ internal static class RunLauncher
             if (pythonTasks.Length > 0)
             {
                 runtime = await PreparePythonAsync(settings, deployed, options.CancellationToken).ConfigureAwait(false);
+                if (task.Kind == TaskKind.Python && !task.Options.Cache && runtime.Executor is ContainerPythonExecutor container)
+                {
+                    // The root action's container starts beside the check; a failing check stops it (the executor's disposal below).
+                    container.Prestart(task.Environment, task.Python!, options.CancellationToken);
+                }
+
                 deferred = await PythonTaskChecker.CheckForRunAsync(runtime.Executor, pythonTasks, rootDir, task, options.CancellationToken).ConfigureAwait(false);
                 foreach (var (broken, error) in deferred)
                 {

@@ -100,8 +100,9 @@ internal static class CliProcess
         process.BeginErrorReadLine();
         if (standardInput is not null)
         {
-            await standardInput.CopyToAsync(process.StandardInput.BaseStream, cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
+            // Fed beside the wait: the input may arrive later than the process starts (a container started before its
+            // inputs are known), and a process that exits without reading it must not block this call.
+            _ = FeedAsync(process.StandardInput, standardInput, cancellationToken);
         }
 
         try
@@ -126,6 +127,19 @@ internal static class CliProcess
         lock (gate)
         {
             return new CliResult(process.ExitCode, stdout.ToString(), stderr.ToString(), combined.ToString());
+        }
+    }
+
+    private static async Task FeedAsync(StreamWriter stdin, Stream input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await input.CopyToAsync(stdin.BaseStream, cancellationToken).ConfigureAwait(false);
+            stdin.Close();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The process ended (or was cancelled) before it took its input: its exit says what happened.
         }
     }
 

@@ -20,6 +20,13 @@ internal static class RunnerProtocol
     /// <summary>Ends the marked result line of <c>--result-stdout</c>.</summary>
     public const string ResultEnd = " FLYTESHARP-RESULT-END";
 
+    /// <summary>
+    /// The line a single call prints on its stdout right after its reply file (<c>--outputs</c>) is complete, so the
+    /// driver can read the result without waiting for the container's exit. Never task output: the launcher drops it
+    /// from the log. A task printing a look-alike gains nothing: the driver then finds no reply file, or the runner's own.
+    /// </summary>
+    public const string ReplyWritten = "FLYTESHARP-REPLY-WRITTEN";
+
     /// <summary>A serve request describing <paramref name="tasks"/> (<c>module:function</c> references).</summary>
     public static Dictionary<string, object?> DescribeRequest(IEnumerable<string> tasks) =>
         new() { ["op"] = "describe", ["tasks"] = tasks.ToArray() };

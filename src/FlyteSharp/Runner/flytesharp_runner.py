@@ -22,7 +22,10 @@ One call (containers; exit code 0 on success, 1 when the task raised)::
     python3 flytesharp_runner.py --bundle-dir DIR --task pkg.mod:fn --inputs in.json --outputs out.json
 
   out.json is ``{"ok": true, "output": <value>}`` or ``{"ok": false, "error": {...}}``.
-  The task's stdout/stderr go to the process's stdout/stderr.
+  The task's stdout/stderr go to the process's stdout/stderr. Once out.json is complete the runner prints the line
+  ``FLYTESHARP-REPLY-WRITTEN`` on its original stdout, so the driver can take a successful result without waiting
+  for the process (or its container) to exit. ``--inputs -`` reads the inputs object from stdin (to end of input)
+  after the bundle is unpacked, so a container can start before its inputs are known.
 
 Container start (the code travels per run, as a bundle): with ``--bundle SRC --digest sha256:HEX`` the runner first
 fetches the code bundle (SRC is a path, e.g. in a read-only mounted store, or an http(s) URL of a registry
@@ -78,7 +81,8 @@ Serve (a warm interpreter per run and environment)::
   The worker leads its own process group; when a request ends (before its response is written), every other
   process of that group is killed: a child a task started and left running (``subprocess.Popen(["sleep", "600"])``)
   does not outlive its action. A process that leaves the group on purpose (``start_new_session=True``) is not
-  followed. The same happens when input ends or the parent dies.
+  followed. The same happens when input ends or the parent dies. On Linux the worker is a child subreaper (orphaned
+  descendants are re-parented to it), so the sweep reads /proc only when the worker has a child left (one waitid call).
   Bounded memory for large values: a call may carry ``"inputs_file": PATH`` (inputs read from that JSON file instead
   of ``"inputs"``), ``"stdout_file"``/``"stderr_file"`` (the call's output captured into those files instead of the
   response's ``"stdout"``/``"stderr"``) and ``"output_file"`` with ``"inline_limit": N``: an output whose JSON is
@@ -307,11 +311,46 @@ def _lead_process_group():
         pass
 
 
+_SUBREAPER = False
+
+
+def _become_subreaper():
+    """Makes this worker adopt its orphaned descendants (Linux PR_SET_CHILD_SUBREAPER) instead of init: a grandchild a
+    task's shell left behind becomes the worker's child. Then "the worker has no child at all" proves that nothing a task
+    started is left, which one waitid call answers, so the /proc scan runs only when a task may have left something."""
+    global _SUBREAPER
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_child_subreaper = 36
+        _SUBREAPER = libc.prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
+    except (ImportError, OSError, AttributeError):
+        _SUBREAPER = False
+
+
+def _may_have_leftovers():
+    """False only when no process a task started can still exist: as a subreaper the worker is an ancestor of all of
+    them, so none exists when it has no child, not even a zombie (waitid with WNOWAIT reaps nothing)."""
+    if not _SUBREAPER:
+        return True
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
+
+
 def _end_group_leftovers():
     """Kills every other process of this worker's process group (what a finished task left running) and reaps
-    those that are the worker's own children, so none stays behind as a zombie."""
+    those that are the worker's own children, so none stays behind as a zombie. Zombie children outside the group
+    (a process that left it on purpose, adopted after its parent ended, then ended itself) are reaped too."""
     me = os.getpid()
     if not hasattr(os, "getpgrp") or os.getpgrp() != me:
+        return
+    if not _may_have_leftovers():
         return
     members = []
     try:
@@ -335,11 +374,14 @@ def _end_group_leftovers():
                 with open(f"/proc/{name}/stat", "rb") as f:
                     stat = f.read()
                 # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'.
-                _, ppid, pgrp = stat[stat.rfind(b")") + 2:].split()[:3]
+                state, ppid, pgrp = stat[stat.rfind(b")") + 2:].split()[:3]
             except (OSError, ValueError):
                 continue
             if int(pgrp) == me:
                 members.append((int(name), int(ppid)))  # zombies too: killing one is harmless, reaping it frees it
+            elif state == b"Z" and int(ppid) == me:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(int(name), os.WNOHANG)
         for pid, _ in members:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -409,6 +451,7 @@ def serve(bundle_dir):
     global _serve_start
     _serve_start = (dict(os.environ), os.getcwd())
     _lead_process_group()
+    _become_subreaper()
     _exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
@@ -861,6 +904,20 @@ def _write_outputs(path, text):
     os.replace(tmp, path)
 
 
+REPLY_WRITTEN = "FLYTESHARP-REPLY-WRITTEN"
+
+
+def _announce_reply():
+    """Tells the driver, which reads stdout line by line, that out.json is complete: it can take the result now
+    instead of waiting for the container's exit. Printed after the task's own output, on the original stdout."""
+    out = sys.__stdout__ or sys.stdout
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        out.write(REPLY_WRITTEN + "\n")
+        out.flush()
+
+
 def main(argv=None):
     started = time.time()
     parser = argparse.ArgumentParser(description="FlyteSharp Python task runner")
@@ -902,6 +959,7 @@ def main(argv=None):
             refused = json.dumps({"ok": False, "error": _error(exc)})
             if args.outputs:
                 _write_outputs(args.outputs, refused)
+                _announce_reply()
             if args.result_stdout:
                 _print_result(refused)
             return 3
@@ -925,6 +983,8 @@ def main(argv=None):
             if text is None:
                 raise KeyError(f"environment variable {args.inputs_env} with the task's inputs is not set")
             inputs = json.loads(text)
+        elif args.inputs == "-":
+            inputs = json.load(sys.stdin)
         else:
             with open(args.inputs, encoding="utf-8") as f:
                 inputs = json.load(f)
@@ -941,6 +1001,7 @@ def main(argv=None):
         code = 1
     if args.outputs:
         _write_outputs(args.outputs, result)
+        _announce_reply()
     if args.result_stdout:
         _print_result(result)
     return code

@@ -55,6 +55,8 @@ public static class DotnetWorker
                 var temp = outputs + ".tmp";
                 await File.WriteAllTextAsync(temp, reply, CancellationToken.None).ConfigureAwait(false);
                 File.Move(temp, outputs, overwrite: true);
+                await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                await stdout.WriteLineAsync(RunnerProtocol.ReplyWritten).ConfigureAwait(false);
             }
 
             if (arguments.ResultOnStdout)

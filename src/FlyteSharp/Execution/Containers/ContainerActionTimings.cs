@@ -7,7 +7,7 @@ namespace FlyteSharp.Execution.Containers;
 /// <param name="ContainerStart">From launching the runtime until the runner started inside the container (interpreter start included).</param>
 /// <param name="BundleUnpack">Fetching, verifying and unpacking the bundle inside the container.</param>
 /// <param name="TaskRun">Importing and running the task function.</param>
-/// <param name="Teardown">From the runner's exit until the result is handed back (the state is inspected only after a failed exit; the removal runs afterwards, off this path).</param>
+/// <param name="Teardown">From the runner's end until the result is handed back: a successful reply is taken when the runner announces it; a failed one waits for the exit (and inspects its state); the removal runs afterwards, off this path.</param>
 /// <param name="Total">The whole step as the executor saw it.</param>
 internal sealed record ContainerActionTimings(
     string Kind, string Environment, TimeSpan ImageReady, TimeSpan ContainerStart, TimeSpan BundleUnpack, TimeSpan TaskRun, TimeSpan Teardown, TimeSpan Total);

@@ -1,3 +1,4 @@
+using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
 using FlyteSharp.Processes;
 
@@ -6,8 +7,9 @@ namespace FlyteSharp.Execution.Containers;
 /// <summary>
 /// The one engine that runs an action's container, for Python and C# actions alike: <c>podman run</c> of a
 /// <see cref="ContainerRunSpec"/> with its output streamed into the run's log, the container stopped and removed when
-/// the action is cancelled, a SIGKILL under a memory limit read as out-of-memory before anything else, and the
-/// removal of a finished container started off the critical path (<see cref="ContainerTeardowns"/>) and awaited by
+/// the action is cancelled, a successful reply taken as soon as the runner announces it (<see cref="RunnerProtocol.ReplyWritten"/>;
+/// the exit is then awaited off the critical path), a SIGKILL under a memory limit read as out-of-memory before anything
+/// else when the action failed, and the removal of a finished container started off the critical path (<see cref="ContainerTeardowns"/>) and awaited by
 /// <see cref="DrainAsync"/> before the run completes. A run can end while containers are still being stopped (a
 /// cancelled parent does not wait for its children's containers), so <see cref="DrainAsync"/> first waits for every
 /// container still running here.
@@ -56,11 +58,41 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
         RecordRuntime(spec.Runtime);
         var runtime = spec.Runtime;
         var launched = time.GetUtcNow();
+        var outputs = Path.Combine(spec.IoDirectory, "outputs.json");
+        var replied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var forwarding = 1;
+        void OnOutput(string stream, string line)
+        {
+            if (stream == "stdout" && line == RunnerProtocol.ReplyWritten)
+            {
+                replied.TrySetResult();
+                return;
+            }
+
+            // Once the result is returned the action is over: what its container still prints is not its log.
+            if (Volatile.Read(ref forwarding) == 1)
+            {
+                log?.Invoke(stream, line);
+            }
+        }
+
+        var exit = CliProcess.RunAsync(runtime, spec.Arguments(), onLine: null, standardInput: spec.StandardInput, environment: null,
+            onOutput: OnOutput, cancellationToken: cancellationToken);
         CliResult result;
         try
         {
-            result = await CliProcess.RunAsync(runtime, spec.Arguments(), onLine: null, standardInput: null, environment: null,
-                onOutput: log is null ? null : (stream, line) => log(stream, line), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (await Task.WhenAny(exit, replied.Task).ConfigureAwait(false) != exit
+                && await SucceededReplyAsync(outputs).ConfigureAwait(false) is { } reply)
+            {
+                // The runner wrote a complete, successful reply: that is the result. The container's exit (its state read
+                // when it fails, so a late out-of-memory kill is reported) and removal are awaited off the critical path.
+                var read = time.GetUtcNow();
+                Volatile.Write(ref forwarding, 0);
+                _teardowns.StartAfterExit(exit, runtime, spec.Name, spec.BundleAuthFile, resources.MemoryBytes is not null);
+                return new ContainerOutcome(new CliResult(0, "", "", ""), false, reply, launched, read, read) { ExitPending = true };
+            }
+
+            result = await exit.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -77,9 +109,7 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
             // A failed exit reads the container's state before anything else; a clean exit needs no inspect.
             if (result.ExitCode == 137)
             {
-                var inspect = await CliProcess.RunAsync(runtime, ["inspect", "--format", "{{.State.OOMKilled}}", spec.Name], cancellationToken: CancellationToken.None).ConfigureAwait(false);
-                // cgroup v1 hosts do not always set OOMKilled; a SIGKILL we did not send, under a memory limit, is the limit.
-                oom = inspect.StandardOutput.Trim() == "true" || resources.MemoryBytes is not null;
+                oom = await ContainerTeardowns.OutOfMemoryAsync(runtime, spec.Name, resources.MemoryBytes is not null).ConfigureAwait(false);
             }
         }
         finally
@@ -88,9 +118,27 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
             _teardowns.Start(runtime, spec.Name, spec.BundleAuthFile);
         }
 
-        var outputs = Path.Combine(spec.IoDirectory, "outputs.json");
         return new ContainerOutcome(result, oom, File.Exists(outputs) ? await File.ReadAllTextAsync(outputs, CancellationToken.None).ConfigureAwait(false) : null,
             launched, exited, time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// The reply file's text when it holds a successful call (<c>"ok": true</c>); null when it is missing, unreadable or a
+    /// failure — a failed call waits for the container's exit, whose state (out of memory, bundle refused) decides what it means.
+    /// </summary>
+    private static async Task<string?> SucceededReplyAsync(string path)
+    {
+        try
+        {
+            var text = await File.ReadAllTextAsync(path, CancellationToken.None).ConfigureAwait(false);
+            using var document = System.Text.Json.JsonDocument.Parse(text);
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("ok", out var ok) && ok.ValueKind == System.Text.Json.JsonValueKind.True ? text : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Waits for every container removal still under way (bounded).</summary>
@@ -115,6 +163,25 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
         }
 
         return await _teardowns.DrainAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the run's container warnings to stderr: containers that could not be removed (<paramref name="failures"/>)
+    /// and containers that failed after their successful result was returned (<see cref="ContainerTeardowns.LateExits"/>).
+    /// </summary>
+    public async Task WarnAsync(string runName, IReadOnlyList<string> failures)
+    {
+        if (failures.Count > 0)
+        {
+            // The run's result stands; say which containers are left so they can be removed by hand.
+            await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {runName} could not be removed:\n  " +
+                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>").ConfigureAwait(false);
+        }
+
+        foreach (var late in _teardowns.LateExits)
+        {
+            await Console.Error.WriteLineAsync($"warning: run {runName}: {late}").ConfigureAwait(false);
+        }
     }
 
     /// <summary>A container name unique to the run and action: <c>flytesharp-{run}-{n}-{random}</c>.</summary>

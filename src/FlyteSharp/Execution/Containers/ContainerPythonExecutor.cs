@@ -28,6 +28,8 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     private readonly ContainerLauncher _launcher;
     private readonly ReusableEnvironments _reusable;
     private readonly BundleCredentialFiles _credentials;
+    private readonly Lock _prestartGate = new();
+    private PrestartedAction? _prestarted;
     private int _sequence;
 
     public ContainerPythonExecutor(PythonExecutorContext context, IContainerImageSource images, TimeProvider? timeProvider = null)
@@ -47,6 +49,9 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
     /// <summary>The executor for a fast-deploy container run: images built when their tag is missing.</summary>
     public static ContainerPythonExecutor Create(PythonExecutorContext context) =>
         new(context, new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress));
+
+    /// <summary>Containers that failed after their successful result was returned (one line each; warned about at disposal).</summary>
+    internal IReadOnlyList<string> LateExits => _launcher.Teardowns.LateExits;
 
     /// <summary>Raised after each action with where its time went (used by bench/).</summary>
     internal static event Action<ContainerActionTimings>? ActionTimed;
@@ -88,7 +93,8 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             return await _reusable.ExecuteAsync(request, image, runtime, cancellationToken).ConfigureAwait(false);
         }
 
-        var outcome = await RunContainerAsync(
+        var outcome = TryClaim(request) is { } prestarted ? await prestarted.RunAsync(request, cancellationToken).ConfigureAwait(false) : null;
+        outcome ??= await RunContainerAsync(
             request.Environment, image, request.ActionId,
             ["--task", request.Task.ToString(), "--inputs", ContainerRunSpec.IoMount + "/inputs.json", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
             request.InputsJson, request.Log, withSecrets: true, cancellationToken, request.Placed, request.InputsFile).ConfigureAwait(false);
@@ -110,23 +116,91 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         return RunnerProtocol.ParseCall(root, code, "container");
     }
 
+    /// <summary>
+    /// Starts the container of the run's root action before the run's pre-run check has finished: the container starts,
+    /// fetches and unpacks the bundle, and its runner then waits for its inputs on stdin (<c>--inputs -</c>), which
+    /// <see cref="ExecuteAsync"/> of the matching action sends. So the container start overlaps the check instead of
+    /// following it. A run that never executes that action (its check failed, it was cancelled) stops and removes the
+    /// container when the executor is disposed. Only for a bundle run of a single-shot environment, whose image carries
+    /// this driver's runner (its bytes are part of the image tag); a deployed version's image may carry an older one.
+    /// </summary>
+    /// <param name="environment">The root task's environment.</param>
+    /// <param name="task">The root task's function.</param>
+    /// <param name="cancellationToken">The run start's cancellation.</param>
+    public void Prestart(TaskEnvironment environment, PythonTaskReference task, CancellationToken cancellationToken)
+    {
+        if (environment.Reuse is not null || _context.Bundle.Digest.Length == 0)
+        {
+            return;
+        }
+
+        var prestarted = new PrestartedAction(environment, task, cancellationToken);
+        lock (_prestartGate)
+        {
+            if (_prestarted is not null)
+            {
+                prestarted.Dispose();
+                return;
+            }
+
+            _prestarted = prestarted;
+        }
+
+        prestarted.Start(async stop =>
+        {
+            var image = await _images.GetAsync(environment, stop).ConfigureAwait(false);
+            if (image.CodeDirectory is not null)
+            {
+                // Code baked into the image: not this run's bundle and runner, so not started early.
+                return null;
+            }
+
+            return await RunContainerAsync(
+                environment, image, "root",
+                ["--task", task.ToString(), "--inputs", "-", "--outputs", ContainerRunSpec.IoMount + "/outputs.json"],
+                null, prestarted.Log, withSecrets: true, stop, prestarted.Placed, standardInput: prestarted.Input).ConfigureAwait(false);
+        });
+    }
+
+    private PrestartedAction? TryClaim(PythonTaskRequest request)
+    {
+        lock (_prestartGate)
+        {
+            if (_prestarted is { } p && ReferenceEquals(p.Environment, request.Environment) && p.Function.Equals(request.Task))
+            {
+                _prestarted = null;
+                return p;
+            }
+
+            return null;
+        }
+    }
+
     /// <summary>Waits for every container removal still under way (bounded), then releases the registry client.</summary>
     public async ValueTask DisposeAsync()
     {
+        PrestartedAction? unclaimed;
+        lock (_prestartGate)
+        {
+            unclaimed = _prestarted;
+            _prestarted = null;
+        }
+
+        if (unclaimed is not null)
+        {
+            await unclaimed.AbandonAsync().ConfigureAwait(false);
+        }
+
         await _reusable.DisposeAsync().ConfigureAwait(false);
         var failures = await _launcher.DrainAsync().ConfigureAwait(false);
         _credentials.Dispose();
-        if (failures.Count > 0)
-        {
-            // The run's result stands; say which containers are left so they can be removed by hand.
-            await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {_context.RunName} could not be removed:\n  " +
-                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>").ConfigureAwait(false);
-        }
+        await _launcher.WarnAsync(_context.RunName, failures).ConfigureAwait(false);
     }
 
     private async Task<ContainerOutcome> RunContainerAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, IReadOnlyList<string> runnerArguments,
-        string? inputsJson, Action<string, string>? log, bool withSecrets, CancellationToken cancellationToken, Action<string?, string>? placed = null, string? inputsFile = null)
+        string? inputsJson, Action<string, string>? log, bool withSecrets, CancellationToken cancellationToken, Action<string?, string>? placed = null, string? inputsFile = null,
+        Stream? standardInput = null)
     {
         // Secrets first: a missing one fails the action before any container starts.
         var secrets = withSecrets ? _context.Secrets.Resolve(environment) : [];
@@ -153,7 +227,10 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
                 runtime, ContainerLauncher.ContainerName(_context.RunName, n.ToString(CultureInfo.InvariantCulture)), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
                 [.. secretArguments, .. runnerArguments],
                 ContainerLabels.For(_context.RunName, actionId, environment.Name),
-                environment.EnvVars, secretMounts, authFile);
+                environment.EnvVars, secretMounts, authFile)
+            {
+                StandardInput = standardInput,
+            };
             placed?.Invoke(image.Uri, $"{runtime} container {spec.Name} ({Environment.MachineName})");
             return await _launcher.RunAsync(spec, environment.Resources, log, cancellationToken).ConfigureAwait(false);
         }

@@ -32,6 +32,12 @@ internal sealed record ContainerRunSpec(
     /// <summary>More read-only bind mounts (host path, container path), e.g. the controller API's socket and token.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ExtraMounts { get; init; } = [];
 
+    /// <summary>
+    /// Sent to the container's stdin (attached with <c>--interactive</c>) and then closed, or null for no stdin: a container
+    /// started before its inputs are known reads them from here (the runner's <c>--inputs -</c>).
+    /// </summary>
+    public Stream? StandardInput { get; init; }
+
     /// <summary>Where the action's inputs/outputs directory is mounted.</summary>
     public const string IoMount = "/flytesharp/io";
 
@@ -45,6 +51,11 @@ internal sealed record ContainerRunSpec(
     public IReadOnlyList<string> Arguments()
     {
         var args = new List<string> { "run", "--name", Name, "--pull", "missing" };
+        if (StandardInput is not null)
+        {
+            args.Add("--interactive");
+        }
+
         foreach (var (key, value) in Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
             args.Add("--label");

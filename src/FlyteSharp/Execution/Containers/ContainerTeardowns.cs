@@ -20,6 +20,7 @@ internal sealed class ContainerTeardowns
     private readonly Lock _gate = new();
     private readonly HashSet<Task> _pending = [];
     private readonly List<string> _failures = [];
+    private readonly List<string> _lateExits = [];
 
     /// <summary>Removals started and not yet finished.</summary>
     public int Pending
@@ -40,6 +41,11 @@ internal sealed class ContainerTeardowns
     /// <param name="running">The container may still run and need not stop gracefully (podman: no stop timeout).</param>
     public void Start(string runtime, string name, string? authFile, bool running = false)
     {
+        Track(Task.Run(() => RemoveAsync(runtime, name, authFile, running)));
+    }
+
+    private void Track(Task removal)
+    {
         lock (LiveGate)
         {
             Live.Add(this);
@@ -50,7 +56,6 @@ internal sealed class ContainerTeardowns
             }
         }
 
-        var removal = Task.Run(() => RemoveAsync(runtime, name, authFile, running));
         lock (_gate)
         {
             _pending.Add(removal);
@@ -65,6 +70,62 @@ internal sealed class ContainerTeardowns
                 }
             },
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// For a container whose successful result was already returned: waits for its runtime client to exit (<paramref name="exit"/>),
+    /// notes a failed exit (<see cref="LateExits"/>: the result stands, the failure is reported), then removes it. Bounded like
+    /// <see cref="Start"/>: a container still running after <see cref="Limit"/> is removed by force.
+    /// </summary>
+    /// <param name="exit">The runtime client's <c>run</c>, still going.</param>
+    /// <param name="runtime">The container runtime.</param>
+    /// <param name="name">The container.</param>
+    /// <param name="authFile">A host file to delete once the container is gone, or null.</param>
+    /// <param name="memoryLimited">The container has a memory limit (exit code 137 then reads as that limit).</param>
+    public void StartAfterExit(Task<CliResult> exit, string runtime, string name, string? authFile, bool memoryLimited) =>
+        Track(Task.Run(async () =>
+        {
+            var running = false;
+            try
+            {
+                var result = await exit.WaitAsync(Limit).ConfigureAwait(false);
+                if (result.ExitCode != 0)
+                {
+                    var oom = result.ExitCode == 137 && await OutOfMemoryAsync(runtime, name, memoryLimited).ConfigureAwait(false);
+                    Note($"container {name} exited with code {result.ExitCode}{(oom ? " (killed by its memory limit)" : "")} after it had written a " +
+                        $"successful result; the action's result stands{(result.StandardError.Length > 0 ? ": " + CliProcess.Tail(result.StandardError, 3) : "")}");
+                }
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or FlyteSharpException)
+            {
+                // Cancelled, or still running after the limit: removed by force below.
+                running = true;
+            }
+
+            await RemoveAsync(runtime, name, authFile, running).ConfigureAwait(false);
+        }));
+
+    /// <summary>Whether a container that exited with code 137 was killed by its memory limit.</summary>
+    /// <param name="runtime">The container runtime.</param>
+    /// <param name="name">The container (not yet removed).</param>
+    /// <param name="memoryLimited">The container has a memory limit.</param>
+    public static async Task<bool> OutOfMemoryAsync(string runtime, string name, bool memoryLimited)
+    {
+        var inspect = await CliProcess.RunAsync(runtime, ["inspect", "--format", "{{.State.OOMKilled}}", name], cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        // cgroup v1 hosts do not always set OOMKilled; a SIGKILL we did not send, under a memory limit, is the limit.
+        return inspect.StandardOutput.Trim() == "true" || memoryLimited;
+    }
+
+    /// <summary>Containers that failed after their successful result was returned (one line each), for the run's warnings.</summary>
+    public IReadOnlyList<string> LateExits
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _lateExits];
+            }
+        }
     }
 
     /// <summary>Waits until every removal started so far has finished (each is bounded by <see cref="Limit"/>).</summary>
@@ -136,6 +197,14 @@ internal sealed class ContainerTeardowns
             {
                 File.Delete(authFile);
             }
+        }
+    }
+
+    private void Note(string line)
+    {
+        lock (_gate)
+        {
+            _lateExits.Add(line);
         }
     }
 

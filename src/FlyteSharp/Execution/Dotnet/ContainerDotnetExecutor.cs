@@ -144,11 +144,7 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
     {
         var failures = await _launcher.DrainAsync().ConfigureAwait(false);
         _credentials.Dispose();
-        if (failures.Count > 0)
-        {
-            await Console.Error.WriteLineAsync($"warning: {failures.Count} container(s) of run {_context.RunName} could not be removed:\n  " +
-                string.Join("\n  ", failures) + "\n  fix: podman rm --force <name>").ConfigureAwait(false);
-        }
+        await _launcher.WarnAsync(_context.RunName, failures).ConfigureAwait(false);
     }
 
     private void ReportTimings(string environment, JsonElement root, ContainerOutcome outcome, TimeSpan imageReady, long started)

@@ -58,6 +58,18 @@ public class ContainerRunSpecTests
     }
 
     [Fact]
+    public void Arguments_StandardInput_AttachesStdinBeforeTheImage()
+    {
+        using var input = new MemoryStream();
+        var plain = Spec(new Resources(), null).Arguments();
+        var args = (Spec(new Resources(), null) with { StandardInput = input }).Arguments();
+
+        Assert.DoesNotContain("--interactive", plain);
+        Assert.Contains("--interactive", args);
+        Assert.True(args.ToList().IndexOf("--interactive") < args.ToList().IndexOf(Image.Uri));
+    }
+
+    [Fact]
     public void Arguments_NoResources_SetsNoLimits()
     {
         var args = Spec(new Resources(), null).Arguments();

@@ -104,6 +104,71 @@ public class LocalPythonExecutorTests : IDisposable
         Assert.All(states, s => Assert.EndsWith(":gone", s, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Execute_TaskLeavesOnlyAnOrphanedGrandchild_ItIsKilledWhenTheActionEnds()
+    {
+        // The shell is waited for, so the worker has no child of its own left: only the orphaned grandchild, which the
+        // cheap "any child left?" check must still see (the worker adopts orphans as a subreaper).
+        _fixture.WritePython("app/orphan.py", """
+            import subprocess
+
+            def orphan() -> int:
+                shell = subprocess.run(["sh", "-c", "sleep 600 >/dev/null 2>&1 & echo $!"], capture_output=True, text=True, check=True)
+                return int(shell.stdout.strip())
+            """);
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var orphan = env.PythonTask<int>("app.orphan:orphan");
+        var root = env.Task("root", async () =>
+        {
+            var pid = await orphan.InvokeAsync();
+            return $"{pid}:{(IsRunning(pid) ? "running" : "gone")}";
+        });
+
+        var run = await _fixture.Runtime.Run(root, _fixture.Options());
+        var state = await run.GetOutputAsync(TestContext.Current.CancellationToken);
+
+        Assert.EndsWith(":gone", state, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Execute_TaskStartsAProcessInANewSession_ItIsNotFollowedAndLaterCallsStillSucceed()
+    {
+        _fixture.WritePython("app/daemon.py", """
+            import subprocess
+
+            def daemon() -> int:
+                return subprocess.Popen(["sleep", "600"], start_new_session=True).pid
+
+            def plain(x: int) -> int:
+                return x + 1
+            """);
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var daemon = env.PythonTask<int>("app.daemon:daemon");
+        var plain = env.PythonTask<int, int>("app.daemon:plain");
+        var root = env.Task("root", async () =>
+        {
+            var pid = await daemon.InvokeAsync();
+            var next = await plain.InvokeAsync(1);
+            return $"{pid}:{(IsRunning(pid) ? "running" : "gone")}:{next}";
+        });
+
+        var run = await _fixture.Runtime.Run(root, _fixture.Options());
+        var parts = (await run.GetOutputAsync(TestContext.Current.CancellationToken)).Split(':');
+        var daemonPid = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            Assert.Equal("running", parts[1]);
+            Assert.Equal("2", parts[2]);
+        }
+        finally
+        {
+            if (IsRunning(daemonPid))
+            {
+                System.Diagnostics.Process.GetProcessById(daemonPid).Kill();
+            }
+        }
+    }
+
     /// <summary>True while <paramref name="pid"/> exists and is not a zombie (a zombie has ended; only its entry is left).</summary>
     private static bool IsRunning(int pid)
     {
