@@ -212,7 +212,7 @@ internal static class RunsCommand
             Description = "Remove sandboxes of gone runs older than this age: 90s, 30m, 6h, 7d or 0 (default: [runs] sandbox_max_age, 1h).",
         };
         var gcJson = new Option<bool>("--json") { Description = "Print what was removed as JSON." };
-        var gc = new Command("gc", "Clean up after runs whose process is gone: mark them abandoned, remove their containers and old sandboxes.");
+        var gc = new Command("gc", "Clean up after runs whose process is gone: mark them abandoned, remove their containers, old sandboxes and (kubernetes) controller token Secrets.");
         gc.Options.Add(olderThan);
         gc.Options.Add(gcJson);
         gc.SetAction(async (parse, cancellationToken) =>
@@ -244,6 +244,16 @@ internal static class RunsCommand
             foreach (var secrets in report.RemovedSecretDirectories)
             {
                 await console.Out.WriteLineAsync($"removed    secret files {secrets}");
+            }
+
+            foreach (var secret in report.RemovedKubernetesSecrets)
+            {
+                await console.Out.WriteLineAsync($"removed    Kubernetes Secret {secret}");
+            }
+
+            if (report.KubernetesError is { } kubernetesError)
+            {
+                await console.Error.WriteLineAsync($"warning: the cluster's controller token Secrets were not swept: {kubernetesError}");
             }
 
             await console.Out.WriteLineAsync(

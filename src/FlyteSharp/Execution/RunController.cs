@@ -29,6 +29,7 @@ internal sealed class RunController : IDisposable
     private Lazy<Task<PythonRuntime>> _python;
     private Lazy<IDotnetTaskExecutor>? _dotnet;
     private readonly ConcurrentDictionary<string, bool> _inDriverNoted = new(StringComparer.Ordinal);
+    private int _noControllerUrlNoted;
 
     public RunController(RunSettings settings, RunStore store, RunStoreWriter writer, Func<CancellationToken, Task<PythonRuntime>> pythonFactory, CancellationToken cancellationToken)
     {
@@ -97,9 +98,17 @@ internal sealed class RunController : IDisposable
             lock (_controllerServerGate)
             {
                 ObjectDisposedException.ThrowIf(_controllerServerStopped, this);
-                return _controllerServer ??= Settings.Mode == ExecutionMode.Kubernetes
-                    ? ControllerServer.StartTcp(this, Path.Combine(Settings.SandboxDirectory, "controller"), Settings.Config.ControllerListen, Settings.Config.ControllerUrl)
-                    : ControllerServer.StartUnix(this, Path.Combine(Settings.SandboxDirectory, "controller"));
+                if (_controllerServer is null)
+                {
+                    _controllerServer = Settings.Mode == ExecutionMode.Kubernetes
+                        ? ControllerServer.StartTcp(this, Path.Combine(Settings.SandboxDirectory, "controller"), Settings.Config.ControllerListen, Settings.Config.ControllerUrl)
+                        : ControllerServer.StartUnix(this, Path.Combine(Settings.SandboxDirectory, "controller"));
+
+                    // A task that prints the token (it can read the file) does not put it in the run's log or record.
+                    Settings.Secrets.Protect(_controllerServer.Token.Value);
+                }
+
+                return _controllerServer;
             }
         }
     }
@@ -358,8 +367,12 @@ internal sealed class RunController : IDisposable
         var request = new DotnetTaskRequest(task, inputsPayload.Json ?? "", inputsFile, scope.ActionId, (stream, line) => Log(scope.ActionId, stream, line),
             (image, host) => Writer.ActionPlaced(scope.ActionId, image, host))
         {
-            // Pods would need the token as a Kubernetes Secret: until then their nested calls fail at once, saying why.
-            Controller = Settings.Mode == ExecutionMode.Container ? () => ContainerControllerAccess(scope) : null,
+            Controller = Settings.Mode switch
+            {
+                ExecutionMode.Container => () => ContainerControllerAccess(scope),
+                ExecutionMode.Kubernetes => () => PodControllerAccess(scope),
+                _ => null,
+            },
         };
         var result = await _dotnet!.Value.ExecuteAsync(request, scope.CancellationToken).ConfigureAwait(false);
         if (result.Error is { } e)
@@ -382,6 +395,35 @@ internal sealed class RunController : IDisposable
             ["--controller", "unix:" + FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath, "--controller-token-file", FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath],
             [new(server.SocketPath!, FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath), new(server.TokenFile, FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath)],
             registration);
+    }
+
+    /// <summary>
+    /// The controller API for one C# action in a Pod: the run's TCP server (started on first use), the action registered as
+    /// a parent while its Pod runs, the advertised URL as the worker's <c>--controller</c>, and the token for the executor
+    /// to hand over as a Kubernetes Secret. Null (the worker then refuses nested calls, naming the setting) when
+    /// <c>[kubernetes] controller_url</c> is not set: a Pod cannot reach the driver's loopback default.
+    /// </summary>
+    private DotnetControllerAccess? PodControllerAccess(ActionScope scope)
+    {
+        if (Settings.Config.ControllerUrl is null)
+        {
+            if (Interlocked.Exchange(ref _noControllerUrlNoted, 1) == 0)
+            {
+                Log(scope.ActionId, "flytesharp",
+                    "info: C# tasks in Pods cannot call other tasks in this run: [kubernetes] controller_url is not set in flytesharp.toml " +
+                    "(the URL Pods reach this driver at, e.g. \"http://driver.example:7443\", with controller_listen = \"0.0.0.0:7443\")");
+            }
+
+            return null;
+        }
+
+        var server = ControllerServer;
+        var registration = server.Register(scope);
+        return new DotnetControllerAccess(
+            ["--controller", server.Address.Text, "--controller-token-file", FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath], [], registration)
+        {
+            Token = server.Token,
+        };
     }
 
     /// <summary>An action's outcome from a runner's reply (Python runner or .NET worker): the output recorded, its value read when needed.</summary>

@@ -45,5 +45,6 @@ internal sealed class WorkerTaskContext(WorkerArguments arguments, TaskDefinitio
     public Task<object?> CallAsync(TaskDefinition child, object?[] inputs) =>
         throw new FlyteSharpException(
             $"task '{task.Name}' runs in a container and called task '{child.Name}', but the worker has no controller API to submit it to the driver (no --controller)",
-            fix: "nested calls from a C# task outside the driver need the driver's controller API (container mode passes it; Kubernetes pods do not yet): run this task in the driver (an environment without Image.FromDotnetBase, or local/container mode)");
+            fix: "in kubernetes mode set [kubernetes] controller_url in flytesharp.toml to the URL Pods reach the driver at (e.g. \"http://driver.example:7443\", " +
+                 "with controller_listen = \"0.0.0.0:7443\"); container mode passes the API itself; or run this task in the driver (an environment without Image.FromDotnetBase)");
 }

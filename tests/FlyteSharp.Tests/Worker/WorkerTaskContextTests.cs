@@ -20,7 +20,7 @@ public class WorkerTaskContextTests
         var error = await Assert.ThrowsAsync<FlyteSharpException>(() => Context().CallAsync(Child, [1]));
 
         Assert.Equal("task 'child' runs in a container and called task 'child', but the worker has no controller API to submit it to the driver (no --controller)", error.Reason);
-        Assert.Contains("Kubernetes pods do not yet", error.Fix, StringComparison.Ordinal);
+        Assert.Contains("set [kubernetes] controller_url in flytesharp.toml", error.Fix, StringComparison.Ordinal);
     }
 
     [Fact]

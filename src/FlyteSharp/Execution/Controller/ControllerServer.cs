@@ -65,8 +65,8 @@ internal sealed class ControllerServer : IAsyncDisposable
     /// <summary>The run's token file (0400; bind-mount it at <see cref="ControllerProtocol.ContainerTokenPath"/>).</summary>
     public string TokenFile { get; }
 
-    /// <summary>The token's text, for executors that must hand it over other than as a file (a Kubernetes Secret). Never log it.</summary>
-    internal string Token => _token.Value;
+    /// <summary>The run's token, for executors that must hand it over other than as a file (a Kubernetes Secret). Never log it.</summary>
+    internal ControllerToken Token => _token;
 
     /// <summary>Starts a server on a Unix socket in <paramref name="directory"/> (created 0700), with the token file beside it.</summary>
     public static ControllerServer StartUnix(RunController run, string directory, ControllerHttpLimits? limits = null)
@@ -135,9 +135,21 @@ internal sealed class ControllerServer : IAsyncDisposable
         }
 
         var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        var address = advertisedUrl is { } url
-            ? ControllerAddress.Parse(url.Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
-            : ControllerAddress.Http(endpoint.Address.ToString(), port);
+        ControllerAddress address;
+        try
+        {
+            address = advertisedUrl is { } url
+                ? ControllerAddress.Parse(url.Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
+                : ControllerAddress.Http(endpoint.Address.ToString(), port);
+        }
+        catch (FlyteSharpException ex)
+        {
+            listener.Dispose();
+            TryDelete(tokenFile);
+            throw new FlyteSharpException($"[kubernetes] controller_url '{advertisedUrl}' is not an http://host:port URL: {ex.Reason}",
+                fix: "set [kubernetes] controller_url in flytesharp.toml to the URL Pods reach this driver at, e.g. \"http://driver.example:7443\" ({port} stands for the port listened on)");
+        }
+
         return new ControllerServer(run, listener, token, tokenFile, address, null, limits ?? ControllerHttpLimits.Default);
     }
 

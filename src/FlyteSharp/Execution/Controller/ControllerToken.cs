@@ -4,8 +4,9 @@ using System.Text;
 namespace FlyteSharp.Execution.Controller;
 
 /// <summary>
-/// A run's controller token: 32 random bytes (base64url), compared in constant time, handed to workers in a 0400 file —
-/// never on a command line, in a log or in a record.
+/// A run's controller token: 32 random bytes as 64 lower-case hex digits, compared in constant time, handed to workers
+/// in a 0400 file (a Kubernetes Secret for Pods) — never on a command line, in a log or in a record. Hex, not base64:
+/// it passes unchanged through every quoting and encoding layer it meets (HTTP headers, YAML, Secret data).
 /// </summary>
 internal sealed class ControllerToken
 {
@@ -21,7 +22,7 @@ internal sealed class ControllerToken
     public string Value { get; }
 
     /// <summary>A new random token.</summary>
-    public static ControllerToken Create() => new(Base64Url(RandomNumberGenerator.GetBytes(32)));
+    public static ControllerToken Create() => new(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
 
     /// <summary>Whether an <c>Authorization</c> header carries this token (constant time in the token's content).</summary>
     public bool Admits(string? authorization)
@@ -51,6 +52,4 @@ internal sealed class ControllerToken
 
     /// <inheritdoc/>
     public override string ToString() => "ControllerToken(…)";
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -14,6 +14,8 @@ namespace FlyteSharp.Execution.Dotnet;
 /// spec and pod engine as Python actions (<see cref="KubernetesPodSpec"/>, <see cref="KubernetesPods"/>): resources as
 /// requests and limits, inputs in an environment variable, the .NET worker fetching the run's .NET bundle from the
 /// oci:// store, the reply read from its marked line in the pod log, the pod deleted afterwards and on cancellation.
+/// Nested calls go to the driver's controller API over TCP (<c>[kubernetes] controller_url</c>); the run's token reaches
+/// the Pods as one Kubernetes Secret per run (<see cref="RunTokenSecret"/>), mounted as the worker's token file.
 /// </summary>
 internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
 {
@@ -23,6 +25,7 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
     private readonly bool _ownsClient;
     private readonly KubernetesPods _pods;
     private readonly IDotnetCodeSource _code;
+    private readonly RunTokenSecret _tokenSecret;
     private int _sequence;
 
     /// <summary>
@@ -46,6 +49,7 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         _ownsClient = ownsClient;
         _pods = new KubernetesPods(client, namespaceName, timeProvider ?? TimeProvider.System);
         _code = code ?? new DotnetRunBundles(context.Config);
+        _tokenSecret = new RunTokenSecret(_pods, context.RunName);
     }
 
     /// <summary>The executor of a kubernetes run: images built when their tag is missing, the client from <c>[kubernetes]</c>.</summary>
@@ -91,10 +95,23 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         await _pods.CheckSecretsAsync(environment, cancellationToken).ConfigureAwait(false);
         var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
         var bundle = code.InImage ? null : ContainerBundleSource.For(code.BundleUri, null, code.BundleDigest!, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
-        var pod = Pod(request, image, bundle?.Source, code, inputsJson, Interlocked.Increment(ref _sequence));
-        request.Placed(image.Uri, $"pod {pod.Metadata.Name} in namespace {_pods.Namespace}");
         var log = new PodLog(request.Log);
-        var outcome = await _pods.RunAsync(pod, log, cancellationToken).ConfigureAwait(false);
+        PodOutcome outcome;
+        DotnetControllerAccess? controller = null;
+        try
+        {
+            // Registered before the Pod exists: its first child call may come as soon as it starts.
+            controller = request.Controller?.Invoke();
+            var secret = controller is null ? null : await _tokenSecret.EnsureAsync(TokenOf(controller), cancellationToken).ConfigureAwait(false);
+            var pod = Pod(request, image, bundle?.Source, code, inputsJson, Interlocked.Increment(ref _sequence), controller, secret);
+            request.Placed(image.Uri, $"pod {pod.Metadata.Name} in namespace {_pods.Namespace}");
+            outcome = await _pods.RunAsync(pod, log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            controller?.Registration.Dispose();
+        }
+
         if (outcome.Reason == "OOMKilled")
         {
             throw new ContainerOutOfMemoryException(task.Name, environment.Name, environment.Resources.Memory);
@@ -118,24 +135,38 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         return result;
     }
 
-    /// <summary>The pod of one C# action: the environment's .NET image running the worker on the task's .NET bundle (or the image's baked assemblies).</summary>
-    internal k8s.Models.V1Pod Pod(DotnetTaskRequest request, ContainerImage image, string? bundleSource, DotnetTaskCode code, string inputsJson, int sequence)
+    /// <summary>
+    /// The pod of one C# action: the environment's .NET image running the worker on the task's .NET bundle (or the image's
+    /// baked assemblies); with <paramref name="controller"/>, the worker's controller arguments and Secret
+    /// <paramref name="tokenSecret"/> mounted as its token file.
+    /// </summary>
+    internal k8s.Models.V1Pod Pod(DotnetTaskRequest request, ContainerImage image, string? bundleSource, DotnetTaskCode code, string inputsJson, int sequence,
+        DotnetControllerAccess? controller = null, string? tokenSecret = null)
     {
         var task = request.Task;
         var command = DotnetWorkerCommand.For(bundleSource, code.BundleDigest, code.AssemblyFile, task.Name,
-            ["--inputs-env", KubernetesPodSpec.InputsVariable, "--result-stdout", "--run", _context.RunName, "--action", request.ActionId]);
+            ["--inputs-env", KubernetesPodSpec.InputsVariable, "--result-stdout", "--run", _context.RunName, "--action", request.ActionId, .. controller?.WorkerArguments ?? []]);
         var name = KubernetesPodSpec.PodName(_context.RunName, sequence, Guid.NewGuid().ToString("N")[..6]);
-        return KubernetesPodSpec.Build(name, _pods.Namespace, image, task.Environment.Resources, command, inputsJson, _context.RunName, request.ActionId, task.Name,
+        var pod = KubernetesPodSpec.Build(name, _pods.Namespace, image, task.Environment.Resources, command, inputsJson, _context.RunName, request.ActionId, task.Name,
             task.Environment.Name, task.Environment.EnvVars, task.Environment.Secrets);
+        if (controller is not null)
+        {
+            ControllerTokenSecret.Reference(pod, tokenSecret ?? throw new ArgumentNullException(nameof(tokenSecret), "a Pod with controller access needs the run's token Secret"));
+        }
+
+        return pod;
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>Deletes the run's controller token Secret (run end).</summary>
+    public async ValueTask DisposeAsync()
     {
+        await _tokenSecret.DisposeAsync().ConfigureAwait(false);
         if (_ownsClient)
         {
             _client.Dispose();
         }
-
-        return ValueTask.CompletedTask;
     }
+
+    private static Execution.Controller.ControllerToken TokenOf(DotnetControllerAccess controller) =>
+        controller.Token ?? throw new InvalidOperationException("controller access for a Pod carries the run's token");
 }

@@ -17,6 +17,9 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
     private readonly IKubernetes _client = client;
     private readonly TimeProvider _time = time;
 
+    /// <summary>How long creating a pod may take before the action fails.</summary>
+    internal static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>The namespace pods are created in.</summary>
     public string Namespace { get; } = namespaceName;
 
@@ -27,15 +30,25 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         V1Pod created;
         try
         {
-            created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // Not cancelled half-way: an aborted create may still have made the pod on the server, and nobody would
+            // delete it. The create is let finish (bounded), and a cancelled action deletes its pod below.
+            using var createTimeout = new CancellationTokenSource(CreateTimeout, _time);
+            created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: createTimeout.Token).ConfigureAwait(false);
         }
         catch (HttpOperationException ex)
         {
             throw ApiError($"could not create pod {name} in namespace '{Namespace}'", ex);
         }
+        catch (OperationCanceledException ex)
+        {
+            await DeleteAsync(name).ConfigureAwait(false);
+            throw new FlyteSharpException($"the Kubernetes API did not answer the creation of pod {name} within {CreateTimeout.TotalSeconds:0} s",
+                fix: "check the cluster (kubectl get pods -n " + Namespace + ") and the API server's health", inner: ex);
+        }
 
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             return await WaitAsync(created, log, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -77,6 +90,51 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
                     $"secret {secret.DisplayName} of task environment '{environment.Name}' was not found: Kubernetes Secret '{name}' in namespace '{Namespace}' has no key '{secret.Key}'",
                     fix: $"add the key: kubectl patch secret {name} -n {Namespace} … (or kubectl create secret generic {name} --from-literal={secret.Key}=…)");
             }
+        }
+    }
+
+    /// <summary>Creates <paramref name="secret"/> in the namespace (a run's controller token Secret).</summary>
+    public async Task CreateSecretAsync(V1Secret secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex)
+        {
+            throw ApiError($"could not create Kubernetes Secret '{secret.Metadata.Name}' (the run's controller token) in namespace '{Namespace}'", ex);
+        }
+    }
+
+    /// <summary>Deletes Secret <paramref name="name"/>; true when it is gone (deleted now or before), false when the API could not be asked.</summary>
+    public async Task<bool> DeleteSecretAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.CoreV1.DeleteNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The Secrets of the namespace that match <paramref name="labelSelector"/>.</summary>
+    public async Task<IReadOnlyList<V1Secret>> ListSecretsAsync(string labelSelector, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var list = await _client.CoreV1.ListNamespacedSecretAsync(Namespace, labelSelector: labelSelector, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return list.Items?.ToList() ?? [];
+        }
+        catch (HttpOperationException ex)
+        {
+            throw ApiError($"could not list Kubernetes Secrets ({labelSelector}) in namespace '{Namespace}'", ex);
         }
     }
 
@@ -279,7 +337,7 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         var fix = ex.Response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "check the credentials of your kubeconfig context",
-            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods and get on pods/log (and get on secrets, for environments with secrets) in namespace '{Namespace}'",
+            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods, get on pods/log, and create/delete/list on secrets (the run's controller token; get, for environments with secrets) in namespace '{Namespace}'",
             HttpStatusCode.NotFound => $"create namespace '{Namespace}' or set [kubernetes] namespace in flytesharp.toml",
             _ => "check the cluster (kubectl get pods -n " + Namespace + ")",
         };

@@ -15,4 +15,10 @@ public sealed record SweepReport(
 {
     /// <summary>Secret directories on tmpfs left by processes that are gone, which it deleted.</summary>
     public IReadOnlyList<string> RemovedSecretDirectories { get; init; } = [];
+
+    /// <summary>Kubernetes Secrets holding the controller token of a gone driver's run, which it deleted (<c>namespace/name (run …)</c>).</summary>
+    public IReadOnlyList<string> RemovedKubernetesSecrets { get; init; } = [];
+
+    /// <summary>Why the cluster could not be swept (unreachable, no permission), or null.</summary>
+    public string? KubernetesError { get; init; }
 }

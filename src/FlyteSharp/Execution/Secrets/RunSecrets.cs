@@ -58,6 +58,9 @@ internal sealed class RunSecrets
         });
     }
 
+    /// <summary>Redacts <paramref name="value"/> from this run's recorded text too (a credential of the run itself, like its controller token).</summary>
+    public void Protect(string value) => Remember([value]);
+
     /// <summary><paramref name="text"/> with every secret value of this run replaced by <see cref="Mask"/>.</summary>
     public string Redact(string text)
     {

@@ -288,7 +288,7 @@ public class ControllerServerTests : IDisposable
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, socketMode);
         Assert.Equal(UnixFileMode.UserRead, tokenMode);
-        Assert.Equal(43, tokenLength);
+        Assert.Equal(64, tokenLength);
         Assert.False(File.Exists(socket));
         Assert.False(File.Exists(tokenFile));
     }
@@ -321,6 +321,36 @@ public class ControllerServerTests : IDisposable
         Assert.StartsWith("http://127.0.0.1:", address, StringComparison.Ordinal);
         Assert.Equal("42", output);
         Assert.Contains("(401 unauthorized)", Assert.IsType<FlyteSharpException>(wrongToken).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CallChild_OverTcp_AnotherRunsTokenIs401_AndAnActionOfAnotherRunIs404()
+    {
+        var env = NewEnv();
+        env.Task("add_two", async (int n) => await Task.FromResult(n + 2));
+        Exception? otherRunsToken = null;
+        Exception? otherRunsAction = null;
+        var parent = env.Task("tcp_guard", async () =>
+        {
+            var scope = ActionScope.Current!;
+            var ours = ControllerServer.StartTcp(scope.Controller, Path.Combine(_fixture.Root, "tcp-ours"), "127.0.0.1:0", null);
+            await using var oursDisposal = ours;
+            var theirs = ControllerServer.StartTcp(scope.Controller, Path.Combine(_fixture.Root, "tcp-theirs"), "127.0.0.1:0", null);
+            await using var theirsDisposal = theirs;
+            using var registration = ours.Register(scope);
+            using var withTheirToken = ControllerClient.FromTokenFile(ours.Address, theirs.TokenFile);
+            otherRunsToken = await Record.ExceptionAsync(() => withTheirToken.CallChildAsync(scope.ActionId, "add_two", "{\"n\": 1}", Ct));
+            using var withOurToken = ControllerClient.FromTokenFile(ours.Address, ours.TokenFile);
+            otherRunsAction = await Record.ExceptionAsync(() => withOurToken.CallChildAsync("a0someone-elses-action", "add_two", "{\"n\": 1}", Ct));
+            return "done";
+        });
+
+        var run = await _fixture.Runtime.Run(parent, _fixture.Options());
+        await run.GetOutputAsync(Ct);
+
+        Assert.Contains("(401 unauthorized)", Assert.IsType<FlyteSharpException>(otherRunsToken).Message, StringComparison.Ordinal);
+        Assert.Contains("(404 not_found)", Assert.IsType<FlyteSharpException>(otherRunsAction).Message, StringComparison.Ordinal);
+        Assert.DoesNotContain((await run.GetActionsAsync(Ct)), a => a.Task == "add_two");
     }
 
     private static void InterlockedMax(ref int target, int value)

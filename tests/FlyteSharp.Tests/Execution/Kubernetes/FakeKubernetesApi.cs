@@ -11,7 +11,7 @@ namespace FlyteSharp.Tests.Execution.Kubernetes;
 /// <summary>
 /// A FAKE Kubernetes API server: no real API server (nor kubelet) can run on this machine, so this in-process
 /// <see cref="HttpListener"/> on 127.0.0.1 implements just the endpoints the executor calls — create pod, watch pods,
-/// get pod, read pod log (follow), delete pod — records every request, and plays a <see cref="PodScenario"/> per pod.
+/// get pod, read pod log (follow), delete pod, create/list/delete secrets — records every request, and plays a <see cref="PodScenario"/> per pod.
 /// In <see cref="PodScenario.RunLocally"/> it plays the kubelet too: it runs the pod's command on this machine with the
 /// pod's environment (the real runner and python3), so the bundle download, the result line and tracebacks are real.
 /// It also serves registry blobs (<c>GET /v2/…/blobs/…</c>) so the runner can fetch the code bundle from it.
@@ -46,6 +46,9 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>What each created pod does (by default: run its command here).</summary>
     public Func<V1Pod, PodScenario> Scenario { get; set; } = _ => PodScenario.RunLocally;
 
+    /// <summary>How long a pod create takes to answer (the pod exists at once).</summary>
+    public TimeSpan CreateDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>Every request as "METHOD path?query".</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -61,7 +64,16 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Kubernetes Secrets by name: their data keys and values (served by GET, and set as env by secretKeyRef when a pod runs).</summary>
     public ConcurrentDictionary<string, Dictionary<string, string>> Secrets { get; } = new();
 
-    /// <summary>A client for this server.</summary>
+    /// <summary>Secrets the client created, as sent, in creation order.</summary>
+    public ConcurrentQueue<V1Secret> CreatedSecrets { get; } = new();
+
+    /// <summary>Names of the Secrets the client deleted.</summary>
+    public ConcurrentQueue<string> DeletedSecrets { get; } = new();
+
+    /// <summary>Secrets as objects (with labels and annotations), for list by label selector: created ones, or added by a test.</summary>
+    public ConcurrentDictionary<string, V1Secret> SecretObjects { get; } = new();
+
+        /// <summary>A client for this server.</summary>
     public IKubernetes Client() => new k8s.Kubernetes(new KubernetesClientConfiguration { Host = $"http://{Host}/" });
 
     /// <summary>Serves <paramref name="bytes"/> at <c>/v2/{repository}/blobs/{digest}</c>.</summary>
@@ -144,6 +156,31 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
 
                 await WriteJsonAsync(response, 200, KubernetesJson.Serialize(pod.Current));
             }
+            else if (segments is ["api", "v1", "namespaces", _, "secrets"] && request.HttpMethod == "POST")
+            {
+                using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+                var body = await reader.ReadToEndAsync();
+                var created = KubernetesJson.Deserialize<V1Secret>(body);
+                CreatedSecrets.Enqueue(created);
+                SecretObjects[created.Metadata.Name] = created;
+                Secrets[created.Metadata.Name] = (created.Data ?? new Dictionary<string, byte[]>()).ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetString(kv.Value));
+                await WriteJsonAsync(response, 201, body);
+            }
+            else if (segments is ["api", "v1", "namespaces", _, "secrets"] && request.HttpMethod == "GET")
+            {
+                var selector = request.QueryString["labelSelector"] ?? "";
+                var matching = SecretObjects.Values.Where(s => selector.Split(',', StringSplitOptions.RemoveEmptyEntries)
+                    .All(term => term.Split('=') is [var key, var value] && s.Metadata.Labels is { } labels && labels.TryGetValue(key, out var found) && found == value)).ToList();
+                await WriteJsonAsync(response, 200, KubernetesJson.Serialize(new V1SecretList { ApiVersion = "v1", Kind = "SecretList", Items = matching, Metadata = new V1ListMeta() }));
+            }
+            else if (segments is ["api", "v1", "namespaces", _, "secrets", var doomed] && request.HttpMethod == "DELETE")
+            {
+                var existed = Secrets.TryRemove(doomed, out _) | SecretObjects.TryRemove(doomed, out _);
+                DeletedSecrets.Enqueue(doomed);
+                await WriteJsonAsync(response, existed ? 200 : 404, existed
+                    ? """{"kind":"Status","apiVersion":"v1","status":"Success","code":200}"""
+                    : """{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}""");
+            }
             else if (segments is ["api", "v1", "namespaces", var secretNamespace, "secrets", var secretName] && request.HttpMethod == "GET"
                 && Secrets.TryGetValue(secretName, out var data))
             {
@@ -195,6 +232,9 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         var fake = new FakePod(pod, Scenario(pod), Path.Combine(_scratch, pod.Metadata.Name), Secrets);
         _pods[pod.Metadata.Name] = fake;
         fake.Start();
+
+        // The pod exists on the server from here on, whether or not the client waits for the answer.
+        await Task.Delay(CreateDelay, _stop.Token);
         await WriteJsonAsync(response, 201, KubernetesJson.Serialize(pod));
     }
 

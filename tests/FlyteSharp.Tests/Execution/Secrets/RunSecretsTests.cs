@@ -78,6 +78,17 @@ public class RunSecretsTests : IDisposable
     }
 
     [Fact]
+    public void Protect_TheRunsControllerToken_IsMaskedLikeASecret()
+    {
+        var secrets = Secrets(new());
+        var token = FlyteSharp.Execution.Controller.ControllerToken.Create().Value;
+
+        secrets.Protect(token);
+
+        Assert.Equal("Authorization: Bearer ***", secrets.Redact("Authorization: Bearer " + token));
+    }
+
+    [Fact]
     public void Redact_BeforeAnyResolve_ReturnsTextUnchanged()
     {
         Assert.Equal("s3cr3t-value", Secrets(new() { ["FLYTESHARP_SECRET_A"] = "s3cr3t-value" }).Redact("s3cr3t-value"));

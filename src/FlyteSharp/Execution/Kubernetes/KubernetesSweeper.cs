@@ -1,0 +1,35 @@
+using FlyteSharp.Runs;
+
+namespace FlyteSharp.Execution.Kubernetes;
+
+/// <summary>
+/// The Kubernetes part of <c>flytesharp runs gc</c>: deletes the controller token Secrets (<see cref="ControllerTokenSecret"/>)
+/// whose driver is gone — a process of this host that no longer runs, or, for another host's driver, a run this store
+/// records as no longer running. A Secret whose owner cannot be told to be gone is kept.
+/// </summary>
+internal static class KubernetesSweeper
+{
+    /// <summary>Deletes the token Secrets of gone drivers in <paramref name="pods"/>' namespace; returns <c>namespace/name (run …)</c> of each.</summary>
+    /// <exception cref="FlyteSharpException">The API could not list Secrets.</exception>
+    public static async Task<IReadOnlyList<string>> RemoveControllerSecretsAsync(KubernetesPods pods, RunStore store, CancellationToken cancellationToken)
+    {
+        var removed = new List<string>();
+        foreach (var secret in await pods.ListSecretsAsync(ControllerTokenSecret.Selector, cancellationToken).ConfigureAwait(false))
+        {
+            if (ControllerTokenSecret.OwnerOf(secret) is not { } owner)
+            {
+                continue;
+            }
+
+            var gone = owner.Host == RunStore.Self.Host
+                ? !RunStore.IsAlive(owner.Pid, owner.Start)
+                : store.GetRun(owner.Run) is { Status: not RunStatus.Running };
+            if (gone && await pods.DeleteSecretAsync(secret.Metadata.Name, cancellationToken).ConfigureAwait(false))
+            {
+                removed.Add($"{pods.Namespace}/{secret.Metadata.Name} (run {owner.Run})");
+            }
+        }
+
+        return removed;
+    }
+}
