@@ -218,10 +218,13 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
         }
 
         var bundle = image.CodeDirectory is null ? await BundleSourceAsync(cancellationToken).ConfigureAwait(false) : null;
-        var authFile = bundle?.Registry is { } registry ? await WriteAuthFileAsync(registry.Host, registry.Repository, n, cancellationToken).ConfigureAwait(false) : null;
-        var secretDirectory = secrets.Count == 0 ? null : SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
+        // Both are made inside the try: whichever fails second, the finally deletes what the first one wrote.
+        string? authFile = null;
+        string? secretDirectory = null;
         try
         {
+            authFile = bundle?.Registry is { } registry ? await WriteAuthFileAsync(registry.Host, registry.Repository, n, cancellationToken).ConfigureAwait(false) : null;
+            secretDirectory = secrets.Count == 0 ? null : SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
             var (secretArguments, secretMounts) = SecretDelivery(secrets, secretDirectory);
             var spec = new ContainerRunSpec(
                 runtime, ContainerLauncher.ContainerName(_context.RunName, n.ToString(CultureInfo.InvariantCulture)), image, environment.Resources, ioDir, bundle, bundle is null ? null : _context.Bundle.Digest,
