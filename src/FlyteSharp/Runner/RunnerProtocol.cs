@@ -137,7 +137,31 @@ internal static class RunnerProtocol
     /// <exception cref="FlyteSharpException">The runner refused the code bundle.</exception>
     public static TaskReply ParseCall(JsonElement root, int exitCode, string host)
     {
-        var result = ParseCall(root);
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("ok", out var ok) || ok.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            throw new FlyteSharpException($"the {host}'s reply is not a runner reply (no \"ok\": true/false)",
+                fix: "do not write outputs.json from task code; return the value from the task instead");
+        }
+
+        if (root.TryGetProperty("output_file", out _))
+        {
+            // A single call's reply carries its output inline; a path in it would be a file of the driver's host, named
+            // by whatever wrote the reply (the task's code can write the I/O folder), and read and deleted as the output.
+            throw new FlyteSharpException($"the {host}'s reply names an output file, which a single call's reply never does",
+                fix: "do not write outputs.json from task code; return the value from the task instead");
+        }
+
+        TaskReply result;
+        try
+        {
+            result = ParseCall(root);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+        {
+            throw new FlyteSharpException($"the {host}'s reply is malformed: {ex.Message}",
+                fix: "do not write outputs.json from task code; return the value from the task instead", inner: ex);
+        }
+
         if (exitCode == BundleRefusedExitCode && result.Error is { } error)
         {
             throw new FlyteSharpException($"the {host} refused the code bundle: {error.Message}",
