@@ -130,6 +130,24 @@ internal static class RunnerProtocol
             error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
     }
 
+    /// <summary>A container's or pod's reply text as JSON (whatever wrote it: the task's code can write the I/O folder).</summary>
+    /// <param name="text">The reply.</param>
+    /// <param name="host">What ran it (container, pod), for the message.</param>
+    /// <exception cref="FlyteSharpException">The reply is not JSON.</exception>
+    public static JsonDocument ParseReply(string text, string host)
+    {
+        try
+        {
+            return JsonDocument.Parse(text);
+        }
+        catch (JsonException ex)
+        {
+            // The position only: the text is the task's (it could hold anything, secrets included).
+            throw new FlyteSharpException($"the {host}'s reply is not JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})",
+                fix: "do not write outputs.json from task code; return the value from the task instead");
+        }
+    }
+
     /// <summary>
     /// Reads the result of a runner started in a container or pod: a bundle refusal (exit code 3) is thrown, since no
     /// task ran; anything else is the call's result. <paramref name="host"/> names what ran it (container, pod).

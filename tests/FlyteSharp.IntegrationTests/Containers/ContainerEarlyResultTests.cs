@@ -199,6 +199,30 @@ public class ContainerEarlyResultTests(DistributionRegistry registry, BaseImage 
     }
 
     [Fact]
+    public async Task Run_TaskWritesAReplyThatIsNotJson_RunFailsWithAClearErrorWithoutTheText()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/ops.py", """
+            import os
+
+            def add(x: int) -> int:
+                with open("/flytesharp/io/outputs.json", "w") as f:
+                    f.write("not json: hunter2")
+                os._exit(0)
+            """);
+        var env = new TaskEnvironment("garbled", Image.FromDebianBase("3.11").WithCodeBundle());
+        var add = env.PythonTask<int, int>("app.ops:add");
+
+        var run = await project.Runtime.Run(add, 1, Options(ct));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => run.GetOutputAsync(ct));
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+        Assert.Contains("the container's reply is not JSON", ex.Message);
+        Assert.DoesNotContain("hunter2", ex.ToString());
+    }
+
+    [Fact]
     public async Task Run_TaskReplacesItsReplyWithAFifo_RunFailsClearlyInsteadOfHanging()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -54,6 +54,15 @@ public class RunnerProtocolTests
     }
 
     [Fact]
+    public void ParseReply_NotJson_ThrowsNamingThePositionNotTheText()
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => RunnerProtocol.ParseReply("{\"ok\": true,\n token-abc123", "container"));
+
+        Assert.Contains("the container's reply is not JSON (line 2", ex.Message);
+        Assert.DoesNotContain("token-abc123", ex.Message);
+    }
+
+    [Fact]
     public void ParseCall_BundleRefusedExitCode_ThrowsNamingTheHost()
     {
         using var doc = JsonDocument.Parse("""{"ok": false, "error": {"type": "flytesharp.BundleDigestMismatch", "message": "digest differs"}}""");
