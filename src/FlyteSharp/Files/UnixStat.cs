@@ -44,6 +44,7 @@ internal static partial class UnixStat
     public const byte DtUnknown = 0, DtDirectory = 4, DtRegular = 8, DtSymlink = 10;
 
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
 
     private static readonly (int Dev, int Ino, int Mode, int Size, int MTime, int CTime)? Layout =
         !OperatingSystem.IsLinux() ? null : RuntimeInformation.ProcessArchitecture switch
@@ -181,6 +182,66 @@ internal static partial class UnixStat
         return rc == 0 && Parse(buffer, out info);
     }
 
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading without following a final symlink and without blocking on a FIFO
+    /// (<c>O_NOFOLLOW | O_NONBLOCK</c>), for files another party can replace; false when not available here.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="handle">The open file, or null when the open failed (see <paramref name="errno"/>).</param>
+    /// <param name="errno">The open's error (<c>ENOENT</c> 2, <c>ELOOP</c> 40 for a symlink), or 0.</param>
+    public static bool TryOpenNoFollow(string path, out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out int errno)
+    {
+        handle = null;
+        errno = 0;
+        if (!IsAvailable)
+        {
+            return false;
+        }
+
+        // O_RDONLY | O_NONBLOCK | O_CLOEXEC, and O_NOFOLLOW, whose value differs between x64 and arm64.
+        var flags = 0x800 | 0x80000 | (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000);
+        int fd;
+        try
+        {
+            fd = Open(path, flags);
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+            _unavailable = true;
+            return false;
+        }
+
+        if (fd < 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return true;
+        }
+
+        handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        return true;
+    }
+
+    /// <summary><c>fstat</c> of an open file (through <c>fstatat</c> with <c>AT_EMPTY_PATH</c>).</summary>
+    public static unsafe bool TryStatHandle(Microsoft.Win32.SafeHandles.SafeFileHandle handle, out StatInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        info = default;
+        var buffer = stackalloc byte[256];
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return FStatAt((int)handle.DangerousGetHandle(), "", buffer, AtEmptyPath) == 0 && Parse(buffer, out info);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>Closes a directory from <see cref="OpenAndReadDirectory"/> (no-op for 0).</summary>
     public static void CloseDirectory(nint directory)
     {
@@ -215,6 +276,9 @@ internal static partial class UnixStat
 
     [LibraryImport("libc", EntryPoint = "fstatat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int FStatAt(int directoryFd, string name, byte* buffer, int flags);
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "opendir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial nint OpenDir(string path);

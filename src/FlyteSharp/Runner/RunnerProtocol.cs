@@ -130,6 +130,24 @@ internal static class RunnerProtocol
             error.TryGetProperty("traceback", out var tb) ? tb.GetString() ?? "" : ""));
     }
 
+    /// <summary>A container's or pod's reply text as JSON (whatever wrote it: the task's code can write the I/O folder).</summary>
+    /// <param name="text">The reply.</param>
+    /// <param name="host">What ran it (container, pod), for the message.</param>
+    /// <exception cref="FlyteSharpException">The reply is not JSON.</exception>
+    public static JsonDocument ParseReply(string text, string host)
+    {
+        try
+        {
+            return JsonDocument.Parse(text);
+        }
+        catch (JsonException ex)
+        {
+            // The position only: the text is the task's (it could hold anything, secrets included).
+            throw new FlyteSharpException($"the {host}'s reply is not JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})",
+                fix: "do not write outputs.json from task code; return the value from the task instead");
+        }
+    }
+
     /// <summary>
     /// Reads the result of a runner started in a container or pod: a bundle refusal (exit code 3) is thrown, since no
     /// task ran; anything else is the call's result. <paramref name="host"/> names what ran it (container, pod).
@@ -137,7 +155,31 @@ internal static class RunnerProtocol
     /// <exception cref="FlyteSharpException">The runner refused the code bundle.</exception>
     public static TaskReply ParseCall(JsonElement root, int exitCode, string host)
     {
-        var result = ParseCall(root);
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("ok", out var ok) || ok.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            throw new FlyteSharpException($"the {host}'s reply is not a runner reply (no \"ok\": true/false)",
+                fix: "do not write outputs.json from task code; return the value from the task instead");
+        }
+
+        if (root.TryGetProperty("output_file", out _))
+        {
+            // A single call's reply carries its output inline; a path in it would be a file of the driver's host, named
+            // by whatever wrote the reply (the task's code can write the I/O folder), and read and deleted as the output.
+            throw new FlyteSharpException($"the {host}'s reply names an output file, which a single call's reply never does",
+                fix: "do not write outputs.json from task code; return the value from the task instead");
+        }
+
+        TaskReply result;
+        try
+        {
+            result = ParseCall(root);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+        {
+            throw new FlyteSharpException($"the {host}'s reply is malformed: {ex.Message}",
+                fix: "do not write outputs.json from task code; return the value from the task instead", inner: ex);
+        }
+
         if (exitCode == BundleRefusedExitCode && result.Error is { } error)
         {
             throw new FlyteSharpException($"the {host} refused the code bundle: {error.Message}",

@@ -657,6 +657,17 @@ internal sealed class RunStore
         return marked;
     }
 
+    /// <summary>The driver process recorded as running run <paramref name="name"/>, and whether it still runs; null when unknown.</summary>
+    internal (string Host, int Pid, long Start, bool Running)? OwnerOf(string name)
+    {
+        using var connection = Connect();
+        using var query = connection.CreateCommand();
+        query.CommandText = "SELECT owner_host, owner_pid, owner_start, status FROM runs WHERE name = $name";
+        query.Parameters.AddWithValue("$name", name);
+        using var reader = query.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetString(3) == Text(RunStatus.Running)) : null;
+    }
+
     /// <summary>Whether the process <paramref name="pid"/> that started at <paramref name="start"/> (ticks, UTC) still runs on this host.</summary>
     internal static bool IsAlive(int pid, long start)
     {

@@ -169,6 +169,84 @@ public class ContainerEarlyResultTests(DistributionRegistry registry, BaseImage 
         Assert.Empty(await Podman.ContainersAsync("flytesharp-" + name));
     }
 
+    [Fact]
+    public async Task Run_TaskWritesAReplyNamingAHostFile_RunFailsAndTheHostFileIsNeitherReadNorDeleted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        var secret = Path.Combine(project.Root, "host-secret.json");
+        await File.WriteAllTextAsync(secret, "\"host secret\"", ct);
+        // The task writes the reply itself, naming a file of the driver's host as its output, and ends before the runner replies.
+        project.WritePython("app/ops.py", $$"""
+            import json
+            import os
+
+            def add(x: int) -> int:
+                with open("/flytesharp/io/outputs.json", "w") as f:
+                    json.dump({"ok": True, "output_file": {{System.Text.Json.JsonSerializer.Serialize(secret)}}}, f)
+                os._exit(0)
+            """);
+        var env = new TaskEnvironment("forged", Image.FromDebianBase("3.11").WithCodeBundle());
+        var add = env.PythonTask<int, string>("app.ops:add");
+
+        var run = await project.Runtime.Run(add, 1, Options(ct));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => run.GetOutputAsync(ct));
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+        Assert.Contains("reply names an output file", ex.Message);
+        Assert.Equal("\"host secret\"", await File.ReadAllTextAsync(secret, ct));
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
+    public async Task Run_TaskWritesAReplyThatIsNotJson_RunFailsWithAClearErrorWithoutTheText()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/ops.py", """
+            import os
+
+            def add(x: int) -> int:
+                with open("/flytesharp/io/outputs.json", "w") as f:
+                    f.write("not json: hunter2")
+                os._exit(0)
+            """);
+        var env = new TaskEnvironment("garbled", Image.FromDebianBase("3.11").WithCodeBundle());
+        var add = env.PythonTask<int, int>("app.ops:add");
+
+        var run = await project.Runtime.Run(add, 1, Options(ct));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => run.GetOutputAsync(ct));
+
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+        Assert.Contains("the container's reply is not JSON", ex.Message);
+        Assert.DoesNotContain("hunter2", ex.ToString());
+    }
+
+    [Fact]
+    public async Task Run_TaskReplacesItsReplyWithAFifo_RunFailsClearlyInsteadOfHanging()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        // A FIFO with no writer: a plain open on the driver's side would never return.
+        project.WritePython("app/ops.py", """
+            import os
+
+            def add(x: int) -> int:
+                os.mkfifo("/flytesharp/io/outputs.json")
+                os._exit(0)
+            """);
+        var env = new TaskEnvironment("fifo", Image.FromDebianBase("3.11").WithCodeBundle());
+        var add = env.PythonTask<int, int>("app.ops:add");
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bound.CancelAfter(TimeSpan.FromMinutes(3));
+
+        var run = await project.Runtime.Run(add, 1, Options(ct));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => run.GetOutputAsync(ct).WaitAsync(bound.Token));
+
+        Assert.Contains("is not a regular file", ex.Message);
+        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
+    }
+
     /// <summary>
     /// Module code that, imported on the host (the pre-run check), waits until a container of run <paramref name="run"/>
     /// exists and writes "yes" to <paramref name="marker"/> (or "no" after two minutes); inside a container it does nothing.

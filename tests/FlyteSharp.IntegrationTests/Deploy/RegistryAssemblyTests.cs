@@ -149,6 +149,37 @@ public class RegistryAssemblyTests(DistributionRegistry registry, BaseImage base
         await run.WaitAsync(ct);
     }
 
+    [Theory]
+    [InlineData("lib")]
+    [InlineData("/srv/app/../../opt/lib")]
+    public async Task Deploy_CopyDestinationRelativeOrWithDots_ImageSameAsPodmanBuilt(string destination)
+    {
+        // A builder puts a relative COPY destination under the WORKDIR and resolves "..": the image must not depend on
+        // whether the registry assembly or the builder made it.
+        var ct = TestContext.Current.CancellationToken;
+        using var daemonless = NewProject();
+        using var built = NewProject();
+        var image = Image.FromDebianBase("3.11").WithWorkdir("/srv/app").WithSourceFolder(WriteLibrary(daemonless), destination).WithCodeBundle();
+        var env = new TaskEnvironment("prod", image, new Resources(Memory: "128Mi"));
+        _ = env.PythonTask<int, int>("app.ops:twice");
+        foreach (var project in new[] { daemonless, built })
+        {
+            await BuildBaseAsync(project.Config with { RootDir = project.SrcDir }, image, ct);
+        }
+
+        var daemonlessDeploy = Assert.Single(await Deployer.DeployAsync([env], CopyStyle.None, "1", daemonless.Config with { RootDir = daemonless.SrcDir },
+            Service(daemonless, CountingBuilder.Podman()), cancellationToken: ct));
+        var builtDeploy = Assert.Single(await Deployer.DeployAsync([env], CopyStyle.None, "1", built.Config with { RootDir = built.SrcDir },
+            Service(built, CountingBuilder.Podman()), cancellationToken: ct, registryAssembly: false));
+
+        Assert.Equal(0, (await Podman.RunAsync("pull", "--quiet", "--tls-verify=false", daemonlessDeploy.ImageUri)).ExitCode);
+        const string where = "ls /srv/app/lib/pkg/data /opt/lib/pkg/data /lib/pkg/data 2>&1 | sort";
+        var (_, daemonlessFiles) = await Podman.RunAsync("run", "--rm", daemonlessDeploy.ImageUri, "sh", "-c", where);
+        var (_, builtFiles) = await Podman.RunAsync("run", "--rm", builtDeploy.ImageUri, "sh", "-c", where);
+        Assert.Contains("blob.bin", builtFiles, StringComparison.Ordinal);
+        Assert.Equal(builtFiles, daemonlessFiles);
+    }
+
     [Fact]
     public async Task Deploy_TwoEnvironmentsInTwoRepositoriesWithOneBase_BuildsTheBaseOnceAndMountsItIntoTheOther()
     {

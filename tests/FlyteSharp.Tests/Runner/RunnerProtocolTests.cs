@@ -27,6 +27,42 @@ public class RunnerProtocolTests
     }
 
     [Fact]
+    public void ParseCall_ContainerReplyNamingAnOutputFile_ThrowsInsteadOfReturningTheHostPath()
+    {
+        // A container's task can write its own outputs.json: a path there would be read (and deleted) on the driver's host.
+        using var doc = JsonDocument.Parse("""{"ok": true, "output_file": "/home/someone/.ssh/id_ed25519"}""");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunnerProtocol.ParseCall(doc.RootElement, exitCode: 0, "container"));
+
+        Assert.Contains("the container's reply names an output file", ex.Message);
+        Assert.Contains("return the value from the task", ex.Fix);
+    }
+
+    [Theory]
+    [InlineData("""{"output": 1}""")]
+    [InlineData("""{"ok": "yes", "output": 1}""")]
+    [InlineData("""[1]""")]
+    [InlineData("""{"ok": true}""")]
+    [InlineData("""{"ok": false, "error": 3}""")]
+    public void ParseCall_ContainerReplyNotARunnerReply_ThrowsAClearError(string reply)
+    {
+        using var doc = JsonDocument.Parse(reply);
+
+        var ex = Assert.Throws<FlyteSharpException>(() => RunnerProtocol.ParseCall(doc.RootElement, exitCode: 0, "pod p-1"));
+
+        Assert.Contains("the pod p-1's reply", ex.Message);
+    }
+
+    [Fact]
+    public void ParseReply_NotJson_ThrowsNamingThePositionNotTheText()
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => RunnerProtocol.ParseReply("{\"ok\": true,\n token-abc123", "container"));
+
+        Assert.Contains("the container's reply is not JSON (line 2", ex.Message);
+        Assert.DoesNotContain("token-abc123", ex.Message);
+    }
+
+    [Fact]
     public void ParseCall_BundleRefusedExitCode_ThrowsNamingTheHost()
     {
         using var doc = JsonDocument.Parse("""{"ok": false, "error": {"type": "flytesharp.BundleDigestMismatch", "message": "digest differs"}}""");

@@ -118,26 +118,31 @@ internal sealed class ContainerLauncher(string ioRoot, TimeProvider time)
             _teardowns.Start(runtime, spec.Name, spec.BundleAuthFile);
         }
 
-        return new ContainerOutcome(result, oom, File.Exists(outputs) ? await File.ReadAllTextAsync(outputs, CancellationToken.None).ConfigureAwait(false) : null,
-            launched, exited, time.GetUtcNow());
+        return new ContainerOutcome(result, oom, ReplyFile.Read(outputs), launched, exited, time.GetUtcNow());
     }
 
     /// <summary>
     /// The reply file's text when it holds a successful call (<c>"ok": true</c>); null when it is missing, unreadable or a
     /// failure — a failed call waits for the container's exit, whose state (out of memory, bundle refused) decides what it means.
     /// </summary>
-    private static async Task<string?> SucceededReplyAsync(string path)
+    private static Task<string?> SucceededReplyAsync(string path)
     {
         try
         {
-            var text = await File.ReadAllTextAsync(path, CancellationToken.None).ConfigureAwait(false);
+            var text = ReplyFile.Read(path);
+            if (text is null)
+            {
+                return Task.FromResult<string?>(null);
+            }
+
             using var document = System.Text.Json.JsonDocument.Parse(text);
-            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && document.RootElement.TryGetProperty("ok", out var ok) && ok.ValueKind == System.Text.Json.JsonValueKind.True ? text : null;
+            return Task.FromResult(document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("ok", out var ok) && ok.ValueKind == System.Text.Json.JsonValueKind.True ? text : null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is FlyteSharpException or System.Text.Json.JsonException)
         {
-            return null;
+            // Refused or not (yet) a reply: the container's exit decides, and the exit path reports a refused reply.
+            return Task.FromResult<string?>(null);
         }
     }
 

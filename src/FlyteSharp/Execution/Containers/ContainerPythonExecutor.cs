@@ -105,15 +105,16 @@ internal sealed class ContainerPythonExecutor : IPythonTaskExecutor
             throw new ContainerOutOfMemoryException(request.Task.ToString(), request.Environment.Name, request.Environment.Resources.Memory);
         }
 
-        using var output = outcome.OutputsJson is null ? null : JsonDocument.Parse(outcome.OutputsJson);
+        using var output = outcome.OutputsJson is null ? null : RunnerProtocol.ParseReply(outcome.OutputsJson, "container");
         if (output is null)
         {
             throw Unusable(request.Environment, image, outcome);
         }
 
         var root = output.RootElement;
+        var reply = RunnerProtocol.ParseCall(root, code, "container");
         ReportTimings(request.Environment.Name, root, outcome, imageReady, started);
-        return RunnerProtocol.ParseCall(root, code, "container");
+        return reply;
     }
 
     /// <summary>

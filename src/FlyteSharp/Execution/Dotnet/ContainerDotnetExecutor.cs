@@ -127,9 +127,9 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
             throw Unusable(environment, image, outcome);
         }
 
-        using var reply = JsonDocument.Parse(outcome.OutputsJson);
-        ReportTimings(environment.Name, reply.RootElement, outcome, imageReady, started);
+        using var reply = RunnerProtocol.ParseReply(outcome.OutputsJson, "container");
         var result = RunnerProtocol.ParseCall(reply.RootElement, outcome.Result.ExitCode, "container");
+        ReportTimings(environment.Name, reply.RootElement, outcome, imageReady, started);
         if (result.Error?.Type == typeof(OutOfMemoryException).FullName && environment.Resources.MemoryBytes is not null)
         {
             // The runtime honours the container's limit (its GC heap limit derives from it): hitting it is the same out-of-memory.

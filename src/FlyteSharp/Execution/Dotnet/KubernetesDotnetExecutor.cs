@@ -125,7 +125,7 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
                 fix: "base the environment on Image.FromDotnetBase(…) and keep its worker layer; check that pods can reach the bundle's registry");
         }
 
-        using var reply = JsonDocument.Parse(json);
+        using var reply = RunnerProtocol.ParseReply(json, $"pod {outcome.Pod}");
         var result = RunnerProtocol.ParseCall(reply.RootElement, outcome.ExitCode ?? -1, $"pod {outcome.Pod}");
         if (result.Error?.Type == typeof(OutOfMemoryException).FullName && environment.Resources.MemoryBytes is not null)
         {

@@ -118,7 +118,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
             throw Unusable(request.Environment, image, outcome, log);
         }
 
-        using var result = JsonDocument.Parse(json);
+        using var result = RunnerProtocol.ParseReply(json, $"pod {outcome.Pod}");
         return RunnerProtocol.ParseCall(result.RootElement, outcome.ExitCode ?? -1, $"pod {outcome.Pod}");
     }
 

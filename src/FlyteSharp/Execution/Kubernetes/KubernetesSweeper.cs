@@ -4,7 +4,7 @@ namespace FlyteSharp.Execution.Kubernetes;
 
 /// <summary>
 /// The Kubernetes part of <c>flytesharp runs gc</c>: deletes the controller token Secrets (<see cref="ControllerTokenSecret"/>)
-/// whose driver is gone — a process of this host that no longer runs, or, for another host's driver, a run this store
+/// whose driver is gone — a process of this host that no longer runs, or, for another host's driver, its run (same name and owner) this store
 /// records as no longer running. A Secret whose owner cannot be told to be gone is kept.
 /// </summary>
 internal static class KubernetesSweeper
@@ -23,7 +23,9 @@ internal static class KubernetesSweeper
 
             var gone = owner.Host == RunStore.Self.Host
                 ? !RunStore.IsAlive(owner.Pid, owner.Start)
-                : store.GetRun(owner.Run) is { Status: not RunStatus.Running };
+                : store.OwnerOf(owner.Run) is { Running: false } recorded
+                    // Run names are not unique across drivers' stores: only the run this very driver recorded counts.
+                    && recorded.Host == owner.Host && recorded.Pid == owner.Pid && recorded.Start == owner.Start;
             if (gone && await pods.DeleteSecretAsync(secret.Metadata.Name, cancellationToken).ConfigureAwait(false))
             {
                 removed.Add($"{pods.Namespace}/{secret.Metadata.Name} (run {owner.Run})");

@@ -149,6 +149,34 @@ public sealed class ControllerTokenSecretTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RemoveControllerSecrets_AnotherHostsLiveRunSharesAFinishedLocalRunsName_ItsSecretIsKept()
+    {
+        // Run names are chosen by users and unique only within one store: another host's driver may run "nightly" while
+        // this store holds a finished "nightly" of its own. That other driver's Secret is live and must stay.
+        using var client = _api.Client();
+        var pods = new KubernetesPods(client, "flytesharp-tests", TimeProvider.System);
+        Directory.CreateDirectory(_home);
+        var database = Path.Combine(_home, "runs.db");
+        var store = RunStore.Open(database);
+        store.InsertRun(new RunRecord("nightly", "root", "env", RunStatus.Running, "{}", null, null, "u", DateTimeOffset.UnixEpoch, null, null, ExecutionMode.Kubernetes), null);
+        using (var connection = new SqliteConnection($"Data Source={database}"))
+        {
+            connection.Open();
+            using var finish = connection.CreateCommand();
+            finish.CommandText = "UPDATE runs SET status = 'succeeded' WHERE name = 'nightly'";
+            Assert.Equal(1, finish.ExecuteNonQuery());
+        }
+
+        Add("of-other-hosts-nightly", Owned("nightly", "another-host.example", 4242, 1));
+
+        var removed = await KubernetesSweeper.RemoveControllerSecretsAsync(pods, store, Ct);
+
+        Assert.Empty(removed);
+        Assert.Empty(_api.DeletedSecrets);
+        Assert.Equal(["of-other-hosts-nightly"], _api.SecretObjects.Keys);
+    }
+
+    [Fact]
     public async Task RunsGcSweep_KubernetesMode_DeletesTheTokenSecretOfAGoneDriver_AndReportsAnUnreachableCluster()
     {
         var (deadPid, deadStart) = DeadProcess();
