@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Files;
 using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Runner;
 using FlyteSharp.Tasks;
@@ -96,6 +97,7 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
                 Directory.CreateDirectory(spill);
                 var moved = Path.Combine(spill, Path.GetFileName(file));
                 File.Move(file, moved);
+                ThrowUnlessRegularFile(moved);
                 result = result with { OutputFile = moved };
             }
 
@@ -254,5 +256,26 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
         }
 
         return $"flytesharp-{safe}-{environment}-r{Guid.NewGuid().ToString("N")[..6]}";
+    }
+
+    /// <summary>
+    /// The replica's folder is writable by the task's code, so the large output moved out of it may be a symlink (to a host
+    /// file) or a FIFO rather than the runner's file. Checked after the move: the spill folder is the driver's own, so
+    /// nothing can swap it in between. What is refused is deleted (a symlink's deletion leaves its target alone).
+    /// </summary>
+    internal static void ThrowUnlessRegularFile(string moved)
+    {
+        var regular = UnixStat.IsAvailable
+            ? UnixStat.TryStat(moved, followLinks: false, out var info) && info.IsRegularFile
+            : new FileInfo(moved).LinkTarget is null;
+        if (regular)
+        {
+            return;
+        }
+
+        File.Delete(moved);
+        throw new FlyteSharpException(
+            "the action's output file in its reusable container is not a regular file (a symlink, FIFO, socket or device)",
+            moved, fix: "do not create, replace or link the runner's output file from task code; return the value from the task instead");
     }
 }
