@@ -325,6 +325,7 @@ public sealed partial class Image
             throw new FlyteSharpException($"workdir '{path}' is not an absolute POSIX path", fix: "use e.g. \"/app\"");
         }
 
+        ImageBuildPlan.CheckLiteralPath(path, "workdir");
         return Append(new WorkdirLayer(path));
     }
 
@@ -484,6 +485,7 @@ public sealed partial class Image
             throw new FlyteSharpException($"image destination '{dst}' is not a POSIX path inside the image", fix: "use an absolute path such as \"/root/my_lib\", or a relative path without '..'");
         }
 
+        ImageBuildPlan.CheckLiteralPath(dst, "image destination");
         return dst;
     }
 

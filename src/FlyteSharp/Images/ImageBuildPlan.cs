@@ -255,6 +255,7 @@ internal sealed partial class ImageBuildPlan : IDisposable
     /// <summary>A path inside the image: absolute paths stay, relative ones are taken from the current workdir.</summary>
     public string InImage(string path)
     {
+        CheckLiteralPath(path, "path in the image");
         var combined = path.StartsWith('/') ? path : Workdir.TrimEnd('/') + "/" + path;
         var parts = new List<string>();
         foreach (var part in combined.Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -299,6 +300,24 @@ internal sealed partial class ImageBuildPlan : IDisposable
     }
 
     private void Add(ImageInstruction instruction) => _instructions.Add(instruction with { Layer = LayerIndex });
+
+    /// <summary>
+    /// Refuses a path in the image that a Dockerfile would not take literally: COPY splits it at whitespace, COPY and
+    /// WORKDIR expand <c>$NAME</c>, and quotes and backslashes are the builder's to interpret. Such a path would give a
+    /// built image that differs from the one assembled through the registry API (and from what the tag describes).
+    /// </summary>
+    /// <param name="path">The path as given (workdir, destination, or a folder name that becomes one).</param>
+    /// <param name="what">What the path is, for the message.</param>
+    public static void CheckLiteralPath(string path, string what)
+    {
+        var bad = path.FirstOrDefault(c => char.IsWhiteSpace(c) || c is '$' or '"' or '\'' or '`' or '\\');
+        if (bad != default)
+        {
+            throw new FlyteSharpException(
+                $"{what} '{path}' holds {(char.IsWhiteSpace(bad) ? "whitespace" : $"'{bad}'")}, which a Dockerfile would not take literally (COPY splits at whitespace, $NAME is expanded)",
+                fix: "use a path of letters, digits and - _ . / @ + = : , (give WithSourceFolder/WithSourceFile an explicit destination when the folder's own name has such characters)");
+        }
+    }
 
     [GeneratedRegex(@"^[A-Za-z0-9_@%+=:,./-]+$")]
     private static partial Regex SafeToken();

@@ -329,6 +329,45 @@ public sealed class ImageTests : IDisposable
         Assert.Contains("uv lock", ex.Fix);
     }
 
+    [Theory]
+    [InlineData("/opt/$APP")]
+    [InlineData("/opt/my app")]
+    [InlineData("/opt/\"q\"")]
+    public void WithWorkdir_PathADockerfileWouldNotTakeLiterally_ThrowsNamingItAndTheFix(string path)
+    {
+        var ex = Assert.Throws<FlyteSharpException>(() => Image.FromDebianBase().WithWorkdir(path));
+
+        Assert.Contains($"workdir '{path}'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("letters, digits", ex.Fix, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("lib/$HOME")]
+    [InlineData("/srv/two words")]
+    [InlineData("/srv/`id`")]
+    public void WithSourceFolder_DestinationADockerfileWouldNotTakeLiterally_Throws(string destination)
+    {
+        _tree.Write("lib/pkg/a.py", "A = 1\n");
+
+        var ex = Assert.Throws<FlyteSharpException>(() => Image.FromDebianBase().WithSourceFolder(_tree.Path("lib/pkg"), destination));
+
+        Assert.Contains($"image destination '{destination}'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resolve_SourceFolderNamedWithASpaceAndNoDestination_ThrowsAskingForADestination()
+    {
+        _tree.Write("lib/my pkg/a.py", "A = 1\n");
+        var image = Image.FromDebianBase().WithSourceFolder(_tree.Path("lib/my pkg"));
+
+        var ex = Assert.Throws<FlyteSharpException>(() => ProjectTree.Resolve(image));
+
+        Assert.Contains("whitespace", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("explicit destination", ex.Fix, StringComparison.Ordinal);
+        var withDestination = Image.FromDebianBase().WithSourceFolder(_tree.Path("lib/my pkg"), "/opt/my_pkg");
+        Assert.Contains(" /opt/my_pkg/\n", ProjectTree.Resolve(withDestination).Dockerfile, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void WithSourceFolder_Missing_Throws()
     {
