@@ -1,5 +1,4 @@
 using Mono.Cecil;
-using Mono.Cecil.Cil;
 
 namespace FlyteSharp.Tests.Architecture;
 
@@ -23,7 +22,7 @@ internal static class NonPublicUses
         var found = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var type in module.GetTypes())
         {
-            var outer = Outer(type).FullName;
+            var outer = IlReferenceWalker.Outer(type).FullName;
             if (type.Name == "<Module>" || (namespacePrefix is not null && !InNamespace(outer, namespacePrefix)))
             {
                 continue;
@@ -38,184 +37,29 @@ internal static class NonPublicUses
     private static bool InNamespace(string fullName, string prefix) =>
         fullName.StartsWith(prefix + ".", StringComparison.Ordinal);
 
-    private static TypeReference Outer(TypeReference type)
+    private sealed class Collector(string targetAssembly, Action<string> report) : IlReferenceWalker
     {
-        while (type.DeclaringType is not null)
+        protected override void OnType(TypeReference type)
         {
-            type = type.DeclaringType;
-        }
-
-        return type;
-    }
-
-    private sealed class Collector(string targetAssembly, Action<string> report)
-    {
-        public void Type(TypeDefinition type)
-        {
-            Ref(type.BaseType);
-            foreach (var i in type.Interfaces)
+            if (IsTarget(type) && type.Resolve() is { } definition && !Visible(definition))
             {
-                Ref(i.InterfaceType);
-            }
-
-            Attributes(type);
-            Generics(type);
-            foreach (var field in type.Fields)
-            {
-                Ref(field.FieldType);
-                Attributes(field);
-            }
-
-            foreach (var property in type.Properties)
-            {
-                Ref(property.PropertyType);
-                Attributes(property);
-            }
-
-            foreach (var e in type.Events)
-            {
-                Ref(e.EventType);
-            }
-
-            foreach (var method in type.Methods)
-            {
-                Method(method);
+                report($"{definition.FullName} (non-public type)");
             }
         }
 
-        private void Method(MethodDefinition method)
+        protected override void OnMethod(MethodReference m)
         {
-            Ref(method.ReturnType);
-            Attributes(method);
-            Generics(method);
-            foreach (var o in method.Overrides)
-            {
-                MethodRef(o);
-            }
-
-            foreach (var p in method.Parameters)
-            {
-                Ref(p.ParameterType);
-                Attributes(p);
-            }
-
-            if (!method.HasBody)
-            {
-                return;
-            }
-
-            foreach (var v in method.Body.Variables)
-            {
-                Ref(v.VariableType);
-            }
-
-            foreach (var instruction in method.Body.Instructions)
-            {
-                switch (instruction.Operand)
-                {
-                    case TypeReference t:
-                        Ref(t);
-                        break;
-                    case MethodReference m:
-                        MethodRef(m);
-                        break;
-                    case FieldReference f:
-                        FieldRef(f);
-                        break;
-                    case CallSite c:
-                        Ref(c.ReturnType);
-                        foreach (var p in c.Parameters)
-                        {
-                            Ref(p.ParameterType);
-                        }
-
-                        break;
-                }
-            }
-        }
-
-        private void MethodRef(MethodReference m)
-        {
-            Ref(m.DeclaringType);
-            Ref(m.ReturnType);
-            foreach (var p in m.Parameters)
-            {
-                Ref(p.ParameterType);
-            }
-
-            if (m is GenericInstanceMethod g)
-            {
-                foreach (var a in g.GenericArguments)
-                {
-                    Ref(a);
-                }
-            }
-
             if (IsTarget(m.DeclaringType) && m.Resolve() is { } definition && !(Visible(definition.DeclaringType) && (definition.IsPublic || definition.IsFamily || definition.IsFamilyOrAssembly)))
             {
                 report($"{definition.DeclaringType.FullName}::{definition.Name} (non-public method)");
             }
         }
 
-        private void FieldRef(FieldReference f)
+        protected override void OnField(FieldReference f)
         {
-            Ref(f.DeclaringType);
-            Ref(f.FieldType);
             if (IsTarget(f.DeclaringType) && f.Resolve() is { } definition && !(Visible(definition.DeclaringType) && (definition.IsPublic || definition.IsFamily || definition.IsFamilyOrAssembly)))
             {
                 report($"{definition.DeclaringType.FullName}::{definition.Name} (non-public field)");
-            }
-        }
-
-        private void Generics(IGenericParameterProvider provider)
-        {
-            foreach (var g in provider.GenericParameters)
-            {
-                foreach (var c in g.Constraints)
-                {
-                    Ref(c.ConstraintType);
-                }
-            }
-        }
-
-        private void Attributes(ICustomAttributeProvider provider)
-        {
-            foreach (var a in provider.CustomAttributes)
-            {
-                MethodRef(a.Constructor);
-                foreach (var arg in a.ConstructorArguments)
-                {
-                    if (arg.Value is TypeReference t)
-                    {
-                        Ref(t);
-                    }
-                }
-            }
-        }
-
-        private void Ref(TypeReference? type)
-        {
-            switch (type)
-            {
-                case null:
-                case GenericParameter:
-                    return;
-                case GenericInstanceType g:
-                    Ref(g.ElementType);
-                    foreach (var a in g.GenericArguments)
-                    {
-                        Ref(a);
-                    }
-
-                    return;
-                case TypeSpecification s:
-                    Ref(s.ElementType);
-                    return;
-            }
-
-            if (IsTarget(type) && type.Resolve() is { } definition && !Visible(definition))
-            {
-                report($"{definition.FullName} (non-public type)");
             }
         }
 

@@ -1,5 +1,4 @@
 using Mono.Cecil;
-using Mono.Cecil.Cil;
 
 namespace FlyteSharp.Tests.Architecture;
 
@@ -32,7 +31,7 @@ internal sealed class TypeReferenceGraph
                 continue;
             }
 
-            var from = Outer(type).FullName;
+            var from = IlReferenceWalker.Outer(type).FullName;
             if (!references.TryGetValue(from, out var set))
             {
                 references[from] = set = new HashSet<string>(StringComparer.Ordinal);
@@ -54,162 +53,10 @@ internal sealed class TypeReferenceGraph
         return dot < 0 ? "" : outer[..dot];
     }
 
-    private static TypeReference Outer(TypeReference type)
+    private sealed class Collector(HashSet<string> own, HashSet<string> into) : IlReferenceWalker
     {
-        while (type.DeclaringType is not null)
+        protected override void OnType(TypeReference type)
         {
-            type = type.DeclaringType;
-        }
-
-        return type;
-    }
-
-    private sealed class Collector(HashSet<string> own, HashSet<string> into)
-    {
-        public void Type(TypeDefinition type)
-        {
-            Ref(type.BaseType);
-            foreach (var i in type.Interfaces)
-            {
-                Ref(i.InterfaceType);
-            }
-
-            Attributes(type);
-            Generics(type);
-            foreach (var field in type.Fields)
-            {
-                Ref(field.FieldType);
-                Attributes(field);
-            }
-
-            foreach (var property in type.Properties)
-            {
-                Ref(property.PropertyType);
-                Attributes(property);
-            }
-
-            foreach (var e in type.Events)
-            {
-                Ref(e.EventType);
-            }
-
-            foreach (var method in type.Methods)
-            {
-                Method(method);
-            }
-        }
-
-        private void Method(MethodDefinition method)
-        {
-            Ref(method.ReturnType);
-            Attributes(method);
-            Generics(method);
-            foreach (var p in method.Parameters)
-            {
-                Ref(p.ParameterType);
-                Attributes(p);
-            }
-
-            if (!method.HasBody)
-            {
-                return;
-            }
-
-            foreach (var v in method.Body.Variables)
-            {
-                Ref(v.VariableType);
-            }
-
-            foreach (var instruction in method.Body.Instructions)
-            {
-                switch (instruction.Operand)
-                {
-                    case TypeReference t:
-                        Ref(t);
-                        break;
-                    case MethodReference m:
-                        MethodRef(m);
-                        break;
-                    case FieldReference f:
-                        Ref(f.DeclaringType);
-                        Ref(f.FieldType);
-                        break;
-                    case CallSite c:
-                        Ref(c.ReturnType);
-                        foreach (var p in c.Parameters)
-                        {
-                            Ref(p.ParameterType);
-                        }
-
-                        break;
-                }
-            }
-        }
-
-        private void MethodRef(MethodReference m)
-        {
-            Ref(m.DeclaringType);
-            Ref(m.ReturnType);
-            foreach (var p in m.Parameters)
-            {
-                Ref(p.ParameterType);
-            }
-
-            if (m is GenericInstanceMethod g)
-            {
-                foreach (var a in g.GenericArguments)
-                {
-                    Ref(a);
-                }
-            }
-        }
-
-        private void Generics(IGenericParameterProvider provider)
-        {
-            foreach (var g in provider.GenericParameters)
-            {
-                foreach (var c in g.Constraints)
-                {
-                    Ref(c.ConstraintType);
-                }
-            }
-        }
-
-        private void Attributes(ICustomAttributeProvider provider)
-        {
-            foreach (var a in provider.CustomAttributes)
-            {
-                Ref(a.AttributeType);
-                foreach (var arg in a.ConstructorArguments)
-                {
-                    if (arg.Value is TypeReference t)
-                    {
-                        Ref(t);
-                    }
-                }
-            }
-        }
-
-        private void Ref(TypeReference? type)
-        {
-            switch (type)
-            {
-                case null:
-                case GenericParameter:
-                    return;
-                case GenericInstanceType g:
-                    Ref(g.ElementType);
-                    foreach (var a in g.GenericArguments)
-                    {
-                        Ref(a);
-                    }
-
-                    return;
-                case TypeSpecification s:
-                    Ref(s.ElementType);
-                    return;
-            }
-
             if (own.Contains(type.FullName))
             {
                 into.Add(Outer(type).FullName);
