@@ -170,9 +170,11 @@ public class DeployCheckTests(DistributionRegistry registry, BaseImage baseImage
         var context = Path.Combine(project.Root, "planted");
         Directory.CreateDirectory(context);
         File.WriteAllText(Path.Combine(context, "planted_package.py"), "VALUE = 1\n");
-        File.WriteAllText(Path.Combine(context, "Dockerfile"), $"FROM {@base.Uri}\nCOPY planted_package.py /usr/lib/python3/dist-packages/planted_package.py\n");
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), $"FROM {@base.Uri}\nCOPY planted_package.py /opt/venv/lib/python{BaseImage.PythonVersion}/site-packages/planted_package.py\n");
         var (code, output) = await Podman.RunAsync("build", "--tag", @base.Uri, context);
         Assert.True(code == 0, output);
+        (code, output) = await Podman.RunAsync("run", "--rm", @base.Uri, "python3", "-c", "import planted_package");
+        Assert.True(code == 0, "the planted local base cannot import the package itself: " + output);
 
         var ex = await Assert.ThrowsAsync<FlyteSharpException>(() => DeployAsync(project, env, registryAssembly: true, ct));
 
