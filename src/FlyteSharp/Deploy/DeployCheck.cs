@@ -118,7 +118,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     /// <summary>
     /// After the images are made: an environment's staged answers count only when its image was made on the local base they
     /// ran on — the base config digest the registry assembly used (<paramref name="assembled"/>), or, for an image a builder
-    /// made here, its first layers equal to the base's.
+    /// made here, its first layers equal to the base's — and from the files they saw (none changed since the check read it).
     /// </summary>
     public async Task ConfirmAsync(IReadOnlyDictionary<string, RegistryAssemblyResult> assembled, CancellationToken cancellationToken)
     {
@@ -128,7 +128,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
                 ? string.Equals(StagedCheckImage.Digest(made.BaseConfigDigest), staged.BaseId, StringComparison.Ordinal)
                 : await StagedCheckImage.LocalImageAsync(_runtime, staged.Full.Uri, cancellationToken).ConfigureAwait(false) is { } built
                     && built.Layers.Count > staged.BaseLayers.Count && built.Layers.Take(staged.BaseLayers.Count).SequenceEqual(staged.BaseLayers, StringComparer.Ordinal);
-            if (confirmed)
+            if (confirmed && staged.SourcesUnchanged())
             {
                 _confirmed.Add(env);
             }

@@ -22,10 +22,21 @@ namespace FlyteSharp.Deploy;
 /// <param name="CodeTar">The tar of the <c>COPY</c> layers' files (paths relative to <c>/</c>).</param>
 /// <param name="Env">The <c>ENV</c> variables above the base, in order (later ones win).</param>
 /// <param name="WorkingDirectory">The last <c>WORKDIR</c> above the base, or null.</param>
+/// <param name="Sources">Each file read into <paramref name="CodeTar"/> with its size and modification time before it was read.</param>
 internal sealed record StagedCheckImage(
     ResolvedImage Full, string BaseUri, string BaseId, IReadOnlyList<string> BaseLayers, string CodeTar,
-    IReadOnlyList<KeyValuePair<string, string>> Env, string? WorkingDirectory)
+    IReadOnlyList<KeyValuePair<string, string>> Env, string? WorkingDirectory, IReadOnlyList<(string Path, long Length, DateTime Modified)> Sources)
 {
+    /// <summary>
+    /// Whether every file is still as it was before the check read it: then the image, whose layer was written from the
+    /// same files meanwhile, holds the bytes the check saw. A file edited during the deploy sends the check to the deployed image.
+    /// </summary>
+    public bool SourcesUnchanged() => Sources.All(s =>
+    {
+        var info = new FileInfo(s.Path);
+        return info.Exists && info.Length == s.Length && info.LastWriteTimeUtc == s.Modified;
+    });
+
     /// <summary>
     /// The staged check image of <paramref name="full"/>, or null when the check must wait for the deployed image: its top
     /// layers need a builder, its base is not in local storage, or its files are over the code layer's limits.
@@ -72,8 +83,8 @@ internal sealed record StagedCheckImage(
         }
 
         var tar = Path.Combine(directory, "code-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)) + ".tar");
-        WriteTar(copies, tar, cancellationToken);
-        return new StagedCheckImage(full, @base.Uri, local.Id, local.Layers, tar, env, workdir);
+        var sources = WriteTar(copies, tar, cancellationToken);
+        return new StagedCheckImage(full, @base.Uri, local.Id, local.Layers, tar, env, workdir, sources);
     }
 
     /// <summary>A local image's ID (<c>sha256:…</c>) and layer diff IDs; null when local storage does not have it.</summary>
@@ -111,8 +122,9 @@ internal sealed record StagedCheckImage(
     /// with the layer's mode and checked again right before it is read, as the layer writer does. No directory entries:
     /// the unpacking creates missing folders (mode 0755, as the assembled layers do) and leaves the base's own alone.
     /// </summary>
-    private static void WriteTar(IReadOnlyList<CopyInstruction> copies, string path, CancellationToken cancellationToken)
+    private static List<(string Path, long Length, DateTime Modified)> WriteTar(IReadOnlyList<CopyInstruction> copies, string path, CancellationToken cancellationToken)
     {
+        var sources = new List<(string Path, long Length, DateTime Modified)>();
         var buffer = new byte[1 << 16];
         using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
         var tar = new DeterministicTarWriter(output);
@@ -120,6 +132,8 @@ internal sealed record StagedCheckImage(
         {
             cancellationToken.ThrowIfCancellationRequested();
             RegistryAssembly.CheckStillRegular(file.SourceFile);
+            var before = new FileInfo(file.SourceFile);
+            sources.Add((file.SourceFile, before.Length, before.LastWriteTimeUtc));
             using var source = RegistryAssembly.Open(file.SourceFile);
             var size = source.Length;
             tar.BeginFile(RegistryAssembly.CleanPath(file.ImagePath).Trim('/'), file.Executable, size);
@@ -141,5 +155,6 @@ internal sealed record StagedCheckImage(
 
         tar.Finish();
         output.Flush();
+        return sources;
     }
 }
