@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Execution.Reuse;
 using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Processes;
 
@@ -10,14 +11,16 @@ namespace FlyteSharp.Execution.Containers;
 /// driven over its attached stdio by a <see cref="PythonWorker"/> (the same JSON-lines protocol as a local warm
 /// interpreter). Its host directory is mounted at <see cref="ContainerRunSpec.IoMount"/> for the spill files of each call.
 /// </summary>
-internal sealed class ContainerReplica
+internal sealed class ContainerReplica : IReplica
 {
     private readonly PythonWorker _worker;
     private readonly string? _secretDirectory;
     private readonly string? _authFile;
+    private readonly ContainerTeardowns _teardowns;
 
-    private ContainerReplica(string runtime, string name, string hostDirectory, string? secretDirectory, string? authFile, string? digest, PythonWorker worker)
+    private ContainerReplica(string runtime, string name, string hostDirectory, string? secretDirectory, string? authFile, string? digest, PythonWorker worker, ContainerTeardowns teardowns)
     {
+        _teardowns = teardowns;
         Runtime = runtime;
         Name = name;
         HostDirectory = hostDirectory;
@@ -50,7 +53,11 @@ internal sealed class ContainerReplica
     /// runner answers, so a broken image or a refused bundle fails here, not in the middle of an action.
     /// </summary>
     /// <exception cref="FlyteSharpException">The container could not start the runner, or refused the bundle.</exception>
-    public static async Task<ContainerReplica> StartAsync(ContainerRunSpec spec, string? secretDirectory, CancellationToken cancellationToken)
+    /// <param name="spec">The container.</param>
+    /// <param name="secretDirectory">The host directory of its secret files, deleted with the replica.</param>
+    /// <param name="teardowns">Where its container's removal goes when it retires.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<ContainerReplica> StartAsync(ContainerRunSpec spec, string? secretDirectory, ContainerTeardowns teardowns, CancellationToken cancellationToken)
     {
         var arguments = spec.Arguments();
         // Attached stdio is the protocol; an init process reaps what tasks leave behind and lets a crashing interpreter end the container.
@@ -65,7 +72,7 @@ internal sealed class ContainerReplica
             throw new FlyteSharpException($"could not start '{spec.Runtime}' for a reusable container: {ex.Message}", fix: "install podman (or docker)", inner: ex);
         }
 
-        var replica = new ContainerReplica(spec.Runtime, spec.Name, spec.IoDirectory, secretDirectory, spec.BundleAuthFile, spec.BundleDigest, worker);
+        var replica = new ContainerReplica(spec.Runtime, spec.Name, spec.IoDirectory, secretDirectory, spec.BundleAuthFile, spec.BundleDigest, worker, teardowns);
         try
         {
             using var doc = await worker.SendAsync(Runner.RunnerProtocol.DescribeRequest([]), null, cancellationToken).ConfigureAwait(false);
@@ -127,12 +134,19 @@ internal sealed class ContainerReplica
     /// <summary>Where the runner unpacks bundle <paramref name="digest"/> inside a replica (one directory per digest).</summary>
     public static string BundleDirectoryFor(string digest) => "/tmp/flytesharp/bundles/" + digest.Replace("sha256:", "", StringComparison.Ordinal);
 
-    /// <summary>
-    /// Ends the container's runner (end of input ends the serve loop, and with it the container) or, when
-    /// <paramref name="kill"/> (a cancelled or broken call), kills the attached process; then deletes the host-side files.
-    /// The container itself is removed by the caller (<see cref="ContainerTeardowns"/>).
-    /// </summary>
-    public async Task CloseAsync(bool kill = false)
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The end of its input ends the runner's serve loop, and with it the container; a killed one ends at once. Then the
+    /// host-side files go and the container's removal starts in the teardowns given at start.
+    /// </remarks>
+    public async Task RetireAsync(bool kill)
+    {
+        await CloseAsync(kill).ConfigureAwait(false);
+        DeleteHostDirectory();
+        _teardowns.Start(Runtime, Name, null, running: kill);
+    }
+
+    private async Task CloseAsync(bool kill = false)
     {
         if (kill)
         {
@@ -146,8 +160,7 @@ internal sealed class ContainerReplica
         }
     }
 
-    /// <summary>Deletes the replica's host directory (after its container is gone).</summary>
-    public void DeleteHostDirectory()
+    private void DeleteHostDirectory()
     {
         try
         {
