@@ -32,6 +32,8 @@ internal sealed class ControllerServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Registration> _parents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, Task> _serving = new();
+    private readonly ConcurrentDictionary<string, ReplicaMailbox> _replicas = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _retiredReplicas = new(StringComparer.Ordinal);
     private readonly string? _privateSocketDirectory;
     private readonly Task _acceptLoop;
     private long _connectionIds;
@@ -151,6 +153,29 @@ internal sealed class ControllerServer : IAsyncDisposable
         }
 
         return new ControllerServer(run, listener, token, tokenFile, address, null, limits ?? ControllerHttpLimits.Default);
+    }
+
+    /// <summary>How long a replica's poll waits for a request before it is answered 204 (and the replica polls again).</summary>
+    internal TimeSpan ReplicaPollWait { get; init; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>The largest request body accepted (a replica's reply included): larger ones get 413.</summary>
+    public long MaxBodyBytes => _limits.MaxBodyBytes;
+
+    /// <summary>
+    /// Opens the mailbox of a pulling replica with a new random id: its polls and replies are admitted (with the run's
+    /// token) until the mailbox is disposed. Ids are unguessable and per server, so no other run's replica is served.
+    /// </summary>
+    public ReplicaMailbox OpenReplica(string namePrefix)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var id = namePrefix + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var mailbox = new ReplicaMailbox(id, _run.Time, m =>
+        {
+            _retiredReplicas[m.Id] = 0;
+            _replicas.TryRemove(new KeyValuePair<string, ReplicaMailbox>(m.Id, m));
+        });
+        _replicas[id] = mailbox;
+        return mailbox;
     }
 
     /// <summary>
@@ -319,6 +344,11 @@ internal sealed class ControllerServer : IAsyncDisposable
         }
 
         var path = head.Target;
+        if (path.StartsWith(ReplicaPrefix, StringComparison.Ordinal))
+        {
+            return await HandleReplicaAsync(head, stream).ConfigureAwait(false);
+        }
+
         const string prefix = "/v1/actions/";
         const string suffix = "/children";
         if (!path.StartsWith(prefix, StringComparison.Ordinal) || !path.EndsWith(suffix, StringComparison.Ordinal) || path.Length <= prefix.Length + suffix.Length)
@@ -339,35 +369,101 @@ internal sealed class ControllerServer : IAsyncDisposable
                 : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no running action {Printable(parentId)} in run {_run.RunName}");
         }
 
-        byte[] body;
-        using (var bodyTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        var (body, refusal) = await ReadBodyAsync(head, stream).ConfigureAwait(false);
+        if (body is null)
         {
-            bodyTimeout.CancelAfter(_limits.BodyTimeout);
-            try
-            {
-                var length = ControllerHttp.ContentLength(head, _limits);
-                if (head.Leftover.IsEmpty && length > 0 && string.Equals(head.Header("expect"), "100-continue", StringComparison.OrdinalIgnoreCase))
-                {
-                    await ControllerHttp.WriteContinueAsync(stream, bodyTimeout.Token).ConfigureAwait(false);
-                }
-
-                body = await ControllerHttp.ReadBodyAsync(stream, head, length, bodyTimeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
-            {
-                return Refuse(408, ControllerProtocol.ErrorTypes.Timeout, $"the body did not arrive within {_limits.BodyTimeout.TotalSeconds:0.#} s");
-            }
-            catch (ControllerHttpException ex)
-            {
-                return Refuse(ex.Status, ex.Type, ex.Message);
-            }
-            catch (EndOfStreamException)
-            {
-                return (0, []);
-            }
+            return refusal;
         }
 
         return await CallAsync(registration, body).ConfigureAwait(false);
+    }
+
+    /// <summary>The request's body, or the answer to give instead (a refusal; status 0 when the client left).</summary>
+    private async Task<(byte[]? Body, (int Status, byte[] Body) Refusal)> ReadBodyAsync(ControllerHttpHead head, NetworkStream stream)
+    {
+        using var bodyTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        bodyTimeout.CancelAfter(_limits.BodyTimeout);
+        try
+        {
+            var length = ControllerHttp.ContentLength(head, _limits);
+            if (head.Leftover.IsEmpty && length > 0 && string.Equals(head.Header("expect"), "100-continue", StringComparison.OrdinalIgnoreCase))
+            {
+                await ControllerHttp.WriteContinueAsync(stream, bodyTimeout.Token).ConfigureAwait(false);
+            }
+
+            return (await ControllerHttp.ReadBodyAsync(stream, head, length, bodyTimeout.Token).ConfigureAwait(false), default);
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            return (null, Refuse(408, ControllerProtocol.ErrorTypes.Timeout, $"the body did not arrive within {_limits.BodyTimeout.TotalSeconds:0.#} s"));
+        }
+        catch (ControllerHttpException ex)
+        {
+            return (null, Refuse(ex.Status, ex.Type, ex.Message));
+        }
+        catch (EndOfStreamException)
+        {
+            return (null, (0, []));
+        }
+    }
+
+    private const string ReplicaPrefix = "/v1/replicas/";
+
+    /// <summary>
+    /// The pulling replicas' endpoints: <c>GET {id}/next</c> (long poll), <c>POST {id}/replies</c>, <c>POST {id}/heartbeat</c>.
+    /// An id this server did not open (another run's replica, a guess) is 404; a retired one 410, which stops its loop.
+    /// </summary>
+    private async Task<(int Status, byte[] Body)> HandleReplicaAsync(ControllerHttpHead head, NetworkStream stream)
+    {
+        var rest = head.Target[ReplicaPrefix.Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var id = slash > 0 ? Uri.UnescapeDataString(rest[..slash]) : "";
+        var endpoint = slash > 0 ? rest[(slash + 1)..] : "";
+        var (method, known) = endpoint switch
+        {
+            "next" => ("GET", true),
+            "replies" or "heartbeat" => ("POST", true),
+            _ => ("", false),
+        };
+        if (!known)
+        {
+            return Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no endpoint {Printable(head.Target)}: replicas have GET {{id}}/next, POST {{id}}/replies and POST {{id}}/heartbeat");
+        }
+
+        if (head.Method != method)
+        {
+            return Refuse(405, ControllerProtocol.ErrorTypes.MethodNotAllowed, $"{head.Method} is not allowed here: use {method}");
+        }
+
+        if (!_replicas.TryGetValue(id, out var mailbox))
+        {
+            return _retiredReplicas.ContainsKey(id)
+                ? (410, ErrorBody(new ControllerError(ControllerProtocol.ErrorTypes.Conflict, $"replica {Printable(id)} was retired: stop")))
+                : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no replica {Printable(id)} in run {_run.RunName}");
+        }
+
+        switch (endpoint)
+        {
+            case "next":
+                return await mailbox.NextAsync(ReplicaPollWait, _stopping.Token).ConfigureAwait(false);
+            case "heartbeat":
+                mailbox.Heartbeat();
+                return (204, []);
+            default:
+                var (body, refusal) = await ReadBodyAsync(head, stream).ConfigureAwait(false);
+                if (body is null)
+                {
+                    return refusal;
+                }
+
+                var (status, error) = mailbox.Reply(body);
+                if (error is not null)
+                {
+                    return Refuse(status, status == 409 ? ControllerProtocol.ErrorTypes.Conflict : ControllerProtocol.ErrorTypes.BadRequest, error);
+                }
+
+                return (204, []);
+        }
     }
 
     private async Task<(int Status, byte[] Body)> CallAsync(Registration registration, byte[] body)
