@@ -504,6 +504,9 @@ class _PullTransport:
         self._base = url.rstrip("/") + "/v1/replicas/" + urllib.parse.quote(replica, safe="")
         self._headers = {"Authorization": "Bearer " + token}
         self._give_up = give_up
+        self._max_reply = None
+        # Deleting the Pod sends SIGTERM, which a PID 1 would otherwise ignore until the kill after the grace period.
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
         threading.Thread(target=self._heartbeat, name="flytesharp-heartbeat", daemon=True).start()
 
     def _send(self, method, path, body=None, timeout=30):
@@ -544,7 +547,9 @@ class _PullTransport:
         while True:
             status, body = self._retrying("GET", "/next", timeout=self.POLL_TIMEOUT_SECONDS)
             if status == 200:
-                yield json.loads(body)
+                request = json.loads(body)
+                self._max_reply = request.get("max_reply_bytes")
+                yield request
             elif status == 204:
                 continue
             else:
@@ -554,11 +559,13 @@ class _PullTransport:
 
     def reply(self, body):
         data = body.encode("utf-8")
-        status, answer = self._retrying("POST", "/replies", data)
+        limit = self._max_reply
+        status, answer = (413, b"") if limit is not None and len(data) > limit else self._retrying("POST", "/replies", data)
         if status == 413:
-            # Too large for the driver: the call fails with a small error instead of hanging.
+            # Too large for the driver: the call fails with a small error instead of a body it would refuse.
             rid = json.loads(body).get("id")
-            error = ValueError(f"the task's reply is {len(data)} bytes, more than the driver accepts ({answer[:300]!r})")
+            error = ValueError(f"the task's reply is {len(data)} bytes, more than the {limit} bytes the driver accepts from a Pod; "
+                               "return large data by reference (a path or URL) instead of by value")
             error_body = json.dumps({"id": rid, "ok": False, "error": _error(error), "stdout": "", "stderr": ""})
             status, answer = self._retrying("POST", "/replies", error_body.encode("utf-8"))
         if status not in (None, 200, 204):
