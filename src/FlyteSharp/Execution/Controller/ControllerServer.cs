@@ -156,7 +156,7 @@ internal sealed class ControllerServer : IAsyncDisposable
     }
 
     /// <summary>How long a replica's poll waits for a request before it is answered 204 (and the replica polls again).</summary>
-    internal TimeSpan ReplicaPollWait { get; init; } = TimeSpan.FromSeconds(25);
+    internal TimeSpan ReplicaPollWait { get; set; } = TimeSpan.FromSeconds(25);
 
     /// <summary>The largest request body accepted (a replica's reply included): larger ones get 413.</summary>
     public long MaxBodyBytes => _limits.MaxBodyBytes;
