@@ -143,6 +143,54 @@ public class ReusablePodKubePlayTests(DistributionRegistry registry, BaseImage b
         Assert.Equal(api.PlayedYaml.Keys.Order(StringComparer.Ordinal), api.DeletedPods.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task Run_CodeEditWithTheSameImage_ReusesTheSharedPodWithANewInterpreter_ProcessEndDeletesItAndItsSecret()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (project, api) = Start();
+        using var projectDisposal = project;
+        await using var apiDisposal = api;
+        const string Version = "import uuid\ninterpreter = uuid.uuid4().hex[:12]\ncalls = 0\ndef version(i: int) -> str:\n    global calls\n    calls += 1\n    return f\"{0}:{{interpreter}}:{{calls}}\"\n";
+        project.WritePython("app/ver.py", string.Format(System.Globalization.CultureInfo.InvariantCulture, Version, "v1"));
+        var env = new TaskEnvironment("kreuseglobal", Image.FromDebianBase("3.11").WithCodeBundle(),
+            reuse: new ReusePolicy(Replicas: 1, IdleTtl: TimeSpan.FromMinutes(5), Scope: ReuseScope.Global));
+        var version = env.PythonTask<int, string>("app.ver:version");
+        var twice = env.Task("twice", async (int n) => await version.InvokeAsync(n) + "," + await version.InvokeAsync(n));
+        var options = new RunOptions { Mode = ExecutionMode.Kubernetes, CancellationToken = ct };
+        try
+        {
+            var first = await project.Runtime.Run(twice, 1, options);
+            Assert.True(await first.WaitAsync(ct) == RunStatus.Succeeded, first.Error?.ToString());
+            var podsAfterFirst = api.DeletedPods.Count;
+            project.WritePython("app/ver.py", string.Format(System.Globalization.CultureInfo.InvariantCulture, Version, "v2"));
+
+            var second = await project.Runtime.Run(twice, 1, options);
+            Assert.True(await second.WaitAsync(ct) == RunStatus.Succeeded, second.Error?.ToString());
+
+            Assert.Equal(0, podsAfterFirst);                       // the shared replica outlived its first run
+            Assert.NotEqual(first.BundleDigest, second.BundleDigest);
+            var a = (await first.GetOutputAsync(ct)).Split(',').Select(c => c.Split(':')).ToArray();
+            var b = (await second.GetOutputAsync(ct)).Split(',').Select(c => c.Split(':')).ToArray();
+            Assert.Equal(["v1", "v1", "v2", "v2"], a.Concat(b).Select(c => c[0]));   // the edit took effect
+            Assert.Equal(["1", "2", "1", "2"], a.Concat(b).Select(c => c[2]));       // in a fresh interpreter
+            Assert.NotEqual(a[0][1], b[0][1]);
+            var pod = Assert.Single(api.PlayedYaml.Keys);                               // in the same Pod
+            var hosts = (await first.GetActionsAsync(ct)).Concat(await second.GetActionsAsync(ct)).Where(x => x.Task == "app.ver:version").Select(x => x.Host).ToList();
+            Assert.Equal(4, hosts.Count);
+            Assert.All(hosts, h => Assert.Contains($"pod {pod} ", h, StringComparison.Ordinal));
+            Assert.Empty(api.DeletedSecrets);                                           // the shared token Secret stays with the Pod
+        }
+        finally
+        {
+            await FlyteSharp.Execution.Kubernetes.SharedReplicaHub.DisposeAllAsync();
+        }
+
+        Assert.Equal(api.PlayedYaml.Keys, api.DeletedPods);
+        Assert.Equal(api.CreatedSecrets.Select(s => s.Metadata.Name), api.DeletedSecrets);
+        var token = System.Text.Encoding.ASCII.GetString(Assert.Single(api.CreatedSecrets).Data["controller.token"]);
+        Assert.DoesNotContain(token, Assert.Single(api.PlayedYaml.Values), StringComparison.Ordinal);
+    }
+
     private (PodmanProject Project, KubePlayApiServer Api) Start()
     {
         var project = new PodmanProject(registry);

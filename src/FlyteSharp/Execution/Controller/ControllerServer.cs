@@ -22,7 +22,8 @@ internal sealed class ControllerServer : IAsyncDisposable
     /// <summary>Longest Unix socket path used in the sandbox (sun_path holds 108 bytes with its NUL); longer sandboxes use a short private directory.</summary>
     internal const int MaxSocketPathBytes = 100;
 
-    private readonly RunController _run;
+    private readonly RunController? _run;
+    private readonly TimeProvider _time;
     private readonly Socket _listener;
     private readonly ControllerToken _token;
     private readonly ControllerHttpLimits _limits;
@@ -39,9 +40,10 @@ internal sealed class ControllerServer : IAsyncDisposable
     private long _connectionIds;
     private int _disposed;
 
-    private ControllerServer(RunController run, Socket listener, ControllerToken token, string tokenFile, ControllerAddress address, string? privateSocketDirectory, ControllerHttpLimits limits)
+    private ControllerServer(RunController? run, TimeProvider time, Socket listener, ControllerToken token, string tokenFile, ControllerAddress address, string? privateSocketDirectory, ControllerHttpLimits limits)
     {
         _run = run;
+        _time = time;
         _listener = listener;
         _token = token;
         _limits = limits;
@@ -49,7 +51,7 @@ internal sealed class ControllerServer : IAsyncDisposable
         Address = address;
         _privateSocketDirectory = privateSocketDirectory;
         _connections = new SemaphoreSlim(limits.MaxConnections, limits.MaxConnections);
-        _catalog = new ControllerTaskCatalog(() => run.KnownTasks);
+        _catalog = new ControllerTaskCatalog(() => run?.KnownTasks ?? []);
 
         // The loop must not carry the starter's async-locals (a task body's ActionScope, console capture) into every request.
         using (ExecutionContext.SuppressFlow())
@@ -106,7 +108,7 @@ internal sealed class ControllerServer : IAsyncDisposable
             throw;
         }
 
-        return new ControllerServer(run, listener, token, tokenFile, ControllerAddress.Unix(socketPath), privateDirectory, limits ?? ControllerHttpLimits.Default);
+        return new ControllerServer(run, run.Time, listener, token, tokenFile, ControllerAddress.Unix(socketPath), privateDirectory, limits ?? ControllerHttpLimits.Default);
     }
 
     /// <summary>Starts a server on TCP (Kubernetes mode), with the token file in <paramref name="directory"/>.</summary>
@@ -115,7 +117,21 @@ internal sealed class ControllerServer : IAsyncDisposable
     /// <param name="listen"><c>host:port</c> to listen on (port 0: any free port).</param>
     /// <param name="advertisedUrl">The URL Pods reach the driver at; null: <c>http://{listen host}:{port}</c>.</param>
     /// <param name="limits">Request limits.</param>
-    public static ControllerServer StartTcp(RunController run, string directory, string listen, string? advertisedUrl, ControllerHttpLimits? limits = null)
+    public static ControllerServer StartTcp(RunController run, string directory, string listen, string? advertisedUrl, ControllerHttpLimits? limits = null) =>
+        StartTcp(run, run.Time, directory, listen, advertisedUrl, limits);
+
+    /// <summary>
+    /// Starts a server on TCP that serves only pulling replicas (<see cref="OpenReplica"/>), for no run: the replica Pods
+    /// of <c>ReuseScope.Global</c> environments, which outlive the run that started them.
+    /// </summary>
+    /// <param name="time">The clock (replicas' last contact).</param>
+    /// <param name="directory">Where the token file goes (created 0700).</param>
+    /// <param name="listen"><c>host:port</c> to listen on (port 0: any free port).</param>
+    /// <param name="advertisedUrl">The URL Pods reach the driver at (<c>{port}</c>: the port listened on).</param>
+    public static ControllerServer StartReplicaHub(TimeProvider time, string directory, string listen, string advertisedUrl) =>
+        StartTcp(null, time, directory, listen, advertisedUrl, null);
+
+    private static ControllerServer StartTcp(RunController? run, TimeProvider time, string directory, string listen, string? advertisedUrl, ControllerHttpLimits? limits)
     {
         var endpoint = ParseListen(listen);
         CreatePrivateDirectory(directory);
@@ -152,7 +168,7 @@ internal sealed class ControllerServer : IAsyncDisposable
                 fix: "set [kubernetes] controller_url in flytesharp.toml to the URL Pods reach this driver at, e.g. \"http://driver.example:7443\" ({port} stands for the port listened on)");
         }
 
-        return new ControllerServer(run, listener, token, tokenFile, address, null, limits ?? ControllerHttpLimits.Default);
+        return new ControllerServer(run, time, listener, token, tokenFile, address, null, limits ?? ControllerHttpLimits.Default);
     }
 
     /// <summary>How long a replica's poll waits for a request before it is answered 204 (and the replica polls again).</summary>
@@ -169,7 +185,7 @@ internal sealed class ControllerServer : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var id = namePrefix + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-        var mailbox = new ReplicaMailbox(id, _run.Time, m =>
+        var mailbox = new ReplicaMailbox(id, _time, m =>
         {
             _retiredReplicas[m.Id] = 0;
             _replicas.TryRemove(new KeyValuePair<string, ReplicaMailbox>(m.Id, m));
@@ -366,7 +382,7 @@ internal sealed class ControllerServer : IAsyncDisposable
         {
             return _finished.ContainsKey(parentId)
                 ? Refuse(409, ControllerProtocol.ErrorTypes.Conflict, $"parent action {Printable(parentId)} is no longer running")
-                : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no running action {Printable(parentId)} in run {_run.RunName}");
+                : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no running action {Printable(parentId)} in {Owner}");
         }
 
         var (body, refusal) = await ReadBodyAsync(head, stream).ConfigureAwait(false);
@@ -439,7 +455,7 @@ internal sealed class ControllerServer : IAsyncDisposable
         {
             return _retiredReplicas.ContainsKey(id)
                 ? (410, ErrorBody(new ControllerError(ControllerProtocol.ErrorTypes.Conflict, $"replica {Printable(id)} was retired: stop")))
-                : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no replica {Printable(id)} in run {_run.RunName}");
+                : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no replica {Printable(id)} in {Owner}");
         }
 
         switch (endpoint)
@@ -466,8 +482,13 @@ internal sealed class ControllerServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Whose API this is, for messages.</summary>
+    private string Owner => _run is null ? "this driver's shared replicas" : $"run {_run.RunName}";
+
     private async Task<(int Status, byte[] Body)> CallAsync(Registration registration, byte[] body)
     {
+        // Only a registered parent gets here, and only a run's server registers parents.
+        var run = _run ?? throw new InvalidOperationException("a replica hub has no parent actions");
         var parent = registration.Scope;
         string? taskName = null;
         TaskDefinition? task = null;
@@ -478,43 +499,44 @@ internal sealed class ControllerServer : IAsyncDisposable
             var request = ParseRequest(body);
             taskName = request.Task;
             task = _catalog.Find(request.Task, request.Environment);
-            var parameters = task.Parameters ?? await _run.EnsureParametersAsync(task).WaitAsync(linked.Token).ConfigureAwait(false);
+            var parameters = task.Parameters ?? await run.EnsureParametersAsync(task).WaitAsync(linked.Token).ConfigureAwait(false);
             inputs = Bind(task, parameters, request.Inputs);
         }
         catch (ControllerHttpException ex)
         {
-            _run.Log(parent.ActionId, "flytesharp", $"controller API: refused a child call{(taskName is null ? "" : $" of '{taskName}'")} ({ex.Status}): {ex.Message}");
-            return Refuse(ex.Status, ex.Type, _run.Settings.Secrets.Redact(ex.Message));
+            run.Log(parent.ActionId, "flytesharp", $"controller API: refused a child call{(taskName is null ? "" : $" of '{taskName}'")} ({ex.Status}): {ex.Message}");
+            return Refuse(ex.Status, ex.Type, run.Settings.Secrets.Redact(ex.Message));
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested || _run.RunCancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested || run.RunCancellation.IsCancellationRequested)
         {
             return NoLongerRunning(parent, registration);
         }
         catch (Exception ex)
         {
             // Learning a Python task's parameters failed: the same error the in-process call would raise.
-            return (422, ErrorBody(ChildErrors.FromException(task!, ex, _run.Settings.Secrets.Redact)));
+            return (422, ErrorBody(ChildErrors.FromException(task!, ex, run.Settings.Secrets.Redact)));
         }
 
         try
         {
-            var value = await _run.CallChildAsync(parent, task, inputs).WaitAsync(linked.Token).ConfigureAwait(false);
+            var value = await run.CallChildAsync(parent, task, inputs).WaitAsync(linked.Token).ConfigureAwait(false);
             return (200, OutputBody(task, value));
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested || _run.RunCancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested || run.RunCancellation.IsCancellationRequested)
         {
             // The run's own token is checked too: a cancelled child may get here before the cancellation has reached the linked token.
             return NoLongerRunning(parent, registration);
         }
         catch (Exception ex)
         {
-            return (422, ErrorBody(ChildErrors.FromException(task, ex, _run.Settings.Secrets.Redact)));
+            return (422, ErrorBody(ChildErrors.FromException(task, ex, run.Settings.Secrets.Redact)));
         }
     }
 
     private (int, byte[]) NoLongerRunning(ActionScope parent, Registration registration)
     {
-        var why = _run.RunCancellation.IsCancellationRequested ? "the run was cancelled"
+        var run = _run!;
+        var why = run.RunCancellation.IsCancellationRequested ? "the run was cancelled"
             : _stopping.IsCancellationRequested ? "the run ended"
             : registration.Ended.IsCancellationRequested ? "its container ended"
             : "it timed out";

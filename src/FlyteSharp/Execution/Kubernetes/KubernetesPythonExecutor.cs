@@ -40,8 +40,15 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     private int _sequence;
 
     /// <summary>Creates the executor; refuses a run whose bundle the cluster could not fetch (a file:// store).</summary>
+    /// <param name="context">The run.</param>
+    /// <param name="images">Where the environments' images come from.</param>
+    /// <param name="client">The run's API client.</param>
+    /// <param name="namespaceName">The namespace Pods go to.</param>
+    /// <param name="ownsClient">Dispose <paramref name="client"/> with the executor.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="sharedClient">Makes a client of the process's own for <see cref="ReuseScope.Global"/> replica Pods, which outlive the run.</param>
     public KubernetesPythonExecutor(PythonExecutorContext context, IContainerImageSource images, IKubernetes client, string namespaceName,
-        bool ownsClient = false, TimeProvider? timeProvider = null)
+        bool ownsClient = false, TimeProvider? timeProvider = null, Func<IKubernetes>? sharedClient = null)
     {
         RequireClusterStore(context);
         _context = context;
@@ -54,7 +61,7 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         _bundleUri = new(() => PutBundleAsync(CancellationToken.None));
         if (context.Controller is { } controller && context.Config.ControllerUrl is not null)
         {
-            _reusable = new ReusablePods(context, _pods, controller, _time);
+            _reusable = new ReusablePods(context, _pods, controller, _time, sharedClient);
         }
     }
 
@@ -67,7 +74,8 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         RequireClusterStore(context);
         var configuration = KubernetesClients.Configuration(context.Config);
         var images = new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress);
-        return new KubernetesPythonExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true);
+        return new KubernetesPythonExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true,
+            sharedClient: () => new k8s.Kubernetes(configuration));
     }
 
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
@@ -97,9 +105,10 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         {
             if (_reusable is not null)
             {
-                if (reuse.Scope == ReuseScope.Global && _reuseWarned.TryAdd(request.Environment.Name, 0))
+                if (reuse.Scope == ReuseScope.Global && !_reusable.SharesGlobal && _reuseWarned.TryAdd(request.Environment.Name, 0))
                 {
-                    await Console.Error.WriteLineAsync($"warning: environment '{request.Environment.Name}' has ReuseScope.Global, which kubernetes mode applies per run: its Pods are deleted when the run ends").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"warning: environment '{request.Environment.Name}' has ReuseScope.Global, which kubernetes mode applies per run " +
+                        "unless [kubernetes] controller_url has a {port} placeholder (shared Pods pull from a port of their own): its Pods are deleted when the run ends").ConfigureAwait(false);
                 }
 
                 var replicaImage = await _images.GetAsync(request.Environment, cancellationToken).ConfigureAwait(false);

@@ -23,10 +23,12 @@ internal sealed class PodReplica : IReplica, IDisposable
     private readonly Task<PodEnd> _ended;
     private readonly TimeSpan _silenceLimit;
 
-    private PodReplica(KubernetesPods pods, string name, ReplicaMailbox mailbox, V1Pod created, TimeSpan silenceLimit)
+    private PodReplica(KubernetesPods pods, string name, ReplicaMailbox mailbox, V1Pod created, TimeSpan silenceLimit, string? digest, long maxReplyBytes)
     {
         _pods = pods;
         Name = name;
+        Digest = digest;
+        MaxReplyBytes = maxReplyBytes;
         _mailbox = mailbox;
         _silenceLimit = silenceLimit;
         _ended = Task.Run(() => pods.MonitorAsync(created, _stopWatching.Token));
@@ -41,6 +43,12 @@ internal sealed class PodReplica : IReplica, IDisposable
     /// <summary>The Pod's name.</summary>
     public string Name { get; }
 
+    /// <summary>The bundle digest its interpreter serves (null when the code is in the image).</summary>
+    public string? Digest { get; private set; }
+
+    /// <summary>The largest reply its controller accepts (the runner answers a larger one with a small error).</summary>
+    public long MaxReplyBytes { get; }
+
     /// <summary>Actions this replica has run.</summary>
     public int Calls { get; private set; }
 
@@ -52,7 +60,13 @@ internal sealed class PodReplica : IReplica, IDisposable
     /// first poll, so an unpullable image, a refused bundle or an unreachable controller fails here, not mid-action.
     /// </summary>
     /// <exception cref="FlyteSharpException">The Pod never polled: why, with its log's last lines.</exception>
-    public static async Task<PodReplica> StartAsync(KubernetesPods pods, V1Pod pod, ReplicaMailbox mailbox, CancellationToken cancellationToken)
+    /// <param name="pods">The API the Pod is created, watched and deleted through.</param>
+    /// <param name="pod">The Pod (<see cref="ReusablePods.Pod"/>).</param>
+    /// <param name="mailbox">Where its runner pulls from.</param>
+    /// <param name="digest">The bundle digest the Pod starts with (null when the code is in the image).</param>
+    /// <param name="maxReplyBytes">The largest reply the mailbox's server accepts.</param>
+    /// <param name="cancellationToken">Cancels the start (the Pod is deleted).</param>
+    public static async Task<PodReplica> StartAsync(KubernetesPods pods, V1Pod pod, ReplicaMailbox mailbox, string? digest, long maxReplyBytes, CancellationToken cancellationToken)
     {
         var name = pod.Metadata.Name;
         V1Pod created;
@@ -66,7 +80,7 @@ internal sealed class PodReplica : IReplica, IDisposable
             throw;
         }
 
-        var replica = new PodReplica(pods, name, mailbox, created, SilenceLimit);
+        var replica = new PodReplica(pods, name, mailbox, created, SilenceLimit, digest, maxReplyBytes);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -132,6 +146,36 @@ internal sealed class PodReplica : IReplica, IDisposable
         }
 
         throw new PythonWorkerDiedException(-1, $"reusable pod {Name} sent nothing for {_silenceLimit.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s while running the task (its node or network failed, or it hangs outside Python)");
+    }
+
+    /// <summary>
+    /// Serves another bundle in the same Pod: the runner fetches and verifies it into its own directory (once per digest)
+    /// and re-executes its interpreter, which pulls from the same mailbox.
+    /// </summary>
+    /// <exception cref="FlyteSharpException">The runner refused the bundle (its old code keeps serving).</exception>
+    public async Task ReloadAsync(Containers.ContainerBundleSource bundle, string digest, IReadOnlyList<string> importPaths, CancellationToken cancellationToken)
+    {
+        var request = new Dictionary<string, object?>
+        {
+            ["op"] = "reload",
+            ["bundle"] = bundle.Source,
+            ["digest"] = digest,
+            ["bundle_dir"] = Containers.ContainerReplica.BundleDirectoryFor(digest),
+            ["paths"] = importPaths.ToArray(),
+            ["fetch_attempts"] = Registry.RegistryRetry.MaxAttempts,
+            ["fetch_backoff"] = Registry.RegistryRetry.InitialBackoff.TotalSeconds,
+        };
+        using var reply = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        Calls--; // a reload is not an action
+        var root = reply.RootElement;
+        if (!root.TryGetProperty("ok", out var ok) || ok.ValueKind != JsonValueKind.True)
+        {
+            var error = root.TryGetProperty("error", out var e) && e.TryGetProperty("message", out var m) ? m.GetString() : "no reason given";
+            throw new FlyteSharpException($"reusable pod {Name} refused the code bundle {digest}: {error}",
+                fix: "the bundle in the store is not the one this run recorded, or the pod cannot reach the store");
+        }
+
+        Digest = digest;
     }
 
     /// <summary>Whether the Pod ended out of memory (read after a died call).</summary>
