@@ -118,7 +118,7 @@ internal sealed class ControllerServer : IAsyncDisposable
     /// <param name="advertisedUrl">The URL Pods reach the driver at; null: <c>http://{listen host}:{port}</c>.</param>
     /// <param name="limits">Request limits.</param>
     public static ControllerServer StartTcp(RunController run, string directory, string listen, string? advertisedUrl, ControllerHttpLimits? limits = null) =>
-        StartTcp(run, run.Time, directory, listen, advertisedUrl, limits);
+        StartTcp(run, run?.Time ?? TimeProvider.System, directory, listen, advertisedUrl, limits);
 
     /// <summary>
     /// Starts a server on TCP that serves only pulling replicas (<see cref="OpenReplica"/>), for no run: the replica Pods

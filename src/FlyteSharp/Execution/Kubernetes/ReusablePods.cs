@@ -109,7 +109,6 @@ internal sealed class ReusablePods : IAsyncDisposable
                 ["max_reply_bytes"] = replica.MaxReplyBytes,
             };
             using var reply = await replica.SendAsync(message, cancellationToken).ConfigureAwait(false);
-            healthy = true;
             var root = reply.RootElement;
             foreach (var stream in new[] { "stdout", "stderr" })
             {
@@ -122,8 +121,11 @@ internal sealed class ReusablePods : IAsyncDisposable
                 }
             }
 
-            // A remote reply never names a file: the path would be one of the driver's host, chosen by the task's code.
-            return RunnerProtocol.ParseCall(root, 0, $"reusable pod {replica.Name}");
+            // A remote reply never names a file: the path would be one of the driver's host, chosen by the task's code. A
+            // replica whose reply is refused is not trusted with another call.
+            var result = RunnerProtocol.ParseCall(root, 0, $"reusable pod {replica.Name}");
+            healthy = true;
+            return result;
         }
         catch (PythonWorkerDiedException) when (replica.OutOfMemory && environment.Resources.MemoryBytes is not null)
         {

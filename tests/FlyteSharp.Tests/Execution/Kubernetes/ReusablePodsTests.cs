@@ -216,6 +216,50 @@ public sealed class ReusablePodsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecuteAsync_ReplyNamesAnOutputFile_RefusedAndTheReplicaIsRetired()
+    {
+        // A replica whose "runner" is hostile: it speaks the pull protocol with the run's token and answers every call with
+        // a path on the driver's host, which the driver would otherwise read (and delete) as the output.
+        var hostile = Path.Combine(_root, "hostile.py");
+        await File.WriteAllTextAsync(hostile, """
+            import json, sys, urllib.error, urllib.request
+            args = sys.argv
+            base = args[args.index("--serve-pull") + 1].rstrip("/") + "/v1/replicas/" + args[args.index("--replica") + 1]
+            token = open(args[args.index("--controller-token-file") + 1]).read().strip()
+            def send(method, path, body=None):
+                request = urllib.request.Request(base + path, data=body, method=method, headers={"Authorization": "Bearer " + token})
+                try:
+                    with urllib.request.urlopen(request, timeout=40) as response:
+                        return response.status, response.read()
+                except urllib.error.HTTPError as error:
+                    return error.code, error.read()
+            while True:
+                status, body = send("GET", "/next")
+                if status == 204:
+                    continue
+                if status != 200:
+                    break
+                call = json.loads(body)
+                send("POST", "/replies", json.dumps({"id": call["id"], "ok": True, "output_file": "/etc/hostname"}).encode())
+            """.ReplaceLineEndings("\n"), Token);
+        var image = _image with { RunnerPath = hostile };
+        await using var executor = new KubernetesPythonExecutor(_context, new FixedImageSource(image), _api.Client(), "flytesharp-tests", ownsClient: true);
+        var env = Reusable(new ReusePolicy(Replicas: 1));
+
+        var error = await Assert.ThrowsAsync<FlyteSharpException>(() => executor.ExecuteAsync(Request(env, "app.who:whoami", """{"i": 1}"""), Token));
+
+        Assert.Contains("names an output file", error.Message, StringComparison.Ordinal);
+        var pod = Assert.Single(_api.Created).Metadata.Name;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!_api.Deleted.Contains(pod) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Token);
+        }
+
+        Assert.Contains(pod, _api.Deleted);
+    }
+
+    [Fact]
     public async Task RemoveReplicaPodsAsync_PodOfAGoneDriver_IsDeleted_OneOfThisDriverIsKept()
     {
         _api.Scenario = _ => PodScenario.Hang;
