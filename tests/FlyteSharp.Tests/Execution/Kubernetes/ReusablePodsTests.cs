@@ -260,6 +260,49 @@ public sealed class ReusablePodsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecuteAsync_ReplicaGoesSilentMidCall_FailsAsADiedWorkerAfterTheSilenceLimit_AndItsPodIsDeleted()
+    {
+        // A replica that takes a call and then neither replies nor sends heartbeats (a hung node, a cut network), while
+        // its process and Pod stay up: only the silence bound can tell.
+        var silent = Path.Combine(_root, "silent.py");
+        await File.WriteAllTextAsync(silent, """
+            import sys, time, urllib.request
+            args = sys.argv
+            base = args[args.index("--serve-pull") + 1].rstrip("/") + "/v1/replicas/" + args[args.index("--replica") + 1]
+            token = open(args[args.index("--controller-token-file") + 1]).read().strip()
+            while True:
+                request = urllib.request.Request(base + "/next", headers={"Authorization": "Bearer " + token})
+                with urllib.request.urlopen(request, timeout=40) as response:
+                    if response.status == 200:
+                        time.sleep(600)
+            """.ReplaceLineEndings("\n"), Token);
+        var limit = PodReplica.SilenceLimit;
+        PodReplica.SilenceLimit = TimeSpan.FromSeconds(1);
+        try
+        {
+            await using var executor = new KubernetesPythonExecutor(_context, new FixedImageSource(_image with { RunnerPath = silent }), _api.Client(), "flytesharp-tests", ownsClient: true);
+            var env = Reusable(new ReusePolicy(Replicas: 1));
+
+            var died = await Assert.ThrowsAsync<PythonWorkerDiedException>(() => executor.ExecuteAsync(Request(env, "app.who:whoami", """{"i": 1}"""), Token))
+                .WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+            Assert.Contains("sent nothing for 1 s while running the task", died.Message, StringComparison.Ordinal);
+            var pod = Assert.Single(_api.Created).Metadata.Name;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!_api.Deleted.Contains(pod) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, Token);
+            }
+
+            Assert.Contains(pod, _api.Deleted);
+        }
+        finally
+        {
+            PodReplica.SilenceLimit = limit;
+        }
+    }
+
+    [Fact]
     public async Task RemoveReplicaPodsAsync_PodOfAGoneDriver_IsDeleted_OneOfThisDriverIsKept()
     {
         _api.Scenario = _ => PodScenario.Hang;
