@@ -454,7 +454,7 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         var fix = ex.Response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "check the credentials of your kubeconfig context",
-            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods, get on pods/log, and create/delete/list on secrets (the run's controller token; get, for environments with secrets) in namespace '{Namespace}'",
+            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods (list, for runs gc of replica Pods), get on pods/log, and create/delete/list on secrets (the run's controller token; get, for environments with secrets) in namespace '{Namespace}'",
             HttpStatusCode.NotFound => $"create namespace '{Namespace}' or set [kubernetes] namespace in flytesharp.toml",
             _ => "check the cluster (kubectl get pods -n " + Namespace + ")",
         };

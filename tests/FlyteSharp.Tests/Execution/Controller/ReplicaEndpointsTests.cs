@@ -87,6 +87,22 @@ public sealed class ReplicaEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Next_PollAgainBeforeReplying_GetsTheSameRequestAgain()
+    {
+        // The runner polls only after it replied: a second poll means the first answer never reached it (a broken connection).
+        var server = Start();
+        using var mailbox = server.OpenReplica("r");
+        var call = mailbox.SendAsync(new Dictionary<string, object?> { ["op"] = "describe", ["tasks"] = Array.Empty<string>() }, Ct);
+
+        using var first = await SendAsync(server, HttpMethod.Get, $"/v1/replicas/{mailbox.Id}/next", server.Token.Value);
+        using var second = await SendAsync(server, HttpMethod.Get, $"/v1/replicas/{mailbox.Id}/next", server.Token.Value);
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(Ct), await second.Content.ReadAsStringAsync(Ct));
+        Assert.False(call.IsCompleted);
+    }
+
+    [Fact]
     public async Task Next_ReplicaIdOfAnotherRun_404WithItsOwnToken_401WithTheOtherRunsToken()
     {
         var ours = Start();

@@ -53,6 +53,12 @@ public sealed class ReusablePodsTests : IAsyncLifetime
             def die(i: int) -> str:
                 os._exit(9)
 
+            def stamp(i: int) -> str:
+                import time
+                start = time.time()
+                time.sleep(0.3)
+                return f"{os.getpid()}|{start}|{time.time()}"
+
             def sleepy(s: int) -> str:
                 import time
                 time.sleep(s)
@@ -135,6 +141,26 @@ public sealed class ReusablePodsTests : IAsyncLifetime
         // Run end: the Pod and the token Secret are deleted.
         Assert.Equal([pod.Metadata.Name], _api.Deleted);
         Assert.Equal([secret.Metadata.Name], _api.DeletedSecrets);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ConcurrentCalls_NeverMorePodsThanReplicas_EachPodRunsOneCallAtATime()
+    {
+        await using var executor = Executor();
+        var env = Reusable(new ReusePolicy(Replicas: 2));
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => executor.ExecuteAsync(Request(env, "app.who:stamp", $$"""{"i": {{i}}}"""), Token)));
+
+        Assert.Equal(2, _api.Created.Count);
+        var calls = replies.Select(r => JsonSerializer.Deserialize<string>(r.OutputJson!)!.Split('|'))
+            .Select(p => (Interpreter: p[0], Start: double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture), End: double.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture)))
+            .ToArray();
+        Assert.Equal(2, calls.Select(c => c.Interpreter).Distinct().Count());
+        foreach (var group in calls.GroupBy(c => c.Interpreter))
+        {
+            var ordered = group.OrderBy(c => c.Start).ToArray();
+            Assert.All(ordered.Zip(ordered.Skip(1)), pair => Assert.True(pair.First.End <= pair.Second.Start, "two calls overlapped on one replica"));
+        }
     }
 
     [Fact]
