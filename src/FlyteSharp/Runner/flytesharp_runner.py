@@ -524,13 +524,16 @@ class _PullTransport:
             return exc.code, exc.read()
 
     def _retrying(self, method, path, body=None, timeout=30):
-        """The driver's answer; connection failures are retried (with backoff) until ``give_up`` seconds passed."""
+        """The driver's answer; connection failures are retried (with backoff) until ``give_up`` seconds passed. A reply
+        retried after the driver took it is answered 409 (already answered), which is harmless."""
+        import http.client
+
         started = time.monotonic()
         delay = 0.2
         while True:
             try:
                 return self._send(method, path, body, timeout)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, http.client.HTTPException) as exc:
                 if time.monotonic() - started > self._give_up:
                     print(f"flytesharp: the driver's controller at {self._base} is unreachable ({exc}); the replica stops", file=sys.stderr)
                     return None, b""
@@ -564,7 +567,8 @@ class _PullTransport:
         if status == 413:
             # Too large for the driver: the call fails with a small error instead of a body it would refuse.
             rid = json.loads(body).get("id")
-            error = ValueError(f"the task's reply is {len(data)} bytes, more than the {limit} bytes the driver accepts from a Pod; "
+            accepted = f"the {limit} bytes" if limit is not None else "what"
+            error = ValueError(f"the task's reply is {len(data)} bytes, more than {accepted} the driver accepts from a Pod; "
                                "return large data by reference (a path or URL) instead of by value")
             error_body = json.dumps({"id": rid, "ok": False, "error": _error(error), "stdout": "", "stderr": ""})
             status, answer = self._retrying("POST", "/replies", error_body.encode("utf-8"))
