@@ -458,32 +458,26 @@ def _captured(stream):
 _serve_start = None
 
 
-class _StdioTransport:
-    """Serve requests as JSON lines on stdin, responses on the protocol stream (the original stdout; fd 1 is pointed at
-    stderr so stray writes cannot corrupt it). End of input ends the loop."""
+class _StdioChannel:
+    """The serve protocol over the process's stdin and its original stdout (a local warm interpreter, a container)."""
 
-    def __init__(self):
-        self.proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-        os.dup2(2, 1)
+    def __init__(self, proto, stdin):
+        self._proto, self._stdin = proto, stdin
 
     def requests(self):
-        for line in sys.stdin:
-            if line.strip():
-                yield json.loads(line)
+        return self._stdin
 
-    def reply(self, body):
-        self.proto.write(body + "\n")
-        self.proto.flush()
-
-    def serve_args(self):
-        return ["--serve"]
+    def send(self, line):
+        self._proto.write(line + "\n")
+        self._proto.flush()
 
     def before_exec(self):
-        # The protocol stream becomes fd 1 again (dup'd fds do not survive exec).
-        os.dup2(self.proto.fileno(), 1)
+        """The protocol stream becomes fd 1 again (serve pointed fd 1 at stderr; dup'd fds do not survive exec)."""
+        os.dup2(self._proto.fileno(), 1)
+        return []
 
 
-class _PullTransport:
+class _PullChannel:
     """Serve requests pulled from the driver's controller API over HTTP (a Pod shares no stdio with the driver):
     ``GET {url}/v1/replicas/{id}/next`` long-polls for the next request (200: a request, 204: none yet, ask again,
     410: stop), ``POST {url}/v1/replicas/{id}/replies`` hands each response back, and a heartbeat
@@ -550,9 +544,9 @@ class _PullTransport:
         while True:
             status, body = self._retrying("GET", "/next", timeout=self.POLL_TIMEOUT_SECONDS)
             if status == 200:
-                request = json.loads(body)
-                self._max_reply = request.get("max_reply_bytes")
-                yield request
+                line = body.decode("utf-8")
+                self._max_reply = json.loads(line).get("max_reply_bytes")
+                yield line
             elif status == 204:
                 continue
             else:
@@ -560,7 +554,7 @@ class _PullTransport:
                     print(f"flytesharp: the driver refused this replica's poll ({status}): {body[:500]!r}; the replica stops", file=sys.stderr)
                 return
 
-    def reply(self, body):
+    def send(self, body):
         data = body.encode("utf-8")
         limit = self._max_reply
         status, answer = (413, b"") if limit is not None and len(data) > limit else self._retrying("POST", "/replies", data)
@@ -575,23 +569,25 @@ class _PullTransport:
         if status not in (None, 200, 204):
             print(f"flytesharp: the driver refused a reply ({status}): {answer[:500]!r}", file=sys.stderr)
 
-    def serve_args(self):
+    def before_exec(self):
+        """The pull arguments, so the next interpreter pulls from the same mailbox."""
         return list(self._args)
 
-    def before_exec(self):
-        pass
 
-
-def serve(bundle_dir, transport=None):
-    """The one serve loop, over either transport (stdio for a local interpreter or container, pull for a Pod)."""
+def serve(bundle_dir, channel=None):
+    """The one serve loop, over either channel (stdio for a local interpreter or container, pull for a Pod)."""
     global _serve_start
     _serve_start = (dict(os.environ), os.getcwd())
     _lead_process_group()
     _become_subreaper()
-    if transport is None:
-        _exit_with_parent()
-        transport = _StdioTransport()
-    for request in transport.requests():
+    _exit_with_parent()
+    if channel is None:
+        channel = _StdioChannel(os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1), sys.stdin)
+    os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
+    for line in channel.requests():
+        if not line.strip():
+            continue
+        request = json.loads(line)
         rid = request.get("id")
         response = {"id": rid}
         out = err = None
@@ -601,7 +597,7 @@ def serve(bundle_dir, transport=None):
                 response["ok"] = True
                 body = json.dumps(response)
             elif request.get("op") == "reload":
-                _reload(request, transport, response)
+                _reload(request, channel, response)
                 continue  # only reached when the reload was refused: its error is already written
             else:
                 out, err = _capture(request.get("stdout_file")), _capture(request.get("stderr_file"))
@@ -631,11 +627,11 @@ def serve(bundle_dir, transport=None):
                     with contextlib.suppress(Exception):
                         stream.close()
         _end_group_leftovers()
-        transport.reply(body)
+        channel.send(body)
     _end_group_leftovers()
 
 
-def _reload(request, transport, response):
+def _reload(request, channel, response):
     """Serves another code bundle in a fresh interpreter, in the same process (a reusable container keeps running):
     fetches and verifies the bundle into its own per-digest directory (once: a directory already there is reused),
     answers, then replaces this interpreter (os.execv) with a runner serving that directory. Nothing of the old
@@ -650,17 +646,17 @@ def _reload(request, transport, response):
         if not isinstance(exc, BundleError):
             exc = BundleError(f"code bundle {request.get('bundle')} could not be unpacked: {type(exc).__name__}: {exc}")
         response.update(ok=False, error=_error(exc))
-        transport.reply(json.dumps(response))
+        channel.send(json.dumps(response))
         return
-    argv = [sys.executable, os.path.abspath(__file__), "--bundle-dir", bundle_dir, *transport.serve_args()]
+    argv = [sys.executable, os.path.abspath(__file__), "--bundle-dir", bundle_dir, "--serve"]
     for rel in request.get("paths") or []:
         argv += ["--path", rel]
     _end_group_leftovers()
     response["ok"] = True
-    transport.reply(json.dumps(response))
+    channel.send(json.dumps(response))
     sys.stdout.flush()
     sys.stderr.flush()
-    transport.before_exec()
+    argv += channel.before_exec()
     environment, directory = _serve_start
     os.chdir(directory)
     os.execve(sys.executable, argv, environment)
@@ -1106,7 +1102,7 @@ def main(argv=None):
     if args.serve_pull:
         if not (args.replica and args.controller_token_file):
             parser.error("--serve-pull needs --replica and --controller-token-file")
-        serve(bundle_dir, _PullTransport(args.serve_pull, args.replica, args.controller_token_file, args.pull_give_up))
+        serve(bundle_dir, _PullChannel(args.serve_pull, args.replica, args.controller_token_file, args.pull_give_up))
         return 0
     if args.serve:
         serve(bundle_dir)
