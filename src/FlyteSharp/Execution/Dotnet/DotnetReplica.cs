@@ -119,9 +119,10 @@ internal sealed class DotnetReplica : IReplica
         }
 
         using var doc = await _worker.SendAsync(request, null, cancellationToken).ConfigureAwait(false);
-        var reply = RunnerProtocol.ParseCall(doc.RootElement);
-        if (reply.Error is { } error)
+        var root = doc.RootElement;
+        if (!root.TryGetProperty("ok", out var ok) || !ok.GetBoolean())
         {
+            var error = RunnerProtocol.ParseCall(root).Error!;
             throw new FlyteSharpException($"reusable container {Name} refused the .NET bundle {digest}: {error.Message}",
                 fix: error.Type.EndsWith("BundleDigestMismatch", StringComparison.Ordinal)
                     ? "the bundle in the store is not the one this run recorded (corrupted or replaced); run again to upload it afresh"
