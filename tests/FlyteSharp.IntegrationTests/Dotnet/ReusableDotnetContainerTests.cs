@@ -229,6 +229,25 @@ public class ReusableDotnetContainerTests(DistributionRegistry registry)
     }
 
     [Fact]
+    public async Task Run_NestedCallWhileItsCallerHoldsTheOnlyReplica_RunsInAContainerOfItsOwnInsteadOfWaitingForever()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var tasks = await project.WriteTasks(Tasks.Replace("Replicas: 2", "Replicas: 1", StringComparison.Ordinal)).BuildAndLoadAsync();
+
+        var run = await project.RunAsync(tasks.FindTask("nested"), new Dictionary<string, string> { ["n"] = "7" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+
+        Assert.True(await run.WaitAsync(ct) == RunStatus.Succeeded, run.Error?.ToString());
+        var actions = await run.GetActionsAsync(ct);
+        Assert.Contains("(reusable, call 1;", Assert.Single(actions, a => a.Task == "nested").Host, StringComparison.Ordinal);
+        Assert.DoesNotContain("reusable", Assert.Single(actions, a => a.Task == "who").Host, StringComparison.Ordinal);
+        var logs = await run.GetLogsAsync(cancellationToken: ct);
+        Assert.Contains(logs, l => l.Text.StartsWith("every replica of environment 'dotnet-reuse' is in use and a caller of task 'who' holds one", StringComparison.Ordinal));
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
     public async Task Run_TaskOverItsMemoryLimitOnAReplica_FailsWithTheOutOfMemoryMessage()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -80,7 +80,13 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
             var source = code.InImage
                 ? null
                 : ContainerBundleSource.For(code.BundleUri, code.ArchivePath, code.BundleDigest!, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
-            return await _reusable.ExecuteAsync(request, code, source, image, runtime, secrets, cancellationToken).ConfigureAwait(false);
+            if (await _reusable.ExecuteAsync(request, code, source, image, runtime, secrets, cancellationToken).ConfigureAwait(false) is { } replicaReply)
+            {
+                return replicaReply;
+            }
+
+            request.Log("flytesharp", $"every replica of environment '{environment.Name}' is in use and a caller of task '{task.Name}' holds one " +
+                "(waiting for it could be forever): this action runs in a container of its own");
         }
 
         var n = "dotnet-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);

@@ -63,8 +63,12 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="request"/> (its environment has a reuse policy) on a replica of <paramref name="image"/>.</summary>
-    public async Task<TaskReply> ExecuteAsync(DotnetTaskRequest request, DotnetTaskCode code, ContainerBundleSource? bundle, ContainerImage image, string runtime,
+    /// <summary>
+    /// Runs <paramref name="request"/> (its environment has a reuse policy) on a replica of <paramref name="image"/>; null
+    /// when it was called from a replica of the same environment and none is free (then it needs a container of its own:
+    /// waiting could be forever, its callers hold the replicas).
+    /// </summary>
+    public async Task<TaskReply?> ExecuteAsync(DotnetTaskRequest request, DotnetTaskCode code, ContainerBundleSource? bundle, ContainerImage image, string runtime,
         IReadOnlyList<ResolvedSecret> secrets, CancellationToken cancellationToken)
     {
         var task = request.Task;
@@ -79,7 +83,16 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
         var controller = request.Controller?.Invoke();
         try
         {
-            var (replica, fresh) = await pool.AcquireAsync(ct => StartAsync(environment, image, runtime, code, bundle, secrets, controller, ct), cancellationToken).ConfigureAwait(false);
+            Task<DotnetReplica> Start(CancellationToken ct) => StartAsync(environment, image, runtime, code, bundle, secrets, controller, ct);
+            var taken = request.CalledFromSameEnvironment
+                ? await pool.TryAcquireAsync(Start, cancellationToken).ConfigureAwait(false)
+                : await pool.AcquireAsync(Start, cancellationToken).ConfigureAwait(false);
+            if (taken is not { } acquiredReplica)
+            {
+                return null;
+            }
+
+            var (replica, fresh) = acquiredReplica;
             var acquired = _time.GetElapsedTime(started);
             var healthy = false;
             try
