@@ -27,6 +27,15 @@ internal sealed record WorkerCall
     /// <summary>The action's id (the parent of the task's nested calls).</summary>
     public string Action { get; init; } = "";
 
+    /// <summary>
+    /// The driver's controller API for this call (<c>unix:/path</c>), when the worker was not started with one: a replica
+    /// shared by several runs reaches each run's controller through the socket the driver links into its folder per call.
+    /// </summary>
+    public string? Controller { get; init; }
+
+    /// <summary>The token for <see cref="Controller"/> (sent over the serve pipe, never written into the container).</summary>
+    public string? ControllerToken { get; init; }
+
     /// <summary>The call described by a single call's command line.</summary>
     public static WorkerCall From(WorkerArguments arguments) => new()
     {

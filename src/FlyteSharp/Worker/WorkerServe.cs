@@ -14,7 +14,7 @@ namespace FlyteSharp.Worker;
 /// shapes (the top of <c>flytesharp_runner.py</c>) so the driver drives both with one client:
 /// <list type="bullet">
 /// <item><c>{"id", "op": "call", "task", "assembly", "inputs" | "inputs_file", "stdout_file", "stderr_file", "output_file",
-/// "inline_limit", "run", "action"}</c> → <c>{"id", "ok": true, "output" | "output_file", "stdout", "stderr", "timings"}</c>
+/// "inline_limit", "run", "action"[, "controller", "controller_token"]}</c> → <c>{"id", "ok": true, "output" | "output_file", "stdout", "stderr", "timings"}</c>
 /// or <c>{"id", "ok": false, "error": {"type", "message", "traceback"}}</c>; the task's <c>Console</c> output goes to
 /// the named files while it runs (the driver follows them), else into <c>"stdout"</c>/<c>"stderr"</c>.</item>
 /// <item><c>{"id", "op": "describe", "tasks": [names], "assembly"}</c> → <c>{"id", "ok": true, "output": [{"task", "ok"}…], "digest"}</c>
@@ -142,6 +142,8 @@ internal static class WorkerServe
             InputsFile = OptionalString(request, "inputs_file"),
             Run = OptionalString(request, "run") ?? "",
             Action = OptionalString(request, "action") ?? "",
+            Controller = OptionalString(request, "controller"),
+            ControllerToken = OptionalString(request, "controller_token"),
         };
         if (call.InputsJson is null && call.InputsFile is null)
         {

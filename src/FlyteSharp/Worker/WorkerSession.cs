@@ -21,6 +21,7 @@ internal sealed class WorkerSession : IDisposable
 {
     private readonly WorkerArguments _start;
     private ControllerClient? _client;
+    private (string Address, string Token, ControllerClient Client)? _callClient;
     private ImagePackages? _packages;
     private LoadedCode? _loaded;
 
@@ -74,14 +75,10 @@ internal sealed class WorkerSession : IDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         var arguments = _start with { Run = call.Run, Action = call.Action };
         var withoutController = new WorkerTaskContext(arguments, task, linked.Token);
-        if (_client is null && _start.Controller is { } address)
-        {
-            _client = ControllerClient.FromTokenFile(ControllerAddress.Parse(address), _start.ControllerTokenFile ?? ControllerProtocol.ContainerTokenPath);
-        }
-
-        ITaskCallContext callContext = _client is null
+        var client = ClientFor(call);
+        ITaskCallContext callContext = client is null
             ? withoutController
-            : new ControllerTaskCallContext(_client, call.Run, call.Action, 1, task.Environment.Name, task.Environment.EnvVars, linked.Token, withoutController.FindSecret);
+            : new ControllerTaskCallContext(client, call.Run, call.Action, 1, task.Environment.Name, task.Environment.EnvVars, linked.Token, withoutController.FindSecret);
         object? value;
         try
         {
@@ -119,6 +116,30 @@ internal sealed class WorkerSession : IDisposable
     {
         Unload();
         _client?.Dispose();
+        _callClient?.Client.Dispose();
+    }
+
+    /// <summary>The controller client for <paramref name="call"/>: the worker's own (its command line), or the call's.</summary>
+    private ControllerClient? ClientFor(WorkerCall call)
+    {
+        if (_start.Controller is { } address)
+        {
+            return _client ??= ControllerClient.FromTokenFile(ControllerAddress.Parse(address), _start.ControllerTokenFile ?? ControllerProtocol.ContainerTokenPath);
+        }
+
+        if (call.Controller is null || string.IsNullOrEmpty(call.ControllerToken))
+        {
+            return null;
+        }
+
+        if (_callClient is { } kept && kept.Address == call.Controller && kept.Token == call.ControllerToken)
+        {
+            return kept.Client;
+        }
+
+        _callClient?.Client.Dispose();
+        _callClient = (call.Controller, call.ControllerToken, new ControllerClient(ControllerAddress.Parse(call.Controller), call.ControllerToken));
+        return _callClient.Value.Client;
     }
 
     private static TaskDefinition FindTask(LoadedCode loaded, string name)

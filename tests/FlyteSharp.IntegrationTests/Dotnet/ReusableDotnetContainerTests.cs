@@ -264,20 +264,39 @@ public class ReusableDotnetContainerTests(DistributionRegistry registry)
     }
 
     [Fact]
-    public async Task Run_GlobalScopeForACSharpTask_IsRefusedBeforeAnyContainerNamingTheFix()
+    public async Task Run_CsEditBetweenRunsOfAGlobalEnvironment_ReusesTheContainersWithTheNewCodeAndNestedCallsReachTheNewRun()
     {
         var ct = TestContext.Current.CancellationToken;
         await DotnetBaseImage.EnsureAsync();
         using var project = new DotnetTaskProject(registry);
-        var tasks = await project.WriteTasks(Tasks.Replace("IdleTtl: TimeSpan.FromMinutes(5)", "IdleTtl: TimeSpan.FromMinutes(5), Scope: ReuseScope.Global", StringComparison.Ordinal)).BuildAndLoadAsync();
+        var global = Tasks.Replace("IdleTtl: TimeSpan.FromMinutes(5)", "IdleTtl: TimeSpan.FromMinutes(5), Scope: ReuseScope.Global", StringComparison.Ordinal);
+        var v1 = (await project.WriteTasks(global).BuildAndLoadAsync()).FindTask("nested");
+        var v2 = (await project.WriteTasks(global.Replace("$\"v1:", "$\"v2:", StringComparison.Ordinal)).BuildAndLoadAsync()).FindTask("nested");
+        var options = new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct };
+        var first = await project.RunAsync(v1, new Dictionary<string, string> { ["n"] = "1" }, options);
+        Assert.True(await first.WaitAsync(ct) == RunStatus.Succeeded, first.Error?.ToString());
+        try
+        {
+            var kept = await ContainerIdsAsync(first.Name);
+            var second = await project.RunAsync(v2, new Dictionary<string, string> { ["n"] = "2" }, options);
+            Assert.True(await second.WaitAsync(ct) == RunStatus.Succeeded, second.Error?.ToString());
 
-        var run = await project.RunAsync(tasks.FindTask("who"), new Dictionary<string, string> { ["i"] = "1" }, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+            Assert.Equal(2, kept.Count); // the shared replicas outlived their first run
+            string[] Parse(string output) => [output.Split('|')[0], .. output.Split('|')[1].Split(':')];
+            var a = Parse(System.Text.Json.JsonSerializer.Deserialize<string>((await first.GetRecordAsync(ct)).OutputsJson!)!);
+            var b = Parse(System.Text.Json.JsonSerializer.Deserialize<string>((await second.GetRecordAsync(ct)).OutputsJson!)!);
+            Assert.Equal(("v1", "v2"), (a[1], b[1]));                                  // the edit took effect, in the child called through the second run's controller
+            Assert.Equal(new[] { a[0], a[2] }.Order(), new[] { b[0], b[2] }.Order());   // on the same two containers
+            Assert.All(kept, id => Assert.True(id.StartsWith(a[0], StringComparison.Ordinal) || id.StartsWith(a[2], StringComparison.Ordinal)));
+            Assert.Equal("1", b[4]);                                                   // the new assembly's statics start afresh
+            Assert.All(await second.GetActionsAsync(ct), x => Assert.Contains("(reusable, call 2;", x.Host, StringComparison.Ordinal));
+        }
+        finally
+        {
+            Assert.Empty(await ReusableDotnetEnvironments.DisposeGlobalAsync());
+        }
 
-        Assert.Equal(RunStatus.Failed, await run.WaitAsync(ct));
-        var error = Assert.IsType<FlyteSharpException>(run.Error);
-        Assert.Contains("environment 'dotnet-reuse' of C# task 'who' has ReusePolicy(Scope: ReuseScope.Global), which C# tasks in container mode do not support", error.Reason, StringComparison.Ordinal);
-        Assert.Contains("use ReuseScope.Run", error.Fix, StringComparison.Ordinal);
-        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+        Assert.Empty(await ContainerIdsAsync(first.Name));
     }
 
     private static DotnetTaskRequest Request(TaskDefinition task, string actionId, List<string> placed, List<string> logs) =>

@@ -61,11 +61,6 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
         var started = _time.GetTimestamp();
         var task = request.Task;
         var environment = task.Environment;
-        if (environment.Reuse is not null)
-        {
-            ReusableDotnetEnvironments.CheckScope(task);
-        }
-
         var code = await _code.CodeForAsync(task, cancellationToken).ConfigureAwait(false);
         request.Log("flytesharp", code.Description);
 

@@ -12,17 +12,20 @@ namespace FlyteSharp.Execution.Dotnet;
 /// <summary>
 /// Runs the C# actions of environments with a <see cref="ReusePolicy"/> on warm containers of the environment's .NET
 /// image: the same pool as Python replicas (<see cref="ReplicaPool{TReplica}"/>: at most <see cref="ReusePolicy.Replicas"/>,
-/// idle TTL, a broken replica never handed out again), one pool per environment for the run, each replica a
+/// idle TTL, a broken replica never handed out again), one pool per environment for the run (or, for
+/// <see cref="ReuseScope.Global"/>, one per process and container settings, shared by runs), each replica a
 /// <see cref="DotnetReplica"/> serving one call at a time through the same serve call as Python replicas
 /// (<see cref="ServeCall"/>). A replica serving another bundle digest is reloaded first (new load context, same
-/// container). Nested calls reach the run's controller API: its socket and token are mounted when the replica starts,
-/// and each call names its action, registered as a parent for the time of the call.
+/// container). Nested calls reach the run's controller API: its socket and token are mounted when the replica starts
+/// (a shared replica gets the calling run's per call), and each call names its action, registered as a parent for the time of the call.
 /// </summary>
-internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
+internal sealed partial class ReusableDotnetEnvironments : IAsyncDisposable
 {
     private static readonly Lock LiveGate = new();
     private static readonly HashSet<ReusableDotnetEnvironments> Live = [];
     private static bool _exitHooked;
+    private static readonly ConcurrentDictionary<string, ReplicaPool<DotnetReplica>> GlobalPools = new(StringComparer.Ordinal);
+    private static int _globalExitHooked;
     private readonly DotnetExecutorContext _context;
     private readonly TimeProvider _time;
     private readonly ContainerTeardowns _teardowns;
@@ -48,22 +51,6 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
     internal static event Action<ReplicaCallTimings>? CallTimed;
 
     /// <summary>
-    /// Refuses <see cref="ReuseScope.Global"/> for C# tasks: a replica started for one run mounts that run's controller
-    /// socket and token, which end with the run, so a later run's nested calls from it could not reach its driver.
-    /// </summary>
-    /// <exception cref="FlyteSharpException">The environment's policy is global.</exception>
-    public static void CheckScope(TaskDefinition task)
-    {
-        if (task.Environment.Reuse is { Scope: ReuseScope.Global })
-        {
-            throw new FlyteSharpException(
-                $"environment '{task.Environment.Name}' of C# task '{task.Name}' has ReusePolicy(Scope: ReuseScope.Global), which C# tasks in container mode do not support: " +
-                "a shared replica would outlive the run whose controller API (socket and token) it was started with, and nested task calls from it could not reach the driver",
-                fix: "use ReuseScope.Run (the default: replicas are kept for the run) for environments with C# tasks, or keep Global for Python-only environments");
-        }
-    }
-
-    /// <summary>
     /// Runs <paramref name="request"/> (its environment has a reuse policy) on a replica of <paramref name="image"/>; null
     /// when it was called from a replica of the same environment and none is free (then it needs a container of its own:
     /// waiting could be forever, its callers hold the replicas).
@@ -74,16 +61,25 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
         var task = request.Task;
         var environment = task.Environment;
         var policy = environment.Reuse ?? throw new ArgumentException("the environment has no reuse policy", nameof(request));
-        CheckScope(task);
         var started = _time.GetTimestamp();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Track();
         var wanted = code.BundleDigest ?? DotnetReplica.AppCode;
-        var pool = _pools.GetOrAdd(environment.Name, _ => new ReplicaPool<DotnetReplica>(policy, _time));
+        var global = policy.Scope == ReuseScope.Global;
+        var pool = global
+            ? GlobalPools.GetOrAdd("dotnet\n" + ReusableEnvironments.GlobalKey(environment, image, runtime, bundle, secrets), _ => new ReplicaPool<DotnetReplica>(policy, _time))
+            : _pools.GetOrAdd(environment.Name, _ => new ReplicaPool<DotnetReplica>(policy, _time));
+        if (global)
+        {
+            HookProcessExit();
+        }
+
         var controller = request.Controller?.Invoke();
+        string? controllerLink = null;
         try
         {
-            Task<DotnetReplica> Start(CancellationToken ct) => StartAsync(environment, image, runtime, code, bundle, secrets, controller, ct);
+            // A shared replica outlives the run whose controller it could have mounted: it gets each run's per call instead.
+            Task<DotnetReplica> Start(CancellationToken ct) => StartAsync(environment, image, runtime, code, bundle, secrets, global ? null : controller, global, ct);
             var taken = request.CalledFromSameEnvironment
                 ? await pool.TryAcquireAsync(Start, cancellationToken).ConfigureAwait(false)
                 : await pool.AcquireAsync(Start, cancellationToken).ConfigureAwait(false);
@@ -114,6 +110,7 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
                     reloaded = _time.GetElapsedTime(reloadStarted);
                 }
 
+                var perCallController = global && controller is not null ? LinkController(controller, replica, out controllerLink) : null;
                 request.Placed(image.Uri, $"{runtime} container {replica.Name} (reusable, call {(replica.Calls + 1).ToString(CultureInfo.InvariantCulture)}; {Environment.MachineName})");
                 var callStarted = _time.GetTimestamp();
                 var call = new ServeCall.Call(task.Name, request.ActionId, request.InputsJson, request.InputsFile, request.Log);
@@ -123,6 +120,11 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
                         message["assembly"] = code.AssemblyFile;
                         message["run"] = _context.RunName;
                         message["action"] = request.ActionId;
+                        if (perCallController is { } access)
+                        {
+                            message["controller"] = access.Address;
+                            message["controller_token"] = access.Token;
+                        }
                         return replica.SendAsync(message, request.Log, cancellationToken);
                     }, cancellationToken).ConfigureAwait(false);
                 healthy = true;
@@ -168,6 +170,62 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
         finally
         {
             controller?.Registration.Dispose();
+            if (controllerLink is not null)
+            {
+                File.Delete(controllerLink);
+            }
+        }
+    }
+
+    /// <summary>Removes every shared (<see cref="ReuseScope.Global"/>) .NET replica of this process and waits until the containers are gone.</summary>
+    /// <returns>What could not be removed, one line per container.</returns>
+    internal static async Task<IReadOnlyList<string>> DisposeGlobalAsync()
+    {
+        foreach (var key in GlobalPools.Keys.ToArray())
+        {
+            if (GlobalPools.TryRemove(key, out var pool))
+            {
+                await pool.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        return await ReplicaPools.Teardowns.DrainAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The run's controller socket as a shared replica reaches it for one call: a hard link in the replica's mounted folder
+    /// (the same socket, a name the container can open), with the run's token carried in the request itself. Null, and no
+    /// nested calls for this call, when the link cannot be made (the folders on different file systems).
+    /// </summary>
+    private static (string Address, string Token)? LinkController(DotnetControllerAccess access, DotnetReplica replica, out string? link)
+    {
+        link = null;
+        var socket = access.Mounts.FirstOrDefault(m => m.Value == FlyteSharp.Controller.ControllerProtocol.ContainerSocketPath).Key;
+        var tokenFile = access.Mounts.FirstOrDefault(m => m.Value == FlyteSharp.Controller.ControllerProtocol.ContainerTokenPath).Key;
+        if (socket is null || tokenFile is null || OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        var name = "controller-" + Guid.NewGuid().ToString("N")[..8] + ".sock";
+        var path = Path.Combine(replica.HostDirectory, name);
+        if (HardLink(socket, path) != 0)
+        {
+            return null;
+        }
+
+        link = path;
+        return ("unix:" + ContainerRunSpec.IoMount + "/" + name, File.ReadAllText(tokenFile).Trim());
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "link", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int HardLink(string existing, string link);
+
+    private static void HookProcessExit()
+    {
+        if (Interlocked.Exchange(ref _globalExitHooked, 1) == 0)
+        {
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => DisposeGlobalAsync().Wait(ContainerTeardowns.Limit);
         }
     }
 
@@ -219,11 +277,16 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
     }
 
     private async Task<DotnetReplica> StartAsync(TaskEnvironment environment, ContainerImage image, string runtime, DotnetTaskCode code, ContainerBundleSource? bundle,
-        IReadOnlyList<ResolvedSecret> secrets, DotnetControllerAccess? controller, CancellationToken cancellationToken)
+        IReadOnlyList<ResolvedSecret> secrets, DotnetControllerAccess? controller, bool global, CancellationToken cancellationToken)
     {
         var n = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
         var name = ContainerLauncher.ContainerName(_context.RunName, "dotnet-r" + n);
-        var hostDirectory = Path.Combine(_context.SandboxDirectory, "containers", "dotnet-replica-" + n);
+
+        // A shared replica outlives this run's sandbox: its files live under the home instead.
+        var hostDirectory = global
+            ? Path.Combine(_context.Config.Home, "replicas", name)
+            : Path.Combine(_context.SandboxDirectory, "containers", "dotnet-replica-" + n);
+        var teardowns = global ? ReplicaPools.Teardowns : _teardowns;
         Directory.CreateDirectory(hostDirectory);
         string? authFile = null;
         string? secretDirectory = null;
@@ -242,7 +305,7 @@ internal sealed class ReusableDotnetEnvironments : IAsyncDisposable
                 Command = command,
                 ExtraMounts = controller?.Mounts ?? [],
             };
-            return await DotnetReplica.StartAsync(spec, code.BundleDigest ?? DotnetReplica.AppCode, secretDirectory, _teardowns, cancellationToken).ConfigureAwait(false);
+            return await DotnetReplica.StartAsync(spec, code.BundleDigest ?? DotnetReplica.AppCode, secretDirectory, teardowns, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
