@@ -216,7 +216,7 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
     /// What must be equal for two runs to share a replica: everything the container was started with except the code
     /// (which a reload changes) — runtime, image, resources, variables, the secrets' values, the store mounts, the policy.
     /// </summary>
-    private static string GlobalKey(TaskEnvironment environment, ContainerImage image, string runtime, ContainerBundleSource? bundle, IReadOnlyList<ResolvedSecret> secrets)
+    internal static string GlobalKey(TaskEnvironment environment, ContainerImage image, string runtime, ContainerBundleSource? bundle, IReadOnlyList<ResolvedSecret> secrets)
     {
         var text = new StringBuilder();
         void Add(string? value) => text.Append((value ?? "").Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value).Append('\n');
