@@ -139,7 +139,6 @@ internal static class ReuseLatency
             await Task.WhenAll(Enumerable.Range(0, warmup).Select(i => add.InvokeAsync(-1000 - i)));
             var before = cpu is not null ? ProcessCpu.Take() : null;
             var clock = Stopwatch.StartNew();
-            File.AppendAllText("/tmp/p7-timed.txt", $"TIMED-START {env.Name} {concurrent} {Stopwatch.GetTimestamp()}\n");
             var sum = 0;
             if (concurrent)
             {
@@ -154,7 +153,6 @@ internal static class ReuseLatency
             }
 
             elapsed = clock.Elapsed;
-            File.AppendAllText("/tmp/p7-timed.txt", $"TIMED-END {env.Name} {concurrent} {Stopwatch.GetTimestamp()}\n");
             if (before is not null)
             {
                 // The replicas' names hold the environment's name ("flytesharp-RUN-ENV-rXXXXXX").
