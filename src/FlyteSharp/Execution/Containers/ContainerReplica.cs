@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Execution.Reuse;
 using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Runner;
 
@@ -15,11 +16,12 @@ namespace FlyteSharp.Execution.Containers;
 /// and conmon). The attached <c>podman run</c> stays: its exit is the container's, and its stderr (the runner's own
 /// messages, output a task writes to the file descriptors) goes to the current action's log.
 /// </summary>
-internal sealed class ContainerReplica
+internal sealed class ContainerReplica : IReplica
 {
     private readonly Process _process;
     private readonly string? _secretDirectory;
     private readonly string? _authFile;
+    private readonly ContainerTeardowns _teardowns;
     private readonly StringBuilder _stderrTail = new();
     private readonly Task _stderrPump;
     private Task _stdoutPump = Task.CompletedTask;
@@ -27,9 +29,11 @@ internal sealed class ContainerReplica
     private volatile Action<string, string>? _currentLog;
     private int _broken;
 
-    private ContainerReplica(Process process, string runtime, string name, string hostDirectory, string? secretDirectory, string? authFile, string? digest)
+    private ContainerReplica(Process process, string runtime, string name, string hostDirectory, string? secretDirectory, string? authFile, string? digest,
+        ContainerTeardowns teardowns)
     {
         _process = process;
+        _teardowns = teardowns;
         Runtime = runtime;
         Name = name;
         HostDirectory = hostDirectory;
@@ -73,10 +77,12 @@ internal sealed class ContainerReplica
     /// </summary>
     /// <param name="spec">The container.</param>
     /// <param name="secretDirectory">The secrets' folder on this host, deleted with the replica.</param>
+    /// <param name="teardowns">Where its container's removal goes when it retires.</param>
     /// <param name="maxLineBytes">The longest line accepted from the container (an inline output and an error fit in it).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="FlyteSharpException">The container could not start the runner, or refused the bundle.</exception>
-    public static async Task<ContainerReplica> StartAsync(ContainerRunSpec spec, string? secretDirectory, int maxLineBytes, CancellationToken cancellationToken)
+    public static async Task<ContainerReplica> StartAsync(ContainerRunSpec spec, string? secretDirectory, ContainerTeardowns teardowns, int maxLineBytes,
+        CancellationToken cancellationToken)
     {
         var arguments = spec.Arguments();
 
@@ -107,7 +113,7 @@ internal sealed class ContainerReplica
 
         // Nothing goes to the container's stdin (the protocol is the socket); the driver's own stdin is not its business.
         process.StandardInput.Close();
-        var replica = new ContainerReplica(process, spec.Runtime, spec.Name, spec.IoDirectory, secretDirectory, spec.BundleAuthFile, spec.BundleDigest);
+        var replica = new ContainerReplica(process, spec.Runtime, spec.Name, spec.IoDirectory, secretDirectory, spec.BundleAuthFile, spec.BundleDigest, teardowns);
         try
         {
             await replica.WaitUntilListeningAsync(cancellationToken).ConfigureAwait(false);
@@ -235,12 +241,19 @@ internal sealed class ContainerReplica
     /// <summary>Where the runner unpacks bundle <paramref name="digest"/> inside a replica (one directory per digest).</summary>
     public static string BundleDirectoryFor(string digest) => "/tmp/flytesharp/bundles/" + digest.Replace("sha256:", "", StringComparison.Ordinal);
 
-    /// <summary>
-    /// Ends the container's runner (closing the connection ends the serve loop, and with it the container) or, when
-    /// <paramref name="kill"/> (a cancelled or broken call), also kills the attached process; then deletes the host-side
-    /// files. The container itself is removed by the caller (<see cref="ContainerTeardowns"/>).
-    /// </summary>
-    public async Task CloseAsync(bool kill = false)
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Closing the connection ends the runner's serve loop, and with it the container; a killed one ends at once. Then the
+    /// host-side files go and the container's removal starts in the teardowns given at start.
+    /// </remarks>
+    public async Task RetireAsync(bool kill)
+    {
+        await CloseAsync(kill).ConfigureAwait(false);
+        DeleteHostDirectory();
+        _teardowns.Start(Runtime, Name, null, running: kill);
+    }
+
+    private async Task CloseAsync(bool kill = false)
     {
         _connection?.Dispose();
         try
@@ -273,8 +286,7 @@ internal sealed class ContainerReplica
         }
     }
 
-    /// <summary>Deletes the replica's host directory (after its container is gone).</summary>
-    public void DeleteHostDirectory()
+    private void DeleteHostDirectory()
     {
         try
         {

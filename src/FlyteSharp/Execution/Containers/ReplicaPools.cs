@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FlyteSharp.Execution.Reuse;
 using FlyteSharp.Tasks;
 
 namespace FlyteSharp.Execution.Containers;
@@ -11,19 +12,21 @@ namespace FlyteSharp.Execution.Containers;
 /// </summary>
 internal static class ReplicaPools
 {
-    private static readonly ConcurrentDictionary<string, ReplicaPool> Pools = new(StringComparer.Ordinal);
-    private static readonly ContainerTeardowns Teardowns = new();
+    private static readonly ConcurrentDictionary<string, ReplicaPool<ContainerReplica>> Pools = new(StringComparer.Ordinal);
     private static int _exitHooked;
 
+    /// <summary>Where the shared replicas' container removals go (drained when the process exits).</summary>
+    public static ContainerTeardowns Teardowns { get; } = new();
+
     /// <summary>The shared pool for <paramref name="key"/>, made on first use.</summary>
-    public static ReplicaPool Get(string key, ReusePolicy policy, TimeProvider time)
+    public static ReplicaPool<ContainerReplica> Get(string key, ReusePolicy policy, TimeProvider time)
     {
         if (Interlocked.Exchange(ref _exitHooked, 1) == 0)
         {
             AppDomain.CurrentDomain.ProcessExit += (_, _) => DisposeAllAsync().Wait(ContainerTeardowns.Limit);
         }
 
-        return Pools.GetOrAdd(key, _ => new ReplicaPool(policy, time, Teardowns));
+        return Pools.GetOrAdd(key, _ => new ReplicaPool<ContainerReplica>(policy, time));
     }
 
     /// <summary>Replicas alive in all shared pools.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using FlyteSharp.Execution.Python;
+using FlyteSharp.Execution.Reuse;
 using FlyteSharp.Files;
 using FlyteSharp.Execution.Secrets;
 using FlyteSharp.Runner;
@@ -11,7 +12,7 @@ using FlyteSharp.Tasks;
 namespace FlyteSharp.Execution.Containers;
 
 /// <summary>
-/// Runs the actions of environments with a <see cref="ReusePolicy"/> on warm containers (<see cref="ReplicaPool"/>):
+/// Runs the actions of environments with a <see cref="ReusePolicy"/> on warm containers (<see cref="ReplicaPool{TReplica}"/>):
 /// one pool per environment for the run, or a process-wide one (<see cref="ReplicaPools"/>) for
 /// <see cref="ReuseScope.Global"/>. Each call is a serve request on a replica's socket (<see cref="ContainerReplica.CallAsync"/>); a replica that
 /// serves another bundle digest is reloaded (new interpreter, same container) first.
@@ -26,7 +27,7 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
     private static readonly Lock LiveGate = new();
     private static readonly HashSet<ReusableEnvironments> Live = [];
     private static bool _exitHooked;
-    private readonly ConcurrentDictionary<string, ReplicaPool> _runPools = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReplicaPool<ContainerReplica>> _runPools = new(StringComparer.Ordinal);
     private int _sequence;
     private int _disposed;
 
@@ -62,7 +63,7 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
         Track();
         var pool = policy.Scope == ReuseScope.Global
             ? ReplicaPools.Get(GlobalKey(environment, image, runtime, bundle, secrets), policy, _time)
-            : _runPools.GetOrAdd(environment.Name, _ => new ReplicaPool(policy, _time, _teardowns));
+            : _runPools.GetOrAdd(environment.Name, _ => new ReplicaPool<ContainerReplica>(policy, _time));
         var (replica, fresh) = await pool.AcquireAsync(ct => StartAsync(environment, image, runtime, bundle, secrets, policy.Scope, ct), cancellationToken).ConfigureAwait(false);
         var acquired = _time.GetElapsedTime(started);
         var healthy = false;
@@ -189,7 +190,8 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
                 [.. bundleDirectory, .. secretArguments, "--serve", .. ContainerReplica.SocketArguments],
                 ContainerLabels.For(_context.RunName, "reusable", environment.Name),
                 environment.EnvVars, secretMounts, authFile);
-            return await ContainerReplica.StartAsync(spec, secretDirectory, MaxLineBytes(_context.Config.InlineOutputLimit), cancellationToken).ConfigureAwait(false);
+            var teardowns = scope == ReuseScope.Global ? ReplicaPools.Teardowns : _teardowns;
+            return await ContainerReplica.StartAsync(spec, secretDirectory, teardowns, MaxLineBytes(_context.Config.InlineOutputLimit), cancellationToken).ConfigureAwait(false);
         }
         catch
         {

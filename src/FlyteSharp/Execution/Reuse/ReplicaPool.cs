@@ -1,32 +1,32 @@
 using FlyteSharp.Tasks;
 
-namespace FlyteSharp.Execution.Containers;
+namespace FlyteSharp.Execution.Reuse;
 
 /// <summary>
-/// The warm containers of one reusable environment (<see cref="ReusePolicy"/>): at most <see cref="ReusePolicy.Replicas"/>
-/// at once, each running one action at a time. An action takes an idle replica, or starts one while fewer than the
+/// The warm replicas (containers or Pods) of one reusable environment (<see cref="ReusePolicy"/>): at most
+/// <see cref="ReusePolicy.Replicas"/> at once, each running one action at a time. An action takes an idle replica, or starts one while fewer than the
 /// bound exist, or waits. A replica that sat idle for <see cref="ReusePolicy.IdleTtl"/> is removed; a replica whose call
-/// broke (it died, or the call was cancelled) is removed at once and never handed out again. Removal closes the runner
-/// (which ends the container) and removes the container through <see cref="ContainerTeardowns"/>.
+/// broke (it died, or the call was cancelled) is removed at once and never handed out again. Removal is the replica's
+/// own <see cref="IReplica.RetireAsync"/>.
 /// </summary>
-internal sealed class ReplicaPool : IAsyncDisposable
+/// <typeparam name="TReplica">The kind of replica.</typeparam>
+internal sealed class ReplicaPool<TReplica> : IAsyncDisposable
+    where TReplica : class, IReplica
 {
     private readonly ReusePolicy _policy;
     private readonly TimeProvider _time;
-    private readonly ContainerTeardowns _teardowns;
     private readonly SemaphoreSlim _slots;
     private readonly Lock _gate = new();
-    private readonly Stack<ContainerReplica> _idle = new();
-    private readonly HashSet<ContainerReplica> _all = [];
-    private readonly Dictionary<ContainerReplica, ITimer> _idleTimers = [];
+    private readonly Stack<TReplica> _idle = new();
+    private readonly HashSet<TReplica> _all = [];
+    private readonly Dictionary<TReplica, ITimer> _idleTimers = [];
     private readonly HashSet<Task> _removals = [];
     private bool _disposed;
 
-    public ReplicaPool(ReusePolicy policy, TimeProvider time, ContainerTeardowns teardowns)
+    public ReplicaPool(ReusePolicy policy, TimeProvider time)
     {
         _policy = policy;
         _time = time;
-        _teardowns = teardowns;
         _slots = new SemaphoreSlim(policy.Replicas, policy.Replicas);
     }
 
@@ -50,14 +50,14 @@ internal sealed class ReplicaPool : IAsyncDisposable
     /// one to be released. Hand it back with <see cref="Release"/>.
     /// </summary>
     /// <returns>The replica and whether it was started for this call.</returns>
-    public async Task<(ContainerReplica Replica, bool Started)> AcquireAsync(Func<CancellationToken, Task<ContainerReplica>> start, CancellationToken cancellationToken)
+    public async Task<(TReplica Replica, bool Started)> AcquireAsync(Func<CancellationToken, Task<TReplica>> start, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             while (true)
             {
-                ContainerReplica? candidate = null;
+                TReplica? candidate = null;
                 lock (_gate)
                 {
                     ObjectDisposedException.ThrowIf(_disposed, this);
@@ -101,7 +101,7 @@ internal sealed class ReplicaPool : IAsyncDisposable
     }
 
     /// <summary>Hands a replica back: idle (its TTL starts) when <paramref name="healthy"/>, otherwise removed.</summary>
-    public void Release(ContainerReplica replica, bool healthy)
+    public void Release(TReplica replica, bool healthy)
     {
         try
         {
@@ -133,7 +133,7 @@ internal sealed class ReplicaPool : IAsyncDisposable
     /// <summary>Removes every replica (busy ones are killed) and waits until their containers are gone.</summary>
     public async ValueTask DisposeAsync()
     {
-        ContainerReplica[] all;
+        TReplica[] all;
         lock (_gate)
         {
             _disposed = true;
@@ -155,7 +155,7 @@ internal sealed class ReplicaPool : IAsyncDisposable
         await DrainAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Waits for the removals started so far (each container's `rm` is then under way in the teardowns, which the owner drains).</summary>
+    /// <summary>Waits for the retirements started so far (what each replica leaves behind is then being removed; the owner drains that).</summary>
     public async Task DrainAsync()
     {
         while (true)
@@ -175,7 +175,7 @@ internal sealed class ReplicaPool : IAsyncDisposable
         }
     }
 
-    private void Expire(ContainerReplica replica)
+    private void Expire(TReplica replica)
     {
         lock (_gate)
         {
@@ -197,7 +197,7 @@ internal sealed class ReplicaPool : IAsyncDisposable
         Remove(replica, kill: false);
     }
 
-    private void Remove(ContainerReplica replica, bool kill)
+    private void Remove(TReplica replica, bool kill)
     {
         lock (_gate)
         {
@@ -207,13 +207,7 @@ internal sealed class ReplicaPool : IAsyncDisposable
             }
         }
 
-        var removal = Task.Run(async () =>
-        {
-            // Closing its input ends the runner and with it the container; a broken one is killed. Then the container is removed.
-            await replica.CloseAsync(kill).ConfigureAwait(false);
-            replica.DeleteHostDirectory();
-            _teardowns.Start(replica.Runtime, replica.Name, null, running: kill);
-        });
+        var removal = Task.Run(() => replica.RetireAsync(kill));
         lock (_gate)
         {
             _removals.Add(removal);
