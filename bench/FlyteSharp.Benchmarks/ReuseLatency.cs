@@ -96,7 +96,7 @@ internal static class ReuseLatency
             Line("per call", perCall);
             Line("  executor total, median", Median(seq.Select(t => t.Total)));
             Line("    acquire an idle replica", Median(seq.Select(t => t.Acquire)));
-            Line("    serve request round trip (attached stdio, task run)", Median(seq.Select(t => t.Call)));
+            Line("    serve request round trip (replica socket, task run)", Median(seq.Select(t => t.Call)));
             Line("  controller + run store per action (mean per call - executor mean)", Mean(sequentials) / calls - Mean(seq.Select(t => t.Total)));
             Line("first call of a run: replica start + call (cold)", cold);
             Console.WriteLine("baselines, same process:");
@@ -190,7 +190,7 @@ internal static class ReuseLatency
         void Row(string label, Func<ProcessCpu.Breakdown, double> part) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {label,-58} {MedianOf(sequential, part) / calls,10:0.000} {MedianOf(concurrent, part) / calls,10:0.000}"));
         Row("driver (controller, run store, executor, transport)", b => b.Driver);
-        Row("podman run --interactive (attached stdio, one per replica)", b => b.Podman);
+        Row("podman run, attached (one per replica)", b => b.Podman);
         Row("conmon (one per replica)", b => b.Conmon);
         Row("in the container (init + runner)", b => b.Containers);
         Row("total of the above", b => b.Ours);

@@ -448,7 +448,8 @@ internal sealed class ContainerReplica : IReplica
         }
     }
 
-    private static FlyteSharpException StartFailed(ContainerRunSpec spec, PythonWorkerDiedException ex)
+    /// <summary>The error for a container that ended before its runner served (what it printed is in <paramref name="ex"/>).</summary>
+    internal static FlyteSharpException StartFailed(ContainerRunSpec spec, PythonWorkerDiedException ex)
     {
         var tail = Processes.CliProcess.Tail(ex.Message, 12);
         if (ex.ExitCode == RunnerProtocol.BundleRefusedExitCode)
@@ -458,6 +459,14 @@ internal sealed class ContainerReplica : IReplica
         }
 
         var environment = spec.Labels.TryGetValue(ContainerLabels.Environment, out var name) ? $" of environment '{name}'" : "";
+        if (ex.Message.Contains("unrecognized arguments: --serve-socket", StringComparison.Ordinal))
+        {
+            // argparse's words: the image carries a runner older than reusable containers' serve socket (a version deployed before it).
+            return new FlyteSharpException(
+                $"image {spec.Image.Uri}{environment} carries a FlyteSharp runner too old for reusable containers (it has no --serve-socket):\n{tail}",
+                fix: "deploy the version again with this FlyteSharp (its image then gets the current runner), or run the environment without a reuse policy");
+        }
+
         return new FlyteSharpException(
             $"image {spec.Image.Uri}{environment} could not start FlyteSharp's Python runner in a reusable container ({spec.Image.PythonExecutable} {spec.Image.RunnerPath}, exit code {ex.ExitCode}):\n{tail}",
             fix: "base the image on one with Python 3.9 or newer (Image.FromDebianBase or a python:3.x image), and keep the FlyteSharp runner layer");
