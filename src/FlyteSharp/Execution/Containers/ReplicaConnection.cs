@@ -22,6 +22,7 @@ internal sealed class ReplicaConnection : IDisposable
 
     private const int NoSuchFile = 2;
     private const int InitialBufferBytes = 16 * 1024;
+    private const int ShrinkAboveBytes = 1024 * 1024;
 
     private readonly Socket _socket;
     private readonly string _replica;
@@ -271,6 +272,11 @@ internal sealed class ReplicaConnection : IDisposable
             if (_start == _end)
             {
                 _start = _end = 0;
+                if (_buffer.Length > ShrinkAboveBytes)
+                {
+                    // A large reply is over: a warm replica does not keep its memory for the rest of its life.
+                    _buffer = new byte[InitialBufferBytes];
+                }
             }
             else if (_end == _buffer.Length)
             {

@@ -42,6 +42,34 @@ public sealed class ReplicaConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task SendAsync_LargeReplyThenSmallOnes_EachReadWhole()
+    {
+        var large = new string('z', 3 << 20);
+        using var server = Listen(SocketPath);
+        var peer = ServeAsync(server, async (reader, socket) =>
+        {
+            await reader.ReadLineAsync(Token);
+            await SendAsync(socket, "{\"id\": 1, \"ok\": true, \"output\": \"" + large + "\"}\n");
+            await reader.ReadLineAsync(Token);
+            await SendAsync(socket, """{"id": 2, "ok": true, "output": 2}""" + "\n");
+            await reader.ReadLineAsync(Token);
+            await SendAsync(socket, """{"id": 3, "ok": true, "output": 3}""" + "\n");
+        });
+        using var connection = await ReplicaConnection.ConnectAsync(SocketPath, "r1", 8 << 20, Token);
+
+        using (var first = await connection.SendAsync(w => w.WriteString("op", "call"), null, Token))
+        {
+            Assert.Equal(large, first.RootElement.GetProperty("output").GetString());
+        }
+
+        using var second = await connection.SendAsync(w => w.WriteString("op", "call"), null, Token);
+        using var third = await connection.SendAsync(w => w.WriteString("op", "call"), null, Token);
+        Assert.Equal(2, second.RootElement.GetProperty("output").GetInt32());
+        Assert.Equal(3, third.RootElement.GetProperty("output").GetInt32());
+        await peer;
+    }
+
+    [Fact]
     public async Task SendAsync_LogOfAnEarlierRequest_IsDropped()
     {
         using var server = Listen(SocketPath);
