@@ -57,6 +57,8 @@ internal static class DeployCodeLayer
             }
 
             var rows = new List<(TimeSpan Daemonless, TimeSpan Builder, TimeSpan DaemonlessImage, TimeSpan BuilderImage)>();
+            DeployCheckTimings? lastCheck = null;
+            DeployCheck.Timed += t => lastCheck = t;
             for (var i = 1; i <= iterations; i++)
             {
                 await WriteFunctionAsync(src, i);
@@ -64,13 +66,17 @@ internal static class DeployCodeLayer
                 var clock = Stopwatch.StartNew();
                 await Deployer.DeployAsync([env], CopyStyle.None, $"r{i}", daemonless with { RootDir = src }, Service(daemonless, daemonlessBuilder), progress: fastImage);
                 var fast = clock.Elapsed;
+                var fastCheck = lastCheck;
                 var slowImage = new BuiltTime();
                 clock.Restart();
                 await Deployer.DeployAsync([env], CopyStyle.None, $"b{i}", built with { RootDir = src }, Service(built, builderBuilder), progress: slowImage, registryAssembly: false);
                 var slow = clock.Elapsed;
+                var slowCheck = lastCheck;
                 rows.Add((fast, slow, fastImage.Elapsed, slowImage.Elapsed));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"iteration {i}: daemonless deploy {Ms(fast)} ms (image {Ms(fastImage.Elapsed)} ms), podman build deploy {Ms(slow)} ms (image {Ms(slowImage.Elapsed)} ms), ratio {fast / slow:0.000}"));
+                Console.WriteLine($"  task check, daemonless: {Describe(fastCheck)}");
+                Console.WriteLine($"  task check, podman build: {Describe(slowCheck)}");
             }
 
             var medianFast = Median(rows.Select(r => r.Daemonless));
@@ -107,6 +113,9 @@ internal static class DeployCodeLayer
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
+
+    private static string Describe(DeployCheckTimings? t) => t is null ? "none" : string.Create(CultureInfo.InvariantCulture,
+        $"prepare {Ms(t.Prepare)} ms, check container (unpack + describe) {Ms(t.StagedDescribe)} ms, waited after the image {Ms(t.Waited)} ms, teardown {Ms(t.Teardown)} ms, staged answers used for {t.Staged} env(s)");
 
     private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture);
 

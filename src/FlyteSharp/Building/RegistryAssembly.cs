@@ -55,11 +55,8 @@ internal static class RegistryAssembly
             return null;
         }
 
-        var @base = image.Take(split.BaseLayers).Resolve(options);
-        var rest = string.Concat(full.Instructions.Where(i => i.Layer >= split.BaseLayers).Select(i => i.Dockerfile + "\n"));
-        if (@base.Registry != full.Registry || @base.Repository != full.Repository || full.Dockerfile != @base.Dockerfile + rest)
+        if (BaseOf(image, full, options, split) is not { } @base)
         {
-            // A layer whose instructions depend on the layers above it: the base alone would not be what the builder builds.
             output?.Invoke($"# registry assembly not used for {full.Uri}: its first {split.BaseLayers} layer(s) resolve differently on their own");
             return null;
         }
@@ -246,7 +243,7 @@ internal static class RegistryAssembly
             var from = baseRepository == full.Repository ? "" : string.Create(CultureInfo.InvariantCulture, $", {mounted} base blob(s) mounted and {copied} copied from {baseRepository}");
             output?.Invoke(string.Create(CultureInfo.InvariantCulture,
                 $"# registry assembly: {full.Uri} = {baseUri} + {fileLayers} layer(s) ({fileCount} file(s)) and {configOnly} config-only instruction(s){from}, no builder"));
-            return new RegistryAssemblyResult(manifestDigest, baseUri, fileLayers, configOnly, mounted, copied, baseBuilt);
+            return new RegistryAssemblyResult(manifestDigest, baseUri, fileLayers, configOnly, mounted, copied, baseBuilt) { BaseConfigDigest = configDigest };
         }
         finally
         {
@@ -259,6 +256,17 @@ internal static class RegistryAssembly
                 // A leftover folder in the temp directory is harmless.
             }
         }
+    }
+
+    /// <summary>
+    /// The base of <paramref name="full"/> for <paramref name="split"/>: its first layers resolved on their own, or null when
+    /// a layer's instructions depend on the layers above it (the base alone would not be what the builder builds).
+    /// </summary>
+    internal static ResolvedImage? BaseOf(Image image, ResolvedImage full, ImageResolveOptions options, (int BaseLayers, IReadOnlyList<ImageInstruction> Top) split)
+    {
+        var @base = image.Take(split.BaseLayers).Resolve(options);
+        var rest = string.Concat(full.Instructions.Where(i => i.Layer >= split.BaseLayers).Select(i => i.Dockerfile + "\n"));
+        return @base.Registry != full.Registry || @base.Repository != full.Repository || full.Dockerfile != @base.Dockerfile + rest ? null : @base;
     }
 
     /// <summary>
@@ -580,7 +588,7 @@ internal static class RegistryAssembly
         return (uncompressed.Digest(), compressed.Digest(), compressed.BytesWritten);
     }
 
-    private static long LengthOf(string sourceFile)
+    internal static long LengthOf(string sourceFile)
     {
         try
         {
@@ -592,7 +600,7 @@ internal static class RegistryAssembly
         }
     }
 
-    private static FileStream Open(string sourceFile)
+    internal static FileStream Open(string sourceFile)
     {
         try
         {
@@ -608,7 +616,7 @@ internal static class RegistryAssembly
         new($"cannot read the file for its image layer (it changed after the image was resolved, or is not readable): {ex.Message}", sourceFile,
             fix: "make the file readable and keep it in place while deploying, then run again", inner: ex);
 
-    private static void CheckStillRegular(string sourceFile)
+    internal static void CheckStillRegular(string sourceFile)
     {
         if (new FileInfo(sourceFile).LinkTarget is { } linkTarget)
         {

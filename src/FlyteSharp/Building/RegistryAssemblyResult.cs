@@ -8,4 +8,8 @@ namespace FlyteSharp.Building;
 /// <param name="BlobsMounted">Base blobs the registry mounted from another repository.</param>
 /// <param name="BlobsCopied">Base blobs copied from another repository because the registry answered a mount with an upload session.</param>
 /// <param name="BaseBuilt">Whether the base had to be built first.</param>
-internal sealed record RegistryAssemblyResult(string ManifestDigest, string BaseUri, int FileLayers, int ConfigOnlyInstructions, int BlobsMounted, int BlobsCopied, bool BaseBuilt);
+internal sealed record RegistryAssemblyResult(string ManifestDigest, string BaseUri, int FileLayers, int ConfigOnlyInstructions, int BlobsMounted, int BlobsCopied, bool BaseBuilt)
+{
+    /// <summary>The config digest of the base the image was put on (<c>sha256:…</c>; a local image's ID when it is that image).</summary>
+    public string BaseConfigDigest { get; init; } = "";
+}

@@ -29,6 +29,7 @@ internal static class Deployer
         TimeProvider? time = null,
         IImageBuildProgress? progress = null,
         bool registryAssembly = true,
+        TimeSpan? checkTimeout = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(environments);
@@ -85,9 +86,71 @@ internal static class Deployer
             DeployedDotnetTasks.EnsureSameCode(store.Get(version).FirstOrDefault(d => d.Environment == env.Name), dotnetTasks[env]);
         }
 
-        // A code edit on top of an image the registry already has is one layer: pushed through the registry API, no builder.
-        // A base no repository has is built once (its own tag); a base in another repository of the registry (another
-        // environment's image with the same dependency layers) has its blobs mounted.
+        // The task check starts now, on each image's base with the code unpacked over it, and runs while the image is made.
+        var check = await DeployCheck.StartAsync(resolved, options, config, time.GetUtcNow(), checkTimeout ?? DeployCheck.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var assembled = await MakeImagesAsync(resolved, options, config, service, output, time, progress, registryAssembly, cancellationToken).ConfigureAwait(false);
+            if (check is not null)
+            {
+                await check.ConfirmAsync(assembled, cancellationToken).ConfigureAwait(false);
+            }
+
+            var now = time.GetUtcNow();
+            var deployments = new List<Deployment>();
+            foreach (var (env, image) in resolved)
+            {
+                var deployment = new Deployment(
+                    version,
+                    env.Name,
+                    image.Uri,
+                    copyStyle,
+                    env.Tasks.Select(t => dotnetTasks[env].FirstOrDefault(d => d.Name == t.Name) ?? new DeployedTask(t.Name, t.Kind, t.Python?.ToString())).ToList(),
+                    env.Resources,
+                    image.CodeDirectory is null
+                        ? $"{Runner.DotnetWorkerCommand.DotnetExecutable} {Runner.DotnetWorkerCommand.EntryPath}"
+                        // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
+                        : string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory }
+                            .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, config.RootDir)))),
+                    image.CodeDirectory,
+                    now);
+                deployments.Add(deployment);
+            }
+
+            // Unlike a run (where only the root task's check blocks), a deploy checks every Python task of every environment
+            // and refuses to record the version if one fails.
+            if (check is not null)
+            {
+                await check.CheckAsync(deployments, config.RootDir).ConfigureAwait(false);
+            }
+
+            foreach (var deployment in deployments)
+            {
+                store.Record(deployment);
+            }
+
+            return deployments;
+        }
+        finally
+        {
+            if (check is not null)
+            {
+                await check.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes each image: a code edit on top of an image the registry already has is one layer, pushed through the registry
+    /// API without a builder; a base no repository has is built once (its own tag); a base in another repository of the
+    /// registry (another environment's image with the same dependency layers) has its blobs mounted; the rest is built.
+    /// </summary>
+    /// <returns>The images put together through the registry API, by URI.</returns>
+    private static async Task<Dictionary<string, RegistryAssemblyResult>> MakeImagesAsync(
+        List<(TaskEnvironment Env, ResolvedImage Image)> resolved, ImageResolveOptions options, FlyteConfig config, ImageBuildService? service, Action<string>? output,
+        TimeProvider time, IImageBuildProgress? progress, bool registryAssembly, CancellationToken cancellationToken)
+    {
+        var assembled = new Dictionary<string, RegistryAssemblyResult>(StringComparer.Ordinal);
         var toBuild = new List<ImageBuildTarget>();
         var pushed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (env, image) in resolved)
@@ -108,9 +171,10 @@ internal static class Deployer
                     await service.EnsureAsync([ImageBuildTarget.From(baseImage, users)], output: output, progress: progress, cancellationToken: ct).ConfigureAwait(false);
                 },
             };
-            if (registryAssembly && await RegistryAssembly.TryPushAsync(env.Image, image, options, assembly, output, cancellationToken).ConfigureAwait(false) is not null)
+            if (registryAssembly && await RegistryAssembly.TryPushAsync(env.Image, image, options, assembly, output, cancellationToken).ConfigureAwait(false) is { } made)
             {
                 pushed.Add(image.Uri);
+                assembled[image.Uri] = made;
                 progress?.Report(new ImageBuildUpdate(image.Uri, image.Registry, image.Repository, image.Tag, users, ImageBuildStage.Built, time.GetElapsedTime(started))
                 {
                     Step = RegistryAssemblyStep,
@@ -127,59 +191,6 @@ internal static class Deployer
             await service.EnsureAsync(toBuild, output: output, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        var now = time.GetUtcNow();
-        var deployments = new List<Deployment>();
-        foreach (var (env, image) in resolved)
-        {
-            var deployment = new Deployment(
-                version,
-                env.Name,
-                image.Uri,
-                copyStyle,
-                env.Tasks.Select(t => dotnetTasks[env].FirstOrDefault(d => d.Name == t.Name) ?? new DeployedTask(t.Name, t.Kind, t.Python?.ToString())).ToList(),
-                env.Resources,
-                image.CodeDirectory is null
-                    ? $"{Runner.DotnetWorkerCommand.DotnetExecutable} {Runner.DotnetWorkerCommand.EntryPath}"
-                    // The workspace's import roots are recorded with the deployment: a deployed run needs no root_dir.
-                    : string.Join(' ', new[] { image.PythonExecutable, image.RunnerPath, "--bundle-dir", image.CodeDirectory }
-                        .Concat(Execution.Python.PythonImportPaths.Arguments(Execution.Python.PythonImportPaths.For(env.Image, config.RootDir)))),
-                image.CodeDirectory,
-                now);
-            deployments.Add(deployment);
-        }
-
-        await CheckPythonTasksAsync(environments, deployments, config, config.RootDir, now, cancellationToken).ConfigureAwait(false);
-        foreach (var deployment in deployments)
-        {
-            store.Record(deployment);
-        }
-
-        return deployments;
-    }
-
-    /// <summary>
-    /// Unlike a run (where only the root task's check blocks), a deploy checks every Python task of every environment
-    /// in the image just built, with the code baked in, and refuses to record the version if one fails.
-    /// </summary>
-    private static async Task CheckPythonTasksAsync(IReadOnlyList<TaskEnvironment> environments, IReadOnlyList<Deployment> deployments, FlyteConfig config, string? rootDir, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var tasks = environments.SelectMany(e => e.Tasks).Where(t => t.Kind == TaskKind.Python).Distinct().ToArray();
-        if (tasks.Length == 0)
-        {
-            return;
-        }
-
-        var sandbox = Execution.Sandboxes.RunSandbox.Create(config.Home, "deploy-check", now);
-        try
-        {
-            var context = new Execution.Python.PythonExecutorContext("deploy-check", sandbox, new Execution.Python.PythonBundle("", null, null, sandbox), config, null);
-            var executor = new Execution.Containers.ContainerPythonExecutor(context, new DeployedImageSource(deployments, config));
-            await using var executorDisposal = executor.ConfigureAwait(false);
-            await Execution.Python.PythonTaskChecker.CheckAsync(executor, tasks, rootDir, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Execution.Sandboxes.RunSandbox.TryDelete(sandbox);
-        }
+        return assembled;
     }
 }

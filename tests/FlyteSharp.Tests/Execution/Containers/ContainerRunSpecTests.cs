@@ -22,6 +22,23 @@ public class ContainerRunSpecTests
     }
 
     [Fact]
+    public void Arguments_NoNetworkAndRemoveOnExit_NetworkNoneAndRmEvenForAHostNetworkBundle()
+    {
+        var bundle = ContainerBundleSource.For("oci://127.0.0.1:5000/flytesharp/bundles", null, "sha256:" + new string('a', 64), "oci://127.0.0.1:5000/flytesharp/bundles", ["127.0.0.1:5000"]);
+        Assert.True(bundle.HostNetwork);
+
+        var plain = Spec(new Resources(), null).Arguments();
+        var isolated = (Spec(new Resources(), bundle) with { NoNetwork = true, RemoveOnExit = true }).Arguments();
+
+        Assert.DoesNotContain("--network", plain);
+        Assert.DoesNotContain("--rm", plain);
+        Assert.Equal("none", After(isolated, "--network"));
+        Assert.Single(isolated, a => a == "--network");
+        Assert.Contains("--rm", isolated);
+        Assert.True(isolated.ToList().IndexOf("--rm") < isolated.ToList().IndexOf(Image.Uri), "--rm must come before the image");
+    }
+
+    [Fact]
     public void Arguments_EnvVarsAndSecretMounts_EnvAsEnvSecretsOnlyAsReadOnlyFiles()
     {
         var dir = Path.Combine(Path.GetTempPath(), "flytesharp-tests", Guid.NewGuid().ToString("n"));
