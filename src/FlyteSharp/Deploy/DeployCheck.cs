@@ -26,9 +26,16 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     /// <summary>How long the check may take unless the deploy says otherwise.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>The script the check's container starts with: unpack the code from stdin, enter the working directory, exec the runner.</summary>
+    /// <summary>The line the check's container prints first, followed by its Python's <c>MAJOR.MINOR</c> (for <see cref="DeployCheckCache"/>).</summary>
+    internal const string PythonMark = "flytesharp-check-python ";
+
+    /// <summary>
+    /// The script the check's container starts with: print its Python's version, unpack the code from stdin, enter the
+    /// working directory, exec the runner.
+    /// </summary>
     internal const string Unpack =
         "import os, sys, tarfile\n" +
+        "print('" + PythonMark + "%d.%d' % sys.version_info[:2], flush=True)\n" +
         "kw = {'filter': 'fully_trusted'} if hasattr(tarfile, 'fully_trusted_filter') else {}\n" +
         "with tarfile.open(fileobj=sys.stdin.buffer, mode='r|') as t:\n" +
         "    for m in t:\n" +
@@ -47,6 +54,11 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     private readonly ContainerLauncher _launcher;
     private readonly Dictionary<TaskEnvironment, (StagedCheckImage Image, Task<IReadOnlyList<PythonFunctionInfo>?> Describe)> _staged = [];
     private readonly HashSet<TaskEnvironment> _confirmed = [];
+    private readonly DeployCheckCache _cache;
+    private readonly Dictionary<TaskEnvironment, string> _keys = [];
+    private readonly HashSet<TaskEnvironment> _avoided = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TaskEnvironment, (string Python, string Json)> _answered = new();
+    private string? _hostPython;
     private ContainerPythonExecutor? _deployed;
     private int _sequence;
     private TimeSpan _prepare;
@@ -65,6 +77,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         _caller = cancellationToken;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _launcher = new ContainerLauncher(Path.Combine(sandbox, "containers"), TimeProvider.System);
+        _cache = new DeployCheckCache(config.Home);
     }
 
     /// <summary>The Python tasks checked.</summary>
@@ -72,6 +85,9 @@ internal sealed class DeployCheck : IPythonTaskExecutor
 
     /// <summary>Environments whose check ran on their staged image and was confirmed (used by tests and bench/).</summary>
     internal IReadOnlyCollection<TaskEnvironment> Confirmed => _confirmed;
+
+    /// <summary>Environments whose staged answers came from <see cref="DeployCheckCache"/>: no container was started for them.</summary>
+    internal IReadOnlyCollection<TaskEnvironment> Avoided => _avoided;
 
     /// <summary>
     /// Starts the check of every Python task of <paramref name="resolved"/>'s environments on their staged images (those
@@ -93,15 +109,37 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         var check = new DeployCheck(config, sandbox, runtime, timeout, cancellationToken) { Tasks = tasks };
         try
         {
+            var prepared = new List<(TaskEnvironment Env, StagedCheckImage Staged)>();
             foreach (var (env, image) in resolved.DistinctBy(r => r.Env))
             {
-                if (!env.Tasks.Any(t => t.Kind == TaskKind.Python)
-                    || await StagedCheckImage.TryPrepareAsync(env.Image, image, options, runtime, sandbox, cancellationToken).ConfigureAwait(false) is not { } staged)
+                if (env.Tasks.Any(t => t.Kind == TaskKind.Python)
+                    && await StagedCheckImage.TryPrepareAsync(env.Image, image, options, runtime, sandbox, cancellationToken).ConfigureAwait(false) is { } staged)
                 {
-                    continue;
+                    prepared.Add((env, staged));
+                }
+            }
+
+            // One host python3 digests every tar: an environment whose key has stored answers starts no container.
+            var digest = prepared.Count == 0 ? null
+                : await InterfaceDigest.ComputeAsync(config.Python, prepared.Select(p => p.Staged.CodeTar).ToArray(), cancellationToken).ConfigureAwait(false);
+            check._hostPython = digest?.Python;
+            for (var i = 0; i < prepared.Count; i++)
+            {
+                var (env, staged) = prepared[i];
+                var references = References(tasks.Where(t => t.Environment == env));
+                if (digest?.Digests[i] is { } interfaceDigest)
+                {
+                    var key = DeployCheckCache.Key(
+                        staged, interfaceDigest, digest.Python, EnvironmentOf(env, staged), PythonImportPaths.For(env.Image, config.RootDir), references.Select(r => r.ToString()));
+                    check._keys[env] = key;
+                    if (check._cache.TryRead(key, digest.Python, references.Select(r => r.ToString()).ToArray()) is { } stored)
+                    {
+                        check._avoided.Add(env);
+                        check._staged[env] = (staged, Task.FromResult<IReadOnlyList<PythonFunctionInfo>?>(stored));
+                        continue;
+                    }
                 }
 
-                var references = References(tasks.Where(t => t.Environment == env));
                 check._staged[env] = (staged, check.DescribeStagedAsync(env, staged, references));
             }
         }
@@ -152,6 +190,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         {
             await PythonTaskChecker.CheckAsync(this, Tasks, rootDir, limit.Token).ConfigureAwait(false);
             _waited = TimeProvider.System.GetElapsedTime(started);
+            await RememberAsync(limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !_stop.IsCancellationRequested)
         {
@@ -199,7 +238,27 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         await _launcher.WarnAsync("deploy-check", failures).ConfigureAwait(false);
         _stop.Dispose();
         RunSandbox.TryDelete(_sandbox);
-        Timed?.Invoke(new DeployCheckTimings(_prepare, _stagedDescribe, _waited, TimeProvider.System.GetElapsedTime(started), _confirmed.Count));
+        Timed?.Invoke(new DeployCheckTimings(_prepare, _stagedDescribe, _waited, TimeProvider.System.GetElapsedTime(started), _confirmed.Count)
+        {
+            Environments = Tasks.Select(t => t.Environment.Name).Distinct().ToArray(),
+            Avoided = _avoided.Select(e => e.Name).ToArray(),
+        });
+    }
+
+    /// <summary>
+    /// After every task passed: stores the answers of each confirmed environment whose staged container gave them, when
+    /// its Python is the host's (the host compiled the code for the key) — a failed check never gets here.
+    /// </summary>
+    private async Task RememberAsync(CancellationToken cancellationToken)
+    {
+        foreach (var env in _confirmed)
+        {
+            if (!_avoided.Contains(env) && _keys.TryGetValue(env, out var key) && _answered.TryGetValue(env, out var answer)
+                && string.Equals(answer.Python, _hostPython, StringComparison.Ordinal))
+            {
+                await _cache.WriteAsync(key, answer.Python, answer.Json, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>The references the checker asks for, in its order: one per function (<see cref="PythonTaskChecker.CheckAsync"/>).</summary>
@@ -233,11 +292,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         {
             ImportPaths = PythonImportPaths.For(environment.Image, _config.RootDir),
         };
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in staged.Env.Concat(environment.EnvVars))
-        {
-            env[name] = value;
-        }
+        var env = EnvironmentOf(environment, staged);
 
         var describe = RunnerProtocol.DescribeArguments(references.Select(r => r.ToString()));
         var code = File.OpenRead(staged.CodeTar);
@@ -281,7 +336,26 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         }
 
         using var doc = JsonDocument.Parse(json);
-        return RunnerProtocol.ParseDescribe(doc.RootElement);
+        var infos = RunnerProtocol.ParseDescribe(doc.RootElement);
+        var python = result.StandardOutput.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith(PythonMark, StringComparison.Ordinal));
+        if (python is not null)
+        {
+            _answered[environment] = (python[PythonMark.Length..], json);
+        }
+
+        return infos;
+    }
+
+    /// <summary>The check container's environment variables: the image's <c>ENV</c> above the base, then the environment's own.</summary>
+    private static Dictionary<string, string> EnvironmentOf(TaskEnvironment environment, StagedCheckImage staged)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in staged.Env.Concat(environment.EnvVars))
+        {
+            env[name] = value;
+        }
+
+        return env;
     }
 
     private bool IsCallerCancellation() => _caller.IsCancellationRequested;
