@@ -59,6 +59,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     private readonly HashSet<TaskEnvironment> _avoided = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TaskEnvironment, (string Python, string Json)> _answered = new();
     private string? _hostPython;
+    private Task _preparing = Task.CompletedTask;
     private ContainerPythonExecutor? _deployed;
     private int _sequence;
     private TimeSpan _prepare;
@@ -103,53 +104,12 @@ internal sealed class DeployCheck : IPythonTaskExecutor
             return null;
         }
 
-        var started = TimeProvider.System.GetTimestamp();
         var runtime = (await ImageBuilders.CreateAsync(config, cancellationToken).ConfigureAwait(false)).Name;
         var sandbox = RunSandbox.Create(config.Home, "deploy-check", now);
         var check = new DeployCheck(config, sandbox, runtime, timeout, cancellationToken) { Tasks = tasks };
-        try
-        {
-            var prepared = new List<(TaskEnvironment Env, StagedCheckImage Staged)>();
-            foreach (var (env, image) in resolved.DistinctBy(r => r.Env))
-            {
-                if (env.Tasks.Any(t => t.Kind == TaskKind.Python)
-                    && await StagedCheckImage.TryPrepareAsync(env.Image, image, options, runtime, sandbox, cancellationToken).ConfigureAwait(false) is { } staged)
-                {
-                    prepared.Add((env, staged));
-                }
-            }
 
-            // One host python3 digests every tar: an environment whose key has stored answers starts no container.
-            var digest = prepared.Count == 0 ? null
-                : await InterfaceDigest.ComputeAsync(config.Python, prepared.Select(p => p.Staged.CodeTar).ToArray(), cancellationToken).ConfigureAwait(false);
-            check._hostPython = digest?.Python;
-            for (var i = 0; i < prepared.Count; i++)
-            {
-                var (env, staged) = prepared[i];
-                var references = References(tasks.Where(t => t.Environment == env));
-                if (digest?.Digests[i] is { } interfaceDigest)
-                {
-                    var key = DeployCheckCache.Key(
-                        staged, interfaceDigest, digest.Python, EnvironmentOf(env, staged), PythonImportPaths.For(env.Image, config.RootDir), references.Select(r => r.ToString()));
-                    check._keys[env] = key;
-                    if (check._cache.TryRead(key, digest.Python, references.Select(r => r.ToString()).ToArray()) is { } stored)
-                    {
-                        check._avoided.Add(env);
-                        check._staged[env] = (staged, Task.FromResult<IReadOnlyList<PythonFunctionInfo>?>(stored));
-                        continue;
-                    }
-                }
-
-                check._staged[env] = (staged, check.DescribeStagedAsync(env, staged, references));
-            }
-        }
-        catch
-        {
-            await check.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        check._prepare = TimeProvider.System.GetElapsedTime(started);
+        // Preparing (the local base's inspect, the code's tar, its interface digest) runs beside making the image, not before it.
+        check._preparing = Task.Run(() => check.PrepareAsync(resolved, options, check._stop.Token), CancellationToken.None);
         return check;
     }
 
@@ -160,6 +120,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     /// </summary>
     public async Task ConfirmAsync(IReadOnlyDictionary<string, RegistryAssemblyResult> assembled, CancellationToken cancellationToken)
     {
+        await _preparing.ConfigureAwait(false);
         foreach (var (env, (staged, _)) in _staged)
         {
             var confirmed = assembled.TryGetValue(staged.Full.Uri, out var made)
@@ -224,6 +185,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     {
         var started = TimeProvider.System.GetTimestamp();
         await _stop.CancelAsync().ConfigureAwait(false);
+        await _preparing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         foreach (var (_, describe) in _staged.Values)
         {
             await describe.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
@@ -243,6 +205,49 @@ internal sealed class DeployCheck : IPythonTaskExecutor
             Environments = Tasks.Select(t => t.Environment.Name).Distinct().ToArray(),
             Avoided = _avoided.Select(e => e.Name).ToArray(),
         });
+    }
+
+    /// <summary>
+    /// Prepares each environment's staged image, digests every tar with one host python3, then per environment: the stored
+    /// answers when its key has them (no container), else the check's container on the staged image.
+    /// </summary>
+    private async Task PrepareAsync(IReadOnlyList<(TaskEnvironment Env, ResolvedImage Image)> resolved, ImageResolveOptions options, CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var prepared = new List<(TaskEnvironment Env, StagedCheckImage Staged)>();
+        foreach (var (env, image) in resolved.DistinctBy(r => r.Env))
+        {
+            if (env.Tasks.Any(t => t.Kind == TaskKind.Python)
+                && await StagedCheckImage.TryPrepareAsync(env.Image, image, options, _runtime, _sandbox, cancellationToken).ConfigureAwait(false) is { } staged)
+            {
+                prepared.Add((env, staged));
+            }
+        }
+
+        var digest = prepared.Count == 0 ? null
+            : await InterfaceDigest.ComputeAsync(_config.Python, prepared.Select(p => p.Staged.CodeTar).ToArray(), cancellationToken).ConfigureAwait(false);
+        _hostPython = digest?.Python;
+        for (var i = 0; i < prepared.Count; i++)
+        {
+            var (env, staged) = prepared[i];
+            var references = References(Tasks.Where(t => t.Environment == env));
+            if (digest?.Digests[i] is { } interfaceDigest)
+            {
+                var key = DeployCheckCache.Key(
+                    staged, interfaceDigest, digest.Python, EnvironmentOf(env, staged), PythonImportPaths.For(env.Image, _config.RootDir), references.Select(r => r.ToString()));
+                _keys[env] = key;
+                if (_cache.TryRead(key, digest.Python, references.Select(r => r.ToString()).ToArray()) is { } stored)
+                {
+                    _avoided.Add(env);
+                    _staged[env] = (staged, Task.FromResult<IReadOnlyList<PythonFunctionInfo>?>(stored));
+                    continue;
+                }
+            }
+
+            _staged[env] = (staged, DescribeStagedAsync(env, staged, references));
+        }
+
+        _prepare = TimeProvider.System.GetElapsedTime(started);
     }
 
     /// <summary>

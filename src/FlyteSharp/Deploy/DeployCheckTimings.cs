@@ -1,7 +1,7 @@
 namespace FlyteSharp.Deploy;
 
 /// <summary>Where a deploy's task check spent its time (for bench/deploy-code-layer.sh).</summary>
-/// <param name="Prepare">Finding the local base, writing the code's tar and its interface digest, before the check's container starts.</param>
+/// <param name="Prepare">Finding the local base, writing the code's tar and its interface digest (beside making the image), before the check's container starts or the stored answers are read.</param>
 /// <param name="StagedDescribe">The check's container on the staged image, from its launch until its answer (zero when none ran).</param>
 /// <param name="Waited">How long the deploy waited for the check once its images were made (the part not overlapped).</param>
 /// <param name="Teardown">Stopping what still ran and removing the check's containers, after the version was recorded.</param>
