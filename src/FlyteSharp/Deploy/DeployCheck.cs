@@ -214,18 +214,33 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     private async Task PrepareAsync(IReadOnlyList<(TaskEnvironment Env, ResolvedImage Image)> resolved, ImageResolveOptions options, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
-        var prepared = new List<(TaskEnvironment Env, StagedCheckImage Staged)>();
+        var staging = new List<(TaskEnvironment Env, StagedCheckImage Staged)>();
         foreach (var (env, image) in resolved.DistinctBy(r => r.Env))
         {
-            if (env.Tasks.Any(t => t.Kind == TaskKind.Python)
-                && await StagedCheckImage.TryPrepareAsync(env.Image, image, options, _runtime, _sandbox, cancellationToken).ConfigureAwait(false) is { } staged)
+            if (env.Tasks.Any(t => t.Kind == TaskKind.Python) && StagedCheckImage.TryStage(env.Image, image, options, _sandbox, cancellationToken) is { } staged)
             {
-                prepared.Add((env, staged));
+                staging.Add((env, staged));
             }
         }
 
-        var digest = prepared.Count == 0 ? null
-            : await InterfaceDigest.ComputeAsync(_config.Python, prepared.Select(p => p.Staged.CodeTar).ToArray(), cancellationToken).ConfigureAwait(false);
+        // One host python3 digests every tar while local storage is asked for the bases.
+        var digesting = staging.Count == 0
+            ? Task.FromResult<InterfaceDigest?>(null)
+            : InterfaceDigest.ComputeAsync(_config.Python, staging.Select(p => p.Staged.CodeTar).ToArray(), cancellationToken);
+        var locals = await Task.WhenAll(staging.Select(p => p.Staged.WithLocalBaseAsync(_runtime, cancellationToken))).ConfigureAwait(false);
+        var digested = await digesting.ConfigureAwait(false);
+        var prepared = new List<(TaskEnvironment Env, StagedCheckImage Staged)>();
+        var digests = new List<string?>();
+        for (var i = 0; i < staging.Count; i++)
+        {
+            if (locals[i] is { } local)
+            {
+                prepared.Add((staging[i].Env, local));
+                digests.Add(digested?.Digests[i]);
+            }
+        }
+
+        var digest = digested is null ? null : digested with { Digests = digests };
         _hostPython = digest?.Python;
         for (var i = 0; i < prepared.Count; i++)
         {

@@ -6,7 +6,7 @@ namespace FlyteSharp.Deploy;
 
 /// <summary>
 /// The interface digests of deploy checks' code tars, computed on the host by <c>interface_digest.py</c> (stdlib only,
-/// one <c>python3 -I -B</c> process for all tars, which compiles and parses the files and never runs them): equal digests
+/// one <c>python3 -I -S -B</c> process for all tars, which compiles and parses the files and never runs them): equal digests
 /// mean the code differs at most inside function bodies nothing run at import can reach (see the script's docstring).
 /// </summary>
 /// <param name="Python">The host Python's <c>MAJOR.MINOR</c> that compiled the files.</param>
@@ -39,7 +39,7 @@ internal sealed record InterfaceDigest(string Python, IReadOnlyList<string?> Dig
         CliResult result;
         try
         {
-            result = await CliProcess.RunAsync(python, ["-I", "-B", "-c", Script.Value, .. tars], cancellationToken: cancellationToken).ConfigureAwait(false);
+            result = await CliProcess.RunAsync(python, ["-I", "-S", "-B", "-c", Script.Value, .. tars], cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (FlyteSharpException)
         {

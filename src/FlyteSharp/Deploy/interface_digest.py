@@ -1,6 +1,6 @@
 """The interface digest of a deploy check's code tars (FlyteSharp, Deploy/DeployCheckCache).
 
-usage: python3 -I -B -c <this script> TAR [TAR ...]
+usage: python3 -I -S -B -c <this script> TAR [TAR ...]
 prints "python MAJOR.MINOR", then one line per TAR: its hex digest, or "-" when it has none (a file that does not
 compile, an entry that is not a regular file, anything unexpected). Never imports or runs the code it reads.
 
