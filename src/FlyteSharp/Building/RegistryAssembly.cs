@@ -61,16 +61,6 @@ internal static class RegistryAssembly
             return null;
         }
 
-        var copies = split.Top.OfType<CopyInstruction>().ToList();
-        var fileCount = copies.Sum(c => c.Entries.Count);
-        var byteCount = copies.SelectMany(c => c.Entries).Sum(e => LengthOf(e.SourceFile!));
-        if (fileCount > assembly.Limits.MaxEntries || byteCount > assembly.Limits.MaxTotalBytes)
-        {
-            output?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                $"# registry assembly not used for {full.Uri}: its COPY layers hold {fileCount} file(s), {byteCount} bytes, over the limit of {assembly.Limits.MaxEntries} files / {assembly.Limits.MaxTotalBytes} bytes; the builder makes it"));
-            return null;
-        }
-
         using var client = new OciRegistryClient(full.Registry, options.Config);
         (string Repository, byte[] Manifest)? found;
         var baseBuilt = false;
@@ -104,134 +94,168 @@ internal static class RegistryAssembly
                 : throw new FlyteSharpException($"the base image {@base.Uri} was built, but the registry has no manifest for it", fix: "check the registry's logs and storage; then deploy again");
         }
 
-        var (baseRepository, manifestBytes) = found.Value;
-        if (JsonNode.Parse(manifestBytes) is not JsonObject manifest)
+        // Folders made on demand (a host publish) are made now, in a folder of this call's, and copied like any other.
+        var scratch = Directory.CreateTempSubdirectory("flytesharp-assembly-").FullName;
+        try
         {
-            return null;
-        }
-
-        var manifestType = manifest["mediaType"]?.GetValue<string>() ?? OciManifest;
-        if (manifestType is not (OciManifest or DockerManifest) || manifest["config"] is not JsonObject configDescriptor || manifest["layers"] is not JsonArray layers ||
-            layers.Any(l => !IsGzipLayer(l?["mediaType"]?.GetValue<string>())))
-        {
-            output?.Invoke($"# registry assembly not used for {full.Uri}: the base's manifest is an index, another format, or has layers that are not tar+gzip");
-            return null;
-        }
-
-        var baseUri = $"{full.Registry}/{baseRepository}:{@base.Tag}";
-        var configDigest = configDescriptor["digest"]!.GetValue<string>();
-        using var configStream = new MemoryStream();
-        if (await client.DownloadBlobAsync(baseRepository, configDigest, configStream, cancellationToken).ConfigureAwait(false) is not { } arrived || arrived != configDigest)
-        {
-            throw new FlyteSharpException($"the config blob {configDigest} of {baseUri} is missing or does not match its digest",
-                fix: "push the base image again (flytesharp build --force), then deploy");
-        }
-
-        var config = JsonNode.Parse(configStream.ToArray())!.AsObject();
-        var layerDigests = layers.Select(l => l!["digest"]!.GetValue<string>()).ToList();
-        var known = await DirectoryModesAsync(client, baseRepository, layerDigests, WantedDirectories(split.Top), options.Config, cancellationToken).ConfigureAwait(false);
-        foreach (var copy in copies.Where(c => !c.IsFolder && known.ContainsKey(Relative(c.Destination))))
-        {
-            output?.Invoke($"# registry assembly not used for {full.Uri}: '{copy.Destination}' is a folder in the base, so a builder copies into it");
-            return null;
-        }
-
-        // The base's blobs, in this repository: mounted from where the base is (no bytes sent), before anything refers to them.
-        var (mounted, copied) = (0, 0);
-        if (baseRepository != full.Repository)
-        {
-            foreach (var digest in layerDigests.Distinct(StringComparer.Ordinal))
+            var top = new List<ImageInstruction>(split.Top.Count);
+            foreach (var instruction in split.Top)
             {
-                if (!await client.BlobExistsAsync(full.Repository, digest, cancellationToken).ConfigureAwait(false))
+                top.Add(instruction is GeneratedCopyInstruction generated
+                    ? await generated.MaterializeAsync(Directory.CreateDirectory(Path.Combine(scratch, top.Count.ToString(CultureInfo.InvariantCulture))).FullName, cancellationToken).ConfigureAwait(false)
+                    : instruction);
+            }
+
+            var copies = top.OfType<CopyInstruction>().ToList();
+            var fileCount = copies.Sum(c => c.Entries.Count);
+            var byteCount = copies.SelectMany(c => c.Entries).Sum(e => LengthOf(e.SourceFile!));
+            if (fileCount > assembly.Limits.MaxEntries || byteCount > assembly.Limits.MaxTotalBytes)
+            {
+                output?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"# registry assembly not used for {full.Uri}: its COPY layers hold {fileCount} file(s), {byteCount} bytes, over the limit of {assembly.Limits.MaxEntries} files / {assembly.Limits.MaxTotalBytes} bytes; the builder makes it"));
+                return null;
+            }
+
+            var (baseRepository, manifestBytes) = found.Value;
+            if (JsonNode.Parse(manifestBytes) is not JsonObject manifest)
+            {
+                return null;
+            }
+
+            var manifestType = manifest["mediaType"]?.GetValue<string>() ?? OciManifest;
+            if (manifestType is not (OciManifest or DockerManifest) || manifest["config"] is not JsonObject configDescriptor || manifest["layers"] is not JsonArray layers ||
+                layers.Any(l => !IsGzipLayer(l?["mediaType"]?.GetValue<string>())))
+            {
+                output?.Invoke($"# registry assembly not used for {full.Uri}: the base's manifest is an index, another format, or has layers that are not tar+gzip");
+                return null;
+            }
+
+            var baseUri = $"{full.Registry}/{baseRepository}:{@base.Tag}";
+            var configDigest = configDescriptor["digest"]!.GetValue<string>();
+            using var configStream = new MemoryStream();
+            if (await client.DownloadBlobAsync(baseRepository, configDigest, configStream, cancellationToken).ConfigureAwait(false) is not { } arrived || arrived != configDigest)
+            {
+                throw new FlyteSharpException($"the config blob {configDigest} of {baseUri} is missing or does not match its digest",
+                    fix: "push the base image again (flytesharp build --force), then deploy");
+            }
+
+            var config = JsonNode.Parse(configStream.ToArray())!.AsObject();
+            var layerDigests = layers.Select(l => l!["digest"]!.GetValue<string>()).ToList();
+            var known = await DirectoryModesAsync(client, baseRepository, layerDigests, WantedDirectories(top), options.Config, cancellationToken).ConfigureAwait(false);
+            foreach (var copy in copies.Where(c => !c.IsFolder && known.ContainsKey(Relative(c.Destination))))
+            {
+                output?.Invoke($"# registry assembly not used for {full.Uri}: '{copy.Destination}' is a folder in the base, so a builder copies into it");
+                return null;
+            }
+
+            // The base's blobs, in this repository: mounted from where the base is (no bytes sent), before anything refers to them.
+            var (mounted, copied) = (0, 0);
+            if (baseRepository != full.Repository)
+            {
+                foreach (var digest in layerDigests.Distinct(StringComparer.Ordinal))
                 {
-                    _ = await client.MountBlobAsync(full.Repository, digest, baseRepository, cancellationToken).ConfigureAwait(false) ? mounted++ : copied++;
+                    if (!await client.BlobExistsAsync(full.Repository, digest, cancellationToken).ConfigureAwait(false))
+                    {
+                        _ = await client.MountBlobAsync(full.Repository, digest, baseRepository, cancellationToken).ConfigureAwait(false) ? mounted++ : copied++;
+                    }
                 }
             }
-        }
 
-        var rootfs = config["rootfs"] as JsonObject ?? throw new FlyteSharpException($"the config of {baseUri} has no rootfs", fix: "rebuild the base image (flytesharp build --force)");
-        var diffIds = rootfs["diff_ids"] as JsonArray ?? throw new FlyteSharpException($"the config of {baseUri} has no rootfs.diff_ids", fix: "rebuild the base image (flytesharp build --force)");
-        if (config["history"] is not JsonArray history)
-        {
-            config["history"] = history = [];
-        }
-
-        if (config["config"] is not JsonObject runtime)
-        {
-            config["config"] = runtime = [];
-        }
-
-        var (fileLayers, configOnly) = (0, 0);
-        foreach (var instruction in split.Top)
-        {
-            List<(string Path, int Mode)> directories;
-            IReadOnlyList<CopiedFile> files;
-            switch (instruction)
+            var rootfs = config["rootfs"] as JsonObject ?? throw new FlyteSharpException($"the config of {baseUri} has no rootfs", fix: "rebuild the base image (flytesharp build --force)");
+            var diffIds = rootfs["diff_ids"] as JsonArray ?? throw new FlyteSharpException($"the config of {baseUri} has no rootfs.diff_ids", fix: "rebuild the base image (flytesharp build --force)");
+            if (config["history"] is not JsonArray history)
             {
-                case EnvInstruction env:
-                    SetEnv(runtime, env.Variables);
-                    history.Add(History(instruction, emptyLayer: true));
-                    configOnly++;
-                    continue;
-                case WorkdirInstruction workdir:
-                    runtime["WorkingDir"] = CleanPath(workdir.Path);
-                    directories = MissingDirectories(CleanPath(workdir.Path), known);
-                    if (directories.Count == 0)
-                    {
+                config["history"] = history = [];
+            }
+
+            if (config["config"] is not JsonObject runtime)
+            {
+                config["config"] = runtime = [];
+            }
+
+            var (fileLayers, configOnly) = (0, 0);
+            foreach (var instruction in top)
+            {
+                List<(string Path, int Mode)> directories;
+                IReadOnlyList<CopiedFile> files;
+                switch (instruction)
+                {
+                    case EnvInstruction env:
+                        SetEnv(runtime, env.Variables);
                         history.Add(History(instruction, emptyLayer: true));
                         configOnly++;
                         continue;
-                    }
+                    case WorkdirInstruction workdir:
+                        runtime["WorkingDir"] = CleanPath(workdir.Path);
+                        directories = MissingDirectories(CleanPath(workdir.Path), known);
+                        if (directories.Count == 0)
+                        {
+                            history.Add(History(instruction, emptyLayer: true));
+                            configOnly++;
+                            continue;
+                        }
 
-                    files = [];
-                    break;
-                case CopyInstruction copy:
-                    directories = CopyDirectories(copy, known);
-                    files = copy.Files;
-                    break;
-                default:
-                    continue; // comments
-            }
-
-            var layerFile = Path.Combine(Path.GetTempPath(), "flytesharp-layer-" + Guid.NewGuid().ToString("N") + ".tar.gz");
-            try
-            {
-                var (diffId, layerDigest, layerSize) = WriteLayer(directories, files, layerFile, cancellationToken);
-                if (!await client.BlobExistsAsync(full.Repository, layerDigest, cancellationToken).ConfigureAwait(false))
-                {
-                    await client.UploadBlobAsync(full.Repository, layerDigest, () => File.OpenRead(layerFile), layerSize, cancellationToken).ConfigureAwait(false);
+                        files = [];
+                        break;
+                    case CopyInstruction copy:
+                        directories = CopyDirectories(copy, known);
+                        files = copy.Files;
+                        break;
+                    default:
+                        continue; // comments
                 }
 
-                diffIds.Add(diffId);
-                history.Add(History(instruction, emptyLayer: false));
-                layers.Add(new JsonObject
+                var layerFile = Path.Combine(Path.GetTempPath(), "flytesharp-layer-" + Guid.NewGuid().ToString("N") + ".tar.gz");
+                try
                 {
-                    ["mediaType"] = manifestType == DockerManifest ? DockerLayer : OciLayer,
-                    ["digest"] = layerDigest,
-                    ["size"] = layerSize,
-                });
-                fileLayers++;
+                    var (diffId, layerDigest, layerSize) = WriteLayer(directories, files, layerFile, cancellationToken);
+                    if (!await client.BlobExistsAsync(full.Repository, layerDigest, cancellationToken).ConfigureAwait(false))
+                    {
+                        await client.UploadBlobAsync(full.Repository, layerDigest, () => File.OpenRead(layerFile), layerSize, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    diffIds.Add(diffId);
+                    history.Add(History(instruction, emptyLayer: false));
+                    layers.Add(new JsonObject
+                    {
+                        ["mediaType"] = manifestType == DockerManifest ? DockerLayer : OciLayer,
+                        ["digest"] = layerDigest,
+                        ["size"] = layerSize,
+                    });
+                    fileLayers++;
+                }
+                finally
+                {
+                    File.Delete(layerFile);
+                }
             }
-            finally
+
+            var configBytes = Encoding.UTF8.GetBytes(config.ToJsonString());
+            var newConfigDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(configBytes));
+            if (!await client.BlobExistsAsync(full.Repository, newConfigDigest, cancellationToken).ConfigureAwait(false))
             {
-                File.Delete(layerFile);
+                await client.UploadBlobAsync(full.Repository, newConfigDigest, () => new MemoryStream(configBytes), configBytes.Length, cancellationToken).ConfigureAwait(false);
+            }
+
+            configDescriptor["digest"] = newConfigDigest;
+            configDescriptor["size"] = configBytes.Length;
+            var manifestDigest = await client.PutManifestAsync(full.Repository, full.Tag, Encoding.UTF8.GetBytes(manifest.ToJsonString()), manifestType, cancellationToken).ConfigureAwait(false);
+            var from = baseRepository == full.Repository ? "" : string.Create(CultureInfo.InvariantCulture, $", {mounted} base blob(s) mounted and {copied} copied from {baseRepository}");
+            output?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"# registry assembly: {full.Uri} = {baseUri} + {fileLayers} layer(s) ({fileCount} file(s)) and {configOnly} config-only instruction(s){from}, no builder"));
+            return new RegistryAssemblyResult(manifestDigest, baseUri, fileLayers, configOnly, mounted, copied, baseBuilt) { BaseConfigDigest = configDigest };
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover folder in the temp directory is harmless.
             }
         }
-
-        var configBytes = Encoding.UTF8.GetBytes(config.ToJsonString());
-        var newConfigDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(configBytes));
-        if (!await client.BlobExistsAsync(full.Repository, newConfigDigest, cancellationToken).ConfigureAwait(false))
-        {
-            await client.UploadBlobAsync(full.Repository, newConfigDigest, () => new MemoryStream(configBytes), configBytes.Length, cancellationToken).ConfigureAwait(false);
-        }
-
-        configDescriptor["digest"] = newConfigDigest;
-        configDescriptor["size"] = configBytes.Length;
-        var manifestDigest = await client.PutManifestAsync(full.Repository, full.Tag, Encoding.UTF8.GetBytes(manifest.ToJsonString()), manifestType, cancellationToken).ConfigureAwait(false);
-        var from = baseRepository == full.Repository ? "" : string.Create(CultureInfo.InvariantCulture, $", {mounted} base blob(s) mounted and {copied} copied from {baseRepository}");
-        output?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"# registry assembly: {full.Uri} = {baseUri} + {fileLayers} layer(s) ({fileCount} file(s)) and {configOnly} config-only instruction(s){from}, no builder"));
-        return new RegistryAssemblyResult(manifestDigest, baseUri, fileLayers, configOnly, mounted, copied, baseBuilt) { BaseConfigDigest = configDigest };
     }
 
     /// <summary>

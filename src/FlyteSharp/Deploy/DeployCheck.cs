@@ -50,7 +50,6 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     private readonly string _runtime;
     private readonly TimeSpan _timeout;
     private readonly CancellationTokenSource _stop;
-    private readonly CancellationToken _caller;
     private readonly ContainerLauncher _launcher;
     private readonly Dictionary<TaskEnvironment, (StagedCheckImage Image, Task<IReadOnlyList<PythonFunctionInfo>?> Describe)> _staged = [];
     private readonly HashSet<TaskEnvironment> _confirmed = [];
@@ -75,7 +74,6 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         _sandbox = sandbox;
         _runtime = runtime;
         _timeout = timeout;
-        _caller = cancellationToken;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _launcher = new ContainerLauncher(Path.Combine(sandbox, "containers"), TimeProvider.System);
         _cache = new DeployCheckCache(config.Home);
@@ -83,12 +81,6 @@ internal sealed class DeployCheck : IPythonTaskExecutor
 
     /// <summary>The Python tasks checked.</summary>
     public IReadOnlyList<TaskDefinition> Tasks { get; private init; } = [];
-
-    /// <summary>Environments whose check ran on their staged image and was confirmed (used by tests and bench/).</summary>
-    internal IReadOnlyCollection<TaskEnvironment> Confirmed => _confirmed;
-
-    /// <summary>Environments whose staged answers came from <see cref="DeployCheckCache"/>: no container was started for them.</summary>
-    internal IReadOnlyCollection<TaskEnvironment> Avoided => _avoided;
 
     /// <summary>
     /// Starts the check of every Python task of <paramref name="resolved"/>'s environments on their staged images (those
@@ -377,8 +369,6 @@ internal sealed class DeployCheck : IPythonTaskExecutor
 
         return env;
     }
-
-    private bool IsCallerCancellation() => _caller.IsCancellationRequested;
 
     private FlyteSharpException TimedOut() =>
         new(string.Create(CultureInfo.InvariantCulture,

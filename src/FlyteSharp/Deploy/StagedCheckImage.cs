@@ -65,6 +65,12 @@ internal sealed record StagedCheckImage(
             return null;
         }
 
+        // Files made on demand (a host publish of .NET assemblies) are not made twice for the check: the deployed image answers.
+        if (split.Top.Any(i => i is not (CopyInstruction or EnvInstruction or WorkdirInstruction)))
+        {
+            return null;
+        }
+
         var copies = split.Top.OfType<CopyInstruction>().ToList();
         var limits = ExtractionLimits.Default;
         if (copies.Sum(c => c.Entries.Count) > limits.MaxEntries || copies.SelectMany(c => c.Entries).Sum(e => RegistryAssembly.LengthOf(e.SourceFile!)) > limits.MaxTotalBytes)

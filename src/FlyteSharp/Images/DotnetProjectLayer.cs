@@ -4,8 +4,8 @@ using FlyteSharp.Projects.Dotnet;
 namespace FlyteSharp.Images;
 
 /// <summary>
-/// A C# project's NuGet dependencies (and, with <see cref="DotnetInstallMode.InstallProject"/>, its own assemblies) in the
-/// image: the .NET side of the two-layer model. The tag covers what restore reads (see <see cref="DotnetInstallMode"/>);
+/// A C# project's NuGet dependencies in the image: the .NET side of the two-layer model (its own assemblies, when the
+/// image holds them, are the <see cref="DotnetAssembliesLayer"/> above it). The tag covers what restore reads (see <see cref="DotnetInstallMode"/>);
 /// the files come from a <c>dotnet publish</c> on the host when the build context is written, so the image build needs
 /// neither the SDK nor the network. The layer holds the runtime assets of the publish's NuGet packages (its deps.json
 /// <c>package</c> libraries) in <c>/opt/flytesharp/packages/</c> with a <c>flytesharp-packages.json</c> manifest, never
@@ -46,36 +46,17 @@ public sealed record DotnetProjectLayer : ImageLayer
         var project = graph.Root;
         var runtime = RuntimeVersionOf(project);
 
-        // A full build bakes the user's assemblies in (no bundle travels with a deployed version).
-        var mode = plan.Options.CopyStyle == CopyStyle.None ? DotnetInstallMode.InstallProject : InstallMode;
-        var paths = new Dictionary<string, SelectedFile>(StringComparer.Ordinal);
-        foreach (var input in graph.RestoreInputs)
-        {
-            paths[input] = new SelectedFile("", input, FileSelector.IsExecutable(input));
-        }
-
-        if (mode == DotnetInstallMode.InstallProject)
-        {
-            foreach (var own in graph.Projects.Where(p => !IsWorkerProject(p)))
-            {
-                foreach (var f in FileSelector.Select(own.Directory, plan.Ignore))
-                {
-                    paths.TryAdd(f.FullPath, f);
-                }
-            }
-        }
-
-        var common = CommonAncestor([.. paths.Keys.Select(p => Path.GetDirectoryName(p)!)]);
-        string Rel(string full) => Path.GetRelativePath(common, full).Replace('\\', '/');
-        var files = paths.Values.Select(f => f with { RelativePath = Rel(f.FullPath) }).OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList();
+        // Only what restore reads: the project's own assemblies, when the image holds them, are the next layer
+        // (DotnetAssembliesLayer), so a .cs edit leaves this layer and everything below it as it was.
+        var files = Files(plan, graph, withSources: false, out var rel);
         // Shared frameworks flow to the root through project references (an ASP.NET library makes the app need ASP.NET).
         var frameworks = graph.Projects.SelectMany(p => p.FrameworkReferences)
             .Where(f => !f.Equals(NetCoreApp, StringComparison.OrdinalIgnoreCase))
             .DistinctBy(f => f.ToLowerInvariant()).OrderBy(f => f.ToLowerInvariant(), StringComparer.Ordinal).ToList();
 
         plan.Hash.Begin("dotnet-project");
-        plan.Hash.Field("install-mode", mode.ToString());
-        plan.Hash.Field("project", Rel(project.File));
+        plan.Hash.Field("install-mode", nameof(DotnetInstallMode.DependenciesOnly));
+        plan.Hash.Field("project", rel(project.File));
         plan.Hash.Field("target-framework", project.TargetFramework);
         plan.Hash.Field("framework-references", [.. frameworks.Select(f => f.ToLowerInvariant())]);
         plan.Hash.Field("locked", project.LockFile is null ? "no" : "yes");
@@ -87,10 +68,10 @@ public sealed record DotnetProjectLayer : ImageLayer
         plan.Hash.End();
 
         var layerDir = plan.LayerDirectory("dotnet");
-        plan.AddGenerated(layerDir, (directory, cancellationToken) => WriteFilesAsync(directory, mode, cancellationToken));
-        var what = mode == DotnetInstallMode.DependenciesOnly
+        plan.AddGenerated(layerDir, WritePackagesAsync);
+        var what = plan.Options.CopyStyle != CopyStyle.None && InstallMode == DotnetInstallMode.DependenciesOnly
             ? "dependencies only: its NuGet packages' runtime assets, published on the host; the project's own assemblies travel in the code bundle"
-            : $"install project: its assemblies are baked into {DotnetImageLayout.App}, so every code edit rebuilds this layer";
+            : $"install project: its NuGet packages' runtime assets, published on the host; its assemblies go to {DotnetImageLayout.App} in the next layer, so a code edit changes only that one";
         plan.Line($"# .NET project '{Printable(project.Name)}' ({Printable(project.TargetFramework)}; {what})");
         foreach (var framework in frameworks.Prepend(NetCoreApp))
         {
@@ -98,10 +79,35 @@ public sealed record DotnetProjectLayer : ImageLayer
         }
 
         plan.Line($"COPY {layerDir}/packages/ {DotnetImageLayout.Packages}/");
-        if (mode == DotnetInstallMode.InstallProject)
+    }
+
+    /// <summary>
+    /// The files of the project's own layer: its restore inputs and (<paramref name="withSources"/>) every file of its
+    /// projects, relative to their common folder, sorted; <paramref name="rel"/> makes a path relative to that folder.
+    /// </summary>
+    internal static List<SelectedFile> Files(ImageBuildPlan plan, DotnetProjectGraph graph, bool withSources, out Func<string, string> rel)
+    {
+        IEnumerable<SelectedFile> files = graph.RestoreInputs.Select(input => new SelectedFile("", input, FileSelector.IsExecutable(input)));
+        if (withSources)
         {
-            plan.Line($"COPY {layerDir}/app/ {DotnetImageLayout.App}/");
+            files = files.Concat(graph.Projects.Where(p => !IsWorkerProject(p)).SelectMany(own => FileSelector.Select(own.Directory, plan.Ignore)));
         }
+
+        return RelativeFiles(files, out rel);
+    }
+
+    private static List<SelectedFile> RelativeFiles(IEnumerable<SelectedFile> selected, out Func<string, string> rel)
+    {
+        var paths = new Dictionary<string, SelectedFile>(StringComparer.Ordinal);
+        foreach (var f in selected)
+        {
+            paths.TryAdd(f.FullPath, f);
+        }
+
+        var common = CommonAncestor([.. paths.Keys.Select(p => Path.GetDirectoryName(p)!)]);
+        rel = full => Path.GetRelativePath(common, full).Replace('\\', '/');
+        var relative = rel;
+        return [.. paths.Values.Select(f => f with { RelativePath = relative(f.FullPath) }).OrderBy(f => f.RelativePath, StringComparer.Ordinal)];
     }
 
     /// <summary>The .NET version a project needs, or an error for a framework no Linux runtime image runs (netstandard, net48, net10.0-windows).</summary>
@@ -125,7 +131,7 @@ public sealed record DotnetProjectLayer : ImageLayer
     }
 
     /// <summary>Text from a project file made safe for a Dockerfile comment or a double-quoted shell word (no newline, quote, $ or backtick).</summary>
-    private static string Printable(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+' or ' ' ? c : '?')]);
+    internal static string Printable(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+' or ' ' ? c : '?')]);
 
     private static bool IsWorkerProject(DotnetProject project) => project.AssemblyName.Equals(WorkerLibrary, StringComparison.OrdinalIgnoreCase);
 
@@ -143,14 +149,10 @@ public sealed record DotnetProjectLayer : ImageLayer
             $"    case \" $have\" in *\" {framework} {major}.\"*) ;; *) echo \"{message}\" >&2; exit 1 ;; esac";
     }
 
-    private async Task WriteFilesAsync(string directory, DotnetInstallMode mode, CancellationToken cancellationToken)
-    {
-        var scratch = Directory.CreateTempSubdirectory("flytesharp-dotnet-publish-").FullName;
-        try
+    /// <summary>Publishes the project on the host and copies its NuGet packages' runtime assets (and their manifest) into <c>packages/</c>.</summary>
+    private Task WritePackagesAsync(string directory, CancellationToken cancellationToken) =>
+        PublishAsync((graph, publish, worker) =>
         {
-            var graph = DotnetProjectGraph.Load(ProjectFile);
-            var publish = await DotnetPublisher.PublishAsync(graph, scratch, cancellationToken).ConfigureAwait(false);
-            var worker = publish.Deps.ClosureOf(WorkerLibrary);
             var packages = publish.Deps.Libraries.Where(l => l.Type == "package" && !worker.Contains(l.Name)).ToList();
             var packageDir = Path.Combine(directory, "packages");
             Directory.CreateDirectory(packageDir);
@@ -162,32 +164,50 @@ public sealed record DotnetProjectLayer : ImageLayer
                 }
             }
 
-            await File.WriteAllBytesAsync(Path.Combine(packageDir, DotnetImageLayout.PackagesManifest), Manifest(packages), cancellationToken).ConfigureAwait(false);
-            if (mode == DotnetInstallMode.InstallProject)
-            {
-                var appDir = Path.Combine(directory, "app");
-                Directory.CreateDirectory(appDir);
-                foreach (var own in publish.Deps.Libraries.Where(l => l.Type is "project" or "reference" && !worker.Contains(l.Name)))
-                {
-                    foreach (var file in own.Files)
-                    {
-                        Copy(publish.Directory, file, appDir, graph.Root.File);
-                        var pdb = Path.ChangeExtension(file, ".pdb");
-                        if (file.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(publish.Directory, pdb)))
-                        {
-                            Copy(publish.Directory, pdb, appDir, graph.Root.File);
-                        }
-                    }
-                }
+            return File.WriteAllBytesAsync(Path.Combine(packageDir, DotnetImageLayout.PackagesManifest), Manifest(packages), cancellationToken);
+        }, cancellationToken);
 
-                foreach (var file in PublishManifests.Select(e => graph.Root.AssemblyName + e))
+    /// <summary>
+    /// Publishes the project on the host and copies into <paramref name="directory"/> the layout of the .NET code bundle:
+    /// the user's projects' assemblies (+ .pdb), locally referenced .dlls, and the root's deps.json and runtimeconfig.json.
+    /// </summary>
+    internal Task WriteAssembliesAsync(string directory, CancellationToken cancellationToken) =>
+        PublishAsync((graph, publish, worker) =>
+        {
+            Directory.CreateDirectory(directory);
+            foreach (var own in publish.Deps.Libraries.Where(l => l.Type is "project" or "reference" && !worker.Contains(l.Name)))
+            {
+                foreach (var file in own.Files)
                 {
-                    if (File.Exists(Path.Combine(publish.Directory, file)))
+                    Copy(publish.Directory, file, directory, graph.Root.File);
+                    var pdb = Path.ChangeExtension(file, ".pdb");
+                    if (file.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(publish.Directory, pdb)))
                     {
-                        Copy(publish.Directory, file, appDir, graph.Root.File);
+                        Copy(publish.Directory, pdb, directory, graph.Root.File);
                     }
                 }
             }
+
+            foreach (var file in PublishManifests.Select(e => graph.Root.AssemblyName + e))
+            {
+                if (File.Exists(Path.Combine(publish.Directory, file)))
+                {
+                    Copy(publish.Directory, file, directory, graph.Root.File);
+                }
+            }
+
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+    /// <summary>Runs <c>dotnet publish</c> into a scratch folder, hands its output to <paramref name="use"/>, then deletes the folder.</summary>
+    private async Task PublishAsync(Func<DotnetProjectGraph, DotnetPublishOutput, IReadOnlySet<string>, Task> use, CancellationToken cancellationToken)
+    {
+        var scratch = Directory.CreateTempSubdirectory("flytesharp-dotnet-publish-").FullName;
+        try
+        {
+            var graph = DotnetProjectGraph.Load(ProjectFile);
+            var publish = await DotnetPublisher.PublishAsync(graph, scratch, cancellationToken).ConfigureAwait(false);
+            await use(graph, publish, publish.Deps.ClosureOf(WorkerLibrary)).ConfigureAwait(false);
         }
         finally
         {

@@ -231,7 +231,8 @@ public sealed partial class Image
 
         var graph = DotnetProjectGraph.Load(full);
         DotnetProjectLayer.RuntimeVersionOf(graph.Root);
-        return Append(new DotnetProjectLayer(full, installMode, graph.Root.TargetFramework));
+        var project = new DotnetProjectLayer(full, installMode, graph.Root.TargetFramework);
+        return Append(project).Append(new DotnetAssembliesLayer(project));
     }
 
     /// <summary>Installs Debian packages with apt.</summary>

@@ -252,6 +252,16 @@ internal sealed partial class ImageBuildPlan : IDisposable
     public void AddGenerated(string contextDirectory, Func<string, CancellationToken, Task> generate) =>
         Add(new ContextEntry(contextDirectory + "/", null, null, false, generate));
 
+    /// <summary>
+    /// Copies a context folder that <paramref name="generate"/> fills when it is needed (<see cref="AddGenerated"/>) into
+    /// <paramref name="destination"/>; unlike a <see cref="Line"/> with a COPY, the registry assembly can carry it out.
+    /// </summary>
+    public void CopyGenerated(string contextDirectory, string destination, Func<string, CancellationToken, Task> generate)
+    {
+        AddGenerated(contextDirectory, generate);
+        Add(new GeneratedCopyInstruction(contextDirectory, destination, generate));
+    }
+
     /// <summary>A path inside the image: absolute paths stay, relative ones are taken from the current workdir.</summary>
     public string InImage(string path)
     {

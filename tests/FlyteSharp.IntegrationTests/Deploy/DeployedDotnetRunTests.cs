@@ -95,6 +95,69 @@ public class DeployedDotnetRunTests(DistributionRegistry registry)
     }
 
     [Fact]
+    public async Task Deploy_CopyStyleNoneAfterACsEdit_PutsTheNewAssembliesOnTopWithoutABuilder_TheFilesABuilderCopies_AndRunsThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DotnetBaseImage.EnsureAsync();
+        using var project = new DotnetTaskProject(registry);
+        var csproj = Path.Combine(project.ProjectDirectory, "App.csproj");
+        var image = $"Image.FromDotnetBase(\"10.0\").WithDotnetProject(@\"{csproj}\")";
+        var v1 = await project.WriteTasks(Code("deployed-layer", image, 1)).BuildAndLoadAsync();
+        using var runtime = project.Runtime;
+        var first = await runtime.Deploy(v1.FindTask("probe").Environment, CopyStyle.None, "1.0.0", new FlyteSharp.Deploy.DeployOptions { CancellationToken = ct });
+
+        var v2 = await project.WriteTasks(Code("deployed-layer", image, 2)).BuildAndLoadAsync();
+        var builds = project.BuildLogs().Count;
+        var progress = new RecordingBuildProgress();
+        var second = await runtime.Deploy(v2.FindTask("probe").Environment, CopyStyle.None, "2.0.0",
+            new FlyteSharp.Deploy.DeployOptions { BuildProgress = progress, CancellationToken = ct });
+
+        // A .cs edit changed only the assemblies layer: no builder ran, the registry API put the new layer on the old base.
+        Assert.Equal(builds, project.BuildLogs().Count);
+        Assert.NotEqual(first.ImageUri, second.ImageUri);
+        var made = Assert.Single(progress.Updates, u => u.Stage == FlyteSharp.Building.ImageBuildStage.Built);
+        Assert.Equal(FlyteSharp.Deploy.Deployer.RegistryAssemblyStep, made.Step);
+
+        // The assembled image holds exactly the files a builder would copy: those of the build context's generated folder.
+        var resolved = v2.FindTask("probe").Environment.Image.Resolve(new FlyteSharp.Images.ImageResolveOptions(project.Config, CopyStyle.None));
+        var context = Path.Combine(project.Root, "context");
+        await resolved.WriteBuildContextAsync(context, ct);
+        var generated = Path.Combine(context, ".flytesharp", "layers", "2-dotnet-app");
+        var expected = string.Join('\n', Directory.EnumerateFiles(generated, "*", SearchOption.AllDirectories)
+            .Select(f => $"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}  ./{Path.GetRelativePath(generated, f)} -rw-r--r--")
+            .Order(StringComparer.Ordinal));
+        Assert.Equal(0, (await Podman.RunAsync("pull", "--quiet", "--tls-verify=false", second.ImageUri)).ExitCode);
+        var (code, listing) = await Podman.RunAsync("run", "--rm", "--entrypoint", "/bin/sh", second.ImageUri, "-c",
+            "cd /opt/flytesharp/app && for f in $(find . -type f | sort); do echo \"$(sha256sum \"$f\") $(stat -c %A \"$f\")\"; done");
+        Assert.Equal(0, code);
+        Assert.Contains("DotnetTasksApp.dll", expected, StringComparison.Ordinal);
+        var actual = string.Join('\n', listing.Trim().Split('\n').Order(StringComparer.Ordinal));
+        Assert.True(expected == actual, $"build context:\n{expected}\nassembled image:\n{actual}");
+
+        // Reproducible: assembled again from the same sources (a fresh publish), the manifest digest is the same.
+        using (var http = new HttpClient())
+        {
+            using var head = new HttpRequestMessage(HttpMethod.Head, $"{registry.BaseUrl}/v2/{resolved.Repository}/manifests/{resolved.Tag}");
+            head.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+            using var found = await http.SendAsync(head, ct);
+            var digest = found.Headers.GetValues("Docker-Content-Digest").Single();
+            using var deleted = await http.DeleteAsync($"{registry.BaseUrl}/v2/{resolved.Repository}/manifests/{digest}", ct);
+            Assert.True(deleted.IsSuccessStatusCode, $"DELETE manifest: {deleted.StatusCode}");
+            var options = new FlyteSharp.Images.ImageResolveOptions(project.Config, CopyStyle.None);
+            var again = await FlyteSharp.Building.RegistryAssembly.TryPushAsync(v2.FindTask("probe").Environment.Image, resolved, options,
+                new FlyteSharp.Building.RegistryAssemblyOptions(), null, ct);
+            Assert.Equal(digest, again?.ManifestDigest);
+        }
+
+        // Each version runs its own code.
+        foreach (var (version, marker) in new[] { ("2.0.0", 2), ("1.0.0", 1) })
+        {
+            var run = await project.RunAsync(v2.FindTask("probe"), new Dictionary<string, string> { ["n"] = "4" }, new RunOptions { Version = version, CancellationToken = ct });
+            Assert.Equal(marker, (await OutputAsync(run)).GetProperty("version").GetInt32());
+        }
+    }
+
+    [Fact]
     public async Task RunVersion_DeployWithoutDotnetProject_RunsTheBundleStoredAtDeployTime()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -1,3 +1,4 @@
+using FlyteSharp.Building;
 using System.Text.Json;
 using FlyteSharp.Images;
 using FlyteSharp.Projects;
@@ -76,7 +77,28 @@ public sealed class DotnetProjectLayerTests : IDisposable
         _fixture.Replace("Shapes/Square.cs", "side * side", "side * side + 0");
         Assert.NotEqual(before.Tag, Resolve(_fixture.TasksProject, DotnetInstallMode.InstallProject).Tag);
         Assert.NotEqual(before.Tag, Resolve(_fixture.TasksProject).Tag);
-        Assert.Contains("COPY .flytesharp/layers/1-dotnet/app/ /opt/flytesharp/app/", before.Dockerfile);
+        Assert.Contains("COPY .flytesharp/layers/2-dotnet-app/ /opt/flytesharp/app/", before.Dockerfile);
+    }
+
+    [Fact]
+    public void Resolve_InstallProjectCsEdit_OnlyTheAssembliesLayerMoves_SoTheRegistryAssemblyCanPutItOnTop()
+    {
+        var image = Image.FromBase(DotnetBase).WithDotnetProject(_fixture.TasksProject, DotnetInstallMode.InstallProject);
+        var before = ProjectTree.Resolve(image);
+        var split = RegistryAssembly.Split(before);
+        Assert.NotNull(split);
+        Assert.Equal(2, split.Value.BaseLayers);
+        var copy = Assert.IsType<GeneratedCopyInstruction>(Assert.Single(split.Value.Top));
+        Assert.Equal("/opt/flytesharp/app", copy.Destination);
+        var baseBefore = ProjectTree.Resolve(image.Take(2)).Tag;
+
+        _fixture.Replace("Shapes/Square.cs", "side * side", "side * side + 0");
+
+        var after = ProjectTree.Resolve(image);
+        Assert.NotEqual(before.Tag, after.Tag);
+        Assert.Equal(baseBefore, ProjectTree.Resolve(image.Take(2)).Tag);
+        // The base is the dependencies-only image itself: a fast-deploy run's image serves as the full build's base.
+        Assert.Equal(Resolve(_fixture.TasksProject).Tag, baseBefore);
     }
 
     [Fact]
@@ -86,7 +108,7 @@ public sealed class DotnetProjectLayerTests : IDisposable
         var fast = Resolve(_fixture.TasksProject);
 
         Assert.Equal(Resolve(_fixture.TasksProject, DotnetInstallMode.InstallProject).Tag, full.Tag);
-        Assert.Contains("COPY .flytesharp/layers/1-dotnet/app/ /opt/flytesharp/app/", full.Dockerfile);
+        Assert.Contains("COPY .flytesharp/layers/2-dotnet-app/ /opt/flytesharp/app/", full.Dockerfile);
         Assert.DoesNotContain("/opt/flytesharp/app", fast.Dockerfile);
         _fixture.Replace("Tasks/Report.cs", "area = ", "doubled = 2 * ");
         Assert.NotEqual(full.Tag, Resolve(_fixture.TasksProject, copyStyle: CopyStyle.None).Tag);
@@ -161,9 +183,8 @@ public sealed class DotnetProjectLayerTests : IDisposable
 
         await Resolve(_fixture.TasksProject, DotnetInstallMode.InstallProject).WriteBuildContextAsync(dir, TestContext.Current.CancellationToken);
 
-        var layer = Path.Combine(dir, ".flytesharp", "layers", "1-dotnet");
-        Assert.Equal(["app/Shapes.dll", "app/Shapes.pdb", "app/Tasks.deps.json", "app/Tasks.dll", "app/Tasks.pdb", "packages/Newtonsoft.Json.dll", "packages/flytesharp-packages.json"],
-            Files(layer));
+        Assert.Equal(["packages/Newtonsoft.Json.dll", "packages/flytesharp-packages.json"], Files(Path.Combine(dir, ".flytesharp", "layers", "1-dotnet")));
+        Assert.Equal(["Shapes.dll", "Shapes.pdb", "Tasks.deps.json", "Tasks.dll", "Tasks.pdb"], Files(Path.Combine(dir, ".flytesharp", "layers", "2-dotnet-app")));
     }
 
     [Fact]

@@ -19,6 +19,14 @@ internal static partial class DotnetPublisher
     {
         var output = Path.Combine(scratch, "publish");
         var artifacts = Path.Combine(scratch, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await File.WriteAllTextAsync(Path.Combine(artifacts, PathsTargets), """
+            <Project>
+              <!-- The scratch folder as a source root: the compiler maps it (to /_1/) like the project's own root, so no
+                   random scratch path reaches the assembly's debug directory or its PDB, and the same sources give the same bytes. -->
+              <ItemGroup><SourceRoot Include="$(ArtifactsPath)/" /></ItemGroup>
+            </Project>
+            """, cancellationToken).ConfigureAwait(false);
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var info = new ProcessStartInfo(dotnet)
         {
@@ -97,7 +105,11 @@ internal static partial class DotnetPublisher
         "publish", graph.Root.File, "--configuration", "Release", "--output", output, "--artifacts-path", artifacts, "--no-self-contained",
         "-nologo", "-tl:off", "-v:minimal", "-p:UseAppHost=false", "-p:IsPublishable=true", "-p:Deterministic=true", "-p:ContinuousIntegrationBuild=true",
         graph.Root.LockFile is not null ? "-p:RestoreLockedMode=true" : "-p:RestorePackagesWithLockFile=false",
+        "-p:CustomBeforeMicrosoftCommonTargets=" + Path.Combine(artifacts, PathsTargets),
     ];
+
+    /// <summary>The MSBuild file, in the artifacts folder, that makes the scratch paths map like source paths.</summary>
+    private const string PathsTargets = "flytesharp-paths.targets";
 
     /// <summary>The error for a failed publish: the compiler's and NuGet's errors with file and line; the first one locates it.</summary>
     internal static FlyteSharpException BuildFailed(DotnetProjectGraph graph, string output)

@@ -34,6 +34,23 @@ public sealed class DotnetPublisherTests : IDisposable
     }
 
     [Fact]
+    public async Task PublishAsync_SameSourcesIntoTwoScratchFolders_SameAssemblyAndPdbBytes_NoScratchPathInThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var graph = DotnetProjectGraph.Load(_fixture.TasksProject);
+        var first = await DotnetPublisher.PublishAsync(graph, Path.Combine(_scratch.Root, "one"), ct);
+        var second = await DotnetPublisher.PublishAsync(graph, Path.Combine(_scratch.Root, "second-with-a-longer-name"), ct);
+
+        foreach (var file in new[] { "Tasks.dll", "Tasks.pdb", "Shapes.dll", "Shapes.pdb" })
+        {
+            var bytes = await File.ReadAllBytesAsync(Path.Combine(first.Directory, file), ct);
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(second.Directory, file), ct));
+            // The debug directory names the PDB by a mapped path, never the scratch folder (which differs per publish).
+            Assert.DoesNotContain(_scratch.Root, System.Text.Encoding.Latin1.GetString(bytes), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task PublishAsync_CompileError_ThrowsTheCompilerErrorWithFileAndLine()
     {
         _fixture.Write("Shapes/Square.cs", "namespace Shapes;\n\npublic static class Square\n{\n    public static int Area(int side) => side * side\n}\n");
