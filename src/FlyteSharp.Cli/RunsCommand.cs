@@ -246,6 +246,11 @@ internal static class RunsCommand
                 await console.Out.WriteLineAsync($"removed    secret files {secrets}");
             }
 
+            foreach (var pod in report.RemovedKubernetesPods)
+            {
+                await console.Out.WriteLineAsync($"removed    Kubernetes replica Pod {pod}");
+            }
+
             foreach (var secret in report.RemovedKubernetesSecrets)
             {
                 await console.Out.WriteLineAsync($"removed    Kubernetes Secret {secret}");
@@ -253,7 +258,7 @@ internal static class RunsCommand
 
             if (report.KubernetesError is { } kubernetesError)
             {
-                await console.Error.WriteLineAsync($"warning: the cluster's controller token Secrets were not swept: {kubernetesError}");
+                await console.Error.WriteLineAsync($"warning: the cluster's replica Pods and controller token Secrets were not swept: {kubernetesError}");
             }
 
             await console.Out.WriteLineAsync(

@@ -42,6 +42,7 @@ internal sealed class RunController : IDisposable
         _pythonFactory = pythonFactory;
         _python = new Lazy<Task<PythonRuntime>>(() => _pythonFactory(_runCancellation.Token));
         Outputs = new RunOutputs(settings.Config, Path.Combine(settings.SandboxDirectory, "values"));
+        settings.Controller.Bind(() => ControllerServer);
     }
 
     /// <summary>Where the run's inputs and outputs above the inline limit go (blobs in the store).</summary>

@@ -219,6 +219,7 @@ internal static class RunLauncher
         {
             Secrets = settings.Secrets,
             BuildProgress = settings.BuildProgress,
+            Controller = settings.Controller,
         });
         return new PythonRuntime(bundle, executor, rootDir);
     }

@@ -21,4 +21,7 @@ internal sealed record RunSettings(
 
     /// <summary>Where the run's image builds report (<see cref="RunOptions.BuildProgress"/>).</summary>
     public Building.IImageBuildProgress? BuildProgress { get; init; }
+
+    /// <summary>The run's controller API server, for executors made before the run (bound by <see cref="RunController"/>).</summary>
+    public Controller.ControllerServerLink Controller { get; } = new();
 }

@@ -87,6 +87,17 @@ Serve (a warm interpreter per run and environment)::
   of ``"inputs"``), ``"stdout_file"``/``"stderr_file"`` (the call's output captured into those files instead of the
   response's ``"stdout"``/``"stderr"``) and ``"output_file"`` with ``"inline_limit": N``: an output whose JSON is
   longer than N is written to output_file and the response carries ``"output_file"`` instead of ``"output"``.
+
+Serve by pull (a reusable Pod: no stdio shared with the driver)::
+
+    python3 flytesharp_runner.py --bundle SRC --digest D --bundle-dir DIR --serve-pull URL --replica ID --controller-token-file FILE
+
+  the same loop and requests as ``--serve``, pulled from the driver's controller API instead of read from stdin:
+  ``GET URL/v1/replicas/ID/next`` (long poll: 200 with one request, 204 when none came within the driver's wait, 410
+  to stop), the response posted to ``URL/v1/replicas/ID/replies``, a heartbeat to ``…/heartbeat`` every few seconds,
+  all with ``Authorization: Bearer <FILE's token>``. Values travel inline (no shared directory: requests name no
+  files); a reply the driver refuses as too large (413) is replaced by a small error reply. A reload re-executes with
+  the same pull arguments. ``--pull-give-up SECONDS`` ends the loop when the driver stayed unreachable that long.
 """
 
 import argparse
@@ -447,15 +458,133 @@ def _captured(stream):
 _serve_start = None
 
 
-def serve(bundle_dir):
+class _StdioChannel:
+    """The serve protocol over the process's stdin and its original stdout (a local warm interpreter, a container)."""
+
+    def __init__(self, proto, stdin):
+        self._proto, self._stdin = proto, stdin
+
+    def requests(self):
+        return self._stdin
+
+    def send(self, line):
+        self._proto.write(line + "\n")
+        self._proto.flush()
+
+    def before_exec(self):
+        """The protocol stream becomes fd 1 again (serve pointed fd 1 at stderr; dup'd fds do not survive exec)."""
+        os.dup2(self._proto.fileno(), 1)
+        return []
+
+
+class _PullChannel:
+    """Serve requests pulled from the driver's controller API over HTTP (a Pod shares no stdio with the driver):
+    ``GET {url}/v1/replicas/{id}/next`` long-polls for the next request (200: a request, 204: none yet, ask again,
+    410: stop), ``POST {url}/v1/replicas/{id}/replies`` hands each response back, and a heartbeat
+    (``POST …/heartbeat``) says the replica is alive while a call runs. Every request carries the run's token from
+    ``token_file`` (a mounted Kubernetes Secret). The loop ends when the driver says stop, or when it stayed
+    unreachable for ``give_up`` seconds (a driver that is gone)."""
+
+    HEARTBEAT_SECONDS = 10
+    POLL_TIMEOUT_SECONDS = 40
+
+    def __init__(self, url, replica, token_file, give_up):
+        import threading
+        import urllib.parse
+
+        with open(token_file, encoding="ascii") as f:
+            token = f.read().strip()
+        self._args = ["--serve-pull", url, "--replica", replica, "--controller-token-file", token_file, "--pull-give-up", str(give_up)]
+        self._base = url.rstrip("/") + "/v1/replicas/" + urllib.parse.quote(replica, safe="")
+        self._headers = {"Authorization": "Bearer " + token}
+        self._give_up = give_up
+        self._max_reply = None
+        # Deleting the Pod sends SIGTERM, which a PID 1 would otherwise ignore until the kill after the grace period.
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
+        threading.Thread(target=self._heartbeat, name="flytesharp-heartbeat", daemon=True).start()
+
+    def _send(self, method, path, body=None, timeout=30):
+        import urllib.error
+        import urllib.request
+
+        headers = dict(self._headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self._base + path, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def _retrying(self, method, path, body=None, timeout=30):
+        """The driver's answer; connection failures are retried (with backoff) until ``give_up`` seconds passed. A reply
+        retried after the driver took it is answered 409 (already answered), which is harmless."""
+        import http.client
+
+        started = time.monotonic()
+        delay = 0.2
+        while True:
+            try:
+                return self._send(method, path, body, timeout)
+            except (OSError, ValueError, http.client.HTTPException) as exc:
+                if time.monotonic() - started > self._give_up:
+                    print(f"flytesharp: the driver's controller at {self._base} is unreachable ({exc}); the replica stops", file=sys.stderr)
+                    return None, b""
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _heartbeat(self):
+        while True:
+            time.sleep(self.HEARTBEAT_SECONDS)
+            with contextlib.suppress(Exception):
+                self._send("POST", "/heartbeat", b"{}", timeout=10)
+
+    def requests(self):
+        while True:
+            status, body = self._retrying("GET", "/next", timeout=self.POLL_TIMEOUT_SECONDS)
+            if status == 200:
+                line = body.decode("utf-8")
+                self._max_reply = json.loads(line).get("max_reply_bytes")
+                yield line
+            elif status == 204:
+                continue
+            else:
+                if status not in (None, 410):
+                    print(f"flytesharp: the driver refused this replica's poll ({status}): {body[:500]!r}; the replica stops", file=sys.stderr)
+                return
+
+    def send(self, body):
+        data = body.encode("utf-8")
+        limit = self._max_reply
+        status, answer = (413, b"") if limit is not None and len(data) > limit else self._retrying("POST", "/replies", data)
+        if status == 413:
+            # Too large for the driver: the call fails with a small error instead of a body it would refuse.
+            rid = json.loads(body).get("id")
+            accepted = f"the {limit} bytes" if limit is not None else "what"
+            error = ValueError(f"the task's reply is {len(data)} bytes, more than {accepted} the driver accepts from a Pod; "
+                               "return large data by reference (a path or URL) instead of by value")
+            error_body = json.dumps({"id": rid, "ok": False, "error": _error(error), "stdout": "", "stderr": ""})
+            status, answer = self._retrying("POST", "/replies", error_body.encode("utf-8"))
+        if status not in (None, 200, 204):
+            print(f"flytesharp: the driver refused a reply ({status}): {answer[:500]!r}", file=sys.stderr)
+
+    def before_exec(self):
+        """The pull arguments, so the next interpreter pulls from the same mailbox."""
+        return list(self._args)
+
+
+def serve(bundle_dir, channel=None):
+    """The one serve loop, over either channel (stdio for a local interpreter or container, pull for a Pod)."""
     global _serve_start
     _serve_start = (dict(os.environ), os.getcwd())
     _lead_process_group()
     _become_subreaper()
     _exit_with_parent()
-    proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    if channel is None:
+        channel = _StdioChannel(os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1), sys.stdin)
     os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
-    for line in sys.stdin:
+    for line in channel.requests():
         if not line.strip():
             continue
         request = json.loads(line)
@@ -468,7 +597,7 @@ def serve(bundle_dir):
                 response["ok"] = True
                 body = json.dumps(response)
             elif request.get("op") == "reload":
-                _reload(request, proto, response)
+                _reload(request, channel, response)
                 continue  # only reached when the reload was refused: its error is already written
             else:
                 out, err = _capture(request.get("stdout_file")), _capture(request.get("stderr_file"))
@@ -498,12 +627,11 @@ def serve(bundle_dir):
                     with contextlib.suppress(Exception):
                         stream.close()
         _end_group_leftovers()
-        proto.write(body + "\n")
-        proto.flush()
+        channel.send(body)
     _end_group_leftovers()
 
 
-def _reload(request, proto, response):
+def _reload(request, channel, response):
     """Serves another code bundle in a fresh interpreter, in the same process (a reusable container keeps running):
     fetches and verifies the bundle into its own per-digest directory (once: a directory already there is reused),
     answers, then replaces this interpreter (os.execv) with a runner serving that directory. Nothing of the old
@@ -518,20 +646,17 @@ def _reload(request, proto, response):
         if not isinstance(exc, BundleError):
             exc = BundleError(f"code bundle {request.get('bundle')} could not be unpacked: {type(exc).__name__}: {exc}")
         response.update(ok=False, error=_error(exc))
-        proto.write(json.dumps(response) + "\n")
-        proto.flush()
+        channel.send(json.dumps(response))
         return
     argv = [sys.executable, os.path.abspath(__file__), "--bundle-dir", bundle_dir, "--serve"]
     for rel in request.get("paths") or []:
         argv += ["--path", rel]
     _end_group_leftovers()
     response["ok"] = True
-    proto.write(json.dumps(response) + "\n")
-    proto.flush()
+    channel.send(json.dumps(response))
     sys.stdout.flush()
     sys.stderr.flush()
-    # The protocol stream becomes fd 1 again (serve pointed fd 1 at stderr; dup'd fds do not survive exec).
-    os.dup2(proto.fileno(), 1)
+    argv += channel.before_exec()
     environment, directory = _serve_start
     os.chdir(directory)
     os.execve(sys.executable, argv, environment)
@@ -927,6 +1052,11 @@ def main(argv=None):
     parser.add_argument("--outputs", help="JSON file the result is written to")
     parser.add_argument("--describe", nargs="+", metavar="REF", help="describe task references as JSON")
     parser.add_argument("--serve", action="store_true", help="serve JSON-lines requests on stdin")
+    parser.add_argument("--serve-pull", metavar="URL", help="serve requests pulled from the driver's controller API at URL (Kubernetes replicas)")
+    parser.add_argument("--replica", metavar="ID", help="this replica's id (with --serve-pull)")
+    parser.add_argument("--controller-token-file", metavar="FILE", help="the run's controller token (with --serve-pull; a mounted Secret)")
+    parser.add_argument("--pull-give-up", type=float, default=300.0, metavar="SECONDS",
+                        help="stop serving when the driver stayed unreachable this long (with --serve-pull)")
     parser.add_argument("--bundle", help="code bundle to fetch first: a path or an http(s) URL (containers)")
     parser.add_argument("--digest", help="the bundle's expected sha256 digest (required with --bundle)")
     parser.add_argument("--bundle-auth-file", metavar="FILE",
@@ -969,6 +1099,11 @@ def main(argv=None):
     except ValueError as exc:
         parser.error(str(exc))
 
+    if args.serve_pull:
+        if not (args.replica and args.controller_token_file):
+            parser.error("--serve-pull needs --replica and --controller-token-file")
+        serve(bundle_dir, _PullChannel(args.serve_pull, args.replica, args.controller_token_file, args.pull_give_up))
+        return 0
     if args.serve:
         serve(bundle_dir)
         return 0

@@ -8,7 +8,8 @@ namespace FlyteSharp.Tasks;
 /// serve loop, and every action of the environment is sent to an idle one instead of starting a container of its own.
 /// A replica idle for <see cref="IdleTtl"/> is removed; all are removed when the run ends (or, with
 /// <see cref="ReuseScope.Global"/>, when the driver process ends). Resources apply per replica. Local mode keeps its
-/// warm interpreters anyway and ignores the policy; Kubernetes mode does not reuse pods yet.
+/// warm interpreters anyway and ignores the policy; Kubernetes mode keeps long-lived Pods that pull their calls from the
+/// driver (docs/kubernetes.md), per run.
 /// </summary>
 /// <remarks>
 /// State is shared between the actions a replica runs (module globals, files in the container): tasks of a reusable

@@ -22,7 +22,8 @@ internal sealed class ControllerServer : IAsyncDisposable
     /// <summary>Longest Unix socket path used in the sandbox (sun_path holds 108 bytes with its NUL); longer sandboxes use a short private directory.</summary>
     internal const int MaxSocketPathBytes = 100;
 
-    private readonly RunController _run;
+    private readonly RunController? _run;
+    private readonly TimeProvider _time;
     private readonly Socket _listener;
     private readonly ControllerToken _token;
     private readonly ControllerHttpLimits _limits;
@@ -32,14 +33,17 @@ internal sealed class ControllerServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Registration> _parents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, Task> _serving = new();
+    private readonly ConcurrentDictionary<string, ReplicaMailbox> _replicas = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _retiredReplicas = new(StringComparer.Ordinal);
     private readonly string? _privateSocketDirectory;
     private readonly Task _acceptLoop;
     private long _connectionIds;
     private int _disposed;
 
-    private ControllerServer(RunController run, Socket listener, ControllerToken token, string tokenFile, ControllerAddress address, string? privateSocketDirectory, ControllerHttpLimits limits)
+    private ControllerServer(RunController? run, TimeProvider time, Socket listener, ControllerToken token, string tokenFile, ControllerAddress address, string? privateSocketDirectory, ControllerHttpLimits limits)
     {
         _run = run;
+        _time = time;
         _listener = listener;
         _token = token;
         _limits = limits;
@@ -47,7 +51,7 @@ internal sealed class ControllerServer : IAsyncDisposable
         Address = address;
         _privateSocketDirectory = privateSocketDirectory;
         _connections = new SemaphoreSlim(limits.MaxConnections, limits.MaxConnections);
-        _catalog = new ControllerTaskCatalog(() => run.KnownTasks);
+        _catalog = new ControllerTaskCatalog(() => run?.KnownTasks ?? []);
 
         // The loop must not carry the starter's async-locals (a task body's ActionScope, console capture) into every request.
         using (ExecutionContext.SuppressFlow())
@@ -104,7 +108,7 @@ internal sealed class ControllerServer : IAsyncDisposable
             throw;
         }
 
-        return new ControllerServer(run, listener, token, tokenFile, ControllerAddress.Unix(socketPath), privateDirectory, limits ?? ControllerHttpLimits.Default);
+        return new ControllerServer(run, run.Time, listener, token, tokenFile, ControllerAddress.Unix(socketPath), privateDirectory, limits ?? ControllerHttpLimits.Default);
     }
 
     /// <summary>Starts a server on TCP (Kubernetes mode), with the token file in <paramref name="directory"/>.</summary>
@@ -113,7 +117,21 @@ internal sealed class ControllerServer : IAsyncDisposable
     /// <param name="listen"><c>host:port</c> to listen on (port 0: any free port).</param>
     /// <param name="advertisedUrl">The URL Pods reach the driver at; null: <c>http://{listen host}:{port}</c>.</param>
     /// <param name="limits">Request limits.</param>
-    public static ControllerServer StartTcp(RunController run, string directory, string listen, string? advertisedUrl, ControllerHttpLimits? limits = null)
+    public static ControllerServer StartTcp(RunController run, string directory, string listen, string? advertisedUrl, ControllerHttpLimits? limits = null) =>
+        StartTcp(run, run?.Time ?? TimeProvider.System, directory, listen, advertisedUrl, limits);
+
+    /// <summary>
+    /// Starts a server on TCP that serves only pulling replicas (<see cref="OpenReplica"/>), for no run: the replica Pods
+    /// of <c>ReuseScope.Global</c> environments, which outlive the run that started them.
+    /// </summary>
+    /// <param name="time">The clock (replicas' last contact).</param>
+    /// <param name="directory">Where the token file goes (created 0700).</param>
+    /// <param name="listen"><c>host:port</c> to listen on (port 0: any free port).</param>
+    /// <param name="advertisedUrl">The URL Pods reach the driver at (<c>{port}</c>: the port listened on).</param>
+    public static ControllerServer StartReplicaHub(TimeProvider time, string directory, string listen, string advertisedUrl) =>
+        StartTcp(null, time, directory, listen, advertisedUrl, null);
+
+    private static ControllerServer StartTcp(RunController? run, TimeProvider time, string directory, string listen, string? advertisedUrl, ControllerHttpLimits? limits)
     {
         var endpoint = ParseListen(listen);
         CreatePrivateDirectory(directory);
@@ -150,7 +168,30 @@ internal sealed class ControllerServer : IAsyncDisposable
                 fix: "set [kubernetes] controller_url in flytesharp.toml to the URL Pods reach this driver at, e.g. \"http://driver.example:7443\" ({port} stands for the port listened on)");
         }
 
-        return new ControllerServer(run, listener, token, tokenFile, address, null, limits ?? ControllerHttpLimits.Default);
+        return new ControllerServer(run, time, listener, token, tokenFile, address, null, limits ?? ControllerHttpLimits.Default);
+    }
+
+    /// <summary>How long a replica's poll waits for a request before it is answered 204 (and the replica polls again).</summary>
+    internal TimeSpan ReplicaPollWait { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>The largest request body accepted (a replica's reply included): larger ones get 413.</summary>
+    public long MaxBodyBytes => _limits.MaxBodyBytes;
+
+    /// <summary>
+    /// Opens the mailbox of a pulling replica with a new random id: its polls and replies are admitted (with the run's
+    /// token) until the mailbox is disposed. Ids are unguessable and per server, so no other run's replica is served.
+    /// </summary>
+    public ReplicaMailbox OpenReplica(string namePrefix)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var id = namePrefix + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var mailbox = new ReplicaMailbox(id, _time, m =>
+        {
+            _retiredReplicas[m.Id] = 0;
+            _replicas.TryRemove(new KeyValuePair<string, ReplicaMailbox>(m.Id, m));
+        });
+        _replicas[id] = mailbox;
+        return mailbox;
     }
 
     /// <summary>
@@ -319,6 +360,11 @@ internal sealed class ControllerServer : IAsyncDisposable
         }
 
         var path = head.Target;
+        if (path.StartsWith(ReplicaPrefix, StringComparison.Ordinal))
+        {
+            return await HandleReplicaAsync(head, stream).ConfigureAwait(false);
+        }
+
         const string prefix = "/v1/actions/";
         const string suffix = "/children";
         if (!path.StartsWith(prefix, StringComparison.Ordinal) || !path.EndsWith(suffix, StringComparison.Ordinal) || path.Length <= prefix.Length + suffix.Length)
@@ -336,42 +382,113 @@ internal sealed class ControllerServer : IAsyncDisposable
         {
             return _finished.ContainsKey(parentId)
                 ? Refuse(409, ControllerProtocol.ErrorTypes.Conflict, $"parent action {Printable(parentId)} is no longer running")
-                : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no running action {Printable(parentId)} in run {_run.RunName}");
+                : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no running action {Printable(parentId)} in {Owner}");
         }
 
-        byte[] body;
-        using (var bodyTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        var (body, refusal) = await ReadBodyAsync(head, stream).ConfigureAwait(false);
+        if (body is null)
         {
-            bodyTimeout.CancelAfter(_limits.BodyTimeout);
-            try
-            {
-                var length = ControllerHttp.ContentLength(head, _limits);
-                if (head.Leftover.IsEmpty && length > 0 && string.Equals(head.Header("expect"), "100-continue", StringComparison.OrdinalIgnoreCase))
-                {
-                    await ControllerHttp.WriteContinueAsync(stream, bodyTimeout.Token).ConfigureAwait(false);
-                }
-
-                body = await ControllerHttp.ReadBodyAsync(stream, head, length, bodyTimeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
-            {
-                return Refuse(408, ControllerProtocol.ErrorTypes.Timeout, $"the body did not arrive within {_limits.BodyTimeout.TotalSeconds:0.#} s");
-            }
-            catch (ControllerHttpException ex)
-            {
-                return Refuse(ex.Status, ex.Type, ex.Message);
-            }
-            catch (EndOfStreamException)
-            {
-                return (0, []);
-            }
+            return refusal;
         }
 
         return await CallAsync(registration, body).ConfigureAwait(false);
     }
 
+    /// <summary>The request's body, or the answer to give instead (a refusal; status 0 when the client left).</summary>
+    private async Task<(byte[]? Body, (int Status, byte[] Body) Refusal)> ReadBodyAsync(ControllerHttpHead head, NetworkStream stream)
+    {
+        using var bodyTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        bodyTimeout.CancelAfter(_limits.BodyTimeout);
+        try
+        {
+            var length = ControllerHttp.ContentLength(head, _limits);
+            if (head.Leftover.IsEmpty && length > 0 && string.Equals(head.Header("expect"), "100-continue", StringComparison.OrdinalIgnoreCase))
+            {
+                await ControllerHttp.WriteContinueAsync(stream, bodyTimeout.Token).ConfigureAwait(false);
+            }
+
+            return (await ControllerHttp.ReadBodyAsync(stream, head, length, bodyTimeout.Token).ConfigureAwait(false), default);
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            return (null, Refuse(408, ControllerProtocol.ErrorTypes.Timeout, $"the body did not arrive within {_limits.BodyTimeout.TotalSeconds:0.#} s"));
+        }
+        catch (ControllerHttpException ex)
+        {
+            return (null, Refuse(ex.Status, ex.Type, ex.Message));
+        }
+        catch (EndOfStreamException)
+        {
+            return (null, (0, []));
+        }
+    }
+
+    private const string ReplicaPrefix = "/v1/replicas/";
+
+    /// <summary>
+    /// The pulling replicas' endpoints: <c>GET {id}/next</c> (long poll), <c>POST {id}/replies</c>, <c>POST {id}/heartbeat</c>.
+    /// An id this server did not open (another run's replica, a guess) is 404; a retired one 410, which stops its loop.
+    /// </summary>
+    private async Task<(int Status, byte[] Body)> HandleReplicaAsync(ControllerHttpHead head, NetworkStream stream)
+    {
+        var rest = head.Target[ReplicaPrefix.Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var id = slash > 0 ? Uri.UnescapeDataString(rest[..slash]) : "";
+        var endpoint = slash > 0 ? rest[(slash + 1)..] : "";
+        var (method, known) = endpoint switch
+        {
+            "next" => ("GET", true),
+            "replies" or "heartbeat" => ("POST", true),
+            _ => ("", false),
+        };
+        if (!known)
+        {
+            return Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no endpoint {Printable(head.Target)}: replicas have GET {{id}}/next, POST {{id}}/replies and POST {{id}}/heartbeat");
+        }
+
+        if (head.Method != method)
+        {
+            return Refuse(405, ControllerProtocol.ErrorTypes.MethodNotAllowed, $"{head.Method} is not allowed here: use {method}");
+        }
+
+        if (!_replicas.TryGetValue(id, out var mailbox))
+        {
+            return _retiredReplicas.ContainsKey(id)
+                ? (410, ErrorBody(new ControllerError(ControllerProtocol.ErrorTypes.Conflict, $"replica {Printable(id)} was retired: stop")))
+                : Refuse(404, ControllerProtocol.ErrorTypes.NotFound, $"no replica {Printable(id)} in {Owner}");
+        }
+
+        switch (endpoint)
+        {
+            case "next":
+                return await mailbox.NextAsync(ReplicaPollWait, _stopping.Token).ConfigureAwait(false);
+            case "heartbeat":
+                mailbox.Heartbeat();
+                return (204, []);
+            default:
+                var (body, refusal) = await ReadBodyAsync(head, stream).ConfigureAwait(false);
+                if (body is null)
+                {
+                    return refusal;
+                }
+
+                var (status, error) = mailbox.Reply(body);
+                if (error is not null)
+                {
+                    return Refuse(status, status == 409 ? ControllerProtocol.ErrorTypes.Conflict : ControllerProtocol.ErrorTypes.BadRequest, error);
+                }
+
+                return (204, []);
+        }
+    }
+
+    /// <summary>Whose API this is, for messages.</summary>
+    private string Owner => _run is null ? "this driver's shared replicas" : $"run {_run.RunName}";
+
     private async Task<(int Status, byte[] Body)> CallAsync(Registration registration, byte[] body)
     {
+        // Only a registered parent gets here, and only a run's server registers parents.
+        var run = _run ?? throw new InvalidOperationException("a replica hub has no parent actions");
         var parent = registration.Scope;
         string? taskName = null;
         TaskDefinition? task = null;
@@ -382,43 +499,44 @@ internal sealed class ControllerServer : IAsyncDisposable
             var request = ParseRequest(body);
             taskName = request.Task;
             task = _catalog.Find(request.Task, request.Environment);
-            var parameters = task.Parameters ?? await _run.EnsureParametersAsync(task).WaitAsync(linked.Token).ConfigureAwait(false);
+            var parameters = task.Parameters ?? await run.EnsureParametersAsync(task).WaitAsync(linked.Token).ConfigureAwait(false);
             inputs = Bind(task, parameters, request.Inputs);
         }
         catch (ControllerHttpException ex)
         {
-            _run.Log(parent.ActionId, "flytesharp", $"controller API: refused a child call{(taskName is null ? "" : $" of '{taskName}'")} ({ex.Status}): {ex.Message}");
-            return Refuse(ex.Status, ex.Type, _run.Settings.Secrets.Redact(ex.Message));
+            run.Log(parent.ActionId, "flytesharp", $"controller API: refused a child call{(taskName is null ? "" : $" of '{taskName}'")} ({ex.Status}): {ex.Message}");
+            return Refuse(ex.Status, ex.Type, run.Settings.Secrets.Redact(ex.Message));
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested || _run.RunCancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested || run.RunCancellation.IsCancellationRequested)
         {
             return NoLongerRunning(parent, registration);
         }
         catch (Exception ex)
         {
             // Learning a Python task's parameters failed: the same error the in-process call would raise.
-            return (422, ErrorBody(ChildErrors.FromException(task!, ex, _run.Settings.Secrets.Redact)));
+            return (422, ErrorBody(ChildErrors.FromException(task!, ex, run.Settings.Secrets.Redact)));
         }
 
         try
         {
-            var value = await _run.CallChildAsync(parent, task, inputs).WaitAsync(linked.Token).ConfigureAwait(false);
+            var value = await run.CallChildAsync(parent, task, inputs).WaitAsync(linked.Token).ConfigureAwait(false);
             return (200, OutputBody(task, value));
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested || _run.RunCancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested || run.RunCancellation.IsCancellationRequested)
         {
             // The run's own token is checked too: a cancelled child may get here before the cancellation has reached the linked token.
             return NoLongerRunning(parent, registration);
         }
         catch (Exception ex)
         {
-            return (422, ErrorBody(ChildErrors.FromException(task, ex, _run.Settings.Secrets.Redact)));
+            return (422, ErrorBody(ChildErrors.FromException(task, ex, run.Settings.Secrets.Redact)));
         }
     }
 
     private (int, byte[]) NoLongerRunning(ActionScope parent, Registration registration)
     {
-        var why = _run.RunCancellation.IsCancellationRequested ? "the run was cancelled"
+        var run = _run!;
+        var why = run.RunCancellation.IsCancellationRequested ? "the run was cancelled"
             : _stopping.IsCancellationRequested ? "the run ended"
             : registration.Ended.IsCancellationRequested ? "its container ended"
             : "it timed out";

@@ -49,6 +49,25 @@ internal static class ControllerTokenSecret
     /// <summary>The Secret holding <paramref name="token"/> for <paramref name="run"/>, owned by this process.</summary>
     public static V1Secret Build(string name, string namespaceName, string run, ControllerToken token)
     {
+        var metadata = new V1ObjectMeta { Name = name, NamespaceProperty = namespaceName };
+        AddOwner(metadata, run, Component);
+        return new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Type = "Opaque",
+            Metadata = metadata,
+            Data = new Dictionary<string, byte[]> { [DataKey] = System.Text.Encoding.ASCII.GetBytes(token.Value) },
+        };
+    }
+
+    /// <summary>
+    /// Labels (and annotations, with the exact values) naming this driver process and <paramref name="run"/> as the
+    /// object's owner, and <paramref name="component"/> as what it is for: how <c>flytesharp runs gc</c> finds the token
+    /// Secrets and replica Pods a gone driver left behind.
+    /// </summary>
+    public static void AddOwner(V1ObjectMeta metadata, string run, string component)
+    {
         var owner = new Dictionary<string, string>
         {
             [KubernetesPodSpec.RunLabel] = run,
@@ -56,17 +75,16 @@ internal static class ControllerTokenSecret
             [OwnerPidKey] = RunStore.Self.Pid.ToString(CultureInfo.InvariantCulture),
             [OwnerStartKey] = RunStore.Self.Start.ToString(CultureInfo.InvariantCulture),
         };
-        var labels = owner.ToDictionary(kv => kv.Key, kv => KubernetesPodSpec.LabelValue(kv.Value));
-        labels[ComponentLabel] = Component;
-        labels["app.kubernetes.io/managed-by"] = "flytesharp";
-        return new V1Secret
+        metadata.Labels ??= new Dictionary<string, string>();
+        metadata.Annotations ??= new Dictionary<string, string>();
+        foreach (var (key, value) in owner)
         {
-            ApiVersion = "v1",
-            Kind = "Secret",
-            Type = "Opaque",
-            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = namespaceName, Labels = labels, Annotations = owner },
-            Data = new Dictionary<string, byte[]> { [DataKey] = System.Text.Encoding.ASCII.GetBytes(token.Value) },
-        };
+            metadata.Labels[key] = KubernetesPodSpec.LabelValue(value);
+            metadata.Annotations[key] = value;
+        }
+
+        metadata.Labels[ComponentLabel] = component;
+        metadata.Labels["app.kubernetes.io/managed-by"] = "flytesharp";
     }
 
     /// <summary>Mounts Secret <paramref name="secretName"/> read-only (0400) at <see cref="MountDirectory"/> in <paramref name="pod"/>'s container.</summary>
@@ -90,9 +108,12 @@ internal static class ControllerTokenSecret
     }
 
     /// <summary>The owner recorded on a Secret (from its annotations), or null when they are missing or malformed.</summary>
-    public static (string Host, int Pid, long Start, string Run)? OwnerOf(V1Secret secret)
+    public static (string Host, int Pid, long Start, string Run)? OwnerOf(V1Secret secret) => OwnerOf(secret.Metadata);
+
+    /// <summary>The owner recorded on an object (from its annotations), or null when they are missing or malformed.</summary>
+    public static (string Host, int Pid, long Start, string Run)? OwnerOf(V1ObjectMeta? metadata)
     {
-        var a = secret.Metadata?.Annotations;
+        var a = metadata?.Annotations;
         if (a is null || !a.TryGetValue(OwnerHostKey, out var host) || !a.TryGetValue(KubernetesPodSpec.RunLabel, out var run)
             || !a.TryGetValue(OwnerPidKey, out var pidText) || !int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
             || !a.TryGetValue(OwnerStartKey, out var startText) || !long.TryParse(startText, NumberStyles.None, CultureInfo.InvariantCulture, out var start))

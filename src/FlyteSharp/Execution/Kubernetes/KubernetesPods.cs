@@ -27,13 +27,30 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
     public async Task<PodOutcome> RunAsync(V1Pod pod, PodLog log, CancellationToken cancellationToken)
     {
         var name = pod.Metadata.Name;
-        V1Pod created;
+        var created = await CreateAsync(pod).ConfigureAwait(false);
         try
         {
-            // Not cancelled half-way: an aborted create may still have made the pod on the server, and nobody would
-            // delete it. The create is let finish (bounded), and a cancelled action deletes its pod below.
+            cancellationToken.ThrowIfCancellationRequested();
+            return await WaitAsync(created, log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also on cancellation and failure: a pod left behind holds its node's resources.
+            await DeleteAsync(name).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Creates <paramref name="pod"/>. Not cancellable half-way: an aborted create may still have made the pod on the
+    /// server, and nobody would delete it. The create is let finish (bounded); the caller deletes the pod when it is cancelled.
+    /// </summary>
+    public async Task<V1Pod> CreateAsync(V1Pod pod)
+    {
+        var name = pod.Metadata.Name;
+        try
+        {
             using var createTimeout = new CancellationTokenSource(CreateTimeout, _time);
-            created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: createTimeout.Token).ConfigureAwait(false);
+            return await _client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: createTimeout.Token).ConfigureAwait(false);
         }
         catch (HttpOperationException ex)
         {
@@ -45,16 +62,101 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
             throw new FlyteSharpException($"the Kubernetes API did not answer the creation of pod {name} within {CreateTimeout.TotalSeconds:0} s",
                 fix: "check the cluster (kubectl get pods -n " + Namespace + ") and the API server's health", inner: ex);
         }
+    }
 
+    /// <summary>
+    /// Watches a long-lived pod until its container ended, it can never run, or it was deleted, and says why: what a
+    /// reusable Pod's owner needs to know to retire it. Cancelled when the owner stops watching (the replica retired).
+    /// </summary>
+    public async Task<PodEnd> MonitorAsync(V1Pod created, CancellationToken cancellationToken)
+    {
+        var name = created.Metadata.Name;
+        var current = created;
+        var quietWatches = 0;
+        while (true)
+        {
+            var state = PodState.Of(current);
+            if (state.Progress == PodProgress.Failed)
+            {
+                return new PodEnd(null, state.Reason, Failed(name, current, state.Failure!).Message);
+            }
+
+            if (state.Progress == PodProgress.Ended)
+            {
+                return new PodEnd(state.ExitCode, state.Reason, null);
+            }
+
+            var events = 0;
+            try
+            {
+                var watch = _client.CoreV1.WatchListNamespacedPodAsync(
+                    Namespace, fieldSelector: $"metadata.name={name}", resourceVersion: current.Metadata.ResourceVersion, cancellationToken: cancellationToken);
+                await foreach (var (type, changed) in watch.ConfigureAwait(false))
+                {
+                    if (type == WatchEventType.Deleted)
+                    {
+                        return new PodEnd(null, "Deleted", $"pod {name} in namespace '{Namespace}' was deleted");
+                    }
+
+                    if (type is WatchEventType.Added or WatchEventType.Modified && changed?.Metadata?.Name == name)
+                    {
+                        events++;
+                        current = changed;
+                        if (PodState.Of(current).Progress is PodProgress.Ended or PodProgress.Failed)
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is KubernetesException or IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            {
+                // An expired resourceVersion or a broken connection: read the pod afresh below.
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (events == 0)
+            {
+                if (++quietWatches > 1)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(quietWatches, 10)), _time, cancellationToken).ConfigureAwait(false);
+                }
+
+                try
+                {
+                    current = await _client.CoreV1.ReadNamespacedPodAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    return new PodEnd(null, "Deleted", $"pod {name} in namespace '{Namespace}' was deleted");
+                }
+                catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The API is unreachable for now: the replica's silence bound still applies; ask again.
+                }
+            }
+            else
+            {
+                quietWatches = 0;
+            }
+        }
+    }
+
+    /// <summary>The last lines of a pod's log (best effort: empty when it cannot be read), for an error message.</summary>
+    public async Task<IReadOnlyList<string>> LogTailAsync(string name, int lines, CancellationToken cancellationToken)
+    {
         try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            return await WaitAsync(created, log, cancellationToken).ConfigureAwait(false);
+            var stream = await _client.CoreV1.ReadNamespacedPodLogAsync(name, Namespace, container: KubernetesPodSpec.ContainerName, tailLines: lines,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var streamDisposal = stream.ConfigureAwait(false);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines).ToArray();
         }
-        finally
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or OperationCanceledException)
         {
-            // Also on cancellation and failure: a pod left behind holds its node's resources.
-            await DeleteAsync(name).ConfigureAwait(false);
+            return [];
         }
     }
 
@@ -135,6 +237,20 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         catch (HttpOperationException ex)
         {
             throw ApiError($"could not list Kubernetes Secrets ({labelSelector}) in namespace '{Namespace}'", ex);
+        }
+    }
+
+    /// <summary>The Pods of the namespace that match <paramref name="labelSelector"/>.</summary>
+    public async Task<IReadOnlyList<V1Pod>> ListPodsAsync(string labelSelector, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var list = await _client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: labelSelector, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return list.Items?.ToList() ?? [];
+        }
+        catch (HttpOperationException ex)
+        {
+            throw ApiError($"could not list pods ({labelSelector}) in namespace '{Namespace}'", ex);
         }
     }
 
@@ -291,7 +407,8 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         }
     }
 
-    private async Task DeleteAsync(string name)
+    /// <summary>Deletes pod <paramref name="name"/> at once (best effort: a pod left behind carries labels to find it by).</summary>
+    public async Task DeleteAsync(string name)
     {
         try
         {
@@ -337,7 +454,7 @@ internal sealed class KubernetesPods(IKubernetes client, string namespaceName, T
         var fix = ex.Response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "check the credentials of your kubeconfig context",
-            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods, get on pods/log, and create/delete/list on secrets (the run's controller token; get, for environments with secrets) in namespace '{Namespace}'",
+            HttpStatusCode.Forbidden => $"grant the account create/get/watch/delete on pods (list, for runs gc of replica Pods), get on pods/log, and create/delete/list on secrets (the run's controller token; get, for environments with secrets) in namespace '{Namespace}'",
             HttpStatusCode.NotFound => $"create namespace '{Namespace}' or set [kubernetes] namespace in flytesharp.toml",
             _ => "check the cluster (kubectl get pods -n " + Namespace + ")",
         };

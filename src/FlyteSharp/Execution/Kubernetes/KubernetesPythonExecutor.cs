@@ -16,7 +16,9 @@ namespace FlyteSharp.Execution.Kubernetes;
 /// Runs each Python action in its own Kubernetes Pod of the environment's image (built and pushed first when its
 /// tag is missing): resources as requests/limits, the runner started with the bundle's oci:// blob URL and digest,
 /// inputs in an environment variable, the result read back from the runner's marked line in the pod log, the log
-/// streamed into the run, completion awaited with a watch, the pod deleted afterwards and on cancellation.
+/// streamed into the run, completion awaited with a watch, the pod deleted afterwards and on cancellation. Environments
+/// with a <see cref="ReusePolicy"/> run on long-lived Pods instead (<see cref="ReusablePods"/>), which pull their calls
+/// from the run's controller API when <c>[kubernetes] controller_url</c> says where Pods reach it.
 /// </summary>
 internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
 {
@@ -34,11 +36,19 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
     private readonly TimeProvider _time;
     private readonly Lazy<Task<string>> _bundleUri;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reuseWarned = new(StringComparer.Ordinal);
+    private readonly ReusablePods? _reusable;
     private int _sequence;
 
     /// <summary>Creates the executor; refuses a run whose bundle the cluster could not fetch (a file:// store).</summary>
+    /// <param name="context">The run.</param>
+    /// <param name="images">Where the environments' images come from.</param>
+    /// <param name="client">The run's API client.</param>
+    /// <param name="namespaceName">The namespace Pods go to.</param>
+    /// <param name="ownsClient">Dispose <paramref name="client"/> with the executor.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="sharedClient">Makes a client of the process's own for <see cref="ReuseScope.Global"/> replica Pods, which outlive the run.</param>
     public KubernetesPythonExecutor(PythonExecutorContext context, IContainerImageSource images, IKubernetes client, string namespaceName,
-        bool ownsClient = false, TimeProvider? timeProvider = null)
+        bool ownsClient = false, TimeProvider? timeProvider = null, Func<IKubernetes>? sharedClient = null)
     {
         RequireClusterStore(context);
         _context = context;
@@ -49,6 +59,10 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         _time = timeProvider ?? TimeProvider.System;
         _pods = new KubernetesPods(client, namespaceName, _time);
         _bundleUri = new(() => PutBundleAsync(CancellationToken.None));
+        if (context.Controller is { } controller && context.Config.ControllerUrl is not null)
+        {
+            _reusable = new ReusablePods(context, _pods, controller, _time, sharedClient);
+        }
     }
 
     /// <summary>The namespace pods are created in.</summary>
@@ -60,7 +74,8 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         RequireClusterStore(context);
         var configuration = KubernetesClients.Configuration(context.Config);
         var images = new BuildingImageSource(context.Config with { RootDir = context.RootDir }, ct => ImageBuildServices.CreateAsync(context.Config, cancellationToken: ct), context.BuildProgress);
-        return new KubernetesPythonExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true);
+        return new KubernetesPythonExecutor(context, images, new k8s.Kubernetes(configuration), KubernetesClients.Namespace(context.Config, configuration), ownsClient: true,
+            sharedClient: () => new k8s.Kubernetes(configuration));
     }
 
     public async Task<IReadOnlyList<PythonFunctionInfo>> DescribeAsync(TaskEnvironment environment, IReadOnlyList<PythonTaskReference> tasks, CancellationToken cancellationToken)
@@ -86,18 +101,35 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
 
     public async Task<TaskReply> ExecuteAsync(PythonTaskRequest request, CancellationToken cancellationToken)
     {
+        if (request.Environment.Reuse is { } reuse)
+        {
+            if (_reusable is not null)
+            {
+                if (reuse.Scope == ReuseScope.Global && !_reusable.SharesGlobal && _reuseWarned.TryAdd(request.Environment.Name, 0))
+                {
+                    await Console.Error.WriteLineAsync($"warning: environment '{request.Environment.Name}' has ReuseScope.Global, which kubernetes mode applies per run " +
+                        "unless [kubernetes] controller_url has a {port} placeholder (shared Pods pull from a port of their own): its Pods are deleted when the run ends").ConfigureAwait(false);
+                }
+
+                var replicaImage = await _images.GetAsync(request.Environment, cancellationToken).ConfigureAwait(false);
+                var bundle = await BundleSourceAsync(replicaImage, cancellationToken).ConfigureAwait(false);
+                return await _reusable.ExecuteAsync(request, replicaImage, bundle, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_reuseWarned.TryAdd(request.Environment.Name, 0))
+            {
+                // Said once per environment and run, not silently dropped: the run still works, one pod per action.
+                await Console.Error.WriteLineAsync($"warning: environment '{request.Environment.Name}' has a ReusePolicy, which kubernetes mode applies only when " +
+                    "[kubernetes] controller_url is set (the URL its Pods reach this driver at): each action runs in a pod of its own").ConfigureAwait(false);
+            }
+        }
+
         var size = request.InputsFile is { } inputsFile ? new FileInfo(inputsFile).Length : Encoding.UTF8.GetByteCount(request.InputsJson);
         if (size > MaxInputsBytes)
         {
             throw new FlyteSharpException(
                 $"the inputs of task {request.Task} are {size} bytes of JSON; kubernetes mode passes inputs in the pod's environment, which holds at most {MaxInputsBytes} bytes",
                 fix: "pass large data by reference (a path or URL the task reads) instead of by value");
-        }
-
-        if (request.Environment.Reuse is not null && _reuseWarned.TryAdd(request.Environment.Name, 0))
-        {
-            // Said once per environment and run, not silently dropped: the run still works, one pod per action.
-            await Console.Error.WriteLineAsync($"warning: environment '{request.Environment.Name}' has a ReusePolicy, which kubernetes mode does not apply yet: each action runs in a pod of its own").ConfigureAwait(false);
         }
 
         await _pods.CheckSecretsAsync(request.Environment, cancellationToken).ConfigureAwait(false);
@@ -122,14 +154,18 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
         return RunnerProtocol.ParseCall(result.RootElement, outcome.ExitCode ?? -1, $"pod {outcome.Pod}");
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>Deletes the run's replica Pods and token Secret (run end), then releases the client.</summary>
+    public async ValueTask DisposeAsync()
     {
+        if (_reusable is not null)
+        {
+            await _reusable.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_ownsClient)
         {
             _client.Dispose();
         }
-
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>A cluster fetches the bundle over the network: only an oci:// store (a registry it can pull from) serves it.</summary>
@@ -147,6 +183,11 @@ internal sealed class KubernetesPythonExecutor : IPythonTaskExecutor
                 fix: "set [storage] uri = \"oci://<registry>/<repository>\" in flytesharp.toml (or FLYTESHARP_STORE), on a registry the cluster's nodes can reach");
         }
     }
+
+    /// <summary>Where the Pods of <paramref name="image"/> fetch the run's bundle (null when the code is in the image).</summary>
+    private async Task<ContainerBundleSource?> BundleSourceAsync(ContainerImage image, CancellationToken cancellationToken) =>
+        image.CodeDirectory is not null ? null : ContainerBundleSource.For(await _bundleUri.Value.WaitAsync(cancellationToken).ConfigureAwait(false), null, _context.Bundle.Digest,
+            _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
 
     private async Task<PodOutcome> RunPodAsync(
         TaskEnvironment environment, ContainerImage image, string actionId, string task, IReadOnlyList<string> runnerArguments,

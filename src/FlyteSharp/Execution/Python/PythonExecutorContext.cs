@@ -16,4 +16,7 @@ internal sealed record PythonExecutorContext(string RunName, string SandboxDirec
 
     /// <summary>Where images built for this run report their steps; null when nobody follows them.</summary>
     public Building.IImageBuildProgress? BuildProgress { get; init; }
+
+    /// <summary>The run's controller API server (reusable Pods pull their requests from it); null outside a run.</summary>
+    public Controller.ControllerServerLink? Controller { get; init; }
 }

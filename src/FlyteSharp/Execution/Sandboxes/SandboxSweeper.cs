@@ -112,34 +112,37 @@ internal static class SandboxSweeper
 
         // Containers first: a replica of a gone driver keeps its secret files mounted until it is removed above.
         var removedSecrets = SecretFiles.DeleteOrphans();
-        var (kubernetesSecrets, kubernetesError) = allContainers && UsesKubernetes(config) ? await SweepKubernetesAsync(config, store, token).ConfigureAwait(false) : ([], null);
+        var (kubernetesSecrets, kubernetesPods, kubernetesError) = allContainers && UsesKubernetes(config) ? await SweepKubernetesAsync(config, store, token).ConfigureAwait(false) : ([], [], null);
         return new SweepReport(abandoned, removedSandboxes, removedContainers, kept, complete && !timeout.IsCancellationRequested)
         {
             RemovedSecretDirectories = removedSecrets,
             RemovedKubernetesSecrets = kubernetesSecrets,
+            RemovedKubernetesPods = kubernetesPods,
             KubernetesError = kubernetesError,
         };
     }
 
     private static bool UsesKubernetes(FlyteConfig config) => config.Mode == ExecutionMode.Kubernetes || config.KubeConfig is not null;
 
-    /// <summary>The controller token Secrets of gone drivers in the configured namespace; an unreachable cluster is reported, not thrown.</summary>
-    private static async Task<(IReadOnlyList<string> Removed, string? Error)> SweepKubernetesAsync(FlyteConfig config, RunStore store, CancellationToken cancellationToken)
+    /// <summary>The controller token Secrets and replica Pods of gone drivers in the configured namespace; an unreachable cluster is reported, not thrown.</summary>
+    private static async Task<(IReadOnlyList<string> Secrets, IReadOnlyList<string> Pods, string? Error)> SweepKubernetesAsync(FlyteConfig config, RunStore store, CancellationToken cancellationToken)
     {
         try
         {
             var configuration = Kubernetes.KubernetesClients.Configuration(config);
             using var client = new k8s.Kubernetes(configuration);
             var pods = new Kubernetes.KubernetesPods(client, Kubernetes.KubernetesClients.Namespace(config, configuration), store.TimeProvider);
-            return (await Kubernetes.KubernetesSweeper.RemoveControllerSecretsAsync(pods, store, cancellationToken).ConfigureAwait(false), null);
+            // Pods first: a replica Pod of a gone driver keeps the token Secret mounted until it is deleted.
+            var removedPods = await Kubernetes.KubernetesSweeper.RemoveReplicaPodsAsync(pods, store, cancellationToken).ConfigureAwait(false);
+            return (await Kubernetes.KubernetesSweeper.RemoveControllerSecretsAsync(pods, store, cancellationToken).ConfigureAwait(false), removedPods, null);
         }
         catch (FlyteSharpException ex)
         {
-            return ([], ex.Message);
+            return ([], [], ex.Message);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return ([], $"the Kubernetes API could not be reached: {ex.Message}");
+            return ([], [], $"the Kubernetes API could not be reached: {ex.Message}");
         }
     }
 

@@ -19,6 +19,9 @@ public sealed record SweepReport(
     /// <summary>Kubernetes Secrets holding the controller token of a gone driver's run, which it deleted (<c>namespace/name (run …)</c>).</summary>
     public IReadOnlyList<string> RemovedKubernetesSecrets { get; init; } = [];
 
+    /// <summary>Reusable replica Pods of a gone driver's run, which it deleted (<c>namespace/name (run …)</c>).</summary>
+    public IReadOnlyList<string> RemovedKubernetesPods { get; init; } = [];
+
     /// <summary>Why the cluster could not be swept (unreachable, no permission), or null.</summary>
     public string? KubernetesError { get; init; }
 }

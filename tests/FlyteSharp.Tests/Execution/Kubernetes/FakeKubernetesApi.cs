@@ -11,9 +11,9 @@ namespace FlyteSharp.Tests.Execution.Kubernetes;
 /// <summary>
 /// A FAKE Kubernetes API server: no real API server (nor kubelet) can run on this machine, so this in-process
 /// <see cref="HttpListener"/> on 127.0.0.1 implements just the endpoints the executor calls — create pod, watch pods,
-/// get pod, read pod log (follow), delete pod, create/list/delete secrets — records every request, and plays a <see cref="PodScenario"/> per pod.
+/// get/list pods, read pod log (follow), delete pod, create/list/delete secrets — records every request, and plays a <see cref="PodScenario"/> per pod.
 /// In <see cref="PodScenario.RunLocally"/> it plays the kubelet too: it runs the pod's command on this machine with the
-/// pod's environment (the real runner and python3), so the bundle download, the result line and tracebacks are real.
+/// pod's environment and secret volumes (the real runner and python3), so the bundle download, the result line and tracebacks are real.
 /// It also serves registry blobs (<c>GET /v2/…/blobs/…</c>) so the runner can fetch the code bundle from it.
 /// </summary>
 internal sealed class FakeKubernetesApi : IAsyncDisposable
@@ -144,6 +144,13 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             else if (segments is ["api", "v1", "namespaces", _, "pods"] && request.HttpMethod == "GET" && request.QueryString["watch"] == "true")
             {
                 await WatchAsync(request, response);
+            }
+            else if (segments is ["api", "v1", "namespaces", _, "pods"] && request.HttpMethod == "GET")
+            {
+                var selector = request.QueryString["labelSelector"] ?? "";
+                var matching = _pods.Values.Select(p => p.Current).Where(p => selector.Split(',', StringSplitOptions.RemoveEmptyEntries)
+                    .All(term => term.Split('=') is [var key, var value] && p.Metadata.Labels is { } labels && labels.TryGetValue(key, out var found) && found == value)).ToList();
+                await WriteJsonAsync(response, 200, KubernetesJson.Serialize(new V1PodList { ApiVersion = "v1", Kind = "PodList", Items = matching, Metadata = new V1ListMeta() }));
             }
             else if (segments is ["api", "v1", "namespaces", _, "pods", var name] && _pods.TryGetValue(name, out var pod))
             {
@@ -343,6 +350,32 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             }
 
             Directory.CreateDirectory(scratch);
+            foreach (var mount in container.VolumeMounts ?? [])
+            {
+                // The kubelet's secret volumes: the Secret's keys as files in a directory of this pod's own, and the
+                // command's paths under the mount point pointed there.
+                if (created.Spec.Volumes?.FirstOrDefault(v => v.Name == mount.Name)?.Secret is not { } volume || mount.SubPath is not null
+                    || !secrets.TryGetValue(volume.SecretName, out var data))
+                {
+                    continue;
+                }
+
+                var directory = Path.Combine(scratch, "volumes", mount.Name);
+                Directory.CreateDirectory(directory);
+                foreach (var (key, value) in data)
+                {
+                    File.WriteAllText(Path.Combine(directory, key), value);
+                }
+
+                for (var i = 0; i < command.Count; i++)
+                {
+                    if (command[i].StartsWith(mount.MountPath + "/", StringComparison.Ordinal))
+                    {
+                        command[i] = directory + command[i][mount.MountPath.Length..];
+                    }
+                }
+            }
+
             var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = scratch };
             foreach (var arg in command.Skip(1))
             {
