@@ -143,7 +143,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         {
             await PythonTaskChecker.CheckAsync(this, Tasks, rootDir, limit.Token).ConfigureAwait(false);
             _waited = TimeProvider.System.GetElapsedTime(started);
-            await RememberAsync(limit.Token).ConfigureAwait(false);
+            await RememberAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !_stop.IsCancellationRequested)
         {
@@ -261,14 +261,15 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     /// After every task passed: stores the answers of each confirmed environment whose staged container gave them, when
     /// its Python is the host's (the host compiled the code for the key) — a failed check never gets here.
     /// </summary>
-    private async Task RememberAsync(CancellationToken cancellationToken)
+    private async Task RememberAsync()
     {
         foreach (var env in _confirmed)
         {
             if (!_avoided.Contains(env) && _keys.TryGetValue(env, out var key) && _answered.TryGetValue(env, out var answer)
                 && string.Equals(answer.Python, _hostPython, StringComparison.Ordinal))
             {
-                await _cache.WriteAsync(key, answer.Python, answer.Json, cancellationToken).ConfigureAwait(false);
+                // Not cancellable: a few kilobytes, and a deploy whose check passed is not failed by its cache.
+                await _cache.WriteAsync(key, answer.Python, answer.Json, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
