@@ -151,7 +151,8 @@ internal static class DotnetContainerLatency
         }
         """);
 
-    private static async Task<(FlyteSharp.Tasks.TaskDefinition Task, string Entry)> BuildAndLoadAsync(string project, string root, int n)
+    /// <summary>Builds the bench project and loads a copy of its output; returns its task named <paramref name="task"/>.</summary>
+    internal static async Task<(FlyteSharp.Tasks.TaskDefinition Task, string Entry)> BuildAndLoadAsync(string project, string root, int n, string task = "add")
     {
         var build = await CliProcess.RunAsync("dotnet", ["build", project, "-c", "Release", "--nologo", "-v", "q"]);
         if (!build.Succeeded)
@@ -171,7 +172,7 @@ internal static class DotnetContainerLatency
 
         var entry = Path.Combine(copy, "BenchApp.dll");
         var assembly = new SharingLoadContext().LoadFromAssemblyPath(entry);
-        return (new TaskCatalog(assembly, entry).FindTask("add"), entry);
+        return (new TaskCatalog(assembly, entry).FindTask(task), entry);
     }
 
     private static TimeSpan Median(IEnumerable<TimeSpan> values)

@@ -12,6 +12,11 @@ if (args is ["dotnet-container-latency", ..])
     return await FlyteSharp.Benchmarks.DotnetContainerLatency.RunAsync(args);
 }
 
+if (args is ["dotnet-reuse-latency", ..])
+{
+    return await FlyteSharp.Benchmarks.DotnetReuseLatency.RunAsync(args);
+}
+
 if (args is ["reuse-latency", ..])
 {
     return await FlyteSharp.Benchmarks.ReuseLatency.RunAsync(args);

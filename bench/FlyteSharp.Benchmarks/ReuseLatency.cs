@@ -64,15 +64,19 @@ internal static class ReuseLatency
             var ratios = new List<double>();
             var seq = new List<ReplicaCallTimings>();
             var conc = new List<ReplicaCallTimings>();
+            var seqCpu = new List<ProcessCpu.Breakdown>();
+            var concCpu = new List<ProcessCpu.Breakdown>();
+            var measureCpu = ProcessCpu.IsAvailable;
             for (var round = 0; round < rounds; round++)
             {
-                sequentials.Add(await MeasureAsync(runtime, one, "ops:add", ExecutionMode.Container, calls, concurrent: false, warmup: 1));
+                sequentials.Add(await MeasureAsync(runtime, one, "ops:add", ExecutionMode.Container, calls, concurrent: false, warmup: 1, measureCpu ? seqCpu : null));
                 seq.AddRange(Clear(timings).Where(t => !t.Started));
-                concurrents.Add(await MeasureAsync(runtime, four, "ops:add", ExecutionMode.Container, calls, concurrent: true, warmup: 8));
+                concurrents.Add(await MeasureAsync(runtime, four, "ops:add", ExecutionMode.Container, calls, concurrent: true, warmup: 8, measureCpu ? concCpu : null));
                 conc.AddRange(Clear(timings));
                 ratios.Add(concurrents[^1] / sequentials[^1]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round + 1}: {calls} sequential calls (1 replica) {Ms(sequentials[^1])} ms, {calls} concurrent calls (4 replicas) {Ms(concurrents[^1])} ms, ratio {ratios[^1]:0.00}"));
+                    $"round {round + 1}: {calls} sequential calls (1 replica) {Ms(sequentials[^1])} ms, {calls} concurrent calls (4 replicas) {Ms(concurrents[^1])} ms, ratio {ratios[^1]:0.00}")
+                    + (measureCpu ? string.Create(CultureInfo.InvariantCulture, $"; CPU ours/others' {seqCpu[^1].Ours:0}/{seqCpu[^1].Other:0} ms and {concCpu[^1].Ours:0}/{concCpu[^1].Other:0} ms") : ""));
             }
 
             var sequential = Median(sequentials);
@@ -92,7 +96,7 @@ internal static class ReuseLatency
             Line("per call", perCall);
             Line("  executor total, median", Median(seq.Select(t => t.Total)));
             Line("    acquire an idle replica", Median(seq.Select(t => t.Acquire)));
-            Line("    serve request round trip (attached stdio, task run)", Median(seq.Select(t => t.Call)));
+            Line("    serve request round trip (replica socket, task run)", Median(seq.Select(t => t.Call)));
             Line("  controller + run store per action (mean per call - executor mean)", Mean(sequentials) / calls - Mean(seq.Select(t => t.Total)));
             Line("first call of a run: replica start + call (cold)", cold);
             Console.WriteLine("baselines, same process:");
@@ -109,6 +113,11 @@ internal static class ReuseLatency
                 $"P7 concurrency ratio (4 replicas concurrent / 1 replica sequential, trivial task), median of the rounds: {ratios.Order().ElementAt(ratios.Count / 2):0.00}   (goal <= 0.33)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"   same with a task that waits 50 ms ({calls / 4} calls): {Ms(sleepyConcurrent)} ms / {Ms(sleepySequential)} ms = {sleepyConcurrent / sleepySequential:0.00}"));
+            if (measureCpu)
+            {
+                PrintCpu(seqCpu, concCpu, calls, sequential);
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"driver peak RSS: {PeakRssMiB():0} MiB"));
             return 0;
         }
@@ -119,7 +128,8 @@ internal static class ReuseLatency
     }
 
     /// <summary>One run whose C# root task calls the Python task <paramref name="n"/> times; returns the time of the calls alone.</summary>
-    private static async Task<TimeSpan> MeasureAsync(FlyteRuntime runtime, TaskEnvironment env, string function, ExecutionMode mode, int n, bool concurrent, int warmup)
+    private static async Task<TimeSpan> MeasureAsync(FlyteRuntime runtime, TaskEnvironment env, string function, ExecutionMode mode, int n, bool concurrent, int warmup,
+        List<ProcessCpu.Breakdown>? cpu = null)
     {
         var add = env.PythonTask<int, int>("app." + function);
         var elapsed = TimeSpan.Zero;
@@ -127,6 +137,7 @@ internal static class ReuseLatency
         {
             // Untimed: starts the replicas (concurrent calls start up to the bound) or the local interpreter.
             await Task.WhenAll(Enumerable.Range(0, warmup).Select(i => add.InvokeAsync(-1000 - i)));
+            var before = cpu is not null ? ProcessCpu.Take() : null;
             var clock = Stopwatch.StartNew();
             var sum = 0;
             if (concurrent)
@@ -142,6 +153,16 @@ internal static class ReuseLatency
             }
 
             elapsed = clock.Elapsed;
+            if (before is not null)
+            {
+                // The replicas' names hold the environment's name ("flytesharp-RUN-ENV-rXXXXXX").
+                var breakdown = ProcessCpu.Between(before, ProcessCpu.Take(), "-" + env.Name + "-r");
+                lock (cpu!)
+                {
+                    cpu.Add(breakdown);
+                }
+            }
+
             return sum;
         });
         var run = await runtime.Run(root, n, new RunOptions { Mode = mode, MaxConcurrency = Math.Max(n, warmup) + 1 });
@@ -156,6 +177,35 @@ internal static class ReuseLatency
     }
 
     private static int _tasks;
+
+    /// <summary>
+    /// Where the CPU of the trivial calls went (per call, medians of the rounds), and what it implies: the concurrent
+    /// calls cannot finish faster than all their CPU spread over every core of the machine.
+    /// </summary>
+    private static void PrintCpu(List<ProcessCpu.Breakdown> sequential, List<ProcessCpu.Breakdown> concurrent, int calls, TimeSpan sequentialTime)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"CPU per call (ms on a CPU, /proc/*/task/*/schedstat around the timed calls), median of the rounds:");
+        Console.WriteLine($"  {"",-58} {"sequential",10} {"concurrent",10}");
+        void Row(string label, Func<ProcessCpu.Breakdown, double> part) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {label,-58} {MedianOf(sequential, part) / calls,10:0.000} {MedianOf(concurrent, part) / calls,10:0.000}"));
+        Row("driver (controller, run store, executor, transport)", b => b.Driver);
+        Row("podman run, attached (one per replica)", b => b.Podman);
+        Row("conmon (one per replica)", b => b.Conmon);
+        Row("in the container (init + runner)", b => b.Containers);
+        Row("total of the above", b => b.Ours);
+        Row("other processes on the machine meanwhile", b => b.Other);
+        var cores = Environment.ProcessorCount;
+        var floor = MedianOf(concurrent, b => b.Ours) / cores;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  bound: {calls} concurrent calls need >= {floor:0} ms ({MedianOf(concurrent, b => b.Ours) / calls:0.000} ms CPU per call / {cores} cores), i.e. a ratio >= {floor / sequentialTime.TotalMilliseconds:0.00} against the sequential {Ms(sequentialTime)} ms, on an otherwise idle machine"));
+    }
+
+    private static double MedianOf(List<ProcessCpu.Breakdown> values, Func<ProcessCpu.Breakdown, double> part)
+    {
+        var sorted = values.Select(part).Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
 
     private static List<ReplicaCallTimings> Clear(List<ReplicaCallTimings> timings)
     {

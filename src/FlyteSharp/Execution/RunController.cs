@@ -374,6 +374,7 @@ internal sealed class RunController : IDisposable
                 ExecutionMode.Kubernetes => () => PodControllerAccess(scope),
                 _ => null,
             },
+            CalledFromSameEnvironment = CalledFromSameEnvironment(scope.Action),
         };
         var result = await _dotnet!.Value.ExecuteAsync(request, scope.CancellationToken).ConfigureAwait(false);
         if (result.Error is { } e)
@@ -382,6 +383,19 @@ internal sealed class RunController : IDisposable
         }
 
         return await OutcomeOfAsync(task, result, needValue, scope.CancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool CalledFromSameEnvironment(ActionState action)
+    {
+        for (var caller = action.Parent; caller is not null; caller = caller.Parent)
+        {
+            if (ReferenceEquals(caller.Task.Environment, action.Task.Environment))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

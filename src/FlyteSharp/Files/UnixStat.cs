@@ -18,6 +18,9 @@ internal readonly record struct StatInfo(uint Mode, long Size, ulong Device, ulo
 
     /// <summary>True for a symbolic link (S_IFLNK; only from lstat).</summary>
     public bool IsSymlink => (Mode & TypeMask) == 0xA000;
+
+    /// <summary>True for a Unix domain socket (S_IFSOCK).</summary>
+    public bool IsSocket => (Mode & TypeMask) == 0xC000;
 }
 
 /// <summary>
@@ -200,6 +203,47 @@ internal static partial class UnixStat
 
         // O_RDONLY | O_NONBLOCK | O_CLOEXEC, and O_NOFOLLOW, whose value differs between x64 and arm64.
         var flags = 0x800 | 0x80000 | (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000);
+        int fd;
+        try
+        {
+            fd = Open(path, flags);
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+            _unavailable = true;
+            return false;
+        }
+
+        if (fd < 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return true;
+        }
+
+        handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        return true;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> as a location only (<c>O_PATH | O_NOFOLLOW</c>): a final symlink is opened itself,
+    /// never followed, so <see cref="TryStatHandle"/> then says what the path named at that moment, and the handle keeps
+    /// naming it (a Unix socket opened so is reached through <c>/proc/self/fd/N</c>) however the path changes afterwards.
+    /// False when not available here.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="handle">The open location, or null when the open failed (see <paramref name="errno"/>).</param>
+    /// <param name="errno">The open's error (<c>ENOENT</c> 2), or 0.</param>
+    public static bool TryOpenPathNoFollow(string path, out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out int errno)
+    {
+        handle = null;
+        errno = 0;
+        if (!IsAvailable)
+        {
+            return false;
+        }
+
+        // O_PATH | O_CLOEXEC (the same on x64 and arm64), and O_NOFOLLOW, whose value differs between them.
+        var flags = 0x200000 | 0x80000 | (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000);
         int fd;
         try
         {

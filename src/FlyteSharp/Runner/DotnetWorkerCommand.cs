@@ -31,6 +31,9 @@ internal static class DotnetWorkerCommand
     /// <summary>Where the worker unpacks a .NET code bundle inside a container or pod.</summary>
     public const string BundleDirectory = "/tmp/flytesharp/dotnet-bundle";
 
+    /// <summary>Where a reusable container's worker unpacks the .NET bundle of <paramref name="digest"/> (one folder per digest, so a reload never unpacks over code in use).</summary>
+    public static string ServeBundleDirectory(string digest) => "/tmp/flytesharp/dotnet-bundles/" + digest.Replace("sha256:", "", StringComparison.Ordinal);
+
     /// <summary>The .NET host inside the image (on PATH in .NET images).</summary>
     public const string DotnetExecutable = "dotnet";
 
@@ -62,6 +65,35 @@ internal static class DotnetWorkerCommand
 
         args.AddRange(["--assembly", assemblyFile, "--task", task]);
         args.AddRange(ioArguments);
+        return args;
+    }
+
+    /// <summary>
+    /// The command line of a worker serving calls (<c>--serve</c>) in a reusable container, starting with
+    /// <paramref name="bundleSource"/> (or the image's app folder when null); each call then names its assembly and task.
+    /// </summary>
+    /// <param name="bundleSource">The first .NET bundle to serve (a path or http(s) URL), or null for <see cref="AppDirectory"/>.</param>
+    /// <param name="digest">Its digest (required with <paramref name="bundleSource"/>).</param>
+    /// <param name="extraArguments">Secrets, the controller API, the run.</param>
+    /// <param name="bundleAuthFile">Where the container has the private store's credentials file, or null.</param>
+    public static IReadOnlyList<string> ForServe(string? bundleSource, string? digest, IReadOnlyList<string> extraArguments, string? bundleAuthFile = null)
+    {
+        var args = new List<string> { DotnetExecutable, EntryPath, "--serve" };
+        if (bundleSource is not null)
+        {
+            var checkedDigest = digest ?? throw new ArgumentNullException(nameof(digest));
+            args.AddRange(["--bundle", bundleSource, "--digest", checkedDigest, "--bundle-dir", ServeBundleDirectory(checkedDigest)]);
+            if (bundleAuthFile is not null)
+            {
+                args.AddRange(["--bundle-auth-file", bundleAuthFile]);
+            }
+        }
+        else
+        {
+            args.AddRange(["--app-dir", AppDirectory]);
+        }
+
+        args.AddRange(extraArguments);
         return args;
     }
 }

@@ -27,6 +27,12 @@ internal static class RunnerProtocol
     /// </summary>
     public const string ReplyWritten = "FLYTESHARP-REPLY-WRITTEN";
 
+    /// <summary>
+    /// The line a runner serving on a socket (<c>--serve-socket</c>) prints on its stdout once it listens, before any
+    /// task code can run; the driver connects then.
+    /// </summary>
+    public const string ServeListening = "FLYTESHARP-SERVE-LISTENING";
+
     /// <summary>A serve request describing <paramref name="tasks"/> (<c>module:function</c> references).</summary>
     public static Dictionary<string, object?> DescribeRequest(IEnumerable<string> tasks) =>
         new() { ["op"] = "describe", ["tasks"] = tasks.ToArray() };

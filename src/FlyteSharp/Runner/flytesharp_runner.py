@@ -88,6 +88,18 @@ Serve (a warm interpreter per run and environment)::
   response's ``"stdout"``/``"stderr"``) and ``"output_file"`` with ``"inline_limit": N``: an output whose JSON is
   longer than N is written to output_file and the response carries ``"output_file"`` instead of ``"output"``.
 
+Serve on a socket (a reusable container; the driver reaches it without podman's attached-stdio relay)::
+
+    python3 flytesharp_runner.py --bundle-dir DIR --serve --serve-socket /flytesharp/io/serve.sock
+
+  the runner binds a Unix socket at PATH (mode 0600, in the folder mounted from the driver's host), prints the line
+  ``FLYTESHARP-SERVE-LISTENING`` on its original stdout, accepts exactly one connection (within 120 s, else exit 1),
+  then closes the listener and removes PATH: the protocol above runs over that connection, which a reload hands to the
+  next interpreter. End of the connection ends the process. A call with ``"stream": true`` (and no stdout_file or
+  stderr_file) sends its captured output as it is printed, before its response, as messages
+  ``{"id": N, "log": "stdout"|"stderr", "text": "<whole lines, each ending in a newline>"}``, each line at most 32 Ki
+  characters (a longer one comes in pieces) and a message at most 32 Ki + 1; an error's message and traceback are cut to 256 Ki characters.
+
 Serve by pull (a reusable Pod: no stdio shared with the driver)::
 
     python3 flytesharp_runner.py --bundle SRC --digest D --bundle-dir DIR --serve-pull URL --replica ID --controller-token-file FILE
@@ -458,25 +470,6 @@ def _captured(stream):
 _serve_start = None
 
 
-class _StdioChannel:
-    """The serve protocol over the process's stdin and its original stdout (a local warm interpreter, a container)."""
-
-    def __init__(self, proto, stdin):
-        self._proto, self._stdin = proto, stdin
-
-    def requests(self):
-        return self._stdin
-
-    def send(self, line):
-        self._proto.write(line + "\n")
-        self._proto.flush()
-
-    def before_exec(self):
-        """The protocol stream becomes fd 1 again (serve pointed fd 1 at stderr; dup'd fds do not survive exec)."""
-        os.dup2(self._proto.fileno(), 1)
-        return []
-
-
 class _PullChannel:
     """Serve requests pulled from the driver's controller API over HTTP (a Pod shares no stdio with the driver):
     ``GET {url}/v1/replicas/{id}/next`` long-polls for the next request (200: a request, 204: none yet, ask again,
@@ -574,15 +567,19 @@ class _PullChannel:
         return list(self._args)
 
 
-def serve(bundle_dir, channel=None):
-    """The one serve loop, over either channel (stdio for a local interpreter or container, pull for a Pod)."""
+def serve(bundle_dir, socket_path=None, socket_fd=None, channel=None):
+    """The one serve loop, over any channel: stdio (a local interpreter), a Unix socket (a reusable container) or pull
+    (a Pod)."""
     global _serve_start
     _serve_start = (dict(os.environ), os.getcwd())
     _lead_process_group()
     _become_subreaper()
     _exit_with_parent()
     if channel is None:
-        channel = _StdioChannel(os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1), sys.stdin)
+        if socket_path is not None or socket_fd is not None:
+            channel = _SocketChannel.open(socket_path, socket_fd)
+        else:
+            channel = _StdioChannel(os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1), sys.stdin)
     os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
     for line in channel.requests():
         if not line.strip():
@@ -600,7 +597,10 @@ def serve(bundle_dir, channel=None):
                 _reload(request, channel, response)
                 continue  # only reached when the reload was refused: its error is already written
             else:
-                out, err = _capture(request.get("stdout_file")), _capture(request.get("stderr_file"))
+                if request.get("stream") and isinstance(channel, _SocketChannel):
+                    out, err = _StreamedOutput("stdout", rid, channel), _StreamedOutput("stderr", rid, channel)
+                else:
+                    out, err = _capture(request.get("stdout_file")), _capture(request.get("stderr_file"))
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                     output = call(request["task"], _inputs_of(request))
                 out.flush()
@@ -619,7 +619,10 @@ def serve(bundle_dir, channel=None):
         except BaseException as exc:  # report everything, including SystemExit from task code
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            response.update(ok=False, error=_error(exc), stdout=_captured(out) if out else "", stderr=_captured(err) if err else "")
+            error = _error(exc)
+            if isinstance(channel, _SocketChannel):
+                error = _bounded_error(error)
+            response.update(ok=False, error=error, stdout=_captured(out) if out else "", stderr=_captured(err) if err else "")
             body = json.dumps(response)
         finally:
             for stream in (out, err):
@@ -629,6 +632,179 @@ def serve(bundle_dir, channel=None):
         _end_group_leftovers()
         channel.send(body)
     _end_group_leftovers()
+
+
+class _StdioChannel:
+    """The serve protocol over the process's stdin and its original stdout (a local warm interpreter)."""
+
+    def __init__(self, proto, stdin):
+        self._proto, self._stdin = proto, stdin
+
+    def requests(self):
+        return self._stdin
+
+    def send(self, line):
+        self._proto.write(line + "\n")
+        self._proto.flush()
+
+    def before_exec(self):
+        """The protocol stream becomes fd 1 again (serve pointed fd 1 at stderr; dup'd fds do not survive exec)."""
+        os.dup2(self._proto.fileno(), 1)
+        return []
+
+
+# A message or log line longer than this is cut into pieces: what the driver reads per line stays bounded.
+_LOG_CHUNK_CHARS = 32 * 1024
+# An error's message and traceback are cut to this many characters on the socket (the driver bounds each line it reads).
+_ERROR_TEXT_CHARS = 256 * 1024
+
+
+class _SocketChannel:
+    """The serve protocol over one Unix socket connection (a reusable container): the runner listens at a path in the
+    mounted I/O folder, tells the driver on its original stdout (``FLYTESHARP-SERVE-LISTENING``), accepts exactly one
+    connection, then removes the listening socket and its path, so nothing connects later (task code can write that
+    folder). The connection survives a reload (its descriptor is passed to the next interpreter with ``--serve-fd``).
+    Sends are serialized: a task's threads may print while another message is being written."""
+
+    ACCEPT_TIMEOUT_SECONDS = 120
+
+    def __init__(self, sock):
+        import threading
+
+        self._sock = sock
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path, fd):
+        import socket
+
+        if fd is not None:
+            os.set_inheritable(fd, False)  # passed to this interpreter only, never on to a task's subprocesses
+            return cls(socket.socket(fileno=fd))
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        previous = os.umask(0o177)  # the socket file is the driver's user's only (rw-------)
+        try:
+            listener.bind(path)
+        finally:
+            os.umask(previous)
+        listener.listen(1)
+        out = sys.__stdout__ or sys.stdout
+        out.write(SERVE_LISTENING + "\n")
+        out.flush()
+        listener.settimeout(cls.ACCEPT_TIMEOUT_SECONDS)
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            print(f"flytesharp: no driver connected to {path} within {cls.ACCEPT_TIMEOUT_SECONDS} s", file=sys.stderr)
+            sys.exit(1)
+        finally:
+            listener.close()
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        conn.settimeout(None)
+        return cls(conn)
+
+    def requests(self):
+        reader = self._sock.makefile("rb")
+        for raw in reader:
+            yield raw.decode("utf-8")
+
+    def send(self, line):
+        data = (line + "\n").encode("utf-8", "backslashreplace")
+        with self._lock:
+            self._sock.sendall(data)
+
+    def log(self, rid, stream, text):
+        # ASCII JSON (lone surrogates a task printed become escapes the driver's JSON reader accepts after this encode).
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        self.send(json.dumps({"id": rid, "log": stream, "text": text}))
+
+    def before_exec(self):
+        os.set_inheritable(self._sock.fileno(), True)
+        return ["--serve-fd", str(self._sock.fileno())]
+
+
+class _StreamedOutput(io.TextIOBase):
+    """A call's sys.stdout/sys.stderr on the socket: complete lines are sent as they are printed, as messages
+    ``{"id", "log": "stdout"|"stderr", "text"}`` whose text is whole lines, each ending in a newline; a line longer than
+    the chunk size comes out in pieces, and an unfinished last line when the call ends. Nothing is kept but the current
+    unfinished line. ``fileno()`` is the process's own descriptor (fd 1 points at stderr while serving), so output a
+    subprocess writes there still reaches the action's log, as stderr. Writing after the call ended fails like a closed
+    file."""
+
+    def __init__(self, name, rid, channel):
+        import threading
+
+        super().__init__()
+        self._name, self._rid, self._channel = name, rid, channel
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    @property
+    def errors(self):
+        return "backslashreplace"
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return 1 if self._name == "stdout" else 2
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        with self._lock:
+            if self.closed:
+                raise ValueError("I/O operation on closed file.")
+            text = self._pending + s
+            cut = text.rfind("\n") + 1
+            if cut:
+                self._send(text[:cut])
+            tail = text[cut:]
+            while len(tail) >= _LOG_CHUNK_CHARS:
+                self._channel.log(self._rid, self._name, tail[:_LOG_CHUNK_CHARS] + "\n")
+                tail = tail[_LOG_CHUNK_CHARS:]
+            self._pending = tail
+        return len(s)
+
+    def flush(self):
+        # An unfinished line waits for its end (or the call's): a flush in the middle of a line does not split it.
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+
+    def close(self):
+        with self._lock:
+            if self.closed:
+                return
+            if self._pending:
+                self._send(self._pending + "\n")
+                self._pending = ""
+            super().close()
+
+    def _send(self, text):
+        """Sends whole lines (``text`` ends in a newline) in messages of at most a chunk each, a longer line in pieces."""
+        while text:
+            if len(text) <= _LOG_CHUNK_CHARS + 1:
+                piece, text = text, ""
+            else:
+                end = text.rfind("\n", 0, _LOG_CHUNK_CHARS + 1) + 1
+                if end == 0:
+                    piece, text = text[:_LOG_CHUNK_CHARS] + "\n", text[_LOG_CHUNK_CHARS:]
+                else:
+                    piece, text = text[:end], text[end:]
+            self._channel.log(self._rid, self._name, piece)
+
+
+def _bounded_error(error):
+    for key in ("type", "message", "traceback"):
+        value = error.get(key)
+        if isinstance(value, str) and len(value) > _ERROR_TEXT_CHARS:
+            error[key] = value[:_ERROR_TEXT_CHARS] + f"... ({len(value) - _ERROR_TEXT_CHARS} more characters cut)"
+    return error
 
 
 def _reload(request, channel, response):
@@ -1030,6 +1206,7 @@ def _write_outputs(path, text):
 
 
 REPLY_WRITTEN = "FLYTESHARP-REPLY-WRITTEN"
+SERVE_LISTENING = "FLYTESHARP-SERVE-LISTENING"
 
 
 def _announce_reply():
@@ -1057,6 +1234,8 @@ def main(argv=None):
     parser.add_argument("--controller-token-file", metavar="FILE", help="the run's controller token (with --serve-pull; a mounted Secret)")
     parser.add_argument("--pull-give-up", type=float, default=300.0, metavar="SECONDS",
                         help="stop serving when the driver stayed unreachable this long (with --serve-pull)")
+    parser.add_argument("--serve-socket", metavar="PATH", help="with --serve: serve one connection on a Unix socket listening at PATH instead of stdin")
+    parser.add_argument("--serve-fd", type=int, metavar="FD", help=argparse.SUPPRESS)  # a reload's connection, inherited
     parser.add_argument("--bundle", help="code bundle to fetch first: a path or an http(s) URL (containers)")
     parser.add_argument("--digest", help="the bundle's expected sha256 digest (required with --bundle)")
     parser.add_argument("--bundle-auth-file", metavar="FILE",
@@ -1102,10 +1281,10 @@ def main(argv=None):
     if args.serve_pull:
         if not (args.replica and args.controller_token_file):
             parser.error("--serve-pull needs --replica and --controller-token-file")
-        serve(bundle_dir, _PullChannel(args.serve_pull, args.replica, args.controller_token_file, args.pull_give_up))
+        serve(bundle_dir, channel=_PullChannel(args.serve_pull, args.replica, args.controller_token_file, args.pull_give_up))
         return 0
     if args.serve:
-        serve(bundle_dir)
+        serve(bundle_dir, args.serve_socket, args.serve_fd)
         return 0
     if args.describe:
         print(json.dumps([describe(r, bundle_dir) for r in args.describe]))

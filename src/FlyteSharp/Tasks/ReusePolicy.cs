@@ -4,7 +4,7 @@ namespace FlyteSharp.Tasks;
 
 /// <summary>
 /// Keeps containers of an environment warm between its actions (Flyte's <c>flyte.ReusePolicy</c>): in container mode
-/// up to <see cref="Replicas"/> containers of the environment's image stay alive, each running the Python runner in a
+/// up to <see cref="Replicas"/> containers of the environment's image stay alive, each running the Python runner (for C# tasks, the .NET worker) in a
 /// serve loop, and every action of the environment is sent to an idle one instead of starting a container of its own.
 /// A replica idle for <see cref="IdleTtl"/> is removed; all are removed when the run ends (or, with
 /// <see cref="ReuseScope.Global"/>, when the driver process ends). Resources apply per replica. Local mode keeps its

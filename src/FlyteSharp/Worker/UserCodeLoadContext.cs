@@ -9,8 +9,9 @@ namespace FlyteSharp.Worker;
 /// come from the bundle (or the image's app folder); NuGet packages from the image's dependency layer; everything
 /// else (the framework, FlyteSharp's dependencies) from the worker's default context. An assembly found with a lower
 /// version than the bundle was compiled against is refused with both versions named (see <see cref="Conflicts"/>).
+/// Collectible: a reusable container that is given another bundle loads it into a fresh context and unloads this one.
 /// </summary>
-internal sealed class UserCodeLoadContext(string codeDirectory, ImagePackages packages) : AssemblyLoadContext("flytesharp-user-code")
+internal sealed class UserCodeLoadContext(string codeDirectory, ImagePackages packages) : AssemblyLoadContext("flytesharp-user-code", isCollectible: true)
 {
     private static readonly Assembly FlyteSharpAssembly = typeof(FlyteSharpException).Assembly;
 

@@ -26,11 +26,14 @@ internal sealed record WorkerArguments
     /// <summary>The image's NuGet dependency layer.</summary>
     public string PackagesDirectory { get; init; } = DotnetWorkerCommand.PackagesDirectory;
 
-    /// <summary>The entry assembly's file name, e.g. <c>App.dll</c>.</summary>
+    /// <summary>The entry assembly's file name, e.g. <c>App.dll</c> (empty in serve mode: each call names its own).</summary>
     public required string Assembly { get; init; }
 
-    /// <summary>The task's name.</summary>
+    /// <summary>The task's name (empty in serve mode: each call names its own).</summary>
     public required string Task { get; init; }
+
+    /// <summary>Serve JSON-lines requests on stdin (a reusable container) instead of running one call.</summary>
+    public bool Serve { get; init; }
 
     /// <summary>A JSON file holding the inputs object.</summary>
     public string? InputsFile { get; init; }
@@ -69,12 +72,19 @@ internal sealed record WorkerArguments
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var secrets = new List<(string, string)>();
         var resultOnStdout = false;
+        var serve = false;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             if (name == "--result-stdout")
             {
                 resultOnStdout = true;
+                continue;
+            }
+
+            if (name == "--serve")
+            {
+                serve = true;
                 continue;
             }
 
@@ -117,12 +127,27 @@ internal sealed record WorkerArguments
             throw new FlyteSharpException("--bundle-auth-file is for downloading a --bundle from a private store, but there is no --bundle", fix: "pass it with --bundle URL, or leave it out");
         }
 
-        if (!values.ContainsKey("--inputs") && !values.ContainsKey("--inputs-env"))
+        if (serve)
+        {
+            foreach (var single in new[] { "--assembly", "--task", "--inputs", "--inputs-env", "--outputs", "--action" })
+            {
+                if (values.ContainsKey(single))
+                {
+                    throw new FlyteSharpException($"worker option {single} is for a single call; with --serve each request names its own", fix: $"leave {single} out, or drop --serve");
+                }
+            }
+
+            if (resultOnStdout)
+            {
+                throw new FlyteSharpException("--result-stdout is for a single call; with --serve each reply is a line on stdout", fix: "leave --result-stdout out, or drop --serve");
+            }
+        }
+        else if (!values.ContainsKey("--inputs") && !values.ContainsKey("--inputs-env"))
         {
             throw new FlyteSharpException("the worker needs --inputs FILE or --inputs-env NAME", fix: "pass one of them");
         }
 
-        if (!values.ContainsKey("--outputs") && !resultOnStdout)
+        if (!serve && !values.ContainsKey("--outputs") && !resultOnStdout)
         {
             throw new FlyteSharpException("the worker needs --outputs FILE or --result-stdout", fix: "pass one of them");
         }
@@ -136,8 +161,9 @@ internal sealed record WorkerArguments
             BundleDirectory = values.GetValueOrDefault("--bundle-dir") ?? defaults.BundleDirectory,
             AppDirectory = values.GetValueOrDefault("--app-dir") ?? defaults.AppDirectory,
             PackagesDirectory = values.GetValueOrDefault("--packages-dir") ?? defaults.PackagesDirectory,
-            Assembly = Required("--assembly"),
-            Task = Required("--task"),
+            Assembly = serve ? "" : Required("--assembly"),
+            Task = serve ? "" : Required("--task"),
+            Serve = serve,
             InputsFile = values.GetValueOrDefault("--inputs"),
             InputsVariable = values.GetValueOrDefault("--inputs-env"),
             OutputsFile = values.GetValueOrDefault("--outputs"),

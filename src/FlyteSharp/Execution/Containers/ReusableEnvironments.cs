@@ -14,7 +14,7 @@ namespace FlyteSharp.Execution.Containers;
 /// <summary>
 /// Runs the actions of environments with a <see cref="ReusePolicy"/> on warm containers (<see cref="ReplicaPool{TReplica}"/>):
 /// one pool per environment for the run, or a process-wide one (<see cref="ReplicaPools"/>) for
-/// <see cref="ReuseScope.Global"/>. Each call is a serve request (<see cref="ServeCall"/>) on a replica; a replica that
+/// <see cref="ReuseScope.Global"/>. Each call is a serve request on a replica's socket (<see cref="ContainerReplica.CallAsync"/>); a replica that
 /// serves another bundle digest is reloaded (new interpreter, same container) first.
 /// </summary>
 internal sealed class ReusableEnvironments : IAsyncDisposable
@@ -79,7 +79,7 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
                 }
                 catch (FlyteSharpException)
                 {
-                    healthy = true; // refused: the old code still serves, the replica stays usable
+                    healthy = !replica.IsBroken; // refused: the old code still serves, the replica stays usable
                     throw;
                 }
 
@@ -88,8 +88,7 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
 
             request.Placed?.Invoke(image.Uri, $"{runtime} container {replica.Name} (reusable, call {(replica.Calls + 1).ToString(CultureInfo.InvariantCulture)}; {Environment.MachineName})");
             var callStarted = _time.GetTimestamp();
-            var result = await ServeCall.RunAsync(request, replica.HostDirectory, ContainerRunSpec.IoMount, _context.Config.InlineOutputLimit,
-                message => replica.SendAsync(message, request.Log, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var result = await replica.CallAsync(request, _context.Config.InlineOutputLimit, cancellationToken).ConfigureAwait(false);
             healthy = true;
             if (result.OutputFile is { } file)
             {
@@ -188,11 +187,11 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
             string[] bundleDirectory = bundle is null ? [] : ["--bundle-dir", ContainerReplica.BundleDirectoryFor(_context.Bundle.Digest)];
             var spec = new ContainerRunSpec(
                 runtime, name, image, environment.Resources, hostDirectory, bundle, bundle is null ? null : _context.Bundle.Digest,
-                [.. bundleDirectory, .. secretArguments, "--serve"],
+                [.. bundleDirectory, .. secretArguments, "--serve", .. ContainerReplica.SocketArguments],
                 ContainerLabels.For(_context.RunName, "reusable", environment.Name),
                 environment.EnvVars, secretMounts, authFile);
             var teardowns = scope == ReuseScope.Global ? ReplicaPools.Teardowns : _teardowns;
-            return await ContainerReplica.StartAsync(spec, secretDirectory, teardowns, cancellationToken).ConfigureAwait(false);
+            return await ContainerReplica.StartAsync(spec, secretDirectory, teardowns, MaxLineBytes(_context.Config.InlineOutputLimit), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -213,10 +212,17 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
     }
 
     /// <summary>
+    /// The longest line a replica may send: an inline output (at most the inline limit; a larger one comes as a file) plus
+    /// an error's message and traceback, which the runner cuts to 256 Ki characters each (up to 12 bytes per character
+    /// once JSON-escaped).
+    /// </summary>
+    internal static int MaxLineBytes(long inlineOutputLimit) => (int)Math.Min(int.MaxValue - 64, inlineOutputLimit + (8L << 20));
+
+    /// <summary>
     /// What must be equal for two runs to share a replica: everything the container was started with except the code
     /// (which a reload changes) — runtime, image, resources, variables, the secrets' values, the store mounts, the policy.
     /// </summary>
-    private static string GlobalKey(TaskEnvironment environment, ContainerImage image, string runtime, ContainerBundleSource? bundle, IReadOnlyList<ResolvedSecret> secrets)
+    internal static string GlobalKey(TaskEnvironment environment, ContainerImage image, string runtime, ContainerBundleSource? bundle, IReadOnlyList<ResolvedSecret> secrets)
     {
         var text = new StringBuilder();
         void Add(string? value) => text.Append((value ?? "").Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value).Append('\n');

@@ -15,7 +15,8 @@ namespace FlyteSharp.Execution.Dotnet;
 /// as read-only files, output lines streamed into the run's log, the container stopped on cancellation, out-of-memory
 /// reported as for Python actions. The .NET worker in the image fetches and verifies the task's .NET bundle (a private
 /// store's credentials as a read-only file, <see cref="BundleCredentialFiles"/>) or loads the assemblies a full-build
-/// deploy baked into the image, runs the task and writes its reply to the mounted per-action folder.
+/// deploy baked into the image, runs the task and writes its reply to the mounted per-action folder. An environment with
+/// a <see cref="ReusePolicy"/> runs its actions on warm containers instead (<see cref="ReusableDotnetEnvironments"/>).
 /// </summary>
 internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
 {
@@ -25,6 +26,7 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
     private readonly ContainerLauncher _launcher;
     private readonly IDotnetCodeSource _code;
     private readonly BundleCredentialFiles _credentials;
+    private readonly ReusableDotnetEnvironments _reusable;
     private int _sequence;
 
     /// <summary>Creates the executor.</summary>
@@ -41,6 +43,7 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
         _launcher = new ContainerLauncher(ioRoot, _time);
         _code = code ?? new DotnetRunBundles(context.Config);
         _credentials = new BundleCredentialFiles(context.Config, ioRoot, _time);
+        _reusable = new ReusableDotnetEnvironments(context, _time, _launcher.Teardowns, _credentials.WriteAsync);
     }
 
     /// <summary>The executor for a container run: images built when their tag is missing.</summary>
@@ -66,6 +69,21 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
         var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
         var imageReady = _time.GetElapsedTime(started);
         var runtime = await _images.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        if (environment.Reuse is not null)
+        {
+            _launcher.RecordRuntime(runtime);
+            var source = code.InImage
+                ? null
+                : ContainerBundleSource.For(code.BundleUri, code.ArchivePath, code.BundleDigest!, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
+            if (await _reusable.ExecuteAsync(request, code, source, image, runtime, secrets, cancellationToken).ConfigureAwait(false) is { } replicaReply)
+            {
+                return replicaReply;
+            }
+
+            request.Log("flytesharp", $"every replica of environment '{environment.Name}' is in use and a caller of task '{task.Name}' holds one " +
+                "(waiting for it could be forever): this action runs in a container of its own");
+        }
+
         var n = "dotnet-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
         var ioDir = Path.Combine(_launcher.IoRoot, n);
         Directory.CreateDirectory(ioDir);
@@ -139,9 +157,10 @@ internal sealed class ContainerDotnetExecutor : IDotnetTaskExecutor
         return result;
     }
 
-    /// <summary>Waits for every container removal still under way (bounded), then releases the registry client.</summary>
+    /// <summary>Removes the run's replicas, waits for every container removal still under way (bounded), then releases the registry client.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _reusable.DisposeAsync().ConfigureAwait(false);
         var failures = await _launcher.DrainAsync().ConfigureAwait(false);
         _credentials.Dispose();
         await _launcher.WarnAsync(_context.RunName, failures).ConfigureAwait(false);

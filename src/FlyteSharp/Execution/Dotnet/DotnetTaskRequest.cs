@@ -16,4 +16,10 @@ internal sealed record DotnetTaskRequest(TaskDefinition Task, string InputsJson,
     /// controller API, made when the action's container starts; null when the run offers none.
     /// </summary>
     public Func<DotnetControllerAccess?>? Controller { get; init; }
+
+    /// <summary>
+    /// A caller up the action tree runs in the same environment: with a <see cref="ReusePolicy"/> it holds one of its
+    /// replicas while it waits for this action, so this action must not wait for a replica (all may be held by its callers).
+    /// </summary>
+    public bool CalledFromSameEnvironment { get; init; }
 }

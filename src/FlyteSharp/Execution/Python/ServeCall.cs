@@ -18,7 +18,20 @@ internal static class ServeCall
     /// <param name="inlineLimit">Results longer than this many bytes come back as a file.</param>
     /// <param name="send">Sends one request and returns its response.</param>
     /// <param name="cancellationToken">Cancels the call (the caller then discards the worker).</param>
-    public static async Task<TaskReply> RunAsync(PythonTaskRequest request, string hostDirectory, string? workerDirectory, long inlineLimit,
+    public static Task<TaskReply> RunAsync(PythonTaskRequest request, string hostDirectory, string? workerDirectory, long inlineLimit,
+        Func<Dictionary<string, object?>, Task<JsonDocument>> send, CancellationToken cancellationToken) =>
+        RunAsync(new Call(request.Task.ToString(), request.ActionId, request.InputsJson, request.InputsFile, request.Log), hostDirectory, workerDirectory, inlineLimit, send, cancellationToken);
+
+    /// <summary>What one call sends, whichever runner serves it (the Python runner or the .NET worker).</summary>
+    /// <param name="Task">The task as the runner names it.</param>
+    /// <param name="ActionId">The action (names the spill files).</param>
+    /// <param name="InputsJson">The inputs object as JSON (unused when <paramref name="InputsFile"/> is set).</param>
+    /// <param name="InputsFile">A driver-side file holding inputs above the inline limit, or null.</param>
+    /// <param name="Log">Receives each output line: (stream, line).</param>
+    public sealed record Call(string Task, string ActionId, string InputsJson, string? InputsFile, Action<string, string> Log);
+
+    /// <summary>Calls <paramref name="request"/>'s task through <paramref name="send"/> (one serve request, its response).</summary>
+    public static async Task<TaskReply> RunAsync(Call request, string hostDirectory, string? workerDirectory, long inlineLimit,
         Func<Dictionary<string, object?>, Task<JsonDocument>> send, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(hostDirectory);
@@ -33,7 +46,7 @@ internal static class ServeCall
             inputsFile = workerPrefix + ".inputs.json";
         }
 
-        var message = RunnerProtocol.CallRequest(request.Task.ToString(), request.InputsJson, inputsFile, workerPrefix, inlineLimit);
+        var message = RunnerProtocol.CallRequest(request.Task, request.InputsJson, inputsFile, workerPrefix, inlineLimit);
 
         // The runner writes the call's output to these files line by line; they are followed while the call runs.
         string[] streams = ["stdout", "stderr"];

@@ -53,6 +53,25 @@ internal sealed class ReplicaPool<TReplica> : IAsyncDisposable
     public async Task<(TReplica Replica, bool Started)> AcquireAsync(Func<CancellationToken, Task<TReplica>> start, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await TakeAsync(start, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As <see cref="AcquireAsync"/>, but never waits for a busy replica: null when all <see cref="ReusePolicy.Replicas"/>
+    /// are in use. For a caller whose own callers may hold them (a nested call from a replica), where waiting could be forever.
+    /// </summary>
+    public async Task<(TReplica Replica, bool Started)?> TryAcquireAsync(Func<CancellationToken, Task<TReplica>> start, CancellationToken cancellationToken)
+    {
+        if (!_slots.Wait(0, CancellationToken.None))
+        {
+            return null;
+        }
+
+        return await TakeAsync(start, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(TReplica Replica, bool Started)> TakeAsync(Func<CancellationToken, Task<TReplica>> start, CancellationToken cancellationToken)
+    {
         try
         {
             while (true)

@@ -1,0 +1,124 @@
+using FlyteSharp.Execution;
+using FlyteSharp.Images;
+using FlyteSharp.IntegrationTests.Infrastructure;
+using FlyteSharp.Runs;
+using FlyteSharp.Tasks;
+
+namespace FlyteSharp.IntegrationTests.Containers;
+
+/// <summary>
+/// A reusable container's serve socket on real podman: printed output reaches the action that printed it, and task code
+/// that writes to the socket or replaces its path cannot make the driver read anything but the runner's replies.
+/// </summary>
+public class ReusableContainerSocketTests(DistributionRegistry registry, BaseImage baseImage)
+{
+    private readonly BaseImage _baseImage = baseImage;
+
+    private const string Tasks = """
+        import os, socket, sys
+
+        def shout(i: int) -> str:
+            print(f"hello from call {i}")
+            print("x" * 40000)
+            sys.stderr.write(f"warning {i}\n")
+            return socket.gethostname()
+
+        def garbage(i: int) -> str:
+            # The runner's connection is a descriptor of this process: task code can reach it.
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                        os.write(int(fd), b"not the runner's protocol\n")
+                except OSError:
+                    pass
+            return socket.gethostname()
+
+        def relink(i: int) -> str:
+            path = "/flytesharp/io/serve.sock"
+            if os.path.lexists(path):
+                os.remove(path)
+            os.symlink("/etc/passwd", path)
+            return socket.gethostname()
+
+        def host(i: int) -> str:
+            return socket.gethostname()
+        """;
+
+    [Fact]
+    public async Task Run_TasksPrintOnOneReplica_EachLineReachesTheActionThatPrintedIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/t.py", Tasks);
+        var env = new TaskEnvironment("reuselogs", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var shout = env.PythonTask<int, string>("app.t:shout");
+        var pipeline = env.Task("pipeline", async (int n) => await shout.InvokeAsync(n) + "," + await shout.InvokeAsync(n + 1));
+
+        var run = await project.Runtime.Run(pipeline, 1, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.True(status == RunStatus.Succeeded, run.Error?.ToString());
+        Assert.Single((await run.GetOutputAsync(ct)).Split(',').Distinct()); // one container for both calls
+        var logs = await run.GetLogsAsync(cancellationToken: ct);
+        foreach (var i in new[] { 1, 2 })
+        {
+            var action = Assert.Single(logs, l => l.Text == $"hello from call {i}").ActionId;
+            var own = logs.Where(l => l.ActionId == action).ToList();
+            Assert.True(own.Any(l => l.Stream == "stderr" && l.Text == $"warning {i}"), $"no warning {i} in its action's log");
+            Assert.Equal(new string('x', 40000), string.Concat(own.Where(l => l.Stream == "stdout" && l.Text.StartsWith('x')).Select(l => l.Text)));
+        }
+    }
+
+    [Fact]
+    public async Task Run_TaskWritesGarbageToTheServeSocket_CallFailsClearlyAndTheNextCallGetsANewReplica()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/t.py", Tasks);
+        var env = new TaskEnvironment("reusegarbage", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var garbage = env.PythonTask<int, string>("app.t:garbage");
+        var host = env.PythonTask<int, string>("app.t:host");
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            var before = await host.InvokeAsync(n);
+            try
+            {
+                await garbage.InvokeAsync(n);
+                return "garbage accepted";
+            }
+            catch (FlyteSharpException ex)
+            {
+                return before + "," + await host.InvokeAsync(n) + "," + ex.Message;
+            }
+        });
+
+        var run = await project.Runtime.Run(pipeline, 1, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.True(status == RunStatus.Succeeded, run.Error?.ToString());
+        var parts = (await run.GetOutputAsync(ct)).Split(',', 3);
+        Assert.NotEqual(parts[0], parts[1]); // the replica that spoke garbage was never handed out again
+        Assert.Contains("not JSON", parts[2], StringComparison.Ordinal);
+        Assert.DoesNotContain("not the runner's protocol", parts[2], StringComparison.Ordinal);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    [Fact]
+    public async Task Run_TaskReplacesTheSocketPathWithASymlink_LaterCallsKeepTheirConnectionToTheSameReplica()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/t.py", Tasks);
+        var env = new TaskEnvironment("reuselink", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var relink = env.PythonTask<int, string>("app.t:relink");
+        var host = env.PythonTask<int, string>("app.t:host");
+        var pipeline = env.Task("pipeline", async (int n) => await relink.InvokeAsync(n) + "," + await host.InvokeAsync(n) + "," + await host.InvokeAsync(n));
+
+        var run = await project.Runtime.Run(pipeline, 1, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.True(status == RunStatus.Succeeded, run.Error?.ToString());
+        Assert.Single((await run.GetOutputAsync(ct)).Split(',').Distinct());
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+}
