@@ -78,7 +78,8 @@ internal sealed class ProcessCpu
                 continue;
             }
 
-            var milliseconds = (entry.Nanoseconds - earlier.Nanoseconds) / 1e6;
+            // A thread that ended between the snapshots takes its time out of its process's sum: never count that as negative.
+            var milliseconds = Math.Max(0, entry.Nanoseconds - earlier.Nanoseconds) / 1e6;
             if (pid == self)
             {
                 driver += milliseconds;

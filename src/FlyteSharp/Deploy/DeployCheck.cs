@@ -26,9 +26,16 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     /// <summary>How long the check may take unless the deploy says otherwise.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>The script the check's container starts with: unpack the code from stdin, enter the working directory, exec the runner.</summary>
+    /// <summary>The line the check's container prints first, followed by its Python's <c>MAJOR.MINOR</c> (for <see cref="DeployCheckCache"/>).</summary>
+    internal const string PythonMark = "flytesharp-check-python ";
+
+    /// <summary>
+    /// The script the check's container starts with: print its Python's version, unpack the code from stdin, enter the
+    /// working directory, exec the runner.
+    /// </summary>
     internal const string Unpack =
         "import os, sys, tarfile\n" +
+        "print('" + PythonMark + "%d.%d' % sys.version_info[:2], flush=True)\n" +
         "kw = {'filter': 'fully_trusted'} if hasattr(tarfile, 'fully_trusted_filter') else {}\n" +
         "with tarfile.open(fileobj=sys.stdin.buffer, mode='r|') as t:\n" +
         "    for m in t:\n" +
@@ -46,6 +53,12 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     private readonly ContainerLauncher _launcher;
     private readonly Dictionary<TaskEnvironment, (StagedCheckImage Image, Task<IReadOnlyList<PythonFunctionInfo>?> Describe)> _staged = [];
     private readonly HashSet<TaskEnvironment> _confirmed = [];
+    private readonly DeployCheckCache _cache;
+    private readonly Dictionary<TaskEnvironment, string> _keys = [];
+    private readonly HashSet<TaskEnvironment> _avoided = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TaskEnvironment, (string Python, string Json)> _answered = new();
+    private string? _hostPython;
+    private Task _preparing = Task.CompletedTask;
     private ContainerPythonExecutor? _deployed;
     private int _sequence;
     private TimeSpan _prepare;
@@ -63,6 +76,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         _timeout = timeout;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _launcher = new ContainerLauncher(Path.Combine(sandbox, "containers"), TimeProvider.System);
+        _cache = new DeployCheckCache(config.Home);
     }
 
     /// <summary>The Python tasks checked.</summary>
@@ -82,31 +96,12 @@ internal sealed class DeployCheck : IPythonTaskExecutor
             return null;
         }
 
-        var started = TimeProvider.System.GetTimestamp();
         var runtime = (await ImageBuilders.CreateAsync(config, cancellationToken).ConfigureAwait(false)).Name;
         var sandbox = RunSandbox.Create(config.Home, "deploy-check", now);
         var check = new DeployCheck(config, sandbox, runtime, timeout, cancellationToken) { Tasks = tasks };
-        try
-        {
-            foreach (var (env, image) in resolved.DistinctBy(r => r.Env))
-            {
-                if (!env.Tasks.Any(t => t.Kind == TaskKind.Python)
-                    || await StagedCheckImage.TryPrepareAsync(env.Image, image, options, runtime, sandbox, cancellationToken).ConfigureAwait(false) is not { } staged)
-                {
-                    continue;
-                }
 
-                var references = References(tasks.Where(t => t.Environment == env));
-                check._staged[env] = (staged, check.DescribeStagedAsync(env, staged, references));
-            }
-        }
-        catch
-        {
-            await check.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        check._prepare = TimeProvider.System.GetElapsedTime(started);
+        // Preparing (the local base's inspect, the code's tar, its interface digest) runs beside making the image, not before it.
+        check._preparing = Task.Run(() => check.PrepareAsync(resolved, options, check._stop.Token), CancellationToken.None);
         return check;
     }
 
@@ -117,6 +112,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     /// </summary>
     public async Task ConfirmAsync(IReadOnlyDictionary<string, RegistryAssemblyResult> assembled, CancellationToken cancellationToken)
     {
+        await _preparing.ConfigureAwait(false);
         foreach (var (env, (staged, _)) in _staged)
         {
             var confirmed = assembled.TryGetValue(staged.Full.Uri, out var made)
@@ -147,6 +143,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         {
             await PythonTaskChecker.CheckAsync(this, Tasks, rootDir, limit.Token).ConfigureAwait(false);
             _waited = TimeProvider.System.GetElapsedTime(started);
+            await RememberAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !_stop.IsCancellationRequested)
         {
@@ -180,6 +177,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
     {
         var started = TimeProvider.System.GetTimestamp();
         await _stop.CancelAsync().ConfigureAwait(false);
+        await _preparing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         foreach (var (_, describe) in _staged.Values)
         {
             await describe.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
@@ -194,7 +192,86 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         await _launcher.WarnAsync("deploy-check", failures).ConfigureAwait(false);
         _stop.Dispose();
         RunSandbox.TryDelete(_sandbox);
-        Timed?.Invoke(new DeployCheckTimings(_prepare, _stagedDescribe, _waited, TimeProvider.System.GetElapsedTime(started), _confirmed.Count));
+        Timed?.Invoke(new DeployCheckTimings(_prepare, _stagedDescribe, _waited, TimeProvider.System.GetElapsedTime(started), _confirmed.Count)
+        {
+            Environments = Tasks.Select(t => t.Environment.Name).Distinct().ToArray(),
+            Avoided = _avoided.Select(e => e.Name).ToArray(),
+        });
+    }
+
+    /// <summary>
+    /// Prepares each environment's staged image, digests every tar with one host python3, then per environment: the stored
+    /// answers when its key has them (no container), else the check's container on the staged image.
+    /// </summary>
+    private async Task PrepareAsync(IReadOnlyList<(TaskEnvironment Env, ResolvedImage Image)> resolved, ImageResolveOptions options, CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var staging = new List<(TaskEnvironment Env, StagedCheckImage Staged)>();
+        foreach (var (env, image) in resolved.DistinctBy(r => r.Env))
+        {
+            if (env.Tasks.Any(t => t.Kind == TaskKind.Python) && StagedCheckImage.TryStage(env.Image, image, options, _sandbox, cancellationToken) is { } staged)
+            {
+                staging.Add((env, staged));
+            }
+        }
+
+        // One host python3 digests every tar while local storage is asked for the bases.
+        var digesting = staging.Count == 0
+            ? Task.FromResult<InterfaceDigest?>(null)
+            : InterfaceDigest.ComputeAsync(_config.Python, staging.Select(p => p.Staged.CodeTar).ToArray(), cancellationToken);
+        var locals = await Task.WhenAll(staging.Select(p => p.Staged.WithLocalBaseAsync(_runtime, cancellationToken))).ConfigureAwait(false);
+        var digested = await digesting.ConfigureAwait(false);
+        var prepared = new List<(TaskEnvironment Env, StagedCheckImage Staged)>();
+        var digests = new List<string?>();
+        for (var i = 0; i < staging.Count; i++)
+        {
+            if (locals[i] is { } local)
+            {
+                prepared.Add((staging[i].Env, local));
+                digests.Add(digested?.Digests[i]);
+            }
+        }
+
+        var digest = digested is null ? null : digested with { Digests = digests };
+        _hostPython = digest?.Python;
+        for (var i = 0; i < prepared.Count; i++)
+        {
+            var (env, staged) = prepared[i];
+            var references = References(Tasks.Where(t => t.Environment == env));
+            if (digest?.Digests[i] is { } interfaceDigest)
+            {
+                var key = DeployCheckCache.Key(
+                    staged, interfaceDigest, digest.Python, EnvironmentOf(env, staged), PythonImportPaths.For(env.Image, _config.RootDir), references.Select(r => r.ToString()));
+                _keys[env] = key;
+                if (_cache.TryRead(key, digest.Python, references.Select(r => r.ToString()).ToArray()) is { } stored)
+                {
+                    _avoided.Add(env);
+                    _staged[env] = (staged, Task.FromResult<IReadOnlyList<PythonFunctionInfo>?>(stored));
+                    continue;
+                }
+            }
+
+            _staged[env] = (staged, DescribeStagedAsync(env, staged, references));
+        }
+
+        _prepare = TimeProvider.System.GetElapsedTime(started);
+    }
+
+    /// <summary>
+    /// After every task passed: stores the answers of each confirmed environment whose staged container gave them, when
+    /// its Python is the host's (the host compiled the code for the key) — a failed check never gets here.
+    /// </summary>
+    private async Task RememberAsync()
+    {
+        foreach (var env in _confirmed)
+        {
+            if (!_avoided.Contains(env) && _keys.TryGetValue(env, out var key) && _answered.TryGetValue(env, out var answer)
+                && string.Equals(answer.Python, _hostPython, StringComparison.Ordinal))
+            {
+                // Not cancellable: a few kilobytes, and a deploy whose check passed is not failed by its cache.
+                await _cache.WriteAsync(key, answer.Python, answer.Json, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>The references the checker asks for, in its order: one per function (<see cref="PythonTaskChecker.CheckAsync"/>).</summary>
@@ -228,11 +305,7 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         {
             ImportPaths = PythonImportPaths.For(environment.Image, _config.RootDir),
         };
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in staged.Env.Concat(environment.EnvVars))
-        {
-            env[name] = value;
-        }
+        var env = EnvironmentOf(environment, staged);
 
         var describe = RunnerProtocol.DescribeArguments(references.Select(r => r.ToString()));
         var code = File.OpenRead(staged.CodeTar);
@@ -276,7 +349,26 @@ internal sealed class DeployCheck : IPythonTaskExecutor
         }
 
         using var doc = JsonDocument.Parse(json);
-        return RunnerProtocol.ParseDescribe(doc.RootElement);
+        var infos = RunnerProtocol.ParseDescribe(doc.RootElement);
+        var python = result.StandardOutput.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith(PythonMark, StringComparison.Ordinal));
+        if (python is not null)
+        {
+            _answered[environment] = (python[PythonMark.Length..], json);
+        }
+
+        return infos;
+    }
+
+    /// <summary>The check container's environment variables: the image's <c>ENV</c> above the base, then the environment's own.</summary>
+    private static Dictionary<string, string> EnvironmentOf(TaskEnvironment environment, StagedCheckImage staged)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in staged.Env.Concat(environment.EnvVars))
+        {
+            env[name] = value;
+        }
+
+        return env;
     }
 
     private FlyteSharpException TimedOut() =>

@@ -48,7 +48,17 @@ internal sealed record StagedCheckImage(
     /// <param name="directory">Where the tar is written (the check's sandbox).</param>
     /// <param name="cancellationToken">Stops the look-up.</param>
     public static async Task<StagedCheckImage?> TryPrepareAsync(
-        Image image, ResolvedImage full, ImageResolveOptions options, string runtime, string directory, CancellationToken cancellationToken)
+        Image image, ResolvedImage full, ImageResolveOptions options, string runtime, string directory, CancellationToken cancellationToken) =>
+        TryStage(image, full, options, directory, cancellationToken) is { } staged
+            ? await staged.WithLocalBaseAsync(runtime, cancellationToken).ConfigureAwait(false)
+            : null;
+
+    /// <summary>
+    /// The first half of <see cref="TryPrepareAsync"/>, without the container runtime: the code's tar, environment and
+    /// working directory, with an empty <see cref="BaseId"/> until <see cref="WithLocalBaseAsync"/>. So the tar can be
+    /// digested while local storage is asked for the base.
+    /// </summary>
+    public static StagedCheckImage? TryStage(Image image, ResolvedImage full, ImageResolveOptions options, string directory, CancellationToken cancellationToken)
     {
         if (full.CodeDirectory is null || RegistryAssembly.Split(full) is not { } split || RegistryAssembly.BaseOf(image, full, options, split) is not { } @base)
         {
@@ -64,11 +74,6 @@ internal sealed record StagedCheckImage(
         var copies = split.Top.OfType<CopyInstruction>().ToList();
         var limits = ExtractionLimits.Default;
         if (copies.Sum(c => c.Entries.Count) > limits.MaxEntries || copies.SelectMany(c => c.Entries).Sum(e => RegistryAssembly.LengthOf(e.SourceFile!)) > limits.MaxTotalBytes)
-        {
-            return null;
-        }
-
-        if (await LocalImageAsync(runtime, @base.Uri, cancellationToken).ConfigureAwait(false) is not { } local)
         {
             return null;
         }
@@ -90,8 +95,14 @@ internal sealed record StagedCheckImage(
 
         var tar = Path.Combine(directory, "code-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)) + ".tar");
         var sources = WriteTar(copies, tar, cancellationToken);
-        return new StagedCheckImage(full, @base.Uri, local.Id, local.Layers, tar, env, workdir, sources);
+        return new StagedCheckImage(full, @base.Uri, "", [], tar, env, workdir, sources);
     }
+
+    /// <summary>This staged image with its base's local ID and layers; null when local storage does not have the base.</summary>
+    public async Task<StagedCheckImage?> WithLocalBaseAsync(string runtime, CancellationToken cancellationToken) =>
+        await LocalImageAsync(runtime, BaseUri, cancellationToken).ConfigureAwait(false) is { } local
+            ? this with { BaseId = local.Id, BaseLayers = local.Layers }
+            : null;
 
     /// <summary>A local image's ID (<c>sha256:…</c>) and layer diff IDs; null when local storage does not have it.</summary>
     internal static async Task<(string Id, IReadOnlyList<string> Layers)?> LocalImageAsync(string runtime, string imageUri, CancellationToken cancellationToken)

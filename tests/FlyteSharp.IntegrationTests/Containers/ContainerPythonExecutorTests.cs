@@ -60,6 +60,41 @@ public class ContainerPythonExecutorTests(DistributionRegistry registry, BaseIma
     }
 
     [Fact]
+    public async Task Run_ImageInputEditedWhileTheRunGoes_EveryActionOfTheRunGetsTheRunsFirstImage_TheNextRunTheNewOne()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/data.py", "def marker(n: int) -> str:\n    return open('/opt/data/marker.txt').read().strip()\n");
+        var data = Path.Combine(project.Root, "data");
+        Directory.CreateDirectory(data);
+        var marker = Path.Combine(data, "marker.txt");
+        await File.WriteAllTextAsync(marker, "v1\n", ct);
+        var env = new TaskEnvironment("data", Image.FromDebianBase("3.11").WithSourceFolder(data, "/opt/data").WithCodeBundle());
+        var read = env.PythonTask<int, string>("app.data:marker");
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            var before = await read.InvokeAsync(n);
+            // An input of the image changes in the middle of the run (its tag would move).
+            await File.WriteAllTextAsync(marker, "v2\n");
+            return before + "," + await read.InvokeAsync(n + 1);
+        });
+        var options = new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct };
+
+        var run = await project.Runtime.Run(pipeline, 1, options);
+
+        Assert.Equal("v1,v1", await run.GetOutputAsync(ct));
+        var children = (await run.GetActionsAsync(ct)).Where(a => a.Task == "app.data:marker").ToList();
+        Assert.Equal(2, children.Count);
+        Assert.Single(children.Select(a => a.Image).Distinct());
+        Assert.Single(project.BuildLogs());
+        await run.WaitAsync(ct);
+
+        var next = await project.Runtime.Run(read, 1, options);
+        Assert.Equal("v2", await next.GetOutputAsync(ct));
+        Assert.Equal(2, project.BuildLogs().Count);
+    }
+
+    [Fact]
     public async Task Run_ContainerModeFreshImage_BuildStepsReachRunProgressThenSecondRunReportsSkipped()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -26,6 +26,7 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
     private readonly KubernetesPods _pods;
     private readonly IDotnetCodeSource _code;
     private readonly RunTokenSecret _tokenSecret;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reuseWarned = new(StringComparer.Ordinal);
     private int _sequence;
 
     /// <summary>
@@ -92,6 +93,16 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         }
 
         request.Log("flytesharp", code.Description);
+        if (environment.Reuse is not null)
+        {
+            // Not silently dropped: replica Pods serve Python tasks; the .NET worker has no pull transport yet.
+            request.Log("flytesharp", $"environment '{environment.Name}' has a ReusePolicy, which kubernetes mode applies to Python tasks only: this C# action runs in a pod of its own");
+            if (_reuseWarned.TryAdd(environment.Name, 0))
+            {
+                await Console.Error.WriteLineAsync($"warning: environment '{environment.Name}' has a ReusePolicy, which kubernetes mode applies to Python tasks only: its C# tasks run in a pod of their own each").ConfigureAwait(false);
+            }
+        }
+
         await _pods.CheckSecretsAsync(environment, cancellationToken).ConfigureAwait(false);
         var image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
         var bundle = code.InImage ? null : ContainerBundleSource.For(code.BundleUri, null, code.BundleDigest!, _context.Config.EffectiveStoreUri, _context.Config.InsecureRegistries);
