@@ -35,6 +35,7 @@ internal sealed class ControllerServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Task> _serving = new();
     private readonly ConcurrentDictionary<string, ReplicaMailbox> _replicas = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _retiredReplicas = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _retiredOrder = new();
     private readonly string? _privateSocketDirectory;
     private readonly Task _acceptLoop;
     private long _connectionIds;
@@ -171,6 +172,12 @@ internal sealed class ControllerServer : IAsyncDisposable
         return new ControllerServer(run, time, listener, token, tokenFile, address, null, limits ?? ControllerHttpLimits.Default);
     }
 
+    /// <summary>How many retired replica ids are remembered (for a 410 to their late polls).</summary>
+    internal const int MaxRetiredReplicas = 1024;
+
+    /// <summary>How many retired replica ids are remembered now.</summary>
+    internal int RetiredReplicaCount => _retiredReplicas.Count;
+
     /// <summary>How long a replica's poll waits for a request before it is answered 204 (and the replica polls again).</summary>
     internal TimeSpan ReplicaPollWait { get; set; } = TimeSpan.FromSeconds(25);
 
@@ -187,7 +194,15 @@ internal sealed class ControllerServer : IAsyncDisposable
         var id = namePrefix + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var mailbox = new ReplicaMailbox(id, _time, m =>
         {
+            // Remembered only to answer a late poll with 410 (stop): the process-wide hub retires replicas for as long as the
+            // driver lives, so the oldest are forgotten (their late poll gets 404, which stops the runner as well).
             _retiredReplicas[m.Id] = 0;
+            _retiredOrder.Enqueue(m.Id);
+            while (_retiredOrder.Count > MaxRetiredReplicas && _retiredOrder.TryDequeue(out var oldest))
+            {
+                _retiredReplicas.TryRemove(oldest, out _);
+            }
+
             _replicas.TryRemove(new KeyValuePair<string, ReplicaMailbox>(m.Id, m));
         });
         _replicas[id] = mailbox;

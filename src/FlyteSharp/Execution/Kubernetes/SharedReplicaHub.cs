@@ -28,7 +28,17 @@ internal sealed class SharedReplicaHub : IAsyncDisposable
         _time = time;
         _directory = Path.Combine(Path.GetTempPath(), "flytesharp-replicas-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
         Pods = new KubernetesPods(client, namespaceName, time);
-        Server = ControllerServer.StartReplicaHub(time, _directory, listen, advertisedUrl);
+        try
+        {
+            Server = ControllerServer.StartReplicaHub(time, _directory, listen, advertisedUrl);
+        }
+        finally
+        {
+            // The token reaches the Pods as a Secret and stays in memory here: no file of it is left in the temp folder,
+            // not even by a driver that is killed (or whose hub fails to start).
+            DeleteDirectory();
+        }
+
         TokenSecret = new RunTokenSecret(Pods, OwnerRun);
     }
 
@@ -96,13 +106,18 @@ internal sealed class SharedReplicaHub : IAsyncDisposable
         await TokenSecret.DisposeAsync().ConfigureAwait(false);
         await Server.DisposeAsync().ConfigureAwait(false);
         _client.Dispose();
+        DeleteDirectory();
+    }
+
+    private void DeleteDirectory()
+    {
         try
         {
             Directory.Delete(_directory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // An empty directory in /tmp at worst.
+            // Already gone, or an empty directory in the temp folder at worst.
         }
     }
 }

@@ -110,6 +110,11 @@ internal static class SandboxSweeper
             }
         }
 
+        if (allContainers && !token.IsCancellationRequested)
+        {
+            removedSandboxes.AddRange(await RemoveReplicaFoldersAsync(config, time, token).ConfigureAwait(false));
+        }
+
         // Containers first: a replica of a gone driver keeps its secret files mounted until it is removed above.
         var removedSecrets = SecretFiles.DeleteOrphans();
         var (kubernetesSecrets, kubernetesPods, kubernetesError) = allContainers && UsesKubernetes(config) ? await SweepKubernetesAsync(config, store, token).ConfigureAwait(false) : ([], [], null);
@@ -166,6 +171,72 @@ internal static class SandboxSweeper
     }
 
     private static readonly string[] AnyRuntime = ["podman", "docker"];
+
+    /// <summary>
+    /// The folders of shared (<c>ReuseScope.Global</c>) replicas (<c>{home}/replicas/{container}</c>: spill files with task
+    /// inputs and outputs, the hard-linked controller sockets of .NET replicas) whose container no longer exists in any
+    /// runtime: their driver died before it could retire them. A folder younger than a minute may be a replica starting
+    /// now (made before its container); one whose container the runtimes cannot be asked about is kept.
+    /// </summary>
+    private static async Task<List<string>> RemoveReplicaFoldersAsync(FlyteConfig config, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var removed = new List<string>();
+        var root = Path.Combine(config.Home, "replicas");
+        var runtimes = Runtimes(config).ToArray();
+        if (!Directory.Exists(root) || runtimes.Length == 0)
+        {
+            return removed;
+        }
+
+        foreach (var folder in Directory.GetDirectories(root))
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            var written = new DateTimeOffset(Directory.GetLastWriteTimeUtc(folder), TimeSpan.Zero);
+            if (time.GetUtcNow() - written < UnownedMinimumAge)
+            {
+                continue;
+            }
+
+            var gone = true;
+            foreach (var runtime in runtimes)
+            {
+                gone &= await ContainerGoneAsync(runtime, Path.GetFileName(folder), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (gone && RunSandbox.TryDelete(folder))
+            {
+                removed.Add(folder);
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Whether <paramref name="runtime"/> says it has no container named <paramref name="name"/> (false when it cannot tell).</summary>
+    private static async Task<bool> ContainerGoneAsync(string runtime, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (runtime == "podman")
+            {
+                var exists = await CliProcess.RunAsync(runtime, ["container", "exists", name], cancellationToken: cancellationToken).ConfigureAwait(false);
+                return exists.ExitCode == 1;
+            }
+
+            var inspect = await CliProcess.RunAsync(runtime, ["container", "inspect", "--format", "{{.Id}}", name], cancellationToken: cancellationToken).ConfigureAwait(false);
+            // A docker client whose daemon is not running has no container running either (podman needs no daemon).
+            return inspect.ExitCode == 1 && (inspect.StandardError.Contains("No such", StringComparison.OrdinalIgnoreCase)
+                                             || inspect.StandardError.Contains("Cannot connect to the Docker daemon", StringComparison.Ordinal));
+        }
+        catch (FlyteSharpException)
+        {
+            return false;
+        }
+    }
 
     private static IEnumerable<string> Runtimes(FlyteConfig config) =>
         (config.Builder == ImageBuilderKind.Auto ? AnyRuntime : [EnumNames.Name(config.Builder)]).Where(CliProcess.IsOnPath);

@@ -151,6 +151,24 @@ public sealed class ReplicaEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenReplica_ManyRetired_RememberedIdsStayBounded_NewestStill410()
+    {
+        // The process-wide replica hub lives as long as the driver and retires a replica at every idle TTL.
+        var server = Start();
+        string newest = "";
+        for (var i = 0; i < ControllerServer.MaxRetiredReplicas * 3; i++)
+        {
+            using var mailbox = server.OpenReplica("r");
+            newest = mailbox.Id;
+        }
+
+        using var late = await SendAsync(server, HttpMethod.Get, $"/v1/replicas/{newest}/next", server.Token.Value);
+
+        Assert.InRange(server.RetiredReplicaCount, 1, ControllerServer.MaxRetiredReplicas);
+        Assert.Equal(HttpStatusCode.Gone, late.StatusCode);
+    }
+
+    [Fact]
     public async Task RunnerPullLoop_CallsATaskInline_AnOversizedReplyBecomesASmallError_StopEndsTheProcess()
     {
         var server = Start(maxBodyBytes: 64 * 1024);

@@ -102,6 +102,52 @@ public class SandboxSweeperTests : IDisposable
         Assert.True(Directory.Exists(live));
     }
 
+    [Fact]
+    public async Task Sweep_AllContainers_RemovesSharedReplicaFolderWhoseContainerIsGone()
+    {
+        // A Global replica's folder left by a driver that died: its container was removed, its spill files and the
+        // hard-linked controller socket stayed under the home.
+        var orphan = ReplicaFolder("flytesharp-gone-" + Guid.NewGuid().ToString("n")[..8], DateTime.UtcNow.AddMinutes(-5));
+
+        var report = await SandboxSweeper.SweepAsync(Config, RunStore.Open(Config.EffectiveRunDatabase), TimeSpan.FromDays(1), budget: null, allContainers: true,
+            TestContext.Current.CancellationToken);
+
+        Assert.False(Directory.Exists(orphan));
+        Assert.Contains(orphan, report.RemovedSandboxes);
+    }
+
+    [Fact]
+    public async Task Sweep_AllContainers_KeepsReplicaFolderOfExistingContainerAndFreshOnes()
+    {
+        var name = "flytesharp-live-" + Guid.NewGuid().ToString("n")[..8];
+        var created = await FlyteSharp.Processes.CliProcess.RunAsync("podman", ["create", "--name", name, "localhost/flytesharp-test/debian-python:bookworm", "true"],
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(created.Succeeded, created.Combined);
+        try
+        {
+            var live = ReplicaFolder(name, DateTime.UtcNow.AddHours(-5));
+            var starting = ReplicaFolder("flytesharp-starting-" + Guid.NewGuid().ToString("n")[..8], DateTime.UtcNow);
+
+            await SandboxSweeper.SweepAsync(Config, RunStore.Open(Config.EffectiveRunDatabase), TimeSpan.FromDays(1), budget: null, allContainers: true,
+                TestContext.Current.CancellationToken);
+
+            Assert.True(File.Exists(Path.Combine(live, "a.inputs.json")));
+            Assert.True(Directory.Exists(starting));
+        }
+        finally
+        {
+            await FlyteSharp.Processes.CliProcess.RunAsync("podman", ["rm", "--force", name], cancellationToken: CancellationToken.None);
+        }
+    }
+
+    private string ReplicaFolder(string name, DateTime lastWrite)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_home, "replicas", name)).FullName;
+        File.WriteAllText(Path.Combine(folder, "a.inputs.json"), "{\"secret_input\": 1}");
+        Directory.SetLastWriteTimeUtc(folder, lastWrite);
+        return folder;
+    }
+
     private Task<SweepReport> SweepAsync(TimeSpan maxAge) =>
         SandboxSweeper.SweepAsync(Config, RunStore.Open(Config.EffectiveRunDatabase), maxAge, budget: null, allContainers: false, TestContext.Current.CancellationToken);
 
