@@ -89,17 +89,12 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
             request.Placed?.Invoke(image.Uri, $"{runtime} container {replica.Name} (reusable, call {(replica.Calls + 1).ToString(CultureInfo.InvariantCulture)}; {Environment.MachineName})");
             var callStarted = _time.GetTimestamp();
             var result = await replica.CallAsync(request, _context.Config.InlineOutputLimit, cancellationToken).ConfigureAwait(false);
-            healthy = true;
             if (result.OutputFile is { } file)
             {
-                // The replica's directory goes with the replica: a large output moves into the run's sandbox first.
-                var spill = Path.Combine(_context.SandboxDirectory, "spill");
-                Directory.CreateDirectory(spill);
-                var moved = Path.Combine(spill, Path.GetFileName(file));
-                File.Move(file, moved);
-                ThrowUnlessRegularFile(moved);
-                result = result with { OutputFile = moved };
+                result = result with { OutputFile = TakeOutputFile(file, _context.SandboxDirectory) };
             }
+
+            healthy = true;
 
             CallTimed?.Invoke(new ReplicaCallTimings(environment.Name, replica.Name, fresh, acquired, reloaded, _time.GetElapsedTime(callStarted), _time.GetElapsedTime(started)));
             return result;
@@ -264,6 +259,32 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
         }
 
         return $"flytesharp-{safe}-{environment}-r{Guid.NewGuid().ToString("N")[..6]}";
+    }
+
+    /// <summary>
+    /// Moves a large output out of a replica's folder (which goes with the replica) into the run's sandbox and returns its
+    /// new path. Task code can write that folder: a file it deleted, moved or replaced is a clear error, never a raw I/O
+    /// exception, and the caller retires the replica.
+    /// </summary>
+    /// <exception cref="FlyteSharpException">The file is missing, cannot be moved, or is not a regular file.</exception>
+    internal static string TakeOutputFile(string file, string sandboxDirectory)
+    {
+        var spill = Path.Combine(sandboxDirectory, "spill");
+        Directory.CreateDirectory(spill);
+        var moved = Path.Combine(spill, Path.GetFileName(file));
+        try
+        {
+            File.Move(file, moved);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FlyteSharpException(
+                $"the action's output file in its reusable container is missing or cannot be moved ({ex.GetType().Name})",
+                file, fix: "do not delete, move or replace the runner's output file from task code; return the value from the task instead", inner: ex);
+        }
+
+        ThrowUnlessRegularFile(moved);
+        return moved;
     }
 
     /// <summary>

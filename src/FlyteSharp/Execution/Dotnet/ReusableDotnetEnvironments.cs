@@ -127,17 +127,12 @@ internal sealed partial class ReusableDotnetEnvironments : IAsyncDisposable
                         }
                         return replica.SendAsync(message, request.Log, cancellationToken);
                     }, cancellationToken).ConfigureAwait(false);
-                healthy = true;
                 if (result.OutputFile is { } file)
                 {
-                    // The replica's directory goes with the replica: a large output moves into the run's sandbox first.
-                    var spill = Path.Combine(_context.SandboxDirectory, "spill");
-                    Directory.CreateDirectory(spill);
-                    var moved = Path.Combine(spill, Path.GetFileName(file));
-                    File.Move(file, moved);
-                    ReusableEnvironments.ThrowUnlessRegularFile(moved);
-                    result = result with { OutputFile = moved };
+                    result = result with { OutputFile = ReusableEnvironments.TakeOutputFile(file, _context.SandboxDirectory) };
                 }
+
+                healthy = true;
 
                 if (result.Error?.Type == typeof(OutOfMemoryException).FullName && environment.Resources.MemoryBytes is not null)
                 {

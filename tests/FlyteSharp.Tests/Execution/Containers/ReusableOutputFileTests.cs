@@ -16,6 +16,39 @@ public sealed class ReusableOutputFileTests : IDisposable
     private string Moved => Path.Combine(_spill, "r1.output.json");
 
     [Fact]
+    public void TakeOutputFile_RegularFile_MovesItIntoTheSandboxesSpillFolder()
+    {
+        var replica = Directory.CreateDirectory(Path.Combine(_spill, "replica")).FullName;
+        var file = Path.Combine(replica, "r7.output.json");
+        File.WriteAllText(file, "[4]");
+
+        var taken = ReusableEnvironments.TakeOutputFile(file, Path.Combine(_spill, "sandbox"));
+
+        Assert.Equal(Path.Combine(_spill, "sandbox", "spill", "r7.output.json"), taken);
+        Assert.Equal("[4]", File.ReadAllText(taken));
+        Assert.False(File.Exists(file));
+    }
+
+    [Theory]
+    [InlineData("deleted")]
+    [InlineData("directory")]
+    public void TakeOutputFile_TaskCodeDeletedItOrPutAFolderThere_ClearErrorNotARawIOException(string what)
+    {
+        var replica = Directory.CreateDirectory(Path.Combine(_spill, "replica")).FullName;
+        var file = Path.Combine(replica, "r8.output.json");
+        if (what == "directory")
+        {
+            Directory.CreateDirectory(Path.Combine(file, "inside"));
+        }
+
+        var ex = Assert.Throws<FlyteSharpException>(() => ReusableEnvironments.TakeOutputFile(file, Path.Combine(_spill, "sandbox")));
+
+        Assert.Contains("output file in its reusable container is missing or cannot be moved", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("return the value from the task", ex.Fix, StringComparison.Ordinal);
+        Assert.Equal(what == "directory", Directory.Exists(Path.Combine(file, "inside")));
+    }
+
+    [Fact]
     public void ThrowUnlessRegularFile_RegularFile_Passes()
     {
         File.WriteAllText(Moved, "[1, 2, 3]");
