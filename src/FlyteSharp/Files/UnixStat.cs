@@ -194,34 +194,8 @@ internal static partial class UnixStat
     /// <param name="errno">The open's error (<c>ENOENT</c> 2, <c>ELOOP</c> 40 for a symlink), or 0.</param>
     public static bool TryOpenNoFollow(string path, out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out int errno)
     {
-        handle = null;
-        errno = 0;
-        if (!IsAvailable)
-        {
-            return false;
-        }
-
-        // O_RDONLY | O_NONBLOCK | O_CLOEXEC, and O_NOFOLLOW, whose value differs between x64 and arm64.
-        var flags = 0x800 | 0x80000 | (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000);
-        int fd;
-        try
-        {
-            fd = Open(path, flags);
-        }
-        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
-        {
-            _unavailable = true;
-            return false;
-        }
-
-        if (fd < 0)
-        {
-            errno = Marshal.GetLastPInvokeError();
-            return true;
-        }
-
-        handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
-        return true;
+        // O_RDONLY | O_NONBLOCK | O_CLOEXEC, and O_NOFOLLOW.
+        return TryOpen(path, 0x800 | 0x80000 | NoFollow, out handle, out errno);
     }
 
     /// <summary>
@@ -235,6 +209,15 @@ internal static partial class UnixStat
     /// <param name="errno">The open's error (<c>ENOENT</c> 2), or 0.</param>
     public static bool TryOpenPathNoFollow(string path, out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out int errno)
     {
+        // O_PATH | O_CLOEXEC (the same on x64 and arm64), and O_NOFOLLOW.
+        return TryOpen(path, 0x200000 | 0x80000 | NoFollow, out handle, out errno);
+    }
+
+    /// <summary><c>O_NOFOLLOW</c>, whose value differs between x64 and arm64.</summary>
+    private static int NoFollow => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
+
+    private static bool TryOpen(string path, int flags, out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out int errno)
+    {
         handle = null;
         errno = 0;
         if (!IsAvailable)
@@ -242,8 +225,6 @@ internal static partial class UnixStat
             return false;
         }
 
-        // O_PATH | O_CLOEXEC (the same on x64 and arm64), and O_NOFOLLOW, whose value differs between them.
-        var flags = 0x200000 | 0x80000 | (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000);
         int fd;
         try
         {
