@@ -35,7 +35,7 @@ public sealed class RunnerServeSocketTests : IDisposable
     }
 
     private const string Ops = """
-        import os, sys, threading
+        import os, subprocess, sys, threading, time
 
         def add(x: int) -> int:
             return x + 1
@@ -63,6 +63,43 @@ public sealed class RunnerServeSocketTests : IDisposable
 
         def relink(x: int) -> int:
             os.symlink("/etc/passwd", os.environ["SOCKET_PATH"])
+            return x
+
+        def shell(x: int) -> int:
+            subprocess.run(["sh", "-c", f"echo fd-out-{x}; echo fd-err-{x} >&2; printf unfinished-{x}"], check=True)
+            return x
+
+        def flood(x: int) -> int:
+            # More than a pipe holds (64 KiB), written by a child the task waits for: the runner must read meanwhile.
+            subprocess.run(["sh", "-c", f"i=0; while [ $i -lt {x} ]; do echo line-$i-abcdefghijklmnopqrstuvwxyz; i=$((i+1)); done"], check=True)
+            return x
+
+        def close_fds(x: int) -> int:
+            os.close(1)
+            os.close(2)
+            return subprocess.run(["sh", "-c", "echo nowhere; echo nowhere >&2"]).returncode
+
+        def replace_fds(x: int) -> int:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.close(null)
+            subprocess.run(["sh", "-c", "echo into-devnull; echo into-devnull >&2"], check=True)
+            return x
+
+        def binary(x: int) -> int:
+            os.write(1, b"bin\xff\xfe\x00ary\n")
+            os.write(2, b"z" * 10_000_000)  # one 10 MB line without a newline
+            return x
+
+        def linger(x: int) -> int:
+            # Leaves its session (not killed when the call ends) and keeps writing after the call returned.
+            subprocess.Popen(["sh", "-c", "sleep 1; i=0; while [ $i -lt 3000 ]; do echo late-$i; i=$((i+1)); done; echo late-done"],
+                             start_new_session=True)
+            return x
+
+        def nap(x: int) -> int:
+            time.sleep(x / 1000)
             return x
         """;
 
@@ -92,6 +129,88 @@ public sealed class RunnerServeSocketTests : IDisposable
         Assert.All(stdout, l => Assert.True(l.Length <= FlyteSharp.Runs.RunStoreWriter.MaxLogChunkChars));
         Assert.Equal("unfinished", stdout[^1]);
         Assert.Contains(("stderr", "to stderr"), logged);
+    }
+
+    [Fact]
+    public async Task Serve_SubprocessWritesToTheDescriptors_LinesArriveAsTheCallsLogOnTheirStreamsBeforeItsReply()
+    {
+        using var connection = await StartAsync();
+
+        for (var x = 0; x < 20; x++)
+        {
+            var logged = new List<(string Stream, string Line)>();
+            Assert.Equal(x.ToString(System.Globalization.CultureInfo.InvariantCulture), await CallAsync(connection, "app.ops:shell", x, (stream, line) => logged.Add((stream, line))));
+
+            // Every line of this call's child was forwarded before the reply (an unfinished last line when the call ended).
+            Assert.Equal([("stdout", $"fd-out-{x}"), ("stdout", $"unfinished-{x}")], logged.Where(l => l.Stream == "stdout"));
+            Assert.Equal([("stderr", $"fd-err-{x}")], logged.Where(l => l.Stream == "stderr"));
+        }
+    }
+
+    [Fact]
+    public async Task Serve_SubprocessWritesMoreThanAPipeHolds_NoDeadlockAndEveryLineArrivesInOrder()
+    {
+        using var connection = await StartAsync();
+        var logged = new List<string>();
+
+        Assert.Equal("20000", await CallAsync(connection, "app.ops:flood", 20000, (_, line) => logged.Add(line)));
+
+        Assert.Equal(Enumerable.Range(0, 20000).Select(i => $"line-{i}-abcdefghijklmnopqrstuvwxyz"), logged);
+    }
+
+    [Fact]
+    public async Task Serve_TaskClosesOrReplacesFdsOneAndTwo_LaterCallsStillForwardTheirDescriptorOutput()
+    {
+        using var connection = await StartAsync();
+        var logged = new List<(string Stream, string Line)>();
+
+        Assert.NotEqual("0", await CallAsync(connection, "app.ops:close_fds", 1, (stream, line) => logged.Add((stream, line)))); // the child had no fd 1
+        Assert.Equal("2", await CallAsync(connection, "app.ops:replace_fds", 2, (stream, line) => logged.Add((stream, line))));
+        Assert.Empty(logged);
+        Assert.Equal("3", await CallAsync(connection, "app.ops:shell", 3, (stream, line) => logged.Add((stream, line))));
+
+        Assert.Equal([("stdout", "fd-out-3"), ("stderr", "fd-err-3"), ("stdout", "unfinished-3")], logged.OrderBy(l => l.Line.StartsWith('u')).ToList());
+    }
+
+    [Fact]
+    public async Task Serve_BinaryGarbageAndATenMegabyteLineAtTheDescriptors_EscapedAndCutIntoBoundedPieces()
+    {
+        using var connection = await StartAsync();
+        var logged = new List<(string Stream, string Line)>();
+
+        Assert.Equal("1", await CallAsync(connection, "app.ops:binary", 1, (stream, line) => logged.Add((stream, line))));
+
+        Assert.Equal([("stdout", "bin\\xff\\xfe\0ary")], logged.Where(l => l.Stream == "stdout"));
+        var pieces = logged.Where(l => l.Stream == "stderr").Select(l => l.Line).ToList();
+        Assert.All(pieces, p => Assert.True(p.Length <= FlyteSharp.Runs.RunStoreWriter.MaxLogChunkChars, $"{p.Length} characters"));
+        Assert.Equal(10_000_000, pieces.Sum(p => p.Length));
+        Assert.All(pieces, p => Assert.Equal(p.Length, p.Count(c => c == 'z')));
+        Assert.Equal("2", await CallAsync(connection, "app.ops:add", 1)); // the protocol is intact
+    }
+
+    [Fact]
+    public async Task Serve_BackgroundProcessWritesAfterItsCallEnded_NeverBlocksAndNeverReachesTheEndedCall()
+    {
+        using var connection = await StartAsync();
+        var first = new List<string>();
+        var later = new List<string>();
+
+        Assert.Equal("1", await CallAsync(connection, "app.ops:linger", 1, (_, line) => first.Add(line)));
+        var calls = 0;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(60));
+        while (!later.Contains("late-done"))
+        {
+            // Calls keep being answered while the orphan writes; what it writes goes to whichever call is running (or the replica's log).
+            Assert.Equal("20", await CallAsync(connection, "app.ops:nap", 20, (_, line) => later.Add(line)));
+            calls++;
+            deadline.Token.ThrowIfCancellationRequested();
+        }
+
+        Assert.Empty(first);
+        Assert.True(calls > 1, $"{calls} calls");
+        Assert.All(later, l => Assert.StartsWith("late-", l, StringComparison.Ordinal));
+        Assert.Equal(later.Distinct(), later);
     }
 
     [Fact]
@@ -134,7 +253,16 @@ public sealed class RunnerServeSocketTests : IDisposable
     {
         using var connection = await StartAsync();
         var process = _processes[^1];
-        var bundle = await BundleAsync("v2", "def add(x: int) -> int:\n    return x + 100\n");
+        var bundle = await BundleAsync("v2", """
+            import subprocess
+
+            def add(x: int) -> int:
+                return x + 100
+
+            def echo(x: int) -> int:
+                subprocess.run(["sh", "-c", f"echo v2-out-{x}; echo v2-err-{x} >&2"], check=True)
+                return x
+            """);
 
         using (var reloaded = await connection.SendAsync(w =>
         {
@@ -151,6 +279,9 @@ public sealed class RunnerServeSocketTests : IDisposable
 
         Assert.Equal("101", await CallAsync(connection, "app.ops:add", 1));
         Assert.False(process.HasExited);
+        var logged = new List<(string Stream, string Line)>();
+        Assert.Equal("5", await CallAsync(connection, "app.ops:echo", 5, (stream, line) => logged.Add((stream, line))));
+        Assert.Equal([("stderr", "v2-err-5"), ("stdout", "v2-out-5")], logged.OrderBy(l => l.Stream).ToList()); // the new interpreter forwards its descriptors too
     }
 
     [Fact]
