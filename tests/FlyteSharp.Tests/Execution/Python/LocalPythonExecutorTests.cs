@@ -257,6 +257,33 @@ public class LocalPythonExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task Execute_TaskCrashesTheInterpreter_ErrorCarriesTheRunnersCrashReportNamingTheTask()
+    {
+        // The runner's own stderr (not the descriptors the task writes to, which are pipes while serving) keeps the crash report.
+        _fixture.WritePython("app/crash.py", "import os, signal\n\ndef crash(i: int) -> int:\n    os.kill(os.getpid(), signal.SIGSEGV)\n    return i\n");
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var crash = env.PythonTask<int, int>("app.crash:crash");
+        var root = env.Task("root", async (int i) =>
+        {
+            try
+            {
+                return "no error: " + await crash.InvokeAsync(i);
+            }
+            catch (PythonTaskException ex)
+            {
+                return ex.PythonType + "\n" + ex.Message;
+            }
+        });
+
+        var run = await _fixture.Runtime.Run(root, 1, _fixture.Options());
+        var output = await run.GetOutputAsync(TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("ProcessExited\n", output, StringComparison.Ordinal);
+        Assert.Contains("Segmentation fault", output, StringComparison.Ordinal);
+        Assert.Contains("in crash", output, StringComparison.Ordinal); // the task's frame in the traceback
+    }
+
+    [Fact]
     public async Task Execute_ManyCallsSameEnvironment_ReuseWarmInterpreter()
     {
         _fixture.WritePython("app/pid.py", "import os\n\ndef pid(i: int) -> int:\n    return os.getpid()\n");
