@@ -43,6 +43,11 @@ public class ReusableContainerSocketTests(DistributionRegistry registry, BaseIma
         def host(i: int) -> str:
             return socket.gethostname()
 
+        def crash(i: int) -> str:
+            import signal
+            os.kill(os.getpid(), signal.SIGSEGV)
+            return socket.gethostname()
+
         def echo(i: int) -> str:
             print(f"python {i}")
             subprocess.run(["sh", "-c", f"echo fd-out-{i}; echo fd-err-{i} >&2"], check=True)
@@ -100,6 +105,36 @@ public class ReusableContainerSocketTests(DistributionRegistry registry, BaseIma
         Assert.True(status == RunStatus.Succeeded, run.Error?.ToString());
         Assert.Equal(1, await run.GetOutputAsync(ct)); // one replica served every call
         Assert.Empty(FdOutputMisplaced(await run.GetLogsAsync(cancellationToken: ct), Calls));
+    }
+
+    [Fact]
+    public async Task Run_TaskCrashesTheReplicasInterpreter_ErrorCarriesTheRunnersCrashReportFromTheContainersStderr()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/t.py", Tasks);
+        var env = new TaskEnvironment("reusecrash", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var crash = env.PythonTask<int, string>("app.t:crash");
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            try
+            {
+                return "no error: " + await crash.InvokeAsync(n);
+            }
+            catch (PythonTaskException ex)
+            {
+                return ex.PythonType + "\n" + ex.Message;
+            }
+        });
+
+        var run = await project.Runtime.Run(pipeline, 1, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var output = await run.GetOutputAsync(ct);
+        await run.WaitAsync(ct);
+
+        Assert.StartsWith("ProcessExited\n", output, StringComparison.Ordinal);
+        Assert.Contains("Segmentation fault", output, StringComparison.Ordinal);
+        Assert.Contains("in crash", output, StringComparison.Ordinal);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
     }
 
     /// <summary>
