@@ -68,7 +68,7 @@ Serve (a warm interpreter per run and environment)::
     python3 flytesharp_runner.py --bundle-dir DIR --serve
 
   reads one JSON request per line on stdin and writes one JSON response per line on the protocol
-  stream (the original stdout; fd 1 is pointed at stderr so stray writes cannot corrupt it):
+  stream (the original stdout; fd 1 is pointed elsewhere, see below, so stray writes cannot corrupt it):
   ``{"id": N, "op": "call", "task": "pkg.mod:fn", "inputs": {...}}`` ->
   ``{"id": N, "ok": true, "output": <value>, "stdout": "...", "stderr": "..."}`` (or ``"ok": false, "error"``);
   ``{"id": N, "op": "describe", "tasks": [...]}`` -> ``{"id": N, "ok": true, "output": [<as describe>]}``;
@@ -78,6 +78,18 @@ Serve (a warm interpreter per run and environment)::
   a refused bundle is answered ``"ok": false`` with a ``flytesharp.BundleError``/``BundleDigestMismatch`` and the
   old code keeps serving. ``"auth_file"``, ``"fetch_attempts"`` and ``"fetch_backoff"`` are as for ``--bundle``.
   The task's sys.stdout/sys.stderr are captured per call. End of input ends the process.
+  Descriptor output (every channel): while serving, fds 1 and 2 are pipes the runner owns (its ends close-on-exec), so
+  what is written at the descriptor level — a ``subprocess.run(["sh", "-c", "echo hi"])`` inheriting them, a C
+  extension, ``os.write(1, ...)`` — is read by a forwarder thread (idle in poll until something is written) and joins
+  the running call's captured stdout or stderr respectively (the same stream, bounds and transport as its prints: log
+  messages, files, or the response's ``"stdout"``/``"stderr"``). Before a call's response is sent, what it left running
+  in its process group is killed and everything already in the pipes is forwarded to it, so a child that finished
+  before the task returned is in that call's output, before its response, always. Written between calls (a process
+  that left the group and outlived its call), it goes to the runner's original stderr, the replica's own log, in whole
+  lines of at most 32 Ki characters; such a process never blocks the runner. Invalid UTF-8 arrives as ``\\xNN`` escapes.
+  A task that closes fds 1/2 or dup2's over them gets them pointed back at the pipes when its call ends. The runner's
+  own messages and a crash's traceback (faulthandler) go to the original stderr. Bytes written in the instant before
+  the interpreter itself dies (``os._exit``, a fatal signal) can be lost with it.
   The worker leads its own process group; when a request ends (before its response is written), every other
   process of that group is killed: a child a task started and left running (``subprocess.Popen(["sleep", "600"])``)
   does not outlive its action. A process that leaves the group on purpose (``start_new_session=True``) is not
@@ -584,7 +596,7 @@ def serve(bundle_dir, socket_path=None, socket_fd=None, channel=None):
         else:
             channel = _StdioChannel(os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1), sys.stdin)
     global _descriptors
-    _descriptors = _DescriptorOutput()  # fds 1 and 2 become pipes: what is written there never reaches the protocol
+    _descriptors = _DescriptorOutput.install()  # fds 1 and 2 become pipes: what is written there never reaches the protocol
     for line in channel.requests():
         if not line.strip():
             continue
@@ -850,17 +862,31 @@ class _DescriptorOutput:
             self._poll.register(read, select.POLLIN)
             self._pending.register(read, select.POLLIN)
         self._undecoded = False  # bytes were forwarded since the last end_call (the decoders may hold a partial character)
+        # The runner's own messages (and a crash's traceback) go to the original stderr, never through the pipes.
+        own = open(self._original[1], "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        threading.Thread(target=self._forward, name="flytesharp-fd-output", daemon=True).start()
+        # Nothing above changed the process: only now, with the reader running, do fds 1/2 become the pipes.
         for _, write, target in self._pipes:
             os.dup2(write, target)
-        # The runner's own messages (and a crash's traceback) go to the original stderr, never through the pipes.
-        sys.stderr = open(self._original[1], "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        sys.stderr = own
         try:
             import faulthandler
 
-            faulthandler.enable(file=sys.stderr)
+            faulthandler.enable(file=own)
         except (ImportError, OSError, ValueError, RuntimeError):
             pass
-        threading.Thread(target=self._forward, name="flytesharp-fd-output", daemon=True).start()
+
+    @classmethod
+    def install(cls):
+        """Forwarding from fds 1/2, or (a platform without poll or FIONREAD, no descriptors left) fd 1 pointed at stderr
+        as the only protection of the protocol, said once on stderr."""
+        try:
+            return cls()
+        except (ImportError, OSError, AttributeError, RuntimeError) as exc:
+            os.dup2(2, 1)
+            print(f"flytesharp: output written to file descriptors 1 and 2 goes to this process's stderr, not the action's log "
+                  f"({type(exc).__name__}: {exc})", file=sys.stderr)
+            return _NoDescriptorOutput()
 
     def begin_call(self, out, err):
         """From now on descriptor output is the call's. (What the forwarder read before is the replica's; the pipes are
@@ -988,6 +1014,19 @@ class _DescriptorOutput:
             with contextlib.suppress(Exception):
                 print(f"flytesharp: output written to file descriptors 1 and 2 is no longer forwarded to the action's log: {exc!r}",
                       file=sys.stderr)
+
+
+class _NoDescriptorOutput:
+    """Where _DescriptorOutput cannot be installed: fd 1 points at stderr, nothing is forwarded."""
+
+    def begin_call(self, out, err):
+        pass
+
+    def end_call(self):
+        pass
+
+    def before_exec(self):
+        pass
 
 
 def _write_all(fd, data):
