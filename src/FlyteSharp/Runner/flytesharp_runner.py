@@ -1008,9 +1008,9 @@ class _DescriptorOutput:
                             # Only when task code closed the runner's own ends (it holds the write ends open itself).
                             raise OSError(f"the {self._names[index]} pipe broke (poll event {event:#x})")
         except BaseException as exc:  # never leave writers blocked on a pipe nobody reads
-            for original, (_, _, target) in zip(self._original, self._pipes):
+            for target in (1, 2):
                 with contextlib.suppress(OSError):
-                    os.dup2(original, target)
+                    os.dup2(self._original[1], target)  # stderr for both: the original stdout may be the protocol
             with contextlib.suppress(Exception):
                 print(f"flytesharp: output written to file descriptors 1 and 2 is no longer forwarded to the action's log: {exc!r}",
                       file=sys.stderr)
