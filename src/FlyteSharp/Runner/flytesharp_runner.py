@@ -857,6 +857,7 @@ class _DescriptorOutput:
         self._current = None  # (stdout capture, stderr capture) of the running call
         self._lock = threading.Lock()
         self._drain_waiting = False
+        self._forwarding = True
         self._poll, self._pending = select.poll(), select.poll()  # the forwarder's, and end_call's (poll(0): anything left?)
         for read, _, _ in self._pipes:
             self._poll.register(read, select.POLLIN)
@@ -910,8 +911,12 @@ class _DescriptorOutput:
                 self._drain(final=True)
             self._current = None
         # Unconditionally: as cheap as checking, and a task that closed fd 1/2 or dup2'd a file over them is undone.
-        os.dup2(self._pipes[0][1], 1)
-        os.dup2(self._pipes[1][1], 2)
+        if self._forwarding:
+            os.dup2(self._pipes[0][1], 1)
+            os.dup2(self._pipes[1][1], 2)
+        else:
+            os.dup2(self._original[1], 1)  # nobody reads the pipes any more
+            os.dup2(self._original[1], 2)
 
     def before_exec(self):
         """A reload: what is in the pipes goes to the replica's log, and fds 1/2 are the process's original ones again
@@ -1008,6 +1013,7 @@ class _DescriptorOutput:
                             # Only when task code closed the runner's own ends (it holds the write ends open itself).
                             raise OSError(f"the {self._names[index]} pipe broke (poll event {event:#x})")
         except BaseException as exc:  # never leave writers blocked on a pipe nobody reads
+            self._forwarding = False
             for target in (1, 2):
                 with contextlib.suppress(OSError):
                     os.dup2(self._original[1], target)  # stderr for both: the original stdout may be the protocol
