@@ -858,6 +858,7 @@ class _DescriptorOutput:
         self._lock = threading.Lock()
         self._drain_waiting = False
         self._forwarding = True
+        self._stop_lock = threading.Lock()
         self._poll, self._pending = select.poll(), select.poll()  # the forwarder's, and end_call's (poll(0): anything left?)
         for read, _, _ in self._pipes:
             self._poll.register(read, select.POLLIN)
@@ -912,11 +913,15 @@ class _DescriptorOutput:
             self._current = None
         # Unconditionally: as cheap as checking, and a task that closed fd 1/2 or dup2'd a file over them is undone.
         if self._forwarding:
-            os.dup2(self._pipes[0][1], 1)
-            os.dup2(self._pipes[1][1], 2)
-        else:
-            os.dup2(self._original[1], 1)  # nobody reads the pipes any more
-            os.dup2(self._original[1], 2)
+            try:
+                os.dup2(self._pipes[0][1], 1)
+                os.dup2(self._pipes[1][1], 2)
+                return
+            except OSError as exc:  # task code closed the runner's own ends
+                self._stop(exc)
+        for target in (1, 2):
+            with contextlib.suppress(OSError):
+                os.dup2(self._original[1], target)  # nobody reads the pipes any more
 
     def before_exec(self):
         """A reload: what is in the pipes goes to the replica's log, and fds 1/2 are the process's original ones again
@@ -992,7 +997,8 @@ class _DescriptorOutput:
             tail = tail[_LOG_CHUNK_CHARS:]
         self._replica_pending[index] = tail
         if pieces:
-            _write_all(self._original[1], "".join(pieces).encode("utf-8", "backslashreplace"))
+            with contextlib.suppress(OSError):  # a replica log nobody reads any more fails no call
+                _write_all(self._original[1], "".join(pieces).encode("utf-8", "backslashreplace"))
 
     def _forward(self):
         import select
@@ -1013,13 +1019,21 @@ class _DescriptorOutput:
                             # Only when task code closed the runner's own ends (it holds the write ends open itself).
                             raise OSError(f"the {self._names[index]} pipe broke (poll event {event:#x})")
         except BaseException as exc:  # never leave writers blocked on a pipe nobody reads
+            self._stop(exc)
+
+    def _stop(self, exc):
+        """Forwarding ends (task code closed the runner's own pipe ends): fds 1/2 go to the original stderr from now on,
+        never to the original stdout (it may be the protocol), and the replica's log says so once."""
+        with self._stop_lock:
+            if not self._forwarding:
+                return
             self._forwarding = False
-            for target in (1, 2):
-                with contextlib.suppress(OSError):
-                    os.dup2(self._original[1], target)  # stderr for both: the original stdout may be the protocol
-            with contextlib.suppress(Exception):
-                print(f"flytesharp: output written to file descriptors 1 and 2 is no longer forwarded to the action's log: {exc!r}",
-                      file=sys.stderr)
+        for target in (1, 2):
+            with contextlib.suppress(OSError):
+                os.dup2(self._original[1], target)
+        with contextlib.suppress(Exception):
+            print(f"flytesharp: output written to file descriptors 1 and 2 goes to this replica's log from now on, not to the "
+                  f"action's: task code closed the runner's own pipe ({exc!r})", file=sys.stderr)
 
 
 class _NoDescriptorOutput:

@@ -98,6 +98,17 @@ public sealed class RunnerServeSocketTests : IDisposable
                              start_new_session=True)
             return x
 
+        def close_pipes(x: int) -> int:
+            # The runner's own ends of the pipes behind fds 1/2 (the same pipe as the fds, under other numbers).
+            ours = {os.readlink("/proc/self/fd/1"), os.readlink("/proc/self/fd/2")}
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    if int(fd) > 2 and os.readlink(f"/proc/self/fd/{fd}") in ours:
+                        os.close(int(fd))
+                except OSError:
+                    pass
+            return x
+
         def nap(x: int) -> int:
             time.sleep(x / 1000)
             return x
@@ -170,6 +181,38 @@ public sealed class RunnerServeSocketTests : IDisposable
         Assert.Equal("3", await CallAsync(connection, "app.ops:shell", 3, (stream, line) => logged.Add((stream, line))));
 
         Assert.Equal([("stdout", "fd-out-3"), ("stderr", "fd-err-3"), ("stdout", "unfinished-3")], logged.OrderBy(l => l.Line.StartsWith('u')).ToList());
+    }
+
+    [Fact]
+    public async Task Serve_TaskClosesTheRunnersOwnPipeEnds_RunnerKeepsServingAndLaterOutputGoesToItsStderrWithoutBlocking()
+    {
+        var stderr = new List<string>();
+        using var connection = await StartAsync(stderr);
+        var logged = new List<string>();
+
+        Assert.Equal("1", await CallAsync(connection, "app.ops:close_pipes", 1));
+        // More than a pipe holds: had fds 1/2 stayed on pipes nobody reads, this call would never end.
+        Assert.Equal("20000", await CallAsync(connection, "app.ops:flood", 20000, (_, line) => logged.Add(line)));
+        Assert.Equal("3", await CallAsync(connection, "app.ops:add", 2));
+
+        Assert.Empty(logged);
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(30) && !Snapshot(stderr).Contains("line-19999-abcdefghijklmnopqrstuvwxyz"))
+        {
+            await Task.Delay(20, Token);
+        }
+
+        var lines = Snapshot(stderr);
+        Assert.Contains(lines, l => l.Contains("goes to this replica's log from now on", StringComparison.Ordinal));
+        Assert.Contains("line-19999-abcdefghijklmnopqrstuvwxyz", lines);
+    }
+
+    private static List<string> Snapshot(List<string> lines)
+    {
+        lock (lines)
+        {
+            return [.. lines];
+        }
     }
 
     [Fact]
@@ -298,14 +341,14 @@ public sealed class RunnerServeSocketTests : IDisposable
         Assert.Equal(0, process.ExitCode);
     }
 
-    private async Task<ReplicaConnection> StartAsync()
+    private async Task<ReplicaConnection> StartAsync(List<string>? stderr = null)
     {
         var bundle = await BundleAsync("v1", Ops);
         var dir = Path.Combine(_root, "bundles", "a");
         await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, dir, cancellationToken: Token);
         var runner = Path.Combine(_root, PythonRunnerScript.FileName);
         await File.WriteAllBytesAsync(runner, PythonRunnerScript.Bytes, Token);
-        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = stderr is not null, UseShellExecute = false };
         foreach (var argument in (string[])[runner, "--bundle-dir", dir, "--serve", "--serve-socket", SocketPath])
         {
             start.ArgumentList.Add(argument);
@@ -314,6 +357,21 @@ public sealed class RunnerServeSocketTests : IDisposable
         start.Environment["SOCKET_PATH"] = SocketPath;
         var process = Process.Start(start)!;
         _processes.Add(process);
+        if (stderr is not null)
+        {
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    lock (stderr)
+                    {
+                        stderr.Add(e.Data);
+                    }
+                }
+            };
+            process.BeginErrorReadLine();
+        }
+
         Assert.Equal(RunnerProtocol.ServeListening, await process.StandardOutput.ReadLineAsync(Token));
         return await ReplicaConnection.ConnectAsync(SocketPath, "local", 16 << 20, Token);
     }
