@@ -61,6 +61,9 @@ internal sealed class PullServeChannel : IServeChannel, IDisposable
     /// <summary>How long one poll may wait for the driver's answer (the driver answers 204 after its own wait, 25 s).</summary>
     internal static TimeSpan PollTimeout { get; set; } = TimeSpan.FromSeconds(40);
 
+    /// <summary>A 204 sooner than this after its poll is followed by this pause before the next poll.</summary>
+    private static readonly TimeSpan QuickPoll = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How often a heartbeat is sent.</summary>
     internal static TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -90,6 +93,7 @@ internal sealed class PullServeChannel : IServeChannel, IDisposable
             stop.ThrowIfCancellationRequested();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
             timeout.CancelAfter(PollTimeout);
+            var polled = Stopwatch.GetTimestamp();
             try
             {
                 using var response = await _http.GetAsync(_base + "/next", HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
@@ -105,6 +109,12 @@ internal sealed class PullServeChannel : IServeChannel, IDisposable
                 if (status == 204)
                 {
                     failingSince = null;
+                    if (Stopwatch.GetElapsedTime(polled) < QuickPoll)
+                    {
+                        // The driver holds a poll until there is work; one that answers "none" at once is not let to make this a busy loop.
+                        await Task.Delay(QuickPoll, stop).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 

@@ -186,6 +186,62 @@ public sealed class PullServeChannelTests : IAsyncLifetime
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReadAsync_WhileThePollWaits_HeartbeatsGoToTheReplicasEndpointWithTheToken()
+    {
+        const string token = "a-token-of-the-run-0123456789";
+        await using var hostile = HostileController.Start(async (head, stream) =>
+        {
+            if (head.StartsWith("GET ", StringComparison.Ordinal))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30)); // a long poll with no work
+            }
+
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+        });
+        var interval = PullServeChannel.HeartbeatInterval;
+        PullServeChannel.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+        try
+        {
+            var arguments = WorkerArguments.Parse(["--serve-pull", hostile.Url, "--replica", "r 1/x", "--controller-token-file", TokenFile(token)]);
+            using var channel = PullServeChannel.Open(arguments, TextWriter.Null);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var read = channel.ReadAsync(stop.Token);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (hostile.Requests.Count(r => r.Contains("/heartbeat", StringComparison.Ordinal)) < 3 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, Ct);
+            }
+
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+
+            Assert.Contains("GET /v1/replicas/r%201%2Fx/next HTTP/1.1", hostile.Requests);
+            Assert.True(hostile.Requests.Count(r => r == "POST /v1/replicas/r%201%2Fx/heartbeat HTTP/1.1") >= 3, string.Join("\n", hostile.Requests));
+        }
+        finally
+        {
+            PullServeChannel.HeartbeatInterval = interval;
+        }
+    }
+
+    [Fact]
+    public async Task ReadAsync_ControllerAnswers204AtOnce_PollsArePacedNotABusyLoop()
+    {
+        await using var hostile = HostileController.Start(_ => "HTTP/1.1 204 No Content\r\n\r\n"u8.ToArray());
+        var arguments = WorkerArguments.Parse(["--serve-pull", hostile.Url, "--replica", "r", "--controller-token-file", TokenFile("a-token-of-the-run-0123456789")]);
+        using var channel = PullServeChannel.Open(arguments, TextWriter.Null);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var read = channel.ReadAsync(stop.Token);
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+        var polls = hostile.Requests.Count(r => r.StartsWith("GET ", StringComparison.Ordinal));
+        Assert.InRange(polls, 2, 12);
+    }
+
     [Theory]
     [InlineData(new[] { "--serve-pull", "http://127.0.0.1:1" }, "--serve-pull needs --replica and --controller-token-file")]
     [InlineData(new[] { "--serve-pull", "ftp://driver", "--replica", "r", "--controller-token-file", "/t" }, "--serve-pull 'ftp://driver' is not an http(s) URL")]
@@ -291,9 +347,10 @@ public sealed class PullServeChannelTests : IAsyncLifetime
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
+        private readonly List<string> _heads = [];
         private int _connections;
 
-        private HostileController(Func<NetworkStream, Task> answer)
+        private HostileController(Func<string, NetworkStream, Task> answer)
         {
             _listener.Start();
             _loop = Task.Run(async () =>
@@ -318,8 +375,13 @@ public sealed class PullServeChannelTests : IAsyncLifetime
                             try
                             {
                                 var stream = client.GetStream();
-                                await ReadHeadAsync(stream);
-                                await answer(stream);
+                                var head = await ReadHeadAsync(stream);
+                                lock (_heads)
+                                {
+                                    _heads.Add(head.Split('\r')[0]);
+                                }
+
+                                await answer(head, stream);
                             }
                             catch (IOException)
                             {
@@ -335,9 +397,23 @@ public sealed class PullServeChannelTests : IAsyncLifetime
 
         public int Connections => Volatile.Read(ref _connections);
 
-        public static HostileController Start(Func<NetworkStream, Task> answer) => new(answer);
+        /// <summary>Each request's first line, e.g. <c>POST /v1/replicas/r/heartbeat HTTP/1.1</c>.</summary>
+        public IReadOnlyList<string> Requests
+        {
+            get
+            {
+                lock (_heads)
+                {
+                    return [.. _heads];
+                }
+            }
+        }
 
-        public static HostileController Start(Func<string, byte[]> answer) => new(async stream => await stream.WriteAsync(answer("")));
+        public static HostileController Start(Func<string, NetworkStream, Task> answer) => new(answer);
+
+        public static HostileController Start(Func<NetworkStream, Task> answer) => new((_, stream) => answer(stream));
+
+        public static HostileController Start(Func<string, byte[]> answer) => new(async (head, stream) => await stream.WriteAsync(answer(head)));
 
         public async ValueTask DisposeAsync()
         {
@@ -347,7 +423,7 @@ public sealed class PullServeChannelTests : IAsyncLifetime
             _stop.Dispose();
         }
 
-        private static async Task ReadHeadAsync(NetworkStream stream)
+        private static async Task<string> ReadHeadAsync(NetworkStream stream)
         {
             var seen = new List<byte>();
             var one = new byte[1];
@@ -356,9 +432,11 @@ public sealed class PullServeChannelTests : IAsyncLifetime
                 seen.Add(one[0]);
                 if (seen.Count >= 4 && seen[^1] == '\n' && seen[^2] == '\r' && seen[^3] == '\n' && seen[^4] == '\r')
                 {
-                    return;
+                    break;
                 }
             }
+
+            return Encoding.ASCII.GetString([.. seen]);
         }
     }
 }

@@ -183,6 +183,60 @@ public sealed class KubernetesDotnetReuseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Execute_CallerOfTheSameEnvironmentHoldsTheOnlyReplica_TheCallRunsInAPodOfItsOwn_CancellingTheHolderDeletesItsReplica()
+    {
+        // The replica takes the holder's call and keeps it (a caller up the tree waiting for this action would).
+        var holding = Path.Combine(_root, "holding.py");
+        await File.WriteAllTextAsync(holding, """
+            import sys, time, urllib.request
+            args = sys.argv
+            base = args[args.index("--serve-pull") + 1].rstrip("/") + "/v1/replicas/" + args[args.index("--replica") + 1]
+            token = open(args[args.index("--controller-token-file") + 1]).read().strip()
+            while True:
+                request = urllib.request.Request(base + "/next", headers={"Authorization": "Bearer " + token})
+                with urllib.request.urlopen(request, timeout=40) as response:
+                    if response.status == 200:
+                        time.sleep(600)
+            """.ReplaceLineEndings("\n"), Token);
+        _api.Scenario = pod =>
+        {
+            if (pod.Spec.Containers[0].Command.Contains("--serve-pull"))
+            {
+                pod.Spec.Containers[0].Command = ["python3", holding, .. pod.Spec.Containers[0].Command.Skip(2)];
+                return PodScenario.RunLocally;
+            }
+
+            return PodScenario.Script("FLYTESHARP-RESULT-BEGIN {\"ok\": true, \"output\": 8} FLYTESHARP-RESULT-END\n", PodStatuses.Running(), PodStatuses.Terminated(0, "Completed"));
+        };
+        await using var executor = Executor();
+        using var cancelHolder = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var placed = new List<string>();
+        var holder = executor.ExecuteAsync(Request("a0", placed), cancelHolder.Token);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (placed.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Token);
+        }
+
+        var child = await executor.ExecuteAsync(Request("a1") with { CalledFromSameEnvironment = true }, Token).WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await cancelHolder.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => holder).WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Equal("8", child.OutputJson);
+        var pods = _api.Created.ToArray();
+        Assert.Equal(2, pods.Length);
+        Assert.Contains("--serve-pull", pods[0].Spec.Containers[0].Command);
+        Assert.DoesNotContain("--serve-pull", pods[1].Spec.Containers[0].Command);
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!_api.Deleted.Contains(pods[0].Metadata.Name) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Token);
+        }
+
+        Assert.Contains(pods[0].Metadata.Name, _api.Deleted);
+    }
+
+    [Fact]
     public async Task Execute_NoControllerUrl_RunsAPodOfItsOwnPerAction()
     {
         _api.Scenario = _ => PodScenario.Script("FLYTESHARP-RESULT-BEGIN {\"ok\": true, \"output\": 8} FLYTESHARP-RESULT-END\n", PodStatuses.Running(), PodStatuses.Terminated(0, "Completed"));
