@@ -46,8 +46,9 @@ internal sealed class PullServeChannel : IServeChannel, IDisposable
 
     private PullServeChannel(string url, string replica, string token, TimeSpan giveUp, int maxRequestBytes, TextWriter stderr)
     {
-        // No proxy: the Pod reaches the driver directly, as the Python runner's opener does.
-        var handler = new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(10), MaxResponseHeadersLength = 64 };
+        // No proxy: the Pod reaches the driver directly, as the Python runner's opener does. No redirects: the token is
+        // for the driver's controller only, and the driver never redirects.
+        var handler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10), MaxResponseHeadersLength = 64 };
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         _display = url.TrimEnd('/');

@@ -132,6 +132,7 @@ public sealed class PullServeChannelTests : IAsyncLifetime
         { "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n\xff\xfe{}", "answered a poll with something that is not JSON" },
         { "HTTP/1.1 500 Oops\r\nContent-Length: 20\r\n\r\n\u001b[31mred\u001b[0m\r\nboom!!", "refused this replica's poll (HTTP 500): ?[31mred?[0m??boom!!; stopping" },
         { "HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n{", "sent a request larger than 67108864 bytes" },
+        { "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:9/v1/replicas/r/next\r\nContent-Length: 0\r\n\r\n", "refused this replica's poll (HTTP 307): (empty body); stopping" },
     };
 
     [Theory]
