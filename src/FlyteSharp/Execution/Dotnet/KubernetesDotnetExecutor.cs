@@ -35,6 +35,12 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
     private int _sequence;
 
     /// <summary>
+    /// Largest inputs object sent inline to a replica Pod: its worker reads a request of at most 64 MiB, and escaping can
+    /// triple the size of non-ASCII text.
+    /// </summary>
+    internal const int MaxReplicaInputsBytes = 16 * 1024 * 1024;
+
+    /// <summary>
     /// Creates the executor; refuses a run whose bundles the cluster could not fetch (a store that is not oci://). With
     /// <paramref name="code"/> (a deployed version's recorded code) the store is checked per task instead: baked assemblies need none.
     /// </summary>
@@ -208,6 +214,14 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
     {
         var task = request.Task;
         var environment = task.Environment;
+        if (Encoding.UTF8.GetByteCount(inputsJson) > MaxReplicaInputsBytes)
+        {
+            // Refused here with the reason, rather than a request the worker's bounded read refuses by stopping.
+            throw new FlyteSharpException(
+                $"the inputs of task {task.Name} are {Encoding.UTF8.GetByteCount(inputsJson)} bytes of JSON; a reusable pod takes at most {MaxReplicaInputsBytes} bytes inline",
+                fix: "pass large data by reference (a path or URL the task reads) instead of by value");
+        }
+
         var shared = environment.Reuse!.Scope == ReuseScope.Global && _reusable!.SharesGlobal;
         var program = new ReplicaPodProgram("dotnet", code.BundleDigest ?? DotnetReplica.AppCode,
             (url, replica, sharedPod) => DotnetWorkerCommand.ForServe(bundle?.Source, code.BundleDigest,

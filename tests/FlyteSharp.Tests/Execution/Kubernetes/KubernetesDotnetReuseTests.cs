@@ -237,6 +237,19 @@ public sealed class KubernetesDotnetReuseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Execute_InputsLargerThanAReplicaTakes_RefusedNamingTheLimitBeforeAnyPod()
+    {
+        await using var executor = Executor();
+        var inputs = "{\"s\": \"" + new string('x', KubernetesDotnetExecutor.MaxReplicaInputsBytes) + "\"}";
+
+        var error = await Assert.ThrowsAsync<FlyteSharpException>(() => executor.ExecuteAsync(Request("a0") with { InputsJson = inputs }, Token));
+
+        Assert.Contains($"a reusable pod takes at most {KubernetesDotnetExecutor.MaxReplicaInputsBytes} bytes inline", error.Message, StringComparison.Ordinal);
+        Assert.Contains("by reference", error.Fix, StringComparison.Ordinal);
+        Assert.Empty(_api.Created);
+    }
+
+    [Fact]
     public async Task Execute_NoControllerUrl_RunsAPodOfItsOwnPerAction()
     {
         _api.Scenario = _ => PodScenario.Script("FLYTESHARP-RESULT-BEGIN {\"ok\": true, \"output\": 8} FLYTESHARP-RESULT-END\n", PodStatuses.Running(), PodStatuses.Terminated(0, "Completed"));
