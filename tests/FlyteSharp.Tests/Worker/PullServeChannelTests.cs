@@ -73,6 +73,29 @@ public sealed class PullServeChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ServePull_SigtermWhileThePollWaits_EndsAtOnceWithExitCode0()
+    {
+        // A Pod's deletion sends SIGTERM: the worker must not sit out its long poll until the kill after the grace period.
+        var server = Start();
+        using var mailbox = server.OpenReplica("r");
+        using var worker = StartWorker(server.Address.Text, mailbox.Id, TokenFile(server.Token.Value));
+        using var ping = await mailbox.SendAsync(new() { ["op"] = "describe", ["tasks"] = Array.Empty<string>() }, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await Task.Delay(300, Ct); // its next poll is waiting in the driver
+
+        var sent = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(Ct);
+        }
+
+        var (code, stderr) = await worker.EndAsync();
+
+        Assert.Equal(0, code);
+        Assert.True(sent.Elapsed < TimeSpan.FromSeconds(10), $"ended {sent.Elapsed} after SIGTERM");
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ServePull_ReplyLargerThanMaxReplyBytes_IsReplacedByASmallErrorWithTheSameId()
     {
         var server = Start();
@@ -300,6 +323,8 @@ public sealed class PullServeChannelTests : IAsyncLifetime
         private readonly Task<string> _stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
 
         public long PeakWorkingSet { get; private set; }
+
+        public int Id => process.Id;
 
         public async Task<(int Code, string Stderr)> EndAsync()
         {
