@@ -40,7 +40,7 @@ internal static class WorkerServe
     public static async Task<int> RunAsync(WorkerArguments arguments, TextReader input, TextWriter protocol, TextWriter stderr, CancellationToken stop,
         int maxLineChars = DefaultMaxLineChars)
     {
-        using var session = new WorkerSession(arguments);
+        using var session = new WorkerSession(arguments, stderr);
         try
         {
             await session.UseCodeAsync(arguments.Bundle, arguments.Digest, arguments.BundleDirectory, arguments.BundleAuthFile, arguments.AppDirectory, stop).ConfigureAwait(false);

@@ -1,0 +1,140 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+using System.Text.Json;
+using FlyteSharp.Worker;
+
+namespace FlyteSharp.Tests.Worker;
+
+/// <summary>
+/// A reusable replica lives through many edits: each reload to a new bundle loads the new code into a fresh collectible
+/// context, and the old one must really leave memory (else a replica that serves 200 edits holds 200 copies of the code).
+/// Real compiled task assemblies in real bundles, served by the worker's serve loop in this process; the contexts are
+/// watched with weak references after full collections (the documented check of an unloadable context).
+/// </summary>
+[Collection(WorkerReloadUnloadCollection.Name)]
+public sealed class WorkerReloadUnloadTests : IDisposable
+{
+    /// <inheritdoc />
+    public void Dispose() => AppContext.SetSwitch("FlyteSharp.Images.DefinitionsOnly", false);
+
+    private static string Source(int version, string extra = "") => $$"""
+        using System;
+        using System.IO;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using FlyteSharp.Images;
+        using FlyteSharp.Tasks;
+
+        namespace App;
+
+        public sealed record Point(int X, int Y);
+
+        public sealed record Answer(string Version, int Sum, Point Echo);
+
+        public static class Tasks
+        {
+            public static readonly TaskEnvironment Env = new("reload", Image.FromDotnetBase("10.0"));
+
+            public static readonly FlyteTask<Point, Answer> Add = Env.Task("add", async (Point p) =>
+            {
+                await Task.Delay(1);
+                Console.WriteLine("adding " + System.Text.Json.JsonSerializer.Serialize(p)); // the task's own serializer use
+                return new Answer("v{{version}}", p.X + p.Y, p);
+            });
+
+            public static readonly FlyteTask<int, int> Refuse = Env.Task<int, int>("refuse", async (int n) =>
+            {
+                await Task.Yield();
+                throw new InvalidOperationException("v{{version}} refuses " + n);
+            });
+        {{extra}}
+        }
+        """;
+
+    // Starts a thread that runs the task's own code until the stop file appears: the context cannot unload meanwhile.
+    private const string Linger = """
+            public static readonly FlyteTask<string, string> Linger = Env.Task("linger", async (string stopFile) =>
+            {
+                await Task.Yield();
+                new Thread(() => { while (!File.Exists(stopFile)) { Thread.Sleep(20); } }) { IsBackground = true }.Start();
+                return "lingering";
+            });
+        """;
+
+    private static WorkerArguments Arguments(TempTree tree) =>
+        WorkerArguments.Parse(["--serve", "--app-dir", tree.Dir("app"), "--packages-dir", tree.PathOf("packages")]);
+
+    private static async Task<(CompiledTaskBundle Bundle, string Directory)> BuildAsync(TempTree tree, int version, string extra = "")
+    {
+        var bundle = await CompiledTaskBundle.CreateAsync(Source(version, extra), tree.PathOf($"build/v{version}"), tree.PathOf("cache"));
+        return (bundle, tree.PathOf("bundles/" + bundle.Digest["sha256:".Length..]));
+    }
+
+    private static object Reload(int id, CompiledTaskBundle bundle, string directory) =>
+        new { id, op = "reload", bundle = bundle.Archive, digest = bundle.Digest, bundle_dir = directory };
+
+    private static object Add(int id, int x, int y) =>
+        new { id, op = "call", task = "add", assembly = CompiledTaskBundle.AssemblyFile, inputs = new { p = new { x, y } } };
+
+    // Not inlined: no local of the caller's frame keeps the context alive.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference ContextServing(string directory) =>
+        new(AssemblyLoadContext.All.OfType<UserCodeLoadContext>().Single(c => c.CodeDirectory == directory), trackResurrection: true);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int ContextsUnder(string root) =>
+        AssemblyLoadContext.All.OfType<UserCodeLoadContext>().Count(c => c.CodeDirectory.StartsWith(root, StringComparison.Ordinal));
+
+    private static bool Collected(WeakReference context)
+    {
+        for (var i = 0; context.IsAlive && i < 20; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        return !context.IsAlive;
+    }
+
+    [Fact]
+    public async Task Reload_ManyEditsWithRecordsOutputAndFailures_EveryEarlierContextIsCollectedWhileTheNewCodeServes()
+    {
+        const int edits = 6;
+        using var tree = new TempTree();
+        await using var worker = new ServeConnection(Arguments(tree));
+        var earlier = new List<WeakReference>();
+
+        for (var version = 1; version <= edits; version++)
+        {
+            var (bundle, directory) = await BuildAsync(tree, version);
+            var reloaded = await worker.SendAsync(Reload(version * 10, bundle, directory));
+            Assert.True(reloaded.GetProperty("ok").GetBoolean(), reloaded.ToString());
+
+            var added = await worker.SendAsync(Add(version * 10 + 1, version, 100));
+            Assert.True(added.GetProperty("ok").GetBoolean(), added.ToString());
+            Assert.Equal($$$"""{"version":"v{{{version}}}","sum":{{{version + 100}}},"echo":{"x":{{{version}}},"y":100}}""", added.GetProperty("output").GetRawText());
+            Assert.Equal($$$"""adding {"X":{{{version}}},"Y":100}""" + "\n", added.GetProperty("stdout").GetString());
+            var refused = await worker.SendAsync(new { id = version * 10 + 2, op = "call", task = "refuse", assembly = CompiledTaskBundle.AssemblyFile, inputs = new { n = version } });
+            Assert.Equal($"v{version} refuses {version}", refused.GetProperty("error").GetProperty("message").GetString());
+            earlier.Add(ContextServing(directory));
+        }
+
+        // The last version still serves; every one before it is gone.
+        var current = earlier[^1];
+        earlier.RemoveAt(earlier.Count - 1);
+        Assert.All(earlier.Select((context, index) => (context, index)), e => Assert.True(Collected(e.context), $"the context of v{e.index + 1} survived {edits - 1 - e.index} reload(s)"));
+        Assert.True(current.IsAlive);
+        Assert.Equal(1, ContextsUnder(tree.Root));
+        Assert.Equal("", worker.Stderr);
+    }
+}
+
+/// <summary>
+/// Runs alone: the worker's serve loop flips the process-wide switch that skips reading image definition files, and
+/// counting load contexts after full collections must not race other tests.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class WorkerReloadUnloadCollection
+{
+    public const string Name = "worker-reload-unload";
+}
