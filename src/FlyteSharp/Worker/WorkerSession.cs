@@ -278,8 +278,8 @@ internal sealed class WorkerSession : IDisposable
         _log.WriteLine(
             $"flytesharp-worker: warning: the code loaded from {survivor.Directory} is still in memory {SurvivorReloads} reloads after it was unloaded " +
             "(said once per worker): something outside it still refers to it, such as a thread or timer it started that is still running, " +
-            "or a handler it added to a static event of the framework or of a package; every such reload keeps one more copy of the code in this replica. " +
-            "Fix: stop such threads and timers before the task returns and remove such handlers; a new replica starts without them");
+            "or a handler it added to a static event of the framework or of a package; every such reload keeps one more copy of the code in this replica; " +
+            "fix: stop such threads and timers before the task returns and remove such handlers; a new replica starts without them");
         _log.Flush();
     }
 

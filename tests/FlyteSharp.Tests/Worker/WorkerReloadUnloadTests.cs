@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using System.Text.Json;
@@ -17,7 +18,7 @@ public sealed class WorkerReloadUnloadTests : IDisposable
     /// <inheritdoc />
     public void Dispose() => AppContext.SetSwitch("FlyteSharp.Images.DefinitionsOnly", false);
 
-    private static string Source(int version, string extra = "") => $$"""
+    private static string Source(int version) => $$"""
         using System;
         using System.IO;
         using System.Threading;
@@ -47,26 +48,23 @@ public sealed class WorkerReloadUnloadTests : IDisposable
                 await Task.Yield();
                 throw new InvalidOperationException("v{{version}} refuses " + n);
             });
-        {{extra}}
-        }
-        """;
 
-    // Starts a thread that runs the task's own code until the stop file appears: the context cannot unload meanwhile.
-    private const string Linger = """
+            // Careless: leaves a thread running the task's own code until the stop file appears (the context cannot unload meanwhile).
             public static readonly FlyteTask<string, string> Linger = Env.Task("linger", async (string stopFile) =>
             {
                 await Task.Yield();
                 new Thread(() => { while (!File.Exists(stopFile)) { Thread.Sleep(20); } }) { IsBackground = true }.Start();
-                return "lingering";
+                return "lingering v{{version}}";
             });
+        }
         """;
 
     private static WorkerArguments Arguments(TempTree tree) =>
         WorkerArguments.Parse(["--serve", "--app-dir", tree.Dir("app"), "--packages-dir", tree.PathOf("packages")]);
 
-    private static async Task<(CompiledTaskBundle Bundle, string Directory)> BuildAsync(TempTree tree, int version, string extra = "")
+    private static async Task<(CompiledTaskBundle Bundle, string Directory)> BuildAsync(TempTree tree, int version)
     {
-        var bundle = await CompiledTaskBundle.CreateAsync(Source(version, extra), tree.PathOf($"build/v{version}"), tree.PathOf("cache"));
+        var bundle = await CompiledTaskBundle.CreateAsync(Source(version), tree.PathOf($"build/v{version}"), tree.PathOf("cache"));
         return (bundle, tree.PathOf("bundles/" + bundle.Digest["sha256:".Length..]));
     }
 
@@ -95,6 +93,19 @@ public sealed class WorkerReloadUnloadTests : IDisposable
 
         return !context.IsAlive;
     }
+
+    private static async Task<bool> CollectedWithinAsync(WeakReference context, TimeSpan limit)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (!Collected(context) && Stopwatch.GetElapsedTime(started) < limit)
+        {
+            await Task.Delay(50);
+        }
+
+        return !context.IsAlive;
+    }
+
+    private static int Occurrences(string text, string part) => text.Split(part).Length - 1;
 
     [Fact]
     public async Task Reload_ManyEditsWithRecordsOutputAndFailures_EveryEarlierContextIsCollectedWhileTheNewCodeServes()
@@ -126,6 +137,64 @@ public sealed class WorkerReloadUnloadTests : IDisposable
         Assert.True(current.IsAlive);
         Assert.Equal(1, ContextsUnder(tree.Root));
         Assert.Equal("", worker.Stderr);
+    }
+    [Fact]
+    public async Task Reload_OldCodeLeftThreadsRunning_NewCodeServesAndTheLogSaysOnceThatOldCodeStaysInMemory()
+    {
+        using var tree = new TempTree();
+        var stopFile = tree.PathOf("stop-lingering");
+        await using var worker = new ServeConnection(Arguments(tree));
+        var lingering = new List<WeakReference>();
+        var others = new List<WeakReference>();
+        var lastVersion = 2 + WorkerSession.SurvivorReloads + 1;
+
+        try
+        {
+            for (var version = 1; version <= lastVersion; version++)
+            {
+                var (bundle, directory) = await BuildAsync(tree, version);
+                var reloaded = await worker.SendAsync(Reload(version * 10, bundle, directory));
+                Assert.True(reloaded.GetProperty("ok").GetBoolean(), reloaded.ToString());
+                if (version == 1 + WorkerSession.SurvivorReloads)
+                {
+                    Assert.Equal("", worker.Stderr); // v1 has lived through fewer reloads than the worker waits for
+                }
+
+                if (version <= 2)
+                {
+                    var lingered = await worker.SendAsync(new { id = version * 10 + 1, op = "call", task = "linger", assembly = CompiledTaskBundle.AssemblyFile, inputs = new { stopFile } });
+                    Assert.Equal($"\"lingering v{version}\"", lingered.GetProperty("output").GetRawText());
+                    lingering.Add(ContextServing(directory));
+                }
+                else
+                {
+                    var added = await worker.SendAsync(Add(version * 10 + 1, version, 1));
+                    Assert.Equal($"v{version}", added.GetProperty("output").GetProperty("version").GetString()); // the new code serves
+                    others.Add(ContextServing(directory));
+                }
+            }
+
+            // v1 and v2 both outlived the wait; the log says it once, naming the first, with the likely causes and the fix.
+            var log = worker.Stderr;
+            Assert.Equal(1, Occurrences(log, "flytesharp-worker: warning:"));
+            Assert.Contains($"the code loaded from {tree.PathOf("bundles/")}", log, StringComparison.Ordinal);
+            Assert.Contains($"still in memory {WorkerSession.SurvivorReloads} reloads after it was unloaded", log, StringComparison.Ordinal);
+            Assert.Contains("a thread or timer it started", log, StringComparison.Ordinal);
+            Assert.Contains("; fix: ", log, StringComparison.Ordinal);
+            Assert.All(lingering, context => Assert.True(context.IsAlive));
+            // What the threads pin is only their own version: the ones in between are gone.
+            Assert.All(others.Take(others.Count - 1), context => Assert.True(Collected(context)));
+        }
+        finally
+        {
+            File.WriteAllText(stopFile, "");
+        }
+
+        // Once the threads end, their code leaves memory too.
+        foreach (var context in lingering)
+        {
+            Assert.True(await CollectedWithinAsync(context, TimeSpan.FromSeconds(10)), "a context outlived the thread that kept it");
+        }
     }
 }
 
