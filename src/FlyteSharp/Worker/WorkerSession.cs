@@ -130,7 +130,9 @@ internal sealed class WorkerSession : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        Unload();
+        // The worker ends with the session: nothing to watch or free for later code.
+        _loaded?.Context.Unload();
+        _loaded = null;
         _client?.Dispose();
         _callClient?.Client.Dispose();
     }

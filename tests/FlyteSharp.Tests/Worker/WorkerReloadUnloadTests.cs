@@ -56,6 +56,14 @@ public sealed class WorkerReloadUnloadTests : IDisposable
                 new Thread(() => { while (!File.Exists(stopFile)) { Thread.Sleep(20); } }) { IsBackground = true }.Start();
                 return "lingering v{{version}}";
             });
+
+            // Careless: leaves a foreground thread (one that keeps a .NET process alive) running until the stop file appears.
+            public static readonly FlyteTask<string, string> Hold = Env.Task("hold", async (string stopFile) =>
+            {
+                await Task.Yield();
+                new Thread(() => { while (!File.Exists(stopFile)) { Thread.Sleep(20); } }).Start();
+                return "holding";
+            });
         }
         """;
 
@@ -195,6 +203,47 @@ public sealed class WorkerReloadUnloadTests : IDisposable
         {
             Assert.True(await CollectedWithinAsync(context, TimeSpan.FromSeconds(10)), "a context outlived the thread that kept it");
         }
+    }
+    [Fact]
+    public async Task WorkerProcess_TaskLeftAForegroundThreadRunning_EndOfInputStillEndsTheProcess()
+    {
+        using var tree = new TempTree();
+        var stopFile = tree.PathOf("stop-holding");
+        var (bundle, directory) = await BuildAsync(tree, 1);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "flytesharp-worker", "flytesharp-worker.dll"), "--serve", "--app-dir", tree.Dir("app"), "--packages-dir", tree.PathOf("packages") },
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var worker = Process.Start(start)!;
+        var stderr = worker.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await worker.StandardInput.WriteLineAsync(JsonSerializer.Serialize(Reload(1, bundle, directory)));
+            await worker.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { id = 2, op = "call", task = "hold", assembly = CompiledTaskBundle.AssemblyFile, inputs = new { stopFile } }));
+            await worker.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+            Assert.Contains("\"ok\":true", await worker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            Assert.Contains("\"output\":\"holding\"", await worker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+            worker.StandardInput.Close(); // what the driver does to retire a replica
+
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var ended = await worker.WaitForExitAsync(patience.Token).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+            Assert.True(ended, "the worker outlived its end of input while a task's foreground thread ran");
+            Assert.Equal(0, worker.ExitCode);
+        }
+        finally
+        {
+            File.WriteAllText(stopFile, "");
+            if (!worker.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                worker.Kill();
+            }
+        }
+
+        Assert.DoesNotContain("Unhandled", await stderr, StringComparison.Ordinal);
     }
 }
 
