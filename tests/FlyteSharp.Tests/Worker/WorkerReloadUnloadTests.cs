@@ -2,6 +2,10 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using System.Text.Json;
+using FlyteSharp.Images;
+using FlyteSharp.Tasks;
+using FlyteSharp.Tests.Execution;
+using FlyteSharp.Tests.Execution.Controller;
 using FlyteSharp.Worker;
 
 namespace FlyteSharp.Tests.Worker;
@@ -47,6 +51,16 @@ public sealed class WorkerReloadUnloadTests : IDisposable
             {
                 await Task.Yield();
                 throw new InvalidOperationException("v{{version}} refuses " + n);
+            });
+
+            // Calls a child through the driver's controller API (the driver runs its own definition of it).
+            public static readonly FlyteTask<int, string> Nest = Env.Task("reload_nest", async (int n) =>
+                $"v{{version}}:{await Double.InvokeAsync(n)}");
+
+            public static readonly FlyteTask<int, int> Double = Env.Task("reload_double", async (int n) =>
+            {
+                await Task.Yield();
+                return n * 2;
             });
 
             // Careless: leaves a thread running the task's own code until the stop file appears (the context cannot unload meanwhile).
@@ -118,7 +132,7 @@ public sealed class WorkerReloadUnloadTests : IDisposable
     [Fact]
     public async Task Reload_ManyEditsWithRecordsOutputAndFailures_EveryEarlierContextIsCollectedWhileTheNewCodeServes()
     {
-        const int edits = 6;
+        const int edits = 10;
         using var tree = new TempTree();
         await using var worker = new ServeConnection(Arguments(tree));
         var earlier = new List<WeakReference>();
@@ -245,6 +259,39 @@ public sealed class WorkerReloadUnloadTests : IDisposable
 
         Assert.DoesNotContain("Unhandled", await stderr, StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task Reload_EditsWhoseTasksCallChildrenThroughTheController_EveryEarlierContextIsCollected()
+    {
+        const int edits = 4;
+        using var tree = new TempTree();
+        using var run = new RunFixture();
+        var earlier = new List<WeakReference>();
+        var parent = ContainerisedParent.Define(new TaskEnvironment("reload_driver", Image.FromDebianBase()), async p =>
+        {
+            await using var worker = new ServeConnection(Arguments(tree));
+            var token = await File.ReadAllTextAsync(p.Server.TokenFile);
+            for (var version = 1; version <= edits; version++)
+            {
+                var (bundle, directory) = await BuildAsync(tree, version);
+                Assert.True((await worker.SendAsync(Reload(version * 10, bundle, directory))).GetProperty("ok").GetBoolean());
+                var nested = await worker.SendAsync(new
+                {
+                    id = version * 10 + 1, op = "call", task = "reload_nest", assembly = CompiledTaskBundle.AssemblyFile, inputs = new { n = version },
+                    run = p.Scope.RunName, action = p.Scope.ActionId, controller = p.Server.Address.ToString(), controller_token = token,
+                });
+                Assert.Equal($"\"v{version}:{version * 200}\"", nested.GetProperty("output").GetRawText()); // the driver's child multiplies by 200
+                earlier.Add(ContextServing(directory));
+            }
+
+            earlier.RemoveAt(earlier.Count - 1);
+            Assert.All(earlier.Select((context, index) => (context, index)), e => Assert.True(Collected(e.context), $"the context of v{e.index + 1} survived {edits - 1 - e.index} reload(s)"));
+            Assert.Equal("", worker.Stderr);
+            return "done";
+        });
+
+        var parentRun = await run.Runtime.Run(parent, run.Options());
+        Assert.Equal("done", await parentRun.GetOutputAsync(TestContext.Current.CancellationToken));
+    }
 }
 
 /// <summary>
@@ -255,4 +302,11 @@ public sealed class WorkerReloadUnloadTests : IDisposable
 public sealed class WorkerReloadUnloadCollection
 {
     public const string Name = "worker-reload-unload";
+}
+
+/// <summary>The driver's definition of the child the compiled tasks call (found by scanning the parent's assembly).</summary>
+internal static class ReloadDriverTasks
+{
+    public static readonly FlyteTask<int, int> Double = new TaskEnvironment("reload", Image.FromDebianBase())
+        .Task("reload_double", async (int n) => await Task.FromResult(n * 200));
 }
