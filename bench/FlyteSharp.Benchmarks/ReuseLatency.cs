@@ -56,6 +56,11 @@ internal static class ReuseLatency
 
             // Each measurement is one run; the replicas (or the local interpreter) are started by untimed warm-up calls in it.
             var cold = await MeasureAsync(runtime, one, "ops:add", ExecutionMode.Container, 1, concurrent: false, warmup: 0);
+
+            // An untimed round first: the driver's code paths are then compiled by the JIT's optimizing tier in both
+            // measurements, not only in the later ones (a cold first sequential round made its ratio look better).
+            await MeasureAsync(runtime, one, "ops:add", ExecutionMode.Container, calls, concurrent: false, warmup: 1);
+            await MeasureAsync(runtime, four, "ops:add", ExecutionMode.Container, calls, concurrent: true, warmup: 8);
             Clear(timings);
 
             // Sequential and concurrent interleaved, `rounds` times: a busy machine then slows both alike; medians are reported.
@@ -198,7 +203,11 @@ internal static class ReuseLatency
         var cores = Environment.ProcessorCount;
         var floor = MedianOf(concurrent, b => b.Ours) / cores;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  bound: {calls} concurrent calls need >= {floor:0} ms ({MedianOf(concurrent, b => b.Ours) / calls:0.000} ms CPU per call / {cores} cores), i.e. a ratio >= {floor / sequentialTime.TotalMilliseconds:0.00} against the sequential {Ms(sequentialTime)} ms, on an otherwise idle machine"));
+            $"  estimate: {calls} concurrent calls need ~{floor:0} ms ({MedianOf(concurrent, b => b.Ours) / calls:0.000} ms CPU per call / {cores} cores), i.e. a ratio of ~{floor / sequentialTime.TotalMilliseconds:0.00} against the sequential {Ms(sequentialTime)} ms, on an otherwise idle machine"));
+        // Not a strict bound: part of the driver's CPU is the thread pool spinning while it waits for work, which
+        // yields to real work when both cores are busy.
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  a ratio <= 0.33 needs <= {cores * sequentialTime.TotalMilliseconds / calls / 3:0.000} ms CPU per concurrent call ({cores} cores x the sequential {Ms(sequentialTime / calls)} ms per call / 3)"));
     }
 
     private static double MedianOf(List<ProcessCpu.Breakdown> values, Func<ProcessCpu.Breakdown, double> part)

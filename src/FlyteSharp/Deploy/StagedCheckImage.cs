@@ -95,6 +95,16 @@ internal sealed record StagedCheckImage(
 
         var tar = Path.Combine(directory, "code-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)) + ".tar");
         var sources = WriteTar(copies, tar, cancellationToken);
+
+        // The tag was computed from the files before the tar read them: a file edited in between would put code in the
+        // check that the image (already in local storage under that tag, or made from the tag's files) does not hold.
+        // Tagged again now, any such edit changes the tag; later edits are caught by SourcesUnchanged.
+        if (!string.Equals(image.Resolve(options).Uri, full.Uri, StringComparison.Ordinal))
+        {
+            File.Delete(tar);
+            return null;
+        }
+
         return new StagedCheckImage(full, @base.Uri, "", [], tar, env, workdir, sources);
     }
 

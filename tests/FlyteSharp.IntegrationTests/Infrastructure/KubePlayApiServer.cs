@@ -98,7 +98,7 @@ public sealed class KubePlayApiServer : IAsyncDisposable
         // Whatever the client left behind: the test asserts on what it deleted itself.
         foreach (var pod in _pods.Values)
         {
-            await Podman("kube", "down", pod.File);
+            await PodmanChange("kube", "down", pod.File);
         }
 
         foreach (var name in _secretFiles.Keys)
@@ -109,6 +109,28 @@ public sealed class KubePlayApiServer : IAsyncDisposable
 
     private static async Task<CliResult> Podman(params string[] arguments) =>
         await CliProcess.RunAsync("podman", arguments, cancellationToken: CancellationToken.None);
+
+    /// <summary>
+    /// Runs a podman call that creates or removes pods, secrets or volumes, one at a time across every server of the test
+    /// process. podman 4.3 can deadlock a <c>kube play</c> whose pod mounts a secret volume against a concurrent
+    /// <c>volume rm --force</c> of that volume (each holds one lock and waits for the other's), and a kubelet never races
+    /// itself like that. Calls that only wait or read (<c>wait</c>, <c>logs</c>) stay outside: holding the gate while a
+    /// container runs would stall every other server.
+    /// </summary>
+    private static async Task<CliResult> PodmanChange(params string[] arguments)
+    {
+        await ChangeGate.WaitAsync();
+        try
+        {
+            return await Podman(arguments);
+        }
+        finally
+        {
+            ChangeGate.Release();
+        }
+    }
+
+    private static readonly SemaphoreSlim ChangeGate = new(1, 1);
 
     private async Task AcceptAsync()
     {
@@ -163,7 +185,7 @@ public sealed class KubePlayApiServer : IAsyncDisposable
                     break;
                 case ["api", "v1", "namespaces", _, "pods", var name] when request.HttpMethod == "DELETE" && _pods.TryRemove(name, out var doomed):
                     DeletedPods.Enqueue(name);
-                    await Podman("kube", "down", doomed.File);
+                    await PodmanChange("kube", "down", doomed.File);
                     await WriteAsync(response, 200, KubernetesJson.Serialize(doomed.Current));
                     break;
                 case ["api", "v1", "namespaces", _, "pods", var name] when _pods.TryGetValue(name, out var read):
@@ -208,15 +230,15 @@ public sealed class KubePlayApiServer : IAsyncDisposable
         var file = Path.Combine(_directory, "secret-" + name + ".yaml");
         await File.WriteAllTextAsync(file, yaml.ToString());
         _secretFiles[name] = file;
-        var played = await Podman("kube", "play", file);
+        var played = await PodmanChange("kube", "play", file);
         Assert.True(played.Succeeded, "podman kube play of the Secret failed:\n" + played.Combined);
     }
 
     private async Task<bool> RemoveSecretAsync(string name)
     {
         var existed = _secretFiles.TryRemove(name, out var file);
-        await Podman("secret", "rm", name);
-        await Podman("volume", "rm", "--force", name);
+        await PodmanChange("secret", "rm", name);
+        await PodmanChange("volume", "rm", "--force", name);
         if (file is not null)
         {
             File.Delete(file);
@@ -237,7 +259,7 @@ public sealed class KubePlayApiServer : IAsyncDisposable
         pod.Status = new V1PodStatus { Phase = "Pending" };
         var played = new PlayedPod(file, $"{name}-{KubernetesPodSpec.ContainerName}", pod);
         _pods[name] = played;
-        var result = await Podman("kube", "play", "--tls-verify=false", file);
+        var result = await PodmanChange("kube", "play", "--tls-verify=false", file);
         if (!result.Succeeded)
         {
             played.Fail("CreateContainerError", result.Combined);

@@ -1,4 +1,6 @@
 using FlyteSharp.Deploy;
+using FlyteSharp.Images;
+using FlyteSharp.Tests.Images;
 
 namespace FlyteSharp.Tests.Deploy;
 
@@ -28,6 +30,28 @@ public class StagedCheckImageTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void TryStage_CodeEditedAfterTheImageWasTagged_NoStagedImage()
+    {
+        using var tree = new ProjectTree();
+        tree.Write("app/ops.py", "def add(x: int) -> int:\n    return x + 1\n");
+        // A builder layer under the code: the check can then run on that base with the code unpacked over it.
+        var image = Image.FromDebianBase().WithAptPackages("git").WithCodeBundle();
+        var options = new ImageResolveOptions(ProjectTree.Config with { RootDir = tree.Root }, CopyStyle.None);
+        var sandbox = Directory.CreateTempSubdirectory("flytesharp-staged-").FullName;
+
+        var tagged = image.Resolve(options);
+        var staged = StagedCheckImage.TryStage(image, tagged, options, sandbox, CancellationToken.None);
+        Assert.NotNull(staged);
+        Assert.True(File.Exists(staged.CodeTar));
+
+        // Edited between tagging and staging: the tar would hold code the tagged image does not.
+        tree.Write("app/ops.py", "def add(x: int) -> int:\n    return x + 2\n");
+        Assert.Null(StagedCheckImage.TryStage(image, tagged, options, sandbox, CancellationToken.None));
+        Assert.Equal([staged.CodeTar], Directory.GetFiles(sandbox));
+        Directory.Delete(sandbox, recursive: true);
     }
 
     [Theory]
