@@ -293,20 +293,3 @@ public sealed class WorkerReloadUnloadTests : IDisposable
         Assert.Equal("done", await parentRun.GetOutputAsync(TestContext.Current.CancellationToken));
     }
 }
-
-/// <summary>
-/// Runs alone: the worker's serve loop flips the process-wide switch that skips reading image definition files, and
-/// counting load contexts after full collections must not race other tests.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class WorkerReloadUnloadCollection
-{
-    public const string Name = "worker-reload-unload";
-}
-
-/// <summary>The driver's definition of the child the compiled tasks call (found by scanning the parent's assembly).</summary>
-internal static class ReloadDriverTasks
-{
-    public static readonly FlyteTask<int, int> Double = new TaskEnvironment("reload", Image.FromDebianBase())
-        .Task("reload_double", async (int n) => await Task.FromResult(n * 200));
-}
