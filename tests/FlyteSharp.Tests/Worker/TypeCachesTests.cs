@@ -2,6 +2,8 @@ using FlyteSharp.Worker;
 
 namespace FlyteSharp.Tests.Worker;
 
+// With the reload tests, apart from the rest: emptying the serializer's caches under other tests' feet only costs them time.
+[Collection(WorkerReloadUnloadCollection.Name)]
 public class TypeCachesTests
 {
     [Fact]
