@@ -254,9 +254,9 @@ internal sealed class WorkerSession : IDisposable
     {
         _retired.RemoveAll(r => !r.Context.IsAlive);
         var due = _retired.Where(r => _unloads - r.Unload == SurvivorReloads).ToArray();
-        if (due.Length == 0)
+        if (due.Length == 0 || _reportedSurvivor || _log is null)
         {
-            return;
+            return; // nothing (more) to say: full collections would only cost time
         }
 
         for (var i = 0; i < 10 && due.Any(r => r.Context.IsAlive); i++)
@@ -271,7 +271,7 @@ internal sealed class WorkerSession : IDisposable
 
         _retired.RemoveAll(r => !r.Context.IsAlive);
         var survivor = due.FirstOrDefault(r => r.Context.IsAlive);
-        if (survivor is null || _reportedSurvivor || _log is null)
+        if (survivor is null)
         {
             return;
         }
