@@ -129,7 +129,7 @@ internal static class RunLauncher
             if (mode != ExecutionMode.Local)
             {
                 // A deployed version's C# tasks run where a fresh run's would, from the code recorded at deploy time.
-                var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets) { BuildProgress = settings.BuildProgress };
+                var dotnetContext = new DotnetExecutorContext(name, sandbox, config, settings.Secrets) { BuildProgress = settings.BuildProgress, Controller = settings.Controller };
                 controller.UseDotnet((mode, deployed) switch
                 {
                     (ExecutionMode.Kubernetes, null) => () => KubernetesDotnetExecutor.Create(dotnetContext),

@@ -76,9 +76,12 @@ internal static class DotnetWorkerCommand
     /// <param name="digest">Its digest (required with <paramref name="bundleSource"/>).</param>
     /// <param name="extraArguments">Secrets, the controller API, the run.</param>
     /// <param name="bundleAuthFile">Where the container has the private store's credentials file, or null.</param>
-    public static IReadOnlyList<string> ForServe(string? bundleSource, string? digest, IReadOnlyList<string> extraArguments, string? bundleAuthFile = null)
+    /// <param name="serveArguments">How requests come: <c>--serve</c> (stdin, the default) or <c>--serve-pull URL --replica ID</c> (a reusable Pod).</param>
+    public static IReadOnlyList<string> ForServe(string? bundleSource, string? digest, IReadOnlyList<string> extraArguments, string? bundleAuthFile = null,
+        IReadOnlyList<string>? serveArguments = null)
     {
-        var args = new List<string> { DotnetExecutable, EntryPath, "--serve" };
+        var args = new List<string> { DotnetExecutable, EntryPath };
+        args.AddRange(serveArguments ?? ["--serve"]);
         if (bundleSource is not null)
         {
             var checkedDigest = digest ?? throw new ArgumentNullException(nameof(digest));

@@ -13,7 +13,8 @@ namespace FlyteSharp.Worker;
 /// <see cref="RunnerProtocol"/>: exit code 0 when the task returned, 1 when it (or loading it) failed, 3 when the
 /// bundle was refused, 2 for a command line it cannot use — the Python runner's codes. With <c>--serve</c> it runs
 /// one call after another for a reusable container instead (<see cref="WorkerServe"/>: JSON lines on stdin/stdout, the
-/// Python runner's serve requests and replies); both go through one <see cref="WorkerSession"/>. The
+/// Python runner's serve requests and replies), with <c>--serve-pull</c> the same loop for a reusable Pod, its requests
+/// pulled from the driver's controller API (<see cref="PullServeChannel"/>); all go through one <see cref="WorkerSession"/>. The
 /// <c>flytesharp-worker</c> exe only calls <see cref="RunAsync"/>; a host that builds its own worker image can do the same.
 /// </summary>
 public static class DotnetWorker
@@ -70,6 +71,11 @@ public static class DotnetWorker
             Environment.SetEnvironmentVariable(variable, File.ReadAllText(file));
         }
 
+        if (arguments.ServePull is not null)
+        {
+            return await ServePullAsync(arguments, stderr, stop).ConfigureAwait(false);
+        }
+
         if (arguments.Serve)
         {
             return await ServeStandardStreamsAsync(arguments, stdout, stderr, stop).ConfigureAwait(false);
@@ -103,6 +109,25 @@ public static class DotnetWorker
     /// <summary>The error type of a refused bundle, as the Python runner names it.</summary>
     internal static string BundleErrorType(FlyteSharpException ex) =>
         ex.Reason.StartsWith("digest mismatch", StringComparison.Ordinal) ? "flytesharp.BundleDigestMismatch" : "flytesharp.BundleError";
+
+    private static async Task<int> ServePullAsync(WorkerArguments arguments, TextWriter stderr, CancellationToken stop)
+    {
+        PullServeChannel channel;
+        try
+        {
+            channel = PullServeChannel.Open(arguments, stderr);
+        }
+        catch (FlyteSharpException ex)
+        {
+            await stderr.WriteLineAsync("flytesharp-worker: error: " + ex.Message).ConfigureAwait(false);
+            return DotnetWorkerCommand.UsageExitCode;
+        }
+
+        using (channel)
+        {
+            return await WorkerServe.RunAsync(arguments, channel, stderr, stop).ConfigureAwait(false);
+        }
+    }
 
     private static async Task<int> ServeStandardStreamsAsync(WorkerArguments arguments, TextWriter stdout, TextWriter stderr, CancellationToken stop)
     {

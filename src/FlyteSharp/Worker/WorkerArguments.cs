@@ -35,6 +35,18 @@ internal sealed record WorkerArguments
     /// <summary>Serve JSON-lines requests on stdin (a reusable container) instead of running one call.</summary>
     public bool Serve { get; init; }
 
+    /// <summary>
+    /// Serve requests pulled from the driver's controller API at this URL instead (a reusable Pod): <c>--serve-pull URL
+    /// --replica ID --controller-token-file FILE</c>, the Python runner's pull arguments. Implies <see cref="Serve"/>.
+    /// </summary>
+    public string? ServePull { get; init; }
+
+    /// <summary>This replica's id at <see cref="ServePull"/>.</summary>
+    public string? Replica { get; init; }
+
+    /// <summary>How long the driver may stay unreachable before a pulling worker stops (<c>--pull-give-up SECONDS</c>).</summary>
+    public TimeSpan PullGiveUp { get; init; } = TimeSpan.FromSeconds(300);
+
     /// <summary>A JSON file holding the inputs object.</summary>
     public string? InputsFile { get; init; }
 
@@ -117,6 +129,38 @@ internal sealed record WorkerArguments
         string Required(string option) => values.GetValueOrDefault(option)
             ?? throw new FlyteSharpException($"the worker needs {option}", fix: $"pass {option} VALUE");
 
+        var pull = values.GetValueOrDefault("--serve-pull");
+        if (pull is not null)
+        {
+            if (serve)
+            {
+                throw new FlyteSharpException("--serve and --serve-pull are two ways to serve; pass one", fix: "leave --serve out (--serve-pull serves)");
+            }
+
+            if (!Uri.TryCreate(pull, UriKind.Absolute, out var pullUri) || pullUri.Scheme is not ("http" or "https"))
+            {
+                throw new FlyteSharpException($"--serve-pull '{pull}' is not an http(s) URL", fix: "pass the driver's controller URL as pods reach it, e.g. http://driver.example:7443");
+            }
+
+            if (!values.ContainsKey("--replica") || !values.ContainsKey("--controller-token-file"))
+            {
+                throw new FlyteSharpException("--serve-pull needs --replica and --controller-token-file", fix: "pass --serve-pull URL --replica ID --controller-token-file FILE");
+            }
+
+            serve = true;
+        }
+        else if (values.ContainsKey("--replica") || values.ContainsKey("--pull-give-up"))
+        {
+            throw new FlyteSharpException("--replica and --pull-give-up are for --serve-pull", fix: "pass --serve-pull URL too, or leave them out");
+        }
+
+        var giveUp = 300.0;
+        if (values.TryGetValue("--pull-give-up", out var giveUpText)
+            && (!double.TryParse(giveUpText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out giveUp) || !double.IsFinite(giveUp) || giveUp <= 0 || giveUp > 86_400))
+        {
+            throw new FlyteSharpException($"--pull-give-up '{giveUpText}' is not a number of seconds between 0 and 86400", fix: "pass e.g. --pull-give-up 300");
+        }
+
         if (values.ContainsKey("--bundle") != values.ContainsKey("--digest"))
         {
             throw new FlyteSharpException("the worker needs --bundle and --digest together", fix: "pass both, or neither to load the image's app folder");
@@ -164,6 +208,9 @@ internal sealed record WorkerArguments
             Assembly = serve ? "" : Required("--assembly"),
             Task = serve ? "" : Required("--task"),
             Serve = serve,
+            ServePull = pull,
+            Replica = values.GetValueOrDefault("--replica"),
+            PullGiveUp = TimeSpan.FromSeconds(giveUp),
             InputsFile = values.GetValueOrDefault("--inputs"),
             InputsVariable = values.GetValueOrDefault("--inputs-env"),
             OutputsFile = values.GetValueOrDefault("--outputs"),
@@ -181,5 +228,6 @@ internal sealed record WorkerArguments
     {
         "--bundle", "--digest", "--bundle-auth-file", "--bundle-dir", "--app-dir", "--packages-dir", "--assembly", "--task", "--inputs", "--inputs-env", "--outputs",
         "--secret-env", "--controller", "--controller-token-file", "--run", "--action", "--environment",
+        "--serve-pull", "--replica", "--pull-give-up",
     };
 }

@@ -37,8 +37,13 @@ internal static class WorkerServe
 
     /// <summary>Serves requests from <paramref name="input"/> until it ends.</summary>
     /// <returns>The exit code: 0 at the end of input, 3 when the starting bundle was refused.</returns>
-    public static async Task<int> RunAsync(WorkerArguments arguments, TextReader input, TextWriter protocol, TextWriter stderr, CancellationToken stop,
-        int maxLineChars = DefaultMaxLineChars)
+    public static Task<int> RunAsync(WorkerArguments arguments, TextReader input, TextWriter protocol, TextWriter stderr, CancellationToken stop,
+        int maxLineChars = DefaultMaxLineChars) =>
+        RunAsync(arguments, new StreamServeChannel(input, protocol, maxLineChars), stderr, stop, maxLineChars);
+
+    /// <summary>Serves requests from <paramref name="channel"/> until it ends.</summary>
+    /// <returns>The exit code: the channel's at its end, 3 when the starting bundle was refused.</returns>
+    public static async Task<int> RunAsync(WorkerArguments arguments, IServeChannel channel, TextWriter stderr, CancellationToken stop, int maxLineChars = DefaultMaxLineChars)
     {
         using var session = new WorkerSession(arguments, stderr);
         try
@@ -52,13 +57,12 @@ internal static class WorkerServe
         }
 
         var start = new StartState(Environment.GetEnvironmentVariables(), Environment.CurrentDirectory);
-        var lines = new BoundedLineReader(input, maxLineChars);
         while (true)
         {
             BoundedLineReader.Line line;
             try
             {
-                line = await lines.ReadAsync().WaitAsync(stop).ConfigureAwait(false);
+                line = await channel.ReadAsync(stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -67,7 +71,7 @@ internal static class WorkerServe
 
             if (line.EndOfInput)
             {
-                return 0;
+                return channel.ExitCode;
             }
 
             string reply;
@@ -85,8 +89,7 @@ internal static class WorkerServe
                 reply = await HandleAsync(line.Text!, session, start, stop).ConfigureAwait(false);
             }
 
-            await protocol.WriteLineAsync(reply).ConfigureAwait(false);
-            await protocol.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await channel.WriteAsync(reply, stop).ConfigureAwait(false);
         }
     }
 

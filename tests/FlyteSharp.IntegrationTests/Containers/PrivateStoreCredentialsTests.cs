@@ -1,5 +1,6 @@
 using FlyteSharp.Building;
 using FlyteSharp.Execution;
+using FlyteSharp.Execution.Containers;
 using FlyteSharp.Images;
 using FlyteSharp.IntegrationTests.Infrastructure;
 using FlyteSharp.Runs;
@@ -53,6 +54,56 @@ public class PrivateStoreCredentialsTests(DistributionRegistry registry)
         Assert.Equal(basic, blobGet.Authorization);
 
         // ... and no credentials file is left behind in the run's sandbox.
+        Assert.Empty(Directory.EnumerateFiles(project.Root, "auth-*.json", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Run_GlobalReplicaReloadsAfterTheCredentialRotated_FetchesWithTheCallingRunsCredential()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/ver.py", "import socket\ndef version(i: int) -> str:\n    return 'v1:' + socket.gethostname()\n");
+        const string first = "Y2k6czNjcmV0"; // ci:s3cret
+        const string second = "Y2k6bjN3ZXI="; // ci:n3wer
+        using var proxy = new FaultyRegistryProxy(registry, [], "Basic " + first);
+        var authFile = Path.Combine(project.Root, "auth.json");
+        await File.WriteAllTextAsync(authFile, "{\"auths\": {\"" + proxy.Host + "\": {\"auth\": \"" + first + "\"}}}", ct);
+        project.Config = project.Config with { StoreUri = $"oci://{proxy.Host}/{project.Repository}-private" };
+        var env = new TaskEnvironment("privateglobal", Image.FromDebianBase("3.11").WithCodeBundle(),
+            reuse: new ReusePolicy(Replicas: 1, IdleTtl: TimeSpan.FromMinutes(5), Scope: ReuseScope.Global));
+        var version = env.PythonTask<int, string>("app.ver:version");
+        var options = new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct };
+        var previous = Environment.GetEnvironmentVariable("REGISTRY_AUTH_FILE");
+        Environment.SetEnvironmentVariable("REGISTRY_AUTH_FILE", authFile);
+        try
+        {
+            var v1 = await project.Runtime.Run(version, 1, options);
+            var host = (await v1.GetOutputAsync(ct)).Split(':');
+            Assert.Equal("v1", host[0]);
+
+            // The registry now takes only the new credential, and the next run (with a code edit) is given it.
+            proxy.RequiredAuthorization = "Basic " + second;
+            await File.WriteAllTextAsync(authFile, "{\"auths\": {\"" + proxy.Host + "\": {\"auth\": \"" + second + "\"}}}", ct);
+            project.WritePython("app/ver.py", "import socket\ndef version(i: int) -> str:\n    return 'v2:' + socket.gethostname()\n");
+            var v2 = await project.Runtime.Run(version, 1, options);
+            var status = await v2.WaitAsync(ct);
+
+            Assert.True(status == RunStatus.Succeeded, v2.Error?.ToString());
+            Assert.Equal("v2:" + host[1], await v2.GetOutputAsync(ct)); // the same container fetched the new code
+            List<(DateTimeOffset At, string Method, string Path, string? Authorization)> requests;
+            lock (proxy.Requests)
+            {
+                requests = [.. proxy.Requests];
+            }
+
+            Assert.Contains(requests, r => r.Method == "GET" && r.Path.EndsWith("/blobs/" + v2.BundleDigest, StringComparison.Ordinal) && r.Authorization == "Basic " + second);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("REGISTRY_AUTH_FILE", previous);
+            Assert.Empty(await ReplicaPools.DisposeAllAsync());
+        }
+
         Assert.Empty(Directory.EnumerateFiles(project.Root, "auth-*.json", SearchOption.AllDirectories));
     }
 

@@ -17,7 +17,7 @@ internal sealed class FaultyRegistryProxy : IDisposable
     // An enumerator, not a queue: Always() is endless.
     private readonly IEnumerator<(HttpStatusCode Status, string? RetryAfter)> _failures;
     private readonly string _registryBase;
-    private readonly string? _requiredAuthorization;
+    private volatile string? _requiredAuthorization;
     private readonly Task _loop;
     private readonly bool _throughProxy;
     private readonly Func<string, string>? _rewriteUrl;
@@ -54,6 +54,13 @@ internal sealed class FaultyRegistryProxy : IDisposable
 
     /// <summary>Method, path with query (as received) and the status answered, of every request passed to the registry, in order.</summary>
     public List<(string Method, string Url, int Status)> Exchanges { get; } = [];
+
+    /// <summary>The <c>Authorization</c> value every request must carry (null: none); changing it rotates the credential.</summary>
+    public string? RequiredAuthorization
+    {
+        get => _requiredAuthorization;
+        set => _requiredAuthorization = value;
+    }
 
     /// <summary>Arrival time (UTC), method, path and Authorization header of every request, in order.</summary>
     public List<(DateTimeOffset At, string Method, string Path, string? Authorization)> Requests { get; } = [];

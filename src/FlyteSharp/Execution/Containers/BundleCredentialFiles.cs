@@ -65,12 +65,72 @@ internal sealed class BundleCredentialFiles(FlyteConfig config, string directory
         return path;
     }
 
+    /// <summary>
+    /// Puts the credentials of <paramref name="fresh"/> (a file <see cref="WriteAsync"/> just wrote, deleted here) into
+    /// <paramref name="mounted"/>, the file a long-lived container has mounted, before it fetches another bundle: the
+    /// credentials it started with may have expired (registry tokens live minutes). Written in place, because a bind
+    /// mount holds the file's inode: a file renamed over it would stay invisible to the container.
+    /// </summary>
+    /// <param name="fresh">The new credentials file.</param>
+    /// <param name="mounted">The mounted credentials file (mode 0600, kept).</param>
+    public static void MoveInto(string fresh, string mounted)
+    {
+        try
+        {
+            var bytes = File.ReadAllBytes(fresh);
+            using var target = new FileStream(mounted, FileMode.Truncate, FileAccess.Write);
+            target.Write(bytes);
+        }
+        finally
+        {
+            File.Delete(fresh);
+        }
+    }
+
+    /// <summary>
+    /// Moves a credentials file <see cref="WriteAsync"/> wrote for a shared (<c>ReuseScope.Global</c>) replica out of the
+    /// run's sandbox, which goes with the run while the replica stays, to <c>{home}/replica-credentials/{container}.json</c>
+    /// (folder 0700, not mounted anywhere): a later run can then refresh it in place (<see cref="MoveInto"/>). The replica
+    /// deletes it when it retires, <c>runs gc</c> once its container is gone.
+    /// </summary>
+    /// <param name="written">The file just written.</param>
+    /// <param name="home">The FlyteSharp home.</param>
+    /// <param name="container">The replica's container name.</param>
+    /// <returns>The file's new path.</returns>
+    public static string KeepForSharedReplica(string written, string home, string container)
+    {
+        var folder = SharedReplicaFolder(home);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var kept = Path.Combine(folder, container + ".json");
+        File.Move(written, kept, overwrite: true);
+        return kept;
+    }
+
+    /// <summary>Where <see cref="KeepForSharedReplica"/> keeps shared replicas' credentials files.</summary>
+    /// <param name="home">The FlyteSharp home.</param>
+    public static string SharedReplicaFolder(string home) => Path.Combine(home, "replica-credentials");
+
     /// <summary>Deletes a file <see cref="WriteAsync"/> wrote (null: nothing to do).</summary>
     public static void Delete(string? path)
     {
         if (path is not null)
         {
-            File.Delete(path);
+            try
+            {
+                File.Delete(path);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Its folder (a run's sandbox) is already gone, and the file with it.
+            }
         }
     }
 

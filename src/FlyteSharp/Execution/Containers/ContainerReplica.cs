@@ -58,6 +58,9 @@ internal sealed class ContainerReplica : IReplica
     /// <summary>The bundle digest the interpreter serves (null when the code is in the image).</summary>
     public string? Digest { get; private set; }
 
+    /// <summary>The host file mounted as the runner's bundle credentials, or null when the store needs none.</summary>
+    public string? BundleAuthFile => _authFile;
+
     /// <summary>Actions this replica has run.</summary>
     public int Calls { get; private set; }
 
@@ -250,6 +253,7 @@ internal sealed class ContainerReplica : IReplica
     {
         await CloseAsync(kill).ConfigureAwait(false);
         DeleteHostDirectory();
+        BundleCredentialFiles.Delete(_authFile);
         _teardowns.Start(Runtime, Name, null, running: kill);
     }
 

@@ -75,6 +75,13 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
                 var reloadStarted = _time.GetTimestamp();
                 try
                 {
+                    // A shared replica may have started under another run's credentials, since expired.
+                    if (replica.BundleAuthFile is { } mounted && bundle.Registry is { } registry
+                        && await _authFile(registry.Host, registry.Repository, cancellationToken).ConfigureAwait(false) is { } current)
+                    {
+                        BundleCredentialFiles.MoveInto(current, mounted);
+                    }
+
                     await replica.ReloadAsync(bundle, _context.Bundle.Digest, image.ImportPaths, cancellationToken).ConfigureAwait(false);
                 }
                 catch (FlyteSharpException)
@@ -173,6 +180,11 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
             : Path.Combine(_context.SandboxDirectory, "containers", "replica-" + n.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(hostDirectory);
         var authFile = bundle?.Registry is { } registry ? await _authFile(registry.Host, registry.Repository, cancellationToken).ConfigureAwait(false) : null;
+        if (authFile is not null && scope == ReuseScope.Global)
+        {
+            authFile = BundleCredentialFiles.KeepForSharedReplica(authFile, _context.Config.Home, name);
+        }
+
         var secretDirectory = secrets.Count == 0 ? null : SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
         try
         {

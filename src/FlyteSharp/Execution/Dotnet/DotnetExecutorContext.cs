@@ -12,4 +12,7 @@ internal sealed record DotnetExecutorContext(string RunName, string SandboxDirec
 {
     /// <summary>Where image builds the run needs report their steps (the run's <see cref="RunOptions.BuildProgress"/>).</summary>
     public Building.IImageBuildProgress? BuildProgress { get; init; }
+
+    /// <summary>The run's controller API server (reusable Pods pull their requests from it); null outside a run.</summary>
+    public Controller.ControllerServerLink? Controller { get; init; }
 }

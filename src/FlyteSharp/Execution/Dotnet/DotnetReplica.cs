@@ -40,6 +40,9 @@ internal sealed class DotnetReplica : IReplica
     /// <summary>The directory mounted at <see cref="ContainerRunSpec.IoMount"/>.</summary>
     public string HostDirectory { get; }
 
+    /// <summary>The host file mounted as the worker's bundle credentials, or null when the store needs none.</summary>
+    public string? BundleAuthFile => _authFile;
+
     /// <summary>What the worker serves: a bundle digest, or <see cref="AppCode"/>.</summary>
     public string Code { get; private set; }
 

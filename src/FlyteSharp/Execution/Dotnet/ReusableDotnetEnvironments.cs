@@ -99,6 +99,13 @@ internal sealed partial class ReusableDotnetEnvironments : IAsyncDisposable
                     var reloadStarted = _time.GetTimestamp();
                     try
                     {
+                        // A shared replica may have started under another run's credentials, since expired.
+                        if (replica.BundleAuthFile is { } mounted && bundle?.Registry is { } registry && code.BundleDigest is { } digest
+                            && await _authFile(registry.Host, registry.Repository, digest, "dotnet-reload-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false) is { } current)
+                        {
+                            BundleCredentialFiles.MoveInto(current, mounted);
+                        }
+
                         await replica.ReloadAsync(bundle, code.BundleDigest, cancellationToken).ConfigureAwait(false);
                     }
                     catch (FlyteSharpException)
@@ -290,6 +297,11 @@ internal sealed partial class ReusableDotnetEnvironments : IAsyncDisposable
             authFile = bundle?.Registry is { } registry
                 ? await _authFile(registry.Host, registry.Repository, code.BundleDigest!, "dotnet-replica-" + n, cancellationToken).ConfigureAwait(false)
                 : null;
+            if (authFile is not null && global)
+            {
+                authFile = BundleCredentialFiles.KeepForSharedReplica(authFile, _context.Config.Home, name);
+            }
+
             secretDirectory = secrets.Count == 0 ? null : SecretFiles.CreatePrivateDirectory(_context.SandboxDirectory);
             var (secretArguments, secretMounts) = ContainerPythonExecutor.SecretDelivery(secrets, secretDirectory);
             var command = DotnetWorkerCommand.ForServe(bundle?.Source, code.BundleDigest, [.. secretArguments, .. controller?.WorkerArguments ?? [], "--run", _context.RunName],

@@ -8,8 +8,9 @@ using k8s.Models;
 namespace FlyteSharp.Execution.Kubernetes;
 
 /// <summary>
-/// One long-lived Pod of a reusable environment: the environment's image and resources running
-/// <c>flytesharp_runner.py --serve-pull</c>, which pulls its serve requests from the run's controller API
+/// One long-lived Pod of a reusable environment: the environment's image and resources running a pulling serve loop
+/// (<see cref="ReplicaPodProgram"/>: <c>flytesharp_runner.py --serve-pull</c> or <c>flytesharp-worker.dll --serve-pull</c>),
+/// which pulls its serve requests from the run's controller API
 /// (<see cref="ReplicaMailbox"/>) with the run's token (the mounted token Secret) and posts each reply back. The Pod is
 /// watched while it lives: when its container ends, it is deleted, or it stays silent longer than
 /// <see cref="SilenceLimit"/>, the call under way fails as a died worker (the action is retried per its retries) and
@@ -23,11 +24,11 @@ internal sealed class PodReplica : IReplica, IDisposable
     private readonly Task<PodEnd> _ended;
     private readonly TimeSpan _silenceLimit;
 
-    private PodReplica(KubernetesPods pods, string name, ReplicaMailbox mailbox, V1Pod created, TimeSpan silenceLimit, string? digest, long maxReplyBytes)
+    private PodReplica(KubernetesPods pods, string name, ReplicaMailbox mailbox, V1Pod created, TimeSpan silenceLimit, string code, long maxReplyBytes)
     {
         _pods = pods;
         Name = name;
-        Digest = digest;
+        Code = code;
         MaxReplyBytes = maxReplyBytes;
         _mailbox = mailbox;
         _silenceLimit = silenceLimit;
@@ -43,8 +44,8 @@ internal sealed class PodReplica : IReplica, IDisposable
     /// <summary>The Pod's name.</summary>
     public string Name { get; }
 
-    /// <summary>The bundle digest its interpreter serves (null when the code is in the image).</summary>
-    public string? Digest { get; private set; }
+    /// <summary>What it serves (<see cref="ReplicaPodProgram.Code"/>: a bundle digest, or code baked into the image).</summary>
+    public string Code { get; private set; }
 
     /// <summary>The largest reply its controller accepts (the runner answers a larger one with a small error).</summary>
     public long MaxReplyBytes { get; }
@@ -61,12 +62,12 @@ internal sealed class PodReplica : IReplica, IDisposable
     /// </summary>
     /// <exception cref="FlyteSharpException">The Pod never polled: why, with its log's last lines.</exception>
     /// <param name="pods">The API the Pod is created, watched and deleted through.</param>
-    /// <param name="pod">The Pod (<see cref="ReusablePods.Pod"/>).</param>
+    /// <param name="pod">The Pod (<see cref="ReusablePods.Pod(string, Tasks.TaskEnvironment, Containers.ContainerImage, IReadOnlyList{string}, string, string?)"/>).</param>
     /// <param name="mailbox">Where its runner pulls from.</param>
-    /// <param name="digest">The bundle digest the Pod starts with (null when the code is in the image).</param>
+    /// <param name="code">What the Pod starts serving (<see cref="ReplicaPodProgram.Code"/>).</param>
     /// <param name="maxReplyBytes">The largest reply the mailbox's server accepts.</param>
     /// <param name="cancellationToken">Cancels the start (the Pod is deleted).</param>
-    public static async Task<PodReplica> StartAsync(KubernetesPods pods, V1Pod pod, ReplicaMailbox mailbox, string? digest, long maxReplyBytes, CancellationToken cancellationToken)
+    public static async Task<PodReplica> StartAsync(KubernetesPods pods, V1Pod pod, ReplicaMailbox mailbox, string code, long maxReplyBytes, CancellationToken cancellationToken)
     {
         var name = pod.Metadata.Name;
         V1Pod created;
@@ -80,7 +81,7 @@ internal sealed class PodReplica : IReplica, IDisposable
             throw;
         }
 
-        var replica = new PodReplica(pods, name, mailbox, created, SilenceLimit, digest, maxReplyBytes);
+        var replica = new PodReplica(pods, name, mailbox, created, SilenceLimit, code, maxReplyBytes);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -94,7 +95,7 @@ internal sealed class PodReplica : IReplica, IDisposable
                     $"reusable pod {name} ended before it asked the driver for work ({Describe(end)}){(tail.Count == 0 ? "" : ":\n" + string.Join('\n', tail))}",
                     fix: end.ExitCode == Runner.RunnerProtocol.BundleRefusedExitCode
                         ? "the bundle in the store is not the one this run recorded, or the pod cannot reach the store"
-                        : "check that the image has Python 3.9+ and FlyteSharp's runner layer, that pods reach the bundle's registry, and that [kubernetes] controller_url is this driver's address as pods see it");
+                        : "check that the image has FlyteSharp's runner layer (Python 3.9+) or .NET worker layer (Image.FromDotnetBase), that pods reach the bundle's registry, and that [kubernetes] controller_url is this driver's address as pods see it");
             }
 
             return replica;
@@ -149,33 +150,26 @@ internal sealed class PodReplica : IReplica, IDisposable
     }
 
     /// <summary>
-    /// Serves another bundle in the same Pod: the runner fetches and verifies it into its own directory (once per digest)
-    /// and re-executes its interpreter, which pulls from the same mailbox.
+    /// Serves other code in the same Pod: <paramref name="request"/> (<see cref="ReplicaPodProgram.Reload"/>) has the Python
+    /// runner fetch the bundle and re-execute its interpreter, or the .NET worker load it into a fresh load context; either
+    /// keeps pulling from the same mailbox.
     /// </summary>
-    /// <exception cref="FlyteSharpException">The runner refused the bundle (its old code keeps serving).</exception>
-    public async Task ReloadAsync(Containers.ContainerBundleSource bundle, string digest, IReadOnlyList<string> importPaths, CancellationToken cancellationToken)
+    /// <exception cref="FlyteSharpException">The Pod refused the code (its old code keeps serving).</exception>
+    public async Task ReloadAsync(Dictionary<string, object?> request, string code, CancellationToken cancellationToken)
     {
-        var request = new Dictionary<string, object?>
-        {
-            ["op"] = "reload",
-            ["bundle"] = bundle.Source,
-            ["digest"] = digest,
-            ["bundle_dir"] = Containers.ContainerReplica.BundleDirectoryFor(digest),
-            ["paths"] = importPaths.ToArray(),
-            ["fetch_attempts"] = Registry.RegistryRetry.MaxAttempts,
-            ["fetch_backoff"] = Registry.RegistryRetry.InitialBackoff.TotalSeconds,
-        };
         using var reply = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         Calls--; // a reload is not an action
         var root = reply.RootElement;
         if (!root.TryGetProperty("ok", out var ok) || ok.ValueKind != JsonValueKind.True)
         {
-            var error = root.TryGetProperty("error", out var e) && e.TryGetProperty("message", out var m) ? m.GetString() : "no reason given";
-            throw new FlyteSharpException($"reusable pod {Name} refused the code bundle {digest}: {error}",
+            var error = root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String
+                ? m.GetString()
+                : "no reason given";
+            throw new FlyteSharpException($"reusable pod {Name} refused the code bundle {code}: {error}",
                 fix: "the bundle in the store is not the one this run recorded, or the pod cannot reach the store");
         }
 
-        Digest = digest;
+        Code = code;
     }
 
     /// <summary>Whether the Pod ended out of memory (read after a died call).</summary>

@@ -174,28 +174,32 @@ internal static class SandboxSweeper
 
     /// <summary>
     /// The folders of shared (<c>ReuseScope.Global</c>) replicas (<c>{home}/replicas/{container}</c>: spill files with task
-    /// inputs and outputs, the hard-linked controller sockets of .NET replicas) whose container no longer exists in any
-    /// runtime: their driver died before it could retire them. A folder younger than a minute may be a replica starting
-    /// now (made before its container); one whose container the runtimes cannot be asked about is kept.
+    /// inputs and outputs, the hard-linked controller sockets of .NET replicas) and their bundle credentials files
+    /// (<c>{home}/replica-credentials/{container}.json</c>) whose container no longer exists in any runtime: their driver
+    /// died before it could retire them. One younger than a minute may be a replica starting now (made before its
+    /// container); one whose container the runtimes cannot be asked about is kept.
     /// </summary>
     private static async Task<List<string>> RemoveReplicaFoldersAsync(FlyteConfig config, TimeProvider time, CancellationToken cancellationToken)
     {
         var removed = new List<string>();
-        var root = Path.Combine(config.Home, "replicas");
         var runtimes = Runtimes(config).ToArray();
-        if (!Directory.Exists(root) || runtimes.Length == 0)
+        if (runtimes.Length == 0)
         {
             return removed;
         }
 
-        foreach (var folder in Directory.GetDirectories(root))
+        var folders = Path.Combine(config.Home, "replicas");
+        var credentials = Containers.BundleCredentialFiles.SharedReplicaFolder(config.Home);
+        var leftovers = (Directory.Exists(folders) ? Directory.GetDirectories(folders).Select(f => (Path: f, Container: Path.GetFileName(f))) : [])
+            .Concat(Directory.Exists(credentials) ? Directory.GetFiles(credentials, "*.json").Select(f => (Path: f, Container: Path.GetFileNameWithoutExtension(f))) : []);
+        foreach (var (path, container) in leftovers)
         {
             if (cancellationToken.IsCancellationRequested)
             {
                 break;
             }
 
-            var written = new DateTimeOffset(Directory.GetLastWriteTimeUtc(folder), TimeSpan.Zero);
+            var written = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
             if (time.GetUtcNow() - written < UnownedMinimumAge)
             {
                 continue;
@@ -204,16 +208,29 @@ internal static class SandboxSweeper
             var gone = true;
             foreach (var runtime in runtimes)
             {
-                gone &= await ContainerGoneAsync(runtime, Path.GetFileName(folder), cancellationToken).ConfigureAwait(false);
+                gone &= await ContainerGoneAsync(runtime, container, cancellationToken).ConfigureAwait(false);
             }
 
-            if (gone && RunSandbox.TryDelete(folder))
+            if (gone && (Directory.Exists(path) ? RunSandbox.TryDelete(path) : TryDeleteFile(path)))
             {
-                removed.Add(folder);
+                removed.Add(path);
             }
         }
 
         return removed;
+    }
+
+    private static bool TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Whether <paramref name="runtime"/> says it has no container named <paramref name="name"/> (false when it cannot tell).</summary>

@@ -96,25 +96,6 @@ public sealed class KubernetesDotnetExecutorTests : IAsyncDisposable
         Assert.Contains("assemblies of version 1.0.0 baked into the image (/opt/flytesharp/app/App.dll)", logged);
     }
 
-    private static readonly TaskEnvironment Reusable = new("k8s-reusable", Image.FromDotnetBase(), reuse: new ReusePolicy(Replicas: 2));
-
-    private static readonly FlyteTask<int, int> Quadruple = Reusable.Task("quadruple", async (int n) => await Task.FromResult(n * 4));
-
-    [Fact]
-    public async Task Execute_EnvironmentWithAReusePolicy_RunsAPodOfItsOwnAndSaysSoInTheActionsLog()
-    {
-        var ct = TestContext.Current.CancellationToken;
-        _api.Scenario = _ => PodScenario.Script("FLYTESHARP-RESULT-BEGIN {\"ok\": true, \"output\": 8} FLYTESHARP-RESULT-END\n", PodStatuses.Running(), PodStatuses.Terminated(0, "Completed"));
-        await using var executor = DeployedExecutor(new DotnetTaskCode("App.dll", null, null, null, "assemblies baked into the image"));
-        var logged = new List<string>();
-
-        var reply = await executor.ExecuteAsync(new DotnetTaskRequest(Quadruple, """{"n":2}""", null, "a0quadruple", (_, line) => logged.Add(line), (_, _) => { }), ct);
-
-        Assert.Equal("8", reply.OutputJson);
-        Assert.Single(_api.Created);
-        Assert.Contains("environment 'k8s-reusable' has a ReusePolicy, which kubernetes mode applies to Python tasks only: this C# action runs in a pod of its own", logged);
-    }
-
     [Fact]
     public async Task Execute_DeployedBundleInAFileStore_IsRefusedBeforeAnyPod()
     {

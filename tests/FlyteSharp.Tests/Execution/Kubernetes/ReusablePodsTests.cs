@@ -20,6 +20,7 @@ namespace FlyteSharp.Tests.Execution.Kubernetes;
 /// the run's real controller API server over TCP. Pool behaviour (reuse, a dying replica, idle TTL, run end) and the Pod
 /// spec are checked.
 /// </summary>
+[Collection(nameof(PodReplica))] // tests that set PodReplica.SilenceLimit run one at a time
 public sealed class ReusablePodsTests : IAsyncLifetime
 {
     private const string RunName = "reuse-run-1";

@@ -107,13 +107,17 @@ public class SandboxSweeperTests : IDisposable
     {
         // A Global replica's folder left by a driver that died: its container was removed, its spill files and the
         // hard-linked controller socket stayed under the home.
-        var orphan = ReplicaFolder("flytesharp-gone-" + Guid.NewGuid().ToString("n")[..8], DateTime.UtcNow.AddMinutes(-5));
+        var name = "flytesharp-gone-" + Guid.NewGuid().ToString("n")[..8];
+        var orphan = ReplicaFolder(name, DateTime.UtcNow.AddMinutes(-5));
+        var credentials = CredentialsFile(name, DateTime.UtcNow.AddMinutes(-5));
 
         var report = await SandboxSweeper.SweepAsync(Config, RunStore.Open(Config.EffectiveRunDatabase), TimeSpan.FromDays(1), budget: null, allContainers: true,
             TestContext.Current.CancellationToken);
 
         Assert.False(Directory.Exists(orphan));
         Assert.Contains(orphan, report.RemovedSandboxes);
+        Assert.False(File.Exists(credentials));
+        Assert.Contains(credentials, report.RemovedSandboxes);
     }
 
     [Fact]
@@ -126,18 +130,32 @@ public class SandboxSweeperTests : IDisposable
         try
         {
             var live = ReplicaFolder(name, DateTime.UtcNow.AddHours(-5));
-            var starting = ReplicaFolder("flytesharp-starting-" + Guid.NewGuid().ToString("n")[..8], DateTime.UtcNow);
+            var liveCredentials = CredentialsFile(name, DateTime.UtcNow.AddHours(-5));
+            var starting = "flytesharp-starting-" + Guid.NewGuid().ToString("n")[..8];
+            var startingFolder = ReplicaFolder(starting, DateTime.UtcNow);
+            var startingCredentials = CredentialsFile(starting, DateTime.UtcNow);
 
             await SandboxSweeper.SweepAsync(Config, RunStore.Open(Config.EffectiveRunDatabase), TimeSpan.FromDays(1), budget: null, allContainers: true,
                 TestContext.Current.CancellationToken);
 
             Assert.True(File.Exists(Path.Combine(live, "a.inputs.json")));
-            Assert.True(Directory.Exists(starting));
+            Assert.True(File.Exists(liveCredentials));
+            Assert.True(Directory.Exists(startingFolder));
+            Assert.True(File.Exists(startingCredentials));
         }
         finally
         {
             await FlyteSharp.Processes.CliProcess.RunAsync("podman", ["rm", "--force", name], cancellationToken: CancellationToken.None);
         }
+    }
+
+    private string CredentialsFile(string container, DateTime lastWrite)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_home, "replica-credentials")).FullName;
+        var file = Path.Combine(folder, container + ".json");
+        File.WriteAllText(file, "{\"authorization\": \"Basic c2VjcmV0\"}");
+        File.SetLastWriteTimeUtc(file, lastWrite);
+        return file;
     }
 
     private string ReplicaFolder(string name, DateTime lastWrite)
