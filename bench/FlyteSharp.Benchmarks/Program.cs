@@ -17,6 +17,11 @@ if (args is ["dotnet-reuse-latency", ..])
     return await FlyteSharp.Benchmarks.DotnetReuseLatency.RunAsync(args);
 }
 
+if (args is ["dotnet-reload-memory", ..])
+{
+    return await FlyteSharp.Benchmarks.DotnetReloadMemory.RunAsync(args);
+}
+
 if (args is ["reuse-latency", ..])
 {
     return await FlyteSharp.Benchmarks.ReuseLatency.RunAsync(args);

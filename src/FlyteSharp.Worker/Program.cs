@@ -13,4 +13,8 @@ using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal 
     signal.Cancel = true;
     stop.Cancel();
 });
-return await DotnetWorker.RunAsync(args, Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
+var code = await DotnetWorker.RunAsync(args, Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
+// The worker's work ends here: a foreground thread that task code left running would otherwise keep the process, and with
+// it the container (a retired replica's, a finished action's), alive until the driver kills it.
+Environment.Exit(code);
+return code;

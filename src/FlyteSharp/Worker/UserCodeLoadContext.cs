@@ -15,6 +15,9 @@ internal sealed class UserCodeLoadContext(string codeDirectory, ImagePackages pa
 {
     private static readonly Assembly FlyteSharpAssembly = typeof(FlyteSharpException).Assembly;
 
+    /// <summary>The folder the user's assemblies come from (the unpacked bundle or the image's app folder).</summary>
+    public string CodeDirectory => codeDirectory;
+
     /// <summary>Requests that found an assembly older than the reference asked for: (requested, found file, found version).</summary>
     public List<(AssemblyName Requested, string File, Version? Found)> Conflicts { get; } = [];
 

@@ -45,7 +45,7 @@ internal static class WorkerServe
     /// <returns>The exit code: the channel's at its end, 3 when the starting bundle was refused.</returns>
     public static async Task<int> RunAsync(WorkerArguments arguments, IServeChannel channel, TextWriter stderr, CancellationToken stop, int maxLineChars = DefaultMaxLineChars)
     {
-        using var session = new WorkerSession(arguments);
+        using var session = new WorkerSession(arguments, stderr);
         try
         {
             await session.UseCodeAsync(arguments.Bundle, arguments.Digest, arguments.BundleDirectory, arguments.BundleAuthFile, arguments.AppDirectory, stop).ConfigureAwait(false);

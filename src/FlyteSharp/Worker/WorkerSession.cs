@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using FlyteSharp.Bundles;
@@ -19,16 +20,30 @@ namespace FlyteSharp.Worker;
 /// </summary>
 internal sealed class WorkerSession : IDisposable
 {
+    /// <summary>
+    /// Reloads an unloaded context may live through before the worker checks (with full collections) that it is gone:
+    /// a collection may simply not have run yet before that.
+    /// </summary>
+    internal const int SurvivorReloads = 3;
+
     private readonly WorkerArguments _start;
+    private readonly TextWriter? _log;
+    private readonly List<RetiredCode> _retired = [];
     private ControllerClient? _client;
     private (string Address, string Token, ControllerClient Client)? _callClient;
     private ImagePackages? _packages;
     private LoadedCode? _loaded;
+    private int _unloads;
+    private bool _reportedSurvivor;
 
     /// <param name="start">The worker's command line (packages folder, controller address and token file).</param>
-    public WorkerSession(WorkerArguments start)
+    /// <param name="log">
+    /// The worker's own diagnostics (the replica's log): told once when old code stays in memory after its unloading.
+    /// </param>
+    public WorkerSession(WorkerArguments start, TextWriter? log = null)
     {
         _start = start;
+        _log = log;
     }
 
     /// <summary>The folder the code is served from (empty until <see cref="UseCodeAsync"/>).</summary>
@@ -52,6 +67,7 @@ internal sealed class WorkerSession : IDisposable
         if (directory != CodeDirectory)
         {
             Unload();
+            WatchRetired();
         }
 
         CodeDirectory = directory;
@@ -114,7 +130,9 @@ internal sealed class WorkerSession : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        Unload();
+        // The worker ends with the session: nothing to watch or free for later code.
+        _loaded?.Context.Unload();
+        _loaded = null;
         _client?.Dispose();
         _callClient?.Client.Dispose();
     }
@@ -181,6 +199,7 @@ internal sealed class WorkerSession : IDisposable
         // the container has none of them and builds no image, so reading them is skipped here.
         AppContext.SetSwitch(Images.Image.DefinitionsOnlySwitch, true);
         Unload();
+        WatchRetired();
         var context = new UserCodeLoadContext(CodeDirectory, packages);
         try
         {
@@ -190,7 +209,7 @@ internal sealed class WorkerSession : IDisposable
         }
         catch (Exception ex)
         {
-            context.Unload();
+            Retire(context);
             if (MissingAssembly(ex, context, deps, packages) is { } missing)
             {
                 throw missing;
@@ -200,12 +219,70 @@ internal sealed class WorkerSession : IDisposable
         }
     }
 
+    // Not inlined: no frame of the caller keeps the old code's objects alive while its context is watched.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Unload()
     {
-        // Collectible: once nothing refers to the old code any more (its tasks' delegates, cached type metadata), the
-        // runtime frees it. A reference kept elsewhere only delays that; the next code loads into a fresh context anyway.
-        _loaded?.Context.Unload();
+        if (_loaded is null)
+        {
+            return;
+        }
+
+        // Collectible: once nothing refers to the old code any more, the runtime frees it. The framework's type caches
+        // (serializer metadata of its records) would refer to it forever, so they are emptied. What the code itself left
+        // running (a thread, a handler on a static event) still keeps it: the next code loads into a fresh context anyway,
+        // and WatchRetired says so.
+        var context = _loaded.Context;
         _loaded = null;
+        Retire(context);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Retire(UserCodeLoadContext context)
+    {
+        context.Unload();
+        TypeCaches.Clear();
+        _retired.Add(new RetiredCode(new WeakReference(context, trackResurrection: true), context.CodeDirectory, ++_unloads));
+    }
+
+    /// <summary>
+    /// Checks, once per unloaded context when it has lived through <see cref="SurvivorReloads"/> further unloads, that the
+    /// runtime has freed it (full collections first), and tells the log once when one is still there: a replica that
+    /// serves many edits would otherwise grow by one copy of the code (and its packages) per edit without a word.
+    /// </summary>
+    private void WatchRetired()
+    {
+        _retired.RemoveAll(r => !r.Context.IsAlive);
+        var due = _retired.Where(r => _unloads - r.Unload == SurvivorReloads).ToArray();
+        if (due.Length == 0 || _reportedSurvivor || _log is null)
+        {
+            return; // nothing (more) to say: full collections would only cost time
+        }
+
+        for (var i = 0; i < 10 && due.Any(r => r.Context.IsAlive); i++)
+        {
+            GC.Collect();
+            // Bounded: a finalizer of the user's code that never returns must not hang the worker.
+            if (!Task.Run(GC.WaitForPendingFinalizers).Wait(TimeSpan.FromSeconds(2)))
+            {
+                break;
+            }
+        }
+
+        _retired.RemoveAll(r => !r.Context.IsAlive);
+        var survivor = due.FirstOrDefault(r => r.Context.IsAlive);
+        if (survivor is null)
+        {
+            return;
+        }
+
+        _reportedSurvivor = true;
+        _log.WriteLine(
+            $"flytesharp-worker: warning: the code loaded from {survivor.Directory} is still in memory {SurvivorReloads} reloads after it was unloaded " +
+            "(said once per worker): something outside it still refers to it, such as a thread or timer it started that is still running, " +
+            "or a handler it added to a static event of the framework or of a package; every such reload keeps one more copy of the code in this replica; " +
+            "fix: stop such threads and timers before the task returns and remove such handlers; a new replica starts without them");
+        _log.Flush();
     }
 
     private static async Task<string> PrepareCodeAsync(string? bundle, string? digest, string bundleDirectory, string? authFile, string appDirectory, CancellationToken cancellationToken)
@@ -252,6 +329,9 @@ internal sealed class WorkerSession : IDisposable
 
     /// <summary>One loaded entry assembly and what its checks and errors need.</summary>
     private sealed record LoadedCode(string Directory, string AssemblyFile, string Entry, UserCodeLoadContext Context, DepsJson Deps, ImagePackages Packages, TaskCatalog Catalog);
+
+    /// <summary>An unloaded context (weakly held, so the watch does not keep it), where it was loaded from and after which unload.</summary>
+    private sealed record RetiredCode(WeakReference Context, string Directory, int Unload);
 
     private static async Task<object?> InvokeAsync(ITaskCallContext context, TaskDefinition task, object?[] inputs)
     {
