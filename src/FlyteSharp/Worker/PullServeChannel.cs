@@ -12,7 +12,7 @@ namespace FlyteSharp.Worker;
 /// --controller-token-file FILE</c>: a reusable Pod shares no stdio with the driver), the Python runner's pull channel
 /// in C#: <c>GET URL/v1/replicas/ID/next</c> long-polls (200: one request, 204: none yet, ask again, 410: the driver
 /// retired this replica, stop), <c>POST …/replies</c> hands each reply back, and <c>POST …/heartbeat</c> every few
-/// seconds says the replica is alive while a call runs. Every request carries <c>Authorization: Bearer</c> with the
+/// seconds from the first poll on says the replica is alive while a call runs. Every request carries <c>Authorization: Bearer</c> with the
 /// token read from FILE (a mounted Kubernetes Secret; never on the command line, never printed).
 /// <para>
 /// A controller that answers garbage cannot crash or hang the worker: bodies are read up to a bound (a larger request,
@@ -38,7 +38,7 @@ internal sealed class PullServeChannel : IServeChannel, IDisposable
     private readonly TimeSpan _giveUp;
     private readonly int _maxRequestBytes;
     private readonly CancellationTokenSource _stopHeartbeat = new();
-    private readonly Task _heartbeat;
+    private Task? _heartbeat;
     private long? _maxReply;
     private JsonElement? _lastId;
     private bool _ended;
@@ -56,7 +56,6 @@ internal sealed class PullServeChannel : IServeChannel, IDisposable
         _giveUp = giveUp;
         _maxRequestBytes = maxRequestBytes;
         _stderr = stderr;
-        _heartbeat = Task.Run(() => HeartbeatAsync(_stopHeartbeat.Token));
     }
 
     /// <summary>How long one poll may wait for the driver's answer (the driver answers 204 after its own wait, 25 s).</summary>
@@ -82,6 +81,9 @@ internal sealed class PullServeChannel : IServeChannel, IDisposable
     /// <inheritdoc/>
     public async Task<BoundedLineReader.Line> ReadAsync(CancellationToken stop)
     {
+        // Heartbeats start with the first poll, after the starting bundle is in: the driver takes any contact as the replica
+        // having started, and a bundle still downloading (then refused, exit 3) must fail the start, not a call.
+        _heartbeat ??= Task.Run(() => HeartbeatAsync(_stopHeartbeat.Token), CancellationToken.None);
         long? failingSince = null;
         var delay = TimeSpan.FromMilliseconds(200);
         while (!_ended)
@@ -188,7 +190,7 @@ internal sealed class PullServeChannel : IServeChannel, IDisposable
     public void Dispose()
     {
         _stopHeartbeat.Cancel();
-        _heartbeat.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Wait(TimeSpan.FromSeconds(5));
+        _heartbeat?.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Wait(TimeSpan.FromSeconds(5));
         _stopHeartbeat.Dispose();
         _http.Dispose();
     }

@@ -250,6 +250,56 @@ public sealed class PullServeChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ServePull_StartingBundleStillDownloading_NoHeartbeatReachesTheDriverBeforeTheFirstPoll()
+    {
+        // The driver counts a replica Pod as started at its first contact; a heartbeat sent while the starting bundle is
+        // still downloading would make a bundle the worker then refuses look like a worker dying mid-call.
+        var server = Start();
+        using var mailbox = server.OpenReplica("r");
+        using var registry = new TcpListener(IPAddress.Loopback, 0);
+        registry.Start();
+        var held = new List<TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await registry.AcceptTcpClientAsync(Ct)); // a store that never answers
+            }
+        }, Ct);
+        var interval = PullServeChannel.HeartbeatInterval;
+        PullServeChannel.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+        try
+        {
+            var port = ((IPEndPoint)registry.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var stderr = new StringWriter();
+            var worker = DotnetWorker.RunAsync(
+                ["--serve-pull", server.Address.Text, "--replica", mailbox.Id, "--controller-token-file", TokenFile(server.Token.Value),
+                 "--bundle", $"http://127.0.0.1:{port}/v2/code/blobs/sha256:{new string('0', 64)}", "--digest", "sha256:" + new string('0', 64),
+                 "--bundle-dir", Path.Combine(_root, "bundle"), "--app-dir", Path.Combine(_root, "app"), "--packages-dir", Path.Combine(_root, "packages")],
+                TextWriter.Null, stderr, Ct);
+
+            var contact = await Task.WhenAny(mailbox.FirstContact, worker, Task.Delay(TimeSpan.FromSeconds(2), Ct));
+            registry.Stop();
+            foreach (var client in held.ToArray())
+            {
+                client.Dispose();
+            }
+
+            var code = await worker.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.NotSame(mailbox.FirstContact, contact);
+            Assert.False(mailbox.FirstContact.IsCompleted, "the driver heard from a replica whose bundle never arrived");
+            Assert.Equal(FlyteSharp.Runner.RunnerProtocol.BundleRefusedExitCode, code);
+            Assert.Contains("cannot download the .NET bundle", stderr.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            PullServeChannel.HeartbeatInterval = interval;
+            registry.Stop();
+            await Assert.ThrowsAnyAsync<Exception>(() => accepting);
+        }
+    }
+
+    [Fact]
     public async Task ReadAsync_ControllerAnswers204AtOnce_PollsArePacedNotABusyLoop()
     {
         await using var hostile = HostileController.Start(_ => "HTTP/1.1 204 No Content\r\n\r\n"u8.ToArray());

@@ -116,6 +116,12 @@ internal sealed class KubernetesDotnetExecutor : IDotnetTaskExecutor
         {
             if (_reusable is not null)
             {
+                if (environment.Reuse.Scope == ReuseScope.Global && !_reusable.SharesGlobal && _reuseWarned.TryAdd(environment.Name, 0))
+                {
+                    await Console.Error.WriteLineAsync($"warning: environment '{environment.Name}' has ReuseScope.Global, which kubernetes mode applies per run " +
+                        "unless [kubernetes] controller_url has a {port} placeholder (shared Pods pull from a port of their own): its Pods are deleted when the run ends").ConfigureAwait(false);
+                }
+
                 image = await _images.GetAsync(environment, cancellationToken).ConfigureAwait(false);
                 bundle = BundleOf(code);
                 if (await ExecuteReusableAsync(request, image, bundle, code, inputsJson, cancellationToken).ConfigureAwait(false) is { } reused)

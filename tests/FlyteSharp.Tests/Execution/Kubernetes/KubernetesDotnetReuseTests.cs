@@ -250,6 +250,55 @@ public sealed class KubernetesDotnetReuseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Execute_GlobalScopeWithAFixedControllerUrl_SaysOnceThatItAppliesPerRun_AsForPythonTasks()
+    {
+        // A controller_url without {port} leaves no port for the process's shared hub: Global is applied per run, and a
+        // setting that is not applied as written is said, not dropped silently.
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+        }
+
+        var config = _context.Config with { ControllerListen = $"127.0.0.1:{port}", ControllerUrl = $"http://127.0.0.1:{port}" };
+        const string run = RunName + "-fixed";
+        var sandbox = Path.Combine(_root, "sandbox-fixed");
+        Directory.CreateDirectory(sandbox);
+        var settings = new RunSettings(run, "http://localhost/runs/" + run, config, null, ExecutionMode.Kubernetes, 8, 8, TimeProvider.System, sandbox);
+        await using var writer = new RunStoreWriter(_store, run);
+        using var controller = new RunController(settings, _store, writer, _ => throw new InvalidOperationException("not used"), CancellationToken.None);
+        var context = new DotnetExecutorContext(run, sandbox, config, new RunSecrets(config)) { Controller = settings.Controller };
+        var environment = new TaskEnvironment("k8s-global-cs", Image.FromDotnetBase(), reuse: new ReusePolicy(Replicas: 1, Scope: ReuseScope.Global));
+        var task = environment.Task("quintuple", async (int n) => await Task.FromResult(n * 5));
+        var errors = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(TextWriter.Synchronized(errors));
+        try
+        {
+            await using var executor = new KubernetesDotnetExecutor(context,
+                new FixedImageSource(new ContainerImage("registry.example.com/flytesharp/cs:1a2b3c", "dotnet", "/r.py", null, false)), _api.Client(), "flytesharp-tests",
+                ownsClient: true, code: new InImageCode());
+            foreach (var action in new[] { "a0", "a1" })
+            {
+                var reply = await executor.ExecuteAsync(new DotnetTaskRequest(task, """{"n": 2}""", null, action, (_, _) => { }, (_, _) => { }), Token)
+                    .WaitAsync(TimeSpan.FromSeconds(60), Token);
+                Assert.Contains("App.dll", reply.Error!.Message, StringComparison.Ordinal); // the replica's worker answered
+            }
+        }
+        finally
+        {
+            Console.SetError(original);
+            await controller.StopControllerServerAsync();
+        }
+
+        Assert.Single(_api.Created);
+        var warning = "warning: environment 'k8s-global-cs' has ReuseScope.Global, which kubernetes mode applies per run unless [kubernetes] controller_url has a {port} placeholder";
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(errors.ToString(), System.Text.RegularExpressions.Regex.Escape(warning)));
+    }
+
+    [Fact]
     public async Task Execute_NoControllerUrl_RunsAPodOfItsOwnPerAction()
     {
         _api.Scenario = _ => PodScenario.Script("FLYTESHARP-RESULT-BEGIN {\"ok\": true, \"output\": 8} FLYTESHARP-RESULT-END\n", PodStatuses.Running(), PodStatuses.Terminated(0, "Completed"));
