@@ -66,20 +66,29 @@ internal sealed class BundleCredentialFiles(FlyteConfig config, string directory
     }
 
     /// <summary>
-    /// Puts the credentials of <paramref name="fresh"/> (a file <see cref="WriteAsync"/> just wrote, deleted here) into
-    /// <paramref name="mounted"/>, the file a long-lived container has mounted, before it fetches another bundle: the
-    /// credentials it started with may have expired (registry tokens live minutes). Written in place, because a bind
-    /// mount holds the file's inode: a file renamed over it would stay invisible to the container.
+    /// Before a long-lived container fetches another bundle, puts fresh credentials into the file it has mounted
+    /// (<paramref name="mounted"/>): those it started with may have expired (registry tokens live minutes) and the run that
+    /// wrote them may be gone. Written in place, because a bind mount holds the file's inode: a file renamed over it would
+    /// stay invisible to the container. A mounted file that vanished from the host is left as it is: the fetch then uses
+    /// what the container still sees, and a refusal says so.
     /// </summary>
-    /// <param name="fresh">The new credentials file.</param>
-    /// <param name="mounted">The mounted credentials file (mode 0600, kept).</param>
-    public static void MoveInto(string fresh, string mounted)
+    /// <param name="mounted">The mounted credentials file (mode 0600, kept), or null when the store needs none.</param>
+    /// <param name="write">Writes the calling run's credentials to a new file (<see cref="WriteAsync"/>), or null when there is no store.</param>
+    public static async Task RefreshAsync(string? mounted, Func<Task<string?>>? write)
     {
+        if (mounted is null || write is null || await write().ConfigureAwait(false) is not { } fresh)
+        {
+            return;
+        }
+
         try
         {
-            var bytes = File.ReadAllBytes(fresh);
+            var bytes = await File.ReadAllBytesAsync(fresh).ConfigureAwait(false);
             using var target = new FileStream(mounted, FileMode.Truncate, FileAccess.Write);
             target.Write(bytes);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
         }
         finally
         {
@@ -90,7 +99,7 @@ internal sealed class BundleCredentialFiles(FlyteConfig config, string directory
     /// <summary>
     /// Moves a credentials file <see cref="WriteAsync"/> wrote for a shared (<c>ReuseScope.Global</c>) replica out of the
     /// run's sandbox, which goes with the run while the replica stays, to <c>{home}/replica-credentials/{container}.json</c>
-    /// (folder 0700, not mounted anywhere): a later run can then refresh it in place (<see cref="MoveInto"/>). The replica
+    /// (folder 0700, not mounted anywhere): a later run can then refresh it in place (<see cref="RefreshAsync"/>). The replica
     /// deletes it when it retires, <c>runs gc</c> once its container is gone.
     /// </summary>
     /// <param name="written">The file just written.</param>

@@ -76,11 +76,8 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
                 try
                 {
                     // A shared replica may have started under another run's credentials, since expired.
-                    if (replica.BundleAuthFile is { } mounted && bundle.Registry is { } registry
-                        && await _authFile(registry.Host, registry.Repository, cancellationToken).ConfigureAwait(false) is { } current)
-                    {
-                        BundleCredentialFiles.MoveInto(current, mounted);
-                    }
+                    await BundleCredentialFiles.RefreshAsync(replica.BundleAuthFile,
+                        bundle.Registry is { } registry ? () => _authFile(registry.Host, registry.Repository, cancellationToken) : null).ConfigureAwait(false);
 
                     await replica.ReloadAsync(bundle, _context.Bundle.Digest, image.ImportPaths, cancellationToken).ConfigureAwait(false);
                 }

@@ -100,11 +100,10 @@ internal sealed partial class ReusableDotnetEnvironments : IAsyncDisposable
                     try
                     {
                         // A shared replica may have started under another run's credentials, since expired.
-                        if (replica.BundleAuthFile is { } mounted && bundle?.Registry is { } registry && code.BundleDigest is { } digest
-                            && await _authFile(registry.Host, registry.Repository, digest, "dotnet-reload-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false) is { } current)
-                        {
-                            BundleCredentialFiles.MoveInto(current, mounted);
-                        }
+                        var name = "dotnet-reload-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
+                        await BundleCredentialFiles.RefreshAsync(replica.BundleAuthFile, bundle?.Registry is { } registry && code.BundleDigest is { } digest
+                            ? () => _authFile(registry.Host, registry.Repository, digest, name, cancellationToken)
+                            : null).ConfigureAwait(false);
 
                         await replica.ReloadAsync(bundle, code.BundleDigest, cancellationToken).ConfigureAwait(false);
                     }

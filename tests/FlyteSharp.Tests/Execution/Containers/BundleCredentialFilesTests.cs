@@ -10,7 +10,7 @@ public sealed class BundleCredentialFilesTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void MoveInto_MountedFile_SameInodeAndModeNewContentFreshFileGone()
+    public async Task RefreshAsync_MountedFile_SameInodeAndModeNewContentFreshFileGone()
     {
         // A container's bind mount holds the inode: only a write into that very file reaches it.
         var mounted = Path.Combine(_dir, "mounted.json");
@@ -18,14 +18,32 @@ public sealed class BundleCredentialFilesTests : IDisposable
         File.SetUnixFileMode(mounted, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var inode = Inode(mounted);
         var fresh = Path.Combine(_dir, "fresh.json");
-        File.WriteAllText(fresh, "{\"authorization\": \"Basic bmV3\"}");
 
-        BundleCredentialFiles.MoveInto(fresh, mounted);
+        await BundleCredentialFiles.RefreshAsync(mounted, async () =>
+        {
+            await File.WriteAllTextAsync(fresh, "{\"authorization\": \"Basic bmV3\"}");
+            return fresh;
+        });
 
         Assert.Equal("{\"authorization\": \"Basic bmV3\"}", File.ReadAllText(mounted)); // no tail of the longer old value
         Assert.Equal(inode, Inode(mounted));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(mounted));
         Assert.False(File.Exists(fresh));
+    }
+
+    [Fact]
+    public async Task RefreshAsync_MountedFileGoneFromTheHost_LeftAloneAndTheFreshFileDeleted()
+    {
+        var fresh = Path.Combine(_dir, "fresh.json");
+
+        await BundleCredentialFiles.RefreshAsync(Path.Combine(_dir, "gone", "mounted.json"), async () =>
+        {
+            await File.WriteAllTextAsync(fresh, "{\"authorization\": \"Basic bmV3\"}");
+            return fresh;
+        });
+
+        Assert.False(File.Exists(fresh));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "gone")));
     }
 
     [Fact]
