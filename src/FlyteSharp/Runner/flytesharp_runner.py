@@ -68,7 +68,7 @@ Serve (a warm interpreter per run and environment)::
     python3 flytesharp_runner.py --bundle-dir DIR --serve
 
   reads one JSON request per line on stdin and writes one JSON response per line on the protocol
-  stream (the original stdout; fd 1 is pointed at stderr so stray writes cannot corrupt it):
+  stream (the original stdout; fd 1 is pointed elsewhere, see below, so stray writes cannot corrupt it):
   ``{"id": N, "op": "call", "task": "pkg.mod:fn", "inputs": {...}}`` ->
   ``{"id": N, "ok": true, "output": <value>, "stdout": "...", "stderr": "..."}`` (or ``"ok": false, "error"``);
   ``{"id": N, "op": "describe", "tasks": [...]}`` -> ``{"id": N, "ok": true, "output": [<as describe>]}``;
@@ -78,6 +78,18 @@ Serve (a warm interpreter per run and environment)::
   a refused bundle is answered ``"ok": false`` with a ``flytesharp.BundleError``/``BundleDigestMismatch`` and the
   old code keeps serving. ``"auth_file"``, ``"fetch_attempts"`` and ``"fetch_backoff"`` are as for ``--bundle``.
   The task's sys.stdout/sys.stderr are captured per call. End of input ends the process.
+  Descriptor output (every channel): while serving, fds 1 and 2 are pipes the runner owns (its ends close-on-exec), so
+  what is written at the descriptor level — a ``subprocess.run(["sh", "-c", "echo hi"])`` inheriting them, a C
+  extension, ``os.write(1, ...)`` — is read by a forwarder thread (idle in poll until something is written) and joins
+  the running call's captured stdout or stderr respectively (the same stream, bounds and transport as its prints: log
+  messages, files, or the response's ``"stdout"``/``"stderr"``). Before a call's response is sent, what it left running
+  in its process group is killed and everything already in the pipes is forwarded to it, so a child that finished
+  before the task returned is in that call's output, before its response, always. Written between calls (a process
+  that left the group and outlived its call), it goes to the runner's original stderr, the replica's own log, in whole
+  lines of at most 32 Ki characters; such a process never blocks the runner. Invalid UTF-8 arrives as ``\\xNN`` escapes.
+  A task that closes fds 1/2 or dup2's over them gets them pointed back at the pipes when its call ends. The runner's
+  own messages and a crash's traceback (faulthandler) go to the original stderr. Bytes written in the instant before
+  the interpreter itself dies (``os._exit``, a fatal signal) can be lost with it.
   The worker leads its own process group; when a request ends (before its response is written), every other
   process of that group is killed: a child a task started and left running (``subprocess.Popen(["sleep", "600"])``)
   does not outlive its action. A process that leaves the group on purpose (``start_new_session=True``) is not
@@ -465,6 +477,9 @@ def _captured(stream):
     return stream.getvalue() if isinstance(stream, io.StringIO) else ""
 
 
+# Fds 1 and 2 while serving (see _DescriptorOutput).
+_descriptors = None
+
 # What a reload starts the next interpreter with: the replica's environment variables (secrets included) and working
 # directory as they were before any task ran, so one code version's os.environ / os.chdir never reach the next.
 _serve_start = None
@@ -580,7 +595,8 @@ def serve(bundle_dir, socket_path=None, socket_fd=None, channel=None):
             channel = _SocketChannel.open(socket_path, socket_fd)
         else:
             channel = _StdioChannel(os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1), sys.stdin)
-    os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
+    global _descriptors
+    _descriptors = _DescriptorOutput.install()  # fds 1 and 2 become pipes: what is written there never reaches the protocol
     for line in channel.requests():
         if not line.strip():
             continue
@@ -601,8 +617,14 @@ def serve(bundle_dir, socket_path=None, socket_fd=None, channel=None):
                     out, err = _StreamedOutput("stdout", rid, channel), _StreamedOutput("stderr", rid, channel)
                 else:
                     out, err = _capture(request.get("stdout_file")), _capture(request.get("stderr_file"))
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    output = call(request["task"], _inputs_of(request))
+                _descriptors.begin_call(out, err)
+                try:
+                    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                        output = call(request["task"], _inputs_of(request))
+                finally:
+                    # What the call left running ends first, then everything it wrote to fds 1/2 joins its log, before its reply.
+                    _end_group_leftovers()
+                    _descriptors.end_call()
                 out.flush()
                 err.flush()
                 response.update(ok=True, stdout=_captured(out), stderr=_captured(err))
@@ -648,7 +670,7 @@ class _StdioChannel:
         self._proto.flush()
 
     def before_exec(self):
-        """The protocol stream becomes fd 1 again (serve pointed fd 1 at stderr; dup'd fds do not survive exec)."""
+        """The protocol stream becomes fd 1 again (serve pointed fd 1 at a pipe; dup'd fds do not survive exec)."""
         os.dup2(self._proto.fileno(), 1)
         return []
 
@@ -728,8 +750,8 @@ class _StreamedOutput(io.TextIOBase):
     """A call's sys.stdout/sys.stderr on the socket: complete lines are sent as they are printed, as messages
     ``{"id", "log": "stdout"|"stderr", "text"}`` whose text is whole lines, each ending in a newline; a line longer than
     the chunk size comes out in pieces, and an unfinished last line when the call ends. Nothing is kept but the current
-    unfinished line. ``fileno()`` is the process's own descriptor (fd 1 points at stderr while serving), so output a
-    subprocess writes there still reaches the action's log, as stderr. Writing after the call ended fails like a closed
+    unfinished line. ``fileno()`` is the process's own descriptor (a pipe while serving, see _DescriptorOutput), so
+    output a subprocess writes there still reaches the action's log, on the same stream. Writing after the call ended fails like a closed
     file."""
 
     def __init__(self, name, rid, channel):
@@ -799,6 +821,244 @@ class _StreamedOutput(io.TextIOBase):
             self._channel.log(self._rid, self._name, piece)
 
 
+class _DescriptorOutput:
+    """Output written to file descriptors 1 and 2 while serving (a subprocess inheriting them, a C extension,
+    ``os.write(1, …)``), attributed to the call that is running when it is read.
+
+    Each descriptor is pointed at a pipe the runner owns (its ends are close-on-exec, so only fds 1 and 2 are inherited).
+    A forwarder thread, idle in ``poll`` until something is written, reads both pipes and hands the text (UTF-8, invalid
+    bytes as ``\\xNN`` escapes) to the current call's stdout or stderr capture, the same objects the task's own prints
+    go to (so the stream, the line bounds and the transport are the channel's: log messages on a socket, files or the
+    reply for the others). Between calls it goes to the replica's own log, the process's original stderr, in whole lines
+    of at most ``_LOG_CHUNK_CHARS``. Before a call's reply is sent, :meth:`end_call` reads, under the forwarder's lock,
+    everything already in the pipes: a writer that finished before the task returned has its bytes in the kernel buffer
+    (or already read by the forwarder, which forwards under the same lock), so its output reaches the call's log before
+    the reply, on the same channel. A task that closes or replaces fds 1/2 gets them pointed back at the pipes when its
+    call ends."""
+
+    def __init__(self):
+        import codecs
+        import fcntl
+        import select
+        import termios
+        import threading
+
+        self._ioctl, self._fionread = fcntl.ioctl, termios.FIONREAD
+
+        self._original = (os.dup(1), os.dup(2))  # non-inheritable copies: restored before a reload's exec
+        self._pipes = []
+        for target in (1, 2):
+            read, write = os.pipe()  # both close-on-exec: only the dup2'd fd 1/2 reach a task's subprocesses
+            os.set_blocking(read, False)
+            self._pipes.append((read, write, target))
+        self._names = ("stdout", "stderr")
+        self._decoders = [codecs.getincrementaldecoder("utf-8")(errors="backslashreplace") for _ in self._pipes]
+        self._replica_pending = ["", ""]
+        self._current = None  # (stdout capture, stderr capture) of the running call
+        self._lock = threading.Lock()
+        self._drain_waiting = False
+        self._forwarding = True
+        self._stop_lock = threading.Lock()
+        self._poll, self._pending = select.poll(), select.poll()  # the forwarder's, and end_call's (poll(0): anything left?)
+        for read, _, _ in self._pipes:
+            self._poll.register(read, select.POLLIN)
+            self._pending.register(read, select.POLLIN)
+        self._undecoded = False  # bytes were forwarded since the last end_call (the decoders may hold a partial character)
+        # The runner's own messages (and a crash's traceback) go to the original stderr, never through the pipes.
+        own = open(self._original[1], "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        threading.Thread(target=self._forward, name="flytesharp-fd-output", daemon=True).start()
+        # Nothing above changed the process: only now, with the reader running, do fds 1/2 become the pipes.
+        for _, write, target in self._pipes:
+            os.dup2(write, target)
+        sys.stderr = own
+        try:
+            import faulthandler
+
+            faulthandler.enable(file=own)
+        except (ImportError, OSError, ValueError, RuntimeError):
+            pass
+
+    @classmethod
+    def install(cls):
+        """Forwarding from fds 1/2, or (a platform without poll or FIONREAD, no descriptors left) fd 1 pointed at stderr
+        as the only protection of the protocol, said once on stderr."""
+        try:
+            return cls()
+        except (ImportError, OSError, AttributeError, RuntimeError) as exc:
+            os.dup2(2, 1)
+            print(f"flytesharp: output written to file descriptors 1 and 2 goes to this process's stderr, not the action's log "
+                  f"({type(exc).__name__}: {exc})", file=sys.stderr)
+            return _NoDescriptorOutput()
+
+    def begin_call(self, out, err):
+        """From now on descriptor output is the call's. (What the forwarder read before is the replica's; the pipes are
+        not drained here: the forwarder reads as soon as anything is written, and a write racing the request's arrival
+        belongs to no call in particular.)"""
+        self._drain_waiting = True
+        with self._lock:
+            self._drain_waiting = False
+            for index in (0, 1):
+                if self._replica_pending[index]:
+                    self._replica_log(index, "\n")
+            self._current = (out, err)
+
+    def end_call(self):
+        """Forwards what is already in the pipes to the call that is ending, then detaches it; fds 1/2 point at the
+        pipes again if the task closed or replaced them."""
+        self._drain_waiting = True
+        with self._lock:
+            self._drain_waiting = False
+            if self._pending.poll(0) or self._undecoded:
+                self._drain(final=True)
+            self._current = None
+        # Unconditionally: as cheap as checking, and a task that closed fd 1/2 or dup2'd a file over them is undone.
+        if self._forwarding:
+            try:
+                os.dup2(self._pipes[0][1], 1)
+                os.dup2(self._pipes[1][1], 2)
+                return
+            except OSError as exc:  # task code closed the runner's own ends
+                self._stop(exc)
+        for target in (1, 2):
+            with contextlib.suppress(OSError):
+                os.dup2(self._original[1], target)  # nobody reads the pipes any more
+
+    def before_exec(self):
+        """A reload: what is in the pipes goes to the replica's log, and fds 1/2 are the process's original ones again
+        (the next interpreter makes its own pipes; these, close-on-exec, end with this one)."""
+        self.end_call()
+        with self._lock:
+            for index in (0, 1):
+                if self._replica_pending[index]:
+                    self._replica_log(index, "\n")
+            for original, (_, _, target) in zip(self._original, self._pipes):
+                os.dup2(original, target)
+
+    def _drain(self, final=False):
+        """Reads, without blocking, as many bytes as each pipe holds now (a writer that keeps writing cannot hold the
+        reply back). Called with the lock held."""
+        for index, (read, _, _) in enumerate(self._pipes):
+            try:
+                available = int.from_bytes(self._ioctl(read, self._fionread, b"\0\0\0\0"), sys.byteorder, signed=True)
+            except OSError:
+                available = 0
+            while available > 0:
+                try:
+                    data = self._read(read, min(available, 1 << 16))
+                except OSError:
+                    break  # the task closed the runner's own end: the forwarder reports it
+                if not data:
+                    break
+                available -= len(data)
+                self._deliver(index, data)
+            if final:
+                tail = self._decoders[index].decode(b"", final=True)  # an unfinished UTF-8 sequence, as escapes
+                if tail:
+                    self._dispatch(index, tail)
+        if final:
+            self._undecoded = False
+
+    @staticmethod
+    def _read(fd, size):
+        try:
+            return os.read(fd, size)
+        except BlockingIOError:
+            return b""
+
+    def _deliver(self, index, data):
+        self._undecoded = True
+        text = self._decoders[index].decode(data)
+        if text:
+            self._dispatch(index, text)
+
+    def _dispatch(self, index, text):
+        current = self._current
+        if current is not None:
+            try:
+                current[index].write(text)
+                return
+            except (ValueError, OSError):
+                pass  # the task closed its capture: the replica's log keeps the text
+        self._replica_log(index, text)
+
+    def _replica_log(self, index, text):
+        """Writes whole lines (cut at _LOG_CHUNK_CHARS) to the original stderr; an unfinished line waits for its end."""
+        text = self._replica_pending[index] + text
+        cut = text.rfind("\n") + 1
+        lines, tail = text[:cut], text[cut:]
+        pieces = []
+        for line in lines.splitlines(keepends=True):
+            while len(line) > _LOG_CHUNK_CHARS + 1:
+                pieces.append(line[:_LOG_CHUNK_CHARS] + "\n")
+                line = line[_LOG_CHUNK_CHARS:]
+            pieces.append(line)
+        while len(tail) >= _LOG_CHUNK_CHARS:
+            pieces.append(tail[:_LOG_CHUNK_CHARS] + "\n")
+            tail = tail[_LOG_CHUNK_CHARS:]
+        self._replica_pending[index] = tail
+        if pieces:
+            with contextlib.suppress(OSError):  # a replica log nobody reads any more fails no call
+                _write_all(self._original[1], "".join(pieces).encode("utf-8", "backslashreplace"))
+
+    def _forward(self):
+        import select
+
+        gone = select.POLLHUP | select.POLLERR | select.POLLNVAL
+        try:
+            while True:
+                events = self._poll.poll()
+                if self._drain_waiting:
+                    time.sleep(0.001)  # a call is ending: its drain goes first, even while a writer floods the pipes
+                with self._lock:
+                    for fd, event in events:
+                        index = 0 if fd == self._pipes[0][0] else 1
+                        data = self._read(fd, 1 << 16)
+                        if data:
+                            self._deliver(index, data)
+                        elif event & gone:
+                            # Only when task code closed the runner's own ends (it holds the write ends open itself).
+                            raise OSError(f"the {self._names[index]} pipe broke (poll event {event:#x})")
+        except BaseException as exc:  # never leave writers blocked on a pipe nobody reads
+            self._stop(exc)
+
+    def _stop(self, exc):
+        """Forwarding ends (task code closed the runner's own pipe ends): fds 1/2 go to the original stderr from now on,
+        never to the original stdout (it may be the protocol), and the replica's log says so once."""
+        with self._stop_lock:
+            if not self._forwarding:
+                return
+            self._forwarding = False
+        for target in (1, 2):
+            with contextlib.suppress(OSError):
+                os.dup2(self._original[1], target)
+        with contextlib.suppress(Exception):
+            print(f"flytesharp: output written to file descriptors 1 and 2 goes to this replica's log from now on, not to the "
+                  f"action's: task code closed the runner's own pipe ({exc!r})", file=sys.stderr)
+
+
+class _NoDescriptorOutput:
+    """Where _DescriptorOutput cannot be installed: fd 1 points at stderr, nothing is forwarded."""
+
+    def begin_call(self, out, err):
+        pass
+
+    def end_call(self):
+        pass
+
+    def before_exec(self):
+        pass
+
+
+def _write_all(fd, data):
+    """os.write until all of data is written (the original stderr may be non-blocking: it is shared with the parent)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except (BlockingIOError, InterruptedError):
+            time.sleep(0.001)
+
+
 def _bounded_error(error):
     for key in ("type", "message", "traceback"):
         value = error.get(key)
@@ -832,6 +1092,7 @@ def _reload(request, channel, response):
     channel.send(json.dumps(response))
     sys.stdout.flush()
     sys.stderr.flush()
+    _descriptors.before_exec()
     argv += channel.before_exec()
     environment, directory = _serve_start
     os.chdir(directory)

@@ -15,7 +15,7 @@ public class ReusableContainerSocketTests(DistributionRegistry registry, BaseIma
     private readonly BaseImage _baseImage = baseImage;
 
     private const string Tasks = """
-        import os, socket, sys
+        import os, socket, subprocess, sys
 
         def shout(i: int) -> str:
             print(f"hello from call {i}")
@@ -42,6 +42,16 @@ public class ReusableContainerSocketTests(DistributionRegistry registry, BaseIma
 
         def host(i: int) -> str:
             return socket.gethostname()
+
+        def crash(i: int) -> str:
+            import signal
+            os.kill(os.getpid(), signal.SIGSEGV)
+            return socket.gethostname()
+
+        def echo(i: int) -> str:
+            print(f"python {i}")
+            subprocess.run(["sh", "-c", f"echo fd-out-{i}; echo fd-err-{i} >&2"], check=True)
+            return socket.gethostname()
         """;
 
     [Fact]
@@ -67,6 +77,88 @@ public class ReusableContainerSocketTests(DistributionRegistry registry, BaseIma
             Assert.True(own.Any(l => l.Stream == "stderr" && l.Text == $"warning {i}"), $"no warning {i} in its action's log");
             Assert.Equal(new string('x', 40000), string.Concat(own.Where(l => l.Stream == "stdout" && l.Text.StartsWith('x')).Select(l => l.Text)));
         }
+    }
+
+    [Fact]
+    public async Task Run_ManyCallsWhoseSubprocessWritesToTheDescriptors_EachLineReachesItsOwnAction()
+    {
+        const int Calls = 60;
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/t.py", Tasks);
+        var env = new TaskEnvironment("reusefd", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var echo = env.PythonTask<int, string>("app.t:echo");
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            var hosts = new HashSet<string>();
+            for (var i = 0; i < n; i++)
+            {
+                hosts.Add(await echo.InvokeAsync(i));
+            }
+
+            return hosts.Count;
+        });
+
+        var run = await project.Runtime.Run(pipeline, Calls, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var status = await run.WaitAsync(ct);
+
+        Assert.True(status == RunStatus.Succeeded, run.Error?.ToString());
+        Assert.Equal(1, await run.GetOutputAsync(ct)); // one replica served every call
+        Assert.Empty(FdOutputMisplaced(await run.GetLogsAsync(cancellationToken: ct), Calls));
+    }
+
+    [Fact]
+    public async Task Run_TaskCrashesTheReplicasInterpreter_ErrorCarriesTheRunnersCrashReportFromTheContainersStderr()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var project = new PodmanProject(registry);
+        project.WritePython("app/t.py", Tasks);
+        var env = new TaskEnvironment("reusecrash", Image.FromDebianBase("3.11").WithCodeBundle(), reuse: new ReusePolicy(Replicas: 1));
+        var crash = env.PythonTask<int, string>("app.t:crash");
+        var pipeline = env.Task("pipeline", async (int n) =>
+        {
+            try
+            {
+                return "no error: " + await crash.InvokeAsync(n);
+            }
+            catch (PythonTaskException ex)
+            {
+                return ex.PythonType + "\n" + ex.Message;
+            }
+        });
+
+        var run = await project.Runtime.Run(pipeline, 1, new RunOptions { Mode = ExecutionMode.Container, CancellationToken = ct });
+        var output = await run.GetOutputAsync(ct);
+        await run.WaitAsync(ct);
+
+        Assert.StartsWith("ProcessExited\n", output, StringComparison.Ordinal);
+        Assert.Contains("Segmentation fault", output, StringComparison.Ordinal);
+        Assert.Contains("in crash", output, StringComparison.Ordinal);
+        Assert.Empty(await Podman.ContainersAsync("flytesharp-" + run.Name));
+    }
+
+    /// <summary>
+    /// Each call i prints "python i" (the task's own print, attributed by the runner) and runs a shell writing "fd-out-i"
+    /// to fd 1 and "fd-err-i" to fd 2: the descriptions of every call whose descriptor output is not exactly once in its
+    /// own action's log, on the stream it was written to.
+    /// </summary>
+    internal static List<string> FdOutputMisplaced(IReadOnlyList<LogLine> logs, int calls)
+    {
+        var misplaced = new List<string>();
+        for (var i = 0; i < calls; i++)
+        {
+            var action = Assert.Single(logs, l => l.Text == $"python {i}").ActionId;
+            foreach (var (stream, text) in new[] { ("stdout", $"fd-out-{i}"), ("stderr", $"fd-err-{i}") })
+            {
+                var where = logs.Where(l => l.Text == text).Select(l => $"{l.ActionId}/{l.Stream}").ToList();
+                if (where.Count != 1 || where[0] != $"{action}/{stream}")
+                {
+                    misplaced.Add($"call {i}: '{text}' in [{string.Join(", ", where)}], not once in {action}/{stream}");
+                }
+            }
+        }
+
+        return misplaced;
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public class ReusablePodKubePlayTests(DistributionRegistry registry, BaseImage b
 
     // Each interpreter draws its own id when the module is imported: a Pod's runner is PID 1 in every Pod.
     private const string WhoAmI = """
-        import os, time, uuid
+        import os, subprocess, time, uuid
 
         interpreter = uuid.uuid4().hex[:12]
         calls = 0
@@ -27,6 +27,7 @@ public class ReusablePodKubePlayTests(DistributionRegistry registry, BaseImage b
             global calls
             calls += 1
             print(f"call {i} on {interpreter}")
+            subprocess.run(["sh", "-c", f"echo fd-out {i}; echo fd-err {i} >&2"], check=True)
             return f"{interpreter}:{calls}"
 
         def doom(i: int) -> str:
@@ -73,6 +74,14 @@ public class ReusablePodKubePlayTests(DistributionRegistry registry, BaseImage b
         Assert.All(actions, a => Assert.Contains($"pod {pod} ", a.Host, StringComparison.Ordinal));
         var logs = await run.GetLogsAsync(cancellationToken: ct);
         Assert.Contains(logs, l => l.ActionId == actions[2].Id && l.Text == $"call 2 on {calls[0][0]}");
+        for (var i = 0; i < 4; i++)
+        {
+            // What a subprocess writes to the descriptors is its action's output too, in the reply the Pod posts.
+            var written = Assert.Single(logs, l => l.Text == $"fd-out {i}");
+            Assert.Equal((actions[i].Id, "stdout"), (written.ActionId, written.Stream));
+            written = Assert.Single(logs, l => l.Text == $"fd-err {i}");
+            Assert.Equal((actions[i].Id, "stderr"), (written.ActionId, written.Stream));
+        }
 
         var secret = Assert.Single(api.CreatedSecrets);
         var token = System.Text.Encoding.ASCII.GetString(secret.Data["controller.token"]);

@@ -35,7 +35,7 @@ public sealed class RunnerServeSocketTests : IDisposable
     }
 
     private const string Ops = """
-        import os, sys, threading
+        import os, subprocess, sys, threading, time
 
         def add(x: int) -> int:
             return x + 1
@@ -63,6 +63,55 @@ public sealed class RunnerServeSocketTests : IDisposable
 
         def relink(x: int) -> int:
             os.symlink("/etc/passwd", os.environ["SOCKET_PATH"])
+            return x
+
+        def shell(x: int) -> int:
+            subprocess.run(["sh", "-c", f"echo fd-out-{x}; echo fd-err-{x} >&2; printf unfinished-{x}"], check=True)
+            return x
+
+        def flood(x: int) -> int:
+            # More than a pipe holds (64 KiB), written by a child the task waits for: the runner must read meanwhile.
+            subprocess.run(["sh", "-c", f"i=0; while [ $i -lt {x} ]; do echo line-$i-abcdefghijklmnopqrstuvwxyz; i=$((i+1)); done"], check=True)
+            return x
+
+        def close_fds(x: int) -> int:
+            os.close(1)
+            os.close(2)
+            return subprocess.run(["sh", "-c", "echo nowhere; echo nowhere >&2"]).returncode
+
+        def replace_fds(x: int) -> int:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.close(null)
+            subprocess.run(["sh", "-c", "echo into-devnull; echo into-devnull >&2"], check=True)
+            return x
+
+        def binary(x: int) -> int:
+            os.write(1, b"bin\xff\xfe\x00ary\n")
+            os.write(2, b"z" * 10_000_000)  # one 10 MB line without a newline
+            return x
+
+        def linger(x: int) -> int:
+            # Leaves its session (not killed when the call ends) and keeps writing after the call returned.
+            done = os.environ["SOCKET_PATH"] + ".done"
+            subprocess.Popen(["sh", "-c", f"sleep 1; i=0; while [ $i -lt 3000 ]; do echo late-$i; i=$((i+1)); done; touch {done}"],
+                             start_new_session=True)
+            return x
+
+        def close_pipes(x: int) -> int:
+            # The runner's own ends of the pipes behind fds 1/2 (the same pipe as the fds, under other numbers).
+            ours = {os.readlink("/proc/self/fd/1"), os.readlink("/proc/self/fd/2")}
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    if int(fd) > 2 and os.readlink(f"/proc/self/fd/{fd}") in ours:
+                        os.close(int(fd))
+                except OSError:
+                    pass
+            return x
+
+        def nap(x: int) -> int:
+            time.sleep(x / 1000)
             return x
         """;
 
@@ -92,6 +141,131 @@ public sealed class RunnerServeSocketTests : IDisposable
         Assert.All(stdout, l => Assert.True(l.Length <= FlyteSharp.Runs.RunStoreWriter.MaxLogChunkChars));
         Assert.Equal("unfinished", stdout[^1]);
         Assert.Contains(("stderr", "to stderr"), logged);
+    }
+
+    [Fact]
+    public async Task Serve_SubprocessWritesToTheDescriptors_LinesArriveAsTheCallsLogOnTheirStreamsBeforeItsReply()
+    {
+        using var connection = await StartAsync();
+
+        for (var x = 0; x < 20; x++)
+        {
+            var logged = new List<(string Stream, string Line)>();
+            Assert.Equal(x.ToString(System.Globalization.CultureInfo.InvariantCulture), await CallAsync(connection, "app.ops:shell", x, (stream, line) => logged.Add((stream, line))));
+
+            // Every line of this call's child was forwarded before the reply (an unfinished last line when the call ended).
+            Assert.Equal([("stdout", $"fd-out-{x}"), ("stdout", $"unfinished-{x}")], logged.Where(l => l.Stream == "stdout"));
+            Assert.Equal([("stderr", $"fd-err-{x}")], logged.Where(l => l.Stream == "stderr"));
+        }
+    }
+
+    [Fact]
+    public async Task Serve_SubprocessWritesMoreThanAPipeHolds_NoDeadlockAndEveryLineArrivesInOrder()
+    {
+        using var connection = await StartAsync();
+        var logged = new List<string>();
+
+        Assert.Equal("20000", await CallAsync(connection, "app.ops:flood", 20000, (_, line) => logged.Add(line)));
+
+        Assert.Equal(Enumerable.Range(0, 20000).Select(i => $"line-{i}-abcdefghijklmnopqrstuvwxyz"), logged);
+    }
+
+    [Fact]
+    public async Task Serve_TaskClosesOrReplacesFdsOneAndTwo_LaterCallsStillForwardTheirDescriptorOutput()
+    {
+        using var connection = await StartAsync();
+        var logged = new List<(string Stream, string Line)>();
+
+        Assert.NotEqual("0", await CallAsync(connection, "app.ops:close_fds", 1, (stream, line) => logged.Add((stream, line)))); // the child had no fd 1
+        Assert.Equal("2", await CallAsync(connection, "app.ops:replace_fds", 2, (stream, line) => logged.Add((stream, line))));
+        Assert.Empty(logged);
+        Assert.Equal("3", await CallAsync(connection, "app.ops:shell", 3, (stream, line) => logged.Add((stream, line))));
+
+        Assert.Equal([("stdout", "fd-out-3"), ("stderr", "fd-err-3"), ("stdout", "unfinished-3")], logged.OrderBy(l => l.Line.StartsWith('u')).ToList());
+    }
+
+    [Fact]
+    public async Task Serve_TaskClosesTheRunnersOwnPipeEnds_RunnerKeepsServingAndLaterOutputGoesToItsStderrWithoutBlocking()
+    {
+        var stderr = new List<string>();
+        using var connection = await StartAsync(stderr);
+        var logged = new List<string>();
+
+        Assert.Equal("1", await CallAsync(connection, "app.ops:close_pipes", 1));
+        // More than a pipe holds: had fds 1/2 stayed on pipes nobody reads, this call would never end.
+        Assert.Equal("20000", await CallAsync(connection, "app.ops:flood", 20000, (_, line) => logged.Add(line)));
+        Assert.Equal("3", await CallAsync(connection, "app.ops:add", 2));
+
+        Assert.Empty(logged);
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(30) && !Snapshot(stderr).Contains("line-19999-abcdefghijklmnopqrstuvwxyz"))
+        {
+            await Task.Delay(20, Token);
+        }
+
+        var lines = Snapshot(stderr);
+        Assert.Contains(lines, l => l.Contains("goes to this replica's log from now on", StringComparison.Ordinal));
+        Assert.Contains("line-19999-abcdefghijklmnopqrstuvwxyz", lines);
+    }
+
+    private static List<string> Snapshot(List<string> lines)
+    {
+        lock (lines)
+        {
+            return [.. lines];
+        }
+    }
+
+    [Fact]
+    public async Task Serve_BinaryGarbageAndATenMegabyteLineAtTheDescriptors_EscapedAndCutIntoBoundedPieces()
+    {
+        using var connection = await StartAsync();
+        var logged = new List<(string Stream, string Line)>();
+
+        Assert.Equal("1", await CallAsync(connection, "app.ops:binary", 1, (stream, line) => logged.Add((stream, line))));
+
+        Assert.Equal([("stdout", "bin\\xff\\xfe\0ary")], logged.Where(l => l.Stream == "stdout"));
+        var pieces = logged.Where(l => l.Stream == "stderr").Select(l => l.Line).ToList();
+        Assert.All(pieces, p => Assert.True(p.Length <= FlyteSharp.Runs.RunStoreWriter.MaxLogChunkChars, $"{p.Length} characters"));
+        Assert.Equal(10_000_000, pieces.Sum(p => p.Length));
+        Assert.All(pieces, p => Assert.Equal(p.Length, p.Count(c => c == 'z')));
+        Assert.Equal("2", await CallAsync(connection, "app.ops:add", 1)); // the protocol is intact
+    }
+
+    [Fact]
+    public async Task Serve_BackgroundProcessWritesAfterItsCallEnded_NeverBlocksEachLineOnceInACallOrTheReplicasLog()
+    {
+        var stderr = new List<string>();
+        using var connection = await StartAsync(stderr);
+        var first = new List<string>();
+        var later = new List<string>();
+
+        Assert.Equal("1", await CallAsync(connection, "app.ops:linger", 1, (_, line) => first.Add(line)));
+        var calls = 0;
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(SocketPath + ".done"))
+        {
+            // Calls keep being answered while the orphan writes; its lines go to whichever call runs, or between calls
+            // to the runner's stderr (the replica's log).
+            Assert.Equal("20", await CallAsync(connection, "app.ops:nap", 20, (_, line) => later.Add(line)));
+            calls++;
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the orphan never finished writing");
+        }
+
+        Assert.Equal("20", await CallAsync(connection, "app.ops:nap", 20, (_, line) => later.Add(line)));
+        var expected = Enumerable.Range(0, 3000).Select(i => $"late-{i}").ToList();
+        List<string> seen;
+        do
+        {
+            await Task.Delay(20, Token);
+            seen = [.. later, .. Snapshot(stderr).Where(l => l.StartsWith("late-", StringComparison.Ordinal))];
+        }
+        while (seen.Count < expected.Count && waited.Elapsed < TimeSpan.FromSeconds(90));
+
+        Assert.Empty(first);
+        Assert.True(calls > 1, $"{calls} calls");
+        Assert.All(later, l => Assert.StartsWith("late-", l, StringComparison.Ordinal));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), seen.Order(StringComparer.Ordinal)); // each line exactly once, none lost
     }
 
     [Fact]
@@ -134,7 +308,16 @@ public sealed class RunnerServeSocketTests : IDisposable
     {
         using var connection = await StartAsync();
         var process = _processes[^1];
-        var bundle = await BundleAsync("v2", "def add(x: int) -> int:\n    return x + 100\n");
+        var bundle = await BundleAsync("v2", """
+            import subprocess
+
+            def add(x: int) -> int:
+                return x + 100
+
+            def echo(x: int) -> int:
+                subprocess.run(["sh", "-c", f"echo v2-out-{x}; echo v2-err-{x} >&2"], check=True)
+                return x
+            """);
 
         using (var reloaded = await connection.SendAsync(w =>
         {
@@ -151,6 +334,9 @@ public sealed class RunnerServeSocketTests : IDisposable
 
         Assert.Equal("101", await CallAsync(connection, "app.ops:add", 1));
         Assert.False(process.HasExited);
+        var logged = new List<(string Stream, string Line)>();
+        Assert.Equal("5", await CallAsync(connection, "app.ops:echo", 5, (stream, line) => logged.Add((stream, line))));
+        Assert.Equal([("stderr", "v2-err-5"), ("stdout", "v2-out-5")], logged.OrderBy(l => l.Stream).ToList()); // the new interpreter forwards its descriptors too
     }
 
     [Fact]
@@ -167,14 +353,14 @@ public sealed class RunnerServeSocketTests : IDisposable
         Assert.Equal(0, process.ExitCode);
     }
 
-    private async Task<ReplicaConnection> StartAsync()
+    private async Task<ReplicaConnection> StartAsync(List<string>? stderr = null)
     {
         var bundle = await BundleAsync("v1", Ops);
         var dir = Path.Combine(_root, "bundles", "a");
         await BundleExtractor.ExtractAsync(bundle.ArchivePath, bundle.Digest, dir, cancellationToken: Token);
         var runner = Path.Combine(_root, PythonRunnerScript.FileName);
         await File.WriteAllBytesAsync(runner, PythonRunnerScript.Bytes, Token);
-        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = stderr is not null, UseShellExecute = false };
         foreach (var argument in (string[])[runner, "--bundle-dir", dir, "--serve", "--serve-socket", SocketPath])
         {
             start.ArgumentList.Add(argument);
@@ -183,6 +369,21 @@ public sealed class RunnerServeSocketTests : IDisposable
         start.Environment["SOCKET_PATH"] = SocketPath;
         var process = Process.Start(start)!;
         _processes.Add(process);
+        if (stderr is not null)
+        {
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    lock (stderr)
+                    {
+                        stderr.Add(e.Data);
+                    }
+                }
+            };
+            process.BeginErrorReadLine();
+        }
+
         Assert.Equal(RunnerProtocol.ServeListening, await process.StandardOutput.ReadLineAsync(Token));
         return await ReplicaConnection.ConnectAsync(SocketPath, "local", 16 << 20, Token);
     }

@@ -13,8 +13,10 @@ namespace FlyteSharp.Execution.Containers;
 /// /flytesharp/io/serve.sock</c>. The runner listens on a Unix socket in the replica's I/O folder (mounted from
 /// <see cref="HostDirectory"/>), and the driver talks to it over that socket (<see cref="ReplicaConnection"/>), so a
 /// call crosses one process boundary each way instead of three (podman's attached stdio is relayed by the podman client
-/// and conmon). The attached <c>podman run</c> stays: its exit is the container's, and its stderr (the runner's own
-/// messages, output a task writes to the file descriptors) goes to the current action's log.
+/// and conmon). The attached <c>podman run</c> stays: its exit is the container's, and its stdout and stderr are the
+/// replica's own log (the runner's own messages, a crash's traceback, output written to the descriptors between calls),
+/// whose last lines explain a replica that died. Output a task's subprocess writes to the descriptors is not read here: the
+/// runner forwards it on the socket as the call's log, before the call's reply.
 /// </summary>
 internal sealed class ContainerReplica : IReplica
 {
@@ -26,7 +28,6 @@ internal sealed class ContainerReplica : IReplica
     private readonly Task _stderrPump;
     private Task _stdoutPump = Task.CompletedTask;
     private ReplicaConnection? _connection;
-    private volatile Action<string, string>? _currentLog;
     private int _broken;
 
     private ContainerReplica(Process process, string runtime, string name, string hostDirectory, string? secretDirectory, string? authFile, string? digest,
@@ -40,7 +41,7 @@ internal sealed class ContainerReplica : IReplica
         _secretDirectory = secretDirectory;
         _authFile = authFile;
         Digest = digest;
-        _stderrPump = Task.Run(() => PumpAsync(_process.StandardError, "stderr"));
+        _stderrPump = Task.Run(() => PumpAsync(_process.StandardError));
     }
 
     /// <summary>The runner's arguments that make it serve on the replica's socket (after <c>--serve</c>).</summary>
@@ -122,7 +123,7 @@ internal sealed class ContainerReplica : IReplica
             await replica.WaitUntilListeningAsync(cancellationToken).ConfigureAwait(false);
             replica._connection = await ReplicaConnection.ConnectAsync(Path.Combine(spec.IoDirectory, ReplicaConnection.SocketName), spec.Name, maxLineBytes, cancellationToken)
                 .ConfigureAwait(false);
-            replica._stdoutPump = Task.Run(() => replica.PumpAsync(process.StandardOutput, "stdout"), CancellationToken.None);
+            replica._stdoutPump = Task.Run(() => replica.PumpAsync(process.StandardOutput), CancellationToken.None);
             using var doc = await replica.SendAsync(w =>
             {
                 w.WriteString("op", "describe");
@@ -302,11 +303,10 @@ internal sealed class ContainerReplica : IReplica
         }
     }
 
-    /// <summary>One request on the socket, with the container's stderr going to <paramref name="log"/> meanwhile.</summary>
+    /// <summary>One request on the socket, its log messages going to <paramref name="log"/>.</summary>
     private async Task<JsonDocument> SendAsync(Action<Utf8JsonWriter> body, Action<string, string>? log, CancellationToken cancellationToken)
     {
         var connection = _connection ?? throw new InvalidOperationException("the replica is not connected");
-        _currentLog = log;
         try
         {
             return await connection.SendAsync(body, log, cancellationToken).ConfigureAwait(false);
@@ -320,10 +320,6 @@ internal sealed class ContainerReplica : IReplica
         {
             Interlocked.Exchange(ref _broken, 1);
             throw;
-        }
-        finally
-        {
-            _currentLog = null;
         }
     }
 
@@ -412,13 +408,16 @@ internal sealed class ContainerReplica : IReplica
         }
     }
 
-    private async Task PumpAsync(StreamReader reader, string stream)
+    /// <summary>
+    /// Keeps the last lines of the replica's own log. They are never an action's: what the runner writes there belongs to
+    /// no call (or to one that is dying, and then its error carries them), and this stream has no order with the socket.
+    /// </summary>
+    private async Task PumpAsync(StreamReader reader)
     {
         try
         {
             while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
-                _currentLog?.Invoke(stream, line);
                 AppendTail(line);
             }
         }

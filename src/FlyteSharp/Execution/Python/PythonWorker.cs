@@ -16,9 +16,12 @@ internal sealed partial class PythonWorker : IAsyncDisposable
     private long _nextId;
     private volatile Action<string, string>? _currentLog;
 
-    private PythonWorker(Process process)
+    private readonly bool _stderrIsCallOutput;
+
+    private PythonWorker(Process process, bool stderrIsCallOutput)
     {
         _process = process;
+        _stderrIsCallOutput = stderrIsCallOutput;
         _stderrPump = Task.Run(PumpStderrAsync);
     }
 
@@ -76,7 +79,9 @@ internal sealed partial class PythonWorker : IAsyncDisposable
 
         try
         {
-            return Launch(start);
+            // The Python runner forwards what is written to its descriptors during a call as the call's output (in the
+            // captured-output files, before the reply); its stderr is its own log, kept for the message when it dies.
+            return Launch(start, stderrIsCallOutput: false);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
@@ -87,7 +92,8 @@ internal sealed partial class PythonWorker : IAsyncDisposable
 
     /// <summary>
     /// Starts a runner serve loop through another program whose standard streams are the runner's, e.g.
-    /// <c>podman run -i … flytesharp_runner.py --serve</c> (a reusable container).
+    /// <c>podman run -i … flytesharp_runner.py --serve</c> (a reusable container). What it writes to stderr while a call
+    /// runs goes to that call's log.
     /// </summary>
     /// <exception cref="System.ComponentModel.Win32Exception">The program cannot be started.</exception>
     public static PythonWorker StartAttached(string program, IEnumerable<string> arguments)
@@ -106,14 +112,14 @@ internal sealed partial class PythonWorker : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        return Launch(start);
+        return Launch(start, stderrIsCallOutput: true);
     }
 
-    private static PythonWorker Launch(ProcessStartInfo start)
+    private static PythonWorker Launch(ProcessStartInfo start, bool stderrIsCallOutput)
     {
         var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");
         process.StandardInput.AutoFlush = true;
-        return new PythonWorker(process);
+        return new PythonWorker(process, stderrIsCallOutput);
     }
 
     /// <summary>The last lines the process wrote to stderr (bounded).</summary>
@@ -221,7 +227,7 @@ internal sealed partial class PythonWorker : IAsyncDisposable
         {
             while (await _process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
-                if (_currentLog is { } log)
+                if (_stderrIsCallOutput && _currentLog is { } log)
                 {
                     log("stderr", line);
                 }

@@ -169,13 +169,23 @@ public sealed class ReplicaEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RunnerPullLoop_CallsATaskInline_AnOversizedReplyBecomesASmallError_StopEndsTheProcess()
+    public async Task RunnerPullLoop_CallsATaskInline_DescriptorOutputInItsReply_AnOversizedReplyBecomesASmallError_StopEndsTheProcess()
     {
         var server = Start(maxBodyBytes: 64 * 1024);
         var bundle = Path.Combine(_root, "bundle");
         Directory.CreateDirectory(Path.Combine(bundle, "app"));
         File.WriteAllText(Path.Combine(bundle, "app", "__init__.py"), "");
-        File.WriteAllText(Path.Combine(bundle, "app", "big.py"), "def small(n: int) -> int:\n    print('hi', n)\n    return n + 1\n\ndef big(n: int) -> str:\n    return 'x' * n\n");
+        File.WriteAllText(Path.Combine(bundle, "app", "big.py"), """
+            import subprocess
+
+            def small(n: int) -> int:
+                print('hi', n)
+                subprocess.run(["sh", "-c", f"echo fd-out {n}; echo fd-err {n} >&2"], check=True)
+                return n + 1
+
+            def big(n: int) -> str:
+                return 'x' * n
+            """);
         var runner = Path.Combine(_root, PythonRunnerScript.FileName);
         File.WriteAllBytes(runner, PythonRunnerScript.Bytes);
         var tokenFile = Path.Combine(_root, "token");
@@ -197,7 +207,8 @@ public sealed class ReplicaEndpointsTests : IAsyncLifetime
             await process.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
             Assert.Equal("42", RunnerProtocol.ParseCall(small.RootElement, 0, "pod").OutputJson);
-            Assert.Equal("hi 41\n", small.RootElement.GetProperty("stdout").GetString());
+            Assert.Equal("hi 41\nfd-out 41\n", small.RootElement.GetProperty("stdout").GetString());
+            Assert.Equal("fd-err 41\n", small.RootElement.GetProperty("stderr").GetString()); // a subprocess's output is the call's too
             var error = RunnerProtocol.ParseCall(big.RootElement, 0, "pod").Error!;
             Assert.Contains("more than the 65536 bytes the driver accepts", error.Message, StringComparison.Ordinal);
             Assert.Equal(0, process.ExitCode);

@@ -257,6 +257,33 @@ public class LocalPythonExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task Execute_TaskCrashesTheInterpreter_ErrorCarriesTheRunnersCrashReportNamingTheTask()
+    {
+        // The runner's own stderr (not the descriptors the task writes to, which are pipes while serving) keeps the crash report.
+        _fixture.WritePython("app/crash.py", "import os, signal\n\ndef crash(i: int) -> int:\n    os.kill(os.getpid(), signal.SIGSEGV)\n    return i\n");
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var crash = env.PythonTask<int, int>("app.crash:crash");
+        var root = env.Task("root", async (int i) =>
+        {
+            try
+            {
+                return "no error: " + await crash.InvokeAsync(i);
+            }
+            catch (PythonTaskException ex)
+            {
+                return ex.PythonType + "\n" + ex.Message;
+            }
+        });
+
+        var run = await _fixture.Runtime.Run(root, 1, _fixture.Options());
+        var output = await run.GetOutputAsync(TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("ProcessExited\n", output, StringComparison.Ordinal);
+        Assert.Contains("Segmentation fault", output, StringComparison.Ordinal);
+        Assert.Contains("in crash", output, StringComparison.Ordinal); // the task's frame in the traceback
+    }
+
+    [Fact]
     public async Task Execute_ManyCallsSameEnvironment_ReuseWarmInterpreter()
     {
         _fixture.WritePython("app/pid.py", "import os\n\ndef pid(i: int) -> int:\n    return os.getpid()\n");
@@ -276,6 +303,53 @@ public class LocalPythonExecutorTests : IDisposable
         var run = await _fixture.Runtime.Run(root, 20, _fixture.Options());
 
         Assert.Equal(1, await run.GetOutputAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Execute_ManyCallsWhoseSubprocessWritesToTheDescriptors_EachLineReachesItsOwnAction()
+    {
+        const int Calls = 100;
+        _fixture.WritePython("app/echo.py", """
+            import subprocess
+
+            def echo(i: int) -> int:
+                print(f"python {i}")
+                subprocess.run(["sh", "-c", f"echo fd-out-{i}; echo fd-err-{i} >&2"], check=True)
+                return i
+            """);
+        var env = new TaskEnvironment("etl", Image.FromDebianBase());
+        var echo = env.PythonTask<int, int>("app.echo:echo");
+        var root = env.Task("root", async (int n) =>
+        {
+            for (var i = 0; i < n; i++)
+            {
+                await echo.InvokeAsync(i);
+            }
+
+            return n;
+        });
+        var ct = TestContext.Current.CancellationToken;
+
+        var run = await _fixture.Runtime.Run(root, Calls, _fixture.Options());
+        Assert.Equal(Calls, await run.GetOutputAsync(ct));
+        await run.WaitAsync(ct);
+
+        var logs = await run.GetLogsAsync(cancellationToken: ct);
+        var misplaced = new List<string>();
+        for (var i = 0; i < Calls; i++)
+        {
+            var action = Assert.Single(logs, l => l.Text == $"python {i}").ActionId;
+            foreach (var (stream, text) in new[] { ("stdout", $"fd-out-{i}"), ("stderr", $"fd-err-{i}") })
+            {
+                var where = logs.Where(l => l.Text == text).Select(l => $"{l.ActionId}/{l.Stream}").ToList();
+                if (where.Count != 1 || where[0] != $"{action}/{stream}")
+                {
+                    misplaced.Add($"call {i}: '{text}' in [{string.Join(", ", where)}], not once in {action}/{stream}");
+                }
+            }
+        }
+
+        Assert.Empty(misplaced);
     }
 
     public sealed record Sample(string Label, List<double> Values);
