@@ -136,18 +136,7 @@ public sealed class KubernetesDotnetReuseTests : IAsyncLifetime
     public async Task Execute_ReplicaGoesSilentMidCall_FailsAsProcessExitedForTheRetries_AndTheNextCallRunsOnANewPod()
     {
         // The first Pod takes the call and then neither replies nor sends heartbeats (a hung node): only the silence bound tells.
-        var silent = Path.Combine(_root, "silent.py");
-        await File.WriteAllTextAsync(silent, """
-            import sys, time, urllib.request
-            args = sys.argv
-            base = args[args.index("--serve-pull") + 1].rstrip("/") + "/v1/replicas/" + args[args.index("--replica") + 1]
-            token = open(args[args.index("--controller-token-file") + 1]).read().strip()
-            while True:
-                request = urllib.request.Request(base + "/next", headers={"Authorization": "Bearer " + token})
-                with urllib.request.urlopen(request, timeout=40) as response:
-                    if response.status == 200:
-                        time.sleep(600)
-            """.ReplaceLineEndings("\n"), Token);
+        var silent = await SilentReplica.WriteAsync(Path.Combine(_root, "silent.py"), Token);
         var worker = _api.Scenario;
         var pods = 0;
         _api.Scenario = pod =>
@@ -186,18 +175,7 @@ public sealed class KubernetesDotnetReuseTests : IAsyncLifetime
     public async Task Execute_CallerOfTheSameEnvironmentHoldsTheOnlyReplica_TheCallRunsInAPodOfItsOwn_CancellingTheHolderDeletesItsReplica()
     {
         // The replica takes the holder's call and keeps it (a caller up the tree waiting for this action would).
-        var holding = Path.Combine(_root, "holding.py");
-        await File.WriteAllTextAsync(holding, """
-            import sys, time, urllib.request
-            args = sys.argv
-            base = args[args.index("--serve-pull") + 1].rstrip("/") + "/v1/replicas/" + args[args.index("--replica") + 1]
-            token = open(args[args.index("--controller-token-file") + 1]).read().strip()
-            while True:
-                request = urllib.request.Request(base + "/next", headers={"Authorization": "Bearer " + token})
-                with urllib.request.urlopen(request, timeout=40) as response:
-                    if response.status == 200:
-                        time.sleep(600)
-            """.ReplaceLineEndings("\n"), Token);
+        var holding = await SilentReplica.WriteAsync(Path.Combine(_root, "holding.py"), Token);
         _api.Scenario = pod =>
         {
             if (pod.Spec.Containers[0].Command.Contains("--serve-pull"))

@@ -291,18 +291,7 @@ public sealed class ReusablePodsTests : IAsyncLifetime
     {
         // A replica that takes a call and then neither replies nor sends heartbeats (a hung node, a cut network), while
         // its process and Pod stay up: only the silence bound can tell.
-        var silent = Path.Combine(_root, "silent.py");
-        await File.WriteAllTextAsync(silent, """
-            import sys, time, urllib.request
-            args = sys.argv
-            base = args[args.index("--serve-pull") + 1].rstrip("/") + "/v1/replicas/" + args[args.index("--replica") + 1]
-            token = open(args[args.index("--controller-token-file") + 1]).read().strip()
-            while True:
-                request = urllib.request.Request(base + "/next", headers={"Authorization": "Bearer " + token})
-                with urllib.request.urlopen(request, timeout=40) as response:
-                    if response.status == 200:
-                        time.sleep(600)
-            """.ReplaceLineEndings("\n"), Token);
+        var silent = await SilentReplica.WriteAsync(Path.Combine(_root, "silent.py"), Token);
         var limit = PodReplica.SilenceLimit;
         PodReplica.SilenceLimit = TimeSpan.FromSeconds(1);
         try
