@@ -228,35 +228,18 @@ internal sealed class ReusableEnvironments : IAsyncDisposable
     /// </summary>
     internal static string GlobalKey(TaskEnvironment environment, ContainerImage image, string runtime, ContainerBundleSource? bundle, IReadOnlyList<ResolvedSecret> secrets)
     {
-        var text = new StringBuilder();
-        void Add(string? value) => text.Append((value ?? "").Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value).Append('\n');
-        Add(runtime);
-        Add(environment.Name);
-        Add(image.ToString());
-        Add(string.Join("\0", image.ImportPaths));
-        Add(environment.Resources.ToString());
-        Add(environment.Reuse!.ToString());
-        foreach (var (key, value) in environment.EnvVars)
-        {
-            Add(key);
-            Add(value);
-        }
-
+        var key = ReplicaKey.For(runtime, environment, image);
         foreach (var secret in secrets)
         {
-            Add(secret.Secret.EnvironmentVariable ?? secret.Secret.FilePath);
-            Add(Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret.Value))));
+            key.Add(secret.Secret.EnvironmentVariable ?? secret.Secret.FilePath).Add(Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret.Value))));
         }
 
         foreach (var (host, container) in bundle?.Mounts ?? [])
         {
-            Add(host);
-            Add(container);
+            key.Add(host).Add(container);
         }
 
-        Add(bundle?.HostNetwork.ToString());
-        Add(bundle?.Registry?.ToString());
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return key.Add(bundle?.HostNetwork.ToString()).Add(bundle?.Registry?.ToString()).Digest();
     }
 
     private static string ReplicaName(string run, string environment)

@@ -254,26 +254,13 @@ internal sealed class ReusablePods : IAsyncDisposable
     /// </summary>
     private static string SharedKey(string kind, TaskEnvironment environment, ContainerImage image)
     {
-        var text = new StringBuilder();
-        void Add(string? value) => text.Append((value ?? "").Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value).Append('\n');
-        Add(kind);
-        Add(environment.Name);
-        Add(image.ToString());
-        Add(string.Join("\0", image.ImportPaths));
-        Add(environment.Resources.ToString());
-        Add(environment.Reuse!.ToString());
-        foreach (var (key, value) in environment.EnvVars)
-        {
-            Add(key);
-            Add(value);
-        }
-
+        var key = ReplicaKey.For(kind, environment, image);
         foreach (var secret in environment.Secrets)
         {
-            Add(secret.ToString());
+            key.Add(secret.ToString());
         }
 
-        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return key.Digest();
     }
 
     /// <summary>The Pod of one Python replica (see the general <see cref="Pod(string, TaskEnvironment, ContainerImage, IReadOnlyList{string}, string, string?)"/>).</summary>
